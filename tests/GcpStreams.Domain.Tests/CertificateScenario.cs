@@ -1,0 +1,89 @@
+using System.Globalization;
+using GcpStreams.Domain;
+using GcpStreams.Domain.Certificates;
+
+namespace GcpStreams.Domain.Tests;
+
+/// <summary>A certificate under test: commands go through Decide, their events through Evolve, and the history is kept.</summary>
+internal sealed class CertificateScenario
+{
+    public const string Id = "7700000000000018";
+    public const string Pool = "pos-5000-rub";
+    public const string Rub = "RUB";
+    public const long Nominal = 5_000_00;
+
+    private int _next;
+
+    public static readonly DateTimeOffset Start = new(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
+
+    public DateTimeOffset Now { get; private set; } = Start;
+    public Certificate? State { get; private set; }
+    public List<CertificateEvent> History { get; } = [];
+
+    public Certificate.Active Active => (Certificate.Active)State!;
+
+    /// <summary>Decides and applies one command; returns what it decided.</summary>
+    public IReadOnlyList<CertificateEvent> When(CertificateCommand command)
+    {
+        var events = CertificateDecider.Decide(command, State);
+        foreach (var e in events)
+        {
+            State = CertificateDecider.Evolve(State, e);
+        }
+
+        History.AddRange(events);
+        return events;
+    }
+
+    public string NextId(string prefix) => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{++_next}");
+
+    public void Advance(TimeSpan by) => Now += by;
+
+    public static CertificateScenario Reserved(Channel channel = Channel.Pos, string? orderId = "order-1", TimeSpan? holdFor = null)
+    {
+        var s = new CertificateScenario();
+        s.When(s.Reserve(channel, orderId, holdFor ?? TimeSpan.FromMinutes(30)));
+        return s;
+    }
+
+    public static CertificateScenario Issued(Channel channel = Channel.Pos, ContactChannel contact = ContactChannel.Email)
+    {
+        var s = Reserved(channel);
+        s.When(s.Issue(contact: contact, channel: channel));
+        return s;
+    }
+
+    public ReserveCertificate Reserve(Channel channel = Channel.Pos, string? orderId = "order-1", TimeSpan? holdFor = null) =>
+        new(Id, NextId("cmd"), Now, Pool, channel, Nominal, Rub, NextId("req"), orderId, Now + (holdFor ?? TimeSpan.FromMinutes(30)));
+
+    public IssueCertificate Issue(string orderId = "order-1", Channel channel = Channel.Pos, long nominal = Nominal, string currency = Rub, ContactChannel contact = ContactChannel.Email) =>
+        new(Id, NextId("order-evt"), Now, orderId, "client-1", channel, nominal, currency, contact, CvcKeyVersion: 3);
+
+    public AuthorizePayment Authorize(long amount, string? paymentId = null, Channel channel = Channel.Pos, string currency = Rub) =>
+        new(Id, NextId("pay-evt"), Now, paymentId ?? NextId("auth"), amount, currency, channel);
+
+    public CapturePayment Capture(long amount, string? authorizationId = null, string? paymentId = null, Channel channel = Channel.Pos, string currency = Rub, string? eventId = null) =>
+        new(Id, eventId ?? NextId("pay-evt"), Now, paymentId ?? NextId("cap"), authorizationId, amount, currency, channel);
+
+    public VoidAuthorization Void(string authorizationId, Channel channel = Channel.Pos) =>
+        new(Id, NextId("pay-evt"), Now, NextId("void"), authorizationId, channel);
+
+    public RefundPayment Refund(long amount, string? capturePaymentId, string? paymentId = null, Channel channel = Channel.Pos, string currency = Rub, string? eventId = null) =>
+        new(Id, eventId ?? NextId("pay-evt"), Now, paymentId ?? NextId("ref"), capturePaymentId, amount, currency, channel);
+
+    public LockCertificate Lock(string reason = "suspected fraud") => new(Id, NextId("cmd"), Now, reason, "support-1");
+
+    public UnlockCertificate Unlock(string reason = "cleared") => new(Id, NextId("cmd"), Now, reason, "support-1");
+
+    public CancelCertificate Cancel(string orderId = "order-1") => new(Id, NextId("order-evt"), Now, orderId, "order returned");
+
+    public ExpireReservation Expire() => new(Id, NextId("timer"), Now);
+
+    public RevealCvc RevealForNotification(string? notificationId) =>
+        new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Notification, notificationId, null, "crm-notifier");
+
+    public RevealCvc RevealForSupport(string? ticket) =>
+        new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Support, null, ticket, "support-1");
+
+    public string NotificationId => History.OfType<NotificationRequested>().Last().NotificationId;
+}

@@ -1,0 +1,113 @@
+using System.Text;
+using GcpStreams.Domain.Certificates;
+
+namespace GcpStreams.Domain.Tests;
+
+/// <summary>The CVC is a secret: derived, never stored, disclosed once per notification request or per support ticket.</summary>
+public class CvcDisclosureTests
+{
+    private static readonly byte[] Key = Encoding.UTF8.GetBytes("a-test-cvc-key-of-32-bytes-long!");
+
+    [Test]
+    public void GettingTheCvc_OnceForTheNotificationRequest_IsAllowed()
+    {
+        var s = CertificateScenario.Issued();
+
+        var disclosed = (CvcDisclosed)s.When(s.RevealForNotification(s.NotificationId)).Single();
+
+        Assert.That(disclosed.Kind, Is.EqualTo(DisclosureKind.Notification));
+        Assert.That(disclosed.KeyVersion, Is.EqualTo(3));
+        Assert.That(disclosed.DisclosuresSoFar, Is.EqualTo(1));
+        Assert.That(s.Active.PendingCvcGrants, Is.Empty);
+    }
+
+    [Test]
+    public void GettingTheCvc_ASecondTimeForTheSameNotification_IsRejected()
+    {
+        var s = CertificateScenario.Issued();
+        var notificationId = s.NotificationId;
+        s.When(s.RevealForNotification(notificationId));
+
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForNotification(notificationId)), RejectionReason.CvcDisclosureNotAllowed);
+        Assert.That(s.Active.CvcDisclosures, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void GettingTheCvc_WithoutANotificationRequest_IsRejected()
+    {
+        var s = CertificateScenario.Issued();
+
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForNotification(null)), RejectionReason.CvcDisclosureNotAllowed);
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForNotification("made-up")), RejectionReason.CvcDisclosureNotAllowed);
+    }
+
+    [Test]
+    public void GettingTheCvc_ForSupport_NeedsATicketAndIsAllowedOncePerTicket()
+    {
+        var s = CertificateScenario.Issued();
+
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport(" ")), RejectionReason.CvcDisclosureNotAllowed);
+        var disclosed = (CvcDisclosed)s.When(s.RevealForSupport("TICKET-7")).Single();
+        Assert.That(disclosed.SupportTicket, Is.EqualTo("TICKET-7"));
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport("TICKET-7")), RejectionReason.CvcDisclosureNotAllowed);
+        Assert.That(s.When(s.RevealForSupport("TICKET-8")).Single(), Is.TypeOf<CvcDisclosed>());
+        Assert.That(s.Active.CvcDisclosures, Is.EqualTo(2));
+        Assert.That(s.Active.CvcDisclosuresAllowed, Is.EqualTo(3), "one notification + two tickets");
+    }
+
+    [Test]
+    public void GettingTheCvc_OfALockedCertificate_IsRejectedWithAnAlert()
+    {
+        var s = CertificateScenario.Issued();
+        s.When(s.Lock());
+
+        var events = s.When(s.RevealForNotification(s.NotificationId));
+
+        CertificateLifecycleTests.AssertRejected(events, RejectionReason.Locked);
+        Assert.That(events.OfType<CertificateAlert>().Single().Kind, Is.EqualTo(AlertKind.LockedCertificateUse));
+    }
+
+    [Test]
+    public void GettingTheCvc_OfAReservedCertificate_IsRejected()
+    {
+        var s = CertificateScenario.Reserved();
+
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport("T-1")), RejectionReason.InvalidStatus);
+    }
+
+    [Test]
+    public void Cvc_IsDerivedDeterministicallyAndDependsOnKeyVersionAndCertificate()
+    {
+        var a = Cvc.Derive(Key, 1, "7712345678901234");
+
+        Assert.That(a, Does.Match("^[0-9]{4}$"));
+        Assert.That(Cvc.Derive(Key, 1, "7712345678901234"), Is.EqualTo(a));
+        var others = Enumerable.Range(0, 20).Select(i => Cvc.Derive(Key, 1, $"77123456789012{i:D2}")).ToHashSet();
+        Assert.That(others, Has.Count.GreaterThan(10), "different certificates get spread-out CVCs");
+        Assert.That(Enumerable.Range(2, 10).Select(v => Cvc.Derive(Key, v, "7712345678901234")), Has.Some.Not.EqualTo(a));
+        Assert.That(Cvc.Derive(Key, 1, "7712345678901234", digits: 3), Does.Match("^[0-9]{3}$"));
+    }
+
+    [Test]
+    public void Cvc_RefusesAShortKeyAndOddLengths()
+    {
+        Assert.That(() => Cvc.Derive(new byte[8], 1, "7712345678901234"), Throws.ArgumentException);
+        Assert.That(() => Cvc.Derive(Key, 1, "7712345678901234", digits: 2), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => Cvc.Derive(Key, 1, "7712345678901234", digits: 9), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
+    [Test]
+    public void CvcEvents_NeverContainTheCvc()
+    {
+        var s = CertificateScenario.Issued();
+        s.When(s.RevealForNotification(s.NotificationId));
+        var cvc = Cvc.Derive(Key, 3, CertificateScenario.Id);
+
+        foreach (var e in s.History)
+        {
+            Assert.That(e.ToString(), Does.Not.Contain($"={cvc}").And.Not.Contain($" {cvc},"), e.EventType);
+        }
+
+        Assert.That(typeof(CvcDisclosed).GetProperties().Select(p => p.Name), Has.None.EqualTo("Cvc"));
+    }
+}

@@ -1,0 +1,202 @@
+using GcpStreams.Domain.Pools;
+
+namespace GcpStreams.Domain.Tests;
+
+/// <summary>Pools: load, reserve-next (never the same certificate twice), low-watermark alert, empty -> issue.blocked.</summary>
+public class PoolTests
+{
+    [Test]
+    public void Load_GeneratesValidDistinctNumbersAndCreatesThePool()
+    {
+        var s = new PoolScenario();
+
+        var loaded = (PoolLoaded)s.When(s.Load(100, lowWatermark: 10)).Single();
+
+        Assert.That(loaded.Numbers, Has.Count.EqualTo(100));
+        Assert.That(loaded.Numbers, Is.All.Matches<string>(CertificateNumber.IsValid));
+        Assert.That(loaded.Numbers.Distinct().Count(), Is.EqualTo(100));
+        Assert.That(loaded.FirstSlot, Is.Zero);
+        Assert.That(loaded.AvailableAfter, Is.EqualTo(100));
+        Assert.That(s.State!.Available, Is.EqualTo(100));
+        Assert.That(s.State.Loaded, Is.EqualTo(100));
+        Assert.That(s.State.LowWatermark, Is.EqualTo(10));
+    }
+
+    [Test]
+    public void Load_AgainContinuesTheSeriesWithNewNumbers()
+    {
+        var s = PoolScenario.Loaded(50);
+
+        var second = (PoolLoaded)s.When(s.Load(50)).Single();
+
+        var first = ((PoolLoaded)s.History[0]).Numbers;
+        Assert.That(second.FirstSlot, Is.EqualTo(50));
+        Assert.That(first.Intersect(second.Numbers), Is.Empty);
+        Assert.That(s.State!.Generated, Is.EqualTo(100));
+        Assert.That(s.State.Available, Is.EqualTo(100));
+    }
+
+    [Test]
+    public void Load_OfImportedNumbers_UsesThemAsGiven()
+    {
+        var s = new PoolScenario();
+        var numbers = new[] { CertificateNumber.Generate(PoolScenario.Settings.NumberingKey, 900, 1), CertificateNumber.Generate(PoolScenario.Settings.NumberingKey, 900, 2) };
+
+        var loaded = (PoolLoaded)s.When(s.Load(0, imported: numbers)).Single();
+
+        Assert.That(loaded.Numbers, Is.EqualTo(numbers));
+        Assert.That(s.State!.Generated, Is.Zero);
+    }
+
+    [Test]
+    public void Load_OfInvalidOrRepeatedImportedNumbers_IsRejected()
+    {
+        var s = new PoolScenario();
+        var good = CertificateNumber.Generate(PoolScenario.Settings.NumberingKey, 900, 1);
+
+        AssertPoolRejected(s.When(s.Load(0, imported: ["7712345678901234"])), RejectionReason.InvalidAmount);
+        AssertPoolRejected(s.When(s.Load(0, imported: [good, good])), RejectionReason.AlreadyExists);
+        Assert.That(s.State, Is.Null);
+    }
+
+    [TestCase(0)]
+    [TestCase(1_001)]
+    public void Load_OfTooFewOrTooManyCertificates_IsRejected(int count) =>
+        AssertPoolRejected(new PoolScenario().When(new PoolScenario().Load(count)), RejectionReason.InvalidAmount);
+
+    [Test]
+    public void Load_ForAnotherChannelOrNominal_IsRejected()
+    {
+        var s = PoolScenario.Loaded(5);
+
+        AssertPoolRejected(s.When(s.Load(5, channel: Channel.InternetStore)), RejectionReason.PoolMismatch);
+        AssertPoolRejected(s.When(s.Load(5, nominal: 1)), RejectionReason.PoolMismatch);
+    }
+
+    [Test]
+    public void Reservation_HandsOutCertificatesFirstInFirstOut()
+    {
+        var s = PoolScenario.Loaded(3);
+        var numbers = ((PoolLoaded)s.History[0]).Numbers;
+
+        var reserved = (PoolCertificateReserved)s.When(s.Reserve(holdFor: TimeSpan.FromMinutes(20))).Single();
+
+        Assert.That(reserved.CertificateId, Is.EqualTo(numbers[0]));
+        Assert.That(reserved.Slot, Is.Zero);
+        Assert.That(reserved.ReservedUntil, Is.EqualTo(s.Now + TimeSpan.FromMinutes(20)));
+        Assert.That(reserved.AvailableAfter, Is.EqualTo(2));
+        Assert.That(s.ReserveOne(), Is.EqualTo(numbers[1]));
+        Assert.That(s.State!.Reserved, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void EmptyPool_BlocksIssueAndRaisesAnAlert()
+    {
+        var s = PoolScenario.Loaded(1);
+        s.ReserveOne();
+
+        var events = s.When(s.Reserve());
+
+        var blocked = (IssueBlocked)events[0];
+        Assert.That(blocked.Reason, Is.EqualTo(RejectionReason.PoolEmpty));
+        Assert.That(blocked.EventType, Is.EqualTo("issue.blocked"));
+        var alert = (PoolAlert)events[1];
+        Assert.That(alert.Kind, Is.EqualTo(AlertKind.PoolEmpty));
+        Assert.That(alert.Severity, Is.EqualTo(AlertSeverity.Critical));
+        Assert.That(s.State!.Head, Is.EqualTo(1), "nothing was taken");
+    }
+
+    [Test]
+    public void ShortageOfCertificates_CrossingTheLowWatermarkRaisesPoolLowOnce()
+    {
+        var s = PoolScenario.Loaded(5, lowWatermark: 3);
+
+        var alerts = Enumerable.Range(0, 5).Select(_ => s.When(s.Reserve())).Select(e => e.OfType<PoolAlert>().ToList()).ToList();
+
+        Assert.That(alerts.Select(a => a.Count), Is.EqualTo(new[] { 0, 0, 1, 0, 0 }), "2 left < 3 happens at the third reservation");
+        Assert.That(alerts[2][0].Kind, Is.EqualTo(AlertKind.PoolLow));
+        Assert.That(s.When(s.Reserve())[0], Is.TypeOf<IssueBlocked>());
+    }
+
+    [Test]
+    public void Reservation_FromAPoolNeverLoaded_IsBlocked()
+    {
+        var s = new PoolScenario();
+
+        var blocked = (IssueBlocked)s.When(s.Reserve())[0];
+
+        Assert.That(blocked.Reason, Is.EqualTo(RejectionReason.NotFound));
+        Assert.That(s.State, Is.Null);
+    }
+
+    [Test]
+    public void Reservation_ForAnotherChannelThanThePool_IsRejected()
+    {
+        var s = PoolScenario.Loaded(3);
+
+        AssertPoolRejected(s.When(s.Reserve(channel: Channel.MobileApp)), RejectionReason.PoolMismatch);
+        Assert.That(s.State!.Available, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Reservation_WithoutAHoldTime_IsRejected()
+    {
+        var s = PoolScenario.Loaded(3);
+
+        AssertPoolRejected(s.When(s.Reserve(holdFor: TimeSpan.Zero)), RejectionReason.InvalidAmount);
+    }
+
+    [Test]
+    public void ExpiredReservation_ReturnsTheCertificateToTheTail()
+    {
+        var s = PoolScenario.Loaded(2);
+        var first = s.ReserveOne();
+
+        var returned = (PoolCertificateReturned)s.When(new ReturnCertificate(PoolScenario.Id, s.NextId("exp"), s.Now, first)).Single();
+
+        Assert.That(returned.Slot, Is.EqualTo(2));
+        Assert.That(returned.AvailableAfter, Is.EqualTo(2));
+        Assert.That(s.State!.Reserved, Is.Zero);
+        s.ReserveOne();
+        Assert.That(s.ReserveOne(), Is.EqualTo(first), "handed out again only after the one before it");
+    }
+
+    [Test]
+    public void Return_WithNoReservationOutstanding_IsRejected()
+    {
+        var s = PoolScenario.Loaded(2);
+
+        AssertPoolRejected(s.When(new ReturnCertificate(PoolScenario.Id, "x", s.Now, "77")), RejectionReason.NotReserved);
+        AssertPoolRejected(new PoolScenario().When(new ReturnCertificate(PoolScenario.Id, "x", s.Now, "77")), RejectionReason.NotFound);
+    }
+
+    [Test]
+    public void Issue_IsCountedAgainstThePool()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne();
+
+        s.When(new RecordIssued(PoolScenario.Id, s.NextId("iss"), s.Now, id));
+
+        Assert.That(s.State!.Reserved, Is.Zero);
+        Assert.That(s.State.Issued, Is.EqualTo(1));
+        AssertPoolRejected(new PoolScenario().When(new RecordIssued(PoolScenario.Id, "x", s.Now, id)), RejectionReason.NotFound);
+    }
+
+    [Test]
+    public void DuplicateReserveCommand_HandsOutNothingMore()
+    {
+        var s = PoolScenario.Loaded(3);
+        var reserve = s.Reserve();
+        s.When(reserve);
+
+        Assert.That(s.When(reserve), Is.Empty);
+        Assert.That(s.State!.Available, Is.EqualTo(2));
+    }
+
+    private static void AssertPoolRejected(IReadOnlyList<PoolEvent> events, RejectionReason reason)
+    {
+        Assert.That(events.Single(), Is.TypeOf<PoolOperationRejected>(), () => string.Join(", ", events));
+        Assert.That(((PoolOperationRejected)events[0]).Reason, Is.EqualTo(reason), () => ((PoolOperationRejected)events[0]).Message);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Collections.Immutable;
+
+namespace GcpStreams.Domain.Certificates;
+
+/// <summary>What a certificate is from the moment a pool hands it out: its number, pool, channel, nominal and currency. Never changes.</summary>
+public sealed record CertificateIdentity(string CertificateId, string PoolId, Channel Channel, long NominalMinor, string Currency);
+
+/// <summary>One capture (redemption) of value and how much of it has been refunded since.</summary>
+public sealed record Capture(long AmountMinor, long RefundedMinor)
+{
+    public long RefundableMinor => AmountMinor - RefundedMinor;
+}
+
+/// <summary>
+/// The state of one certificate: a closed hierarchy folded from its events by <see cref="CertificateDecider.Evolve"/>.
+/// A certificate that no pool has handed out yet has no state (null).
+/// </summary>
+public abstract record Certificate
+{
+    private protected Certificate()
+    {
+    }
+
+    public required CertificateIdentity Identity { get; init; }
+
+    /// <summary>How many events this certificate has had; the sequence number of the last one.</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>The input ids processed most recently, for duplicate detection.</summary>
+    public RecentIds Seen { get; init; } = RecentIds.Empty;
+
+    public string CertificateId => Identity.CertificateId;
+
+    public abstract CertificateStatus Status { get; }
+
+    /// <summary>Reserved for an order by <c>POST /certificates/next</c>, not yet paid; expires at <see cref="ReservedUntil"/>.</summary>
+    public sealed record Reserved : Certificate
+    {
+        public required string RequestId { get; init; }
+        public string? OrderId { get; init; }
+        public required DateTimeOffset ReservedUntil { get; init; }
+        public override CertificateStatus Status => CertificateStatus.Reserved;
+    }
+
+    /// <summary>A reservation expired and the certificate went back to its pool; it can be reserved again.</summary>
+    public sealed record Available : Certificate
+    {
+        public override CertificateStatus Status => CertificateStatus.Available;
+    }
+
+    /// <summary>Issued (sold and paid): it holds value and can be redeemed, refunded, locked.</summary>
+    public sealed record Active : Certificate
+    {
+        public required string OrderId { get; init; }
+        public string? ClientId { get; init; }
+        public required DateTimeOffset IssuedAt { get; init; }
+
+        /// <summary>Which version of the CVC key derives this certificate's CVC; fixed at issue so key rotation never changes a CVC.</summary>
+        public required int CvcKeyVersion { get; init; }
+
+        /// <summary>Open authorizations: authorization payment id -> amount still held.</summary>
+        public ImmutableSortedDictionary<string, long> Holds { get; init; } = ImmutableSortedDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal);
+
+        /// <summary>Every capture by its payment id, with the amount refunded against it.</summary>
+        public ImmutableSortedDictionary<string, Capture> Captures { get; init; } = ImmutableSortedDictionary<string, Capture>.Empty.WithComparers(StringComparer.Ordinal);
+
+        /// <summary>Payment operations already applied, as "OPERATION:paymentId": a re-sent payment is a no-op.</summary>
+        public ImmutableSortedSet<string> AppliedPayments { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+
+        public bool Locked { get; init; }
+        public string? LockReason { get; init; }
+
+        /// <summary>Notification requests whose one CVC disclosure has not been used yet.</summary>
+        public ImmutableSortedSet<string> PendingCvcGrants { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+
+        /// <summary>Support tickets under which the CVC was already disclosed (once per ticket).</summary>
+        public ImmutableSortedSet<string> SupportDisclosures { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+
+        public int CvcDisclosures { get; init; }
+
+        /// <summary>Disclosures granted so far: one per notification request and one per support ticket used.</summary>
+        public int CvcDisclosuresAllowed { get; init; }
+
+        public long CapturedMinor => Captures.Values.Sum(c => c.AmountMinor);
+        public long RefundedMinor => Captures.Values.Sum(c => c.RefundedMinor);
+
+        /// <summary>The ledger balance: nominal - captured + refunded. Derived, never stored, so it always equals the fold of the events.</summary>
+        public long BalanceMinor => Identity.NominalMinor - CapturedMinor + RefundedMinor;
+
+        public long HeldMinor => Holds.Values.Sum();
+
+        /// <summary>What a new authorization or direct capture may take.</summary>
+        public long AvailableMinor => BalanceMinor - HeldMinor;
+
+        public override CertificateStatus Status => BalanceMinor switch
+        {
+            0 => CertificateStatus.Exhausted,
+            var b when b < Identity.NominalMinor => CertificateStatus.PartiallyRedeemed,
+            _ => CertificateStatus.Active,
+        };
+    }
+
+    /// <summary>The purchase was returned while the certificate was unused; it holds no value and never will.</summary>
+    public sealed record Cancelled : Certificate
+    {
+        public required string OrderId { get; init; }
+        public required string Reason { get; init; }
+        public override CertificateStatus Status => CertificateStatus.Cancelled;
+    }
+}

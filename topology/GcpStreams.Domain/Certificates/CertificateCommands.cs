@@ -1,0 +1,116 @@
+namespace GcpStreams.Domain.Certificates;
+
+/// <summary>
+/// Something asked of one certificate. <see cref="CausationId"/> is the id of the input event or API command that asks it
+/// (duplicates of it are no-ops); <see cref="At"/> is the time of that input, never the wall clock, so replays decide the same.
+/// </summary>
+public abstract record CertificateCommand(string CertificateId, string CausationId, DateTimeOffset At)
+{
+    /// <summary>The operation's name in rejections, e.g. "capture".</summary>
+    public abstract string Operation { get; }
+}
+
+/// <summary>A pool handed this certificate out for a reservation.</summary>
+public sealed record ReserveCertificate(
+    string CertificateId, string CausationId, DateTimeOffset At,
+    string PoolId, Channel Channel, long NominalMinor, string Currency,
+    string RequestId, string? OrderId, DateTimeOffset ReservedUntil)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "reserve";
+}
+
+/// <summary>The reservation timer fired: if the certificate is still reserved past its deadline, it returns to its pool.</summary>
+public sealed record ExpireReservation(string CertificateId, string CausationId, DateTimeOffset At)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "expire";
+}
+
+/// <summary>An order that bought this (reserved) certificate is paid: issue it with its nominal as balance and ask CRM to notify the buyer.</summary>
+public sealed record IssueCertificate(
+    string CertificateId, string CausationId, DateTimeOffset At,
+    string OrderId, string? ClientId, Channel Channel, long NominalMinor, string Currency,
+    ContactChannel Contact, int CvcKeyVersion)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "issue";
+}
+
+/// <summary>Hold an amount for a later capture (two-phase payment).</summary>
+public sealed record AuthorizePayment(
+    string CertificateId, string CausationId, DateTimeOffset At,
+    string PaymentId, long AmountMinor, string Currency, Channel Channel)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "authorize";
+}
+
+/// <summary>Debit the balance: against an authorization (at most what it holds) or directly (at most what is available).</summary>
+public sealed record CapturePayment(
+    string CertificateId, string CausationId, DateTimeOffset At,
+    string PaymentId, string? AuthorizationId, long AmountMinor, string Currency, Channel Channel)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "capture";
+}
+
+/// <summary>Release what an authorization still holds.</summary>
+public sealed record VoidAuthorization(
+    string CertificateId, string CausationId, DateTimeOffset At,
+    string PaymentId, string AuthorizationId, Channel Channel)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "void";
+}
+
+/// <summary>Give value back against a capture: at most what that capture took and was not refunded yet.</summary>
+public sealed record RefundPayment(
+    string CertificateId, string CausationId, DateTimeOffset At,
+    string PaymentId, string? CapturePaymentId, long AmountMinor, string Currency, Channel Channel)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "refund";
+}
+
+/// <summary>The order that bought this certificate was returned: cancel it if it is still unused.</summary>
+public sealed record CancelCertificate(string CertificateId, string CausationId, DateTimeOffset At, string OrderId, string Reason)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "cancel";
+}
+
+/// <summary>Support locks a certificate: no debit and no CVC disclosure while locked.</summary>
+public sealed record LockCertificate(string CertificateId, string CausationId, DateTimeOffset At, string Reason, string RequestedBy)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "lock";
+}
+
+/// <summary>Support unlocks a locked certificate.</summary>
+public sealed record UnlockCertificate(string CertificateId, string CausationId, DateTimeOffset At, string Reason, string RequestedBy)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "unlock";
+}
+
+/// <summary>
+/// Someone asks to see the CVC: allowed once per notification request (<see cref="NotificationId"/>)
+/// or once per support ticket (<see cref="Reason"/> names it). The CVC itself is never in a command or event.
+/// </summary>
+public sealed record RevealCvc(
+    string CertificateId, string CausationId, DateTimeOffset At,
+    string RequestId, DisclosureKind Kind, string? NotificationId, string? Reason, string RequestedBy)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "reveal-cvc";
+}
+
+/// <summary>CRM reports how sending a notification went.</summary>
+public sealed record RecordNotificationResult(
+    string CertificateId, string CausationId, DateTimeOffset At,
+    string NotificationId, ContactChannel Contact, NotificationOutcome Outcome, int Attempt, string? Reason, bool WillRetry)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "notification-result";
+}

@@ -1,0 +1,54 @@
+namespace GcpStreams.Domain.Pools;
+
+/// <summary>
+/// A pool of certificates of one channel, nominal and currency, handed out first-in first-out.
+/// Its certificate numbers live in slots (slot -> certificate id, one store entry each, never one giant value):
+/// slots [<see cref="Head"/>, <see cref="Tail"/>) are available; loads and returned reservations append at the tail.
+/// </summary>
+public sealed record Pool
+{
+    public required string PoolId { get; init; }
+    public required Channel Channel { get; init; }
+    public required long NominalMinor { get; init; }
+    public required string Currency { get; init; }
+
+    /// <summary>Below this many available certificates the pool raises a pool_low alert.</summary>
+    public required int LowWatermark { get; init; }
+
+    /// <summary>The pool's number range: generated numbers are <see cref="CertificateNumber.Generate"/>(key, Series, index).</summary>
+    public required int Series { get; init; }
+
+    /// <summary>How many numbers have been generated in the series: the index of the next one.</summary>
+    public long Generated { get; init; }
+
+    /// <summary>The next slot to hand out.</summary>
+    public long Head { get; init; }
+
+    /// <summary>The next slot to fill.</summary>
+    public long Tail { get; init; }
+
+    /// <summary>Certificates handed out and neither issued nor returned yet.</summary>
+    public long Reserved { get; init; }
+
+    /// <summary>Certificates of this pool that were sold (issued).</summary>
+    public long Issued { get; init; }
+
+    /// <summary>Certificates ever placed into the pool by loads (returned ones not counted again).</summary>
+    public long Loaded { get; init; }
+
+    public long Sequence { get; init; }
+    public RecentIds Seen { get; init; } = RecentIds.Empty;
+
+    public long Available => Tail - Head;
+}
+
+/// <summary>Reads the certificate id in a slot of the pool being decided (a store lookup in the topology, a dictionary in tests).</summary>
+public interface IPoolSlots
+{
+    string CertificateAt(string poolId, long slot);
+}
+
+/// <summary>Settings that decisions need and that come from configuration, not from input events.</summary>
+/// <param name="NumberingKey">The secret key that permutes generated certificate numbers (at least 16 bytes).</param>
+/// <param name="MaxLoadBatch">The most certificates one load command may add; larger loads are split by the caller.</param>
+public sealed record PoolSettings(byte[] NumberingKey, int MaxLoadBatch = 10_000);

@@ -1,0 +1,162 @@
+namespace GcpStreams.Domain.Pools;
+
+/// <summary>
+/// The pool's rules as pure functions. A pool is decided by one single-threaded owner (its partition, keyed by pool id),
+/// so "take the next slot" can never hand the same certificate to two reservations.
+/// </summary>
+public static class PoolDecider
+{
+    private static readonly IReadOnlyList<PoolEvent> Nothing = [];
+
+    public static IReadOnlyList<PoolEvent> Decide(PoolCommand command, Pool? state, IPoolSlots slots, PoolSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(slots);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (state is not null && state.Seen.Contains(command.CausationId))
+        {
+            return Nothing;
+        }
+
+        return command switch
+        {
+            LoadPool c => Load(c, state, settings),
+            ReserveNext c => Reserve(c, state, slots),
+            ReturnCertificate c => Return(c, state),
+            RecordIssued c => state is null
+                ? [new PoolOperationRejected(c.PoolId, c.CausationId, c.At, c.Operation, RejectionReason.NotFound, "unknown pool")]
+                : [new PoolCertificateIssued(c.PoolId, c.CausationId, c.At, c.CertificateId)],
+            _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown pool command."),
+        };
+    }
+
+    private static IReadOnlyList<PoolEvent> Load(LoadPool c, Pool? state, PoolSettings settings)
+    {
+        if (state is not null && (state.Channel != c.Channel || state.NominalMinor != c.NominalMinor || state.Currency != c.Currency))
+        {
+            return Rejected(c, RejectionReason.PoolMismatch,
+                $"pool {c.PoolId} holds {state.Channel} {state.NominalMinor} {state.Currency}, the load is for {c.Channel} {c.NominalMinor} {c.Currency}");
+        }
+
+        var imported = c.ImportedNumbers.Count > 0;
+        var count = imported ? c.ImportedNumbers.Count : c.Count;
+        if (count <= 0 || count > settings.MaxLoadBatch)
+        {
+            return Rejected(c, RejectionReason.InvalidAmount, $"a load adds 1 to {settings.MaxLoadBatch} certificates, this one {count}");
+        }
+
+        if (c.NominalMinor <= 0 || c.LowWatermark < 0)
+        {
+            return Rejected(c, RejectionReason.InvalidAmount, $"nominal must be positive and the low-watermark not negative (nominal {c.NominalMinor}, low-watermark {c.LowWatermark})");
+        }
+
+        if (imported && c.ImportedNumbers.FirstOrDefault(n => !CertificateNumber.IsValid(n)) is { } bad)
+        {
+            return Rejected(c, RejectionReason.InvalidAmount, $"imported number '{bad}' is not a valid certificate number (16 digits, prefix {CertificateNumber.Prefix}, check digit)");
+        }
+
+        if (imported && c.ImportedNumbers.Distinct(StringComparer.Ordinal).Count() != count)
+        {
+            return Rejected(c, RejectionReason.AlreadyExists, "imported numbers repeat within the load");
+        }
+
+        var series = state?.Series ?? c.Series;
+        var generated = state?.Generated ?? 0;
+        if (!imported && (series is < 0 or > CertificateNumber.MaxSeries || generated + count > CertificateNumber.MaxIndex + 1))
+        {
+            return Rejected(c, RejectionReason.InvalidAmount, $"series {series} cannot generate {count} more numbers after {generated}");
+        }
+
+        IReadOnlyList<string> numbers = imported
+            ? [.. c.ImportedNumbers]
+            : [.. Enumerable.Range(0, count).Select(i => CertificateNumber.Generate(settings.NumberingKey, series, generated + i))];
+        var tail = state?.Tail ?? 0;
+        var head = state?.Head ?? 0;
+        return
+        [
+            new PoolLoaded(c.PoolId, c.CausationId, c.At, c.Channel, c.NominalMinor, c.Currency, state?.LowWatermark ?? c.LowWatermark, series,
+                tail, numbers, imported ? generated : generated + count, tail + count - head),
+        ];
+    }
+
+    private static IReadOnlyList<PoolEvent> Reserve(ReserveNext c, Pool? state, IPoolSlots slots)
+    {
+        if (state is null)
+        {
+            return Blocked(c, RejectionReason.NotFound, $"pool {c.PoolId} has never been loaded");
+        }
+
+        if (state.Channel != c.Channel || state.NominalMinor != c.NominalMinor || state.Currency != c.Currency)
+        {
+            return Rejected(c, RejectionReason.PoolMismatch,
+                $"pool {c.PoolId} holds {state.Channel} {state.NominalMinor} {state.Currency}, the request is for {c.Channel} {c.NominalMinor} {c.Currency}");
+        }
+
+        if (c.HoldFor <= TimeSpan.Zero)
+        {
+            return Rejected(c, RejectionReason.InvalidAmount, $"a reservation must be held for a positive time, not {c.HoldFor}");
+        }
+
+        if (state.Available == 0)
+        {
+            return Blocked(c, RejectionReason.PoolEmpty, $"pool {c.PoolId} has no certificate left");
+        }
+
+        var availableAfter = state.Available - 1;
+        var reserved = new PoolCertificateReserved(c.PoolId, c.CausationId, c.At, state.Head, slots.CertificateAt(c.PoolId, state.Head), c.RequestId,
+            c.OrderId, state.Channel, state.NominalMinor, state.Currency, c.At + c.HoldFor, availableAfter);
+        return availableAfter < state.LowWatermark && state.Available >= state.LowWatermark
+            ? [reserved, new PoolAlert(c.PoolId, c.CausationId, c.At, AlertKind.PoolLow, AlertSeverity.Warning,
+                $"pool {c.PoolId} is below its low-watermark: {availableAfter} left, low-watermark {state.LowWatermark}")]
+            : [reserved];
+    }
+
+    private static IReadOnlyList<PoolEvent> Return(ReturnCertificate c, Pool? state) => state switch
+    {
+        null => Rejected(c, RejectionReason.NotFound, "unknown pool"),
+        { Reserved: <= 0 } => Rejected(c, RejectionReason.NotReserved, $"pool {c.PoolId} has no reservation outstanding"),
+        _ => [new PoolCertificateReturned(c.PoolId, c.CausationId, c.At, c.CertificateId, state.Tail, state.Available + 1)],
+    };
+
+    private static IReadOnlyList<PoolEvent> Blocked(ReserveNext c, RejectionReason reason, string message) =>
+    [
+        new IssueBlocked(c.PoolId, c.CausationId, c.At, c.RequestId, c.OrderId, c.NominalMinor, reason, message),
+        new PoolAlert(c.PoolId, c.CausationId, c.At, AlertKind.PoolEmpty, AlertSeverity.Critical, message),
+    ];
+
+    private static IReadOnlyList<PoolEvent> Rejected(PoolCommand c, RejectionReason reason, string message) =>
+        [new PoolOperationRejected(c.PoolId, c.CausationId, c.At, c.Operation, reason, message)];
+
+    public static Pool? Evolve(Pool? state, PoolEvent @event)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        var next = @event switch
+        {
+            PoolLoaded e => (state ?? new Pool
+            {
+                PoolId = e.PoolId,
+                Channel = e.Channel,
+                NominalMinor = e.NominalMinor,
+                Currency = e.Currency,
+                LowWatermark = e.LowWatermark,
+                Series = e.Series,
+            }) with
+            {
+                Tail = e.FirstSlot + e.Numbers.Count,
+                Generated = e.GeneratedAfter,
+                Loaded = (state?.Loaded ?? 0) + e.Numbers.Count,
+            },
+            PoolCertificateReserved => Required(state) with { Head = state!.Head + 1, Reserved = state.Reserved + 1 },
+            PoolCertificateReturned => Required(state) with { Tail = state!.Tail + 1, Reserved = state.Reserved - 1 },
+            PoolCertificateIssued => Required(state) with { Reserved = Math.Max(0, state!.Reserved - 1), Issued = state.Issued + 1 },
+            IssueBlocked or PoolOperationRejected or PoolAlert => state,
+            _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown pool event."),
+        };
+
+        return next is null ? null : next with { Sequence = next.Sequence + 1, Seen = next.Seen.Add(@event.CausationId) };
+    }
+
+    public static Pool? Fold(IEnumerable<PoolEvent> events, Pool? initial = null) => events.Aggregate(initial, Evolve);
+
+    private static Pool Required(Pool? state) => state ?? throw new InvalidOperationException("event applies to a pool that has no state");
+}

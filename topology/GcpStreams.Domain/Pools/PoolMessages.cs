@@ -1,0 +1,101 @@
+namespace GcpStreams.Domain.Pools;
+
+/// <summary>Something asked of one pool; <see cref="CausationId"/> and <see cref="At"/> come from the input, as for certificates.</summary>
+public abstract record PoolCommand(string PoolId, string CausationId, DateTimeOffset At)
+{
+    public abstract string Operation { get; }
+}
+
+/// <summary>
+/// Add certificates to a pool (creating it on the first load): either <see cref="ImportedNumbers"/> as given,
+/// or <see cref="Count"/> numbers generated in the pool's <see cref="Series"/>.
+/// </summary>
+public sealed record LoadPool(
+    string PoolId, string CausationId, DateTimeOffset At,
+    Channel Channel, long NominalMinor, string Currency, int LowWatermark, int Series, int Count, IReadOnlyList<string> ImportedNumbers)
+    : PoolCommand(PoolId, CausationId, At)
+{
+    public override string Operation => "load";
+}
+
+/// <summary><c>POST /certificates/next</c>: hand out the next available certificate for <see cref="HoldFor"/>.</summary>
+public sealed record ReserveNext(
+    string PoolId, string CausationId, DateTimeOffset At,
+    string RequestId, Channel Channel, long NominalMinor, string Currency, string? OrderId, TimeSpan HoldFor)
+    : PoolCommand(PoolId, CausationId, At)
+{
+    public override string Operation => "reserve";
+}
+
+/// <summary>A reservation of this pool expired: put the certificate back at the tail.</summary>
+public sealed record ReturnCertificate(string PoolId, string CausationId, DateTimeOffset At, string CertificateId)
+    : PoolCommand(PoolId, CausationId, At)
+{
+    public override string Operation => "return";
+}
+
+/// <summary>A certificate of this pool was issued: it leaves the reserved count for good.</summary>
+public sealed record RecordIssued(string PoolId, string CausationId, DateTimeOffset At, string CertificateId)
+    : PoolCommand(PoolId, CausationId, At)
+{
+    public override string Operation => "record-issued";
+}
+
+public abstract record PoolEvent(string PoolId, string CausationId, DateTimeOffset At)
+{
+    public abstract string EventType { get; }
+}
+
+/// <summary>Certificates were appended at slots <see cref="FirstSlot"/> onward. <see cref="Numbers"/> feed the slot store; the stream carries only counts.</summary>
+public sealed record PoolLoaded(
+    string PoolId, string CausationId, DateTimeOffset At,
+    Channel Channel, long NominalMinor, string Currency, int LowWatermark, int Series,
+    long FirstSlot, IReadOnlyList<string> Numbers, long GeneratedAfter, long AvailableAfter)
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.PoolLoaded;
+}
+
+/// <summary>The certificate in <see cref="Slot"/> was handed out; the certificate's owner turns this into its own reservation.</summary>
+public sealed record PoolCertificateReserved(
+    string PoolId, string CausationId, DateTimeOffset At,
+    long Slot, string CertificateId, string RequestId, string? OrderId, Channel Channel, long NominalMinor, string Currency,
+    DateTimeOffset ReservedUntil, long AvailableAfter)
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.Reserved;
+}
+
+/// <summary>An expired reservation's certificate went back into slot <see cref="Slot"/>.</summary>
+public sealed record PoolCertificateReturned(string PoolId, string CausationId, DateTimeOffset At, string CertificateId, long Slot, long AvailableAfter)
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.ReservationExpired;
+}
+
+/// <summary>Bookkeeping: a reserved certificate of this pool was issued. Internal; not published on the stream.</summary>
+public sealed record PoolCertificateIssued(string PoolId, string CausationId, DateTimeOffset At, string CertificateId)
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.Issued;
+}
+
+/// <summary>A reservation could not be served: the pool is empty (or was never loaded). R1.0.7.</summary>
+public sealed record IssueBlocked(
+    string PoolId, string CausationId, DateTimeOffset At, string RequestId, string? OrderId, long NominalMinor, RejectionReason Reason, string Message)
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.IssueBlocked;
+}
+
+public sealed record PoolOperationRejected(string PoolId, string CausationId, DateTimeOffset At, string Operation, RejectionReason Reason, string Message)
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.OperationRejected;
+}
+
+public sealed record PoolAlert(string PoolId, string CausationId, DateTimeOffset At, AlertKind Kind, AlertSeverity Severity, string Message)
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.Alert;
+}
