@@ -8,9 +8,9 @@ public class CertificateLifecycleTests
     private const long Nominal = CertificateScenario.Nominal;
 
     [Test]
-    public void NormalIssue_ReservedCertificateIsIssuedWithItsNominalAndANotificationIsRequested()
+    public void NormalIssue_OpensTheLedgerWithTheNominalAndRequestsANotification()
     {
-        var s = CertificateScenario.Reserved();
+        var s = new CertificateScenario();
 
         var events = s.When(s.Issue(contact: ContactChannel.Sms));
 
@@ -27,30 +27,11 @@ public class CertificateLifecycleTests
     }
 
     [Test]
-    public void Issue_OfACertificateThatWasNeverReserved_IsRejected()
-    {
-        var s = new CertificateScenario();
-
-        var events = s.When(s.Issue());
-
-        AssertRejected(events, RejectionReason.NotReserved);
-        Assert.That(s.State, Is.Null);
-    }
-
-    [Test]
     public void Issue_RepeatedForTheSameOrder_IsANoOp()
     {
         var s = CertificateScenario.Issued();
 
         Assert.That(s.When(s.Issue()), Is.Empty);
-    }
-
-    [Test]
-    public void Issue_ForAnotherOrderThanTheReservation_IsRejected()
-    {
-        var s = CertificateScenario.Reserved(orderId: "order-1");
-
-        AssertRejected(s.When(s.Issue(orderId: "order-2")), RejectionReason.OrderMismatch);
     }
 
     [Test]
@@ -60,27 +41,18 @@ public class CertificateLifecycleTests
 
         var events = s.When(s.Issue(orderId: "order-2"));
 
-        AssertRejected(events, RejectionReason.InvalidStatus);
+        AssertRejected(events, RejectionReason.AlreadyExists);
         Assert.That(events.OfType<CertificateAlert>().Single().Severity, Is.EqualTo(AlertSeverity.Critical));
+        Assert.That(s.Active.OrderId, Is.EqualTo("order-1"));
     }
 
     [Test]
-    public void Issue_WithAnotherNominalThanThePool_IsRejected()
+    public void Issue_WithAnIdentityOfAnotherCertificate_IsRejected()
     {
-        var s = CertificateScenario.Reserved();
+        var s = new CertificateScenario();
 
-        AssertRejected(s.When(s.Issue(nominal: 1_000_00)), RejectionReason.NominalMismatch);
-    }
-
-    [Test]
-    public void Issue_InAnotherCurrency_IsRejectedWithAnAlert()
-    {
-        var s = CertificateScenario.Reserved();
-
-        var events = s.When(s.Issue(currency: "EUR"));
-
-        AssertRejected(events, RejectionReason.CurrencyMismatch);
-        Assert.That(events.OfType<CertificateAlert>().Single().Kind, Is.EqualTo(AlertKind.CurrencyMismatch));
+        AssertRejected(s.When(s.Issue(identity: CertificateScenario.Identity with { CertificateId = "7799" })), RejectionReason.InvalidAmount);
+        Assert.That(s.State, Is.Null);
     }
 
     [Test]
@@ -348,14 +320,6 @@ public class CertificateLifecycleTests
     }
 
     [Test]
-    public void Lock_OfAReservedCertificate_IsRejected()
-    {
-        var s = CertificateScenario.Reserved();
-
-        AssertRejected(s.When(s.Lock()), RejectionReason.InvalidStatus);
-    }
-
-    [Test]
     public void Refund_OnALockedCertificate_IsAllowedBecauseItDebitsNothing()
     {
         var s = CertificateScenario.Issued();
@@ -380,7 +344,7 @@ public class CertificateLifecycleTests
     }
 
     [Test]
-    public void WrongChannel_ForRefundVoidAndIssue_IsRejectedToo()
+    public void WrongChannel_ForRefundAndVoid_IsRejectedToo()
     {
         var s = CertificateScenario.Issued(channel: Channel.Pos);
         s.When(s.Capture(100, paymentId: "cap-1"));
@@ -388,8 +352,6 @@ public class CertificateLifecycleTests
 
         AssertRejected(s.When(s.Refund(100, "cap-1", channel: Channel.MobileApp)), RejectionReason.ChannelMismatch);
         AssertRejected(s.When(s.Void("auth-1", channel: Channel.MobileApp)), RejectionReason.ChannelMismatch);
-        var reserved = CertificateScenario.Reserved(channel: Channel.Pos);
-        AssertRejected(reserved.When(reserved.Issue(channel: Channel.Partner)), RejectionReason.ChannelMismatch);
     }
 
     [Test]
@@ -410,56 +372,13 @@ public class CertificateLifecycleTests
     }
 
     [Test]
-    public void PaymentOnAReservedCertificate_IsRejectedBecauseItIsNotIssued()
-    {
-        var s = CertificateScenario.Reserved();
-
-        AssertRejected(s.When(s.Capture(100)), RejectionReason.InvalidStatus);
-    }
-
-    [Test]
-    public void ReservationExpiry_ReturnsAnUnissuedCertificateToItsPool()
-    {
-        var s = CertificateScenario.Reserved(holdFor: TimeSpan.FromMinutes(15));
-
-        s.Advance(TimeSpan.FromMinutes(14));
-        Assert.That(s.When(s.Expire()), Is.Empty, "not due yet");
-        s.Advance(TimeSpan.FromMinutes(1));
-        var expired = (ReservationExpired)s.When(s.Expire()).Single();
-
-        Assert.That(expired.ReservedUntil, Is.EqualTo(CertificateScenario.Start + TimeSpan.FromMinutes(15)));
-        Assert.That(s.State, Is.TypeOf<Certificate.Available>());
-        AssertRejected(s.When(s.Issue()), RejectionReason.ReservationExpired);
-        Assert.That(s.When(s.Reserve(orderId: "order-2")).Single(), Is.TypeOf<CertificateReserved>(), "it can be reserved again");
-    }
-
-    [Test]
-    public void ReservationExpiry_OfAnIssuedCertificate_DoesNothing()
+    public void PaymentOnACancelledCertificate_IsRejectedBecauseItHoldsNoValue()
     {
         var s = CertificateScenario.Issued();
-        s.Advance(TimeSpan.FromDays(1));
+        s.When(s.Cancel());
 
-        Assert.That(s.When(s.Expire()), Is.Empty);
-    }
-
-    [Test]
-    public void Issue_AfterTheReservationEnded_IsRejectedEvenBeforeTheTimerFires()
-    {
-        var s = CertificateScenario.Reserved(holdFor: TimeSpan.FromMinutes(15));
-        s.Advance(TimeSpan.FromMinutes(16));
-
-        AssertRejected(s.When(s.Issue()), RejectionReason.ReservationExpired);
-    }
-
-    [Test]
-    public void Reserve_OfACertificateThatIsAlreadyReserved_IsRejectedWithACriticalAlert()
-    {
-        var s = CertificateScenario.Reserved();
-
-        var events = s.When(s.Reserve(orderId: "order-2"));
-
-        AssertRejected(events, RejectionReason.AlreadyExists);
-        Assert.That(events.OfType<CertificateAlert>().Single().Severity, Is.EqualTo(AlertSeverity.Critical));
+        AssertRejected(s.When(s.Authorize(100)), RejectionReason.InvalidStatus);
+        AssertRejected(s.When(s.Issue(orderId: "order-2")), RejectionReason.AlreadyExists);
     }
 
     [Test]

@@ -39,25 +39,17 @@ internal sealed class CertificateScenario
 
     public void Advance(TimeSpan by) => Now += by;
 
-    public static CertificateScenario Reserved(Channel channel = Channel.Pos, string? orderId = "order-1", TimeSpan? holdFor = null)
-    {
-        var s = new CertificateScenario();
-        s.When(s.Reserve(channel, orderId, holdFor ?? TimeSpan.FromMinutes(30)));
-        return s;
-    }
+    public static readonly CertificateIdentity Identity = new(Id, Pool, Channel.Pos, Nominal, Rub);
 
     public static CertificateScenario Issued(Channel channel = Channel.Pos, ContactChannel contact = ContactChannel.Email)
     {
-        var s = Reserved(channel);
+        var s = new CertificateScenario();
         s.When(s.Issue(contact: contact, channel: channel));
         return s;
     }
 
-    public ReserveCertificate Reserve(Channel channel = Channel.Pos, string? orderId = "order-1", TimeSpan? holdFor = null) =>
-        new(Id, NextId("cmd"), Now, Pool, channel, Nominal, Rub, NextId("req"), orderId, Now + (holdFor ?? TimeSpan.FromMinutes(30)));
-
-    public IssueCertificate Issue(string orderId = "order-1", Channel channel = Channel.Pos, long nominal = Nominal, string currency = Rub, ContactChannel contact = ContactChannel.Email) =>
-        new(Id, NextId("order-evt"), Now, orderId, "client-1", channel, nominal, currency, contact, CvcKeyVersion: 3);
+    public IssueCertificate Issue(string orderId = "order-1", Channel channel = Channel.Pos, ContactChannel contact = ContactChannel.Email, CertificateIdentity? identity = null) =>
+        new(Id, NextId("order-evt"), Now, identity ?? Identity with { Channel = channel }, orderId, "client-1", contact, CvcKeyVersion: 3);
 
     public AuthorizePayment Authorize(long amount, string? paymentId = null, Channel channel = Channel.Pos, string currency = Rub) =>
         new(Id, NextId("pay-evt"), Now, paymentId ?? NextId("auth"), amount, currency, channel);
@@ -76,8 +68,6 @@ internal sealed class CertificateScenario
     public UnlockCertificate Unlock(string reason = "cleared") => new(Id, NextId("cmd"), Now, reason, "support-1");
 
     public CancelCertificate Cancel(string orderId = "order-1") => new(Id, NextId("order-evt"), Now, orderId, "order returned");
-
-    public ExpireReservation Expire() => new(Id, NextId("timer"), Now);
 
     public RevealCvc RevealForNotification(string? notificationId) =>
         new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Notification, notificationId, null, "crm-notifier");

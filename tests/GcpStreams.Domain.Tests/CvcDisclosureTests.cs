@@ -68,11 +68,11 @@ public class CvcDisclosureTests
     }
 
     [Test]
-    public void GettingTheCvc_OfAReservedCertificate_IsRejected()
+    public void GettingTheCvc_OfAnUnknownCertificate_IsRejected()
     {
-        var s = CertificateScenario.Reserved();
+        var s = new CertificateScenario();
 
-        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport("T-1")), RejectionReason.InvalidStatus);
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport("T-1")), RejectionReason.NotFound);
     }
 
     [Test]

@@ -5,12 +5,13 @@ using GcpStreams.Domain.Pools;
 namespace GcpStreams.Domain.Tests;
 
 /// <summary>A pool under test, with its slot store as a dictionary filled from the events (as the topology fills its store).</summary>
-internal sealed class PoolScenario : IPoolSlots
+internal sealed class PoolScenario : IPoolStore
 {
     public const string Id = "pos-5000-rub";
     public static readonly PoolSettings Settings = new(Encoding.UTF8.GetBytes("a-test-numbering-key-32-bytes!!!"), MaxLoadBatch: 1_000);
 
     private readonly Dictionary<long, string> _slots = [];
+    private readonly Dictionary<string, Reservation> _reservations = [];
     private int _next;
 
     public DateTimeOffset Now { get; set; } = CertificateScenario.Start;
@@ -18,6 +19,8 @@ internal sealed class PoolScenario : IPoolSlots
     public List<PoolEvent> History { get; } = [];
 
     public string CertificateAt(string poolId, long slot) => _slots[slot];
+
+    public Reservation? ReservationOf(string poolId, string certificateId) => _reservations.GetValueOrDefault(certificateId);
 
     public IReadOnlyList<PoolEvent> When(PoolCommand command)
     {
@@ -34,8 +37,16 @@ internal sealed class PoolScenario : IPoolSlots
                     }
 
                     break;
-                case PoolCertificateReturned returned:
-                    _slots[returned.Slot] = returned.CertificateId;
+                case PoolCertificateReserved reserved:
+                    _slots.Remove(reserved.Slot);
+                    _reservations[reserved.CertificateId] = new Reservation(reserved.CertificateId, reserved.PoolId, reserved.Slot, reserved.RequestId, reserved.OrderId, reserved.ReservedUntil);
+                    break;
+                case ReservationExpired expired:
+                    _reservations.Remove(expired.CertificateId);
+                    _slots[expired.Slot] = expired.CertificateId;
+                    break;
+                case ReservationIssued issued:
+                    _reservations[issued.CertificateId] = _reservations[issued.CertificateId] with { IssuedToOrder = issued.OrderId };
                     break;
             }
         }
@@ -56,8 +67,13 @@ internal sealed class PoolScenario : IPoolSlots
     public LoadPool Load(int count, int lowWatermark = 0, IReadOnlyList<string>? imported = null, Channel channel = Channel.Pos, long nominal = CertificateScenario.Nominal, int series = 7) =>
         new(Id, NextId("cmd"), Now, channel, nominal, CertificateScenario.Rub, lowWatermark, series, count, imported ?? []);
 
-    public ReserveNext Reserve(Channel channel = Channel.Pos, long nominal = CertificateScenario.Nominal, TimeSpan? holdFor = null) =>
-        new(Id, NextId("cmd"), Now, NextId("req"), channel, nominal, CertificateScenario.Rub, NextId("order"), holdFor ?? TimeSpan.FromMinutes(30));
+    public ReserveNext Reserve(Channel channel = Channel.Pos, long nominal = CertificateScenario.Nominal, TimeSpan? holdFor = null, string? orderId = null) =>
+        new(Id, NextId("cmd"), Now, NextId("req"), channel, nominal, CertificateScenario.Rub, orderId, holdFor ?? TimeSpan.FromMinutes(30));
 
-    public string ReserveOne() => ((PoolCertificateReserved)When(Reserve())[0]).CertificateId;
+    public string ReserveOne(string? orderId = null) => ((PoolCertificateReserved)When(Reserve(orderId: orderId))[0]).CertificateId;
+
+    public ExpireReservation Expire(string certificateId) => new(Id, NextId("timer"), Now, certificateId);
+
+    public IssueReserved Issue(string certificateId, string orderId = "order-1", Channel channel = Channel.Pos, long nominal = CertificateScenario.Nominal, string currency = CertificateScenario.Rub) =>
+        new(Id, NextId("order-evt"), Now, certificateId, orderId, "client-1", ContactChannel.Email, channel, nominal, currency);
 }

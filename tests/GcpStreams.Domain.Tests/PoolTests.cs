@@ -147,40 +147,125 @@ public class PoolTests
     }
 
     [Test]
-    public void ExpiredReservation_ReturnsTheCertificateToTheTail()
+    public void NormalIssue_OfAReservedCertificate_HandsItToTheLedgerWithThePoolsIdentity()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne();
+
+        var issued = (ReservationIssued)s.When(s.Issue(id)).Single();
+
+        Assert.That(issued, Is.EqualTo(new ReservationIssued(PoolScenario.Id, issued.CausationId, s.Now, id, "order-1", "client-1", ContactChannel.Email, Channel.Pos, CertificateScenario.Nominal, CertificateScenario.Rub)));
+        Assert.That(s.State!.Reserved, Is.Zero);
+        Assert.That(s.State.Issued, Is.EqualTo(1));
+        Assert.That(s.ReservationOf(PoolScenario.Id, id)!.IssuedToOrder, Is.EqualTo("order-1"));
+    }
+
+    [Test]
+    public void Issue_OfACertificateThatWasNeverReserved_IsRejected()
+    {
+        var s = PoolScenario.Loaded(2);
+
+        AssertIssueRejected(s.When(s.Issue("7700000000000018")), RejectionReason.NotReserved);
+        AssertIssueRejected(new PoolScenario().When(s.Issue("7700000000000018")), RejectionReason.NotReserved);
+    }
+
+    [Test]
+    public void Issue_RepeatedForTheSameOrder_IsANoOp()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne();
+        s.When(s.Issue(id));
+
+        Assert.That(s.When(s.Issue(id)), Is.Empty);
+        Assert.That(s.State!.Issued, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Issue_OfASoldCertificateByAnotherOrder_IsRejectedWithACriticalAlert()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne();
+        s.When(s.Issue(id, orderId: "order-1"));
+
+        var events = s.When(s.Issue(id, orderId: "order-2"));
+
+        AssertIssueRejected(events, RejectionReason.AlreadyExists);
+        Assert.That(((PoolAlert)events[1]).Severity, Is.EqualTo(AlertSeverity.Critical));
+        Assert.That(((PoolAlert)events[1]).CertificateId, Is.EqualTo(id));
+    }
+
+    [Test]
+    public void Issue_ForAnotherOrderThanTheReservation_IsRejected()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne(orderId: "order-1");
+
+        AssertIssueRejected(s.When(s.Issue(id, orderId: "order-2")), RejectionReason.OrderMismatch);
+        Assert.That(s.When(s.Issue(id, orderId: "order-1")).Single(), Is.TypeOf<ReservationIssued>());
+    }
+
+    [Test]
+    public void Issue_FromAnotherChannel_IsRejectedWithAnAlert()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne();
+
+        var events = s.When(s.Issue(id, channel: Channel.InternetStore));
+
+        AssertIssueRejected(events, RejectionReason.ChannelMismatch);
+        Assert.That(((PoolAlert)events[1]).Kind, Is.EqualTo(AlertKind.ChannelMismatch));
+    }
+
+    [Test]
+    public void Issue_InAnotherCurrencyOrNominal_IsRejected()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne();
+
+        AssertIssueRejected(s.When(s.Issue(id, currency: "EUR")), RejectionReason.CurrencyMismatch);
+        AssertIssueRejected(s.When(s.Issue(id, nominal: 1_000_00)), RejectionReason.NominalMismatch);
+    }
+
+    [Test]
+    public void ReservationExpiry_ReturnsAnUnissuedCertificateToThePoolTail()
     {
         var s = PoolScenario.Loaded(2);
         var first = s.ReserveOne();
+        s.Now += TimeSpan.FromMinutes(29);
+        Assert.That(s.When(s.Expire(first)), Is.Empty, "not due yet");
+        s.Now += TimeSpan.FromMinutes(1);
 
-        var returned = (PoolCertificateReturned)s.When(new ReturnCertificate(PoolScenario.Id, s.NextId("exp"), s.Now, first)).Single();
+        var expired = (ReservationExpired)s.When(s.Expire(first)).Single();
 
-        Assert.That(returned.Slot, Is.EqualTo(2));
-        Assert.That(returned.AvailableAfter, Is.EqualTo(2));
+        Assert.That(expired.Slot, Is.EqualTo(2));
+        Assert.That(expired.AvailableAfter, Is.EqualTo(2));
+        Assert.That(expired.ReservedUntil, Is.EqualTo(CertificateScenario.Start + TimeSpan.FromMinutes(30)));
         Assert.That(s.State!.Reserved, Is.Zero);
+        Assert.That(s.When(s.Expire(first)), Is.Empty, "expired already");
+        AssertIssueRejected(s.When(s.Issue(first)), RejectionReason.NotReserved);
         s.ReserveOne();
         Assert.That(s.ReserveOne(), Is.EqualTo(first), "handed out again only after the one before it");
     }
 
     [Test]
-    public void Return_WithNoReservationOutstanding_IsRejected()
-    {
-        var s = PoolScenario.Loaded(2);
-
-        AssertPoolRejected(s.When(new ReturnCertificate(PoolScenario.Id, "x", s.Now, "77")), RejectionReason.NotReserved);
-        AssertPoolRejected(new PoolScenario().When(new ReturnCertificate(PoolScenario.Id, "x", s.Now, "77")), RejectionReason.NotFound);
-    }
-
-    [Test]
-    public void Issue_IsCountedAgainstThePool()
+    public void ReservationExpiry_OfAnIssuedCertificate_DoesNothing()
     {
         var s = PoolScenario.Loaded(2);
         var id = s.ReserveOne();
+        s.When(s.Issue(id));
+        s.Now += TimeSpan.FromDays(1);
 
-        s.When(new RecordIssued(PoolScenario.Id, s.NextId("iss"), s.Now, id));
+        Assert.That(s.When(s.Expire(id)), Is.Empty);
+    }
 
-        Assert.That(s.State!.Reserved, Is.Zero);
-        Assert.That(s.State.Issued, Is.EqualTo(1));
-        AssertPoolRejected(new PoolScenario().When(new RecordIssued(PoolScenario.Id, "x", s.Now, id)), RejectionReason.NotFound);
+    [Test]
+    public void Issue_AfterTheReservationEnded_IsRejectedEvenBeforeTheTimerFires()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne();
+        s.Now += TimeSpan.FromMinutes(31);
+
+        AssertIssueRejected(s.When(s.Issue(id)), RejectionReason.ReservationExpired);
     }
 
     [Test]
@@ -192,6 +277,15 @@ public class PoolTests
 
         Assert.That(s.When(reserve), Is.Empty);
         Assert.That(s.State!.Available, Is.EqualTo(2));
+    }
+
+    private static void AssertIssueRejected(IReadOnlyList<PoolEvent> events, RejectionReason reason)
+    {
+        Assert.That(events[0], Is.TypeOf<PoolOperationRejected>(), () => string.Join(", ", events));
+        var rejected = (PoolOperationRejected)events[0];
+        Assert.That(rejected.Reason, Is.EqualTo(reason), () => rejected.Message);
+        Assert.That(rejected.Operation, Is.EqualTo("issue"));
+        Assert.That(rejected.CertificateId, Is.Not.Null);
     }
 
     private static void AssertPoolRejected(IReadOnlyList<PoolEvent> events, RejectionReason reason)

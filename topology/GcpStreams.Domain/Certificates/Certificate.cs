@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 
 namespace GcpStreams.Domain.Certificates;
 
-/// <summary>What a certificate is from the moment a pool hands it out: its number, pool, channel, nominal and currency. Never changes.</summary>
+/// <summary>What a certificate is from the moment it is issued: its number, pool, channel, nominal and currency. Never changes.</summary>
 public sealed record CertificateIdentity(string CertificateId, string PoolId, Channel Channel, long NominalMinor, string Currency);
 
 /// <summary>One capture (redemption) of value and how much of it has been refunded since.</summary>
@@ -12,8 +12,9 @@ public sealed record Capture(long AmountMinor, long RefundedMinor)
 }
 
 /// <summary>
-/// The state of one certificate: a closed hierarchy folded from its events by <see cref="CertificateDecider.Evolve"/>.
-/// A certificate that no pool has handed out yet has no state (null).
+/// The ledger state of one certificate: a closed hierarchy folded from its events by <see cref="CertificateDecider.Evolve"/>.
+/// The ledger starts at issue: before that a certificate is a slot or a reservation of its pool (see <c>Pools.Pool</c>),
+/// and has no ledger state (null).
 /// </summary>
 public abstract record Certificate
 {
@@ -32,21 +33,6 @@ public abstract record Certificate
     public string CertificateId => Identity.CertificateId;
 
     public abstract CertificateStatus Status { get; }
-
-    /// <summary>Reserved for an order by <c>POST /certificates/next</c>, not yet paid; expires at <see cref="ReservedUntil"/>.</summary>
-    public sealed record Reserved : Certificate
-    {
-        public required string RequestId { get; init; }
-        public string? OrderId { get; init; }
-        public required DateTimeOffset ReservedUntil { get; init; }
-        public override CertificateStatus Status => CertificateStatus.Reserved;
-    }
-
-    /// <summary>A reservation expired and the certificate went back to its pool; it can be reserved again.</summary>
-    public sealed record Available : Certificate
-    {
-        public override CertificateStatus Status => CertificateStatus.Available;
-    }
 
     /// <summary>Issued (sold and paid): it holds value and can be redeemed, refunded, locked.</summary>
     public sealed record Active : Certificate

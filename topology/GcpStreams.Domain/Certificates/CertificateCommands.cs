@@ -10,28 +10,13 @@ public abstract record CertificateCommand(string CertificateId, string Causation
     public abstract string Operation { get; }
 }
 
-/// <summary>A pool handed this certificate out for a reservation.</summary>
-public sealed record ReserveCertificate(
-    string CertificateId, string CausationId, DateTimeOffset At,
-    string PoolId, Channel Channel, long NominalMinor, string Currency,
-    string RequestId, string? OrderId, DateTimeOffset ReservedUntil)
-    : CertificateCommand(CertificateId, CausationId, At)
-{
-    public override string Operation => "reserve";
-}
-
-/// <summary>The reservation timer fired: if the certificate is still reserved past its deadline, it returns to its pool.</summary>
-public sealed record ExpireReservation(string CertificateId, string CausationId, DateTimeOffset At)
-    : CertificateCommand(CertificateId, CausationId, At)
-{
-    public override string Operation => "expire";
-}
-
-/// <summary>An order that bought this (reserved) certificate is paid: issue it with its nominal as balance and ask CRM to notify the buyer.</summary>
+/// <summary>
+/// An order that bought this certificate is paid and its pool confirmed the reservation: open the ledger with the nominal
+/// as balance and ask CRM to notify the buyer. The identity comes from the pool, so it is the pool's channel, nominal and currency.
+/// </summary>
 public sealed record IssueCertificate(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string OrderId, string? ClientId, Channel Channel, long NominalMinor, string Currency,
-    ContactChannel Contact, int CvcKeyVersion)
+    CertificateIdentity Identity, string OrderId, string? ClientId, ContactChannel Contact, int CvcKeyVersion)
     : CertificateCommand(CertificateId, CausationId, At)
 {
     public override string Operation => "issue";

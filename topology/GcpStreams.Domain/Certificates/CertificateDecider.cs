@@ -21,8 +21,6 @@ public static class CertificateDecider
 
         return command switch
         {
-            ReserveCertificate c => Reserve(c, state),
-            ExpireReservation c => Expire(c, state),
             IssueCertificate c => Issue(c, state),
             AuthorizePayment c => WithActive(c, state, a => Authorize(c, a)),
             CapturePayment c => WithActive(c, state, a => Capture(c, a)),
@@ -37,70 +35,36 @@ public static class CertificateDecider
         };
     }
 
-    private static IReadOnlyList<CertificateEvent> Reserve(ReserveCertificate c, Certificate? state)
-    {
-        if (state is not (null or Certificate.Available))
-        {
-            return Reject(c, RejectionReason.AlreadyExists, $"certificate is {Describe(state)} and cannot be reserved",
-                alert: (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"pool {c.PoolId} handed out certificate {c.CertificateId}, which is {Describe(state)}"));
-        }
-
-        if (state is not null && (state.Identity.PoolId != c.PoolId || state.Identity.Channel != c.Channel || state.Identity.NominalMinor != c.NominalMinor || state.Identity.Currency != c.Currency))
-        {
-            return Reject(c, RejectionReason.PoolMismatch, $"certificate belongs to pool {state.Identity.PoolId}");
-        }
-
-        return [new CertificateReserved(c.CertificateId, c.CausationId, c.At, c.PoolId, c.Channel, c.NominalMinor, c.Currency, c.RequestId, c.OrderId, c.ReservedUntil)];
-    }
-
-    private static IReadOnlyList<CertificateEvent> Expire(ExpireReservation c, Certificate? state) =>
-        state is Certificate.Reserved r && c.At >= r.ReservedUntil
-            ? [new ReservationExpired(c.CertificateId, c.CausationId, c.At, r.ReservedUntil)]
-            : Nothing; // issued in time, or not due yet: the timer has nothing to do
-
     private static IReadOnlyList<CertificateEvent> Issue(IssueCertificate c, Certificate? state)
     {
         switch (state)
         {
-            case null:
-                return Reject(c, RejectionReason.NotReserved, "certificate was never reserved");
             case Certificate.Active a when a.OrderId == c.OrderId:
                 return Nothing; // this order already issued it: a re-sent order event
-            case Certificate.Available:
-                return Reject(c, RejectionReason.ReservationExpired, "the reservation expired and the certificate went back to its pool");
-            case not Certificate.Reserved:
-                return Reject(c, RejectionReason.InvalidStatus, $"certificate is {Describe(state)}",
-                    alert: (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"order {c.OrderId} tried to issue certificate {c.CertificateId}, which is {Describe(state)}"));
+            case not null:
+                return Reject(c, RejectionReason.AlreadyExists, $"certificate is {Describe(state)} (order {OrderOf(state)})",
+                    alert: (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"order {c.OrderId} tried to issue certificate {c.CertificateId}, already {Describe(state)} by order {OrderOf(state)}"));
         }
 
-        var reserved = (Certificate.Reserved)state;
-        if (c.At > reserved.ReservedUntil)
+        if (c.Identity.CertificateId != c.CertificateId || c.Identity.NominalMinor <= 0)
         {
-            return Reject(c, RejectionReason.ReservationExpired, $"the reservation ended at {reserved.ReservedUntil:O}");
-        }
-
-        if (reserved.OrderId is not null && reserved.OrderId != c.OrderId)
-        {
-            return Reject(c, RejectionReason.OrderMismatch, $"certificate is reserved for order {reserved.OrderId}");
-        }
-
-        if (CheckChannelAndCurrency(c, state, c.Channel, c.Currency) is { } refused)
-        {
-            return refused;
-        }
-
-        if (c.NominalMinor != state.Identity.NominalMinor)
-        {
-            return Reject(c, RejectionReason.NominalMismatch, $"order line nominal {c.NominalMinor} differs from the certificate's {state.Identity.NominalMinor}", c.NominalMinor);
+            return Reject(c, RejectionReason.InvalidAmount, $"issue of {c.CertificateId} carries identity {c.Identity}");
         }
 
         var notificationId = DeterministicId.Derive("notification", c.CertificateId, c.CausationId);
         return
         [
-            new CertificateIssued(c.CertificateId, c.CausationId, c.At, c.OrderId, c.ClientId, c.NominalMinor, c.NominalMinor, c.CvcKeyVersion),
+            new CertificateIssued(c.CertificateId, c.CausationId, c.At, c.Identity, c.OrderId, c.ClientId, c.Identity.NominalMinor, c.CvcKeyVersion),
             new NotificationRequested(c.CertificateId, c.CausationId, c.At, notificationId, c.ClientId, c.Contact),
         ];
     }
+
+    private static string OrderOf(Certificate state) => state switch
+    {
+        Certificate.Active a => a.OrderId,
+        Certificate.Cancelled x => x.OrderId,
+        _ => "unknown",
+    };
 
     private static IReadOnlyList<CertificateEvent> Authorize(AuthorizePayment c, Certificate.Active a)
     {
@@ -215,8 +179,7 @@ public static class CertificateDecider
         Certificate.Active a when a.OrderId != c.OrderId => Reject(c, RejectionReason.OrderMismatch, $"certificate was sold by order {a.OrderId}"),
         Certificate.Active a when a.Captures.Count > 0 || a.Holds.Count > 0 =>
             Reject(c, RejectionReason.InvalidStatus, "certificate has been used and cannot be returned"),
-        Certificate.Active => [new CertificateCancelled(c.CertificateId, c.CausationId, c.At, c.OrderId, c.Reason)],
-        _ => Reject(c, RejectionReason.InvalidStatus, $"certificate is {Describe(state)} and was never sold"),
+        _ => [new CertificateCancelled(c.CertificateId, c.CausationId, c.At, c.OrderId, c.Reason)],
     };
 
     private static IReadOnlyList<CertificateEvent> Lock(LockCertificate c, Certificate.Active a) =>
@@ -337,21 +300,11 @@ public static class CertificateDecider
         ArgumentNullException.ThrowIfNull(@event);
         var next = @event switch
         {
-            CertificateReserved e => new Certificate.Reserved
-            {
-                Identity = new CertificateIdentity(e.CertificateId, e.PoolId, e.Channel, e.NominalMinor, e.Currency),
-                Sequence = state?.Sequence ?? 0,
-                Seen = state?.Seen ?? RecentIds.Empty,
-                RequestId = e.RequestId,
-                OrderId = e.OrderId,
-                ReservedUntil = e.ReservedUntil,
-            },
-            ReservationExpired => new Certificate.Available { Identity = Required(state).Identity, Sequence = state!.Sequence, Seen = state.Seen },
             CertificateIssued e => new Certificate.Active
             {
-                Identity = Required(state).Identity,
-                Sequence = state!.Sequence,
-                Seen = state.Seen,
+                Identity = e.Identity,
+                Sequence = state?.Sequence ?? 0,
+                Seen = state?.Seen ?? RecentIds.Empty,
                 OrderId = e.OrderId,
                 ClientId = e.ClientId,
                 IssuedAt = e.At,

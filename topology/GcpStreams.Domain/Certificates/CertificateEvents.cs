@@ -10,24 +10,9 @@ public abstract record CertificateEvent(string CertificateId, string CausationId
     public abstract string EventType { get; }
 }
 
-public sealed record CertificateReserved(
-    string CertificateId, string CausationId, DateTimeOffset At,
-    string PoolId, Channel Channel, long NominalMinor, string Currency,
-    string RequestId, string? OrderId, DateTimeOffset ReservedUntil)
-    : CertificateEvent(CertificateId, CausationId, At)
-{
-    public override string EventType => EventTypes.Reserved;
-}
-
-public sealed record ReservationExpired(string CertificateId, string CausationId, DateTimeOffset At, DateTimeOffset ReservedUntil)
-    : CertificateEvent(CertificateId, CausationId, At)
-{
-    public override string EventType => EventTypes.ReservationExpired;
-}
-
 public sealed record CertificateIssued(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string OrderId, string? ClientId, long NominalMinor, long BalanceAfterMinor, int CvcKeyVersion)
+    CertificateIdentity Identity, string OrderId, string? ClientId, long BalanceAfterMinor, int CvcKeyVersion)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.Issued;

@@ -42,10 +42,24 @@ public sealed record Pool
     public long Available => Tail - Head;
 }
 
-/// <summary>Reads the certificate id in a slot of the pool being decided (a store lookup in the topology, a dictionary in tests).</summary>
-public interface IPoolSlots
+/// <summary>
+/// A certificate handed out by <c>POST /certificates/next</c>. It stays with the pool until an order issues it
+/// (<see cref="IssuedToOrder"/> is then set, so a re-sent order is recognised) or until it expires and goes back to the tail.
+/// </summary>
+public sealed record Reservation(
+    string CertificateId, string PoolId, long Slot, string RequestId, string? OrderId, DateTimeOffset ReservedUntil, string? IssuedToOrder = null);
+
+/// <summary>
+/// What a pool decision reads besides the pool's counters: its slots and its reservations
+/// (store lookups in the topology, dictionaries in tests). Never one giant value.
+/// </summary>
+public interface IPoolStore
 {
+    /// <summary>The certificate id in an available slot of the pool.</summary>
     string CertificateAt(string poolId, long slot);
+
+    /// <summary>The reservation of a certificate of the pool, if it was handed out.</summary>
+    Reservation? ReservationOf(string poolId, string certificateId);
 }
 
 /// <summary>Settings that decisions need and that come from configuration, not from input events.</summary>

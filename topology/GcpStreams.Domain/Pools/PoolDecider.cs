@@ -2,16 +2,17 @@ namespace GcpStreams.Domain.Pools;
 
 /// <summary>
 /// The pool's rules as pure functions. A pool is decided by one single-threaded owner (its partition, keyed by pool id),
-/// so "take the next slot" can never hand the same certificate to two reservations.
+/// so "take the next slot" can never hand the same certificate to two reservations. The pool owns a certificate until it
+/// is issued: it hands it out, takes it back when the reservation expires, and confirms the reservation of a paid order.
 /// </summary>
 public static class PoolDecider
 {
     private static readonly IReadOnlyList<PoolEvent> Nothing = [];
 
-    public static IReadOnlyList<PoolEvent> Decide(PoolCommand command, Pool? state, IPoolSlots slots, PoolSettings settings)
+    public static IReadOnlyList<PoolEvent> Decide(PoolCommand command, Pool? state, IPoolStore store, PoolSettings settings)
     {
         ArgumentNullException.ThrowIfNull(command);
-        ArgumentNullException.ThrowIfNull(slots);
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(settings);
         if (state is not null && state.Seen.Contains(command.CausationId))
         {
@@ -21,11 +22,9 @@ public static class PoolDecider
         return command switch
         {
             LoadPool c => Load(c, state, settings),
-            ReserveNext c => Reserve(c, state, slots),
-            ReturnCertificate c => Return(c, state),
-            RecordIssued c => state is null
-                ? [new PoolOperationRejected(c.PoolId, c.CausationId, c.At, c.Operation, RejectionReason.NotFound, "unknown pool")]
-                : [new PoolCertificateIssued(c.PoolId, c.CausationId, c.At, c.CertificateId)],
+            ReserveNext c => Reserve(c, state, store),
+            ExpireReservation c => Expire(c, state, store),
+            IssueReserved c => Issue(c, state, store),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown pool command."),
         };
     }
@@ -79,7 +78,7 @@ public static class PoolDecider
         ];
     }
 
-    private static IReadOnlyList<PoolEvent> Reserve(ReserveNext c, Pool? state, IPoolSlots slots)
+    private static IReadOnlyList<PoolEvent> Reserve(ReserveNext c, Pool? state, IPoolStore store)
     {
         if (state is null)
         {
@@ -103,7 +102,7 @@ public static class PoolDecider
         }
 
         var availableAfter = state.Available - 1;
-        var reserved = new PoolCertificateReserved(c.PoolId, c.CausationId, c.At, state.Head, slots.CertificateAt(c.PoolId, state.Head), c.RequestId,
+        var reserved = new PoolCertificateReserved(c.PoolId, c.CausationId, c.At, state.Head, store.CertificateAt(c.PoolId, state.Head), c.RequestId,
             c.OrderId, state.Channel, state.NominalMinor, state.Currency, c.At + c.HoldFor, availableAfter);
         return availableAfter < state.LowWatermark && state.Available >= state.LowWatermark
             ? [reserved, new PoolAlert(c.PoolId, c.CausationId, c.At, AlertKind.PoolLow, AlertSeverity.Warning,
@@ -111,12 +110,62 @@ public static class PoolDecider
             : [reserved];
     }
 
-    private static IReadOnlyList<PoolEvent> Return(ReturnCertificate c, Pool? state) => state switch
+    private static IReadOnlyList<PoolEvent> Expire(ExpireReservation c, Pool? state, IPoolStore store) =>
+        state is not null && store.ReservationOf(c.PoolId, c.CertificateId) is { IssuedToOrder: null } r && c.At >= r.ReservedUntil
+            ? [new ReservationExpired(c.PoolId, c.CausationId, c.At, c.CertificateId, r.ReservedUntil, state.Tail, state.Available + 1)]
+            : Nothing; // issued in time, expired already, or not due yet: the timer has nothing to do
+
+    private static IReadOnlyList<PoolEvent> Issue(IssueReserved c, Pool? state, IPoolStore store)
     {
-        null => Rejected(c, RejectionReason.NotFound, "unknown pool"),
-        { Reserved: <= 0 } => Rejected(c, RejectionReason.NotReserved, $"pool {c.PoolId} has no reservation outstanding"),
-        _ => [new PoolCertificateReturned(c.PoolId, c.CausationId, c.At, c.CertificateId, state.Tail, state.Available + 1)],
-    };
+        var reservation = state is null ? null : store.ReservationOf(c.PoolId, c.CertificateId);
+        if (state is null || reservation is null)
+        {
+            return RejectedIssue(c, RejectionReason.NotReserved, $"certificate {c.CertificateId} has no open reservation in pool {c.PoolId} (never handed out, or the reservation expired)");
+        }
+
+        if (reservation.IssuedToOrder is { } soldTo)
+        {
+            return soldTo == c.OrderId
+                ? Nothing // a re-sent order event
+                : RejectedIssue(c, RejectionReason.AlreadyExists, $"certificate {c.CertificateId} was already sold by order {soldTo}",
+                    (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"order {c.OrderId} tried to issue certificate {c.CertificateId}, sold by order {soldTo}"));
+        }
+
+        if (c.At > reservation.ReservedUntil)
+        {
+            return RejectedIssue(c, RejectionReason.ReservationExpired, $"the reservation of {c.CertificateId} ended at {reservation.ReservedUntil:O}");
+        }
+
+        if (reservation.OrderId is not null && reservation.OrderId != c.OrderId)
+        {
+            return RejectedIssue(c, RejectionReason.OrderMismatch, $"certificate {c.CertificateId} is reserved for order {reservation.OrderId}");
+        }
+
+        if (c.Channel != state.Channel)
+        {
+            return RejectedIssue(c, RejectionReason.ChannelMismatch, $"certificate {c.CertificateId} belongs to channel {state.Channel}, not {c.Channel}",
+                (AlertKind.ChannelMismatch, AlertSeverity.Warning, $"order {c.OrderId} from channel {c.Channel} bought certificate {c.CertificateId} of channel {state.Channel}"));
+        }
+
+        if (c.Currency != state.Currency)
+        {
+            return RejectedIssue(c, RejectionReason.CurrencyMismatch, $"certificate {c.CertificateId} is in {state.Currency}, not {c.Currency}",
+                (AlertKind.CurrencyMismatch, AlertSeverity.Warning, $"order {c.OrderId} in {c.Currency} bought certificate {c.CertificateId} in {state.Currency}"));
+        }
+
+        if (c.NominalMinor != state.NominalMinor)
+        {
+            return RejectedIssue(c, RejectionReason.NominalMismatch, $"order line nominal {c.NominalMinor} differs from the pool's {state.NominalMinor}");
+        }
+
+        return [new ReservationIssued(c.PoolId, c.CausationId, c.At, c.CertificateId, c.OrderId, c.ClientId, c.Contact, state.Channel, state.NominalMinor, state.Currency)];
+    }
+
+    private static IReadOnlyList<PoolEvent> RejectedIssue(IssueReserved c, RejectionReason reason, string message, (AlertKind Kind, AlertSeverity Severity, string Message)? alert = null)
+    {
+        var rejected = new PoolOperationRejected(c.PoolId, c.CausationId, c.At, c.Operation, reason, message, c.CertificateId);
+        return alert is { } a ? [rejected, new PoolAlert(c.PoolId, c.CausationId, c.At, a.Kind, a.Severity, a.Message, c.CertificateId)] : [rejected];
+    }
 
     private static IReadOnlyList<PoolEvent> Blocked(ReserveNext c, RejectionReason reason, string message) =>
     [
@@ -147,8 +196,8 @@ public static class PoolDecider
                 Loaded = (state?.Loaded ?? 0) + e.Numbers.Count,
             },
             PoolCertificateReserved => Required(state) with { Head = state!.Head + 1, Reserved = state.Reserved + 1 },
-            PoolCertificateReturned => Required(state) with { Tail = state!.Tail + 1, Reserved = state.Reserved - 1 },
-            PoolCertificateIssued => Required(state) with { Reserved = Math.Max(0, state!.Reserved - 1), Issued = state.Issued + 1 },
+            ReservationExpired => Required(state) with { Tail = state!.Tail + 1, Reserved = state.Reserved - 1 },
+            ReservationIssued => Required(state) with { Reserved = state!.Reserved - 1, Issued = state.Issued + 1 },
             IssueBlocked or PoolOperationRejected or PoolAlert => state,
             _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown pool event."),
         };

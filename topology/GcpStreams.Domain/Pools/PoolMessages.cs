@@ -27,18 +27,23 @@ public sealed record ReserveNext(
     public override string Operation => "reserve";
 }
 
-/// <summary>A reservation of this pool expired: put the certificate back at the tail.</summary>
-public sealed record ReturnCertificate(string PoolId, string CausationId, DateTimeOffset At, string CertificateId)
+/// <summary>The reservation timer: if the certificate's reservation is still open past its deadline, it goes back to the tail.</summary>
+public sealed record ExpireReservation(string PoolId, string CausationId, DateTimeOffset At, string CertificateId)
     : PoolCommand(PoolId, CausationId, At)
 {
-    public override string Operation => "return";
+    public override string Operation => "expire";
 }
 
-/// <summary>A certificate of this pool was issued: it leaves the reserved count for good.</summary>
-public sealed record RecordIssued(string PoolId, string CausationId, DateTimeOffset At, string CertificateId)
+/// <summary>
+/// A paid order line bought this certificate: the pool checks the reservation (open, in time, same order, same
+/// channel, nominal and currency) and hands the certificate to its ledger.
+/// </summary>
+public sealed record IssueReserved(
+    string PoolId, string CausationId, DateTimeOffset At,
+    string CertificateId, string OrderId, string? ClientId, ContactChannel Contact, Channel Channel, long NominalMinor, string Currency)
     : PoolCommand(PoolId, CausationId, At)
 {
-    public override string Operation => "record-issued";
+    public override string Operation => "issue";
 }
 
 public abstract record PoolEvent(string PoolId, string CausationId, DateTimeOffset At)
@@ -66,15 +71,21 @@ public sealed record PoolCertificateReserved(
     public override string EventType => EventTypes.Reserved;
 }
 
-/// <summary>An expired reservation's certificate went back into slot <see cref="Slot"/>.</summary>
-public sealed record PoolCertificateReturned(string PoolId, string CausationId, DateTimeOffset At, string CertificateId, long Slot, long AvailableAfter)
+/// <summary>A reservation expired unissued; the certificate went back into slot <see cref="Slot"/> at the tail.</summary>
+public sealed record ReservationExpired(
+    string PoolId, string CausationId, DateTimeOffset At, string CertificateId, DateTimeOffset ReservedUntil, long Slot, long AvailableAfter)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.ReservationExpired;
 }
 
-/// <summary>Bookkeeping: a reserved certificate of this pool was issued. Internal; not published on the stream.</summary>
-public sealed record PoolCertificateIssued(string PoolId, string CausationId, DateTimeOffset At, string CertificateId)
+/// <summary>
+/// The pool confirmed a paid order's reservation: the certificate leaves the pool for good. The topology turns this
+/// into the certificate's <c>IssueCertificate</c>; the stream shows it as the ledger's <c>certificate.issued</c>.
+/// </summary>
+public sealed record ReservationIssued(
+    string PoolId, string CausationId, DateTimeOffset At,
+    string CertificateId, string OrderId, string? ClientId, ContactChannel Contact, Channel Channel, long NominalMinor, string Currency)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.Issued;
@@ -88,13 +99,16 @@ public sealed record IssueBlocked(
     public override string EventType => EventTypes.IssueBlocked;
 }
 
-public sealed record PoolOperationRejected(string PoolId, string CausationId, DateTimeOffset At, string Operation, RejectionReason Reason, string Message)
+/// <summary>A pool operation was refused; <see cref="CertificateId"/> is set when it concerns one certificate (an issue or expiry).</summary>
+public sealed record PoolOperationRejected(
+    string PoolId, string CausationId, DateTimeOffset At, string Operation, RejectionReason Reason, string Message, string? CertificateId = null)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.OperationRejected;
 }
 
-public sealed record PoolAlert(string PoolId, string CausationId, DateTimeOffset At, AlertKind Kind, AlertSeverity Severity, string Message)
+public sealed record PoolAlert(
+    string PoolId, string CausationId, DateTimeOffset At, AlertKind Kind, AlertSeverity Severity, string Message, string? CertificateId = null)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.Alert;
