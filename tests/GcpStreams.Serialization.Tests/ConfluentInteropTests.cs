@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using Avro.Generic;
+using Confluent.Kafka;
+using Confluent.Kafka.SyncOverAsync;
+using Confluent.SchemaRegistry.Serdes;
+using GcpStreams.Serialization.Tests.Fixtures;
+
+namespace GcpStreams.Serialization.Tests;
+
+/// <summary>
+/// Confluent's own Avro serializer and deserializer (the Confluent.Kafka client style, default settings)
+/// interoperate with the Streamiz SerDes: same wire format, same schema ids.
+/// </summary>
+public class ConfluentInteropTests
+{
+    private const string Topic = "GiftCertificates.Stream";
+
+    private static readonly SerializationContext ValueContext = new(MessageComponentType.Value, Topic);
+
+    private InProcessSchemaRegistry registry = null!;
+
+    [SetUp]
+    public void SetUp() => registry = new InProcessSchemaRegistry();
+
+    [TearDown]
+    public void TearDown() => registry.Dispose();
+
+    private static GiftCardIssuedV1 Sample() => new() { CertificateId = "GC-0042", AmountMinor = 1999, Note = null };
+
+    [Test]
+    public void Confluents_deserializer_reads_what_the_Streamiz_serdes_wrote()
+    {
+        var bytes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext);
+
+        var plain = new AvroDeserializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Deserialize(bytes, isNull: false, ValueContext);
+
+        Assert.That((plain.CertificateId, plain.AmountMinor, plain.Note), Is.EqualTo(("GC-0042", 1999L, (string?)null)));
+    }
+
+    [Test]
+    public void Confluents_generic_deserializer_reads_what_the_Streamiz_serdes_wrote()
+    {
+        var bytes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext);
+
+        var generic = new AvroDeserializer<GenericRecord>(registry).AsSyncOverAsync().Deserialize(bytes, isNull: false, ValueContext);
+
+        Assert.That(generic.Schema.Fullname, Is.EqualTo("gcp.serialization.test.GiftCardIssued"));
+        Assert.That(generic["amountMinor"], Is.EqualTo(1999L));
+    }
+
+    [Test]
+    public void Confluents_serializer_with_default_settings_writes_the_same_bytes_with_the_same_id()
+    {
+        var streamiz = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext)!;
+
+        var plain = new AvroSerializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Serialize(Sample(), ValueContext);
+
+        Assert.That(plain, Is.EqualTo(streamiz));
+        Assert.That(BinaryPrimitives.ReadInt32BigEndian(plain.AsSpan(1, 4)), Is.EqualTo(1));
+        Assert.That(registry.SchemaCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Confluents_serializer_registers_under_the_same_subject_the_Streamiz_serdes_reads()
+    {
+        // Confluent 2.16 defaults to the "Associated" strategy: it asks the registry for the topic's associations
+        // (none here) and falls back to the Topic strategy.
+        var plain = new AvroSerializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Serialize(Sample(), ValueContext);
+
+        var back = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Deserialize(plain, ValueContext);
+
+        Assert.That(back.CertificateId, Is.EqualTo("GC-0042"));
+        Assert.That(await registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { Topic + "-value" }));
+    }
+
+    [Test]
+    public void An_old_Confluent_consumer_reads_records_an_evolved_Streamiz_producer_wrote()
+    {
+        var v2Bytes = new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry)
+            .Serialize(new GiftCardIssuedV2 { CertificateId = "GC-7", AmountMinor = 7, Currency = "CHF" }, ValueContext);
+
+        var v1 = new AvroDeserializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Deserialize(v2Bytes, isNull: false, ValueContext);
+
+        Assert.That((v1.CertificateId, v1.AmountMinor), Is.EqualTo(("GC-7", 7L)));
+    }
+
+    [Test]
+    public async Task Confluents_default_strategy_follows_an_association_created_in_the_registry()
+    {
+        await registry.CreateAssociationAsync(new Confluent.SchemaRegistry.AssociationCreateOrUpdateRequest(
+            Topic, "-", "topic-1", "topic",
+            [new Confluent.SchemaRegistry.AssociationCreateOrUpdateInfo("gift-cards", "value", null, null, new Confluent.SchemaRegistry.Schema(GiftCardIssuedV1.SchemaJson, Confluent.SchemaRegistry.SchemaType.Avro), null)]));
+
+        var plain = new AvroSerializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Serialize(Sample(), ValueContext);
+
+        Assert.That(await registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { "gift-cards" }));
+        Assert.That(BinaryPrimitives.ReadInt32BigEndian(plain.AsSpan(1, 4)), Is.EqualTo(1));
+    }
+}

@@ -1,0 +1,319 @@
+using System.Buffers.Binary;
+using Avro.Generic;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Confluent.SchemaRegistry.Serdes;
+using GcpStreams.Serialization.Tests.Fixtures;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Mock;
+using Streamiz.Kafka.Net.SerDes;
+
+namespace GcpStreams.Serialization.Tests;
+
+/// <summary>The Streamiz SerDes on the Confluent wire format, with the in-process registry.</summary>
+public class SchemaRegistryAvroSerDesTests
+{
+    private const string Topic = "GiftCertificates.Stream";
+
+    private static readonly SerializationContext ValueContext = new(MessageComponentType.Value, Topic);
+
+    private InProcessSchemaRegistry registry = null!;
+
+    [SetUp]
+    public void SetUp() => registry = new InProcessSchemaRegistry();
+
+    [TearDown]
+    public void TearDown() => registry.Dispose();
+
+    private static GiftCardIssuedV1 Sample() => new() { CertificateId = "GC-0001", AmountMinor = 2500, Note = "birthday" };
+
+    [Test]
+    public async Task A_specific_record_round_trips_behind_magic_byte_0_and_the_big_endian_schema_id()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+
+        var bytes = serdes.Serialize(Sample(), ValueContext)!;
+        var back = serdes.Deserialize(bytes, ValueContext);
+
+        var registered = await registry.GetLatestSchemaAsync(Topic + "-value");
+        Assert.That(bytes[0], Is.EqualTo(0), "magic byte");
+        Assert.That(BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(1, 4)), Is.EqualTo(registered.Id));
+        Assert.That(registered.Id, Is.EqualTo(1));
+        Assert.That((back.CertificateId, back.AmountMinor, back.Note), Is.EqualTo(("GC-0001", 2500L, "birthday")));
+    }
+
+    [Test]
+    public async Task Keys_and_values_use_the_topic_key_and_topic_value_subjects()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+
+        serdes.Serialize(Sample(), new SerializationContext(MessageComponentType.Key, Topic));
+        serdes.Serialize(Sample(), ValueContext);
+
+        Assert.That(await registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { Topic + "-key", Topic + "-value" }));
+    }
+
+    [Test]
+    public void After_the_first_record_the_serializer_no_longer_calls_the_registry()
+    {
+        var (client, counter) = CountingRegistry.Wrap(registry);
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(client);
+        serdes.Serialize(Sample(), ValueContext);
+        var callsAfterFirst = counter.TotalCalls;
+
+        for (var i = 0; i < 100; i++)
+        {
+            serdes.Serialize(Sample(), ValueContext);
+        }
+
+        Assert.That(callsAfterFirst, Is.EqualTo(1), string.Join(", ", counter.Calls));
+        Assert.That(counter.TotalCalls, Is.EqualTo(callsAfterFirst), string.Join(", ", counter.Calls));
+    }
+
+    [Test]
+    public void The_deserializer_only_asks_for_the_writer_schema_by_id()
+    {
+        // Confluent's deserializer leaves caching schemas by id to the client: CachedSchemaRegistryClient caches
+        // them (no I/O after the first record); the in-process registry answers from memory.
+        var (client, counter) = CountingRegistry.Wrap(registry);
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(client);
+        var bytes = serdes.Serialize(Sample(), ValueContext);
+        counter.Calls.Clear();
+
+        for (var i = 0; i < 10; i++)
+        {
+            serdes.Deserialize(bytes, ValueContext);
+        }
+
+        Assert.That(counter.Calls.Keys, Is.EqualTo(new[] { nameof(ISchemaRegistryClient.GetSchemaBySubjectAndIdAsync) }));
+    }
+
+    [Test]
+    public void A_reader_with_an_evolved_schema_decodes_bytes_written_with_the_old_one()
+    {
+        var writer = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var reader = new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry);
+
+        var evolved = reader.Deserialize(writer.Serialize(Sample(), ValueContext), ValueContext);
+
+        Assert.That((evolved.CertificateId, evolved.AmountMinor, evolved.Note), Is.EqualTo(("GC-0001", 2500L, "birthday")));
+        Assert.That(evolved.Currency, Is.EqualTo("EUR"), "the default fills the field the writer did not have");
+    }
+
+    [Test]
+    public async Task Writing_the_evolved_schema_registers_version_2_and_old_readers_still_read_it()
+    {
+        var v1 = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var v2 = new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry);
+        v1.Serialize(Sample(), ValueContext);
+
+        var bytes = v2.Serialize(new GiftCardIssuedV2 { CertificateId = "GC-2", AmountMinor = 1, Currency = "USD" }, ValueContext)!;
+        var old = v1.Deserialize(bytes, ValueContext);
+
+        Assert.That(BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(1, 4)), Is.EqualTo(2));
+        Assert.That(await registry.GetSubjectVersionsAsync(Topic + "-value"), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(old.CertificateId, Is.EqualTo("GC-2"));
+    }
+
+    [Test]
+    public void Serializing_an_incompatible_schema_fails_with_the_registrys_409()
+    {
+        new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext);
+        var incompatible = new SchemaRegistryAvroSerDes<GiftCardIssuedRequiresChannel>(registry);
+
+        var refusal = Assert.Throws<SchemaRegistryException>(() =>
+            incompatible.Serialize(new GiftCardIssuedRequiresChannel { CertificateId = "x", Channel = "web" }, ValueContext));
+
+        Assert.That(refusal!.ErrorCode, Is.EqualTo(SchemaRegistryErrorCodes.IncompatibleSchema));
+    }
+
+    [Test]
+    public void Null_and_empty_bytes_deserialize_to_null_and_null_serializes_to_null()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+
+        Assert.That(serdes.Deserialize(null, ValueContext), Is.Null);
+        Assert.That(serdes.Deserialize([], ValueContext), Is.Null);
+        Assert.That(serdes.Serialize(null, ValueContext), Is.Null);
+        Assert.That(serdes.SerializeObject(null, ValueContext), Is.Null);
+    }
+
+    [Test]
+    public void A_wrong_magic_byte_is_refused_with_a_clear_exception()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var bytes = serdes.Serialize(Sample(), ValueContext)!;
+        bytes[0] = 5;
+
+        var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize(bytes, ValueContext));
+
+        Assert.That(error!.Failure, Is.EqualTo(AvroDeserializationFailure.InvalidMagicByte));
+        Assert.That(error.Message, Does.Contain("unknown magic byte 0x05"));
+        Assert.That(error.Message, Does.Contain("topic 'GiftCertificates.Stream'"));
+        Assert.That(error.Message, Does.Contain("Confluent wire format"));
+        Assert.That((error.Topic, error.Component), Is.EqualTo((Topic, MessageComponentType.Value)));
+    }
+
+    [Test]
+    public void Plain_json_bytes_are_refused_as_a_wrong_magic_byte()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+
+        var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize("{\"id\":1}"u8.ToArray(), ValueContext));
+
+        Assert.That(error!.Failure, Is.EqualTo(AvroDeserializationFailure.InvalidMagicByte));
+        Assert.That(error.Message, Does.Contain("0x7B"));
+    }
+
+    [Test]
+    public void Bytes_shorter_than_the_prefix_are_refused()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+
+        var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize([0, 0, 1], ValueContext));
+
+        Assert.That(error!.Failure, Is.EqualTo(AvroDeserializationFailure.PayloadTooShort));
+    }
+
+    [Test]
+    public void An_unknown_schema_id_is_refused_with_a_clear_exception()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var bytes = serdes.Serialize(Sample(), ValueContext)!;
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1, 4), 4242);
+
+        var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize(bytes, ValueContext));
+
+        Assert.That(error!.Failure, Is.EqualTo(AvroDeserializationFailure.UnknownSchemaId));
+        Assert.That(error.SchemaId, Is.EqualTo(4242));
+        Assert.That(error.Message, Does.Contain("schema id 4242 is unknown to the schema registry"));
+        Assert.That(error.InnerException, Is.TypeOf<SchemaRegistryException>());
+    }
+
+    [Test]
+    public void A_truncated_body_is_refused_as_undecodable()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var bytes = serdes.Serialize(Sample(), ValueContext)!;
+
+        var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize(bytes[..8], ValueContext));
+
+        Assert.That(error!.Failure, Is.EqualTo(AvroDeserializationFailure.UndecodablePayload));
+        Assert.That(error.SchemaId, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Bytes_of_an_unrelated_schema_are_refused_as_undecodable()
+    {
+        var other = new SchemaRegistryAvroSerDes<GenericRecord>(registry);
+        var schema = (Avro.RecordSchema)Avro.Schema.Parse("""{"type":"record","name":"Other","fields":[{"name":"x","type":"int"}]}""");
+        var record = new GenericRecord(schema);
+        record.Add("x", 1);
+        var bytes = other.Serialize(record, new SerializationContext(MessageComponentType.Value, "other"))!;
+
+        var error = Assert.Throws<AvroDeserializationException>(() =>
+            new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Deserialize(bytes, ValueContext));
+
+        Assert.That(error!.Failure, Is.EqualTo(AvroDeserializationFailure.UndecodablePayload));
+    }
+
+    [Test]
+    public void A_generic_record_round_trips()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GenericRecord>(registry);
+        var record = new GenericRecord((Avro.RecordSchema)GiftCardIssuedV1.AvroSchema);
+        record.Add("certificateId", "GC-9");
+        record.Add("amountMinor", 99L);
+        record.Add("note", null);
+
+        var back = serdes.Deserialize(serdes.Serialize(record, ValueContext), ValueContext);
+
+        Assert.That((back["certificateId"], back["amountMinor"], back["note"]), Is.EqualTo(("GC-9", 99L, (object?)null)));
+    }
+
+    [Test]
+    public void Types_that_are_not_Avro_records_are_refused_at_construction()
+    {
+        Assert.Throws<NotSupportedException>(() => _ = new SchemaRegistryAvroSerDes<string>(registry));
+    }
+
+    [Test]
+    public void Serializing_without_a_topic_under_the_topic_strategy_is_refused()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+
+        Assert.Throws<InvalidOperationException>(() => serdes.Serialize(Sample(), new SerializationContext(MessageComponentType.Value, null)));
+    }
+
+    [Test]
+    public async Task Configured_strategies_override_the_defaults()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(
+            registry,
+            new AvroSerializerConfig { SubjectNameStrategy = Confluent.SchemaRegistry.SubjectNameStrategy.Record });
+
+        serdes.Serialize(Sample(), ValueContext);
+
+        Assert.That(await registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { "gcp.serialization.test.GiftCardIssued" }));
+    }
+
+    [Test]
+    public void Auto_registration_can_be_turned_off_then_an_unregistered_schema_is_an_error()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry, new AvroSerializerConfig { AutoRegisterSchemas = false });
+
+        var error = Assert.Throws<SchemaRegistryException>(() => serdes.Serialize(Sample(), ValueContext));
+
+        Assert.That(error!.ErrorCode, Is.EqualTo(SchemaRegistryErrorCodes.SubjectNotFound));
+    }
+
+    [Test]
+    public void Streamiz_runs_a_topology_with_the_serdes()
+    {
+        var config = new StreamConfig<StringSerDes, StringSerDes> { ApplicationId = "serdes-test" };
+        var builder = new StreamBuilder();
+        builder.Stream(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry))
+            .MapValues((v, _) => new GiftCardIssuedV2 { CertificateId = v.CertificateId, AmountMinor = v.AmountMinor * 2, Note = v.Note, Currency = "GBP" })
+            .To("GiftCertificates.Doubled", new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry));
+        using var driver = new TopologyTestDriver(builder.Build(), config);
+        var input = driver.CreateInputTopic(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry));
+        var output = driver.CreateOutputTopic("GiftCertificates.Doubled", TimeSpan.FromSeconds(1), new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry));
+
+        input.PipeInput("GC-0001", Sample());
+        var result = output.ReadKeyValue();
+
+        Assert.That(result.Message.Key, Is.EqualTo("GC-0001"));
+        Assert.That((result.Message.Value.AmountMinor, result.Message.Value.Currency), Is.EqualTo((5000L, "GBP")));
+    }
+
+    [Test]
+    public void Streamiz_hands_a_poison_pill_to_the_deserialization_exception_handler()
+    {
+        var seen = new List<Exception>();
+        var config = new StreamConfig<StringSerDes, StringSerDes>
+        {
+            ApplicationId = "serdes-poison-test",
+            DeserializationExceptionHandler = (_, _, e) =>
+            {
+                seen.Add(e);
+                return ExceptionHandlerResponse.CONTINUE;
+            },
+        };
+        var builder = new StreamBuilder();
+        builder.Stream(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry))
+            .To("GiftCertificates.Copy", new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry));
+        using var driver = new TopologyTestDriver(builder.Build(), config);
+        var raw = driver.CreateInputTopic(Topic, new StringSerDes(), new ByteArraySerDes());
+        var output = driver.CreateOutputTopic("GiftCertificates.Copy", TimeSpan.FromSeconds(1), new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry));
+
+        raw.PipeInput("bad", "not avro"u8.ToArray());
+        raw.PipeInput("good", new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext));
+
+        // Streamiz 1.8.2 (TopologyTestDriver) calls the handler twice for the one bad record: a handler that
+        // dead-letters must be idempotent (e.g. key the dead letter by topic/partition/offset).
+        Assert.That(seen, Is.Not.Empty);
+        Assert.That(seen, Is.All.TypeOf<AvroDeserializationException>());
+        Assert.That(seen.Cast<AvroDeserializationException>().Select(e => e.Failure), Is.All.EqualTo(AvroDeserializationFailure.InvalidMagicByte));
+        Assert.That(output.ReadKeyValueList().Select(r => r.Message.Key), Is.EqualTo(new[] { "good" }));
+    }
+}

@@ -1,0 +1,213 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net.Http;
+using Avro.Generic;
+using Avro.Specific;
+using Confluent.Kafka;
+using Confluent.Kafka.SyncOverAsync;
+using Confluent.SchemaRegistry;
+using Confluent.SchemaRegistry.Serdes;
+using Streamiz.Kafka.Net.SerDes;
+
+namespace GcpStreams.Serialization;
+
+/// <summary>
+/// Streamiz SerDes for Avro records on the Confluent wire format (magic byte 0, 4-byte big-endian schema id,
+/// Avro binary body), built on Confluent's <see cref="AvroSerializer{T}"/> and <see cref="AvroDeserializer{T}"/>:
+/// bytes are interchangeable with every Confluent client in any language.
+/// </summary>
+/// <typeparam name="T">An <see cref="ISpecificRecord"/> class (generated from .avsc), or <see cref="GenericRecord"/>.</typeparam>
+/// <remarks>
+/// <para>
+/// Streamiz calls <see cref="Serialize"/> and <see cref="Deserialize"/> on its stream thread, synchronously: the
+/// Confluent serdes are asynchronous and are awaited here with <c>AsSyncOverAsync</c> (safe: Streamiz threads
+/// have no synchronization context and Confluent's code never resumes on one). The serializer registers (or
+/// looks up) its schema once per subject and then caches the id; the deserializer caches writer schemas by id.
+/// After that first call per subject / id, no registry I/O happens. With <see cref="InProcessSchemaRegistry"/>
+/// nothing ever leaves the process.
+/// </para>
+/// <para>
+/// Defaults (override them through the configs): schemas are auto-registered (unless
+/// <c>UseLatestVersion</c> is set) and subjects follow the Topic strategy (<c>{topic}-key</c> /
+/// <c>{topic}-value</c>), for the serializer and the deserializer alike.
+/// </para>
+/// <para>
+/// Null values serialize to null (a tombstone); null or empty bytes deserialize to null. Bytes that are not a
+/// decodable payload (too short, wrong magic byte, unknown schema id, undecodable body) throw
+/// <see cref="AvroDeserializationException"/>, which the topology routes to a dead-letter topic.
+/// </para>
+/// </remarks>
+public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
+    where T : class
+{
+    private const byte MagicByteV0 = 0;
+    private const byte MagicByteV1 = 1;
+    private const int IdPrefixLength = 5;
+    private const int GuidPrefixLength = 17;
+
+    private readonly ISerializer<T> serializer;
+    private readonly IDeserializer<T> deserializer;
+    private readonly bool topicInSubject;
+    private readonly bool schemaIdMayBeInHeaders;
+
+    /// <summary>Creates the SerDes.</summary>
+    /// <param name="schemaRegistryClient">
+    /// Where schemas are registered and looked up: <see cref="InProcessSchemaRegistry"/> or Confluent's
+    /// <see cref="CachedSchemaRegistryClient"/> (see <see cref="SchemaRegistryClients.Create"/>). Not disposed
+    /// by the SerDes.
+    /// </param>
+    /// <param name="serializerConfig">
+    /// Confluent serializer settings; null for the defaults (auto-register, Topic subject name strategy).
+    /// Settings left unset get those defaults too.
+    /// </param>
+    /// <param name="deserializerConfig">Confluent deserializer settings; unset subject name strategy means Topic.</param>
+    public SchemaRegistryAvroSerDes(
+        ISchemaRegistryClient schemaRegistryClient,
+        AvroSerializerConfig? serializerConfig = null,
+        AvroDeserializerConfig? deserializerConfig = null)
+    {
+        ArgumentNullException.ThrowIfNull(schemaRegistryClient);
+        if (!typeof(ISpecificRecord).IsAssignableFrom(typeof(T)) && typeof(T) != typeof(GenericRecord))
+        {
+            throw new NotSupportedException(
+                $"{nameof(SchemaRegistryAvroSerDes<T>)} supports ISpecificRecord classes and GenericRecord, not {typeof(T).FullName}.");
+        }
+
+        SchemaRegistryClient = schemaRegistryClient;
+        var serializerSettings = WithSerializerDefaults(serializerConfig);
+        var deserializerSettings = WithDeserializerDefaults(deserializerConfig);
+        topicInSubject = serializerSettings.SubjectNameStrategy is SubjectNameStrategy.Topic or SubjectNameStrategy.TopicRecord;
+        schemaIdMayBeInHeaders = deserializerSettings.SchemaIdStrategy != SchemaIdDeserializerStrategy.Prefix;
+        serializer = new AvroSerializer<T>(schemaRegistryClient, serializerSettings).AsSyncOverAsync();
+        deserializer = new AvroDeserializer<T>(schemaRegistryClient, deserializerSettings).AsSyncOverAsync();
+        isInitialized = true; // everything it needs came through the constructor
+    }
+
+    /// <summary>The registry client the SerDes uses.</summary>
+    public ISchemaRegistryClient SchemaRegistryClient { get; }
+
+    /// <inheritdoc />
+    /// <remarks>Nothing to read from the stream configuration: the SerDes is complete once constructed.</remarks>
+    public override void Initialize(SerDesContext context) => isInitialized = true;
+
+    /// <summary>Serializes a record to the Confluent wire format; null gives null (a tombstone).</summary>
+    /// <exception cref="SchemaRegistryException">The registry refused the schema (e.g. 40901: incompatible).</exception>
+    public override byte[]? Serialize(T? data, SerializationContext context)
+    {
+        if (data is null)
+        {
+            return null;
+        }
+
+        if (topicInSubject && string.IsNullOrEmpty(context.Topic))
+        {
+            throw new InvalidOperationException(
+                $"Cannot serialize {typeof(T).Name}: the subject name strategy needs a topic and the serialization context has none.");
+        }
+
+        return serializer.Serialize(data, context);
+    }
+
+    /// <summary>Deserializes Confluent wire-format bytes; null or empty bytes give null.</summary>
+    /// <exception cref="AvroDeserializationException">The bytes are not a decodable payload (dead-letter them).</exception>
+    public override T Deserialize(byte[]? data, SerializationContext context)
+    {
+        if (data is null || data.Length == 0)
+        {
+            return null!; // Streamiz's contract: a null record value (tombstone) is a null T
+        }
+
+        int? schemaId = null;
+        if (!(schemaIdMayBeInHeaders && HasSchemaIdHeader(context)))
+        {
+            schemaId = ReadPrefix(data, context);
+        }
+
+        try
+        {
+            return deserializer.Deserialize(data, isNull: false, context);
+        }
+        catch (SchemaRegistryException e) when (e.ErrorCode == SchemaRegistryErrorCodes.SchemaNotFound)
+        {
+            var id = schemaId?.ToString(CultureInfo.InvariantCulture) ?? "(GUID)";
+            throw new AvroDeserializationException(
+                $"Cannot deserialize {Describe(context)}: schema id {id} is unknown to the schema registry "
+                + $"(the record was written against another registry, or its schema was deleted). {e.Message}",
+                AvroDeserializationFailure.UnknownSchemaId, context.Topic, context.Component, schemaId, e);
+        }
+        catch (Exception e) when (IsPermanent(e))
+        {
+            throw new AvroDeserializationException(
+                $"Cannot deserialize {Describe(context)} as {typeof(T).Name}: the Avro body written with schema id "
+                + $"{schemaId?.ToString(CultureInfo.InvariantCulture) ?? "(GUID)"} does not decode ({e.GetType().Name}: {e.Message})",
+                AvroDeserializationFailure.UndecodablePayload, context.Topic, context.Component, schemaId, e);
+        }
+    }
+
+    /// <summary>Checks the wire-format prefix and returns the schema id (null for a GUID prefix).</summary>
+    private static int? ReadPrefix(byte[] data, SerializationContext context)
+    {
+        switch (data[0])
+        {
+            case MagicByteV0 when data.Length >= IdPrefixLength:
+                return BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(1, 4));
+            case MagicByteV1 when data.Length >= GuidPrefixLength:
+                return null;
+            case MagicByteV0:
+            case MagicByteV1:
+                throw new AvroDeserializationException(
+                    $"Cannot deserialize {Describe(context)}: {data.Length} byte(s) is shorter than the Confluent wire-format prefix "
+                    + $"(magic byte {data[0]} followed by a {(data[0] == MagicByteV0 ? "4-byte schema id" : "16-byte schema GUID")}).",
+                    AvroDeserializationFailure.PayloadTooShort, context.Topic, context.Component, schemaId: null);
+            default:
+                throw new AvroDeserializationException(
+                    $"Cannot deserialize {Describe(context)}: unknown magic byte 0x{data[0]:X2}. Expected 0x00, the Confluent "
+                    + "wire format (magic byte 0, 4-byte big-endian schema id, Avro binary): the record was not written by a "
+                    + "schema-registry Avro serializer.",
+                    AvroDeserializationFailure.InvalidMagicByte, context.Topic, context.Component, schemaId: null);
+        }
+    }
+
+    private static bool HasSchemaIdHeader(SerializationContext context) =>
+        context.Headers is { } headers
+        && headers.TryGetLastBytes(
+            context.Component == MessageComponentType.Key ? SchemaId.KEY_SCHEMA_ID_HEADER : SchemaId.VALUE_SCHEMA_ID_HEADER,
+            out _);
+
+    /// <summary>Registry unreachable, timed out or erroring may succeed on retry: not the record's fault.</summary>
+    private static bool IsPermanent(Exception e) =>
+        e is not (HttpRequestException or OperationCanceledException or TimeoutException or OutOfMemoryException);
+
+    private static string Describe(SerializationContext context) =>
+        $"the {(context.Component == MessageComponentType.Key ? "key" : "value")} of a record"
+        + (string.IsNullOrEmpty(context.Topic) ? string.Empty : $" from topic '{context.Topic}'");
+
+    private static AvroSerializerConfig WithSerializerDefaults(AvroSerializerConfig? config)
+    {
+        var settings = new AvroSerializerConfig();
+        foreach (var (key, value) in config ?? [])
+        {
+            settings.Set(key, value);
+        }
+
+        settings.SubjectNameStrategy ??= SubjectNameStrategy.Topic;
+        if (settings.UseLatestVersion != true)
+        {
+            settings.AutoRegisterSchemas ??= true;
+        }
+
+        return settings;
+    }
+
+    private static AvroDeserializerConfig WithDeserializerDefaults(AvroDeserializerConfig? config)
+    {
+        var settings = new AvroDeserializerConfig();
+        foreach (var (key, value) in config ?? [])
+        {
+            settings.Set(key, value);
+        }
+
+        settings.SubjectNameStrategy ??= SubjectNameStrategy.Topic;
+        return settings;
+    }
+}
