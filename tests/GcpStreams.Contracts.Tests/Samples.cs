@@ -46,7 +46,7 @@ internal static class Samples
     public static IEnumerable<object> CommandPayloads()
     {
         yield return new ReserveCertificate { poolId = "pos-5000-EUR", channel = Channel.POS, nominalMinor = 5_000, currency = "EUR", orderId = "order-1", holdSeconds = 900 };
-        yield return new LoadPool { poolId = "web-2500-EUR", channel = Channel.INTERNET_STORE, nominalMinor = 2_500, currency = "EUR", count = 2, lowWatermark = 1, importedNumbers = ["6001000000000017", "6001000000000025"] };
+        yield return new LoadPool { poolId = "web-2500-EUR", channel = Channel.INTERNET_STORE, nominalMinor = 2_500, currency = "EUR", count = 2, lowWatermark = 1, series = 12, importedNumbers = ["6001000000000017", "6001000000000025"] };
         yield return new LockCertificate { certificateId = "6001000000000017", reason = "suspected fraud" };
         yield return new UnlockCertificate { certificateId = "6001000000000017", reason = "cleared" };
         yield return new RevealCvc { certificateId = "6001000000000017", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", reason = "client called support" };

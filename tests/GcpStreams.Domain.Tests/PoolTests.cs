@@ -37,6 +37,15 @@ public class PoolTests
     }
 
     [Test]
+    public void Load_OfGeneratedNumbersWithoutASeries_IsRejected()
+    {
+        var s = new PoolScenario();
+
+        AssertPoolRejected(s.When(s.Load(5) with { Series = null }), RejectionReason.InvalidAmount);
+        Assert.That(s.State, Is.Null);
+    }
+
+    [Test]
     public void Load_OfImportedNumbers_UsesThemAsGiven()
     {
         var s = new PoolScenario();

@@ -58,29 +58,32 @@ namespace GcpStreams.Contracts
 				"tring\"},{\"name\":\"count\",\"doc\":\"Number of certificates to add (ignored when impor" +
 				"tedNumbers is not empty).\",\"type\":\"int\"},{\"name\":\"lowWatermark\",\"doc\":\"When avai" +
 				"lable certificates fall below this, a POOL_LOW alert is raised.\",\"type\":\"int\"},{" +
-				"\"name\":\"importedNumbers\",\"doc\":\"Certificate numbers to import as they are; empty" +
-				" means generate count numbers.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":\"str" +
-				"ing\"}}]},{\"type\":\"record\",\"name\":\"LockCertificate\",\"doc\":\"Lock a certificate (su" +
-				"pport): every debit is rejected until unlocked.\",\"namespace\":\"GcpStreams.Contrac" +
-				"ts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certificate to lock.\",\"type\":\"strin" +
-				"g\"},{\"name\":\"reason\",\"doc\":\"Why it is locked.\",\"type\":\"string\"}]},{\"type\":\"recor" +
-				"d\",\"name\":\"UnlockCertificate\",\"doc\":\"Unlock a locked certificate (support).\",\"na" +
-				"mespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certifi" +
-				"cate to unlock.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is unlocked.\",\"" +
-				"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission to d" +
-				"isclose a certificate\'s CVC (GET /certificates/{id}/cvc). Accepted at most once " +
-				"per notification request or support request; the API derives the CVC only after " +
-				"acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId" +
-				"\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"string\"},{\"name\":\"kind\",\"d" +
-				"oc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enum\",\"name\":\"DisclosureKind" +
-				"\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it to the " +
-				"client for a notification request), SUPPORT (an explicit support request). UNKNO" +
-				"WN is the default symbol for symbols this reader does not know.\",\"namespace\":\"Gc" +
-				"pStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"default\":\"UN" +
-				"KNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATION: the notification the " +
-				"disclosure is for.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"reason\",\"d" +
-				"oc\":\"For SUPPORT: the reason given by the operator.\",\"default\":null,\"type\":[\"nul" +
-				"l\",\"string\"]}]}]}]}"));
+				"\"name\":\"series\",\"doc\":\"The pool\'s certificate number range (0-99999, unique per " +
+				"pool), required on the first load that generates numbers; later loads continue t" +
+				"he pool\'s own series.\",\"default\":null,\"type\":[\"null\",\"int\"]},{\"name\":\"importedNu" +
+				"mbers\",\"doc\":\"Certificate numbers to import as they are; empty means generate co" +
+				"unt numbers.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":\"string\"}}]},{\"type\":\"" +
+				"record\",\"name\":\"LockCertificate\",\"doc\":\"Lock a certificate (support): every debi" +
+				"t is rejected until unlocked.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"na" +
+				"me\":\"certificateId\",\"doc\":\"Certificate to lock.\",\"type\":\"string\"},{\"name\":\"reaso" +
+				"n\",\"doc\":\"Why it is locked.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"UnlockC" +
+				"ertificate\",\"doc\":\"Unlock a locked certificate (support).\",\"namespace\":\"GcpStrea" +
+				"ms.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certificate to unlock.\",\"" +
+				"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is unlocked.\",\"type\":\"string\"}]}," +
+				"{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission to disclose a certific" +
+				"ate\'s CVC (GET /certificates/{id}/cvc). Accepted at most once per notification r" +
+				"equest or support request; the API derives the CVC only after acceptance.\",\"name" +
+				"space\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certifica" +
+				"te whose CVC is asked for.\",\"type\":\"string\"},{\"name\":\"kind\",\"doc\":\"Kind of discl" +
+				"osure asked for.\",\"type\":{\"type\":\"enum\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC" +
+				" is disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notif" +
+				"ication request), SUPPORT (an explicit support request). UNKNOWN is the default " +
+				"symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts" +
+				"\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"" +
+				"notificationId\",\"doc\":\"For NOTIFICATION: the notification the disclosure is for." +
+				"\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"reason\",\"doc\":\"For SUPPORT: " +
+				"the reason given by the operator.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]" +
+				"}"));
 		/// <summary>
 		/// Fresh id of this command; the reply is keyed by it and events carry it as causationId.
 		/// </summary>

@@ -18,7 +18,25 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class LoadPool : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""LoadPool"",""doc"":""Create a pool or add certificates to it: generated numbers, or the importedNumbers given."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""poolId"",""doc"":""Pool to create or extend."",""type"":""string""},{""name"":""channel"",""doc"":""Channel of the pool; every certificate of the pool is bound to it."",""type"":{""type"":""enum"",""name"":""Channel"",""doc"":""Sales channel. A certificate is bound to its pool's channel and may only be used in that channel. UNKNOWN is the default symbol, read in place of any symbol this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""POS"",""INTERNET_STORE"",""MOBILE_APP"",""CALL_CENTER"",""PARTNER""],""default"":""UNKNOWN""}},{""name"":""nominalMinor"",""doc"":""Nominal of every certificate in the pool, in minor units."",""type"":""long""},{""name"":""currency"",""doc"":""ISO-4217 currency of the pool."",""type"":""string""},{""name"":""count"",""doc"":""Number of certificates to add (ignored when importedNumbers is not empty)."",""type"":""int""},{""name"":""lowWatermark"",""doc"":""When available certificates fall below this, a POOL_LOW alert is raised."",""type"":""int""},{""name"":""importedNumbers"",""doc"":""Certificate numbers to import as they are; empty means generate count numbers."",""default"":[],""type"":{""type"":""array"",""items"":""string""}}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"LoadPool\",\"doc\":\"Create a pool or add certificates to it" +
+				": generated numbers, or the importedNumbers given.\",\"namespace\":\"GcpStreams.Cont" +
+				"racts\",\"fields\":[{\"name\":\"poolId\",\"doc\":\"Pool to create or extend.\",\"type\":\"stri" +
+				"ng\"},{\"name\":\"channel\",\"doc\":\"Channel of the pool; every certificate of the pool" +
+				" is bound to it.\",\"type\":{\"type\":\"enum\",\"name\":\"Channel\",\"doc\":\"Sales channel. A" +
+				" certificate is bound to its pool\'s channel and may only be used in that channel" +
+				". UNKNOWN is the default symbol, read in place of any symbol this reader does no" +
+				"t know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POS\",\"INTERNET" +
+				"_STORE\",\"MOBILE_APP\",\"CALL_CENTER\",\"PARTNER\"],\"default\":\"UNKNOWN\"}},{\"name\":\"nom" +
+				"inalMinor\",\"doc\":\"Nominal of every certificate in the pool, in minor units.\",\"ty" +
+				"pe\":\"long\"},{\"name\":\"currency\",\"doc\":\"ISO-4217 currency of the pool.\",\"type\":\"st" +
+				"ring\"},{\"name\":\"count\",\"doc\":\"Number of certificates to add (ignored when import" +
+				"edNumbers is not empty).\",\"type\":\"int\"},{\"name\":\"lowWatermark\",\"doc\":\"When avail" +
+				"able certificates fall below this, a POOL_LOW alert is raised.\",\"type\":\"int\"},{\"" +
+				"name\":\"series\",\"doc\":\"The pool\'s certificate number range (0-99999, unique per p" +
+				"ool), required on the first load that generates numbers; later loads continue th" +
+				"e pool\'s own series.\",\"default\":null,\"type\":[\"null\",\"int\"]},{\"name\":\"importedNum" +
+				"bers\",\"doc\":\"Certificate numbers to import as they are; empty means generate cou" +
+				"nt numbers.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":\"string\"}}]}"));
 		/// <summary>
 		/// Pool to create or extend.
 		/// </summary>
@@ -43,6 +61,10 @@ namespace GcpStreams.Contracts
 		/// When available certificates fall below this, a POOL_LOW alert is raised.
 		/// </summary>
 		private int _lowWatermark;
+		/// <summary>
+		/// The pool's certificate number range (0-99999, unique per pool), required on the first load that generates numbers; later loads continue the pool's own series.
+		/// </summary>
+		private System.Nullable<System.Int32> _series;
 		/// <summary>
 		/// Certificate numbers to import as they are; empty means generate count numbers.
 		/// </summary>
@@ -139,6 +161,20 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
+		/// The pool's certificate number range (0-99999, unique per pool), required on the first load that generates numbers; later loads continue the pool's own series.
+		/// </summary>
+		public System.Nullable<System.Int32> series
+		{
+			get
+			{
+				return this._series;
+			}
+			set
+			{
+				this._series = value;
+			}
+		}
+		/// <summary>
 		/// Certificate numbers to import as they are; empty means generate count numbers.
 		/// </summary>
 		public IList<System.String> importedNumbers
@@ -162,7 +198,8 @@ namespace GcpStreams.Contracts
 			case 3: return this.currency;
 			case 4: return this.count;
 			case 5: return this.lowWatermark;
-			case 6: return this.importedNumbers;
+			case 6: return this.series;
+			case 7: return this.importedNumbers;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -176,7 +213,8 @@ namespace GcpStreams.Contracts
 			case 3: this.currency = (System.String)fieldValue; break;
 			case 4: this.count = (System.Int32)fieldValue; break;
 			case 5: this.lowWatermark = (System.Int32)fieldValue; break;
-			case 6: this.importedNumbers = (IList<System.String>)fieldValue; break;
+			case 6: this.series = (System.Nullable<System.Int32>)fieldValue; break;
+			case 7: this.importedNumbers = (IList<System.String>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

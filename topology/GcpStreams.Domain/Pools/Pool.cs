@@ -15,7 +15,10 @@ public sealed record Pool
     /// <summary>Below this many available certificates the pool raises a pool_low alert.</summary>
     public required int LowWatermark { get; init; }
 
-    /// <summary>The pool's number range: generated numbers are <see cref="CertificateNumber.Generate"/>(key, Series, index).</summary>
+    /// <summary>The series of a pool that only ever imported numbers.</summary>
+    public const int NoSeries = -1;
+
+    /// <summary>The pool's number range: generated numbers are <see cref="CertificateNumber.Generate"/>(key, Series, index); <see cref="NoSeries"/> until a load gives one.</summary>
     public required int Series { get; init; }
 
     /// <summary>How many numbers have been generated in the series: the index of the next one.</summary>

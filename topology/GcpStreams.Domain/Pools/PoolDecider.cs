@@ -59,9 +59,14 @@ public static class PoolDecider
             return Rejected(c, RejectionReason.AlreadyExists, "imported numbers repeat within the load");
         }
 
-        var series = state?.Series ?? c.Series;
+        var series = state?.Series is >= 0 and var own ? own : c.Series ?? Pool.NoSeries;
         var generated = state?.Generated ?? 0;
-        if (!imported && (series is < 0 or > CertificateNumber.MaxSeries || generated + count > CertificateNumber.MaxIndex + 1))
+        if (!imported && series is < 0 or > CertificateNumber.MaxSeries)
+        {
+            return Rejected(c, RejectionReason.InvalidAmount, $"generating numbers needs the pool's series (0-{CertificateNumber.MaxSeries}), got {c.Series?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}");
+        }
+
+        if (!imported && generated + count > CertificateNumber.MaxIndex + 1)
         {
             return Rejected(c, RejectionReason.InvalidAmount, $"series {series} cannot generate {count} more numbers after {generated}");
         }

@@ -8,11 +8,11 @@ public abstract record PoolCommand(string PoolId, string CausationId, DateTimeOf
 
 /// <summary>
 /// Add certificates to a pool (creating it on the first load): either <see cref="ImportedNumbers"/> as given,
-/// or <see cref="Count"/> numbers generated in the pool's <see cref="Series"/>.
+/// or <see cref="Count"/> numbers generated in the pool's series (<see cref="Series"/> is needed on the first such load only).
 /// </summary>
 public sealed record LoadPool(
     string PoolId, string CausationId, DateTimeOffset At,
-    Channel Channel, long NominalMinor, string Currency, int LowWatermark, int Series, int Count, IReadOnlyList<string> ImportedNumbers)
+    Channel Channel, long NominalMinor, string Currency, int LowWatermark, int? Series, int Count, IReadOnlyList<string> ImportedNumbers)
     : PoolCommand(PoolId, CausationId, At)
 {
     public override string Operation => "load";
