@@ -1,0 +1,108 @@
+using GcpStreams.Topology;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Topology.Tests;
+
+/// <summary>The other teams' and the API's records, built the way they send them, piped into the topology under test.</summary>
+internal static class Inputs
+{
+    public const string Pool = "pos-5000-rub";
+    public const string WebPool = "web-5000-rub";
+    public const long Nominal = 5_000_00;
+    public const string Rub = "RUB";
+    public const string ApiInstance = "api-1";
+
+    public static void LoadPool(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, int count = 5, int lowWatermark = 0, int series = 1, long nominal = Nominal) =>
+        f.Command(poolId, new C.LoadPool { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, count = count, lowWatermark = lowWatermark, series = series, importedNumbers = [] });
+
+    public static string Command(this TopologyFixture f, string key, object payload, string? requestId = null, DateTime? at = null)
+    {
+        var id = requestId ?? f.NextId("req");
+        f.Pipe(Topics.Commands, key, new C.GiftCertificateCommand
+        {
+            requestId = id,
+            replyTo = ApiInstance,
+            caller = "pos-terminal-7",
+            correlationId = "corr-" + id,
+            issuedAt = at ?? TopologyFixture.T0,
+            payload = payload,
+        });
+        return id;
+    }
+
+    /// <summary>Reserves through the pool and returns the reply (ACCEPTED with the certificate id, or REJECTED).</summary>
+    public static C.CommandReply Reserve(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, string? orderId = "order-1", int holdSeconds = 900, DateTime? at = null)
+    {
+        var id = f.Command(poolId, new C.ReserveCertificate { poolId = poolId, channel = channel, nominalMinor = Nominal, currency = Rub, orderId = orderId, holdSeconds = holdSeconds }, at: at);
+        return f.Replies().Single(r => r.Value.requestId == id).Value;
+    }
+
+    public static void PayOrder(this TopologyFixture f, string certificateId, string orderId = "order-1", string poolId = Pool, C.Channel channel = C.Channel.POS, string? clientId = "client-1", DateTime? at = null, string? eventId = null) =>
+        f.Pipe(Topics.SalesOrders, orderId, Order(f, certificateId, orderId, poolId, channel, clientId, at, eventId, C.OrderStatus.PAID));
+
+    public static void ReturnOrder(this TopologyFixture f, string certificateId, string orderId = "order-1", string poolId = Pool, C.Channel channel = C.Channel.POS) =>
+        f.Pipe(Topics.SalesOrders, orderId, Order(f, certificateId, orderId, poolId, channel, "client-1", null, null, C.OrderStatus.RETURNED));
+
+    public static C.SalesOrder Order(TopologyFixture f, string certificateId, string orderId, string poolId, C.Channel channel, string? clientId, DateTime? at, string? eventId, C.OrderStatus status) => new()
+    {
+        eventId = eventId ?? f.NextId("order-evt"),
+        orderId = orderId,
+        transactionId = "tx-" + orderId,
+        channel = channel,
+        storeId = "store-12",
+        clientId = clientId,
+        status = status,
+        currency = Rub,
+        totalMinor = Nominal,
+        certificateLines = [new C.CertificateOrderLine { lineId = "l1", certificateId = certificateId, poolId = poolId, nominalMinor = Nominal }],
+        returnedLineIds = [],
+        certificateTenders = [],
+        occurredAt = at ?? TopologyFixture.T0.AddMinutes(1),
+        correlationId = "corr-" + orderId,
+    };
+
+    /// <summary>Reserves, pays and returns the id of an issued certificate (outputs so far are drained).</summary>
+    public static string IssuedCertificate(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, string orderId = "order-1")
+    {
+        var id = f.Reserve(poolId, channel, orderId).certificateId;
+        f.PayOrder(id, orderId, poolId, channel);
+        f.Drain();
+        return id;
+    }
+
+    public static C.Payment Payment(TopologyFixture f, C.PaymentOperation operation, string certificateId, long amount, string? parent = null, C.Channel channel = C.Channel.POS, string? paymentId = null, string? eventId = null, string currency = Rub) => new()
+    {
+        eventId = eventId ?? f.NextId("pay-evt"),
+        paymentId = paymentId ?? f.NextId("pay"),
+        orderId = "order-9",
+        correlationId = "corr-pay",
+        operation = operation,
+        method = C.PaymentMethod.GIFT_CERTIFICATE,
+        certificateId = certificateId,
+        parentPaymentId = parent,
+        amountMinor = amount,
+        currency = currency,
+        status = C.PaymentStatus.SUCCEEDED,
+        channel = channel,
+        storeId = "store-12",
+        occurredAt = TopologyFixture.T0.AddMinutes(5),
+    };
+
+    public static C.Payment Pay(this TopologyFixture f, C.PaymentOperation operation, string certificateId, long amount, string? parent = null, C.Channel channel = C.Channel.POS, string? paymentId = null)
+    {
+        var payment = Payment(f, operation, certificateId, amount, parent, channel, paymentId);
+        f.Pipe(Topics.Payments, payment.paymentId, payment);
+        return payment;
+    }
+
+    public static void Drain(this TopologyFixture f)
+    {
+        f.Events();
+        f.States();
+        f.Replies();
+        f.DeadLetters();
+    }
+
+    public static T Payload<T>(this Output<C.GiftCertificateEvent> e)
+        where T : class => e.Value.payload as T ?? throw new AssertionException($"{e.Value.eventType} carries {e.Value.payload?.GetType().Name}, not {typeof(T).Name}");
+}

@@ -1,0 +1,78 @@
+using GcpStreams.Topology.Processing;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Processors.Public;
+using Streamiz.Kafka.Net.SerDes;
+using Streamiz.Kafka.Net.State;
+using Streamiz.Kafka.Net.Stream;
+using Streamiz.Kafka.Net.Table;
+
+namespace GcpStreams.Topology;
+
+/// <summary>
+/// The gift-certificate topology. Three sub-topologies, each a single writer for what it owns:
+/// <list type="number">
+/// <item>intake: every input topic is read as raw bytes, decoded and validated, then routed to the owner of the decision
+///   through an internal topic (pool commands by pool id, ledger commands by certificate id), bad input to the dead letters;</item>
+/// <item>pools (keyed by pool id): reserve-next, loads, expiry, confirmation of paid reservations;</item>
+/// <item>certificate ledgers (keyed by certificate id): issue, authorize, capture, void, refund, cancel, lock, CVC, notifications.</item>
+/// </list>
+/// Flows only go forward (intake -> pools -> ledgers), so there is no topic cycle. The hosted service and the tests call the
+/// same <see cref="Build"/>.
+/// </summary>
+public static class GcpTopology
+{
+    private static readonly ByteArraySerDes Bytes = new();
+
+    public static void Build(StreamBuilder builder, TopologySettings settings, Codec codec)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        var poolInput = Topics.PoolInput(settings.ApplicationId);
+        var certificateInput = Topics.CertificateInput(settings.ApplicationId);
+
+        // the notification contact channel of a buyer: any instance may need any client, so a global store
+        builder.GlobalTable(Topics.Clients, new StringSerDes(), Bytes, RocksDb.As<string, byte[]>(StoreNames.Clients), $"{StoreNames.Clients}-global-table");
+
+        Intake(builder, codec, settings, Topics.SalesOrders, ProcessorNames.OrderIntake, poolInput, certificateInput);
+        Intake(builder, codec, settings, Topics.Payments, ProcessorNames.PaymentIntake, certificateInput);
+        Intake(builder, codec, settings, Topics.Commands, ProcessorNames.CommandIntake, poolInput, certificateInput);
+        Intake(builder, codec, settings, Topics.NotificationResults, ProcessorNames.NotificationIntake, certificateInput);
+
+        // only the pool processor decides a pool: it hands out, takes back and confirms reservations
+        var pools = builder.Stream(poolInput, Bytes, Bytes, $"{ProcessorNames.PoolProcessor}-source")
+            .Transform(
+                TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
+                    .Transformer<PoolProcessor>(codec, settings)
+                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.Pools), new StringSerDes(), Bytes))
+                    .Build(),
+                ProcessorNames.PoolProcessor);
+        Route(pools, ProcessorNames.PoolProcessor, Topics.Stream, Topics.State, Topics.Replies, certificateInput, Topics.DeadLetter);
+
+        // only the certificate processor decides a ledger: every debit of one certificate happens here, one at a time
+        var certificates = builder.Stream(certificateInput, Bytes, Bytes, $"{ProcessorNames.CertificateProcessor}-source")
+            .Transform(
+                TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
+                    .Transformer<CertificateProcessor>(codec)
+                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.Certificates), new StringSerDes(), Bytes))
+                    .Build(),
+                ProcessorNames.CertificateProcessor);
+        Route(certificates, ProcessorNames.CertificateProcessor, Topics.Stream, Topics.State, Topics.Replies, Topics.DeadLetter);
+    }
+
+    private static void Intake(StreamBuilder builder, Codec codec, TopologySettings settings, string topic, string name, params string[] internalTopics)
+    {
+        var intake = builder.Stream(topic, Bytes, Bytes, $"{name}-source")
+            .Transform(TransformerBuilder.New<byte[], byte[], byte[], Outgoing>().Transformer<IntakeTransformer>(codec, settings, topic).Build(), name);
+        Route(intake, name, [.. internalTopics, Topics.DeadLetter]);
+    }
+
+    /// <summary>One static sink per destination topic (static, so the topology description and test driver know every link).</summary>
+    private static void Route(IKStream<byte[], Outgoing> stream, string name, params string[] topics)
+    {
+        var branches = stream.Branch($"{name}-route", [.. topics.Select(t => (Func<byte[], Outgoing, Streamiz.Kafka.Net.Processors.IRecordContext, bool>)((_, o, _) => o.Topic == t))]);
+        for (var i = 0; i < topics.Length; i++)
+        {
+            branches[i].To(topics[i], Bytes, new OutgoingSerDes(), $"{name}-to-{topics[i]}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using GcpStreams.Domain;
+using GcpStreams.Domain.Certificates;
+using GcpStreams.Domain.Pools;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Topology.Mapping;
+
+/// <summary>Who an event is about, for its envelope: the key, channel, pool and currency of the aggregate that decided it.</summary>
+/// <param name="Key">The record key on the stream: the certificate id, or the pool id for pool-level events.</param>
+public sealed record EventSubject(string Key, string? CertificateId, string? PoolId, Channel Channel, string? Currency, long Sequence);
+
+/// <summary>
+/// Turns domain events into <c>GiftCertificates.Stream</c> records. The event id is derived from the aggregate, the causing input
+/// and the event's position in the decision, so a replay of the same inputs yields byte-identical events.
+/// </summary>
+public static class StreamEvents
+{
+    public static string EventId(string aggregateKey, string causationId, int index) =>
+        DeterministicId.Derive("event", aggregateKey, causationId, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public static C.GiftCertificateEvent Envelope(EventSubject subject, string eventType, string causationId, DateTimeOffset at, string? correlationId, int index, object payload) => new()
+    {
+        eventId = EventId(subject.Key, causationId, index),
+        eventType = eventType,
+        certificateId = subject.CertificateId,
+        poolId = subject.PoolId,
+        channel = EnumMap.Convert<Channel, C.Channel>(subject.Channel),
+        currency = subject.Currency,
+        occurredAt = at.UtcDateTime,
+        causationId = causationId,
+        correlationId = correlationId,
+        sequence = subject.Sequence,
+        payload = payload,
+    };
+
+    /// <summary>The stream payload of a certificate ledger event.</summary>
+    public static object Payload(CertificateEvent e) => e switch
+    {
+        CertificateIssued x => new C.CertificateIssued { orderId = x.OrderId, clientId = x.ClientId, nominalMinor = x.Identity.NominalMinor, balanceAfterMinor = x.BalanceAfterMinor },
+        NotificationRequested x => new C.NotificationRequested { notificationId = x.NotificationId, clientId = x.ClientId, contactChannel = Map(x.Contact) },
+        PaymentAuthorized x => new C.CertificateAuthorized { paymentId = x.PaymentId, amountMinor = x.AmountMinor, heldAfterMinor = x.HeldAfterMinor, availableAfterMinor = x.AvailableAfterMinor },
+        CertificateRedeemed x => new C.CertificateRedeemed { paymentId = x.PaymentId, authorizationId = x.AuthorizationId, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor, heldAfterMinor = x.HeldAfterMinor },
+        HoldReleased x => new C.CertificateHoldReleased { paymentId = x.PaymentId, authorizationId = x.AuthorizationId, amountMinor = x.AmountMinor, heldAfterMinor = x.HeldAfterMinor },
+        CertificateRefunded x => new C.CertificateRefunded { paymentId = x.PaymentId, capturePaymentId = x.CapturePaymentId, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor },
+        CertificateCancelled x => new C.CertificateCancelled { orderId = x.OrderId, reason = x.Reason },
+        CertificateLocked x => new C.CertificateLocked { reason = x.Reason, requestedBy = x.RequestedBy },
+        CertificateUnlocked x => new C.CertificateUnlocked { reason = x.Reason, requestedBy = x.RequestedBy },
+        CvcDisclosed x => new C.CvcDisclosed { requestId = x.RequestId, kind = EnumMap.Convert<DisclosureKind, C.DisclosureKind>(x.Kind), notificationId = x.NotificationId, keyVersion = x.KeyVersion, requestedBy = x.RequestedBy, disclosuresSoFar = x.DisclosuresSoFar },
+        NotificationSent x => new C.NotificationSent { notificationId = x.NotificationId, contactChannel = Map(x.Contact), attempt = x.Attempt },
+        NotificationFailed x => new C.NotificationFailed { notificationId = x.NotificationId, contactChannel = Map(x.Contact), attempt = x.Attempt, reason = x.Reason, willRetry = x.WillRetry },
+        CertificateOperationRejected x => Rejected(x.Operation, x.Reason, x.Message, x.AmountMinor, x.PaymentId),
+        CertificateAlert x => Alert(x.Kind, x.Severity, x.Message),
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "No stream payload for this certificate event."),
+    };
+
+    /// <summary>The stream payload of a pool event; null for internal bookkeeping that is not published.</summary>
+    public static object? Payload(PoolEvent e) => e switch
+    {
+        PoolLoaded x => new C.PoolLoaded
+        {
+            count = x.Numbers.Count,
+            firstSlot = x.FirstSlot,
+            lastSlot = x.FirstSlot + x.Numbers.Count - 1,
+            nominalMinor = x.NominalMinor,
+            availableAfter = x.AvailableAfter,
+            lowWatermark = x.LowWatermark,
+        },
+        PoolCertificateReserved x => new C.CertificateReserved { requestId = x.RequestId, orderId = x.OrderId, nominalMinor = x.NominalMinor, reservedUntil = x.ReservedUntil.UtcDateTime, availableAfter = x.AvailableAfter },
+        Domain.Pools.ReservationExpired x => new C.CertificateReservationExpired { reservedUntil = x.ReservedUntil.UtcDateTime, availableAfter = x.AvailableAfter },
+        Domain.Pools.IssueBlocked x => new C.IssueBlocked { requestId = x.RequestId, orderId = x.OrderId, nominalMinor = x.NominalMinor, reason = x.Message },
+        PoolOperationRejected x => Rejected(x.Operation, x.Reason, x.Message, null, null),
+        PoolAlert x => Alert(x.Kind, x.Severity, x.Message),
+        ReservationIssued => null, // the ledger publishes certificate.issued
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "No stream payload for this pool event."),
+    };
+
+    /// <summary>The certificate a pool event is about, if any: such events are keyed by the certificate id.</summary>
+    public static string? CertificateOf(PoolEvent e) => e switch
+    {
+        PoolCertificateReserved x => x.CertificateId,
+        Domain.Pools.ReservationExpired x => x.CertificateId,
+        ReservationIssued x => x.CertificateId,
+        PoolOperationRejected x => x.CertificateId,
+        PoolAlert x => x.CertificateId,
+        _ => null,
+    };
+
+    public static C.ContactChannel Map(ContactChannel contact) => EnumMap.Convert<ContactChannel, C.ContactChannel>(contact);
+
+    private static C.OperationRejected Rejected(string operation, RejectionReason reason, string message, long? amount, string? paymentId) => new()
+    {
+        operation = operation,
+        reason = EnumMap.Convert<RejectionReason, C.RejectionReason>(reason),
+        message = message,
+        amountMinor = amount,
+        paymentId = paymentId,
+    };
+
+    private static C.Alert Alert(AlertKind kind, AlertSeverity severity, string message) => new()
+    {
+        kind = EnumMap.Convert<AlertKind, C.AlertKind>(kind),
+        severity = EnumMap.Convert<AlertSeverity, C.AlertSeverity>(severity),
+        message = message,
+        details = new Dictionary<string, string>(),
+    };
+}

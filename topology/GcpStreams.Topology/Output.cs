@@ -1,0 +1,90 @@
+using System.Text;
+using Avro.Specific;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using GcpStreams.Serialization;
+using Streamiz.Kafka.Net.SerDes;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Topology;
+
+/// <summary>
+/// One record a processor writes: already serialized, with its destination topic and headers.
+/// Processors emit these; the topology routes each to the static sink of its topic.
+/// </summary>
+public sealed record Outgoing(string Topic, byte[]? Key, byte[]? Value, Headers Headers);
+
+/// <summary>Sink value SerDes for <see cref="Outgoing"/>: the bytes were produced by the processor.</summary>
+public sealed class OutgoingSerDes : AbstractSerDes<Outgoing>
+{
+    public override byte[]? Serialize(Outgoing data, SerializationContext context) => data?.Value;
+
+    public override Outgoing Deserialize(byte[] data, SerializationContext context) =>
+        throw new NotSupportedException("Outgoing records are only written.");
+}
+
+/// <summary>
+/// Encodes and decodes the Avro contracts on the Confluent wire format through one schema registry client,
+/// and builds the outgoing records of each output topic.
+/// </summary>
+public sealed class Codec
+{
+    private readonly ISchemaRegistryClient registry;
+    private readonly Dictionary<Type, object> serdes = [];
+    private readonly Lock gate = new();
+
+    public Codec(ISchemaRegistryClient registry) => this.registry = registry;
+
+    public ISchemaRegistryClient Registry => registry;
+
+    public SchemaRegistryAvroSerDes<T> SerDes<T>()
+        where T : class, ISpecificRecord
+    {
+        lock (gate)
+        {
+            if (!serdes.TryGetValue(typeof(T), out var existing))
+            {
+                existing = new SchemaRegistryAvroSerDes<T>(registry);
+                serdes[typeof(T)] = existing;
+            }
+
+            return (SchemaRegistryAvroSerDes<T>)existing;
+        }
+    }
+
+    public byte[] Encode<T>(string topic, T value)
+        where T : class, ISpecificRecord =>
+        SerDes<T>().Serialize(value, new SerializationContext(MessageComponentType.Value, topic))!;
+
+    /// <summary>Decodes Avro bytes; throws <see cref="AvroDeserializationException"/> (or an Avro error) on bad input.</summary>
+    public T Decode<T>(string topic, byte[] value, Headers? headers = null)
+        where T : class, ISpecificRecord =>
+        SerDes<T>().Deserialize(value, new SerializationContext(MessageComponentType.Value, topic, headers));
+
+    public Outgoing Event(C.GiftCertificateEvent e, string key) =>
+        new(Topics.Stream, Utf8(key), Encode(Topics.Stream, e), new Headers
+        {
+            { Header.EventType, Utf8(e.eventType) },
+            { Header.Channel, Utf8(e.channel.ToString()) },
+        });
+
+    public Outgoing State(C.CertificateState state) =>
+        new(Topics.State, Utf8(state.certificateId), Encode(Topics.State, state), new Headers { { Header.Channel, Utf8(state.channel.ToString()) } });
+
+    public Outgoing Reply(C.CommandReply reply) =>
+        new(Topics.Replies, Utf8(reply.requestId), Encode(Topics.Replies, reply), reply.replyTo is null ? [] : new Headers { { Header.ReplyTo, Utf8(reply.replyTo) } });
+
+    public Outgoing DeadLetter(C.DeadLetter letter, byte[]? key) =>
+        new(Topics.DeadLetter, key, Encode(Topics.DeadLetter, letter), new Headers { { Header.DeadLetterReason, Utf8(letter.reason.ToString()) } });
+
+    public static byte[] Utf8(string value) => Encoding.UTF8.GetBytes(value);
+}
+
+/// <summary>Header names on the output topics, so consumers can filter without decoding.</summary>
+public static class Header
+{
+    public const string EventType = "event-type";
+    public const string Channel = "channel";
+    public const string ReplyTo = "reply-to";
+    public const string DeadLetterReason = "dead-letter-reason";
+}

@@ -1,0 +1,218 @@
+using System.Text.RegularExpressions;
+using GcpStreams.Domain;
+using GcpStreams.Domain.Certificates;
+using GcpStreams.Domain.Pools;
+using GcpStreams.Topology.Internal;
+using GcpStreams.Topology.Mapping;
+using Streamiz.Kafka.Net.Processors.Public;
+using Streamiz.Kafka.Net.State;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Topology.Processing;
+
+/// <summary>
+/// First step for every input topic: decode the Avro bytes, validate the content, and route each command to its single owner
+/// through an internal topic (pools by pool id, certificate ledgers by certificate id). Everything else is dead-lettered
+/// with a reason, or ignored when it is not the service's business (a card payment, an unpaid order).
+/// </summary>
+public sealed partial class IntakeTransformer : RecordTransformer
+{
+    private readonly TopologySettings settings;
+    private readonly string topic;
+    private IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>? clients;
+
+    /// <summary>
+    /// For Streamiz's <c>TransformerBuilder.Transformer&lt;T&gt;(params)</c>, which creates a prototype with <c>new T()</c> and then one
+    /// instance per task through the constructor that takes the parameters. The prototype never processes a record.
+    /// </summary>
+    public IntakeTransformer()
+        : base(null!)
+    {
+        settings = null!;
+        topic = string.Empty;
+    }
+
+    public IntakeTransformer(Codec codec, TopologySettings settings, string topic)
+        : base(codec)
+    {
+        this.settings = settings;
+        this.topic = topic;
+    }
+
+    public override void Init(ProcessorContext<byte[], Outgoing> context)
+    {
+        base.Init(context);
+        if (topic == Topics.SalesOrders)
+        {
+            clients = (IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>)context.GetStateStore(StoreNames.Clients);
+        }
+    }
+
+    protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source) =>
+        topic switch
+        {
+            Topics.SalesOrders => Order(Codec.Decode<C.SalesOrder>(topic, record.Value, record.Headers), source),
+            Topics.Payments => Payment(Codec.Decode<C.Payment>(topic, record.Value, record.Headers), source),
+            Topics.Commands => Command(Codec.Decode<C.GiftCertificateCommand>(topic, record.Value, record.Headers), source),
+            Topics.NotificationResults => NotificationResult(Codec.Decode<C.NotificationResult>(topic, record.Value, record.Headers), source),
+            _ => throw new InvalidOperationException($"no intake for topic {topic}"),
+        };
+
+    private IReadOnlyList<Outgoing> Order(C.SalesOrder order, SourceRecord source)
+    {
+        Require(order.eventId, "eventId");
+        Require(order.orderId, "orderId");
+        var at = At(order.occurredAt);
+        var channel = Channel(order.channel);
+        switch (order.status)
+        {
+            case C.OrderStatus.PAID:
+                RequireCurrency(order.currency);
+                foreach (var line in order.certificateLines)
+                {
+                    Require(line.lineId, "certificateLines.lineId");
+                    Require(line.certificateId, "certificateLines.certificateId");
+                    RequirePoolId(line.poolId);
+                    RequirePositive(line.nominalMinor, "certificateLines.nominalMinor");
+                }
+
+                return
+                [
+                    .. order.certificateLines.Select(line => ToPool(line.poolId, new IssueReserved(
+                        line.poolId, LineCausation(order.eventId, line.lineId), at, line.certificateId, order.orderId,
+                        line.recipientClientId ?? order.clientId, ContactOf(line.recipientClientId ?? order.clientId), channel, line.nominalMinor, order.currency),
+                        order.correlationId, source)),
+                ];
+            case C.OrderStatus.RETURNED:
+                var returned = order.returnedLineIds.Count == 0
+                    ? order.certificateLines
+                    : [.. order.certificateLines.Where(l => order.returnedLineIds.Contains(l.lineId))];
+                return
+                [
+                    .. returned.Select(line => ToCertificate(line.certificateId, new CancelCertificate(
+                        line.certificateId, LineCausation(order.eventId, line.lineId), at, order.orderId, "order returned"), order.correlationId, source)),
+                ];
+            case C.OrderStatus.CREATED or C.OrderStatus.CANCELLED:
+                return []; // nothing is issued before payment; an unpaid reservation expires on its own
+            default:
+                throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"order status {order.status} is not one this service knows");
+        }
+    }
+
+    private IReadOnlyList<Outgoing> Payment(C.Payment payment, SourceRecord source)
+    {
+        if (payment.method != C.PaymentMethod.GIFT_CERTIFICATE || payment.status == C.PaymentStatus.FAILED)
+        {
+            return []; // not a certificate tender, or nothing moved
+        }
+
+        Require(payment.eventId, "eventId");
+        Require(payment.paymentId, "paymentId");
+        Require(payment.certificateId, "certificateId (a GIFT_CERTIFICATE payment must name its certificate)");
+        var at = At(payment.occurredAt);
+        var channel = Channel(payment.channel);
+        var id = payment.certificateId;
+        CertificateCommand command = payment.operation switch
+        {
+            C.PaymentOperation.AUTHORIZE => new AuthorizePayment(id, payment.eventId, at, payment.paymentId, Amount(payment), Currency(payment), channel),
+            C.PaymentOperation.CAPTURE => new CapturePayment(id, payment.eventId, at, payment.paymentId, payment.parentPaymentId, Amount(payment), Currency(payment), channel),
+            C.PaymentOperation.VOID => new VoidAuthorization(id, payment.eventId, at, payment.paymentId, Require(payment.parentPaymentId, "parentPaymentId (a VOID names its AUTHORIZE)"), channel),
+            C.PaymentOperation.REFUND => new RefundPayment(id, payment.eventId, at, payment.paymentId, payment.parentPaymentId, Amount(payment), Currency(payment), channel),
+            _ => throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"payment operation {payment.operation} is not one this service knows"),
+        };
+        return [ToCertificate(id, command, payment.correlationId, source)];
+    }
+
+    private IReadOnlyList<Outgoing> Command(C.GiftCertificateCommand command, SourceRecord source)
+    {
+        Require(command.requestId, "requestId");
+        var at = At(command.issuedAt);
+        var caller = string.IsNullOrWhiteSpace(command.caller) ? "unknown" : command.caller;
+        var request = command.requestId;
+        return command.payload switch
+        {
+            C.ReserveCertificate r => [ToPool(RequirePoolId(r.poolId), new ReserveNext(r.poolId, request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
+                TimeSpan.FromSeconds(r.holdSeconds > 0 ? r.holdSeconds : settings.DefaultReservationHold.TotalSeconds)), command.correlationId, source, command.replyTo, caller)],
+            C.LoadPool l => [ToPool(RequirePoolId(l.poolId), new LoadPool(l.poolId, request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
+                l.series, l.count, [.. l.importedNumbers]), command.correlationId, source, command.replyTo, caller)],
+            C.LockCertificate l => [ToCertificate(Require(l.certificateId, "certificateId"), new LockCertificate(l.certificateId, request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
+            C.UnlockCertificate u => [ToCertificate(Require(u.certificateId, "certificateId"), new UnlockCertificate(u.certificateId, request, at, Require(u.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
+            C.RevealCvc r => [ToCertificate(Require(r.certificateId, "certificateId"), new RevealCvc(r.certificateId, request, at, request,
+                EnumMap.Convert<C.DisclosureKind, DisclosureKind>(r.kind == C.DisclosureKind.UNKNOWN ? throw Invalid("kind") : r.kind), r.notificationId, r.reason, caller), command.correlationId, source, command.replyTo, caller)],
+            _ => throw Invalid($"payload {command.payload?.GetType().Name ?? "null"}"),
+        };
+    }
+
+    private IReadOnlyList<Outgoing> NotificationResult(C.NotificationResult result, SourceRecord source)
+    {
+        Require(result.eventId, "eventId");
+        Require(result.certificateId, "certificateId");
+        Require(result.notificationId, "notificationId");
+        var outcome = result.outcome switch
+        {
+            C.NotificationOutcome.SENT => NotificationOutcome.Sent,
+            C.NotificationOutcome.FAILED => NotificationOutcome.Failed,
+            _ => throw Invalid($"outcome {result.outcome}"),
+        };
+        var contact = EnumMap.Convert<C.ContactChannel, ContactChannel>(result.contactChannel);
+        return
+        [
+            ToCertificate(result.certificateId, new RecordNotificationResult(result.certificateId, result.eventId, At(result.occurredAt), result.notificationId, contact, outcome,
+                result.attempt, result.reason, WillRetry: outcome == NotificationOutcome.Failed && result.attempt < settings.NotificationMaxAttempts), null, source),
+        ];
+    }
+
+    private Outgoing ToPool(string poolId, PoolCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>
+        new(Topics.PoolInput(settings.ApplicationId), Codec.Utf8(poolId), InternalJson.Serialize(new PoolInput(command, replyTo, correlationId, caller, source)), []);
+
+    private Outgoing ToCertificate(string certificateId, CertificateCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>
+        new(Topics.CertificateInput(settings.ApplicationId), Codec.Utf8(certificateId), InternalJson.Serialize(new CertificateInput(command, replyTo, correlationId, caller, source)), []);
+
+    private ContactChannel ContactOf(string? clientId)
+    {
+        if (clientId is null || clients?.Get(clientId)?.Value is not { Length: > 0 } bytes)
+        {
+            return ContactChannel.None;
+        }
+
+        try
+        {
+            return EnumMap.Convert<C.ContactChannel, ContactChannel>(Codec.Decode<C.Client>(Topics.Clients, bytes).preferredContact);
+        }
+        catch (Exception e) when (e is Serialization.AvroDeserializationException or Avro.AvroException)
+        {
+            return ContactChannel.None; // an undecodable client record must not block an issue; CRM resolves the contact itself
+        }
+    }
+
+    private static string LineCausation(string eventId, string lineId) => $"{eventId}/{lineId}";
+
+    private static DateTimeOffset At(DateTime utc) => new(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
+
+    private static Channel Channel(C.Channel channel) =>
+        channel == C.Channel.UNKNOWN ? throw Invalid("channel (UNKNOWN is not a sales channel)") : EnumMap.Convert<C.Channel, Channel>(channel);
+
+    private static long Amount(C.Payment payment) => RequirePositive(payment.amountMinor, "amountMinor");
+
+    private static string Currency(C.Payment payment) => RequireCurrency(payment.currency);
+
+    private static string Require(string? value, string field) =>
+        string.IsNullOrWhiteSpace(value) ? throw Invalid(field) : value;
+
+    private static string RequirePoolId(string? poolId) =>
+        poolId is not null && PoolIdFormat().IsMatch(poolId) ? poolId : throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"pool id '{poolId}' must be 1-64 letters, digits, '.', '_' or '-'");
+
+    private static long RequirePositive(long value, string field) =>
+        value > 0 ? value : throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"{field} must be positive, was {value}");
+
+    private static string RequireCurrency(string? currency) =>
+        currency is not null && CurrencyCode().IsMatch(currency) ? currency : throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"currency '{currency}' is not an ISO 4217 code");
+
+    private static InvalidInputException Invalid(string field) => new(C.DeadLetterReason.INVALID_CONTENT, $"missing or invalid {field}");
+
+    [GeneratedRegex("^[A-Z]{3}$")]
+    private static partial Regex CurrencyCode();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex PoolIdFormat();
+}

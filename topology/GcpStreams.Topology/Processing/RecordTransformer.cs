@@ -1,0 +1,91 @@
+using Confluent.Kafka;
+using GcpStreams.Topology.Internal;
+using Streamiz.Kafka.Net.Processors.Public;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Topology.Processing;
+
+/// <summary>
+/// Base of every processor here: it turns one input record into any number of <see cref="Outgoing"/> records and forwards
+/// them (with their own headers, never the input's). If handling throws, nothing is written but a dead letter with the
+/// reason and the source coordinates: bad input never stops the stream.
+/// </summary>
+public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], Outgoing>
+{
+    protected RecordTransformer(Codec codec) => Codec = codec;
+
+    protected Codec Codec { get; }
+
+    protected ProcessorContext<byte[], Outgoing> Context { get; private set; } = null!;
+
+    public virtual void Init(ProcessorContext<byte[], Outgoing> context) => Context = context;
+
+    public Record<byte[], Outgoing>? Process(Record<byte[], byte[]> record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var source = SourceOf(record);
+        IReadOnlyList<Outgoing> outputs;
+        try
+        {
+            outputs = record.Value is { Length: > 0 }
+                ? Handle(record, source)
+                : [DeadLetter(source, C.DeadLetterReason.INVALID_CONTENT, "empty record (a tombstone is not an event)", record.Headers)];
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            outputs = [DeadLetterFor(source, record.Headers, e)];
+        }
+
+        Emit(outputs);
+        return null;
+    }
+
+    public virtual void Close()
+    {
+    }
+
+    /// <summary>Decides what to write for one (non-empty) record. Must not write to stores before it can no longer throw.</summary>
+    protected abstract IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source);
+
+    /// <summary>The original record's coordinates and bytes, for a dead letter.</summary>
+    protected static SourceRecord SourceOf(Record<byte[], byte[]> record) =>
+        new(record.TopicPartitionOffset.Topic, record.TopicPartitionOffset.Partition.Value, record.TopicPartitionOffset.Offset.Value, record.Key, record.Value, record.Timestamp.UnixTimestampMs);
+
+    protected void Emit(IReadOnlyList<Outgoing> outputs)
+    {
+        foreach (var output in outputs)
+        {
+            Context.SetHeaders(output.Headers);
+            Context.Forward(output.Key!, output);
+        }
+    }
+
+    protected Outgoing DeadLetter(SourceRecord source, C.DeadLetterReason reason, string message, Headers? headers = null) =>
+        Codec.DeadLetter(new C.DeadLetter
+        {
+            sourceTopic = source.Topic,
+            partition = source.Partition,
+            offset = source.Offset,
+            key = source.Key,
+            value = source.Value,
+            reason = reason,
+            message = message,
+            headers = (headers ?? []).ToDictionary(h => h.Key, h => System.Text.Encoding.UTF8.GetString(h.GetValueBytes() ?? []), StringComparer.Ordinal),
+            recordTimestamp = DateTimeOffset.FromUnixTimeMilliseconds(source.Timestamp).UtcDateTime,
+        }, source.Key);
+
+    private Outgoing DeadLetterFor(SourceRecord source, Headers headers, Exception e) =>
+        DeadLetter(source, e switch
+        {
+            InvalidInputException invalid => invalid.Reason,
+            Serialization.AvroDeserializationException or Avro.AvroException => C.DeadLetterReason.UNDECODABLE,
+            System.Text.Json.JsonException => C.DeadLetterReason.UNDECODABLE,
+            _ => C.DeadLetterReason.PROCESSING_ERROR,
+        }, $"{e.GetType().Name}: {e.Message}", headers);
+}
+
+/// <summary>Input that decoded but cannot be processed; it goes to the dead-letter topic with <see cref="Reason"/>.</summary>
+public sealed class InvalidInputException(C.DeadLetterReason reason, string message) : Exception(message)
+{
+    public C.DeadLetterReason Reason { get; } = reason;
+}

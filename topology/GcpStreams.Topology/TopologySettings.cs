@@ -1,0 +1,26 @@
+namespace GcpStreams.Topology;
+
+/// <summary>What the topology needs from configuration. Secrets (the numbering key) come from configuration, never from input.</summary>
+public sealed record TopologySettings
+{
+    /// <summary>The Kafka Streams application id: prefix of internal topics and the consumer group.</summary>
+    public required string ApplicationId { get; init; }
+
+    /// <summary>The secret key that permutes generated certificate numbers (at least 16 bytes).</summary>
+    public required byte[] NumberingKey { get; init; }
+
+    /// <summary>The CVC key version new certificates are issued with (the key itself is only in the API that discloses).</summary>
+    public int CvcKeyVersion { get; init; } = 1;
+
+    /// <summary>How long a reservation holds when the request does not say.</summary>
+    public TimeSpan DefaultReservationHold { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often the pool processor looks for expired reservations (wall-clock punctuation).</summary>
+    public TimeSpan ReservationSweepInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most certificates one load command may add.</summary>
+    public int MaxLoadBatch { get; init; } = 10_000;
+
+    /// <summary>After this many failed attempts a notification failure is final (no retry expected).</summary>
+    public int NotificationMaxAttempts { get; init; } = 5;
+}
