@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Avro.Specific;
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
 using GcpStreams.Serialization;
 using GcpStreams.Topology;
 using Streamiz.Kafka.Net;
@@ -40,7 +41,12 @@ internal sealed class TopologyFixture : IDisposable
         var builder = new StreamBuilder();
         GcpTopology.Build(builder, Settings, Codec);
         Topology = builder.Build();
-        var config = new StreamConfig { ApplicationId = AppId, StateDir = stateDir };
+        var config = new StreamConfig
+        {
+            ApplicationId = AppId,
+            StateDir = stateDir,
+            Logger = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Warning).AddConsole()),
+        };
         Driver = new TopologyTestDriver(Topology, config);
         foreach (var topic in Topics.Inputs)
         {
