@@ -36,3 +36,27 @@ public partial class TopologyDescriptionTests
     [GeneratedRegex("```topology\\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex DescriptionBlock();
 }
+
+public class TopologyTopicsTests
+{
+    [Test]
+    public void RequiredTopics_AreEveryTopicTheTopologyAndApiTouchPlusStoreChangelogs()
+    {
+        using var f = new TopologyFixture();
+
+        var topics = TopologyTopics.Of(f.Topology, TopologyFixture.AppId);
+
+        var expected = Topics.Inputs.Concat(Topics.Outputs).Concat(
+        [
+            Topics.PoolInput(TopologyFixture.AppId),
+            Topics.CertificateInput(TopologyFixture.AppId),
+            Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools),
+            Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+        ]);
+        Assert.That(topics.Select(t => t.Name), Is.EquivalentTo(expected));
+        Assert.That(topics.Where(t => t.Kind == TopicKind.Compacted).Select(t => t.Name), Is.EquivalentTo(new[]
+        {
+            Topics.Clients, Topics.State, Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools), Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+        }));
+    }
+}
