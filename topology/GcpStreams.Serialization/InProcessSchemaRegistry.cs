@@ -602,7 +602,55 @@ public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
     }
 
     /// <summary>What makes two registrations the same schema (and so the same id).</summary>
-    private sealed record SchemaIdentity(SchemaType Type, string Canonical, string References, Metadata? Metadata, RuleSet? RuleSet);
+    /// <remarks>
+    /// Rule sets are compared by content: Confluent's <see cref="RuleSet.Equals(RuleSet)"/> compares its rule
+    /// lists by reference, so two equal rule sets read from two requests would otherwise make two schemas.
+    /// A missing rule list and an empty one are the same.
+    /// </remarks>
+    private sealed record SchemaIdentity(SchemaType Type, string Canonical, string References, Metadata? Metadata, RuleSet? RuleSet)
+    {
+        public bool Equals(SchemaIdentity? other) =>
+            other is not null
+            && Type == other.Type
+            && string.Equals(Canonical, other.Canonical, StringComparison.Ordinal)
+            && string.Equals(References, other.References, StringComparison.Ordinal)
+            && Equals(Metadata, other.Metadata)
+            && SameRuleSet(RuleSet, other.RuleSet);
+
+        public override int GetHashCode() =>
+            HashCode.Combine(Type, StringComparer.Ordinal.GetHashCode(Canonical), StringComparer.Ordinal.GetHashCode(References), Metadata, RuleSetHash(RuleSet));
+
+        private static bool SameRuleSet(RuleSet? x, RuleSet? y) =>
+            ReferenceEquals(x, y)
+            || (x is not null && y is not null
+                && SameRules(x.MigrationRules, y.MigrationRules)
+                && SameRules(x.DomainRules, y.DomainRules)
+                && SameRules(x.EncodingRules, y.EncodingRules)
+                && string.Equals(x.EnableAt, y.EnableAt, StringComparison.Ordinal));
+
+        private static bool SameRules(IList<Rule>? x, IList<Rule>? y) => (x ?? []).SequenceEqual(y ?? []);
+
+        private static int RuleSetHash(RuleSet? ruleSet)
+        {
+            if (ruleSet is null)
+            {
+                return 0;
+            }
+
+            var hash = new HashCode();
+            foreach (var rules in new[] { ruleSet.MigrationRules, ruleSet.DomainRules, ruleSet.EncodingRules })
+            {
+                hash.Add(rules?.Count ?? 0);
+                foreach (var rule in rules ?? [])
+                {
+                    hash.Add(rule);
+                }
+            }
+
+            hash.Add(ruleSet.EnableAt, StringComparer.Ordinal);
+            return hash.ToHashCode();
+        }
+    }
 
     private sealed record Candidate(SchemaIdentity Identity, List<SchemaReference> References, Avro.Schema Parsed);
 

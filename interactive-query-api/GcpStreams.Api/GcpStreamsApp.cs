@@ -1,0 +1,35 @@
+using GcpStreams.Api.Hosting;
+using GcpStreams.SchemaRegistry.Http;
+using GcpStreams.Serialization;
+using Microsoft.Extensions.Options;
+
+namespace GcpStreams.Api;
+
+/// <summary>Builds the whole service; <c>Program</c> runs it, integration tests and benchmarks host it with their own settings.</summary>
+public static class GcpStreamsApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddGcpStreams();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealthEndpoints();
+        if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
+        {
+            // other processes encode and decode with the same schema ids through Confluent's REST API
+            app.MapSchemaRegistryApi(app.Services.GetRequiredService<InProcessSchemaRegistry>(), EmbeddedStartup.SchemaRegistryPath);
+        }
+
+        return app;
+    }
+}

@@ -1,0 +1,112 @@
+namespace GcpStreams.Api.Hosting;
+
+/// <summary>Where Kafka is: the embedded broker (a dev/test convenience) or a real cluster.</summary>
+public enum KafkaMode
+{
+    /// <summary>librdkafka's mock cluster in this process, every topic pre-created; everything is lost at exit.</summary>
+    Embedded,
+
+    /// <summary>A real Kafka cluster from <see cref="KafkaOptions.BootstrapServers"/>.</summary>
+    Cluster,
+}
+
+/// <summary>Section <c>Kafka</c>: the broker and the stream's processing settings.</summary>
+public sealed class KafkaOptions
+{
+    public const string Section = "Kafka";
+
+    /// <summary><c>Embedded</c> (default) or <c>Cluster</c>.</summary>
+    public KafkaMode Mode { get; set; } = KafkaMode.Embedded;
+
+    /// <summary>Cluster mode: the bootstrap servers, e.g. <c>kafka-0:9092,kafka-1:9092</c>. Ignored in embedded mode.</summary>
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>The Kafka Streams application id: consumer group and prefix of the internal topics.</summary>{1,100}$")]
+    public string ApplicationId { get; set; } = "gcp-streams";
+
+    /// <summary>Partitions of every topic the embedded broker creates, and the count the cluster check expects.</summary>
+    public int Partitions { get; set; } = 4;
+
+    /// <summary>Replication factor expected in cluster mode (the embedded broker has one).</summary>
+    public int ReplicationFactor { get; set; } = 3;
+
+    /// <summary><c>ExactlyOnce</c> (default) or <c>AtLeastOnce</c>.</summary>
+    public string ProcessingGuarantee { get; set; } = "ExactlyOnce";
+
+    /// <summary>Commit interval: under exactly-once, outputs become visible at commit, so this bounds end-to-end latency.</summary>
+    public int CommitIntervalMs { get; set; } = 20;
+
+    /// <summary>How long a stream thread waits in one poll.</summary>
+    public int PollMs { get; set; } = 10;
+
+    /// <summary>Consumers' <c>fetch.wait.max.ms</c>. The embedded broker answers an empty fetch only after this long.</summary>
+    public int FetchWaitMaxMs { get; set; } = 5;
+
+    /// <summary>Producers' <c>linger.ms</c>.</summary>
+    public int LingerMs { get; set; } = 1;
+
+    public int NumStreamThreads { get; set; } = 1;
+
+    /// <summary>Where RocksDB stores live. Wiped at start in embedded mode (the broker keeps nothing across restarts).</summary>
+    public string StateDir { get; set; } = Path.Combine(Path.GetTempPath(), "gcp-streams-state");
+
+    /// <summary>Cluster mode: <c>Plaintext</c>, <c>Ssl</c>, <c>SaslPlaintext</c> or <c>SaslSsl</c>.</summary>
+    public string? SecurityProtocol { get; set; }
+
+    /// <summary>Cluster mode: <c>Plain</c>, <c>ScramSha256</c>, <c>ScramSha512</c>, <c>Gssapi</c> or <c>OAuthBearer</c>.</summary>
+    public string? SaslMechanism { get; set; }
+
+    public string? SaslUsername { get; set; }
+
+    public string? SaslPassword { get; set; }
+
+    /// <summary>Cluster mode: CA certificate file for SSL.</summary>
+    public string? SslCaLocation { get; set; }
+
+    /// <summary>Any other librdkafka setting, passed through as is (e.g. <c>Kafka__Settings__client.rack=eu-1a</c>).</summary>
+    public Dictionary<string, string> Settings { get; set; } = [];
+
+    /// <summary>Cluster mode: first delay between connection attempts at start; doubles up to <see cref="MaxRetryBackoffSeconds"/>.</summary>
+    public int RetryBackoffSeconds { get; set; } = 2;
+
+    public int MaxRetryBackoffSeconds { get; set; } = 60;
+}
+
+/// <summary>Section <c>Gcp</c>: the service's own settings.</summary>
+public sealed class GcpOptions
+{
+    public const string Section = "Gcp";
+
+    /// <summary>
+    /// The development numbering key shipped in appsettings.json. Embedded mode may use it; cluster mode refuses it,
+    /// because certificate numbers generated with a public key are guessable.
+    /// </summary>
+    public const string DevelopmentNumberingKey = "ZGV2LW9ubHktbnVtYmVyaW5nLWtleS1jaGFuZ2UtbWU=";
+
+    /// <summary>Base64 of the secret key (at least 16 bytes) that permutes generated certificate numbers.</summary>
+    public string NumberingKey { get; set; } = string.Empty;
+
+    /// <summary>The CVC key version new certificates are issued with.</summary>
+    public int CvcKeyVersion { get; set; } = 1;
+
+    /// <summary>How long a reservation holds when the request does not say.</summary>
+    public int ReservationHoldSeconds { get; set; } = 1_800;
+
+    /// <summary>How often expired reservations are looked for.</summary>
+    public int ReservationSweepSeconds { get; set; } = 5;
+
+    /// <summary>Embedded mode: pools loaded at start so `make run` has something to sell.</summary>
+    public List<DemoPool> DemoPools { get; set; } = [];
+}
+
+/// <summary>A pool to load at start in embedded mode.</summary>
+public sealed class DemoPool
+{
+    public string PoolId { get; set; } = string.Empty;
+    public string Channel { get; set; } = string.Empty;
+    public long NominalMinor { get; set; }
+    public string Currency { get; set; } = string.Empty;
+    public int Count { get; set; }
+    public int LowWatermark { get; set; }
+    public int Series { get; set; }
+}

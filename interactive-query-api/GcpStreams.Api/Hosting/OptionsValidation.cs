@@ -1,0 +1,127 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace GcpStreams.Api.Hosting;
+
+/// <summary>
+/// Startup checks of the configuration. Each failure names the setting as it is written in configuration
+/// (<c>Kafka:BootstrapServers</c>, or the environment variable <c>Kafka__BootstrapServers</c>) and what is wrong.
+/// </summary>
+public sealed partial class KafkaOptionsValidation : IValidateOptions<KafkaOptions>
+{
+    private static readonly string[] Guarantees = ["ExactlyOnce", "AtLeastOnce"];
+    private static readonly string[] Protocols = ["Plaintext", "Ssl", "SaslPlaintext", "SaslSsl"];
+    private static readonly string[] Mechanisms = ["Plain", "ScramSha256", "ScramSha512", "Gssapi", "OAuthBearer"];
+
+    public ValidateOptionsResult Validate(string? name, KafkaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (options.Mode == KafkaMode.Cluster && string.IsNullOrWhiteSpace(options.BootstrapServers))
+        {
+            errors.Add("Kafka:BootstrapServers is required when Kafka:Mode is Cluster (e.g. kafka-0:9092,kafka-1:9092).");
+        }
+
+        if (!ApplicationIdFormat().IsMatch(options.ApplicationId ?? string.Empty))
+        {
+            errors.Add($"Kafka:ApplicationId '{options.ApplicationId}' must be 1-100 letters, digits, '.', '_' or '-'.");
+        }
+
+        Range(errors, "Kafka:Partitions", options.Partitions, 1, 1024);
+        Range(errors, "Kafka:ReplicationFactor", options.ReplicationFactor, 1, 10);
+        Range(errors, "Kafka:CommitIntervalMs", options.CommitIntervalMs, 5, 60_000);
+        Range(errors, "Kafka:PollMs", options.PollMs, 1, 10_000);
+        Range(errors, "Kafka:FetchWaitMaxMs", options.FetchWaitMaxMs, 1, 10_000);
+        Range(errors, "Kafka:LingerMs", options.LingerMs, 0, 1_000);
+        Range(errors, "Kafka:NumStreamThreads", options.NumStreamThreads, 1, 64);
+        Range(errors, "Kafka:RetryBackoffSeconds", options.RetryBackoffSeconds, 1, 300);
+        Range(errors, "Kafka:MaxRetryBackoffSeconds", options.MaxRetryBackoffSeconds, options.RetryBackoffSeconds, 3_600);
+        OneOf(errors, "Kafka:ProcessingGuarantee", options.ProcessingGuarantee, Guarantees);
+        OneOf(errors, "Kafka:SecurityProtocol", options.SecurityProtocol, Protocols, optional: true);
+        OneOf(errors, "Kafka:SaslMechanism", options.SaslMechanism, Mechanisms, optional: true);
+        if (string.IsNullOrWhiteSpace(options.StateDir))
+        {
+            errors.Add("Kafka:StateDir must name a directory for the RocksDB state stores.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    internal static void Range(List<string> errors, string setting, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{setting} is {value}; it must be between {min} and {max}.");
+        }
+    }
+
+    internal static void OneOf(List<string> errors, string setting, string? value, string[] allowed, bool optional = false)
+    {
+        if (optional && string.IsNullOrEmpty(value))
+        {
+            return;
+        }
+
+        if (!allowed.Contains(value, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"{setting} is '{value}'; it must be one of {string.Join(", ", allowed)}.");
+        }
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9._-]{1,100}$")]
+    private static partial Regex ApplicationIdFormat();
+}
+
+/// <summary>Startup checks of the <c>Gcp</c> section (see <see cref="KafkaOptionsValidation"/>).</summary>
+public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValidateOptions<GcpOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GcpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        byte[]? key = null;
+        try
+        {
+            key = Convert.FromBase64String(options.NumberingKey ?? string.Empty);
+        }
+        catch (FormatException)
+        {
+            errors.Add("Gcp:NumberingKey must be base64.");
+        }
+
+        if (key is not null && key.Length < 16)
+        {
+            errors.Add($"Gcp:NumberingKey must decode to at least 16 bytes (it has {key.Length}); generate one with `openssl rand -base64 32`.");
+        }
+
+        if (kafka.Value.Mode == KafkaMode.Cluster && options.NumberingKey == GcpOptions.DevelopmentNumberingKey)
+        {
+            errors.Add("Gcp:NumberingKey is the public development key; cluster mode needs a secret one (`openssl rand -base64 32`).");
+        }
+
+        KafkaOptionsValidation.Range(errors, "Gcp:CvcKeyVersion", options.CvcKeyVersion, 1, int.MaxValue);
+        KafkaOptionsValidation.Range(errors, "Gcp:ReservationHoldSeconds", options.ReservationHoldSeconds, 1, 86_400);
+        KafkaOptionsValidation.Range(errors, "Gcp:ReservationSweepSeconds", options.ReservationSweepSeconds, 1, 3_600);
+        for (var i = 0; i < options.DemoPools.Count; i++)
+        {
+            var pool = options.DemoPools[i];
+            var at = $"Gcp:DemoPools:{i}";
+            if (string.IsNullOrWhiteSpace(pool.PoolId))
+            {
+                errors.Add($"{at}:PoolId is required.");
+            }
+
+            if (!Enum.TryParse<Contracts.Channel>(pool.Channel, ignoreCase: true, out var channel) || channel == Contracts.Channel.UNKNOWN)
+            {
+                errors.Add($"{at}:Channel '{pool.Channel}' is not a sales channel ({string.Join(", ", Enum.GetNames<Contracts.Channel>().Skip(1))}).");
+            }
+
+            if (pool.NominalMinor <= 0 || pool.Count <= 0 || pool.Count > 10_000 || pool.Series is < 0 or > Domain.CertificateNumber.MaxSeries)
+            {
+                errors.Add($"{at}: NominalMinor must be positive, Count 1-10000 and Series 0-{Domain.CertificateNumber.MaxSeries}.");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,47 @@
+using Confluent.SchemaRegistry;
+using GcpStreams.Serialization;
+using GcpStreams.Topology;
+using Microsoft.Extensions.Options;
+
+namespace GcpStreams.Api.Hosting;
+
+public static class ServiceRegistration
+{
+    /// <summary>Options (validated at start, naming the bad setting), Kafka, the schema registry, the topology and the startup tasks.</summary>
+    public static IServiceCollection AddGcpStreams(this IServiceCollection services)
+    {
+        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
+        services.AddOptions<GcpOptions>().BindConfiguration(GcpOptions.Section).ValidateOnStart();
+        services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.SectionName);
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidation>();
+        services.AddSingleton<IValidateOptions<GcpOptions>, GcpOptionsValidation>();
+
+        services.AddSingleton<KafkaEnvironment>();
+        services.AddSingleton<InProcessSchemaRegistry>();
+        services.AddSingleton<ISchemaRegistryClient>(sp =>
+        {
+            var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
+            var registry = sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
+            return kafka.Mode == KafkaMode.Embedded
+                ? sp.GetRequiredService<InProcessSchemaRegistry>()
+                : SchemaRegistryClients.Create(registry);
+        });
+        services.AddSingleton(sp =>
+        {
+            var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
+            var gcp = sp.GetRequiredService<IOptions<GcpOptions>>().Value;
+            return new TopologySettings
+            {
+                ApplicationId = kafka.ApplicationId,
+                NumberingKey = Convert.FromBase64String(gcp.NumberingKey),
+                CvcKeyVersion = gcp.CvcKeyVersion,
+                DefaultReservationHold = TimeSpan.FromSeconds(gcp.ReservationHoldSeconds),
+                ReservationSweepInterval = TimeSpan.FromSeconds(gcp.ReservationSweepSeconds),
+            };
+        });
+        services.AddSingleton<StreamService>();
+        services.AddHostedService(sp => sp.GetRequiredService<StreamService>());
+        services.AddHostedService<EmbeddedStartup>();
+        return services;
+    }
+}

@@ -1,0 +1,237 @@
+using System.Text;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using GcpStreams.Topology;
+using Microsoft.Extensions.Options;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Errors;
+
+namespace GcpStreams.Api.Hosting;
+
+/// <summary>Where the service is in its life, for readiness and the banner.</summary>
+public enum ServiceState
+{
+    Starting,
+    WaitingForKafka,
+    Rebalancing,
+    Running,
+    Error,
+    Stopped,
+}
+
+/// <summary>
+/// Runs the Streamiz topology as a hosted service. In embedded mode it first pre-creates every topic the topology needs
+/// and wipes the state dir; in cluster mode it waits (with backoff, saying why) until the cluster answers and every
+/// required topic exists, then starts. Readiness follows the stream's state.
+/// </summary>
+public sealed class StreamService : BackgroundService
+{
+    private readonly KafkaOptions kafka;
+    private readonly KafkaEnvironment environment;
+    private readonly TopologySettings settings;
+    private readonly Codec codec;
+    private readonly ILoggerFactory loggerFactory;
+    private readonly ILogger<StreamService> logger;
+    private readonly TaskCompletionSource running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private KafkaStream? stream;
+
+    public StreamService(IOptions<KafkaOptions> kafka, KafkaEnvironment environment, TopologySettings settings, ISchemaRegistryClient registry, ILoggerFactory loggerFactory)
+    {
+        this.kafka = kafka.Value;
+        this.environment = environment;
+        this.settings = settings;
+        codec = new Codec(registry);
+        this.loggerFactory = loggerFactory;
+        logger = loggerFactory.CreateLogger<StreamService>();
+        var builder = new StreamBuilder();
+        GcpTopology.Build(builder, settings, codec);
+        Topology = builder.Build();
+    }
+
+    public Streamiz.Kafka.Net.Stream.Topology Topology { get; }
+
+    public ServiceState State { get; private set; } = ServiceState.Starting;
+
+    /// <summary>Completes when the stream first reaches RUNNING.</summary>
+    public Task WhenRunning => running.Task;
+
+    /// <summary>The running stream, for interactive queries; null before start.</summary>
+    public KafkaStream? Stream => stream;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var required = TopologyTopics.Of(Topology, settings.ApplicationId);
+        if (kafka.Mode == KafkaMode.Embedded)
+        {
+            WipeStateDir();
+            environment.CreateTopics(required, kafka.Partitions);
+        }
+        else
+        {
+            State = ServiceState.WaitingForKafka;
+            await WaitForClusterAsync(required, stoppingToken);
+        }
+
+        stream = new KafkaStream(Topology, StreamConfig());
+        stream.StateChanged += OnStateChanged;
+        await stream.StartAsync(stoppingToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (stream is not null)
+        {
+            stream.StateChanged -= OnStateChanged;
+            stream.Dispose(); // closes the stream threads and commits; ~0.5 s
+        }
+
+        State = ServiceState.Stopped;
+    }
+
+    private void OnStateChanged(KafkaStream.State old, KafkaStream.State now)
+    {
+        // runs on a stream thread: record and return, never block it
+        State = now == KafkaStream.State.RUNNING ? ServiceState.Running
+            : now == KafkaStream.State.REBALANCING ? ServiceState.Rebalancing
+            : now == KafkaStream.State.ERROR ? ServiceState.Error
+            : now == KafkaStream.State.NOT_RUNNING || now == KafkaStream.State.PENDING_SHUTDOWN ? ServiceState.Stopped
+            : State;
+        logger.LogInformation("Stream state {Old} -> {New}", old, now);
+        if (now == KafkaStream.State.RUNNING)
+        {
+            running.TrySetResult();
+        }
+    }
+
+    private StreamConfig StreamConfig()
+    {
+        var config = new StreamConfig
+        {
+            ApplicationId = settings.ApplicationId,
+            ClientId = $"{settings.ApplicationId}-{Environment.MachineName}",
+            BootstrapServers = environment.BootstrapServers,
+            Guarantee = string.Equals(kafka.ProcessingGuarantee, "AtLeastOnce", StringComparison.OrdinalIgnoreCase)
+                ? ProcessingGuarantee.AT_LEAST_ONCE
+                : ProcessingGuarantee.EXACTLY_ONCE,
+            CommitIntervalMs = kafka.CommitIntervalMs,
+            PollMs = kafka.PollMs,
+            FetchWaitMaxMs = kafka.FetchWaitMaxMs,
+            LingerMs = kafka.LingerMs,
+            NumStreamThreads = kafka.NumStreamThreads,
+            StateDir = kafka.StateDir,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            Partitioner = Partitioner.Murmur2Random,
+            Logger = loggerFactory,
+            // every processor dead-letters its own failures; these only see what escapes them
+            DeserializationExceptionHandler = (_, record, e) => LogAndContinue("deserialization", record.Topic, record.Partition, record.Offset, e),
+            ProductionExceptionHandler = report =>
+            {
+                logger.LogError("Could not produce to {Topic}: {Reason}", report.Topic, report.Error.Reason);
+                return ProductionExceptionHandlerResponse.FAIL; // a lost output must not be committed past: fail and let the task restart
+            },
+            InnerExceptionHandler = e =>
+            {
+                logger.LogError(e, "Unexpected error in a stream thread");
+                return ExceptionHandlerResponse.FAIL;
+            },
+        };
+        if (kafka.Mode == KafkaMode.Embedded)
+        {
+            config.AllowAutoCreateTopics = false;
+        }
+        else
+        {
+            config.SecurityProtocol = Security.Protocol;
+            config.SaslMechanism = Security.Mechanism;
+            config.SaslUsername = kafka.SaslUsername;
+            config.SaslPassword = kafka.SaslPassword;
+            config.SslCaLocation = kafka.SslCaLocation;
+        }
+
+        foreach (var (key, value) in kafka.Settings)
+        {
+            config.AddConfig(key, value);
+        }
+
+        return config;
+    }
+
+    private ExceptionHandlerResponse LogAndContinue(string what, string topic, Partition partition, Offset offset, Exception e)
+    {
+        logger.LogError(e, "Skipped a record of {Topic}[{Partition}]@{Offset} after a {What} error", topic, partition.Value, offset.Value, what);
+        return ExceptionHandlerResponse.CONTINUE;
+    }
+
+    private (SecurityProtocol? Protocol, SaslMechanism? Mechanism) Security =>
+    (
+        kafka.SecurityProtocol is { Length: > 0 } protocol ? Enum.Parse<SecurityProtocol>(protocol, ignoreCase: true) : null,
+        kafka.SaslMechanism is { Length: > 0 } mechanism ? Enum.Parse<SaslMechanism>(mechanism, ignoreCase: true) : null
+    );
+
+    private void ApplySecurity(ClientConfig config)
+    {
+        config.SecurityProtocol = Security.Protocol;
+        config.SaslMechanism = Security.Mechanism;
+        config.SaslUsername = kafka.SaslUsername;
+        config.SaslPassword = kafka.SaslPassword;
+        config.SslCaLocation = kafka.SslCaLocation;
+    }
+
+    /// <summary>Cluster mode: retry with backoff until the cluster answers and every required topic exists; say what is missing.</summary>
+    private async Task WaitForClusterAsync(IReadOnlyList<RequiredTopic> required, CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromSeconds(kafka.RetryBackoffSeconds);
+        var adminConfig = new AdminClientConfig { BootstrapServers = environment.BootstrapServers };
+        ApplySecurity(adminConfig);
+        foreach (var (key, value) in kafka.Settings)
+        {
+            adminConfig.Set(key, value);
+        }
+
+        using var admin = new AdminClientBuilder(adminConfig).SetLogHandler((_, m) => logger.LogDebug("admin: {Message}", m.Message)).Build();
+        while (true)
+        {
+            stoppingToken.ThrowIfCancellationRequested();
+            string problem;
+            try
+            {
+                var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
+                var present = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
+                var missing = required.Where(t => !present.ContainsKey(t.Name)).Select(t => t.Name).ToList();
+                if (missing.Count == 0)
+                {
+                    foreach (var topic in required.Where(t => present[t.Name] != kafka.Partitions))
+                    {
+                        logger.LogWarning("Topic {Topic} has {Actual} partitions, Kafka:Partitions says {Expected}", topic.Name, present[topic.Name], kafka.Partitions);
+                    }
+
+                    logger.LogInformation("Kafka at {Servers} has every required topic ({Count})", environment.BootstrapServers, required.Count);
+                    return;
+                }
+
+                problem = $"missing topics (provision them, see charts/): {string.Join(", ", missing)}";
+            }
+            catch (KafkaException e)
+            {
+                problem = $"unreachable: {e.Error.Reason}";
+            }
+
+            logger.LogWarning("Kafka at {Servers} is not ready ({Problem}); retrying in {Delay}", environment.BootstrapServers, problem, backoff);
+            await Task.Delay(backoff, stoppingToken);
+            backoff = TimeSpan.FromSeconds(Math.Min(backoff.TotalSeconds * 2, kafka.MaxRetryBackoffSeconds));
+        }
+    }
+
+    private void WipeStateDir()
+    {
+        // the embedded broker starts empty: old checkpoints would point past the new changelogs' ends (STREAMIZ-NOTES)
+        var dir = Path.Combine(kafka.StateDir, settings.ApplicationId);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+}

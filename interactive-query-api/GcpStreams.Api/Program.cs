@@ -1,0 +1,3 @@
+using GcpStreams.Api;
+
+GcpStreamsApp.Build(args).Run();
