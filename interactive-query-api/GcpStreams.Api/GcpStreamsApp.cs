@@ -8,9 +8,16 @@ namespace GcpStreams.Api;
 /// <summary>Builds the whole service; <c>Program</c> runs it, integration tests and benchmarks host it with their own settings.</summary>
 public static class GcpStreamsApp
 {
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl); // ASPNETCORE_URLS (or --urls) wins when set
+        }
+
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
