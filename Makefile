@@ -4,10 +4,13 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 SOLUTION := GcpStreams.sln
 
-.PHONY: help restore build test avro avro-check clean
+.PHONY: help setup restore build test run demo avro avro-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## install the machine packages the project needs (kcat), once
+	bash scripts/setup.sh
 
 restore: ## restore NuGet packages (pinned in Directory.Packages.props)
 	dotnet restore $(SOLUTION)
@@ -15,8 +18,18 @@ restore: ## restore NuGet packages (pinned in Directory.Packages.props)
 build: restore ## build everything (warnings are errors)
 	dotnet build $(SOLUTION) -c $(CONFIGURATION) --no-restore
 
-test: build ## build, run every test, print the coverage summary (fails under the coverage floors)
+test: setup build ## build, run every test, print the coverage summary (fails under the coverage floors)
 	bash scripts/test.sh $(CONFIGURATION)
+
+run: setup ## start the service on the embedded broker (ASPNETCORE_URLS overrides http://127.0.0.1:8080)
+	dotnet run --project interactive-query-api/GcpStreams.Api -c $(CONFIGURATION)
+
+KAFKA ?= 127.0.0.1:9092
+SCHEMA_REGISTRY ?= http://127.0.0.1:8080/schema-registry
+CUSTOMERS ?= 200
+RATE ?= 20
+demo: ## play POS/Internet Store customers against a running service: make demo KAFKA=... SCHEMA_REGISTRY=...
+	dotnet run --project tools/GcpStreams.Traffic -c $(CONFIGURATION) -- --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --customers $(CUSTOMERS) --rate $(RATE)
 
 avro: ## regenerate the C# contract classes from avro/*.avsc
 	bash scripts/avro.sh

@@ -31,19 +31,19 @@ internal static class Inputs
     }
 
     /// <summary>Reserves through the pool and returns the reply (ACCEPTED with the certificate id, or REJECTED).</summary>
-    public static C.CommandReply Reserve(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, string? orderId = "order-1", int holdSeconds = 900, DateTime? at = null)
+    public static C.CommandReply Reserve(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, string? orderId = "order-1", int holdSeconds = 900, DateTime? at = null, long nominal = Nominal)
     {
-        var id = f.Command(poolId, new C.ReserveCertificate { poolId = poolId, channel = channel, nominalMinor = Nominal, currency = Rub, orderId = orderId, holdSeconds = holdSeconds }, at: at);
+        var id = f.Command(poolId, new C.ReserveCertificate { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, orderId = orderId, holdSeconds = holdSeconds }, at: at);
         return f.Replies().Single(r => r.Value.requestId == id).Value;
     }
 
-    public static void PayOrder(this TopologyFixture f, string certificateId, string orderId = "order-1", string poolId = Pool, C.Channel channel = C.Channel.POS, string? clientId = "client-1", DateTime? at = null, string? eventId = null) =>
-        f.Pipe(Topics.SalesOrders, orderId, Order(f, certificateId, orderId, poolId, channel, clientId, at, eventId, C.OrderStatus.PAID));
+    public static void PayOrder(this TopologyFixture f, string certificateId, string orderId = "order-1", string poolId = Pool, C.Channel channel = C.Channel.POS, string? clientId = "client-1", DateTime? at = null, string? eventId = null, long nominal = Nominal) =>
+        f.Pipe(Topics.SalesOrders, orderId, Order(f, certificateId, orderId, poolId, channel, clientId, at, eventId, C.OrderStatus.PAID, nominal));
 
     public static void ReturnOrder(this TopologyFixture f, string certificateId, string orderId = "order-1", string poolId = Pool, C.Channel channel = C.Channel.POS) =>
         f.Pipe(Topics.SalesOrders, orderId, Order(f, certificateId, orderId, poolId, channel, "client-1", null, null, C.OrderStatus.RETURNED));
 
-    public static C.SalesOrder Order(TopologyFixture f, string certificateId, string orderId, string poolId, C.Channel channel, string? clientId, DateTime? at, string? eventId, C.OrderStatus status) => new()
+    public static C.SalesOrder Order(TopologyFixture f, string certificateId, string orderId, string poolId, C.Channel channel, string? clientId, DateTime? at, string? eventId, C.OrderStatus status, long nominal = Nominal) => new()
     {
         eventId = eventId ?? f.NextId("order-evt"),
         orderId = orderId,
@@ -53,8 +53,8 @@ internal static class Inputs
         clientId = clientId,
         status = status,
         currency = Rub,
-        totalMinor = Nominal,
-        certificateLines = [new C.CertificateOrderLine { lineId = "l1", certificateId = certificateId, poolId = poolId, nominalMinor = Nominal }],
+        totalMinor = nominal,
+        certificateLines = [new C.CertificateOrderLine { lineId = "l1", certificateId = certificateId, poolId = poolId, nominalMinor = nominal }],
         returnedLineIds = [],
         certificateTenders = [],
         occurredAt = at ?? TopologyFixture.T0.AddMinutes(1),
@@ -62,15 +62,15 @@ internal static class Inputs
     };
 
     /// <summary>Reserves, pays and returns the id of an issued certificate (outputs so far are drained).</summary>
-    public static string IssuedCertificate(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, string orderId = "order-1")
+    public static string IssuedCertificate(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, string orderId = "order-1", long nominal = Nominal)
     {
-        var id = f.Reserve(poolId, channel, orderId).certificateId;
-        f.PayOrder(id, orderId, poolId, channel);
+        var id = f.Reserve(poolId, channel, orderId, nominal: nominal).certificateId;
+        f.PayOrder(id, orderId, poolId, channel, nominal: nominal);
         f.Drain();
         return id;
     }
 
-    public static C.Payment Payment(TopologyFixture f, C.PaymentOperation operation, string certificateId, long amount, string? parent = null, C.Channel channel = C.Channel.POS, string? paymentId = null, string? eventId = null, string currency = Rub) => new()
+    public static C.Payment Payment(TopologyFixture f, C.PaymentOperation operation, string? certificateId, long amount, string? parent = null, C.Channel channel = C.Channel.POS, string? paymentId = null, string? eventId = null, string currency = Rub) => new()
     {
         eventId = eventId ?? f.NextId("pay-evt"),
         paymentId = paymentId ?? f.NextId("pay"),
@@ -88,12 +88,58 @@ internal static class Inputs
         occurredAt = TopologyFixture.T0.AddMinutes(5),
     };
 
-    public static C.Payment Pay(this TopologyFixture f, C.PaymentOperation operation, string certificateId, long amount, string? parent = null, C.Channel channel = C.Channel.POS, string? paymentId = null)
+    public static C.Payment Pay(this TopologyFixture f, C.PaymentOperation operation, string certificateId, long amount, string? parent = null, C.Channel channel = C.Channel.POS, string? paymentId = null, string? eventId = null, string currency = Rub)
     {
-        var payment = Payment(f, operation, certificateId, amount, parent, channel, paymentId);
+        var payment = Payment(f, operation, certificateId, amount, parent, channel, paymentId, eventId, currency);
         f.Pipe(Topics.Payments, payment.paymentId, payment);
         return payment;
     }
+
+    /// <summary>Pipes a payment record as built (e.g. a re-delivery of one already sent).</summary>
+    public static void Pipe(this TopologyFixture f, C.Payment payment) => f.Pipe(Topics.Payments, payment.paymentId, payment);
+
+    /// <summary>A CRM client record on the compacted All_Clients topic (key clientId).</summary>
+    public static void Client(this TopologyFixture f, string clientId, C.ContactChannel preferredContact) =>
+        f.Pipe(Topics.Clients, clientId, new C.Client
+        {
+            clientId = clientId,
+            fullName = "Client " + clientId,
+            email = clientId + "@example.org",
+            phone = "+7 900 000 00 00",
+            preferredContact = preferredContact,
+            updatedAt = TopologyFixture.T0,
+        });
+
+    /// <summary>Sends an API command to a certificate and returns its reply.</summary>
+    public static C.CommandReply CertificateCommand(this TopologyFixture f, string certificateId, object payload, string? requestId = null)
+    {
+        var id = f.Command(certificateId, payload, requestId);
+        return f.Replies().Single(r => r.Value.requestId == id).Value;
+    }
+
+    public static C.CommandReply Lock(this TopologyFixture f, string certificateId, string reason = "card reported stolen") =>
+        f.CertificateCommand(certificateId, new C.LockCertificate { certificateId = certificateId, reason = reason });
+
+    public static C.CommandReply Unlock(this TopologyFixture f, string certificateId, string reason = "owner identified") =>
+        f.CertificateCommand(certificateId, new C.UnlockCertificate { certificateId = certificateId, reason = reason });
+
+    public static C.CommandReply RevealCvc(this TopologyFixture f, string certificateId, string? notificationId, C.DisclosureKind kind = C.DisclosureKind.NOTIFICATION, string? reason = null) =>
+        f.CertificateCommand(certificateId, new C.RevealCvc { certificateId = certificateId, kind = kind, notificationId = notificationId, reason = reason });
+
+    /// <summary>What the CRM notifier reports for one attempt (CRM.NotificationResults, key certificateId).</summary>
+    public static void NotificationResult(this TopologyFixture f, string certificateId, string notificationId, C.NotificationOutcome outcome, int attempt = 1, string? reason = null, C.ContactChannel contact = C.ContactChannel.SMS) =>
+        f.Pipe(Topics.NotificationResults, certificateId, new C.NotificationResult
+        {
+            eventId = f.NextId("crm-evt"),
+            notificationId = notificationId,
+            certificateId = certificateId,
+            clientId = "client-1",
+            contactChannel = contact,
+            outcome = outcome,
+            attempt = attempt,
+            reason = reason,
+            occurredAt = TopologyFixture.T0.AddMinutes(2),
+        });
 
     public static void Drain(this TopologyFixture f)
     {
@@ -105,4 +151,21 @@ internal static class Inputs
 
     public static T Payload<T>(this Output<C.GiftCertificateEvent> e)
         where T : class => e.Value.payload as T ?? throw new AssertionException($"{e.Value.eventType} carries {e.Value.payload?.GetType().Name}, not {typeof(T).Name}");
+}
+
+/// <summary>Short reads of decoded outputs for assertions.</summary>
+internal static class Outputs
+{
+    public static string[] Types(this IEnumerable<Output<C.GiftCertificateEvent>> events) => [.. events.Select(e => e.Value.eventType)];
+
+    public static Output<C.GiftCertificateEvent> One(this IEnumerable<Output<C.GiftCertificateEvent>> events, string eventType) =>
+        events.Where(e => e.Value.eventType == eventType).ToList() is [var one]
+            ? one
+            : throw new AssertionException($"expected exactly one {eventType}, got: {string.Join(", ", events.Types())}");
+
+    public static C.OperationRejected Rejection(this IEnumerable<Output<C.GiftCertificateEvent>> events) =>
+        events.One("operation.rejected").Payload<C.OperationRejected>();
+
+    public static C.Alert Alert(this IEnumerable<Output<C.GiftCertificateEvent>> events) =>
+        events.One("alert").Payload<C.Alert>();
 }

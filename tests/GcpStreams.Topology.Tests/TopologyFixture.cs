@@ -32,6 +32,8 @@ internal sealed class TopologyFixture : IDisposable
     private readonly string stateDir = Path.Combine(Path.GetTempPath(), "gcp-ttd-" + Guid.NewGuid().ToString("N"));
     private readonly Dictionary<string, TestInputTopic<byte[], byte[]>> inputs = [];
     private readonly Dictionary<string, TestOutputTopic<byte[], byte[]>> outputs = [];
+    private readonly Dictionary<string, List<RawOutput>> history = [];
+    private readonly Dictionary<string, long> piped = [];
     private int next;
 
     public TopologyFixture()
@@ -70,17 +72,55 @@ internal sealed class TopologyFixture : IDisposable
         where T : class, ISpecificRecord =>
         PipeRaw(topic, Encoding.UTF8.GetBytes(key), Codec.Encode(topic, value), timestamp);
 
-    public void PipeRaw(string topic, byte[]? key, byte[]? value, DateTime? timestamp = null) =>
-        inputs[topic].PipeInput(key!, value!, timestamp ?? T0, new Headers());
+    public void PipeRaw(string topic, byte[]? key, byte[]? value, DateTime? timestamp = null, Headers? headers = null)
+    {
+        inputs[topic].PipeInput(key!, value!, timestamp ?? T0, headers ?? []);
+        piped[topic] = NextOffset(topic) + 1;
+    }
+
+    /// <summary>The offset the next record piped into <paramref name="topic"/> gets (the driver numbers each input topic from 0).</summary>
+    public long NextOffset(string topic) => piped.GetValueOrDefault(topic);
 
     /// <summary>Everything written to an output topic since the last read, decoded.</summary>
     public List<Output<T>> Read<T>(string topic)
         where T : class, ISpecificRecord =>
-        [.. outputs[topic].ReadKeyValueList().Select(r => new Output<T>(
-            r.Message.Key is null ? null : Encoding.UTF8.GetString(r.Message.Key),
-            Codec.Decode<T>(topic, r.Message.Value),
-            r.Message.Headers?.ToDictionary(h => h.Key, h => Encoding.UTF8.GetString(h.GetValueBytes()), StringComparer.Ordinal) ?? [],
-            r.Message.Value))];
+        [.. ReadRaw(topic).Select(r => r.Decode<T>(Codec, topic))];
+
+    /// <summary>Everything written to an output topic since the last read, as the raw key, value and headers.</summary>
+    public List<RawOutput> ReadRaw(string topic)
+    {
+        List<RawOutput> fresh =
+        [
+            .. outputs[topic].ReadKeyValueList().Select(r => new RawOutput(
+                r.Message.Key,
+                r.Message.Value,
+                r.Message.Headers?.Select(h => KeyValuePair.Create(h.Key, Encoding.UTF8.GetString(h.GetValueBytes() ?? []))).ToList() ?? [])),
+        ];
+        if (!history.TryGetValue(topic, out var all))
+        {
+            all = [];
+            history[topic] = all;
+        }
+
+        all.AddRange(fresh);
+        return fresh;
+    }
+
+    /// <summary>Everything ever written to an output topic during this test, in order (reads what is new first).</summary>
+    public IReadOnlyList<RawOutput> AllRaw(string topic)
+    {
+        ReadRaw(topic);
+        return history[topic];
+    }
+
+    /// <summary>Everything ever written to an output topic during this test, decoded, in order.</summary>
+    public List<Output<T>> All<T>(string topic)
+        where T : class, ISpecificRecord =>
+        [.. AllRaw(topic).Select(r => r.Decode<T>(Codec, topic))];
+
+    /// <summary>Every entry of a state store (key order).</summary>
+    public List<KeyValuePair<string, byte[]>> StoreEntries(string store) =>
+        [.. Driver.GetKeyValueStore<string, byte[]>(store).All()];
 
     public List<Output<C.GiftCertificateEvent>> Events() => Read<C.GiftCertificateEvent>(Topics.Stream);
 
@@ -105,3 +145,11 @@ internal sealed class TopologyFixture : IDisposable
 }
 
 internal sealed record Output<T>(string? Key, T Value, IReadOnlyDictionary<string, string> Headers, byte[] Bytes);
+
+/// <summary>One output record as it was written: key and value bytes, headers in order.</summary>
+internal sealed record RawOutput(byte[]? Key, byte[] Value, IReadOnlyList<KeyValuePair<string, string>> Headers)
+{
+    public Output<T> Decode<T>(Codec codec, string topic)
+        where T : class, ISpecificRecord =>
+        new(Key is null ? null : Encoding.UTF8.GetString(Key), codec.Decode<T>(topic, Value), Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.Ordinal), Value);
+}

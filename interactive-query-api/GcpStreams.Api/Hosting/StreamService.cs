@@ -72,6 +72,7 @@ public sealed class StreamService : BackgroundService
             await WaitForClusterAsync(required, stoppingToken);
         }
 
+        StreamizLogging.Instance.Attach(loggerFactory);
         stream = new KafkaStream(Topology, StreamConfig());
         stream.StateChanged += OnStateChanged;
         await stream.StartAsync(stoppingToken);
@@ -86,6 +87,7 @@ public sealed class StreamService : BackgroundService
             stream.Dispose(); // closes the stream threads and commits; ~0.5 s
         }
 
+        StreamizLogging.Instance.Detach(loggerFactory);
         State = ServiceState.Stopped;
     }
 
@@ -122,7 +124,7 @@ public sealed class StreamService : BackgroundService
             StateDir = kafka.StateDir,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             Partitioner = Partitioner.Murmur2Random,
-            Logger = loggerFactory,
+            Logger = StreamizLogging.Instance,
             // every processor dead-letters its own failures; these only see what escapes them
             DeserializationExceptionHandler = (_, record, e) => LogAndContinue("deserialization", record.Topic, record.Partition, record.Offset, e),
             ProductionExceptionHandler = report =>

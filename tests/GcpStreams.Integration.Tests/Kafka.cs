@@ -1,0 +1,62 @@
+using System.Text;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using GcpStreams.Topology;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Integration.Tests;
+
+/// <summary>Reading topics back the way downstream teams do: a read_committed consumer from the beginning.</summary>
+internal static class Kafka
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Reads the whole stream (from offset 0 to the current end of every partition), decoded.</summary>
+    public static List<(string Key, C.GiftCertificateEvent Event)> ReadStream(string bootstrapServers, ISchemaRegistryClient registry)
+    {
+        var codec = new Codec(registry);
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "it-reader-" + Guid.NewGuid().ToString("N"),
+            IsolationLevel = IsolationLevel.ReadCommitted,
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 5,
+        }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        var partitions = admin.GetMetadata(Topics.Stream, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => new TopicPartition(Topics.Stream, p.PartitionId)).ToList();
+        var ends = partitions.ToDictionary(tp => tp.Partition.Value, tp => consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
+        consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
+        var records = new List<(string, C.GiftCertificateEvent)>();
+        var deadline = DateTime.UtcNow + Timeout;
+        var remaining = partitions.Where(tp => ends[tp.Partition.Value] > 0).ToList();
+        while (remaining.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } record)
+            {
+                records.Add((Encoding.UTF8.GetString(record.Message.Key), codec.Decode<C.GiftCertificateEvent>(Topics.Stream, record.Message.Value)));
+            }
+
+            // the position moves past transaction markers too, which are never delivered as records
+            remaining.RemoveAll(tp => consumer.Position(tp).Value >= ends[tp.Partition.Value]);
+        }
+
+        Assert.That(remaining, Is.Empty, "the stream could not be read to its end in time");
+        return records;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (no fixed sleeps as synchronization).</summary>
+    public static async Task Eventually(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Timeout);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

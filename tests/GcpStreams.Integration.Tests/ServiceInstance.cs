@@ -1,0 +1,82 @@
+using Confluent.SchemaRegistry;
+using GcpStreams.Api;
+using GcpStreams.Api.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GcpStreams.Integration.Tests;
+
+/// <summary>
+/// One GcpStreams service hosted in-process, exactly as <c>make run</c> builds it, on a free port, with its own state dir
+/// and an empty content root (so only the settings given here apply).
+/// </summary>
+internal sealed class ServiceInstance : IAsyncDisposable
+{
+    public const string NumberingKey = "aW50ZWdyYXRpb24tdGVzdC1udW1iZXJpbmcta2V5ISE=";
+
+    private readonly WebApplication app;
+    private readonly string root;
+
+    private ServiceInstance(WebApplication app, string root)
+    {
+        this.app = app;
+        this.root = root;
+    }
+
+    public StreamService Stream => app.Services.GetRequiredService<StreamService>();
+
+    public KafkaEnvironment Kafka => app.Services.GetRequiredService<KafkaEnvironment>();
+
+    public ISchemaRegistryClient Registry => app.Services.GetRequiredService<ISchemaRegistryClient>();
+
+    public string Url => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    /// <summary>Embedded mode: the instance runs its own broker.</summary>
+    public static Task<ServiceInstance> StartEmbeddedAsync(string applicationId = "gcp-it") =>
+        StartAsync(new() { ["Kafka:Mode"] = "Embedded", ["Kafka:ApplicationId"] = applicationId });
+
+    /// <summary>Cluster mode against a broker the test runs, sharing one schema registry between instances.</summary>
+    public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it") =>
+        StartAsync(
+            new() { ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = bootstrapServers, ["Kafka:ApplicationId"] = applicationId, ["Kafka:RetryBackoffSeconds"] = "1" },
+            services => services.AddSingleton(registry));
+
+    private static async Task<ServiceInstance> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    {
+        var root = Directory.CreateTempSubdirectory("gcp-it-").FullName;
+        settings["Kafka:StateDir"] = Path.Combine(root, "state");
+        settings["Kafka:FetchWaitMaxMs"] = "5";
+        settings["Kafka:CommitIntervalMs"] = "20";
+        settings["Kafka:ProcessingGuarantee"] = "ExactlyOnce";
+        settings["Gcp:NumberingKey"] = NumberingKey;
+        settings["Gcp:ReservationSweepSeconds"] = "1";
+        var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            services?.Invoke(builder.Services);
+        });
+        await app.StartAsync();
+        var instance = new ServiceInstance(app, root);
+        await instance.Stream.WhenRunning.WaitAsync(TimeSpan.FromSeconds(90));
+        return instance;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // RocksDB may still hold a file briefly; the temp dir is the OS's to clean
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Topology.Tests;
+
+/// <summary>Telling the buyer: the notification request with the client's contact channel, CRM's results, the CVC once.</summary>
+public class NotificationTopologyTests
+{
+    [Test]
+    public void NotificationRequestedAfterIssue_UsesTheClientsContactChannel()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool();
+        f.Client("client-sms", C.ContactChannel.SMS);
+        f.Client("client-mail", C.ContactChannel.EMAIL);
+        var sms = f.Reserve(orderId: "order-1").certificateId;
+        var mail = f.Reserve(orderId: "order-2").certificateId;
+        var unknown = f.Reserve(orderId: "order-3").certificateId;
+        f.Drain();
+
+        f.PayOrder(sms, "order-1", clientId: "client-sms");
+        f.PayOrder(mail, "order-2", clientId: "client-mail");
+        f.PayOrder(unknown, "order-3", clientId: "client-not-in-crm");
+
+        var requested = f.Events().Where(e => e.Value.eventType == "notification.requested").ToDictionary(e => e.Key!, e => e.Payload<C.NotificationRequested>());
+        Assert.That(requested.Keys, Is.EquivalentTo(new[] { sms, mail, unknown }));
+        Assert.That((requested[sms].contactChannel, requested[sms].clientId), Is.EqualTo((C.ContactChannel.SMS, "client-sms")));
+        Assert.That((requested[mail].contactChannel, requested[mail].clientId), Is.EqualTo((C.ContactChannel.EMAIL, "client-mail")));
+        Assert.That(requested[unknown].contactChannel, Is.EqualTo(C.ContactChannel.NONE), "CRM resolves a client it did not publish yet");
+        Assert.That(requested.Values.Select(r => r.notificationId).Distinct().Count(), Is.EqualTo(3));
+        Assert.That(f.States().Select(s => s.Value.cvcDisclosuresAllowed), Is.All.EqualTo(1), "each notification request allows one CVC disclosure");
+    }
+
+    [Test]
+    public void NotificationResults_SentAndFailedArePublished()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool();
+        f.Client("client-1", C.ContactChannel.SMS);
+        var id = f.Reserve().certificateId;
+        f.PayOrder(id, clientId: "client-1");
+        var notificationId = f.Events().One("notification.requested").Payload<C.NotificationRequested>().notificationId;
+        f.Drain();
+
+        f.NotificationResult(id, notificationId, C.NotificationOutcome.FAILED, attempt: 1, reason: "gateway timeout");
+        f.NotificationResult(id, notificationId, C.NotificationOutcome.SENT, attempt: 2);
+        f.NotificationResult(id, notificationId, C.NotificationOutcome.FAILED, attempt: 5, reason: "number unreachable");
+
+        var events = f.Events();
+        Assert.That(events.Types(), Is.EqualTo(new[] { "notification.failed", "notification.sent", "notification.failed" }));
+        Assert.That(events.Select(e => e.Key), Is.All.EqualTo(id));
+        var retried = events[0].Payload<C.NotificationFailed>();
+        Assert.That((retried.notificationId, retried.contactChannel, retried.attempt, retried.reason, retried.willRetry),
+            Is.EqualTo((notificationId, C.ContactChannel.SMS, 1, "gateway timeout", true)));
+        var sent = events[1].Payload<C.NotificationSent>();
+        Assert.That((sent.notificationId, sent.contactChannel, sent.attempt), Is.EqualTo((notificationId, C.ContactChannel.SMS, 2)));
+        var final = events[2].Payload<C.NotificationFailed>();
+        Assert.That((final.attempt, final.willRetry), Is.EqualTo((5, false)), "the last allowed attempt is final");
+        Assert.That(f.DeadLetters(), Is.Empty);
+    }
+
+    [Test]
+    public void CvcReveal_OncePerNotificationThenRejected_AndTheEventCarriesNoCvc()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool();
+        var id = f.Reserve().certificateId;
+        f.PayOrder(id);
+        var notificationId = f.Events().One("notification.requested").Payload<C.NotificationRequested>().notificationId;
+        f.Drain();
+
+        var first = f.RevealCvc(id, notificationId);
+
+        Assert.That((first.outcome, first.cvcKeyVersion, first.certificateId), Is.EqualTo((C.ReplyOutcome.ACCEPTED, (int?)TopologyFixture.Settings.CvcKeyVersion, id)));
+        var disclosed = f.Events().Single();
+        Assert.That(disclosed.Value.eventType, Is.EqualTo("cvc.disclosed"));
+        var payload = disclosed.Payload<C.CvcDisclosed>();
+        Assert.That((payload.requestId, payload.kind, payload.notificationId, payload.keyVersion, payload.requestedBy, payload.disclosuresSoFar),
+            Is.EqualTo((first.requestId, C.DisclosureKind.NOTIFICATION, notificationId, 2, "pos-terminal-7", 1)));
+        // no CVC anywhere: the event, the reply and the state have no field that could hold one
+        Assert.That(((Avro.RecordSchema)payload.Schema).Fields.Select(field => field.Name),
+            Is.EquivalentTo(new[] { "requestId", "kind", "notificationId", "keyVersion", "requestedBy", "disclosuresSoFar" }));
+        Assert.That(((Avro.RecordSchema)C.CommandReply._SCHEMA).Fields.Select(field => field.Name).Where(n => n.Contains("cvc", StringComparison.OrdinalIgnoreCase)), Is.EqualTo(new[] { "cvcKeyVersion" }));
+        var state = f.States().Single().Value;
+        Assert.That((state.cvcDisclosures, state.cvcDisclosuresAllowed), Is.EqualTo((1, 1)));
+
+        var second = f.RevealCvc(id, notificationId);
+
+        Assert.That((second.outcome, second.reason, second.cvcKeyVersion), Is.EqualTo((C.ReplyOutcome.REJECTED, "CVC_DISCLOSURE_NOT_ALLOWED", (int?)null)));
+        var refused = f.Events();
+        Assert.That(refused.Types(), Is.EqualTo(new[] { "operation.rejected" }));
+        Assert.That(refused.Rejection().reason, Is.EqualTo(C.RejectionReason.CVC_DISCLOSURE_NOT_ALLOWED));
+        Assert.That(f.States(), Is.Empty);
+
+        // a notification that was never requested allows nothing either
+        var madeUp = f.RevealCvc(id, "notification-that-never-was");
+        Assert.That(madeUp.reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"));
+        // support may see it once per ticket, with a reason naming it
+        Assert.That(f.RevealCvc(id, null, C.DisclosureKind.SUPPORT, "TICKET-42").outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        Assert.That(f.RevealCvc(id, null, C.DisclosureKind.SUPPORT, "TICKET-42").reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"));
+    }
+}

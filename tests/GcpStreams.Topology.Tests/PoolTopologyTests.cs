@@ -1,0 +1,185 @@
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Topology.Tests;
+
+/// <summary>Pools: running low, running empty, reservations that expire and come back.</summary>
+public class PoolTopologyTests
+{
+    [Test]
+    public void ShortageAndEmptyPool_AlertAtTheLowWatermarkThenBlockTheIssueWithAnAlert()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 3, lowWatermark: 2);
+        f.Drain();
+
+        var first = f.Reserve(orderId: "order-1");
+        var afterFirst = f.Events();
+        Assert.That(afterFirst.Types(), Is.EqualTo(new[] { "certificate.reserved" }), "3 -> 2 left: not below the low-watermark yet");
+
+        var second = f.Reserve(orderId: "order-2");
+        var afterSecond = f.Events();
+        Assert.That(afterSecond.Types(), Is.EqualTo(new[] { "certificate.reserved", "alert" }));
+        Assert.That(afterSecond[0].Payload<C.CertificateReserved>().availableAfter, Is.EqualTo(1));
+        var low = afterSecond.Alert();
+        Assert.That((low.kind, low.severity), Is.EqualTo((C.AlertKind.POOL_LOW, C.AlertSeverity.WARNING)));
+        Assert.That(afterSecond[1].Key, Is.EqualTo(Inputs.Pool), "a pool alert is keyed by the pool");
+        Assert.That(afterSecond[1].Value.poolId, Is.EqualTo(Inputs.Pool));
+
+        var third = f.Reserve(orderId: "order-3");
+        Assert.That(f.Events().Types(), Is.EqualTo(new[] { "certificate.reserved" }), "the pool_low alert is raised once, when crossing");
+        Assert.That(new[] { first, second, third }.Select(r => r.outcome), Is.All.EqualTo(C.ReplyOutcome.ACCEPTED));
+        Assert.That(new[] { first, second, third }.Select(r => r.certificateId).Distinct().Count(), Is.EqualTo(3));
+        Assert.That(f.States().Select(s => (s.Key, s.Value.status)),
+            Is.EqualTo(new[] { first, second, third }.Select(r => ((string?)r.certificateId, C.CertificateStatus.RESERVED))));
+
+        var blocked = f.Reserve(orderId: "order-4");
+
+        Assert.That(blocked.outcome, Is.EqualTo(C.ReplyOutcome.REJECTED));
+        Assert.That(blocked.reason, Is.EqualTo("POOL_EMPTY"));
+        Assert.That(blocked.certificateId, Is.Null);
+        var events = f.Events();
+        Assert.That(events.Types(), Is.EqualTo(new[] { "issue.blocked", "alert" }));
+        Assert.That(events.Select(e => e.Key), Is.All.EqualTo(Inputs.Pool));
+        var issueBlocked = events[0].Payload<C.IssueBlocked>();
+        Assert.That((issueBlocked.requestId, issueBlocked.orderId, issueBlocked.nominalMinor), Is.EqualTo((blocked.requestId, "order-4", Inputs.Nominal)));
+        Assert.That(events[0].Headers["event-type"], Is.EqualTo("issue.blocked"));
+        var empty = events.Alert();
+        Assert.That((empty.kind, empty.severity), Is.EqualTo((C.AlertKind.POOL_EMPTY, C.AlertSeverity.CRITICAL)));
+        Assert.That(f.States(), Is.Empty);
+
+        // a new load ends the shortage: the next reservation is served from it
+        f.LoadPool(count: 1);
+        Assert.That(f.Events().Single().Payload<C.PoolLoaded>().availableAfter, Is.EqualTo(1));
+        Assert.That(f.Reserve(orderId: "order-4").outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+    }
+
+    [Test]
+    public void ShortageAndEmptyPool_APoolNeverLoadedBlocksTheIssueWithAnAlert()
+    {
+        using var f = new TopologyFixture();
+
+        var reply = f.Reserve(poolId: "pos-nowhere");
+
+        Assert.That((reply.outcome, reply.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "NOT_FOUND")));
+        var events = f.Events();
+        Assert.That(events.Types(), Is.EqualTo(new[] { "issue.blocked", "alert" }));
+        Assert.That(events.Alert().kind, Is.EqualTo(C.AlertKind.POOL_EMPTY));
+    }
+
+    [Test]
+    public void ReservationExpiry_ReturnsTheCertificateToThePoolBehindTheOthers()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 3);
+        f.Drain();
+        // Streamiz's processing-time punctuation starts from the real clock (DateTime.Now); a reservation made a day ago
+        // for a minute is due whatever the clock says, and none other is
+        var reservedAt = DateTime.UtcNow.AddDays(-1);
+        var expiring = f.Reserve(orderId: "order-late", holdSeconds: 60, at: reservedAt);
+        var id = expiring.certificateId;
+        f.Drain();
+
+        f.Driver.AdvanceWallClockTime(TopologyFixture.Settings.ReservationSweepInterval * 2);
+
+        var events = f.Events();
+        Assert.That(events.Types(), Is.EqualTo(new[] { "certificate.reservation_expired" }));
+        Assert.That(events[0].Key, Is.EqualTo(id));
+        var expired = events[0].Payload<C.CertificateReservationExpired>();
+        Assert.That(expired.availableAfter, Is.EqualTo(3));
+        Assert.That(expired.reservedUntil, Is.EqualTo(expiring.reservedUntil));
+        Assert.That(expired.reservedUntil, Is.EqualTo(TruncateToMillis(reservedAt.AddSeconds(60))));
+        var state = f.States().Single();
+        Assert.That((state.Key, state.Value.status), Is.EqualTo(((string?)id, C.CertificateStatus.AVAILABLE)));
+
+        // the sweep is done with it: another sweep finds nothing
+        f.Driver.AdvanceWallClockTime(TopologyFixture.Settings.ReservationSweepInterval * 2);
+        Assert.That(f.Events(), Is.Empty);
+
+        // it went back to the tail: the two never handed out come first, then it is handed out again
+        var next = new[] { f.Reserve(orderId: "order-a"), f.Reserve(orderId: "order-b"), f.Reserve(orderId: "order-c") };
+        Assert.That(next.Select(r => r.outcome), Is.All.EqualTo(C.ReplyOutcome.ACCEPTED));
+        Assert.That(next.Select(r => r.certificateId).Take(2), Has.None.EqualTo(id));
+        Assert.That(next[2].certificateId, Is.EqualTo(id));
+        Assert.That(next.Select(r => r.certificateId).Distinct().Count(), Is.EqualTo(3));
+        Assert.That(f.Reserve(orderId: "order-d").reason, Is.EqualTo("POOL_EMPTY"));
+    }
+
+    [Test]
+    public void ReservationExpiry_SeveralDueInOneSweep_ReturnInDeadlineOrderAndAnIssuedOneStays()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 4);
+        var dayAgo = DateTime.UtcNow.AddDays(-1);
+        var longer = f.Reserve(orderId: "order-a", holdSeconds: 120, at: dayAgo).certificateId;
+        var shorter = f.Reserve(orderId: "order-b", holdSeconds: 30, at: dayAgo).certificateId;
+        var paid = f.Reserve(orderId: "order-c", holdSeconds: 60, at: dayAgo).certificateId;
+        f.Drain();
+        f.PayOrder(paid, "order-c", at: dayAgo.AddSeconds(10)); // issued in time: its deadline no longer matters
+        Assert.That(f.Events().Types(), Is.EqualTo(new[] { "certificate.issued", "notification.requested" }));
+        f.Drain();
+
+        f.Driver.AdvanceWallClockTime(TopologyFixture.Settings.ReservationSweepInterval * 2);
+
+        var events = f.Events();
+        Assert.That(events.Select(e => (e.Value.eventType, e.Key)), Is.EqualTo(new[]
+        {
+            ("certificate.reservation_expired", (string?)shorter),
+            ("certificate.reservation_expired", (string?)longer),
+        }));
+        Assert.That(events.Select(e => e.Payload<C.CertificateReservationExpired>().availableAfter), Is.EqualTo(new[] { 2L, 3L }));
+        Assert.That(f.States().Select(s => (s.Key, s.Value.status)), Is.EqualTo(new[]
+        {
+            ((string?)shorter, C.CertificateStatus.AVAILABLE),
+            ((string?)longer, C.CertificateStatus.AVAILABLE),
+        }));
+
+        var next = new[] { f.Reserve(orderId: "order-d"), f.Reserve(orderId: "order-e"), f.Reserve(orderId: "order-f") }.Select(r => r.certificateId).ToList();
+        Assert.That(next.Skip(1), Is.EqualTo(new[] { shorter, longer }), "returned ones queue behind the never-reserved one, in the order they came back");
+        Assert.That(next[0], Is.Not.AnyOf(shorter, longer, paid));
+        Assert.That(f.StoreEntries(StoreNames.Certificates).Select(e => e.Key), Is.EqualTo(new[] { paid }));
+    }
+
+    [Test]
+    public void OrderPaidAfterItsReservationExpired_IsRejectedAndNotIssued()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 2);
+        var id = f.Reserve(orderId: "order-1", holdSeconds: 60).certificateId;
+        f.Drain();
+
+        // paid five minutes after a one-minute hold, before any sweep ran
+        f.PayOrder(id, "order-1", at: TopologyFixture.T0.AddMinutes(5));
+
+        var events = f.Events();
+        Assert.That(events.Types(), Is.EqualTo(new[] { "operation.rejected" }));
+        Assert.That(events[0].Key, Is.EqualTo(id));
+        var rejected = events.Rejection();
+        Assert.That((rejected.reason, rejected.operation), Is.EqualTo((C.RejectionReason.RESERVATION_EXPIRED, "issue")));
+        Assert.That(f.States(), Is.Empty);
+        Assert.That(f.StoreEntries(StoreNames.Certificates), Is.Empty, "no ledger was opened");
+
+        // the certificate cannot be spent: it was never issued
+        f.Pay(C.PaymentOperation.CAPTURE, id, 1_00);
+        Assert.That(f.Events().Rejection().reason, Is.EqualTo(C.RejectionReason.NOT_FOUND));
+    }
+
+    [Test]
+    public void OrderPaidAfterItsReservationExpired_AndWasSwept_IsRejectedAsNotReserved()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 2);
+        var reservedAt = DateTime.UtcNow.AddDays(-1);
+        var id = f.Reserve(orderId: "order-1", holdSeconds: 60, at: reservedAt).certificateId;
+        f.Driver.AdvanceWallClockTime(TopologyFixture.Settings.ReservationSweepInterval * 2);
+        Assert.That(f.Events().Types(), Does.Contain("certificate.reservation_expired"));
+
+        f.PayOrder(id, "order-1", at: reservedAt.AddMinutes(5));
+
+        var events = f.Events();
+        Assert.That(events.Types(), Is.EqualTo(new[] { "operation.rejected" }));
+        Assert.That(events.Rejection().reason, Is.EqualTo(C.RejectionReason.NOT_RESERVED));
+        Assert.That(f.StoreEntries(StoreNames.Certificates), Is.Empty);
+    }
+
+    private static DateTime TruncateToMillis(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+}
