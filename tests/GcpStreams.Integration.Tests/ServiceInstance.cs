@@ -42,7 +42,16 @@ internal sealed class ServiceInstance : IAsyncDisposable
     /// <summary>Cluster mode against a broker the test runs, sharing one schema registry between instances.</summary>
     public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it") =>
         StartAsync(
-            new() { ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = bootstrapServers, ["Kafka:ApplicationId"] = applicationId, ["Kafka:RetryBackoffSeconds"] = "1" },
+            new()
+            {
+                ["Kafka:Mode"] = "Cluster",
+                ["Kafka:BootstrapServers"] = bootstrapServers,
+                ["Kafka:ApplicationId"] = applicationId,
+                ["Kafka:RetryBackoffSeconds"] = "1",
+                // a stopped instance's partitions move after the session timeout if the broker misses its LeaveGroup
+                ["Kafka:Settings:session.timeout.ms"] = "6000",
+                ["Kafka:Settings:heartbeat.interval.ms"] = "500",
+            },
             services => services.AddSingleton(registry));
 
     private static async Task<ServiceInstance> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null)

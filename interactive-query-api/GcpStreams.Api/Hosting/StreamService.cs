@@ -153,10 +153,34 @@ public sealed class StreamService : BackgroundService
 
         foreach (var (key, value) in kafka.Settings)
         {
-            config.AddConfig(key, value);
+            AddSetting(config, key, value);
         }
 
         return config;
+    }
+
+    /// <summary>
+    /// Passes a <c>Kafka:Settings</c> entry through. Streamiz maps known librdkafka keys onto typed properties, so the
+    /// configuration's string is given as a number or a boolean when it reads as one.
+    /// </summary>
+    internal static void AddSetting(StreamConfig config, string key, string value)
+    {
+        object[] candidates = int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var i) ? [i, (long)i, value]
+            : long.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var l) ? [l, value]
+            : bool.TryParse(value, out var b) ? [b, value]
+            : [value];
+        foreach (var candidate in candidates)
+        {
+            try
+            {
+                config.AddConfig(key, candidate);
+                return;
+            }
+            catch (ArgumentException) when (!ReferenceEquals(candidate, candidates[^1]))
+            {
+                // the property has another type: try the next reading
+            }
+        }
     }
 
     private ExceptionHandlerResponse LogAndContinue(string what, string topic, Partition partition, Offset offset, Exception e)

@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using GcpStreams.Embedded;
+using GcpStreams.Serialization;
+using GcpStreams.Topology;
+using GcpStreams.Traffic;
+using Streamiz.Kafka.Net;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Integration.Tests;
+
+/// <summary>
+/// Several service instances in one consumer group against one broker (the test's own embedded cluster, the instances in
+/// cluster mode): partitions are shared, an instance stops or restarts, and still every certificate's events appear once
+/// and no reservation is handed out twice.
+/// </summary>
+[NonParallelizable]
+public class ScaleOutIntegrationTests
+{
+    private const string AppId = "gcp-scale";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Test]
+    public async Task TwoInstances_ShareThePartitionsAndNeverHandOutACertificateTwice_EvenWhenOneStops()
+    {
+        using var cluster = StartCluster();
+        var registry = new InProcessSchemaRegistry();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var a = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId);
+        TestContext.Out.WriteLine($"{clock.Elapsed}: instance a running");
+        var b = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId);
+        TestContext.Out.WriteLine($"{clock.Elapsed}: instance b running");
+        await using var shop = new Shop(cluster.BootstrapServers, registry);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        string[] pools = ["scale-a", "scale-b", "scale-c", "scale-d"];
+        for (var i = 0; i < pools.Length; i++)
+        {
+            var load = await shop.SendCommandAsync(pools[i], Pools.Load(pools[i], C.Channel.POS, 100_000, count: 30, series: 20 + i), Timeout, cancel.Token);
+            Assert.That(load.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED), load.message);
+        }
+
+        var replies = new ConcurrentBag<C.CommandReply>();
+        await ReserveConcurrently(shop, pools, perPool: 20, replies, cancel.Token); // both instances serve
+        TestContext.Out.WriteLine($"{clock.Elapsed}: first half served");
+        await b.DisposeAsync(); // one instance stops: its partitions move to the other
+        TestContext.Out.WriteLine($"{clock.Elapsed}: instance b stopped");
+        await ReserveConcurrently(shop, pools, perPool: 20, replies, cancel.Token);
+        TestContext.Out.WriteLine($"{clock.Elapsed}: second half served");
+
+        var accepted = replies.Where(r => r.outcome == C.ReplyOutcome.ACCEPTED).ToList();
+        var refused = replies.Where(r => r.outcome == C.ReplyOutcome.REJECTED).ToList();
+        Assert.That(accepted, Has.Count.EqualTo(4 * 30), "every certificate of every pool was handed out");
+        Assert.That(accepted.Select(r => r.certificateId), Is.Unique, "no certificate was handed out twice");
+        Assert.That(refused, Has.Count.EqualTo(4 * 10), "the rest found the pools empty");
+        Assert.That(refused.Select(r => r.reason), Is.All.EqualTo("POOL_EMPTY"));
+        var reserved = Kafka.ReadStream(cluster.BootstrapServers, registry).Where(e => e.Event.eventType == "certificate.reserved").ToList();
+        Assert.That(reserved.Select(e => e.Key), Is.EquivalentTo(accepted.Select(r => r.certificateId)), "each reservation is on the stream exactly once");
+        Assert.That(reserved.Select(e => e.Event.eventId), Is.Unique);
+    }
+
+    [Test]
+    public async Task Restart_ResumesFromTheChangelogsWithoutLossOrDuplicates()
+    {
+        using var cluster = StartCluster();
+        var registry = new InProcessSchemaRegistry();
+        await using var shop = new Shop(cluster.BootstrapServers, registry);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        string id;
+        await using (var first = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId))
+        {
+            Assert.That((await shop.SendCommandAsync("restart-pool", Pools.Load("restart-pool", C.Channel.POS, 100_000, count: 5, series: 40), Timeout, cancel.Token)).outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+            id = (await shop.SendCommandAsync("restart-pool", Pools.Reserve("restart-pool", C.Channel.POS, 100_000, "order-r"), Timeout, cancel.Token)).certificateId;
+            await shop.ProduceAsync(Topics.SalesOrders, "order-r", Pools.PaidOrder("order-r", id, "restart-pool", C.Channel.POS, 100_000), cancel.Token);
+            await shop.WaitForEventAsync(id, "certificate.issued", Timeout, cancel.Token);
+            await Capture(shop, id, 40_000, cancel.Token);
+        }
+
+        // a new instance with an empty state dir: the ledger and the pool come back from their changelogs
+        await using var second = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId);
+        var redeemed = await Capture(shop, id, 60_000, cancel.Token);
+        Assert.That(((C.CertificateRedeemed)redeemed.payload).balanceAfterMinor, Is.Zero, "100 000 - 40 000 - 60 000: the first capture survived the restart");
+        var next = await shop.SendCommandAsync("restart-pool", Pools.Reserve("restart-pool", C.Channel.POS, 100_000, "order-r2"), Timeout, cancel.Token);
+        Assert.That(next.certificateId, Is.Not.EqualTo(id), "the pool resumed after its first reservation");
+
+        var events = Kafka.ReadStream(cluster.BootstrapServers, registry).Where(e => e.Key == id).Select(e => e.Event.eventType).ToList();
+        Assert.That(events, Is.EqualTo(new[] { "certificate.reserved", "certificate.issued", "notification.requested", "certificate.redeemed", "certificate.redeemed" }));
+    }
+
+    private static async Task<C.GiftCertificateEvent> Capture(Shop shop, string id, long amount, CancellationToken token)
+    {
+        var capture = Pools.Payment(C.PaymentOperation.CAPTURE, id, amount, null, C.Channel.POS);
+        var outcome = shop.WaitForOutcomeAsync(capture.eventId, Timeout, token);
+        await shop.ProduceAsync(Topics.Payments, capture.paymentId, capture, token);
+        return await outcome;
+    }
+
+    private static async Task ReserveConcurrently(Shop shop, string[] pools, int perPool, ConcurrentBag<C.CommandReply> replies, CancellationToken token) =>
+        await Task.WhenAll(pools.SelectMany(pool => Enumerable.Range(0, perPool).Select(async _ =>
+            replies.Add(await shop.SendCommandAsync(pool, Pools.Reserve(pool, C.Channel.POS, 100_000, null), Timeout, token)))));
+
+    /// <summary>A broker with every topic the topology needs, as the Helm chart provisions a real cluster.</summary>
+    private static EmbeddedKafkaCluster StartCluster()
+    {
+        var cluster = new EmbeddedKafkaCluster();
+        var builder = new StreamBuilder();
+        GcpTopology.Build(builder, new TopologySettings { ApplicationId = AppId, NumberingKey = new byte[16] }, new Codec(new InProcessSchemaRegistry()));
+        cluster.CreateTopics(TopologyTopics.Of(builder.Build(), AppId).Select(t => (t.Name, 4)));
+        return cluster;
+    }
+}
