@@ -163,9 +163,32 @@ public class DeadLetterTopologyTests
         var letter = f.DeadLetters().Single().Value;
         Assert.That((letter.reason, letter.sourceTopic, letter.offset), Is.EqualTo((C.DeadLetterReason.INVALID_CONTENT, Topics.Commands, offset)));
         Assert.That(letter.message, Does.Contain("pool id"));
+        var reply = f.Replies().Single().Value;
+        Assert.That((reply.outcome, reply.replyTo), Is.EqualTo((C.ReplyOutcome.REJECTED, Inputs.ApiInstance)), "the caller is answered at once, not left to time out");
+        Assert.That(reply.message, Does.Contain("pool id"));
 
         f.LoadPool();
         Assert.That(f.Events().Types(), Is.EqualTo(new[] { "pool.loaded" }));
+    }
+
+    [Test]
+    public void InvalidEvent_PaymentWithAnUnknownStatus_IsDeadLetteredAndPendingPaymentsMoveNoMoney()
+    {
+        using var f = new TopologyFixture();
+        var id = IssuedWithOnePayment(f);
+        var pending = Inputs.Payment(f, C.PaymentOperation.CAPTURE, id, 500_00, paymentId: "pay-pending");
+        pending.status = C.PaymentStatus.PENDING;
+        f.Pipe(Topics.Payments, pending.paymentId, pending);
+        Assert.That(f.Events(), Is.Empty, "a PENDING capture debits nothing");
+
+        var unknown = Inputs.Payment(f, C.PaymentOperation.CAPTURE, id, 500_00, paymentId: "pay-unknown");
+        unknown.status = C.PaymentStatus.UNKNOWN;
+        f.Pipe(Topics.Payments, unknown.paymentId, unknown);
+        Assert.That(f.DeadLetters().Single().Value.message, Does.Contain("status UNKNOWN"));
+
+        var succeeded = Inputs.Payment(f, C.PaymentOperation.CAPTURE, id, 500_00, paymentId: "pay-pending");
+        f.Pipe(Topics.Payments, succeeded.paymentId, succeeded);
+        Assert.That(f.Events().Single().Payload<C.CertificateRedeemed>().balanceAfterMinor, Is.EqualTo(Nominal - 100_00 - 500_00), "its SUCCEEDED event debits once");
     }
 
     /// <summary>An issued certificate that already paid 100.00, outputs drained.</summary>

@@ -11,12 +11,20 @@ public partial class TopologyDescriptionTests
     {
         using var f = new TopologyFixture();
         var actual = Normalize(f.Topology.Describe().ToString()!);
-        var doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "architecture.md"));
+        var path = Path.Combine(RepositoryRoot(), "docs", "architecture.md");
+        var doc = File.ReadAllText(path);
         var match = DescriptionBlock().Match(doc);
+        if (match.Success && Environment.GetEnvironmentVariable("UPDATE_DOCS") == "1")
+        {
+            // `UPDATE_DOCS=1 dotnet test --filter ArchitectureDoc` pastes the current description into the doc
+            doc = doc[..match.Groups[1].Index] + actual + "\n" + doc[(match.Groups[1].Index + match.Groups[1].Length)..];
+            File.WriteAllText(path, doc);
+            match = DescriptionBlock().Match(doc);
+        }
 
         Assert.That(match.Success, Is.True, "docs/architecture.md needs a ```topology block with the description");
         Assert.That(Normalize(match.Groups[1].Value), Is.EqualTo(actual),
-            "the topology changed: paste the new description (TopologyDescriptionTests prints it) into docs/architecture.md\n" + actual);
+            "the topology changed: run `UPDATE_DOCS=1 dotnet test tests/GcpStreams.Topology.Tests --filter ArchitectureDoc` and review the doc\n" + actual);
     }
 
     private static string Normalize(string text) =>

@@ -35,7 +35,7 @@ public static class GcpTopology
 
         Intake(builder, codec, settings, Topics.SalesOrders, ProcessorNames.OrderIntake, poolInput, certificateInput);
         Intake(builder, codec, settings, Topics.Payments, ProcessorNames.PaymentIntake, certificateInput);
-        Intake(builder, codec, settings, Topics.Commands, ProcessorNames.CommandIntake, poolInput, certificateInput);
+        Intake(builder, codec, settings, Topics.Commands, ProcessorNames.CommandIntake, poolInput, certificateInput, Topics.Replies);
         Intake(builder, codec, settings, Topics.NotificationResults, ProcessorNames.NotificationIntake, certificateInput);
 
         // only the pool processor decides a pool: it hands out, takes back and confirms reservations

@@ -122,6 +122,11 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
             }
         }
 
+        foreach (var series in options.DemoPools.GroupBy(p => p.Series).Where(g => g.Count() > 1))
+        {
+            errors.Add($"Gcp:DemoPools: pools {string.Join(", ", series.Select(p => p.PoolId))} share series {series.Key}; each pool needs its own number range.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

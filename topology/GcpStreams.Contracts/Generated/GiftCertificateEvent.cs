@@ -190,27 +190,27 @@ namespace GcpStreams.Contracts
 				"\":{\"type\":\"map\",\"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"OperationRejected" +
 				"\",\"doc\":\"operation.rejected: an operation on a certificate or pool was refused; " +
 				"nothing changed.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"operatio" +
-				"n\",\"doc\":\"Operation refused, e.g. AUTHORIZE, CAPTURE, REFUND, RESERVE, LOCK, REV" +
-				"EAL_CVC.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{" +
-				"\"type\":\"enum\",\"name\":\"RejectionReason\",\"doc\":\"Why an operation was refused: NOT_" +
-				"FOUND, INVALID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT" +
-				"_FUNDS, EXCEEDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refu" +
-				"nd above what was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMO" +
-				"UNT, POOL_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the poo" +
-				"l\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESER" +
-				"VED, NOMINAL_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MIS" +
-				"MATCH (the certificate is reserved for or sold by another order). UNKNOWN is the" +
-				" default symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams." +
-				"Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_M" +
-				"ISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTUR" +
-				"ED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POO" +
-				"L_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\"," +
-				"\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\"],\"default\":\"UNKNOWN\"}},{\"name" +
-				"\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name\":\"amountMinor" +
-				"\",\"doc\":\"Amount of the refused operation in minor units, if it had one.\",\"defaul" +
-				"t\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refu" +
-				"sed payment, if it came from one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]" +
-				"}"));
+				"n\",\"doc\":\"Operation refused, lower-case: issue, authorize, capture, void, refund" +
+				", cancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expire.\"" +
+				",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"e" +
+				"num\",\"name\":\"RejectionReason\",\"doc\":\"Why an operation was refused: NOT_FOUND, IN" +
+				"VALID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, E" +
+				"XCEEDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refund above " +
+				"what was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL" +
+				"_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the pool\'s), ALR" +
+				"EADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMI" +
+				"NAL_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MISMATCH (th" +
+				"e certificate is reserved for or sold by another order). UNKNOWN is the default " +
+				"symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts" +
+				"\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\"," +
+				"\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKN" +
+				"OWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATC" +
+				"H\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESE" +
+				"RVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\"],\"default\":\"UNKNOWN\"}},{\"name\":\"messag" +
+				"e\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"" +
+				"Amount of the refused operation in minor units, if it had one.\",\"default\":null,\"" +
+				"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payme" +
+				"nt, if it came from one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>

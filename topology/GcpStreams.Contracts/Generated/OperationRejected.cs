@@ -20,29 +20,30 @@ namespace GcpStreams.Contracts
 	{
 		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operation.rejected: an operati" +
 				"on on a certificate or pool was refused; nothing changed.\",\"namespace\":\"GcpStrea" +
-				"ms.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operation refused, e.g. AUTHO" +
-				"RIZE, CAPTURE, REFUND, RESERVE, LOCK, REVEAL_CVC.\",\"type\":\"string\"},{\"name\":\"rea" +
-				"son\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"RejectionReason\"," +
-				"\"doc\":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_" +
-				"MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the" +
-				" authorized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AU" +
-				"THORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel" +
-				", nominal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NO" +
-				"T_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line no" +
-				"minal differs from the pool\'s), ORDER_MISMATCH (the certificate is reserved for " +
-				"or sold by another order). UNKNOWN is the default symbol for symbols this reader" +
-				" does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FO" +
-				"UND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICI" +
-				"ENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CA" +
-				"PTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCL" +
-				"OSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDE" +
-				"R_MISMATCH\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable detai" +
-				"l.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused operatio" +
-				"n in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\"" +
-				":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from one.\",\"def" +
-				"ault\":null,\"type\":[\"null\",\"string\"]}]}"));
+				"ms.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operation refused, lower-case" +
+				": issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cvc, not" +
+				"ification-result, reserve, load, expire.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc" +
+				"\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"RejectionReason\",\"doc\":\"Wh" +
+				"y an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_MISMATCH," +
+				" CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the authoriz" +
+				"ed hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUTHORIZATI" +
+				"ON, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel, nominal" +
+				" or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED" +
+				", RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nominal dif" +
+				"fers from the pool\'s), ORDER_MISMATCH (the certificate is reserved for or sold b" +
+				"y another order). UNKNOWN is the default symbol for symbols this reader does not" +
+				" know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INV" +
+				"ALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS" +
+				"\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"I" +
+				"NVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT" +
+				"_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATC" +
+				"H\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type" +
+				"\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused operation in mino" +
+				"r units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"payment" +
+				"Id\",\"doc\":\"paymentId of the refused payment, if it came from one.\",\"default\":nul" +
+				"l,\"type\":[\"null\",\"string\"]}]}"));
 		/// <summary>
-		/// Operation refused, e.g. AUTHORIZE, CAPTURE, REFUND, RESERVE, LOCK, REVEAL_CVC.
+		/// Operation refused, lower-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expire.
 		/// </summary>
 		private string _operation;
 		/// <summary>
@@ -69,7 +70,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Operation refused, e.g. AUTHORIZE, CAPTURE, REFUND, RESERVE, LOCK, REVEAL_CVC.
+		/// Operation refused, lower-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expire.
 		/// </summary>
 		public string operation
 		{

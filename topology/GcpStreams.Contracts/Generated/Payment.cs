@@ -48,19 +48,21 @@ namespace GcpStreams.Contracts
 				"tive).\",\"type\":\"long\"},{\"name\":\"currency\",\"doc\":\"ISO-4217 currency code of amoun" +
 				"tMinor.\",\"type\":\"string\"},{\"name\":\"status\",\"doc\":\"Status of this payment operati" +
 				"on.\",\"type\":{\"type\":\"enum\",\"name\":\"PaymentStatus\",\"doc\":\"Outcome of the payment " +
-				"operation at the payment provider: SUCCEEDED, FAILED, PENDING. UNKNOWN is the de" +
-				"fault symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Con" +
-				"tracts\",\"symbols\":[\"UNKNOWN\",\"SUCCEEDED\",\"FAILED\",\"PENDING\"],\"default\":\"UNKNOWN\"" +
-				"}},{\"name\":\"channel\",\"doc\":\"Sales channel the payment was made in; must match th" +
-				"e certificate\'s channel.\",\"type\":{\"type\":\"enum\",\"name\":\"Channel\",\"doc\":\"Sales ch" +
-				"annel. A certificate is bound to its pool\'s channel and may only be used in that" +
-				" channel. UNKNOWN is the default symbol, read in place of any symbol this reader" +
-				" does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POS\",\"" +
-				"INTERNET_STORE\",\"MOBILE_APP\",\"CALL_CENTER\",\"PARTNER\"],\"default\":\"UNKNOWN\"}},{\"na" +
-				"me\":\"storeId\",\"doc\":\"Store (or POS location) id, when the channel has stores.\",\"" +
-				"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"occurredAt\",\"doc\":\"When the pay" +
-				"ment operation happened at the source (UTC, milliseconds).\",\"type\":{\"type\":\"long" +
-				"\",\"logicalType\":\"timestamp-millis\"}}]}"));
+				"operation at the payment provider: SUCCEEDED, FAILED, PENDING. GcpStreams moves " +
+				"certificate money only on SUCCEEDED; PENDING and FAILED are ignored (a PENDING o" +
+				"peration is expected to be followed by its SUCCEEDED or FAILED event), UNKNOWN i" +
+				"s dead-lettered. UNKNOWN is the default symbol for symbols this reader does not " +
+				"know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"SUCCEEDED\",\"FAIL" +
+				"ED\",\"PENDING\"],\"default\":\"UNKNOWN\"}},{\"name\":\"channel\",\"doc\":\"Sales channel the " +
+				"payment was made in; must match the certificate\'s channel.\",\"type\":{\"type\":\"enum" +
+				"\",\"name\":\"Channel\",\"doc\":\"Sales channel. A certificate is bound to its pool\'s ch" +
+				"annel and may only be used in that channel. UNKNOWN is the default symbol, read " +
+				"in place of any symbol this reader does not know.\",\"namespace\":\"GcpStreams.Contr" +
+				"acts\",\"symbols\":[\"UNKNOWN\",\"POS\",\"INTERNET_STORE\",\"MOBILE_APP\",\"CALL_CENTER\",\"PA" +
+				"RTNER\"],\"default\":\"UNKNOWN\"}},{\"name\":\"storeId\",\"doc\":\"Store (or POS location) i" +
+				"d, when the channel has stores.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name" +
+				"\":\"occurredAt\",\"doc\":\"When the payment operation happened at the source (UTC, mi" +
+				"lliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
 		/// <summary>
 		/// Unique id of this payment event; a repeated eventId is a duplicate and is a no-op.
 		/// </summary>

@@ -13,7 +13,7 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// Outcome of the payment operation at the payment provider: SUCCEEDED, FAILED, PENDING. UNKNOWN is the default symbol for symbols this reader does not know.
+	/// Outcome of the payment operation at the payment provider: SUCCEEDED, FAILED, PENDING. GcpStreams moves certificate money only on SUCCEEDED; PENDING and FAILED are ignored (a PENDING operation is expected to be followed by its SUCCEEDED or FAILED event), UNKNOWN is dead-lettered. UNKNOWN is the default symbol for symbols this reader does not know.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public enum PaymentStatus

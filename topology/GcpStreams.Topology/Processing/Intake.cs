@@ -101,9 +101,14 @@ public sealed partial class IntakeTransformer : RecordTransformer
 
     private IReadOnlyList<Outgoing> Payment(C.Payment payment, SourceRecord source)
     {
-        if (payment.method != C.PaymentMethod.GIFT_CERTIFICATE || payment.status == C.PaymentStatus.FAILED)
+        if (payment.method != C.PaymentMethod.GIFT_CERTIFICATE || payment.status is C.PaymentStatus.FAILED or C.PaymentStatus.PENDING)
         {
-            return []; // not a certificate tender, or nothing moved
+            return []; // not a certificate tender, or no money moves (yet): only SUCCEEDED operations touch a ledger
+        }
+
+        if (payment.status != C.PaymentStatus.SUCCEEDED)
+        {
+            throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"payment status {payment.status} is not one this service knows");
         }
 
         Require(payment.eventId, "eventId");
@@ -123,7 +128,32 @@ public sealed partial class IntakeTransformer : RecordTransformer
         return [ToCertificate(id, command, payment.correlationId, source)];
     }
 
+    /// <summary>An API command that cannot be carried out is dead-lettered, and its caller gets a REJECTED reply at once.</summary>
     private IReadOnlyList<Outgoing> Command(C.GiftCertificateCommand command, SourceRecord source)
+    {
+        try
+        {
+            return RouteCommand(command, source);
+        }
+        catch (InvalidInputException e) when (command.replyTo is not null && !string.IsNullOrWhiteSpace(command.requestId))
+        {
+            return
+            [
+                DeadLetter(source, e.Reason, e.Message),
+                Codec.Reply(new C.CommandReply
+                {
+                    requestId = command.requestId,
+                    replyTo = command.replyTo,
+                    outcome = C.ReplyOutcome.REJECTED,
+                    reason = C.RejectionReason.UNKNOWN.ToString(),
+                    message = e.Message,
+                    occurredAt = command.issuedAt,
+                }),
+            ];
+        }
+    }
+
+    private IReadOnlyList<Outgoing> RouteCommand(C.GiftCertificateCommand command, SourceRecord source)
     {
         Require(command.requestId, "requestId");
         var at = At(command.issuedAt);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Domain.Pools;
@@ -19,6 +20,7 @@ namespace GcpStreams.Topology.Processing;
 public sealed class PoolProcessor : RecordTransformer, IPoolStore
 {
     private const int MaxExpiriesPerSweep = 1_000;
+    private static readonly ILogger Log = Streamiz.Kafka.Net.Crosscutting.Logger.GetLogger(typeof(PoolProcessor));
 
     private readonly TopologySettings settings;
     private readonly PoolSettings poolSettings;
@@ -71,8 +73,16 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         foreach (var (key, poolId, certificateId, deadline) in due)
         {
             var causation = DeterministicId.Derive("expire", poolId, certificateId, deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
-            Emit(Decide(new ExpireReservation(poolId, causation, deadline, certificateId), null, null, null));
-            store.Delete(key); // issued in time or expired now: the deadline is done either way
+            try
+            {
+                Emit(Decide(new ExpireReservation(poolId, causation, deadline, certificateId), null, null, null));
+                store.Delete(key); // issued in time or expired now: the deadline is done either way
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // the deadline stays, so the next sweep retries; the other reservations still expire
+                Log.LogError(e, "Could not expire the reservation of {Certificate} in pool {Pool}", certificateId, poolId);
+            }
         }
     }
 
