@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 SOLUTION := GcpStreams.sln
 
-.PHONY: help setup restore build test run demo avro avro-check clean
+.PHONY: help setup restore build test run demo bench avro avro-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ CUSTOMERS ?= 200
 RATE ?= 20
 demo: ## play POS/Internet Store customers against a running service: make demo KAFKA=... SCHEMA_REGISTRY=...
 	dotnet run --project tools/GcpStreams.Traffic -c $(CONFIGURATION) -- --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --customers $(CUSTOMERS) --rate $(RATE)
+
+bench: ## host the service on the embedded broker (exactly-once) and print throughput, latency p50/p95/p99, memory
+	dotnet run --project tools/GcpStreams.Bench -c Release -- $(BENCH_ARGS)
 
 avro: ## regenerate the C# contract classes from avro/*.avsc
 	bash scripts/avro.sh

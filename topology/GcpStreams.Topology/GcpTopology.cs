@@ -11,7 +11,7 @@ namespace GcpStreams.Topology;
 /// <summary>
 /// The gift-certificate topology. Three sub-topologies, each a single writer for what it owns:
 /// <list type="number">
-/// <item>intake: every input topic is read as raw bytes, decoded and validated, then routed to the owner of the decision
+/// <item>intake: every input topic is read as raw bytes (one merged sub-topology), decoded and validated, then routed to the owner of the decision
 ///   through an internal topic (pool commands by pool id, ledger commands by certificate id), bad input to the dead letters;</item>
 /// <item>pools (keyed by pool id): reserve-next, loads, expiry, confirmation of paid reservations;</item>
 /// <item>certificate ledgers (keyed by certificate id): issue, authorize, capture, void, refund, cancel, lock, CVC, notifications.</item>
@@ -33,10 +33,18 @@ public static class GcpTopology
         // the notification contact channel of a buyer: any instance may need any client, so a global store
         builder.GlobalTable(Topics.Clients, new StringSerDes(), Bytes, RocksDb.As<string, byte[]>(StoreNames.Clients), $"{StoreNames.Clients}-global-table");
 
-        Intake(builder, codec, settings, Topics.SalesOrders, ProcessorNames.OrderIntake, poolInput, certificateInput);
-        Intake(builder, codec, settings, Topics.Payments, ProcessorNames.PaymentIntake, certificateInput);
-        Intake(builder, codec, settings, Topics.Commands, ProcessorNames.CommandIntake, poolInput, certificateInput, Topics.Replies);
-        Intake(builder, codec, settings, Topics.NotificationResults, ProcessorNames.NotificationIntake, certificateInput);
+        // one intake for every input topic (merged: one sub-topology, so one task per partition, not one per topic and partition)
+        string[] inputTopics = [Topics.SalesOrders, Topics.Payments, Topics.Commands, Topics.NotificationResults];
+        var inputs = builder.Stream(inputTopics[0], Bytes, Bytes, $"{ProcessorNames.Intake}-{inputTopics[0]}-source");
+        foreach (var topic in inputTopics.Skip(1))
+        {
+            inputs = inputs.Merge(builder.Stream(topic, Bytes, Bytes, $"{ProcessorNames.Intake}-{topic}-source"), $"{ProcessorNames.Intake}-merge-{topic}");
+        }
+
+        var intake = inputs.Transform(
+            TransformerBuilder.New<byte[], byte[], byte[], Outgoing>().Transformer<IntakeTransformer>(codec, settings).Build(),
+            ProcessorNames.Intake);
+        Route(intake, ProcessorNames.Intake, poolInput, certificateInput, Topics.Replies, Topics.DeadLetter);
 
         // only the pool processor decides a pool: it hands out, takes back and confirms reservations
         var pools = builder.Stream(poolInput, Bytes, Bytes, $"{ProcessorNames.PoolProcessor}-source")
@@ -57,13 +65,6 @@ public static class GcpTopology
                     .Build(),
                 ProcessorNames.CertificateProcessor);
         Route(certificates, ProcessorNames.CertificateProcessor, Topics.Stream, Topics.State, Topics.Replies, Topics.DeadLetter);
-    }
-
-    private static void Intake(StreamBuilder builder, Codec codec, TopologySettings settings, string topic, string name, params string[] internalTopics)
-    {
-        var intake = builder.Stream(topic, Bytes, Bytes, $"{name}-source")
-            .Transform(TransformerBuilder.New<byte[], byte[], byte[], Outgoing>().Transformer<IntakeTransformer>(codec, settings, topic).Build(), name);
-        Route(intake, name, [.. internalTopics, Topics.DeadLetter]);
     }
 
     /// <summary>One static sink per destination topic (static, so the topology description and test driver know every link).</summary>

@@ -65,10 +65,7 @@ public static class StoreNames
 /// <summary>Processor names: fixed, so the topology description and metrics stay stable.</summary>
 public static class ProcessorNames
 {
-    public const string OrderIntake = "order-intake";
-    public const string PaymentIntake = "payment-intake";
-    public const string CommandIntake = "command-intake";
-    public const string NotificationIntake = "notification-result-intake";
+    public const string Intake = "intake";
     public const string PoolProcessor = "pool-processor";
     public const string CertificateProcessor = "certificate-processor";
 }

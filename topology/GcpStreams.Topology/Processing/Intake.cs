@@ -18,7 +18,6 @@ namespace GcpStreams.Topology.Processing;
 public sealed partial class IntakeTransformer : RecordTransformer
 {
     private readonly TopologySettings settings;
-    private readonly string topic;
     private IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>? clients;
 
     /// <summary>
@@ -29,33 +28,28 @@ public sealed partial class IntakeTransformer : RecordTransformer
         : base(null!)
     {
         settings = null!;
-        topic = string.Empty;
     }
 
-    public IntakeTransformer(Codec codec, TopologySettings settings, string topic)
+    public IntakeTransformer(Codec codec, TopologySettings settings)
         : base(codec)
     {
         this.settings = settings;
-        this.topic = topic;
     }
 
     public override void Init(ProcessorContext<byte[], Outgoing> context)
     {
         base.Init(context);
-        if (topic == Topics.SalesOrders)
-        {
-            clients = (IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>)context.GetStateStore(StoreNames.Clients);
-        }
+        clients = (IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>)context.GetStateStore(StoreNames.Clients);
     }
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source) =>
-        topic switch
+        source.Topic switch
         {
-            Topics.SalesOrders => Order(Codec.Decode<C.SalesOrder>(topic, record.Value, record.Headers), source),
-            Topics.Payments => Payment(Codec.Decode<C.Payment>(topic, record.Value, record.Headers), source),
-            Topics.Commands => Command(Codec.Decode<C.GiftCertificateCommand>(topic, record.Value, record.Headers), source),
-            Topics.NotificationResults => NotificationResult(Codec.Decode<C.NotificationResult>(topic, record.Value, record.Headers), source),
-            _ => throw new InvalidOperationException($"no intake for topic {topic}"),
+            Topics.SalesOrders => Order(Codec.Decode<C.SalesOrder>(source.Topic, record.Value, record.Headers), source),
+            Topics.Payments => Payment(Codec.Decode<C.Payment>(source.Topic, record.Value, record.Headers), source),
+            Topics.Commands => Command(Codec.Decode<C.GiftCertificateCommand>(source.Topic, record.Value, record.Headers), source),
+            Topics.NotificationResults => NotificationResult(Codec.Decode<C.NotificationResult>(source.Topic, record.Value, record.Headers), source),
+            _ => throw new InvalidOperationException($"no intake for topic {source.Topic}"),
         };
 
     private IReadOnlyList<Outgoing> Order(C.SalesOrder order, SourceRecord source)

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Sockets;
+using GcpStreams.Api;
+using GcpStreams.Api.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Streamiz.Kafka.Net;
+
+namespace GcpStreams.Integration.Tests;
+
+/// <summary>Configuration errors stop startup with the setting's name; a cluster that is not there is waited for, and said so.</summary>
+public class HostConfigurationTests
+{
+    [Test]
+    public void ClusterModeWithoutBootstrapServers_StopsStartupNamingTheSetting()
+    {
+        var error = Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new() { ["Kafka:Mode"] = "Cluster", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey }));
+        Assert.That(error!.Message, Does.Contain("Kafka:BootstrapServers is required when Kafka:Mode is Cluster"));
+    }
+
+    [Test]
+    public void ClusterModeWithTheDevelopmentNumberingKey_IsRefused()
+    {
+        var error = Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
+        {
+            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey,
+        }));
+        Assert.That(error!.Message, Does.Contain("Gcp:NumberingKey is the public development key"));
+    }
+
+    [TestCase("Gcp:NumberingKey", "not base64!", "Gcp:NumberingKey must be base64")]
+    [TestCase("Gcp:NumberingKey", "c2hvcnQ=", "Gcp:NumberingKey must decode to at least 16 bytes (it has 5)")]
+    [TestCase("Kafka:Partitions", "0", "Kafka:Partitions is 0; it must be between 1 and 1024")]
+    [TestCase("Kafka:ProcessingGuarantee", "Sometimes", "Kafka:ProcessingGuarantee is 'Sometimes'; it must be one of ExactlyOnce, AtLeastOnce")]
+    [TestCase("Kafka:ApplicationId", "has spaces", "Kafka:ApplicationId 'has spaces' must be 1-100 letters")]
+    [TestCase("Kafka:SaslMechanism", "Carrier-Pigeon", "Kafka:SaslMechanism is 'Carrier-Pigeon'")]
+    public void BadSetting_StopsStartupNamingTheSetting(string setting, string value, string message)
+    {
+        var settings = new Dictionary<string, string?> { ["Kafka:Mode"] = "Embedded", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey, [setting] = value };
+        var error = Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(settings));
+        Assert.That(error!.Message, Does.Contain(message));
+    }
+
+    [Test]
+    public void DemoPoolsSharingASeries_AreRefused()
+    {
+        var error = Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
+        {
+            ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
+            ["Gcp:DemoPools:0:PoolId"] = "a", ["Gcp:DemoPools:0:Channel"] = "POS", ["Gcp:DemoPools:0:NominalMinor"] = "100", ["Gcp:DemoPools:0:Currency"] = "RUB", ["Gcp:DemoPools:0:Count"] = "1", ["Gcp:DemoPools:0:Series"] = "3",
+            ["Gcp:DemoPools:1:PoolId"] = "b", ["Gcp:DemoPools:1:Channel"] = "KIOSK", ["Gcp:DemoPools:1:NominalMinor"] = "100", ["Gcp:DemoPools:1:Currency"] = "RUB", ["Gcp:DemoPools:1:Count"] = "1", ["Gcp:DemoPools:1:Series"] = "3",
+        }));
+        Assert.That(error!.Message, Does.Contain("pools a, b share series 3"));
+        Assert.That(error.Message, Does.Contain("Gcp:DemoPools:1:Channel 'KIOSK' is not a sales channel"));
+    }
+
+    [Test]
+    public async Task UnreachableCluster_IsWaitedForWithoutCrashing_AndReadinessSaysWhy()
+    {
+        var root = Directory.CreateTempSubdirectory("gcp-host-").FullName;
+        await using var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Kafka:Mode"] = "Cluster",
+                ["Kafka:BootstrapServers"] = $"127.0.0.1:{UnusedPort()}",
+                ["Kafka:StateDir"] = Path.Combine(root, "state"),
+                ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
+            });
+            builder.Logging.SetMinimumLevel(LogLevel.Critical);
+        });
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        var live = await http.GetAsync(new Uri("/health/live", UriKind.Relative));
+        var ready = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+
+        Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(ready.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(5)));
+        Assert.That(ready.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        Assert.That(await ready.Content.ReadAsStringAsync(), Does.Contain("WaitingForKafka"));
+        await app.StopAsync();
+    }
+
+    [Test]
+    public void KafkaSettings_ArePassedWithTheirTypes()
+    {
+        var config = new StreamConfig();
+
+        StreamService.AddSetting(config, "session.timeout.ms", "6000");
+        StreamService.AddSetting(config, "enable.idempotence", "true");
+        StreamService.AddSetting(config, "client.rack", "eu-1a");
+
+        Assert.That(config.SessionTimeoutMs, Is.EqualTo(6000));
+        Assert.That(config.ClientRack, Is.EqualTo("eu-1a"));
+    }
+
+    private static async Task StartWith(Dictionary<string, string?> settings)
+    {
+        var root = Directory.CreateTempSubdirectory("gcp-host-").FullName;
+        settings.TryAdd("Kafka:StateDir", Path.Combine(root, "state"));
+        await using var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.SetMinimumLevel(LogLevel.Critical);
+        });
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+
+    private static int UnusedPort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port; // closed again: nothing listens there
+    }
+}
