@@ -14,16 +14,16 @@ namespace GcpStreams.Integration.Tests;
 public class HostConfigurationTests
 {
     [Test]
-    public void ClusterModeWithoutBootstrapServers_StopsStartupNamingTheSetting()
+    public async Task ClusterModeWithoutBootstrapServers_StopsStartupNamingTheSetting()
     {
-        var error = Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new() { ["Kafka:Mode"] = "Cluster", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey }));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new() { ["Kafka:Mode"] = "Cluster", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey }));
         Assert.That(error!.Message, Does.Contain("Kafka:BootstrapServers is required when Kafka:Mode is Cluster"));
     }
 
     [Test]
-    public void ClusterModeWithTheDevelopmentNumberingKey_IsRefused()
+    public async Task ClusterModeWithTheDevelopmentNumberingKey_IsRefused()
     {
-        var error = Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
         {
             ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey,
         }));
@@ -36,17 +36,17 @@ public class HostConfigurationTests
     [TestCase("Kafka:ProcessingGuarantee", "Sometimes", "Kafka:ProcessingGuarantee is 'Sometimes'; it must be one of ExactlyOnce, AtLeastOnce")]
     [TestCase("Kafka:ApplicationId", "has spaces", "Kafka:ApplicationId 'has spaces' must be 1-100 letters")]
     [TestCase("Kafka:SaslMechanism", "Carrier-Pigeon", "Kafka:SaslMechanism is 'Carrier-Pigeon'")]
-    public void BadSetting_StopsStartupNamingTheSetting(string setting, string value, string message)
+    public async Task BadSetting_StopsStartupNamingTheSetting(string setting, string value, string message)
     {
         var settings = new Dictionary<string, string?> { ["Kafka:Mode"] = "Embedded", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey, [setting] = value };
-        var error = Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(settings));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(settings));
         Assert.That(error!.Message, Does.Contain(message));
     }
 
     [Test]
-    public void DemoPoolsSharingASeries_AreRefused()
+    public async Task DemoPoolsSharingASeries_AreRefused()
     {
-        var error = Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
         {
             ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
             ["Gcp:DemoPools:0:PoolId"] = "a", ["Gcp:DemoPools:0:Channel"] = "POS", ["Gcp:DemoPools:0:NominalMinor"] = "100", ["Gcp:DemoPools:0:Currency"] = "RUB", ["Gcp:DemoPools:0:Count"] = "1", ["Gcp:DemoPools:0:Series"] = "3",
@@ -88,14 +88,15 @@ public class HostConfigurationTests
     [Test]
     public void KafkaSettings_ArePassedWithTheirTypes()
     {
-        var config = new StreamConfig();
+        var config = new StreamConfig { ApplicationId = "app", BootstrapServers = "kafka:9092" };
 
         StreamService.AddSetting(config, "session.timeout.ms", "6000");
         StreamService.AddSetting(config, "enable.idempotence", "true");
         StreamService.AddSetting(config, "client.rack", "eu-1a");
 
         Assert.That(config.SessionTimeoutMs, Is.EqualTo(6000));
-        Assert.That(config.ClientRack, Is.EqualTo("eu-1a"));
+        Assert.That(config.EnableIdempotence, Is.True);
+        Assert.That(config.ToConsumerConfig().Get("client.rack"), Is.EqualTo("eu-1a"), "a string setting reaches the clients as is");
     }
 
     private static async Task StartWith(Dictionary<string, string?> settings)

@@ -141,6 +141,9 @@ public sealed class StreamService : BackgroundService
         if (kafka.Mode == KafkaMode.Embedded)
         {
             config.AllowAutoCreateTopics = false;
+            // one process owns the whole group: a member that goes away is noticed in seconds, not the default 45 s
+            config.SessionTimeoutMs = 6_000;
+            config.HeartbeatIntervalMs = 500;
         }
         else
         {
@@ -160,8 +163,9 @@ public sealed class StreamService : BackgroundService
     }
 
     /// <summary>
-    /// Passes a <c>Kafka:Settings</c> entry through. Streamiz maps known librdkafka keys onto typed properties, so the
-    /// configuration's string is given as a number or a boolean when it reads as one.
+    /// Passes a <c>Kafka:Settings</c> entry (any librdkafka key) through to every Kafka client of the stream. Streamiz maps the
+    /// keys it knows onto typed properties (so the string is given as a number or a boolean when it reads as one) and keeps the
+    /// others for itself, so each entry is also given to the consumers and the producer through Streamiz's client prefixes.
     /// </summary>
     internal static void AddSetting(StreamConfig config, string key, string value)
     {
@@ -174,12 +178,17 @@ public sealed class StreamService : BackgroundService
             try
             {
                 config.AddConfig(key, candidate);
-                return;
+                break;
             }
             catch (ArgumentException) when (!ReferenceEquals(candidate, candidates[^1]))
             {
                 // the property has another type: try the next reading
             }
+        }
+
+        foreach (var prefixed in new[] { config.MainConsumerPrefix(key), config.RestoreConsumerPrefix(key), config.GlobalConsumerPrefix(key), config.ProducerPrefix(key) })
+        {
+            config.AddConfig(prefixed, value);
         }
     }
 
