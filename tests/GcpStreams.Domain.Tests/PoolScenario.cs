@@ -12,6 +12,7 @@ internal sealed class PoolScenario : IPoolStore
 
     private readonly Dictionary<long, string> _slots = [];
     private readonly Dictionary<string, Reservation> _reservations = [];
+    private readonly Dictionary<string, KeyedReservation> _keyed = [];
     private int _next;
 
     public DateTimeOffset Now { get; set; } = CertificateScenario.Start;
@@ -21,6 +22,8 @@ internal sealed class PoolScenario : IPoolStore
     public string CertificateAt(string poolId, long slot) => _slots[slot];
 
     public Reservation? ReservationOf(string poolId, string certificateId) => _reservations.GetValueOrDefault(certificateId);
+
+    public KeyedReservation? ReservationByKey(string poolId, string idempotencyKey) => _keyed.GetValueOrDefault(idempotencyKey);
 
     public IReadOnlyList<PoolEvent> When(PoolCommand command)
     {
@@ -40,6 +43,11 @@ internal sealed class PoolScenario : IPoolStore
                 case PoolCertificateReserved reserved:
                     _slots.Remove(reserved.Slot);
                     _reservations[reserved.CertificateId] = new Reservation(reserved.CertificateId, reserved.PoolId, reserved.Slot, reserved.RequestId, reserved.OrderId, reserved.ReservedUntil);
+                    if (reserved.IdempotencyKey is { } key)
+                    {
+                        _keyed[key] = new KeyedReservation(key, reserved.RequestFingerprint, reserved.CertificateId, reserved.RequestId, reserved.ReservedUntil);
+                    }
+
                     break;
                 case ReservationExpired expired:
                     _reservations.Remove(expired.CertificateId);

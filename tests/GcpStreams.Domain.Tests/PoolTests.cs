@@ -278,6 +278,39 @@ public class PoolTests
     }
 
     [Test]
+    public void IdempotentRetry_WithTheSameKeyAndRequest_GetsTheSameCertificateAndTakesNothingMore()
+    {
+        var s = PoolScenario.Loaded(3);
+        var first = (PoolCertificateReserved)s.When(s.Reserve() with { IdempotencyKey = "pos-7:abc", RequestFingerprint = "f1" })[0];
+
+        var retry = s.When(s.Reserve() with { IdempotencyKey = "pos-7:abc", RequestFingerprint = "f1" });
+
+        var replayed = (ReservationReplayed)retry.Single();
+        Assert.That((replayed.CertificateId, replayed.OriginalRequestId, replayed.ReservedUntil), Is.EqualTo((first.CertificateId, first.RequestId, first.ReservedUntil)));
+        Assert.That(s.State!.Available, Is.EqualTo(2));
+        Assert.That(s.State.Reserved, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void IdempotencyKey_ReusedForAnotherRequest_IsRefused()
+    {
+        var s = PoolScenario.Loaded(3);
+        s.When(s.Reserve() with { IdempotencyKey = "pos-7:abc", RequestFingerprint = "f1" });
+
+        AssertPoolRejected(s.When(s.Reserve() with { IdempotencyKey = "pos-7:abc", RequestFingerprint = "f2" }), RejectionReason.IdempotencyConflict);
+        Assert.That(s.State!.Available, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void IdempotentRetry_OfAnEmptiedPool_StillGetsItsCertificate()
+    {
+        var s = PoolScenario.Loaded(1);
+        var first = (PoolCertificateReserved)s.When(s.Reserve() with { IdempotencyKey = "k", RequestFingerprint = "f" })[0];
+
+        Assert.That(((ReservationReplayed)s.When(s.Reserve() with { IdempotencyKey = "k", RequestFingerprint = "f" }).Single()).CertificateId, Is.EqualTo(first.CertificateId));
+    }
+
+    [Test]
     public void DuplicateReserveCommand_HandsOutNothingMore()
     {
         var s = PoolScenario.Loaded(3);

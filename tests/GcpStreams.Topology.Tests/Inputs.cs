@@ -15,13 +15,14 @@ internal static class Inputs
     public static void LoadPool(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, int count = 5, int lowWatermark = 0, int series = 1, long nominal = Nominal) =>
         f.Command(poolId, new C.LoadPool { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, count = count, lowWatermark = lowWatermark, series = series, importedNumbers = [] });
 
-    public static string Command(this TopologyFixture f, string key, object payload, string? requestId = null, DateTime? at = null)
+    public static string Command(this TopologyFixture f, string key, object payload, string? requestId = null, DateTime? at = null, string? idempotencyKey = null)
     {
         var id = requestId ?? f.NextId("req");
         f.Pipe(Topics.Commands, key, new C.GiftCertificateCommand
         {
             requestId = id,
             replyTo = ApiInstance,
+            idempotencyKey = idempotencyKey,
             caller = "pos-terminal-7",
             correlationId = "corr-" + id,
             issuedAt = at ?? TopologyFixture.T0,
@@ -140,6 +141,9 @@ internal static class Inputs
             reason = reason,
             occurredAt = TopologyFixture.T0.AddMinutes(2),
         });
+
+    /// <summary>The reply to one request (the replies read before it are dropped).</summary>
+    public static C.CommandReply Replies(this TopologyFixture f, string requestId) => f.Replies().Single(r => r.Value.requestId == requestId).Value;
 
     public static void Drain(this TopologyFixture f)
     {

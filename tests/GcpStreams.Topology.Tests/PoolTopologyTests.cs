@@ -182,4 +182,22 @@ public class PoolTopologyTests
     }
 
     private static DateTime TruncateToMillis(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+
+    [Test]
+    public void IdempotentReservation_SameKeyAndBodyGetTheSameCertificate_AnotherBodyIsRejected()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 3);
+        f.Drain();
+        C.ReserveCertificate Body(string orderId) => new() { poolId = Inputs.Pool, channel = C.Channel.POS, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, orderId = orderId, holdSeconds = 900 };
+
+        var first = f.Replies(f.Command(Inputs.Pool, Body("order-1"), idempotencyKey: "key-1"));
+        var retry = f.Replies(f.Command(Inputs.Pool, Body("order-1"), idempotencyKey: "key-1"));
+        var conflict = f.Replies(f.Command(Inputs.Pool, Body("order-2"), idempotencyKey: "key-1"));
+
+        Assert.That(first.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        Assert.That((retry.outcome, retry.certificateId, retry.reservedUntil), Is.EqualTo((C.ReplyOutcome.ACCEPTED, first.certificateId, first.reservedUntil)));
+        Assert.That((conflict.outcome, conflict.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "IDEMPOTENCY_CONFLICT")));
+        Assert.That(f.Events().Where(e => e.Value.eventType == "certificate.reserved").Select(e => e.Key), Is.EqualTo(new[] { first.certificateId }), "one reservation on the stream");
+    }
 }

@@ -59,6 +59,7 @@ public enum RejectionReason
     NotReserved,
     NominalMismatch,
     OrderMismatch,
+    IdempotencyConflict,
 }
 
 /// <summary>What an alert on the stream is about.</summary>

@@ -200,17 +200,19 @@ namespace GcpStreams.Contracts
 				"_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the pool\'s), ALR" +
 				"EADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMI" +
 				"NAL_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MISMATCH (th" +
-				"e certificate is reserved for or sold by another order). UNKNOWN is the default " +
-				"symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts" +
-				"\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\"," +
-				"\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKN" +
-				"OWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATC" +
-				"H\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESE" +
-				"RVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\"],\"default\":\"UNKNOWN\"}},{\"name\":\"messag" +
-				"e\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"" +
-				"Amount of the refused operation in minor units, if it had one.\",\"default\":null,\"" +
-				"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payme" +
-				"nt, if it came from one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]}"));
+				"e certificate is reserved for or sold by another order), IDEMPOTENCY_CONFLICT (a" +
+				"n idempotency key reused for another request). UNKNOWN is the default symbol for" +
+				" symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols" +
+				"\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_" +
+				"MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHOR" +
+				"IZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREAD" +
+				"Y_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOM" +
+				"INAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"" +
+				"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name\":\"amountM" +
+				"inor\",\"doc\":\"Amount of the refused operation in minor units, if it had one.\",\"de" +
+				"fault\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the " +
+				"refused payment, if it came from one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]" +
+				"}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>

@@ -31,17 +31,18 @@ namespace GcpStreams.Contracts
 				" or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED" +
 				", RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nominal dif" +
 				"fers from the pool\'s), ORDER_MISMATCH (the certificate is reserved for or sold b" +
-				"y another order). UNKNOWN is the default symbol for symbols this reader does not" +
-				" know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INV" +
-				"ALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS" +
-				"\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"I" +
-				"NVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT" +
-				"_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATC" +
-				"H\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type" +
-				"\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused operation in mino" +
-				"r units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"payment" +
-				"Id\",\"doc\":\"paymentId of the refused payment, if it came from one.\",\"default\":nul" +
-				"l,\"type\":[\"null\",\"string\"]}]}"));
+				"y another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for another re" +
+				"quest). UNKNOWN is the default symbol for symbols this reader does not know.\",\"n" +
+				"amespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATU" +
+				"S\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS" +
+				"_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMO" +
+				"UNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\"," +
+				"\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPO" +
+				"TENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable d" +
+				"etail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused oper" +
+				"ation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"n" +
+				"ame\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from one.\"," +
+				"\"default\":null,\"type\":[\"null\",\"string\"]}]}"));
 		/// <summary>
 		/// Operation refused, lower-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expire.
 		/// </summary>

@@ -63,7 +63,13 @@ public interface IPoolStore
 
     /// <summary>The reservation of a certificate of the pool, if it was handed out.</summary>
     Reservation? ReservationOf(string poolId, string certificateId);
+
+    /// <summary>The reservation first made with an idempotency key in this pool, if any.</summary>
+    KeyedReservation? ReservationByKey(string poolId, string idempotencyKey);
 }
+
+/// <summary>What an idempotency key of a pool was first used for: the request's fingerprint and the certificate it got.</summary>
+public sealed record KeyedReservation(string IdempotencyKey, string RequestFingerprint, string CertificateId, string RequestId, DateTimeOffset ReservedUntil);
 
 /// <summary>Settings that decisions need and that come from configuration, not from input events.</summary>
 /// <param name="NumberingKey">The secret key that permutes generated certificate numbers (at least 16 bytes).</param>

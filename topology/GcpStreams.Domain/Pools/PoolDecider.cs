@@ -101,6 +101,13 @@ public static class PoolDecider
             return Rejected(c, RejectionReason.InvalidAmount, $"a reservation must be held for a positive time, not {c.HoldFor}");
         }
 
+        if (c.IdempotencyKey is { } key && store.ReservationByKey(c.PoolId, key) is { } first)
+        {
+            return first.RequestFingerprint == c.RequestFingerprint
+                ? [new ReservationReplayed(c.PoolId, c.CausationId, c.At, first.CertificateId, first.RequestId, first.ReservedUntil)]
+                : Rejected(c, RejectionReason.IdempotencyConflict, $"idempotency key '{key}' was used for another request in pool {c.PoolId}");
+        }
+
         if (state.Available == 0)
         {
             return Blocked(c, RejectionReason.PoolEmpty, $"pool {c.PoolId} has no certificate left");
@@ -108,7 +115,7 @@ public static class PoolDecider
 
         var availableAfter = state.Available - 1;
         var reserved = new PoolCertificateReserved(c.PoolId, c.CausationId, c.At, state.Head, store.CertificateAt(c.PoolId, state.Head), c.RequestId,
-            c.OrderId, state.Channel, state.NominalMinor, state.Currency, c.At + c.HoldFor, availableAfter);
+            c.OrderId, state.Channel, state.NominalMinor, state.Currency, c.At + c.HoldFor, availableAfter, c.IdempotencyKey, c.RequestFingerprint);
         return availableAfter < state.LowWatermark && state.Available >= state.LowWatermark
             ? [reserved, new PoolAlert(c.PoolId, c.CausationId, c.At, AlertKind.PoolLow, AlertSeverity.Warning,
                 $"pool {c.PoolId} is below its low-watermark: {availableAfter} left, low-watermark {state.LowWatermark}")]
@@ -203,7 +210,7 @@ public static class PoolDecider
             PoolCertificateReserved => Required(state) with { Head = state!.Head + 1, Reserved = state.Reserved + 1 },
             ReservationExpired => Required(state) with { Tail = state!.Tail + 1, Reserved = state.Reserved - 1 },
             ReservationIssued => Required(state) with { Reserved = state!.Reserved - 1, Issued = state.Issued + 1 },
-            IssueBlocked or PoolOperationRejected or PoolAlert => state,
+            IssueBlocked or PoolOperationRejected or PoolAlert or ReservationReplayed => state,
             _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown pool event."),
         };
 

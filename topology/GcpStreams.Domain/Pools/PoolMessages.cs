@@ -18,10 +18,15 @@ public sealed record LoadPool(
     public override string Operation => "load";
 }
 
-/// <summary><c>POST /certificates/next</c>: hand out the next available certificate for <see cref="HoldFor"/>.</summary>
+/// <summary>
+/// <c>POST /certificates/next</c>: hand out the next available certificate for <see cref="HoldFor"/>. With an
+/// <see cref="IdempotencyKey"/>, a retry with the same key and the same request (<see cref="RequestFingerprint"/>) gets the
+/// certificate the first request got; the same key with another request is refused.
+/// </summary>
 public sealed record ReserveNext(
     string PoolId, string CausationId, DateTimeOffset At,
-    string RequestId, Channel Channel, long NominalMinor, string Currency, string? OrderId, TimeSpan HoldFor)
+    string RequestId, Channel Channel, long NominalMinor, string Currency, string? OrderId, TimeSpan HoldFor,
+    string? IdempotencyKey = null, string RequestFingerprint = "")
     : PoolCommand(PoolId, CausationId, At)
 {
     public override string Operation => "reserve";
@@ -61,11 +66,22 @@ public sealed record PoolLoaded(
     public override string EventType => EventTypes.PoolLoaded;
 }
 
-/// <summary>The certificate in <see cref="Slot"/> was handed out; the certificate's owner turns this into its own reservation.</summary>
+/// <summary>The certificate in <see cref="Slot"/> was handed out for <see cref="ReservedUntil"/>.</summary>
 public sealed record PoolCertificateReserved(
     string PoolId, string CausationId, DateTimeOffset At,
     long Slot, string CertificateId, string RequestId, string? OrderId, Channel Channel, long NominalMinor, string Currency,
-    DateTimeOffset ReservedUntil, long AvailableAfter)
+    DateTimeOffset ReservedUntil, long AvailableAfter, string? IdempotencyKey = null, string RequestFingerprint = "")
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.Reserved;
+}
+
+/// <summary>
+/// A retried reservation (same idempotency key, same request): nothing new is handed out; the caller gets the certificate of
+/// the first request again. Not published: the stream already has that reservation.
+/// </summary>
+public sealed record ReservationReplayed(
+    string PoolId, string CausationId, DateTimeOffset At, string CertificateId, string OriginalRequestId, DateTimeOffset ReservedUntil)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.Reserved;

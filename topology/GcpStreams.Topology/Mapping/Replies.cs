@@ -22,6 +22,11 @@ public static class Replies
                 reply.certificateId = r.CertificateId;
                 reply.reservedUntil = r.ReservedUntil.UtcDateTime;
                 break;
+            case ReservationReplayed r:
+                reply.outcome = C.ReplyOutcome.ACCEPTED;
+                reply.certificateId = r.CertificateId;
+                reply.reservedUntil = r.ReservedUntil.UtcDateTime;
+                break;
             case Domain.Pools.IssueBlocked b:
                 Reject(reply, b.Reason, b.Message);
                 break;

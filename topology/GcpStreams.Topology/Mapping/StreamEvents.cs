@@ -71,6 +71,7 @@ public static class StreamEvents
         PoolOperationRejected x => Rejected(x.Operation, x.Reason, x.Message, null, null),
         PoolAlert x => Alert(x.Kind, x.Severity, x.Message),
         ReservationIssued => null, // the ledger publishes certificate.issued
+        ReservationReplayed => null, // the stream has the first reservation already
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "No stream payload for this pool event."),
     };
 
@@ -80,6 +81,7 @@ public static class StreamEvents
         PoolCertificateReserved x => x.CertificateId,
         Domain.Pools.ReservationExpired x => x.CertificateId,
         ReservationIssued x => x.CertificateId,
+        ReservationReplayed x => x.CertificateId,
         PoolOperationRejected x => x.CertificateId,
         PoolAlert x => x.CertificateId,
         _ => null,

@@ -156,7 +156,8 @@ public sealed partial class IntakeTransformer : RecordTransformer
         return command.payload switch
         {
             C.ReserveCertificate r => [ToPool(RequirePoolId(r.poolId), new ReserveNext(r.poolId, request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
-                TimeSpan.FromSeconds(r.holdSeconds > 0 ? r.holdSeconds : settings.DefaultReservationHold.TotalSeconds)), command.correlationId, source, command.replyTo, caller)],
+                TimeSpan.FromSeconds(r.holdSeconds > 0 ? r.holdSeconds : settings.DefaultReservationHold.TotalSeconds),
+                IdempotencyKeyOf(command), Fingerprint(r)), command.correlationId, source, command.replyTo, caller)],
             C.LoadPool l => [ToPool(RequirePoolId(l.poolId), new LoadPool(l.poolId, request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
                 l.series, l.count, [.. l.importedNumbers]), command.correlationId, source, command.replyTo, caller)],
             C.LockCertificate l => [ToCertificate(Require(l.certificateId, "certificateId"), new LockCertificate(l.certificateId, request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
@@ -208,6 +209,15 @@ public sealed partial class IntakeTransformer : RecordTransformer
             return ContactChannel.None; // an undecodable client record must not block an issue; CRM resolves the contact itself
         }
     }
+
+    /// <summary>An idempotency key is the caller's: two callers may use the same key without meeting.</summary>
+    private static string? IdempotencyKeyOf(C.GiftCertificateCommand command) =>
+        string.IsNullOrWhiteSpace(command.idempotencyKey) ? null : $"{command.caller}:{command.idempotencyKey}";
+
+    /// <summary>What makes two reservation requests "the same request" for an idempotency key.</summary>
+    private static string Fingerprint(C.ReserveCertificate r) =>
+        DeterministicId.Derive("reserve", r.poolId, r.channel.ToString(), r.nominalMinor.ToString(System.Globalization.CultureInfo.InvariantCulture), r.currency ?? string.Empty,
+            r.orderId ?? string.Empty, r.holdSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static string LineCausation(string eventId, string lineId) => $"{eventId}/{lineId}";
 

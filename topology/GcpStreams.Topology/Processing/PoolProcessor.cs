@@ -166,6 +166,11 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                 writes.Add((Keys.Slot(r.PoolId, r.Slot), null));
                 writes.Add((Keys.Reservation(r.PoolId, r.CertificateId), InternalJson.Serialize(new Reservation(r.CertificateId, r.PoolId, r.Slot, r.RequestId, r.OrderId, r.ReservedUntil))));
                 writes.Add((Keys.Deadline(r.ReservedUntil, r.PoolId, r.CertificateId), []));
+                if (r.IdempotencyKey is { } key)
+                {
+                    writes.Add((Keys.IdempotencyKey(r.PoolId, key), InternalJson.Serialize(new KeyedReservation(key, r.RequestFingerprint, r.CertificateId, r.RequestId, r.ReservedUntil))));
+                }
+
                 break;
             case ReservationExpired x:
                 writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), null));
@@ -198,6 +203,9 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     public Reservation? ReservationOf(string poolId, string certificateId) =>
         store.Get(Keys.Reservation(poolId, certificateId)) is { } bytes ? InternalJson.Deserialize<Reservation>(bytes) : null;
 
+    public KeyedReservation? ReservationByKey(string poolId, string idempotencyKey) =>
+        store.Get(Keys.IdempotencyKey(poolId, idempotencyKey)) is { } bytes ? InternalJson.Deserialize<KeyedReservation>(bytes) : null;
+
     /// <summary>The key layout of the pools store: ASCII, so RocksDB's byte order is the order ranges need.</summary>
     internal static class Keys
     {
@@ -208,6 +216,8 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         public static string Slot(string poolId, long slot) => string.Create(CultureInfo.InvariantCulture, $"s/{poolId}/{slot:D12}");
 
         public static string Reservation(string poolId, string certificateId) => $"r/{poolId}/{certificateId}";
+
+        public static string IdempotencyKey(string poolId, string key) => $"k/{poolId}/{key}";
 
         public static string Deadline(DateTimeOffset at, string poolId, string certificateId) =>
             string.Create(CultureInfo.InvariantCulture, $"{DeadlinePrefix}{at.ToUnixTimeMilliseconds():D15}/{poolId}/{certificateId}");
