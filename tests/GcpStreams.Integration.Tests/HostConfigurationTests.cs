@@ -83,6 +83,7 @@ public class HostConfigurationTests
         Assert.That(ready.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
         Assert.That(await ready.Content.ReadAsStringAsync(), Does.Contain("WaitingForKafka"));
         await app.StopAsync();
+        Directory.Delete(root, recursive: true);
     }
 
     [Test]
@@ -103,13 +104,20 @@ public class HostConfigurationTests
     {
         var root = Directory.CreateTempSubdirectory("gcp-host-").FullName;
         settings.TryAdd("Kafka:StateDir", Path.Combine(root, "state"));
-        await using var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
+        try
         {
-            builder.Configuration.AddInMemoryCollection(settings);
-            builder.Logging.SetMinimumLevel(LogLevel.Critical);
-        });
-        await app.StartAsync();
-        await app.StopAsync();
+            await using var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+                builder.Logging.SetMinimumLevel(LogLevel.Critical);
+            });
+            await app.StartAsync();
+            await app.StopAsync();
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     private static int UnusedPort()

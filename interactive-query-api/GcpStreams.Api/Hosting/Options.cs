@@ -45,7 +45,7 @@ public sealed class KafkaOptions
     /// <summary>Producers' <c>linger.ms</c>.</summary>
     public int LingerMs { get; set; } = 1;
 
-    public int NumStreamThreads { get; set; } = 2;
+    public int NumStreamThreads { get; set; } = 1;
 
     /// <summary>Where RocksDB stores live. Wiped at start in embedded mode (the broker keeps nothing across restarts).</summary>
     public string StateDir { get; set; } = Path.Combine(Path.GetTempPath(), "gcp-streams-state");

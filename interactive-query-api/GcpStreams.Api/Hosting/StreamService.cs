@@ -50,6 +50,9 @@ public sealed class StreamService : BackgroundService
 
     public Streamiz.Kafka.Net.Stream.Topology Topology { get; }
 
+    /// <summary>How long stopping waits for the stream to commit and close its threads.</summary>
+    public static TimeSpan CloseTimeout { get; } = TimeSpan.FromSeconds(30);
+
     public ServiceState State { get; private set; } = ServiceState.Starting;
 
     /// <summary>Completes when the stream first reaches RUNNING.</summary>
@@ -75,7 +78,7 @@ public sealed class StreamService : BackgroundService
         StreamizLogging.Instance.Attach(loggerFactory);
         stream = new KafkaStream(Topology, StreamConfig());
         stream.StateChanged += OnStateChanged;
-        await stream.StartAsync(stoppingToken);
+        await stream.StartAsync(CancellationToken.None); // stopped by StopAsync, with a bound on how long closing may take
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -84,7 +87,16 @@ public sealed class StreamService : BackgroundService
         if (stream is not null)
         {
             stream.StateChanged -= OnStateChanged;
-            stream.Dispose(); // closes the stream threads and commits; ~0.5 s
+            var close = Task.Run(stream.Dispose); // closes the stream threads and commits; ~0.5 s
+            try
+            {
+                await close.WaitAsync(CloseTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // seen on the embedded broker: a consumer's close can block in librdkafka during the last rebalance
+                logger.LogError("The stream did not close within {Timeout}; stopping without waiting for it", CloseTimeout);
+            }
         }
 
         StreamizLogging.Instance.Detach(loggerFactory);
