@@ -1,0 +1,216 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace GcpStreams.Api.Security;
+
+/// <summary>Where access tokens come from.</summary>
+public enum AuthMode
+{
+    /// <summary>
+    /// Development and the embedded demo: this process runs an OAuth2 token endpoint (<c>POST /connect/token</c>,
+    /// client credentials) for the dev clients in <see cref="AuthOptions.Clients"/>, and validates the tokens it signs.
+    /// </summary>
+    Embedded,
+
+    /// <summary>
+    /// Cluster: tokens come from an external authorization server (<see cref="AuthOptions.Authority"/>), whose signing
+    /// keys are read from its OpenID Connect discovery document and JWKS.
+    /// </summary>
+    Authority,
+}
+
+/// <summary>Settings of the <c>Auth</c> configuration section.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>The configuration section, <c>Auth</c>.</summary>
+    public const string SectionName = "Auth";
+
+    /// <summary>The default <see cref="Audience"/>, <c>gcp-streams</c>.</summary>
+    public const string DefaultAudience = "gcp-streams";
+
+    /// <summary>Embedded (dev token endpoint in this process) or Authority (external authorization server). Default Embedded.</summary>
+    public AuthMode Mode { get; set; } = AuthMode.Embedded;
+
+    /// <summary>
+    /// Authority mode: the authorization server's base URL; its metadata is read from
+    /// <c>{Authority}/.well-known/openid-configuration</c>. Required in Authority mode.
+    /// </summary>
+    public string? Authority { get; set; }
+
+    /// <summary>Authority mode: refuse an http (not https) <see cref="Authority"/>. Default true; set false only for tests and local clusters.</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
+    /// <summary>
+    /// The token issuer (<c>iss</c>). Embedded mode: the issuer the token endpoint writes and validation expects;
+    /// when unset, the base URL of the request (as OpenIddict does), so tokens are valid on the host name they were
+    /// obtained from. Authority mode: when set, overrides the issuer from the discovery document.
+    /// </summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>The audience (<c>aud</c>) the tokens must carry; the embedded endpoint writes it. Default <c>gcp-streams</c>.</summary>
+    public string Audience { get; set; } = DefaultAudience;
+
+    /// <summary>Embedded mode: lifetime of issued access tokens, 1 to 1440 minutes. Default 60.</summary>
+    public int TokenLifetimeMinutes { get; set; } = 60;
+
+    /// <summary>
+    /// Embedded mode: a PEM-encoded RSA private key (PKCS#1 or PKCS#8) to sign tokens with, so tokens stay valid
+    /// across restarts and other processes can pin it. When unset, a 2048-bit key is generated at start.
+    /// </summary>
+    public string? SigningKeyPem { get; set; }
+
+    /// <summary>
+    /// Embedded mode: the dev clients by client id. Defaults to <see cref="DevClients.Defaults"/>; configuration
+    /// overrides an entry's settings or adds clients (e.g. <c>Auth:Clients:pos-terminal:Secret</c>).
+    /// </summary>
+    public IDictionary<string, DevClientOptions> Clients { get; } = DevClients.Defaults();
+}
+
+/// <summary>A dev OAuth2 client of the embedded token endpoint.</summary>
+public sealed class DevClientOptions
+{
+    /// <summary>The client secret (sent as <c>client_secret</c> or with HTTP Basic).</summary>
+    public string Secret { get; set; } = "";
+
+    /// <summary>The scopes the client may obtain, space-separated (e.g. <c>gc.read gc.reserve</c>).</summary>
+    public string Scopes { get; set; } = "";
+}
+
+/// <summary>The documented dev clients of the embedded token endpoint.</summary>
+public static class DevClients
+{
+    /// <summary>Point-of-sale terminals: look up and reserve.</summary>
+    public const string PosTerminal = "pos-terminal";
+
+    /// <summary>The internet store: look up and reserve.</summary>
+    public const string InternetStore = "internet-store";
+
+    /// <summary>The CRM notifier: look up and disclose the CVC in the notification.</summary>
+    public const string CrmNotifier = "crm-notifier";
+
+    /// <summary>Customer support: look up, lock/unlock, disclose the CVC on a support request.</summary>
+    public const string Support = "support";
+
+    /// <summary>Operators: every scope.</summary>
+    public const string Admin = "admin";
+
+    /// <summary>
+    /// A fresh copy of the default dev clients: id, secret <c>{id}-secret</c>, scopes. These secrets are public
+    /// development values; Authority mode never uses them.
+    /// </summary>
+    /// <returns>The clients by id (ordinal keys).</returns>
+    public static Dictionary<string, DevClientOptions> Defaults() => new(StringComparer.Ordinal)
+    {
+        [PosTerminal] = new() { Secret = "pos-terminal-secret", Scopes = "gc.read gc.reserve" },
+        [InternetStore] = new() { Secret = "internet-store-secret", Scopes = "gc.read gc.reserve" },
+        [CrmNotifier] = new() { Secret = "crm-notifier-secret", Scopes = "gc.read gc.cvc" },
+        [Support] = new() { Secret = "support-secret", Scopes = "gc.read gc.lock gc.cvc" },
+        [Admin] = new() { Secret = "admin-secret", Scopes = string.Join(' ', GcpScopes.All) },
+    };
+}
+
+/// <summary>Validates <see cref="AuthOptions"/>; each failure names the setting (e.g. <c>Auth:Authority is required when Auth:Mode is Authority</c>).</summary>
+public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (!Enum.IsDefined(options.Mode))
+        {
+            failures.Add($"Auth:Mode must be Embedded or Authority (got '{options.Mode}')");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Audience))
+        {
+            failures.Add("Auth:Audience is required");
+        }
+
+        if (!string.IsNullOrEmpty(options.Issuer) && !IsHttpUrl(options.Issuer))
+        {
+            failures.Add($"Auth:Issuer must be an absolute http(s) URL (got '{options.Issuer}')");
+        }
+
+        if (options.Mode == AuthMode.Authority)
+        {
+            ValidateAuthority(options, failures);
+        }
+        else if (options.Mode == AuthMode.Embedded)
+        {
+            ValidateEmbedded(options, failures);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateAuthority(AuthOptions options, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(options.Authority))
+        {
+            failures.Add("Auth:Authority is required when Auth:Mode is Authority");
+        }
+        else if (!IsHttpUrl(options.Authority))
+        {
+            failures.Add($"Auth:Authority must be an absolute http(s) URL (got '{options.Authority}')");
+        }
+        else if (options.RequireHttpsMetadata && !options.Authority.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"Auth:Authority must use https unless Auth:RequireHttpsMetadata is false (got '{options.Authority}')");
+        }
+    }
+
+    private static void ValidateEmbedded(AuthOptions options, List<string> failures)
+    {
+        if (options.TokenLifetimeMinutes is < 1 or > 1440)
+        {
+            failures.Add($"Auth:TokenLifetimeMinutes must be between 1 and 1440 (got {options.TokenLifetimeMinutes})");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.SigningKeyPem) && !IsRsaPrivateKey(options.SigningKeyPem))
+        {
+            failures.Add("Auth:SigningKeyPem must be a PEM-encoded RSA private key of at least 2048 bits");
+        }
+
+        if (options.Clients.Count == 0)
+        {
+            failures.Add("Auth:Clients must define at least one client when Auth:Mode is Embedded");
+        }
+
+        foreach (var (id, client) in options.Clients.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            if (string.IsNullOrEmpty(client.Secret))
+            {
+                failures.Add($"Auth:Clients:{id}:Secret is required");
+            }
+
+            var scopes = GcpScopes.Parse(client.Scopes);
+            if (scopes.Count == 0)
+            {
+                failures.Add($"Auth:Clients:{id}:Scopes must list at least one scope");
+            }
+
+            foreach (var unknown in scopes.Where(s => !GcpScopes.IsKnown(s)))
+            {
+                failures.Add($"Auth:Clients:{id}:Scopes contains the unknown scope '{unknown}' (known: {string.Join(' ', GcpScopes.All)})");
+            }
+        }
+    }
+
+    private static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+
+    private static bool IsRsaPrivateKey(string pem)
+    {
+        try
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportFromPem(pem);
+            return rsa.KeySize >= 2048 && rsa.ExportParameters(includePrivateParameters: true).D is { Length: > 0 };
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            return false;
+        }
+    }
+}
