@@ -1,0 +1,322 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using Confluent.Kafka;
+using GcpStreams.Contracts;
+using GcpStreams.Topology;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GcpStreams.Api.ReadModel;
+
+/// <summary>
+/// The global read model of one API instance, as a hosted <see cref="BackgroundService"/>: one Confluent consumer reads
+/// <c>GiftCertificates.State</c> and <c>GiftCertificates.Stream</c> from the beginning (every partition assigned by hand,
+/// no group membership, nothing committed, read_committed) into a <see cref="ReadModelStore"/>, so any instance answers
+/// any lookup, search, history or pool query without routing.
+/// </summary>
+/// <remarks>
+/// <para>Lifecycle: <see cref="BackgroundService.StartAsync"/> starts the consumer on its own thread and returns at once;
+/// the thread describes the topics (retrying with backoff until they exist), records the end offset of every partition,
+/// assigns them from the beginning and applies records until stopped. <see cref="WhenCaughtUp"/> completes when the
+/// consumer's position has reached every recorded end offset (the position, not the last record's offset: under
+/// exactly-once the last offset of a partition is a transaction marker that is never delivered). A partition EOF
+/// at or past the end counts too. <see cref="BackgroundService.StopAsync"/> or <see cref="Dispose"/> stop the thread,
+/// close the consumer and complete pending waits with false.</para>
+/// <para>Records that cannot be decoded or make no sense (no key, key not the certificate id, no event id) are skipped,
+/// logged with their coordinates and counted in <see cref="UndecodableRecords"/>; the loop never stops for them.</para>
+/// <para>Metrics (meter <c>GcpStreams.Api.ReadModel</c>): <c>gcp.read_model.undecodable_records</c>,
+/// <c>gcp.read_model.state_records</c>, <c>gcp.read_model.stream_events</c>, <c>gcp.read_model.certificates</c>,
+/// <c>gcp.read_model.caught_up</c>.</para>
+/// </remarks>
+public sealed class CertificateReadModel : BackgroundService
+{
+    /// <summary>The name of the meter the model reports on.</summary>
+    public const string MeterName = "GcpStreams.Api.ReadModel";
+
+    private readonly ReadModelOptions options;
+    private readonly Codec codec;
+    private readonly ILogger logger;
+    private readonly TaskCompletionSource caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Meter meter;
+    private readonly Lock endGate = new();
+    private Dictionary<TopicPartition, long> endOffsets = [];
+    private long undecodable;
+    private long stateRecords;
+    private long streamEvents;
+    private long duplicateEvents;
+    private int disposed;
+
+    /// <summary>Creates the model; nothing is read until it is started.</summary>
+    public CertificateReadModel(ReadModelOptions options, Codec codec, ILogger<CertificateReadModel>? logger = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(codec);
+        _ = options.ConsumerConfig(); // validate now, not on the consumer thread
+        this.options = options;
+        this.codec = codec;
+        this.logger = logger ?? (ILogger)NullLogger.Instance;
+        Store = new ReadModelStore(options.RecentEventCapacity, time);
+        meter = new Meter(MeterName);
+        meter.CreateObservableCounter("gcp.read_model.undecodable_records", () => UndecodableRecords, description: "Records skipped because they could not be decoded.");
+        meter.CreateObservableCounter("gcp.read_model.state_records", () => StateRecords, description: "GiftCertificates.State records applied (tombstones included).");
+        meter.CreateObservableCounter("gcp.read_model.stream_events", () => StreamEvents, description: "GiftCertificates.Stream events applied.");
+        meter.CreateObservableGauge("gcp.read_model.certificates", () => Store.Count, description: "Certificates in the read model.");
+        meter.CreateObservableGauge("gcp.read_model.caught_up", () => IsCaughtUp ? 1 : 0, description: "1 once the start-up backlog is read.");
+    }
+
+    /// <summary>The data: queries and read-your-writes waits.</summary>
+    public ReadModelStore Store { get; }
+
+    /// <summary>True once every partition was read up to its end offset recorded at start.</summary>
+    public bool IsCaughtUp => caughtUp.Task.IsCompletedSuccessfully;
+
+    /// <summary>Completes when caught up; faults if the consumer failed fatally before.</summary>
+    public Task WhenCaughtUp => caughtUp.Task;
+
+    /// <summary>The end offset (high watermark) of every partition of both topics, recorded at start; empty before.</summary>
+    public IReadOnlyDictionary<TopicPartition, long> EndOffsets
+    {
+        get
+        {
+            lock (endGate)
+            {
+                return endOffsets;
+            }
+        }
+    }
+
+    /// <summary>Records skipped because they could not be decoded (or had no key, or a key other than their certificate id).</summary>
+    public long UndecodableRecords => Interlocked.Read(ref undecodable);
+
+    /// <summary>GiftCertificates.State records applied, tombstones included.</summary>
+    public long StateRecords => Interlocked.Read(ref stateRecords);
+
+    /// <summary>GiftCertificates.Stream events applied (duplicates excluded).</summary>
+    public long StreamEvents => Interlocked.Read(ref streamEvents);
+
+    /// <summary>GiftCertificates.Stream events whose id had been applied already (replays), ignored.</summary>
+    public long DuplicateEvents => Interlocked.Read(ref duplicateEvents);
+
+    /// <inheritdoc cref="ReadModelStore.Get"/>
+    public CertificateState? Get(string certificateId) => Store.Get(certificateId);
+
+    /// <inheritdoc cref="ReadModelStore.Search"/>
+    public CertificatePage Search(CertificateFilter filter, int pageSize, string? cursor = null, int maxScan = CertificateIndex.DefaultMaxScan) =>
+        Store.Search(filter, pageSize, cursor, maxScan);
+
+    /// <inheritdoc cref="ReadModelStore.GetHistory"/>
+    public IReadOnlyList<HistoryEntry> GetHistory(string certificateId) => Store.GetHistory(certificateId);
+
+    /// <inheritdoc cref="ReadModelStore.GetPools"/>
+    public IReadOnlyList<PoolView> GetPools() => Store.GetPools();
+
+    /// <inheritdoc cref="ReadModelStore.GetPool"/>
+    public PoolView? GetPool(string poolId) => Store.GetPool(poolId);
+
+    /// <inheritdoc cref="ReadModelStore.WaitForAsync"/>
+    public Task<bool> WaitForAsync(string certificateId, long minSequence, TimeSpan timeout, SequenceScope scope = SequenceScope.Certificate, CancellationToken cancellationToken = default) =>
+        Store.WaitForAsync(certificateId, minSequence, timeout, scope, cancellationToken);
+
+    /// <inheritdoc cref="ReadModelStore.WaitForEventAsync"/>
+    public Task<bool> WaitForEventAsync(string eventId, TimeSpan timeout, string? certificateId = null, CancellationToken cancellationToken = default) =>
+        Store.WaitForEventAsync(eventId, timeout, certificateId, cancellationToken);
+
+    /// <summary>Stops the consumer thread (waiting for it to close the consumer), completes pending waits with false.</summary>
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        base.Dispose(); // cancels the stopping token
+        try
+        {
+            ExecuteTask?.Wait(options.RequestTimeout + TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // already logged by the loop
+        }
+
+        caughtUp.TrySetException(new ObjectDisposedException(nameof(CertificateReadModel)));
+        Store.Dispose();
+        meter.Dispose();
+    }
+
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stop)
+    {
+        try
+        {
+            using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(options.ConsumerConfig())
+                .SetErrorHandler((_, error) => logger.LogWarning("Read model consumer: {Error}", error))
+                .Build();
+            var partitions = Describe(consumer, stop);
+            var ends = partitions.ToDictionary(tp => tp, tp => HighWatermark(consumer, tp, stop));
+            lock (endGate)
+            {
+                endOffsets = ends;
+            }
+
+            var remaining = ends.Where(e => e.Value > 0).ToDictionary(e => e.Key, e => e.Value);
+            consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
+            logger.LogInformation("Read model: reading {Partitions} partitions of {State} and {Stream} up to {Records} offsets",
+                partitions.Count, options.StateTopic, options.StreamTopic, ends.Values.Sum());
+            Reached(remaining, null, 0);
+            Loop(consumer, remaining, stop);
+            consumer.Close();
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // stopping
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogError(e, "Read model consumer failed");
+            caughtUp.TrySetException(e);
+            throw;
+        }
+        finally
+        {
+            caughtUp.TrySetCanceled(stop.IsCancellationRequested ? stop : CancellationToken.None);
+        }
+    }
+
+    private void Loop(IConsumer<byte[]?, byte[]?> consumer, Dictionary<TopicPartition, long> remaining, CancellationToken stop)
+    {
+        var backoff = options.RetryBackoff;
+        while (!stop.IsCancellationRequested)
+        {
+            ConsumeResult<byte[]?, byte[]?>? record;
+            try
+            {
+                record = consumer.Consume(stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                logger.LogWarning(e, "Read model: consume failed, retrying in {Backoff}", backoff);
+                stop.WaitHandle.WaitOne(backoff);
+                continue;
+            }
+
+            if (record is null)
+            {
+                continue;
+            }
+
+            if (record.IsPartitionEOF)
+            {
+                Reached(remaining, record.TopicPartition, record.Offset.Value);
+                continue;
+            }
+
+            Apply(record);
+            if (remaining.Count > 0)
+            {
+                // the position moves past transaction markers, which are never delivered as records
+                Reached(remaining, record.TopicPartition, Math.Max(record.Offset.Value + 1, consumer.Position(record.TopicPartition).Value));
+            }
+        }
+    }
+
+    private void Reached(Dictionary<TopicPartition, long> remaining, TopicPartition? partition, long position)
+    {
+        if (partition is not null && remaining.TryGetValue(partition, out var end) && position >= end)
+        {
+            remaining.Remove(partition);
+        }
+
+        if (remaining.Count == 0 && caughtUp.TrySetResult())
+        {
+            logger.LogInformation("Read model caught up: {Certificates} certificates, {Events} events, {Undecodable} undecodable records",
+                Store.Count, StreamEvents, UndecodableRecords);
+        }
+    }
+
+    /// <summary>Applies one record; anything wrong with it is counted and logged, never thrown.</summary>
+    internal void Apply(ConsumeResult<byte[]?, byte[]?> record)
+    {
+        try
+        {
+            var value = record.Message.Value;
+            if (string.Equals(record.Topic, options.StateTopic, StringComparison.Ordinal))
+            {
+                var key = record.Message.Key is { Length: > 0 } bytes
+                    ? Encoding.UTF8.GetString(bytes)
+                    : throw new InvalidDataException("A state record without a key.");
+                Store.ApplyState(key, value is null ? null : codec.Decode<CertificateState>(record.Topic, value, record.Message.Headers));
+                Interlocked.Increment(ref stateRecords);
+            }
+            else
+            {
+                var e = codec.Decode<GiftCertificateEvent>(record.Topic, value ?? throw new InvalidDataException("An event without a value."), record.Message.Headers);
+                if (Store.ApplyEvent(e))
+                {
+                    Interlocked.Increment(ref streamEvents);
+                }
+                else
+                {
+                    Interlocked.Increment(ref duplicateEvents);
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Interlocked.Increment(ref undecodable);
+            logger.LogWarning(e, "Read model skipped an undecodable record at {Topic} [{Partition}] @{Offset}",
+                record.Topic, record.Partition.Value, record.Offset.Value);
+        }
+    }
+
+    private List<TopicPartition> Describe(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stop)
+    {
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        return Retry(stop, "describe the topics", () =>
+        {
+            var partitions = new List<TopicPartition>();
+            foreach (var topic in new[] { options.StateTopic, options.StreamTopic })
+            {
+                var metadata = admin.GetMetadata(topic, options.RequestTimeout).Topics.SingleOrDefault(t => t.Topic == topic);
+                if (metadata is null || metadata.Error.IsError || metadata.Partitions.Count == 0)
+                {
+                    throw new KafkaException(metadata?.Error ?? new Error(ErrorCode.UnknownTopicOrPart, $"Topic {topic} not found."));
+                }
+
+                partitions.AddRange(metadata.Partitions.OrderBy(p => p.PartitionId).Select(p => new TopicPartition(topic, p.PartitionId)));
+            }
+
+            return partitions;
+        });
+    }
+
+    private long HighWatermark(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition, CancellationToken stop) =>
+        Retry(stop, $"read the end offset of {partition}", () => consumer.QueryWatermarkOffsets(partition, options.RequestTimeout).High.Value);
+
+    private T Retry<T>(CancellationToken stop, string what, Func<T> attempt)
+    {
+        var backoff = options.RetryBackoff;
+        while (true)
+        {
+            stop.ThrowIfCancellationRequested();
+            try
+            {
+                return attempt();
+            }
+            catch (KafkaException e) when (!e.Error.IsFatal)
+            {
+                logger.LogWarning("Read model: could not {What} ({Reason}); retrying in {Backoff}", what, e.Error.Reason, backoff);
+                stop.WaitHandle.WaitOne(backoff);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxRetryBackoff.Ticks));
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+using GcpStreams.Contracts;
+
+namespace GcpStreams.Api.ReadModel;
+
+/// <summary>
+/// One event of a certificate's history: a compact projection of its <see cref="GiftCertificateEvent"/>.
+/// </summary>
+/// <param name="EventId">The deterministic event id.</param>
+/// <param name="EventType">Dotted type, e.g. <c>certificate.redeemed</c>.</param>
+/// <param name="OccurredAt">Event time (from the input, not the wall clock).</param>
+/// <param name="Sequence">
+/// The envelope sequence. Careful: <c>certificate.reserved</c> and <c>certificate.reservation_expired</c> are decided by
+/// the pool and carry the pool's sequence; from <c>certificate.issued</c> on, the certificate's own sequence (from 1).
+/// </param>
+/// <param name="PoolId">Pool of the certificate, when known.</param>
+/// <param name="Channel">Channel of the certificate (UNKNOWN when none is known).</param>
+/// <param name="Currency">Currency of the amounts.</param>
+/// <param name="CorrelationId">Correlation id propagated from the input, if any.</param>
+/// <param name="AmountMinor">Amount of the operation, when the payload has one (authorize, redeem, release, refund, rejection).</param>
+/// <param name="BalanceAfterMinor">Balance after the event, when the payload says (issue, redeem, refund).</param>
+/// <param name="HeldAfterMinor">Total held after the event, when the payload says (authorize, redeem, release).</param>
+/// <param name="Detail">A short human detail when the payload has one: reason, order id, payment id.</param>
+public sealed record HistoryEntry(
+    string EventId,
+    string EventType,
+    DateTimeOffset OccurredAt,
+    long Sequence,
+    string? PoolId,
+    Channel Channel,
+    string? Currency,
+    string? CorrelationId,
+    long? AmountMinor,
+    long? BalanceAfterMinor,
+    long? HeldAfterMinor,
+    string? Detail)
+{
+    /// <summary>Projects an event envelope.</summary>
+    public static HistoryEntry From(GiftCertificateEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        long? amount = null, balance = null, held = null;
+        string? detail = null;
+        switch (e.payload)
+        {
+            case CertificateIssued x:
+                balance = x.balanceAfterMinor;
+                detail = x.orderId;
+                break;
+            case CertificateAuthorized x:
+                amount = x.amountMinor;
+                held = x.heldAfterMinor;
+                detail = x.paymentId;
+                break;
+            case CertificateRedeemed x:
+                amount = x.amountMinor;
+                balance = x.balanceAfterMinor;
+                held = x.heldAfterMinor;
+                detail = x.paymentId;
+                break;
+            case CertificateHoldReleased x:
+                amount = x.amountMinor;
+                held = x.heldAfterMinor;
+                detail = x.paymentId;
+                break;
+            case CertificateRefunded x:
+                amount = x.amountMinor;
+                balance = x.balanceAfterMinor;
+                detail = x.paymentId;
+                break;
+            case CertificateReserved x:
+                detail = x.orderId;
+                break;
+            case CertificateCancelled x:
+                detail = x.reason;
+                break;
+            case CertificateLocked x:
+                detail = x.reason;
+                break;
+            case CertificateUnlocked x:
+                detail = x.reason;
+                break;
+            case OperationRejected x:
+                amount = x.amountMinor;
+                detail = $"{x.operation}: {x.reason}";
+                break;
+            case Alert x:
+                detail = $"{x.kind}: {x.message}";
+                break;
+        }
+
+        return new HistoryEntry(e.eventId, e.eventType, new DateTimeOffset(DateTime.SpecifyKind(e.occurredAt, DateTimeKind.Utc)), e.sequence,
+            e.poolId, e.channel, e.currency, e.correlationId, amount, balance, held, detail);
+    }
+}
+
+/// <summary>
+/// A pool as the read model sees it.
+/// </summary>
+/// <param name="PoolId">The pool id.</param>
+/// <param name="Channel">Channel of the pool (from its events, or from its certificates' states when no pool event was read).</param>
+/// <param name="NominalMinor">Nominal of every certificate of the pool.</param>
+/// <param name="Currency">Currency of the pool.</param>
+/// <param name="LowWatermark">Below this many available certificates a POOL_LOW alert is raised (from the latest pool.loaded).</param>
+/// <param name="Available">
+/// Certificates available in the pool: <c>availableAfter</c> of the pool event with the highest pool sequence
+/// (pool.loaded, certificate.reserved, certificate.reservation_expired). Those events come on different partitions
+/// (reservations are keyed by certificate), so the highest sequence wins, not the last one read.
+/// </param>
+/// <param name="Loaded">Sum of <c>count</c> over the distinct pool.loaded events.</param>
+/// <param name="Reserved">Certificates of the pool whose latest state is RESERVED (from GiftCertificates.State).</param>
+/// <param name="Issued">
+/// Certificates of the pool whose latest state is past issue: ACTIVE, PARTIALLY_REDEEMED, EXHAUSTED or CANCELLED
+/// (from GiftCertificates.State, so it survives stream retention; a cancelled certificate was issued once).
+/// </param>
+/// <param name="IssueBlocked">How many issue.blocked events the pool had (requests refused because it was empty).</param>
+/// <param name="Sequence">Highest pool sequence seen on the stream (0 when only states were read).</param>
+/// <param name="UpdatedAt">occurredAt of that event, if any.</param>
+public sealed record PoolView(
+    string PoolId,
+    Channel Channel,
+    long NominalMinor,
+    string? Currency,
+    int LowWatermark,
+    long Available,
+    long Loaded,
+    int Reserved,
+    int Issued,
+    long IssueBlocked,
+    long Sequence,
+    DateTimeOffset? UpdatedAt)
+{
+    /// <summary>True when the available count is below the low watermark.</summary>
+    public bool IsLow => Available < LowWatermark;
+}
+
+/// <summary>What the stream says about one pool (mutable; owned by <see cref="ReadModelStore"/> under its lock).</summary>
+internal sealed class PoolProjection(string poolId)
+{
+    private readonly HashSet<string> idsAtLastKeyedSequence = new(StringComparer.Ordinal);
+    private long lastKeyedSequence = -1;
+    private long availableSequence = -1;
+
+    public string PoolId { get; } = poolId;
+    public Channel Channel { get; private set; }
+    public long NominalMinor { get; private set; }
+    public string? Currency { get; private set; }
+    public int LowWatermark { get; private set; }
+    public long Available { get; private set; }
+    public long Loaded { get; private set; }
+    public long IssueBlocked { get; private set; }
+    public long Sequence { get; private set; }
+    public DateTimeOffset? UpdatedAt { get; private set; }
+    public bool FromStream { get; private set; }
+
+    /// <summary>Applies a pool event; returns false for a duplicate of one already applied.</summary>
+    public bool Apply(GiftCertificateEvent e)
+    {
+        if (e.certificateId is null)
+        {
+            // keyed by the pool id: one partition, read in order, so a replay has a sequence at or below the last
+            if (e.sequence < lastKeyedSequence || (e.sequence == lastKeyedSequence && !idsAtLastKeyedSequence.Add(e.eventId)))
+            {
+                return false;
+            }
+
+            if (e.sequence > lastKeyedSequence)
+            {
+                lastKeyedSequence = e.sequence;
+                idsAtLastKeyedSequence.Clear();
+                idsAtLastKeyedSequence.Add(e.eventId);
+            }
+        }
+
+        FromStream = true;
+        if (e.channel != Channel.UNKNOWN)
+        {
+            Channel = e.channel;
+        }
+
+        Currency = e.currency ?? Currency;
+        long? availableAfter = null;
+        switch (e.payload)
+        {
+            case PoolLoaded x:
+                Loaded += x.count;
+                NominalMinor = x.nominalMinor;
+                LowWatermark = x.lowWatermark;
+                availableAfter = x.availableAfter;
+                break;
+            case CertificateReserved x:
+                availableAfter = x.availableAfter;
+                NominalMinor = NominalMinor == 0 ? x.nominalMinor : NominalMinor;
+                break;
+            case CertificateReservationExpired x:
+                availableAfter = x.availableAfter;
+                break;
+            case Contracts.IssueBlocked:
+                IssueBlocked++;
+                break;
+        }
+
+        if (e.sequence >= Sequence)
+        {
+            Sequence = e.sequence;
+            UpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(e.occurredAt, DateTimeKind.Utc));
+        }
+
+        if (availableAfter is { } available && e.sequence >= availableSequence)
+        {
+            availableSequence = e.sequence;
+            Available = available;
+        }
+
+        return true;
+    }
+
+    /// <summary>Fills what the stream did not say from a certificate state of the pool.</summary>
+    public void Learn(CertificateState state)
+    {
+        if (FromStream)
+        {
+            return;
+        }
+
+        Channel = state.channel;
+        NominalMinor = state.nominalMinor;
+        Currency = state.currency;
+    }
+}

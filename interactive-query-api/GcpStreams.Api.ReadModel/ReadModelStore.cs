@@ -1,0 +1,477 @@
+using GcpStreams.Contracts;
+
+namespace GcpStreams.Api.ReadModel;
+
+/// <summary>Whose sequence a state's or an event's <c>sequence</c> is.</summary>
+/// <remarks>
+/// Until issue a certificate is decided by its pool, and its state records (AVAILABLE, RESERVED) and events
+/// (certificate.reserved, certificate.reservation_expired) carry the <b>pool's</b> sequence. From certificate.issued
+/// on, its ledger decides and the sequence is the <b>certificate's</b> own, restarting at 1. So a state's version
+/// is (scope, sequence), Pool before Certificate: any issued state is newer than any pool-decided one.
+/// </remarks>
+public enum SequenceScope
+{
+    /// <summary>The pool's sequence: states AVAILABLE/RESERVED that were never issued.</summary>
+    Pool = 0,
+
+    /// <summary>The certificate ledger's sequence: every state from issue on.</summary>
+    Certificate = 1,
+}
+
+/// <summary>
+/// The read model's data, thread-safe: certificates with secondary indexes (<see cref="CertificateIndex"/>), each
+/// certificate's history, the pools, and the read-your-writes waits. Fed by <see cref="CertificateReadModel"/> (or
+/// directly, in tests); read by any number of threads.
+/// </summary>
+/// <remarks>
+/// One <see cref="ReaderWriterLockSlim"/> guards the data: queries share the read lock, each applied record takes the
+/// write lock briefly (one writer: the consumer). Waiters live under a separate monitor taken after, never while
+/// holding, the write lock (lock order: waiters, then data), so a waiter is either completed by the apply that
+/// satisfies it or sees that apply when it registers.
+/// </remarks>
+public sealed class ReadModelStore : IDisposable
+{
+    private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
+    private readonly CertificateIndex index = new();
+    private readonly Dictionary<string, List<HistoryEntry>> histories = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PoolProjection> pools = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AppliedEvent> recentEvents = new(StringComparer.Ordinal);
+    private readonly Queue<string> recentOrder = new();
+    private readonly int recentCapacity;
+    private readonly TimeProvider time;
+
+    private readonly Lock waitGate = new();
+    private readonly Dictionary<string, List<Waiter>> stateWaiters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Waiter>> eventWaiters = new(StringComparer.Ordinal);
+    private bool disposed;
+
+    /// <summary>Creates an empty store.</summary>
+    /// <param name="recentEventCapacity">
+    /// How many of the latest event ids are remembered for <see cref="WaitForEventAsync"/> without a certificate hint
+    /// (older ones are still found through the certificate's history when the hint is given).
+    /// </param>
+    /// <param name="time">Clock for the wait timeouts (tests may pass a fake one).</param>
+    public ReadModelStore(int recentEventCapacity = 100_000, TimeProvider? time = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(recentEventCapacity, 1);
+        recentCapacity = recentEventCapacity;
+        this.time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>How many certificates are known.</summary>
+    public int Count => Read(() => index.Count);
+
+    /// <summary>How many certificates have at least one event in their history.</summary>
+    public int HistoryCount => Read(() => histories.Count);
+
+    /// <summary>Applies a GiftCertificates.State record: the latest state, or a tombstone (null) that forgets the certificate.</summary>
+    /// <exception cref="ArgumentException">The state's certificateId is not the record key.</exception>
+    public void ApplyState(string certificateId, CertificateState? state)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(certificateId);
+        if (state is not null && !string.Equals(state.certificateId, certificateId, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"State of '{state.certificateId}' under key '{certificateId}'.", nameof(state));
+        }
+
+        gate.EnterWriteLock();
+        try
+        {
+            if (state is null)
+            {
+                index.Remove(certificateId);
+            }
+            else
+            {
+                index.Apply(state);
+                if (!pools.TryGetValue(state.poolId, out var pool))
+                {
+                    pool = new PoolProjection(state.poolId);
+                    pools[state.poolId] = pool;
+                }
+
+                pool.Learn(state);
+            }
+        }
+        finally
+        {
+            gate.ExitWriteLock();
+        }
+
+        if (state is not null)
+        {
+            NotifyState(certificateId);
+        }
+    }
+
+    /// <summary>Applies a GiftCertificates.Stream event. Returns false for a duplicate (an event id already applied).</summary>
+    public bool ApplyEvent(GiftCertificateEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentException.ThrowIfNullOrEmpty(e.eventId, nameof(e));
+        ArgumentException.ThrowIfNullOrEmpty(e.eventType, nameof(e));
+        var applied = false;
+        gate.EnterWriteLock();
+        try
+        {
+            if (e.certificateId is { } certificateId)
+            {
+                if (!histories.TryGetValue(certificateId, out var history))
+                {
+                    history = [];
+                    histories[certificateId] = history;
+                }
+
+                if (!history.Exists(h => string.Equals(h.EventId, e.eventId, StringComparison.Ordinal)))
+                {
+                    history.Add(HistoryEntry.From(e));
+                    applied = true;
+                }
+            }
+
+            if (e.poolId is { } poolId && (e.certificateId is null || e.payload is CertificateReserved or CertificateReservationExpired))
+            {
+                if (!pools.TryGetValue(poolId, out var pool))
+                {
+                    pool = new PoolProjection(poolId);
+                    pools[poolId] = pool;
+                }
+
+                applied = pool.Apply(e) || applied;
+            }
+
+            if (applied)
+            {
+                Remember(e.eventId, new AppliedEvent(e.certificateId, Requirement(e.certificateId, e.eventType, e.sequence)));
+            }
+        }
+        finally
+        {
+            gate.ExitWriteLock();
+        }
+
+        if (applied)
+        {
+            NotifyEvent(e.eventId, new AppliedEvent(e.certificateId, Requirement(e.certificateId, e.eventType, e.sequence)));
+        }
+
+        return applied;
+    }
+
+    /// <summary>The latest state of a certificate, or null when unknown. Treat it as read-only.</summary>
+    public CertificateState? Get(string certificateId) => Read(() => index.Get(certificateId));
+
+    /// <summary>A page of certificates matching <paramref name="filter"/>; see <see cref="CertificateIndex.Search"/>.</summary>
+    public CertificatePage Search(CertificateFilter filter, int pageSize, string? cursor = null, int maxScan = CertificateIndex.DefaultMaxScan) =>
+        Read(() => index.Search(filter, pageSize, cursor, maxScan));
+
+    /// <summary>The certificate's events in stream order (a copy); empty when none was read.</summary>
+    public IReadOnlyList<HistoryEntry> GetHistory(string certificateId)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        return Read<IReadOnlyList<HistoryEntry>>(() => histories.TryGetValue(certificateId, out var h) ? h.ToArray() : []);
+    }
+
+    /// <summary>Every pool known from pool events or certificate states, ordered by pool id.</summary>
+    public IReadOnlyList<PoolView> GetPools() =>
+        Read<IReadOnlyList<PoolView>>(() => pools.Values.OrderBy(p => p.PoolId, StringComparer.Ordinal).Select(View).ToArray());
+
+    /// <summary>One pool, or null when unknown.</summary>
+    public PoolView? GetPool(string poolId)
+    {
+        ArgumentNullException.ThrowIfNull(poolId);
+        return Read(() => pools.TryGetValue(poolId, out var p) ? View(p) : null);
+    }
+
+    /// <summary>
+    /// Completes with true once the model holds a state of <paramref name="certificateId"/> at least as new as
+    /// (<paramref name="scope"/>, <paramref name="minSequence"/>) — at once if it already does — or with false after
+    /// <paramref name="timeout"/>. See <see cref="SequenceScope"/> for why the scope matters.
+    /// </summary>
+    public Task<bool> WaitForAsync(string certificateId, long minSequence, TimeSpan timeout, SequenceScope scope = SequenceScope.Certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(certificateId);
+        var required = new StateVersion(scope, minSequence);
+        Waiter waiter;
+        lock (waitGate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (Covers(certificateId, required))
+            {
+                return Task.FromResult(true);
+            }
+
+            waiter = new Waiter(certificateId, required);
+            Add(stateWaiters, certificateId, waiter);
+        }
+
+        return AwaitAsync(waiter, timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Completes with true once the model has applied the event <paramref name="eventId"/> to the history or pools
+    /// AND, when the event changed a certificate's state, holds that certificate's state from that decision or a later
+    /// one — so a lookup right after sees the write. False after <paramref name="timeout"/>.
+    /// </summary>
+    /// <param name="eventId">The event id, e.g. a command reply's <c>eventId</c>.</param>
+    /// <param name="timeout">How long to wait.</param>
+    /// <param name="certificateId">
+    /// Optional: the certificate the event is about. With it, an event older than the recent-event window is still
+    /// found in the certificate's history.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the wait (throws <see cref="OperationCanceledException"/>).</param>
+    public Task<bool> WaitForEventAsync(string eventId, TimeSpan timeout, string? certificateId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventId);
+        Waiter waiter;
+        lock (waitGate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            var known = Find(eventId, certificateId);
+            if (known is { } e)
+            {
+                if (e.Requires is not { } required || Covers(e.CertificateId!, required))
+                {
+                    return Task.FromResult(true);
+                }
+
+                waiter = new Waiter(e.CertificateId!, required);
+                Add(stateWaiters, e.CertificateId!, waiter);
+            }
+            else
+            {
+                waiter = new Waiter(eventId, null);
+                Add(eventWaiters, eventId, waiter);
+            }
+        }
+
+        return AwaitAsync(waiter, timeout, cancellationToken);
+    }
+
+    /// <summary>How many waits are pending (for tests and metrics).</summary>
+    public int PendingWaits
+    {
+        get
+        {
+            lock (waitGate)
+            {
+                return stateWaiters.Values.Sum(l => l.Count) + eventWaiters.Values.Sum(l => l.Count);
+            }
+        }
+    }
+
+    /// <summary>Completes every pending wait with false and refuses new ones.</summary>
+    public void Dispose()
+    {
+        List<Waiter> pending;
+        lock (waitGate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            pending = [.. stateWaiters.Values.SelectMany(l => l), .. eventWaiters.Values.SelectMany(l => l)];
+            stateWaiters.Clear();
+            eventWaiters.Clear();
+        }
+
+        foreach (var waiter in pending)
+        {
+            waiter.Completion.TrySetResult(false);
+        }
+    }
+
+    /// <summary>The version of a state: whose sequence it carries, and that sequence.</summary>
+    internal static StateVersion VersionOf(CertificateState state) =>
+        new(state.issuedAt is null && state.status is CertificateStatus.AVAILABLE or CertificateStatus.RESERVED ? SequenceScope.Pool : SequenceScope.Certificate, state.sequence);
+
+    /// <summary>The state version an event's decision leaves behind, or null when the event changes no certificate state.</summary>
+    internal static StateVersion? Requirement(string? certificateId, string eventType, long sequence) =>
+        certificateId is null ? null : eventType switch
+        {
+            "operation.rejected" or "alert" => null,
+            "certificate.reserved" or "certificate.reservation_expired" => new StateVersion(SequenceScope.Pool, sequence),
+            _ => new StateVersion(SequenceScope.Certificate, sequence),
+        };
+
+    private bool Covers(string certificateId, StateVersion required) =>
+        Read(() => index.Get(certificateId) is { } state && VersionOf(state).CompareTo(required) >= 0);
+
+    private AppliedEvent? Find(string eventId, string? certificateId) => Read<AppliedEvent?>(() =>
+    {
+        if (recentEvents.TryGetValue(eventId, out var recent))
+        {
+            return recent;
+        }
+
+        if (certificateId is not null && histories.TryGetValue(certificateId, out var history)
+            && history.Find(h => string.Equals(h.EventId, eventId, StringComparison.Ordinal)) is { } entry)
+        {
+            return new AppliedEvent(certificateId, Requirement(certificateId, entry.EventType, entry.Sequence));
+        }
+
+        return null;
+    });
+
+    private void Remember(string eventId, AppliedEvent applied)
+    {
+        if (recentEvents.TryAdd(eventId, applied))
+        {
+            recentOrder.Enqueue(eventId);
+            if (recentOrder.Count > recentCapacity)
+            {
+                recentEvents.Remove(recentOrder.Dequeue());
+            }
+        }
+    }
+
+    private void NotifyState(string certificateId)
+    {
+        List<Waiter>? done = null;
+        lock (waitGate)
+        {
+            if (!stateWaiters.TryGetValue(certificateId, out var waiters))
+            {
+                return;
+            }
+
+            var state = Get(certificateId);
+            var version = state is null ? (StateVersion?)null : VersionOf(state);
+            for (var i = waiters.Count - 1; i >= 0; i--)
+            {
+                if (version is { } v && v.CompareTo(waiters[i].Required!.Value) >= 0)
+                {
+                    (done ??= []).Add(waiters[i]);
+                    waiters.RemoveAt(i);
+                }
+            }
+
+            if (waiters.Count == 0)
+            {
+                stateWaiters.Remove(certificateId);
+            }
+        }
+
+        Complete(done);
+    }
+
+    private void NotifyEvent(string eventId, AppliedEvent applied)
+    {
+        List<Waiter>? done = null;
+        lock (waitGate)
+        {
+            if (!eventWaiters.Remove(eventId, out var waiters))
+            {
+                return;
+            }
+
+            foreach (var waiter in waiters)
+            {
+                if (applied.Requires is not { } required || Covers(applied.CertificateId!, required))
+                {
+                    (done ??= []).Add(waiter);
+                }
+                else
+                {
+                    waiter.Key = applied.CertificateId!;
+                    waiter.Required = required;
+                    Add(stateWaiters, waiter.Key, waiter);
+                }
+            }
+        }
+
+        Complete(done);
+    }
+
+    private static void Complete(List<Waiter>? done)
+    {
+        foreach (var waiter in done ?? [])
+        {
+            waiter.Completion.TrySetResult(true);
+        }
+    }
+
+    private async Task<bool> AwaitAsync(Waiter waiter, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await waiter.Completion.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Forget(waiter);
+            return waiter.Completion.Task.IsCompletedSuccessfully && waiter.Completion.Task.Result;
+        }
+        catch (OperationCanceledException)
+        {
+            Forget(waiter);
+            throw;
+        }
+    }
+
+    private void Forget(Waiter waiter)
+    {
+        lock (waitGate)
+        {
+            var waiters = waiter.Required is null ? eventWaiters : stateWaiters;
+            if (waiters.TryGetValue(waiter.Key, out var list) && list.Remove(waiter) && list.Count == 0)
+            {
+                waiters.Remove(waiter.Key);
+            }
+        }
+    }
+
+    private static void Add(Dictionary<string, List<Waiter>> waiters, string key, Waiter waiter)
+    {
+        if (!waiters.TryGetValue(key, out var list))
+        {
+            list = [];
+            waiters[key] = list;
+        }
+
+        list.Add(waiter);
+    }
+
+    private PoolView View(PoolProjection p)
+    {
+        var counts = index.StatusCounts(p.PoolId);
+        var issued = counts[CertificateStatus.ACTIVE] + counts[CertificateStatus.PARTIALLY_REDEEMED]
+            + counts[CertificateStatus.EXHAUSTED] + counts[CertificateStatus.CANCELLED];
+        return new PoolView(p.PoolId, p.Channel, p.NominalMinor, p.Currency, p.LowWatermark, p.Available, p.Loaded,
+            counts[CertificateStatus.RESERVED], issued, p.IssueBlocked, p.Sequence, p.UpdatedAt);
+    }
+
+    private T Read<T>(Func<T> query)
+    {
+        gate.EnterReadLock();
+        try
+        {
+            return query();
+        }
+        finally
+        {
+            gate.ExitReadLock();
+        }
+    }
+
+    private readonly record struct AppliedEvent(string? CertificateId, StateVersion? Requires);
+
+    private sealed class Waiter(string key, StateVersion? required)
+    {
+        public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The certificate id (state waiter) or the event id (event waiter, <see cref="Required"/> null).</summary>
+        public string Key { get; set; } = key;
+
+        public StateVersion? Required { get; set; } = required;
+    }
+}
+
+/// <summary>A state's version: (scope, sequence), ordered Pool before Certificate, then by sequence.</summary>
+internal readonly record struct StateVersion(SequenceScope Scope, long Sequence) : IComparable<StateVersion>
+{
+    public int CompareTo(StateVersion other) =>
+        Scope != other.Scope ? Scope.CompareTo(other.Scope) : Sequence.CompareTo(other.Sequence);
+}
