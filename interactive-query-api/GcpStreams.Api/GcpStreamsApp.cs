@@ -1,4 +1,6 @@
+using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.Hosting;
+using GcpStreams.Api.Security;
 using GcpStreams.SchemaRegistry.Http;
 using GcpStreams.Serialization;
 using Microsoft.Extensions.Options;
@@ -25,12 +27,19 @@ public static class GcpStreamsApp
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddGcpStreams();
+        builder.Services.AddGcpReadModel();
         configure?.Invoke(builder);
+        builder.Services.AddGcpAuthentication(builder.Configuration); // after configure: it reads Auth:Mode now
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapHealthEndpoints();
+        app.MapDevTokenEndpoint(); // embedded auth mode only: POST /connect/token (client credentials)
+        app.MapCertificatesApi();
+        app.MapPoolsApi();
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {
             // other processes encode and decode with the same schema ids through Confluent's REST API

@@ -25,9 +25,19 @@ public class HostConfigurationTests
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
         {
-            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey,
+            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey, ["Auth:AllowEmbeddedInCluster"] = "true",
         }));
         Assert.That(error!.Message, Does.Contain("Gcp:NumberingKey is the public development key"));
+    }
+
+    [Test]
+    public async Task ClusterModeWithTheDevelopmentTokenEndpoint_IsRefused()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
+        {
+            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
+        }));
+        Assert.That(error!.Message, Does.Contain("Auth:Mode is Embedded (the development token endpoint, public client secrets) while Kafka:Mode is Cluster"));
     }
 
     [TestCase("Gcp:NumberingKey", "not base64!", "Gcp:NumberingKey must be base64")]
@@ -66,6 +76,7 @@ public class HostConfigurationTests
             {
                 ["Kafka:Mode"] = "Cluster",
                 ["Kafka:BootstrapServers"] = $"127.0.0.1:{UnusedPort()}",
+                ["Auth:AllowEmbeddedInCluster"] = "true",
                 ["Kafka:StateDir"] = Path.Combine(root, "state"),
                 ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
             });

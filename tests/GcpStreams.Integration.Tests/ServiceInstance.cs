@@ -1,6 +1,7 @@
 using Confluent.SchemaRegistry;
 using GcpStreams.Api;
 using GcpStreams.Api.Hosting;
+using GcpStreams.Api.ReadModel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -31,6 +32,8 @@ internal sealed class ServiceInstance : IAsyncDisposable
 
     public KafkaEnvironment Kafka => app.Services.GetRequiredService<KafkaEnvironment>();
 
+    public CertificateReadModel ReadModel => app.Services.GetRequiredService<CertificateReadModel>();
+
     public ISchemaRegistryClient Registry => app.Services.GetRequiredService<ISchemaRegistryClient>();
 
     public string Url => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -48,6 +51,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
                 ["Kafka:BootstrapServers"] = bootstrapServers,
                 ["Kafka:ApplicationId"] = applicationId,
                 ["Kafka:RetryBackoffSeconds"] = "1",
+                ["Auth:AllowEmbeddedInCluster"] = "true", // a test cluster: the dev token endpoint is fine
                 // a stopped instance's partitions move after the session timeout if the broker misses its LeaveGroup
                 ["Kafka:Settings:session.timeout.ms"] = "6000",
                 ["Kafka:Settings:heartbeat.interval.ms"] = "500",

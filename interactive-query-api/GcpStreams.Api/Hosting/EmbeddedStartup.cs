@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
+using GcpStreams.Api.Security;
 using GcpStreams.Topology;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -18,6 +19,7 @@ public sealed class EmbeddedStartup(
     ISchemaRegistryClient registry,
     IOptions<GcpOptions> gcp,
     IOptions<KafkaOptions> kafka,
+    IOptions<AuthOptions> auth,
     IServer server,
     IHostApplicationLifetime lifetime,
     ILogger<EmbeddedStartup> logger) : BackgroundService
@@ -88,6 +90,13 @@ public sealed class EmbeddedStartup(
             lines.Add($"  Tail the event stream:   kcat -b {environment.BootstrapServers} -C -t {Topics.Stream} -f '%k %h\\n'");
             lines.Add($"  Drive traffic:           make demo KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={api}{SchemaRegistryPath}");
             lines.Add("  The embedded broker keeps nothing after exit. Ctrl+C stops.");
+        }
+
+        // only while the documented dev client is unchanged: a configured secret is never printed
+        if (auth.Value.Mode == AuthMode.Embedded
+            && auth.Value.Clients.TryGetValue(DevClients.PosTerminal, out var pos) && pos.Secret == "pos-terminal-secret")
+        {
+            lines.Add($"  Dev token (docs/api.md): curl -s {api}{GcpAuthenticationExtensions.TokenPath} -d grant_type=client_credentials -d client_id=pos-terminal -d client_secret=pos-terminal-secret");
         }
 
         lines.Add(string.Empty);

@@ -1,32 +1,50 @@
+using GcpStreams.Api.ReadModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace GcpStreams.Api.Hosting;
 
 public static class HealthEndpoints
 {
-    /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the stream is RUNNING (else 503 with Retry-After).</summary>
+    /// <summary>
+    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the stream is RUNNING and the read model has read
+    /// the start-up backlog (else 503 with Retry-After and the reason).
+    /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var health = endpoints.MapGroup("/health").WithTags("Health").AllowAnonymous();
-        health.MapGet("/live", () => TypedResults.Ok(new HealthStatus("alive", null)));
+        health.MapGet("/live", () => TypedResults.Ok(new HealthStatus("alive", null, null)));
         health.MapGet("/ready", Ready);
         return endpoints;
     }
 
-    private static Results<Ok<HealthStatus>, ProblemHttpResult> Ready(StreamService stream, HttpContext context)
+    private static Results<Ok<HealthStatus>, ProblemHttpResult> Ready(StreamService stream, CertificateReadModel readModel, HttpContext context)
     {
-        if (stream.State == ServiceState.Running)
+        var readModelState = ReadModelState(readModel);
+        if (stream.State == ServiceState.Running && readModel.IsCaughtUp)
         {
-            return TypedResults.Ok(new HealthStatus("ready", stream.State.ToString()));
+            return TypedResults.Ok(new HealthStatus("ready", stream.State.ToString(), readModelState));
         }
 
+        var detail = stream.State != ServiceState.Running
+            ? $"The stream is {stream.State}; the service answers once it is Running and the read model has caught up."
+            : readModel.WhenCaughtUp.IsFaulted
+                ? $"The stream is Running but the read model failed: {readModel.WhenCaughtUp.Exception?.GetBaseException().Message}"
+                : "The stream is Running; the read model is still reading GiftCertificates.State and GiftCertificates.Stream up to their end offsets.";
         context.Response.Headers.RetryAfter = "5";
         return TypedResults.Problem(
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "Not ready",
-            detail: $"The stream is {stream.State}; the service answers once it is Running.",
-            type: "https://gcpstreams.dev/problems/not-ready");
+            detail: detail,
+            type: "https://gcpstreams.dev/problems/not-ready",
+            extensions: new Dictionary<string, object?> { ["stream"] = stream.State.ToString(), ["readModel"] = readModelState });
     }
+
+    private static string ReadModelState(CertificateReadModel readModel) =>
+        readModel.IsCaughtUp ? "CaughtUp"
+        : readModel.WhenCaughtUp.IsFaulted ? "Failed"
+        : readModel.WhenCaughtUp.IsCanceled ? "Stopped"
+        : "CatchingUp";
 }
 
-public sealed record HealthStatus(string Status, string? Stream);
+/// <summary>The health answer: overall status, the stream's state and the read model's (null on <c>/health/live</c>).</summary>
+public sealed record HealthStatus(string Status, string? Stream, string? ReadModel);

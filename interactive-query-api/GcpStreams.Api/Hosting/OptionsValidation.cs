@@ -130,3 +130,20 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
+
+/// <summary>
+/// A real cluster must not be served by the development token endpoint (its client secrets are public):
+/// cluster mode needs <c>Auth:Mode=Authority</c>, or an explicit <c>Auth:AllowEmbeddedInCluster=true</c> for a test cluster.
+/// </summary>
+public sealed class AuthModeValidation(IOptions<KafkaOptions> kafka, Microsoft.Extensions.Configuration.IConfiguration configuration)
+    : IValidateOptions<GcpStreams.Api.Security.AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GcpStreams.Api.Security.AuthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return kafka.Value.Mode == KafkaMode.Cluster && options.Mode == GcpStreams.Api.Security.AuthMode.Embedded
+            && !string.Equals(configuration["Auth:AllowEmbeddedInCluster"], "true", StringComparison.OrdinalIgnoreCase)
+            ? ValidateOptionsResult.Fail("Auth:Mode is Embedded (the development token endpoint, public client secrets) while Kafka:Mode is Cluster; set Auth:Mode=Authority and Auth:Authority, or Auth:AllowEmbeddedInCluster=true for a test cluster.")
+            : ValidateOptionsResult.Success;
+    }
+}

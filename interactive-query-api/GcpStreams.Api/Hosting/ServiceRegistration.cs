@@ -15,6 +15,7 @@ public static class ServiceRegistration
         services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.SectionName);
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidation>();
         services.AddSingleton<IValidateOptions<GcpOptions>, GcpOptionsValidation>();
+        services.AddSingleton<IValidateOptions<GcpStreams.Api.Security.AuthOptions>, AuthModeValidation>();
 
         services.AddSingleton<KafkaEnvironment>();
         services.AddSingleton<InProcessSchemaRegistry>();
