@@ -28,6 +28,7 @@ public static class GcpStreamsApp
         builder.Services.AddProblemDetails();
         builder.Services.AddGcpStreams();
         builder.Services.AddGcpReadModel();
+        builder.Services.AddGcpCommandClient();
         configure?.Invoke(builder);
         builder.Services.AddGcpAuthentication(builder.Configuration); // after configure: it reads Auth:Mode now
 
@@ -40,6 +41,7 @@ public static class GcpStreamsApp
         app.MapDevTokenEndpoint(); // embedded auth mode only: POST /connect/token (client credentials)
         app.MapCertificatesApi();
         app.MapPoolsApi();
+        app.MapCertificateCommandsApi();
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {
             // other processes encode and decode with the same schema ids through Confluent's REST API

@@ -34,6 +34,8 @@ internal sealed class ServiceInstance : IAsyncDisposable
 
     public CertificateReadModel ReadModel => app.Services.GetRequiredService<CertificateReadModel>();
 
+    public CommandClient Commands => app.Services.GetRequiredService<CommandClient>();
+
     public ISchemaRegistryClient Registry => app.Services.GetRequiredService<ISchemaRegistryClient>();
 
     public string Url => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -2,12 +2,21 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace GcpStreams.Api.Endpoints;
 
-/// <summary>The RFC 7807 problems of the read endpoints (every error of the API is a problem).</summary>
+/// <summary>The RFC 7807 problems of the API (every error of the API is a problem).</summary>
 internal static class ApiProblems
 {
     public const string CertificateNotFoundType = "https://gcpstreams.dev/problems/certificate-not-found";
     public const string PoolNotFoundType = "https://gcpstreams.dev/problems/pool-not-found";
     public const string InvalidParameterType = "https://gcpstreams.dev/problems/invalid-parameter";
+    public const string InvalidFieldType = "https://gcpstreams.dev/problems/invalid-field";
+    public const string PoolEmptyType = "https://gcpstreams.dev/problems/pool-empty";
+    public const string IdempotencyConflictType = "https://gcpstreams.dev/problems/idempotency-conflict";
+    public const string CommandRejectedType = "https://gcpstreams.dev/problems/command-rejected";
+    public const string CommandTimeoutType = "https://gcpstreams.dev/problems/command-timeout";
+    public const string NotReadyType = "https://gcpstreams.dev/problems/not-ready";
+
+    /// <summary>Seconds a client should wait before retrying after a 503 or 504 of a write.</summary>
+    public const int RetryAfterSeconds = 2;
 
     public static ProblemHttpResult CertificateNotFound(string certificateId, HttpContext context) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
@@ -32,4 +41,47 @@ internal static class ApiProblems
         type: InvalidParameterType,
         instance: context.Request.Path + context.Request.QueryString,
         extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
+
+    /// <summary>400: a field of the JSON body (or a header) is missing or invalid; the extension <c>field</c> names it.</summary>
+    public static ProblemHttpResult InvalidField(string field, string detail, HttpContext context) => TypedResults.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: $"Invalid field '{field}'",
+        detail: detail,
+        type: InvalidFieldType,
+        instance: context.Request.Path,
+        extensions: new Dictionary<string, object?> { ["field"] = field });
+
+    /// <summary>A command the service refused (409 or 422), with the rejection <c>reason</c> as an extension.</summary>
+    public static ProblemHttpResult Rejected(int status, string type, string title, string reason, string? message, HttpContext context,
+        Dictionary<string, object?>? extensions = null)
+    {
+        extensions ??= [];
+        extensions["reason"] = reason;
+        return TypedResults.Problem(statusCode: status, title: title, detail: message ?? reason, type: type, instance: context.Request.Path, extensions: extensions);
+    }
+
+    /// <summary>504: no reply to the command in time; it may still be carried out (retry with the same Idempotency-Key).</summary>
+    public static ProblemHttpResult CommandTimeout(TimeSpan timeout, HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status504GatewayTimeout,
+            title: "The command got no reply in time",
+            detail: $"The service did not answer within {timeout.TotalSeconds:0.#} s. The command may still be carried out: retry after {RetryAfterSeconds} s " +
+                    "(a reservation with the same Idempotency-Key returns the same certificate).",
+            type: CommandTimeoutType,
+            instance: context.Request.Path);
+    }
+
+    /// <summary>503: the command channel is not open yet (the stream is starting).</summary>
+    public static ProblemHttpResult NotReady(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Not ready",
+            detail: "The service is starting: its command channel is not open yet.",
+            type: NotReadyType,
+            instance: context.Request.Path);
+    }
 }

@@ -6,8 +6,8 @@ namespace GcpStreams.Api.Hosting;
 public static class HealthEndpoints
 {
     /// <summary>
-    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the stream is RUNNING and the read model has read
-    /// the start-up backlog (else 503 with Retry-After and the reason).
+    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the stream is RUNNING, the read model has read
+    /// the start-up backlog and the command channel is open (else 503 with Retry-After and the reason).
     /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -17,10 +17,10 @@ public static class HealthEndpoints
         return endpoints;
     }
 
-    private static Results<Ok<HealthStatus>, ProblemHttpResult> Ready(StreamService stream, CertificateReadModel readModel, HttpContext context)
+    private static Results<Ok<HealthStatus>, ProblemHttpResult> Ready(StreamService stream, CertificateReadModel readModel, CommandClient commands, HttpContext context)
     {
         var readModelState = ReadModelState(readModel);
-        if (stream.State == ServiceState.Running && readModel.IsCaughtUp)
+        if (stream.State == ServiceState.Running && readModel.IsCaughtUp && commands.IsOpen)
         {
             return TypedResults.Ok(new HealthStatus("ready", stream.State.ToString(), readModelState));
         }
@@ -29,7 +29,9 @@ public static class HealthEndpoints
             ? $"The stream is {stream.State}; the service answers once it is Running and the read model has caught up."
             : readModel.WhenCaughtUp.IsFaulted
                 ? $"The stream is Running but the read model failed: {readModel.WhenCaughtUp.Exception?.GetBaseException().Message}"
-                : "The stream is Running; the read model is still reading GiftCertificates.State and GiftCertificates.Stream up to their end offsets.";
+                : !readModel.IsCaughtUp
+                    ? "The stream is Running; the read model is still reading GiftCertificates.State and GiftCertificates.Stream up to their end offsets."
+                    : "The stream is Running and the read model caught up; the command channel (GiftCertificates.Replies) is still opening.";
         context.Response.Headers.RetryAfter = "5";
         return TypedResults.Problem(
             statusCode: StatusCodes.Status503ServiceUnavailable,

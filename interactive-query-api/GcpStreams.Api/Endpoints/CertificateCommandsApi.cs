@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using GcpStreams.Api.Hosting;
+using GcpStreams.Api.ReadModel;
+using GcpStreams.Api.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Api.Endpoints;
+
+/// <summary>
+/// The write endpoints of certificates: each travels as a command on <c>GiftCertificates.Commands</c> through
+/// <see cref="CommandClient"/> and waits for its reply; before answering an accepted write, the endpoint waits (bounded)
+/// until this instance's read model shows it, so a read right after by the same caller sees the write.
+/// </summary>
+public static partial class CertificateCommandsApi
+{
+    /// <summary>How long a write waits for the command's reply before answering 504.</summary>
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an accepted write waits for the read model to show it (read-your-writes) before answering anyway.</summary>
+    public static readonly TimeSpan ReadYourWritesTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Longest reservation hold a caller may ask for.</summary>
+    public const int MaxHoldSeconds = 86_400;
+
+    /// <summary>Longest Idempotency-Key, order id, reason or correlation id accepted.</summary>
+    public const int MaxTextLength = 200;
+
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string CorrelationIdHeader = "X-Correlation-Id";
+
+    public static IEndpointRouteBuilder MapCertificateCommandsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates");
+        certificates.MapPost("/next", ReserveNext)
+            .RequireAuthorization(Policies.Reserve)
+            .WithName(nameof(ReserveNext))
+            .WithSummary("Reserve the next certificate of a pool (idempotent with an Idempotency-Key header).")
+            .WithDescription("201 with the reserved certificate; 200 when an Idempotency-Key replays an earlier reservation; 409 pool-empty; 422 idempotency-conflict; 504 on no reply.");
+        certificates.MapPost("/{id}/lock", Lock)
+            .RequireAuthorization(Policies.Lock)
+            .WithName(nameof(Lock))
+            .WithSummary("Lock an issued certificate (no debit or CVC disclosure while locked), with a reason.");
+        certificates.MapPost("/{id}/unlock", Unlock)
+            .RequireAuthorization(Policies.Lock)
+            .WithName(nameof(Unlock))
+            .WithSummary("Unlock a locked certificate, with a reason.");
+        return endpoints;
+    }
+
+    public static async Task<Results<Created<ReservationResponse>, Ok<ReservationResponse>, ProblemHttpResult>> ReserveNext(
+        ReserveRequest? request,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        CommandClient commands,
+        CertificateReadModel model,
+        HttpContext context)
+    {
+        if (Validate(request, idempotencyKey, context, out var payload) is { } invalid)
+        {
+            return invalid;
+        }
+
+        C.CommandReply reply;
+        try
+        {
+            reply = await commands.SendAsync(payload.poolId, payload, Caller(context.User), CorrelationId(context), idempotencyKey, CommandTimeout, context.RequestAborted);
+        }
+        catch (TimeoutException)
+        {
+            return ApiProblems.CommandTimeout(CommandTimeout, context);
+        }
+        catch (CommandClientNotOpenException)
+        {
+            return ApiProblems.NotReady(context);
+        }
+
+        if (reply.outcome != C.ReplyOutcome.ACCEPTED)
+        {
+            return ReserveRejected(reply, payload.poolId, context);
+        }
+
+        var certificateId = reply.certificateId;
+        var answer = new ReservationResponse(certificateId, payload.poolId, CertificateResponse.Utc(reply.reservedUntil));
+
+        // a replay (same Idempotency-Key) answers with the first reservation, whose event the model already has
+        var replayed = model.GetHistory(certificateId).Any(e => e.EventType == "certificate.reserved" && e.EventId != reply.eventId);
+        if (replayed)
+        {
+            return TypedResults.Ok(answer);
+        }
+
+        await model.WaitForEventAsync(reply.eventId, ReadYourWritesTimeout, certificateId, context.RequestAborted);
+        return TypedResults.Created($"/certificates/{Uri.EscapeDataString(certificateId)}", answer);
+    }
+
+    public static Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> Lock(string id, LockRequest? request, CommandClient commands, CertificateReadModel model, HttpContext context) =>
+        LockOrUnlock(id, request, commands, model, context, reason => new C.LockCertificate { certificateId = id, reason = reason });
+
+    public static Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> Unlock(string id, LockRequest? request, CommandClient commands, CertificateReadModel model, HttpContext context) =>
+        LockOrUnlock(id, request, commands, model, context, reason => new C.UnlockCertificate { certificateId = id, reason = reason });
+
+    private static async Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> LockOrUnlock(
+        string id, LockRequest? request, CommandClient commands, CertificateReadModel model, HttpContext context, Func<string, object> command)
+    {
+        var reason = request?.Reason?.Trim();
+        if (string.IsNullOrEmpty(reason) || reason.Length > MaxTextLength)
+        {
+            return ApiProblems.InvalidField("reason", $"reason is required: 1 to {MaxTextLength} characters saying why.", context);
+        }
+
+        if (model.Get(id) is null)
+        {
+            return ApiProblems.CertificateNotFound(id, context);
+        }
+
+        C.CommandReply reply;
+        try
+        {
+            reply = await commands.SendAsync(id, command(reason), Caller(context.User), CorrelationId(context), null, CommandTimeout, context.RequestAborted);
+        }
+        catch (TimeoutException)
+        {
+            return ApiProblems.CommandTimeout(CommandTimeout, context);
+        }
+        catch (CommandClientNotOpenException)
+        {
+            return ApiProblems.NotReady(context);
+        }
+
+        if (reply.outcome != C.ReplyOutcome.ACCEPTED)
+        {
+            var detail = reply.reason == nameof(C.RejectionReason.NOT_FOUND) ? $"certificate {id} is not issued ({reply.message})" : reply.message;
+            return ApiProblems.Rejected(StatusCodes.Status409Conflict, ApiProblems.CommandRejectedType, "The certificate refused the command", reply.reason ?? "UNKNOWN",
+                detail, context, new() { ["certificateId"] = id });
+        }
+
+        await model.WaitForEventAsync(reply.eventId, ReadYourWritesTimeout, id, context.RequestAborted);
+        return model.Get(id) is { } state ? TypedResults.Ok(CertificateResponse.From(state)) : ApiProblems.CertificateNotFound(id, context);
+    }
+
+    private static ProblemHttpResult ReserveRejected(C.CommandReply reply, string poolId, HttpContext context)
+    {
+        var reason = reply.reason ?? "UNKNOWN";
+        var extensions = new Dictionary<string, object?> { ["poolId"] = poolId };
+        return reason switch
+        {
+            nameof(C.RejectionReason.POOL_EMPTY) or nameof(C.RejectionReason.NOT_FOUND) => ApiProblems.Rejected(
+                StatusCodes.Status409Conflict, ApiProblems.PoolEmptyType, "No certificate left in the pool", reason, reply.message, context, extensions),
+            nameof(C.RejectionReason.IDEMPOTENCY_CONFLICT) => ApiProblems.Rejected(
+                StatusCodes.Status422UnprocessableEntity, ApiProblems.IdempotencyConflictType, "Idempotency-Key reused with another request", reason, reply.message, context, extensions),
+            nameof(C.RejectionReason.CHANNEL_MISMATCH) or nameof(C.RejectionReason.CURRENCY_MISMATCH) or nameof(C.RejectionReason.NOMINAL_MISMATCH)
+                or nameof(C.RejectionReason.POOL_MISMATCH) or nameof(C.RejectionReason.INVALID_AMOUNT) or nameof(C.RejectionReason.UNKNOWN) => ApiProblems.Rejected(
+                StatusCodes.Status422UnprocessableEntity, ApiProblems.CommandRejectedType, "The pool refused the request", reason, reply.message, context, extensions),
+            _ => ApiProblems.Rejected(StatusCodes.Status409Conflict, ApiProblems.CommandRejectedType, "The pool refused the request", reason, reply.message, context, extensions),
+        };
+    }
+
+    private static ProblemHttpResult? Validate(ReserveRequest? request, string? idempotencyKey, HttpContext context, out C.ReserveCertificate payload)
+    {
+        payload = null!;
+        if (request is null)
+        {
+            return ApiProblems.InvalidField("body", "A JSON body {poolId, channel, nominalMinor, currency, orderId?, holdSeconds?} is required.", context);
+        }
+
+        if (request.PoolId is null || !PoolIdFormat().IsMatch(request.PoolId))
+        {
+            return ApiProblems.InvalidField("poolId", "poolId is required: 1 to 64 letters, digits, '.', '_' or '-'.", context);
+        }
+
+        var channels = string.Join(", ", Enum.GetNames<C.Channel>().Where(n => n != nameof(C.Channel.UNKNOWN)));
+        if (request.Channel is not { Length: > 0 } channelName || !char.IsAsciiLetter(channelName[0])
+            || !Enum.TryParse<C.Channel>(channelName, ignoreCase: true, out var channel) || channel == C.Channel.UNKNOWN)
+        {
+            return ApiProblems.InvalidField("channel", $"channel must be one of {channels} (got '{request.Channel}').", context);
+        }
+
+        if (request.NominalMinor is not > 0)
+        {
+            return ApiProblems.InvalidField("nominalMinor", $"nominalMinor must be a positive amount in minor units (got {request.NominalMinor?.ToString(CultureInfo.InvariantCulture) ?? "none"}).", context);
+        }
+
+        if (request.Currency is null || !CurrencyFormat().IsMatch(request.Currency))
+        {
+            return ApiProblems.InvalidField("currency", $"currency must be an ISO 4217 code such as RUB (got '{request.Currency}').", context);
+        }
+
+        if (request.OrderId is { } orderId && (orderId.Length == 0 || orderId.Length > MaxTextLength))
+        {
+            return ApiProblems.InvalidField("orderId", $"orderId, when given, must be 1 to {MaxTextLength} characters.", context);
+        }
+
+        if (request.HoldSeconds is { } hold && (hold < 1 || hold > MaxHoldSeconds))
+        {
+            return ApiProblems.InvalidField("holdSeconds", $"holdSeconds, when given, must be from 1 to {MaxHoldSeconds}.", context);
+        }
+
+        if (idempotencyKey is not null && (idempotencyKey.Length == 0 || idempotencyKey.Length > MaxTextLength || idempotencyKey.Any(c => c < ' ' || c > '~')))
+        {
+            return ApiProblems.InvalidField(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header, when given, must be 1 to {MaxTextLength} printable ASCII characters.", context);
+        }
+
+        payload = new C.ReserveCertificate
+        {
+            poolId = request.PoolId,
+            channel = channel,
+            nominalMinor = request.NominalMinor.Value,
+            currency = request.Currency,
+            orderId = request.OrderId,
+            holdSeconds = request.HoldSeconds ?? 0, // 0: the service's default hold
+        };
+        return null;
+    }
+
+    /// <summary>The OAuth2 client the token was issued to: idempotency keys are scoped to it.</summary>
+    internal static string Caller(ClaimsPrincipal user) =>
+        user.FindFirst("client_id")?.Value ?? user.FindFirst("azp")?.Value ?? user.FindFirst("sub")?.Value ?? "unknown";
+
+    private static string CorrelationId(HttpContext context) =>
+        context.Request.Headers[CorrelationIdHeader].ToString() is { Length: > 0 and <= MaxTextLength } given ? given : context.TraceIdentifier;
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex PoolIdFormat();
+
+    [GeneratedRegex("^[A-Z]{3}$")]
+    private static partial Regex CurrencyFormat();
+}
+
+/// <summary>The body of <c>POST /certificates/next</c>; amounts in minor units; holdSeconds defaults to the service's hold.</summary>
+public sealed record ReserveRequest(string? PoolId, string? Channel, long? NominalMinor, string? Currency, string? OrderId, int? HoldSeconds);
+
+/// <summary>A reserved certificate: held for the order until <see cref="ReservedUntil"/>.</summary>
+public sealed record ReservationResponse(string CertificateId, string PoolId, DateTimeOffset? ReservedUntil);
+
+/// <summary>The body of <c>POST /certificates/{id}/lock</c> and <c>/unlock</c>.</summary>
+public sealed record LockRequest(string? Reason);

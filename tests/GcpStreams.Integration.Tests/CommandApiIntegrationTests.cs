@@ -1,0 +1,323 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using GcpStreams.Topology;
+using GcpStreams.Traffic;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Integration.Tests;
+
+/// <summary>
+/// The write endpoints of the API (reserve, lock, unlock) against the whole service on the embedded broker, with real
+/// tokens: each write travels as a command through the topology and waits for its reply. One service for the fixture;
+/// each test uses its own pool.
+/// </summary>
+[NonParallelizable]
+public class CommandApiIntegrationTests
+{
+    private const long Nominal = 100_000;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private ServiceInstance service = null!;
+    private Shop shop = null!;
+    private HttpClient http = null!;
+    private string posToken = null!;
+    private string supportToken = null!;
+    private string crmToken = null!;
+
+    [OneTimeSetUp]
+    public async Task StartService()
+    {
+        service = await ServiceInstance.StartEmbeddedAsync("gcp-it-commands");
+        http = new HttpClient { BaseAddress = new Uri(service.Url), Timeout = TimeSpan.FromSeconds(60) };
+        await service.ReadModel.WhenCaughtUp.WaitAsync(Timeout);
+        await Kafka.Eventually(() => service.Commands.IsOpen, "the API's command channel to open", Timeout);
+        shop = new Shop(service.Kafka.BootstrapServers, service.Registry);
+        posToken = await TokenAsync("pos-terminal", "pos-terminal-secret");
+        supportToken = await TokenAsync("support", "support-secret");
+        crmToken = await TokenAsync("crm-notifier", "crm-notifier-secret");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopService()
+    {
+        http?.Dispose();
+        if (shop is not null)
+        {
+            await shop.DisposeAsync();
+        }
+
+        if (service is not null)
+        {
+            await service.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task Readiness_IncludesTheCommandChannel()
+    {
+        var ready = await http.GetFromJsonAsync<JsonElement>("/health/ready");
+
+        Assert.That(ready.GetProperty("status").GetString(), Is.EqualTo("ready"));
+        Assert.That(service.Commands.InstanceId, Does.StartWith("api-"));
+    }
+
+    [Test]
+    public async Task Reserve_Returns201WithACertificateOfThePool_AndAReadRightAfterSeesIt()
+    {
+        const string pool = "it-cmd-reserve";
+        await LoadAsync(pool, C.Channel.POS, count: 3, series: 21);
+
+        using var response = await ReserveAsync(posToken, Body(pool, "order-cmd-1"));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), body.ToString());
+        var id = body.GetProperty("certificateId").GetString()!;
+        Assert.That(body.GetProperty("poolId").GetString(), Is.EqualTo(pool));
+        Assert.That(body.GetProperty("reservedUntil").GetDateTimeOffset(), Is.GreaterThan(DateTimeOffset.UtcNow.AddMinutes(9)));
+        Assert.That(response.Headers.Location?.ToString(), Is.EqualTo($"/certificates/{id}"));
+
+        // read-your-writes: no wait between the write and the read
+        var certificate = await GetJsonAsync($"/certificates/{id}", posToken);
+        Assert.That(certificate.GetProperty("status").GetString(), Is.EqualTo("RESERVED"));
+        Assert.That(certificate.GetProperty("poolId").GetString(), Is.EqualTo(pool));
+        Assert.That(certificate.GetProperty("orderId").GetString(), Is.EqualTo("order-cmd-1"));
+    }
+
+    [Test]
+    public async Task IdempotentRetry_SameKeyAndBody_SameCertificate_SameKeyOtherBody_Is422()
+    {
+        const string pool = "it-cmd-idem";
+        await LoadAsync(pool, C.Channel.POS, count: 3, series: 22);
+
+        using var first = await ReserveAsync(posToken, Body(pool, "order-idem-1"), "key-1");
+        using var retry = await ReserveAsync(posToken, Body(pool, "order-idem-1"), "key-1");
+        using var other = await ReserveAsync(posToken, Body(pool, "order-idem-2"), "key-1");
+
+        var firstBody = await first.Content.ReadFromJsonAsync<JsonElement>();
+        var retryBody = await retry.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created), firstBody.ToString());
+        Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.OK), retryBody.ToString());
+        Assert.That(retryBody.GetProperty("certificateId").GetString(), Is.EqualTo(firstBody.GetProperty("certificateId").GetString()));
+        var problem = await AssertProblemAsync(other, HttpStatusCode.UnprocessableEntity, "idempotency-conflict");
+        Assert.That(problem.GetProperty("reason").GetString(), Is.EqualTo("IDEMPOTENCY_CONFLICT"));
+        var levels = await GetJsonAsync($"/pools/{pool}", posToken);
+        Assert.That(levels.GetProperty("reserved").GetInt32(), Is.EqualTo(1), "the retry reserved nothing more");
+    }
+
+    [Test]
+    public async Task EmptyPool_Is409PoolEmptyProblem_AndIssueBlockedOnTheStream()
+    {
+        const string pool = "it-cmd-empty";
+        await LoadAsync(pool, C.Channel.POS, count: 1, series: 23);
+
+        using var first = await ReserveAsync(posToken, Body(pool, null));
+        using var second = await ReserveAsync(posToken, Body(pool, null));
+        using var neverLoaded = await ReserveAsync(posToken, Body("it-cmd-never-loaded", null));
+
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        var problem = await AssertProblemAsync(second, HttpStatusCode.Conflict, "pool-empty");
+        Assert.That(problem.GetProperty("reason").GetString(), Is.EqualTo("POOL_EMPTY"));
+        Assert.That(problem.GetProperty("poolId").GetString(), Is.EqualTo(pool));
+        Assert.That((await AssertProblemAsync(neverLoaded, HttpStatusCode.Conflict, "pool-empty")).GetProperty("reason").GetString(), Is.EqualTo("NOT_FOUND"));
+        var blocked = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(r => r.Key == pool && r.Event.eventType == "issue.blocked").ToList();
+        Assert.That(blocked, Has.Count.EqualTo(1));
+    }
+
+    [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB"}""", "poolId")]
+    [TestCase("""{"poolId":"bad pool id","channel":"POS","nominalMinor":100000,"currency":"RUB"}""", "poolId")]
+    [TestCase("""{"poolId":"it-cmd-x","channel":"FAX","nominalMinor":100000,"currency":"RUB"}""", "channel")]
+    [TestCase("""{"poolId":"it-cmd-x","channel":"UNKNOWN","nominalMinor":100000,"currency":"RUB"}""", "channel")]
+    [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":0,"currency":"RUB"}""", "nominalMinor")]
+    [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":-5,"currency":"RUB"}""", "nominalMinor")]
+    [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":100000,"currency":"rub"}""", "currency")]
+    [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":100000,"currency":"RUB","holdSeconds":0}""", "holdSeconds")]
+    public async Task InvalidReservation_Is400Problem_NamingTheField(string json, string field)
+    {
+        using var response = await ReserveAsync(posToken, json);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-field");
+        Assert.That(problem.GetProperty("field").GetString(), Is.EqualTo(field));
+    }
+
+    [Test]
+    public async Task Lock_ThenCaptureIsRejectedLocked_Unlock_ThenCaptureSucceeds()
+    {
+        const string pool = "it-cmd-lock";
+        await LoadAsync(pool, C.Channel.POS, count: 2, series: 24);
+        using var reserved = await ReserveAsync(posToken, Body(pool, "order-lock-1"));
+        Assert.That(reserved.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
+        var issued = shop.WaitForEventAsync(id, "certificate.issued", Timeout, CancellationToken.None);
+        await shop.ProduceAsync(Topics.SalesOrders, "order-lock-1", Pools.PaidOrder("order-lock-1", id, pool, C.Channel.POS, Nominal), CancellationToken.None);
+        Assert.That(await service.ReadModel.WaitForEventAsync((await issued).eventId, Timeout, id), Is.True);
+
+        using var unlockedTooEarly = await PostAsync($"/certificates/{id}/unlock", supportToken, """{"reason":"not locked yet"}""");
+        using var locked = await PostAsync($"/certificates/{id}/lock", supportToken, """{"reason":"customer reported loss"}""");
+        using var lockedTwice = await PostAsync($"/certificates/{id}/lock", supportToken, """{"reason":"again"}""");
+
+        Assert.That((await AssertProblemAsync(unlockedTooEarly, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("INVALID_STATUS"));
+        var lockedView = await locked.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(locked.StatusCode, Is.EqualTo(HttpStatusCode.OK), lockedView.ToString());
+        Assert.That(lockedView.GetProperty("locked").GetBoolean(), Is.True, "the answer shows the write (read-your-writes)");
+        Assert.That(lockedView.GetProperty("lockReason").GetString(), Is.EqualTo("customer reported loss"));
+        Assert.That((await AssertProblemAsync(lockedTwice, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("LOCKED"));
+
+        var refused = await CaptureAsync(id, 10_000);
+        Assert.That(refused.eventType, Is.EqualTo("operation.rejected"));
+        Assert.That(((C.OperationRejected)refused.payload).reason, Is.EqualTo(C.RejectionReason.LOCKED));
+
+        using var unlocked = await PostAsync($"/certificates/{id}/unlock", supportToken, """{"reason":"card found"}""");
+        var unlockedView = await unlocked.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(unlocked.StatusCode, Is.EqualTo(HttpStatusCode.OK), unlockedView.ToString());
+        Assert.That(unlockedView.GetProperty("locked").GetBoolean(), Is.False);
+
+        var redeemed = await CaptureAsync(id, 10_000);
+        Assert.That(redeemed.eventType, Is.EqualTo("certificate.redeemed"));
+        Assert.That(((C.CertificateRedeemed)redeemed.payload).balanceAfterMinor, Is.EqualTo(Nominal - 10_000));
+    }
+
+    [TestCase("lock")]
+    [TestCase("unlock")]
+    public async Task LockOrUnlock_UnknownCertificate_Is404_MissingReason_Is400(string action)
+    {
+        using var unknown = await PostAsync($"/certificates/GC-NO-SUCH-ID/{action}", supportToken, """{"reason":"x"}""");
+        using var noReason = await PostAsync($"/certificates/GC-NO-SUCH-ID/{action}", supportToken, "{}");
+
+        Assert.That((await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "certificate-not-found")).GetProperty("certificateId").GetString(), Is.EqualTo("GC-NO-SUCH-ID"));
+        Assert.That((await AssertProblemAsync(noReason, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("reason"));
+    }
+
+    [TestCase("/certificates/next", "gc.reserve")]
+    [TestCase("/certificates/GC-ANY/lock", "gc.lock")]
+    [TestCase("/certificates/GC-ANY/unlock", "gc.lock")]
+    public async Task EveryWriteEndpoint_NoToken401_WrongScope403(string path, string scope)
+    {
+        var wrongScope = scope == "gc.reserve" ? supportToken : posToken; // support has no gc.reserve, the POS no gc.lock
+        const string body = """{"poolId":"it-cmd-x","channel":"POS","nominalMinor":100000,"currency":"RUB","reason":"x"}""";
+
+        using var anonymous = await PostAsync(path, token: null, body);
+        using var badlySigned = await PostAsync(path, posToken[..^4] + "AAAA", body);
+        using var forbidden = await PostAsync(path, wrongScope, body);
+        using var crm = await PostAsync(path, crmToken, body);
+
+        Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(anonymous.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        Assert.That(badlySigned.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(forbidden.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(await forbidden.Content.ReadAsStringAsync(), Does.Contain(scope));
+        Assert.That(crm.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+    }
+
+    [Test]
+    public async Task FiveHundredConcurrentReservations_OnAPoolOf300_Exactly300Certificates_And200Problems()
+    {
+        const string pool = "it-cmd-rush";
+        await LoadAsync(pool, C.Channel.POS, count: 300, series: 25);
+        var created = new ConcurrentBag<string>();
+        var problems = new ConcurrentBag<(HttpStatusCode Status, string? Type)>();
+        var clock = Stopwatch.StartNew();
+
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(async i =>
+        {
+            using var response = await ReserveAsync(posToken, Body(pool, $"order-rush-{i}"));
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            if (response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK)
+            {
+                created.Add(body.GetProperty("certificateId").GetString()!);
+            }
+            else
+            {
+                problems.Add((response.StatusCode, body.TryGetProperty("type", out var type) ? type.GetString() : body.ToString()));
+            }
+        }));
+        var elapsed = clock.Elapsed;
+        TestContext.Progress.WriteLine($"500 concurrent reservations answered in {elapsed.TotalSeconds:F1} s");
+
+        Assert.That(created, Has.Count.EqualTo(300), string.Join(", ", problems.GroupBy(p => p).Select(g => $"{g.Key} x{g.Count()}")));
+        Assert.That(created.Distinct().Count(), Is.EqualTo(300), "every certificate given once");
+        Assert.That(problems.Select(p => p.Status).Distinct(), Is.EqualTo(new[] { HttpStatusCode.Conflict }), string.Join(", ", problems.Distinct()));
+        Assert.That(problems, Has.Count.EqualTo(200));
+        Assert.That(problems.Select(p => p.Type).Distinct(), Is.EqualTo(new[] { "https://gcpstreams.dev/problems/pool-empty" }));
+        var levels = await GetJsonAsync($"/pools/{pool}", posToken);
+        Assert.That(levels.GetProperty("available").GetInt64(), Is.Zero);
+        Assert.That(levels.GetProperty("reserved").GetInt32(), Is.EqualTo(300));
+        Assert.That(levels.GetProperty("loaded").GetInt64(), Is.EqualTo(300));
+    }
+
+    private static string Body(string pool, string? orderId) =>
+        JsonSerializer.Serialize(new { poolId = pool, channel = "POS", nominalMinor = Nominal, currency = "RUB", orderId, holdSeconds = 600 });
+
+    private async Task LoadAsync(string pool, C.Channel channel, int count, int series)
+    {
+        var load = await shop.SendCommandAsync(pool, Pools.Load(pool, channel, Nominal, count, series), Timeout, CancellationToken.None);
+        Assert.That(load.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED), load.message);
+        Assert.That(await service.ReadModel.WaitForEventAsync(load.eventId, Timeout), Is.True, "the load reached the read model");
+    }
+
+    private async Task<C.GiftCertificateEvent> CaptureAsync(string id, long amount)
+    {
+        var capture = Pools.Payment(C.PaymentOperation.CAPTURE, id, amount, null, C.Channel.POS);
+        var outcome = shop.WaitForOutcomeAsync(capture.eventId, Timeout, CancellationToken.None);
+        await shop.ProduceAsync(Topics.Payments, capture.paymentId, capture, CancellationToken.None);
+        return await outcome;
+    }
+
+    private Task<HttpResponseMessage> ReserveAsync(string token, string json, string? idempotencyKey = null) =>
+        PostAsync("/certificates/next", token, json, idempotencyKey);
+
+    private async Task<HttpResponseMessage> PostAsync(string path, string? token, string json, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await http.SendAsync(request);
+    }
+
+    private async Task<JsonElement> GetJsonAsync(string path, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"GET {path}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string type)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(status), body);
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        var problem = JsonDocument.Parse(body).RootElement.Clone();
+        Assert.That(problem.GetProperty("type").GetString(), Is.EqualTo("https://gcpstreams.dev/problems/" + type));
+        Assert.That(problem.GetProperty("status").GetInt32(), Is.EqualTo((int)status));
+        return problem;
+    }
+
+    private async Task<string> TokenAsync(string clientId, string secret)
+    {
+        using var content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
+        });
+        using var response = await http.PostAsync(new Uri("/connect/token", UriKind.Relative), content);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("access_token").GetString()!;
+    }
+}

@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Avro.Specific;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Confluent.SchemaRegistry.Serdes;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Topology;
+
+/// <summary>
+/// Request/reply over the topics, for a caller of the service (the HTTP API, the traffic generator): sends
+/// <see cref="C.GiftCertificateCommand"/>s on <see cref="Topics.Commands"/> with <c>replyTo</c> = <see cref="InstanceId"/> and
+/// completes each with the <see cref="C.CommandReply"/> that comes back on <see cref="Topics.Replies"/> for it (routed by
+/// the <c>reply-to</c> header, then by request id). One per process: one idempotent producer (Murmur2 partitioning, like
+/// Streamiz) and one read_committed consumer of the replies assigned to every partition at its end when the channel opens.
+/// </summary>
+public sealed class CommandChannel : IAsyncDisposable
+{
+    private readonly Codec codec;
+    private readonly IProducer<byte[], byte[]> producer;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<C.CommandReply>> pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Type, object> serializers = new();
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task replyLoop;
+    private readonly Action<string>? onError;
+    private int disposed;
+
+    /// <param name="bootstrapServers">The cluster.</param>
+    /// <param name="codec">Avro on the Confluent wire format, through the service's schema registry.</param>
+    /// <param name="instanceId">This process's reply address: the <c>replyTo</c> of every command it sends.</param>
+    /// <param name="settings">Extra librdkafka settings (security) for both clients; keys a client does not know are ignored with a warning.</param>
+    /// <param name="fetchWaitMaxMs">The reply consumer's fetch.wait.max.ms (a reply's latency floor).</param>
+    /// <param name="onError">Where consume errors are reported (default: standard error).</param>
+    public CommandChannel(string bootstrapServers, Codec codec, string instanceId, IEnumerable<KeyValuePair<string, string>>? settings = null,
+        int fetchWaitMaxMs = 5, Action<string>? onError = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(bootstrapServers);
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        this.codec = codec;
+        InstanceId = instanceId;
+        this.onError = onError;
+        var extra = settings?.ToList() ?? [];
+        var producerConfig = new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            Partitioner = Confluent.Kafka.Partitioner.Murmur2Random,
+            EnableIdempotence = true,
+            LingerMs = 1,
+        };
+        Apply(producerConfig, extra);
+        producer = new ProducerBuilder<byte[], byte[]>(producerConfig).Build();
+        try
+        {
+            var consumerConfig = new ConsumerConfig
+            {
+                BootstrapServers = bootstrapServers,
+                GroupId = instanceId, // never joined: the partitions are assigned explicitly and nothing is committed
+                EnableAutoCommit = false,
+                IsolationLevel = IsolationLevel.ReadCommitted,
+                FetchWaitMaxMs = fetchWaitMaxMs,
+            };
+            Apply(consumerConfig, extra);
+            var replies = OpenAtEnd(consumerConfig, Topics.Replies);
+            replyLoop = Task.Factory.StartNew(() => Consume(replies, Topics.Replies, OnReply, stop.Token, onError), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        catch
+        {
+            producer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The reply address of this channel (<c>replyTo</c> of its commands, <c>reply-to</c> header of its replies).</summary>
+    public string InstanceId { get; }
+
+    /// <summary>Commands sent and still waiting for their reply.</summary>
+    public int Pending => pending.Count;
+
+    /// <summary>
+    /// Sends a command and waits for its reply. The command's request id is new for every call; an
+    /// <paramref name="idempotencyKey"/> (scoped by the service to <paramref name="caller"/>) makes a retry the same request.
+    /// </summary>
+    /// <param name="key">The record key: the pool id for pool commands, the certificate id for certificate commands.</param>
+    /// <param name="payload">ReserveCertificate, LoadPool, LockCertificate, UnlockCertificate or RevealCvc.</param>
+    /// <param name="caller">Who asks (the OAuth2 client id for the API).</param>
+    /// <param name="correlationId">Carried onto the events the command causes; the request id when null.</param>
+    /// <param name="idempotencyKey">Optional, the caller's.</param>
+    /// <param name="timeout">How long to wait for the reply.</param>
+    /// <param name="cancellationToken">Cancels the wait (the command may still be carried out).</param>
+    /// <exception cref="TimeoutException">No reply within <paramref name="timeout"/> (the command may still be carried out).</exception>
+    public async Task<C.CommandReply> SendAsync(string key, object payload, string caller, string? correlationId, string? idempotencyKey, TimeSpan timeout,
+        CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        var requestId = Guid.NewGuid().ToString();
+        var reply = new TaskCompletionSource<C.CommandReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        pending[requestId] = reply; // before the send: the reply cannot overtake the registration
+        try
+        {
+            var command = new C.GiftCertificateCommand
+            {
+                requestId = requestId,
+                replyTo = InstanceId,
+                caller = caller,
+                correlationId = correlationId ?? requestId,
+                idempotencyKey = idempotencyKey,
+                issuedAt = DateTime.UtcNow,
+                payload = payload,
+            };
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            try
+            {
+                await ProduceAsync(Topics.Commands, key, command, deadline.Token).ConfigureAwait(false);
+                return await reply.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no reply to command {requestId} ({payload.GetType().Name}, key {key}) within {timeout.TotalMilliseconds:F0} ms");
+            }
+        }
+        finally
+        {
+            pending.TryRemove(requestId, out _);
+        }
+    }
+
+    /// <summary>Produces any Avro contract record through this channel's producer (Murmur2 partitioning on the key).</summary>
+    /// <remarks>
+    /// Encodes with Confluent's serializer awaited asynchronously, not <see cref="Codec.Encode{T}"/> (sync over async,
+    /// meant for stream threads): many concurrent callers on the thread pool would block threads on its internal lock
+    /// and starve the pool. Same wire format: Topic subject strategy, schemas auto-registered.
+    /// </remarks>
+    public async Task ProduceAsync<T>(string topic, string key, T value, CancellationToken cancellationToken)
+        where T : class, ISpecificRecord
+    {
+        var serializer = (IAsyncSerializer<T>)serializers.GetOrAdd(typeof(T), _ => new AvroSerializer<T>(codec.Registry, new AvroSerializerConfig
+        {
+            SubjectNameStrategy = SubjectNameStrategy.Topic,
+            AutoRegisterSchemas = true,
+        }));
+        var bytes = await serializer.SerializeAsync(value, new SerializationContext(MessageComponentType.Value, topic)).ConfigureAwait(false);
+        await producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = bytes }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A consumer of <paramref name="topic"/> from its current end: every partition is assigned explicitly at its high
+    /// watermark before this returns, so nothing produced afterwards is missed (no group rebalance to wait for).
+    /// </summary>
+    public static IConsumer<byte[], byte[]> OpenAtEnd(ConsumerConfig config, string topic)
+    {
+        var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        try
+        {
+            using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
+            {
+                var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single();
+                if (metadata.Error.IsError || metadata.Partitions.Count == 0)
+                {
+                    throw new KafkaException(metadata.Error.IsError ? metadata.Error : new Error(ErrorCode.UnknownTopicOrPart, $"topic {topic} has no partitions"));
+                }
+
+                var partitions = metadata.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
+                consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High)));
+            }
+
+            return consumer;
+        }
+        catch
+        {
+            consumer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Polls <paramref name="consumer"/> until <paramref name="stopToken"/> fires, handing every record over; closes it at the end.</summary>
+    public static void Consume(IConsumer<byte[], byte[]> consumer, string topic, Action<ConsumeResult<byte[], byte[]>> handle, CancellationToken stopToken,
+        Action<string>? onError = null)
+    {
+        using (consumer)
+        {
+            while (!stopToken.IsCancellationRequested)
+            {
+                try
+                {
+                    if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } record)
+                    {
+                        handle(record);
+                    }
+                }
+                catch (ConsumeException e)
+                {
+                    (onError ?? Console.Error.WriteLine)($"consume {topic}: {e.Error.Reason}");
+                }
+            }
+        }
+    }
+
+    private void OnReply(ConsumeResult<byte[], byte[]> record)
+    {
+        var replyTo = record.Message.Headers?.FirstOrDefault(h => h.Key == Header.ReplyTo)?.GetValueBytes();
+        if (replyTo is null || !replyTo.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(InstanceId)))
+        {
+            return; // another instance's reply
+        }
+
+        C.CommandReply reply;
+        try
+        {
+            reply = codec.Decode<C.CommandReply>(Topics.Replies, record.Message.Value);
+        }
+        catch (Exception e) when (e is Serialization.AvroDeserializationException or Avro.AvroException)
+        {
+            (onError ?? Console.Error.WriteLine)($"undecodable reply at {record.TopicPartitionOffset}: {e.Message}");
+            return;
+        }
+
+        if (pending.TryGetValue(reply.requestId, out var waiting))
+        {
+            waiting.TrySetResult(reply);
+        }
+    }
+
+    private static void Apply(ClientConfig config, IEnumerable<KeyValuePair<string, string>> settings)
+    {
+        foreach (var (key, value) in settings)
+        {
+            config.Set(key, value);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(10));
+        await stop.CancelAsync().ConfigureAwait(false);
+        await replyLoop.ConfigureAwait(false);
+        producer.Dispose();
+        stop.Dispose();
+        foreach (var waiting in pending.Values)
+        {
+            waiting.TrySetCanceled();
+        }
+    }
+}
