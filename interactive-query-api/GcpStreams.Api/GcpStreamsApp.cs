@@ -42,6 +42,7 @@ public static class GcpStreamsApp
         app.MapCertificatesApi();
         app.MapPoolsApi();
         app.MapCertificateCommandsApi();
+        app.MapCvcApi();
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {
             // other processes encode and decode with the same schema ids through Confluent's REST API

@@ -250,6 +250,45 @@ public class CommandApiIntegrationTests
     private static string Body(string pool, string? orderId) =>
         JsonSerializer.Serialize(new { poolId = pool, channel = "POS", nominalMinor = Nominal, currency = "RUB", orderId, holdSeconds = 600 });
 
+    [Test]
+    public async Task Cvc_OncePerNotificationRequest_ThenConflict_NoStore_AndNeverOnTheStream()
+    {
+        const string pool = "it-cmd-cvc";
+        await LoadAsync(pool, C.Channel.POS, count: 2, series: 26);
+        using var reserved = await ReserveAsync(posToken, Body(pool, "order-cvc-1"));
+        var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
+        var requested = shop.WaitForEventAsync(id, "notification.requested", Timeout, CancellationToken.None);
+        await shop.ProduceAsync(Topics.SalesOrders, "order-cvc-1", Pools.PaidOrder("order-cvc-1", id, pool, C.Channel.POS, Nominal), CancellationToken.None);
+        var notification = (C.NotificationRequested)(await requested).payload;
+        Assert.That(await service.ReadModel.WaitForEventAsync((await requested).eventId, Timeout, id), Is.True);
+        var expected = Domain.Cvc.Derive(Convert.FromBase64String(ServiceInstance.CvcKey), 1, id);
+
+        using var forbidden = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", posToken);
+        using var first = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", crmToken);
+        using var second = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", crmToken);
+        using var neither = await GetAsync($"/certificates/{id}/cvc", crmToken);
+
+        Assert.That(forbidden.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "pos-terminal has no gc.cvc");
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK), await first.Content.ReadAsStringAsync());
+        var body = await first.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That((body.GetProperty("cvc").GetString(), body.GetProperty("keyVersion").GetInt32()), Is.EqualTo((expected, 1)));
+        Assert.That(first.Headers.CacheControl?.NoStore, Is.True);
+        await AssertProblemAsync(second, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed");
+        await AssertProblemAsync(neither, HttpStatusCode.BadRequest, "invalid-parameter");
+        var disclosed = await shop.WaitForEventAsync(id, "cvc.disclosed", Timeout, CancellationToken.None);
+        var stream = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(e => e.Key == id).Select(e => e.Event).ToList();
+        Assert.That(stream.Count(e => e.eventType == "cvc.disclosed"), Is.EqualTo(1), "one disclosure, audited on the stream");
+        Assert.That(((C.CvcDisclosed)disclosed.payload).requestedBy, Is.EqualTo("crm-notifier"));
+        Assert.That(typeof(C.CvcDisclosed).GetFields().Select(f => f.Name.ToLowerInvariant()), Has.None.EqualTo("cvc"), "the event has no field for the CVC");
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(string path, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await http.SendAsync(request);
+    }
+
     private async Task LoadAsync(string pool, C.Channel channel, int count, int series)
     {
         var load = await shop.SendCommandAsync(pool, Pools.Load(pool, channel, Nominal, count, series), Timeout, CancellationToken.None);

@@ -40,6 +40,8 @@ public class HostConfigurationTests
         Assert.That(error!.Message, Does.Contain("Auth:Mode is Embedded (the development token endpoint, public client secrets) while Kafka:Mode is Cluster"));
     }
 
+    [TestCase("Gcp:CvcKeys:1", "not base64!", "Gcp:CvcKeys:1 must be base64")]
+    [TestCase("Gcp:CvcKeyVersion", "2", "Gcp:CvcKeys:2 is missing")]
     [TestCase("Gcp:NumberingKey", "not base64!", "Gcp:NumberingKey must be base64")]
     [TestCase("Gcp:NumberingKey", "c2hvcnQ=", "Gcp:NumberingKey must decode to at least 16 bytes (it has 5)")]
     [TestCase("Kafka:Partitions", "0", "Kafka:Partitions is 0; it must be between 1 and 1024")]
@@ -79,6 +81,7 @@ public class HostConfigurationTests
                 ["Auth:AllowEmbeddedInCluster"] = "true",
                 ["Kafka:StateDir"] = Path.Combine(root, "state"),
                 ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
+                ["Gcp:CvcKeys:1"] = ServiceInstance.CvcKey,
             });
             builder.Logging.SetMinimumLevel(LogLevel.Critical);
         });
@@ -115,6 +118,7 @@ public class HostConfigurationTests
     {
         var root = Directory.CreateTempSubdirectory("gcp-host-").FullName;
         settings.TryAdd("Kafka:StateDir", Path.Combine(root, "state"));
+        settings.TryAdd("Gcp:CvcKeys:1", ServiceInstance.CvcKey);
         try
         {
             await using var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>

@@ -19,6 +19,9 @@ internal sealed class ServiceInstance : IAsyncDisposable
 {
     public const string NumberingKey = "aW50ZWdyYXRpb24tdGVzdC1udW1iZXJpbmcta2V5ISE=";
 
+    /// <summary>CVC key version 1 of the tests (not the public development key, so cluster mode accepts it).</summary>
+    public const string CvcKey = "aW50ZWdyYXRpb24tdGVzdC1jdmMta2V5LTMyYnl0ZSE=";
+
     private readonly WebApplication app;
     private readonly string root;
 
@@ -68,6 +71,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
         settings["Kafka:CommitIntervalMs"] = "20";
         settings["Kafka:ProcessingGuarantee"] = "ExactlyOnce";
         settings["Gcp:NumberingKey"] = NumberingKey;
+        settings["Gcp:CvcKeys:1"] = CvcKey;
         settings["Gcp:ReservationSweepSeconds"] = "1";
         var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
         {

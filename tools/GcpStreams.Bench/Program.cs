@@ -25,6 +25,7 @@ var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", 
         ["Kafka:Mode"] = "Embedded",
         ["Kafka:StateDir"] = Path.Combine(root, "state"),
         ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey,
+        ["Gcp:CvcKeys:1"] = GcpOptions.DevelopmentCvcKey,
     });
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
 });

@@ -89,6 +89,21 @@ public sealed class GcpOptions
     /// <summary>The CVC key version new certificates are issued with.</summary>
     public int CvcKeyVersion { get; set; } = 1;
 
+    /// <summary>
+    /// The development CVC key shipped in appsettings.json (version 1). Embedded mode may use it; cluster mode refuses it.
+    /// </summary>
+    public const string DevelopmentCvcKey = "ZGV2LW9ubHktY3ZjLWtleS1uZXZlci11c2UtaW4tcHJvZA==";
+
+    /// <summary>
+    /// Base64 CVC keys (at least 16 bytes) by version: a certificate's CVC is derived with the key of the version it was issued
+    /// with, so keys are added, never replaced. Secrets: only the API needs them, to disclose a CVC.
+    /// </summary>
+    public Dictionary<string, string> CvcKeys { get; set; } = [];
+
+    /// <summary>The CVC key of a version, or null when it is not configured.</summary>
+    public byte[]? CvcKey(int version) =>
+        CvcKeys.TryGetValue(version.ToString(System.Globalization.CultureInfo.InvariantCulture), out var key) ? Convert.FromBase64String(key) : null;
+
     /// <summary>How long a reservation holds when the request does not say.</summary>
     public int ReservationHoldSeconds { get; set; } = 1_800;
 

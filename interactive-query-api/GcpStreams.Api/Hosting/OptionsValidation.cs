@@ -100,6 +100,33 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         }
 
         KafkaOptionsValidation.Range(errors, "Gcp:CvcKeyVersion", options.CvcKeyVersion, 1, int.MaxValue);
+        foreach (var (version, cvcKey) in options.CvcKeys)
+        {
+            byte[]? bytes = null;
+            try
+            {
+                bytes = Convert.FromBase64String(cvcKey ?? string.Empty);
+            }
+            catch (FormatException)
+            {
+                errors.Add($"Gcp:CvcKeys:{version} must be base64.");
+            }
+
+            if (bytes is { Length: < 16 })
+            {
+                errors.Add($"Gcp:CvcKeys:{version} must decode to at least 16 bytes (it has {bytes.Length}).");
+            }
+
+            if (kafka.Value.Mode == KafkaMode.Cluster && cvcKey == GcpOptions.DevelopmentCvcKey)
+            {
+                errors.Add($"Gcp:CvcKeys:{version} is the public development key; cluster mode needs a secret one (`openssl rand -base64 32`).");
+            }
+        }
+
+        if (!options.CvcKeys.ContainsKey(options.CvcKeyVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            errors.Add($"Gcp:CvcKeys:{options.CvcKeyVersion} is missing: new certificates are issued with CVC key version {options.CvcKeyVersion} (Gcp:CvcKeyVersion).");
+        }
         KafkaOptionsValidation.Range(errors, "Gcp:ReservationHoldSeconds", options.ReservationHoldSeconds, 1, 86_400);
         KafkaOptionsValidation.Range(errors, "Gcp:ReservationSweepSeconds", options.ReservationSweepSeconds, 1, 3_600);
         for (var i = 0; i < options.DemoPools.Count; i++)
