@@ -72,6 +72,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
         settings["Kafka:ProcessingGuarantee"] = "ExactlyOnce";
         settings["Gcp:NumberingKey"] = NumberingKey;
         settings["Gcp:CvcKeys:1"] = CvcKey;
+        settings["Gcp:CommandTimeoutSeconds"] = "60"; // bursts of 500 concurrent writes on a loaded 2-core CI machine: slow is not wrong
         settings["Gcp:ReservationSweepSeconds"] = "1";
         var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
         {

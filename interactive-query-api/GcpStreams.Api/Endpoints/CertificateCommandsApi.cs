@@ -17,9 +17,6 @@ namespace GcpStreams.Api.Endpoints;
 /// </summary>
 public static partial class CertificateCommandsApi
 {
-    /// <summary>How long a write waits for the command's reply before answering 504.</summary>
-    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>How long an accepted write waits for the read model to show it (read-your-writes) before answering anyway.</summary>
     public static readonly TimeSpan ReadYourWritesTimeout = TimeSpan.FromSeconds(2);
 
@@ -66,11 +63,11 @@ public static partial class CertificateCommandsApi
         C.CommandReply reply;
         try
         {
-            reply = await commands.SendAsync(payload.poolId, payload, Caller(context.User), CorrelationId(context), idempotencyKey, CommandTimeout, context.RequestAborted);
+            reply = await commands.SendAsync(payload.poolId, payload, Caller(context.User), CorrelationId(context), idempotencyKey, commands.ReplyTimeout, context.RequestAborted);
         }
         catch (TimeoutException)
         {
-            return ApiProblems.CommandTimeout(CommandTimeout, context);
+            return ApiProblems.CommandTimeout(commands.ReplyTimeout, context);
         }
         catch (CommandClientNotOpenException)
         {
@@ -119,11 +116,11 @@ public static partial class CertificateCommandsApi
         C.CommandReply reply;
         try
         {
-            reply = await commands.SendAsync(id, command(reason), Caller(context.User), CorrelationId(context), null, CommandTimeout, context.RequestAborted);
+            reply = await commands.SendAsync(id, command(reason), Caller(context.User), CorrelationId(context), null, commands.ReplyTimeout, context.RequestAborted);
         }
         catch (TimeoutException)
         {
-            return ApiProblems.CommandTimeout(CommandTimeout, context);
+            return ApiProblems.CommandTimeout(commands.ReplyTimeout, context);
         }
         catch (CommandClientNotOpenException)
         {

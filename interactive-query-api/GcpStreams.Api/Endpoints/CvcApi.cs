@@ -47,11 +47,11 @@ public static class CvcApi
         C.CommandReply reply;
         try
         {
-            reply = await commands.SendAsync(id, reveal, CertificateCommandsApi.Caller(context.User), context.TraceIdentifier, null, CertificateCommandsApi.CommandTimeout, context.RequestAborted);
+            reply = await commands.SendAsync(id, reveal, CertificateCommandsApi.Caller(context.User), context.TraceIdentifier, null, commands.ReplyTimeout, context.RequestAborted);
         }
         catch (TimeoutException)
         {
-            return ApiProblems.CommandTimeout(CertificateCommandsApi.CommandTimeout, context);
+            return ApiProblems.CommandTimeout(commands.ReplyTimeout, context);
         }
         catch (CommandClientNotOpenException)
         {

@@ -18,8 +18,13 @@ public sealed partial class CommandClient : IAsyncDisposable
     private readonly ISchemaRegistryClient registry;
     private readonly ILogger<CommandClient> logger;
 
-    public CommandClient(KafkaEnvironment environment, IOptions<KafkaOptions> kafka, ISchemaRegistryClient registry, ILogger<CommandClient> logger)
+    /// <summary>How long a write waits for its reply before answering 504 (<c>Gcp:CommandTimeoutSeconds</c>).</summary>
+    public TimeSpan ReplyTimeout { get; }
+
+    public CommandClient(KafkaEnvironment environment, IOptions<KafkaOptions> kafka, IOptions<GcpOptions> gcp, ISchemaRegistryClient registry, ILogger<CommandClient> logger)
     {
+        ArgumentNullException.ThrowIfNull(gcp);
+        ReplyTimeout = TimeSpan.FromSeconds(gcp.Value.CommandTimeoutSeconds);
         this.environment = environment;
         this.kafka = kafka.Value;
         this.registry = registry;

@@ -107,6 +107,9 @@ public sealed class GcpOptions
     /// <summary>How long a reservation holds when the request does not say.</summary>
     public int ReservationHoldSeconds { get; set; } = 1_800;
 
+    /// <summary>How long an API write waits for the topology's reply before answering 504.</summary>
+    public int CommandTimeoutSeconds { get; set; } = 10;
+
     /// <summary>How often expired reservations are looked for.</summary>
     public int ReservationSweepSeconds { get; set; } = 5;
 

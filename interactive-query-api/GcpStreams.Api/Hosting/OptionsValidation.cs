@@ -129,6 +129,7 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         }
         KafkaOptionsValidation.Range(errors, "Gcp:ReservationHoldSeconds", options.ReservationHoldSeconds, 1, 86_400);
         KafkaOptionsValidation.Range(errors, "Gcp:ReservationSweepSeconds", options.ReservationSweepSeconds, 1, 3_600);
+        KafkaOptionsValidation.Range(errors, "Gcp:CommandTimeoutSeconds", options.CommandTimeoutSeconds, 1, 300);
         for (var i = 0; i < options.DemoPools.Count; i++)
         {
             var pool = options.DemoPools[i];
