@@ -13,6 +13,7 @@ internal sealed class PoolScenario : IPoolStore
     private readonly Dictionary<long, string> _slots = [];
     private readonly Dictionary<string, Reservation> _reservations = [];
     private readonly Dictionary<string, KeyedReservation> _keyed = [];
+    private readonly Dictionary<string, KeyedLoad> _keyedLoads = [];
     private int _next;
 
     public DateTimeOffset Now { get; set; } = CertificateScenario.Start;
@@ -24,6 +25,8 @@ internal sealed class PoolScenario : IPoolStore
     public Reservation? ReservationOf(string poolId, string certificateId) => _reservations.GetValueOrDefault(certificateId);
 
     public KeyedReservation? ReservationByKey(string poolId, string idempotencyKey) => _keyed.GetValueOrDefault(idempotencyKey);
+
+    public KeyedLoad? LoadByKey(string poolId, string idempotencyKey) => _keyedLoads.GetValueOrDefault(idempotencyKey);
 
     public IReadOnlyList<PoolEvent> When(PoolCommand command)
     {
@@ -37,6 +40,11 @@ internal sealed class PoolScenario : IPoolStore
                     for (var i = 0; i < loaded.Numbers.Count; i++)
                     {
                         _slots[loaded.FirstSlot + i] = loaded.Numbers[i];
+                    }
+
+                    if (loaded.IdempotencyKey is { } loadKey)
+                    {
+                        _keyedLoads[loadKey] = new KeyedLoad(loadKey, loaded.RequestFingerprint, loaded.CausationId, loaded.FirstSlot, loaded.Numbers.Count);
                     }
 
                     break;

@@ -311,6 +311,37 @@ public class PoolTests
     }
 
     [Test]
+    public void IdempotentLoadRetry_WithTheSameKeyAndRequest_AddsNothingAndAnswersTheFirstLoad()
+    {
+        var s = PoolScenario.Loaded(3);
+        var first = (PoolLoaded)s.When(s.Load(4) with { IdempotencyKey = "admin:load-1", RequestFingerprint = "f1" })[0];
+
+        var replayed = (PoolLoadReplayed)s.When(s.Load(4) with { IdempotencyKey = "admin:load-1", RequestFingerprint = "f1" }).Single();
+
+        Assert.That((replayed.OriginalRequestId, replayed.FirstSlot, replayed.Count), Is.EqualTo((first.CausationId, first.FirstSlot, 4)));
+        Assert.That((s.State!.Available, s.State.Loaded), Is.EqualTo((7L, 7L)));
+    }
+
+    [Test]
+    public void IdempotencyKey_ReusedForAnotherLoad_IsRefused()
+    {
+        var s = PoolScenario.Loaded(3);
+        s.When(s.Load(4) with { IdempotencyKey = "admin:load-1", RequestFingerprint = "f1" });
+
+        AssertPoolRejected(s.When(s.Load(5) with { IdempotencyKey = "admin:load-1", RequestFingerprint = "f2" }), RejectionReason.IdempotencyConflict);
+        Assert.That(s.State!.Available, Is.EqualTo(7));
+    }
+
+    [Test]
+    public void LoadKeys_AndReservationKeys_AreSeparate()
+    {
+        var s = PoolScenario.Loaded(3);
+        s.When(s.Reserve() with { IdempotencyKey = "k", RequestFingerprint = "reserve" });
+
+        Assert.That(s.When(s.Load(2) with { IdempotencyKey = "k", RequestFingerprint = "load" }).Single(), Is.TypeOf<PoolLoaded>());
+    }
+
+    [Test]
     public void DuplicateReserveCommand_HandsOutNothingMore()
     {
         var s = PoolScenario.Loaded(3);

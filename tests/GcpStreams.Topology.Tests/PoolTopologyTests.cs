@@ -196,8 +196,26 @@ public class PoolTopologyTests
         var conflict = f.Replies(f.Command(Inputs.Pool, Body("order-2"), idempotencyKey: "key-1"));
 
         Assert.That(first.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
-        Assert.That((retry.outcome, retry.certificateId, retry.reservedUntil), Is.EqualTo((C.ReplyOutcome.ACCEPTED, first.certificateId, first.reservedUntil)));
+        Assert.That((retry.outcome, retry.certificateId, retry.reservedUntil, retry.replayed, retry.eventId), Is.EqualTo((C.ReplyOutcome.ACCEPTED, first.certificateId, first.reservedUntil, true, first.eventId)));
+        Assert.That(first.replayed, Is.False);
         Assert.That((conflict.outcome, conflict.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "IDEMPOTENCY_CONFLICT")));
         Assert.That(f.Events().Where(e => e.Value.eventType == "certificate.reserved").Select(e => e.Key), Is.EqualTo(new[] { first.certificateId }), "one reservation on the stream");
+    }
+
+    [Test]
+    public void IdempotentLoad_SameKeyAndBodyLoadsOnce_AnotherBodyIsRejected()
+    {
+        using var f = new TopologyFixture();
+        C.LoadPool Body(int count) => new() { poolId = Inputs.Pool, channel = C.Channel.POS, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, count = count, lowWatermark = 0, series = 4, importedNumbers = [] };
+
+        var first = f.Replies(f.Command(Inputs.Pool, Body(3), idempotencyKey: "load-1"));
+        var retry = f.Replies(f.Command(Inputs.Pool, Body(3), idempotencyKey: "load-1"));
+        var conflict = f.Replies(f.Command(Inputs.Pool, Body(4), idempotencyKey: "load-1"));
+
+        Assert.That((first.outcome, first.replayed), Is.EqualTo((C.ReplyOutcome.ACCEPTED, false)));
+        Assert.That((retry.outcome, retry.replayed, retry.eventId), Is.EqualTo((C.ReplyOutcome.ACCEPTED, true, first.eventId)), "a replay names the first load's event");
+        Assert.That((conflict.outcome, conflict.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "IDEMPOTENCY_CONFLICT")));
+        var loads = f.Events().Where(e => e.Value.eventType == "pool.loaded").ToList();
+        Assert.That(loads.Select(e => e.Value.eventId), Is.EqualTo(new[] { first.eventId }), "one load on the stream");
     }
 }

@@ -44,7 +44,10 @@ namespace GcpStreams.Contracts
 				"se to derive or decrypt the CVC. The CVC itself is never in a reply.\",\"default\":" +
 				"null,\"type\":[\"null\",\"int\"]},{\"name\":\"occurredAt\",\"doc\":\"Event time of the decisi" +
 				"on (the command\'s issuedAt or the triggering event time; UTC, milliseconds).\",\"t" +
-				"ype\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
+				"ype\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"replayed\",\"doc\":" +
+				"\"True when an idempotency key repeated an earlier request (reservation or load):" +
+				" nothing new was done and the reply carries the first request\'s outcome; eventId" +
+				" is then the first request\'s event.\",\"default\":false,\"type\":\"boolean\"}]}"));
 		/// <summary>
 		/// requestId of the command this replies to; the Kafka key.
 		/// </summary>
@@ -89,6 +92,10 @@ namespace GcpStreams.Contracts
 		/// Event time of the decision (the command's issuedAt or the triggering event time; UTC, milliseconds).
 		/// </summary>
 		private System.DateTime _occurredAt;
+		/// <summary>
+		/// True when an idempotency key repeated an earlier request (reservation or load): nothing new was done and the reply carries the first request's outcome; eventId is then the first request's event.
+		/// </summary>
+		private bool _replayed;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -250,6 +257,20 @@ namespace GcpStreams.Contracts
 				this._occurredAt = value;
 			}
 		}
+		/// <summary>
+		/// True when an idempotency key repeated an earlier request (reservation or load): nothing new was done and the reply carries the first request's outcome; eventId is then the first request's event.
+		/// </summary>
+		public bool replayed
+		{
+			get
+			{
+				return this._replayed;
+			}
+			set
+			{
+				this._replayed = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -265,6 +286,7 @@ namespace GcpStreams.Contracts
 			case 8: return this.reservedUntil;
 			case 9: return this.cvcKeyVersion;
 			case 10: return this.occurredAt;
+			case 11: return this.replayed;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -283,6 +305,7 @@ namespace GcpStreams.Contracts
 			case 8: this.reservedUntil = (System.Nullable<System.DateTime>)fieldValue; break;
 			case 9: this.cvcKeyVersion = (System.Nullable<System.Int32>)fieldValue; break;
 			case 10: this.occurredAt = (System.DateTime)fieldValue; break;
+			case 11: this.replayed = (System.Boolean)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

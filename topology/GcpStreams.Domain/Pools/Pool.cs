@@ -66,10 +66,16 @@ public interface IPoolStore
 
     /// <summary>The reservation first made with an idempotency key in this pool, if any.</summary>
     KeyedReservation? ReservationByKey(string poolId, string idempotencyKey);
+
+    /// <summary>The load first made with an idempotency key in this pool, if any.</summary>
+    KeyedLoad? LoadByKey(string poolId, string idempotencyKey);
 }
 
 /// <summary>What an idempotency key of a pool was first used for: the request's fingerprint and the certificate it got.</summary>
 public sealed record KeyedReservation(string IdempotencyKey, string RequestFingerprint, string CertificateId, string RequestId, DateTimeOffset ReservedUntil);
+
+/// <summary>What an idempotency key of a pool's loads was first used for: the request's fingerprint and the slots it filled.</summary>
+public sealed record KeyedLoad(string IdempotencyKey, string RequestFingerprint, string RequestId, long FirstSlot, int Count);
 
 /// <summary>Settings that decisions need and that come from configuration, not from input events.</summary>
 /// <param name="NumberingKey">The secret key that permutes generated certificate numbers (at least 16 bytes).</param>

@@ -21,7 +21,7 @@ public static class PoolDecider
 
         return command switch
         {
-            LoadPool c => Load(c, state, settings),
+            LoadPool c => Load(c, state, store, settings),
             ReserveNext c => Reserve(c, state, store),
             ExpireReservation c => Expire(c, state, store),
             IssueReserved c => Issue(c, state, store),
@@ -29,8 +29,15 @@ public static class PoolDecider
         };
     }
 
-    private static IReadOnlyList<PoolEvent> Load(LoadPool c, Pool? state, PoolSettings settings)
+    private static IReadOnlyList<PoolEvent> Load(LoadPool c, Pool? state, IPoolStore store, PoolSettings settings)
     {
+        if (c.IdempotencyKey is { } key && store.LoadByKey(c.PoolId, key) is { } first)
+        {
+            return first.RequestFingerprint == c.RequestFingerprint
+                ? [new PoolLoadReplayed(c.PoolId, c.CausationId, c.At, first.RequestId, first.FirstSlot, first.Count)]
+                : Rejected(c, RejectionReason.IdempotencyConflict, $"idempotency key '{key}' was used for another load of pool {c.PoolId}");
+        }
+
         if (state is not null && (state.Channel != c.Channel || state.NominalMinor != c.NominalMinor || state.Currency != c.Currency))
         {
             return Rejected(c, RejectionReason.PoolMismatch,
@@ -79,7 +86,7 @@ public static class PoolDecider
         return
         [
             new PoolLoaded(c.PoolId, c.CausationId, c.At, c.Channel, c.NominalMinor, c.Currency, state?.LowWatermark ?? c.LowWatermark, series,
-                tail, numbers, imported ? generated : generated + count, tail + count - head),
+                tail, numbers, imported ? generated : generated + count, tail + count - head, c.IdempotencyKey, c.RequestFingerprint),
         ];
     }
 
@@ -210,7 +217,7 @@ public static class PoolDecider
             PoolCertificateReserved => Required(state) with { Head = state!.Head + 1, Reserved = state.Reserved + 1 },
             ReservationExpired => Required(state) with { Tail = state!.Tail + 1, Reserved = state.Reserved - 1 },
             ReservationIssued => Required(state) with { Reserved = state!.Reserved - 1, Issued = state.Issued + 1 },
-            IssueBlocked or PoolOperationRejected or PoolAlert or ReservationReplayed => state,
+            IssueBlocked or PoolOperationRejected or PoolAlert or ReservationReplayed or PoolLoadReplayed => state,
             _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown pool event."),
         };
 

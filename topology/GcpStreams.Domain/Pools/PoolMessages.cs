@@ -12,7 +12,8 @@ public abstract record PoolCommand(string PoolId, string CausationId, DateTimeOf
 /// </summary>
 public sealed record LoadPool(
     string PoolId, string CausationId, DateTimeOffset At,
-    Channel Channel, long NominalMinor, string Currency, int LowWatermark, int? Series, int Count, IReadOnlyList<string> ImportedNumbers)
+    Channel Channel, long NominalMinor, string Currency, int LowWatermark, int? Series, int Count, IReadOnlyList<string> ImportedNumbers,
+    string? IdempotencyKey = null, string RequestFingerprint = "")
     : PoolCommand(PoolId, CausationId, At)
 {
     public override string Operation => "load";
@@ -60,7 +61,19 @@ public abstract record PoolEvent(string PoolId, string CausationId, DateTimeOffs
 public sealed record PoolLoaded(
     string PoolId, string CausationId, DateTimeOffset At,
     Channel Channel, long NominalMinor, string Currency, int LowWatermark, int Series,
-    long FirstSlot, IReadOnlyList<string> Numbers, long GeneratedAfter, long AvailableAfter)
+    long FirstSlot, IReadOnlyList<string> Numbers, long GeneratedAfter, long AvailableAfter,
+    string? IdempotencyKey = null, string RequestFingerprint = "")
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.PoolLoaded;
+}
+
+/// <summary>
+/// A retried load (same idempotency key, same request): nothing is added again; the caller gets the first load's outcome.
+/// Not published: the stream already has that load.
+/// </summary>
+public sealed record PoolLoadReplayed(
+    string PoolId, string CausationId, DateTimeOffset At, string OriginalRequestId, long FirstSlot, int Count)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.PoolLoaded;

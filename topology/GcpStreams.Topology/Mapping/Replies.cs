@@ -24,8 +24,15 @@ public static class Replies
                 break;
             case ReservationReplayed r:
                 reply.outcome = C.ReplyOutcome.ACCEPTED;
+                reply.replayed = true;
                 reply.certificateId = r.CertificateId;
                 reply.reservedUntil = r.ReservedUntil.UtcDateTime;
+                reply.eventId = StreamEvents.EventId(r.CertificateId, r.OriginalRequestId, 0);
+                break;
+            case PoolLoadReplayed l:
+                reply.outcome = C.ReplyOutcome.ACCEPTED;
+                reply.replayed = true;
+                reply.eventId = StreamEvents.EventId(l.PoolId, l.OriginalRequestId, 0);
                 break;
             case Domain.Pools.IssueBlocked b:
                 Reject(reply, b.Reason, b.Message);

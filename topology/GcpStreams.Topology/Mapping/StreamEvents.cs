@@ -72,6 +72,7 @@ public static class StreamEvents
         PoolAlert x => Alert(x.Kind, x.Severity, x.Message),
         ReservationIssued => null, // the ledger publishes certificate.issued
         ReservationReplayed => null, // the stream has the first reservation already
+        PoolLoadReplayed => null, // the stream has the first load already
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "No stream payload for this pool event."),
     };
 

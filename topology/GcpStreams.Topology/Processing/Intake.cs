@@ -159,7 +159,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
                 TimeSpan.FromSeconds(r.holdSeconds > 0 ? r.holdSeconds : settings.DefaultReservationHold.TotalSeconds),
                 IdempotencyKeyOf(command), Fingerprint(r)), command.correlationId, source, command.replyTo, caller)],
             C.LoadPool l => [ToPool(RequirePoolId(l.poolId), new LoadPool(l.poolId, request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
-                l.series, l.count, [.. l.importedNumbers]), command.correlationId, source, command.replyTo, caller)],
+                l.series, l.count, [.. l.importedNumbers], IdempotencyKeyOf(command), Fingerprint(l)), command.correlationId, source, command.replyTo, caller)],
             C.LockCertificate l => [ToCertificate(Require(l.certificateId, "certificateId"), new LockCertificate(l.certificateId, request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
             C.UnlockCertificate u => [ToCertificate(Require(u.certificateId, "certificateId"), new UnlockCertificate(u.certificateId, request, at, Require(u.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
             C.RevealCvc r => [ToCertificate(Require(r.certificateId, "certificateId"), new RevealCvc(r.certificateId, request, at, request,
@@ -218,6 +218,12 @@ public sealed partial class IntakeTransformer : RecordTransformer
     private static string Fingerprint(C.ReserveCertificate r) =>
         DeterministicId.Derive("reserve", r.poolId, r.channel.ToString(), r.nominalMinor.ToString(System.Globalization.CultureInfo.InvariantCulture), r.currency ?? string.Empty,
             r.orderId ?? string.Empty, r.holdSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>What makes two loads "the same request" for an idempotency key.</summary>
+    private static string Fingerprint(C.LoadPool l) =>
+        DeterministicId.Derive("load", l.poolId, l.channel.ToString(), l.nominalMinor.ToString(System.Globalization.CultureInfo.InvariantCulture), l.currency ?? string.Empty,
+            l.count.ToString(System.Globalization.CultureInfo.InvariantCulture), l.lowWatermark.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            l.series?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, string.Join(',', l.importedNumbers ?? []));
 
     private static string LineCausation(string eventId, string lineId) => $"{eventId}/{lineId}";
 

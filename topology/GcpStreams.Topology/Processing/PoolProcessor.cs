@@ -161,6 +161,11 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                     writes.Add((Keys.Slot(loaded.PoolId, loaded.FirstSlot + i), Codec.Utf8(loaded.Numbers[i])));
                 }
 
+                if (loaded.IdempotencyKey is { } loadKey)
+                {
+                    writes.Add((Keys.LoadKey(loaded.PoolId, loadKey), InternalJson.Serialize(new KeyedLoad(loadKey, loaded.RequestFingerprint, loaded.CausationId, loaded.FirstSlot, loaded.Numbers.Count))));
+                }
+
                 break;
             case PoolCertificateReserved r:
                 writes.Add((Keys.Slot(r.PoolId, r.Slot), null));
@@ -206,6 +211,9 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     public KeyedReservation? ReservationByKey(string poolId, string idempotencyKey) =>
         store.Get(Keys.IdempotencyKey(poolId, idempotencyKey)) is { } bytes ? InternalJson.Deserialize<KeyedReservation>(bytes) : null;
 
+    public KeyedLoad? LoadByKey(string poolId, string idempotencyKey) =>
+        store.Get(Keys.LoadKey(poolId, idempotencyKey)) is { } bytes ? InternalJson.Deserialize<KeyedLoad>(bytes) : null;
+
     /// <summary>The key layout of the pools store: ASCII, so RocksDB's byte order is the order ranges need.</summary>
     internal static class Keys
     {
@@ -218,6 +226,8 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         public static string Reservation(string poolId, string certificateId) => $"r/{poolId}/{certificateId}";
 
         public static string IdempotencyKey(string poolId, string key) => $"k/{poolId}/{key}";
+
+        public static string LoadKey(string poolId, string key) => $"l/{poolId}/{key}";
 
         public static string Deadline(DateTimeOffset at, string poolId, string certificateId) =>
             string.Create(CultureInfo.InvariantCulture, $"{DeadlinePrefix}{at.ToUnixTimeMilliseconds():D15}/{poolId}/{certificateId}");
