@@ -1,3 +1,4 @@
+using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.Security;
@@ -29,19 +30,24 @@ public static class GcpStreamsApp
         builder.Services.AddGcpStreams();
         builder.Services.AddGcpReadModel();
         builder.Services.AddGcpCommandClient();
+        builder.Services.AddGcpAudit(); // after the command client: it stops (and drains) first
+        builder.Services.AddGcpRateLimits();
         configure?.Invoke(builder);
         builder.Services.AddGcpAuthentication(builder.Configuration); // after configure: it reads Auth:Mode now
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<AuditMiddleware>(); // before authentication: it records 401s and 403s too
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter(); // after authorization: limits are per authenticated client
         app.MapHealthEndpoints();
         app.MapDevTokenEndpoint(); // embedded auth mode only: POST /connect/token (client credentials)
         app.MapCertificatesApi();
         app.MapPoolsApi();
         app.MapCertificateCommandsApi();
+        app.MapPoolCommandsApi();
         app.MapCvcApi();
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {

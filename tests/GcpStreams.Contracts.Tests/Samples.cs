@@ -159,6 +159,7 @@ internal static class Samples
             eventId = "evt-1",
             reservedUntil = Later,
             cvcKeyVersion = 3,
+            replayed = true,
             occurredAt = At,
         };
         yield return new DeadLetter
@@ -193,6 +194,7 @@ internal static class Samples
             method = "GET",
             endpoint = "/certificates/{id}/cvc",
             certificateId = "6001000000000017",
+            poolId = "pos-1000-rub",
             statusCode = 409,
             outcome = "rejected",
             latencyMs = 12.5,

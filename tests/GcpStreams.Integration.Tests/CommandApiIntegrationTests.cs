@@ -27,6 +27,7 @@ public class CommandApiIntegrationTests
     private string posToken = null!;
     private string supportToken = null!;
     private string crmToken = null!;
+    private string adminToken = null!;
 
     [OneTimeSetUp]
     public async Task StartService()
@@ -39,6 +40,7 @@ public class CommandApiIntegrationTests
         posToken = await TokenAsync("pos-terminal", "pos-terminal-secret");
         supportToken = await TokenAsync("support", "support-secret");
         crmToken = await TokenAsync("crm-notifier", "crm-notifier-secret");
+        adminToken = await TokenAsync("admin", "admin-secret");
     }
 
     [OneTimeTearDown]
@@ -193,9 +195,10 @@ public class CommandApiIntegrationTests
     [TestCase("/certificates/next", "gc.reserve")]
     [TestCase("/certificates/GC-ANY/lock", "gc.lock")]
     [TestCase("/certificates/GC-ANY/unlock", "gc.lock")]
+    [TestCase("/pools/it-cmd-x/certificates", "gc.admin")]
     public async Task EveryWriteEndpoint_NoToken401_WrongScope403(string path, string scope)
     {
-        var wrongScope = scope == "gc.reserve" ? supportToken : posToken; // support has no gc.reserve, the POS no gc.lock
+        var wrongScope = scope == "gc.reserve" ? supportToken : posToken; // support has no gc.reserve, the POS no gc.lock or gc.admin
         const string body = """{"poolId":"it-cmd-x","channel":"POS","nominalMinor":100000,"currency":"RUB","reason":"x"}""";
 
         using var anonymous = await PostAsync(path, token: null, body);
@@ -210,6 +213,64 @@ public class CommandApiIntegrationTests
         Assert.That(await forbidden.Content.ReadAsStringAsync(), Does.Contain(scope));
         Assert.That(crm.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
     }
+
+    [Test]
+    public async Task LoadOverHttp_Is201WithLevels_ReplayIs200AndAddsNothing_SameKeyOtherBodyIs422_ThenReservable()
+    {
+        const string pool = "it-cmd-load";
+        var body = LoadBody(count: 4, series: 28, lowWatermark: 1);
+
+        using var first = await PostAsync($"/pools/{pool}/certificates", adminToken, body, "load-key-1");
+        using var replay = await PostAsync($"/pools/{pool}/certificates", adminToken, body, "load-key-1");
+        using var other = await PostAsync($"/pools/{pool}/certificates", adminToken, LoadBody(count: 5, series: 28), "load-key-1");
+        using var mismatch = await PostAsync($"/pools/{pool}/certificates", adminToken, LoadBody(count: 1, series: 28, channel: "INTERNET_STORE"), "load-key-2");
+
+        var created = await first.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created), created.ToString());
+        Assert.That(first.Headers.Location?.ToString(), Is.EqualTo($"/pools/{pool}"));
+        Assert.That((created.GetProperty("available").GetInt64(), created.GetProperty("loaded").GetInt64(), created.GetProperty("lowWatermark").GetInt32()), Is.EqualTo((4L, 4L, 1)));
+        var replayed = await replay.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(replay.StatusCode, Is.EqualTo(HttpStatusCode.OK), replayed.ToString());
+        Assert.That(replayed.GetProperty("loaded").GetInt64(), Is.EqualTo(4), "the replay added nothing");
+        Assert.That((await AssertProblemAsync(other, HttpStatusCode.UnprocessableEntity, "idempotency-conflict")).GetProperty("reason").GetString(), Is.EqualTo("IDEMPOTENCY_CONFLICT"));
+        Assert.That((await AssertProblemAsync(mismatch, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("POOL_MISMATCH"));
+
+        using var reserved = await ReserveAsync(posToken, Body(pool, null));
+        Assert.That(reserved.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        Assert.That((await GetJsonAsync($"/pools/{pool}", posToken)).GetProperty("available").GetInt64(), Is.EqualTo(3));
+        var loads = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Count(r => r.Key == pool && r.Event.eventType == "pool.loaded");
+        Assert.That(loads, Is.EqualTo(1), "one load on the stream");
+    }
+
+    [TestCase("""{"nominalMinor":100000,"currency":"RUB","count":1,"series":29}""", "channel")]
+    [TestCase("""{"channel":"POS","nominalMinor":0,"currency":"RUB","count":1,"series":29}""", "nominalMinor")]
+    [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUBLE","count":1,"series":29}""", "currency")]
+    [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB","series":29}""", "count")]
+    [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB","count":10001,"series":29}""", "count")]
+    [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB","count":1,"importedNumbers":["7700000000000000"]}""", "count")]
+    [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB","importedNumbers":["1234"]}""", "importedNumbers")]
+    [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB","count":1,"lowWatermark":-1,"series":29}""", "lowWatermark")]
+    [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB","count":1,"series":100000}""", "series")]
+    public async Task InvalidLoad_Is400Problem_NamingTheField(string json, string field)
+    {
+        using var response = await PostAsync("/pools/it-cmd-load-bad/certificates", adminToken, json);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-field");
+        Assert.That(problem.GetProperty("field").GetString(), Is.EqualTo(field));
+    }
+
+    [Test]
+    public async Task LoadWithoutASeriesForANewPool_IsRefusedByThePool_422()
+    {
+        using var response = await PostAsync("/pools/it-cmd-load-noseries/certificates", adminToken, LoadBody(count: 2, series: null));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "command-rejected");
+        Assert.That(problem.GetProperty("reason").GetString(), Is.EqualTo("INVALID_AMOUNT"));
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("series"));
+    }
+
+    private static string LoadBody(int count, int? series, int lowWatermark = 0, string channel = "POS") =>
+        JsonSerializer.Serialize(new { channel, nominalMinor = Nominal, currency = "RUB", count, lowWatermark, series });
 
     [Test]
     public async Task FiveHundredConcurrentReservations_OnAPoolOf300_Exactly300Certificates_And200Problems()

@@ -15,6 +15,19 @@ internal static class Kafka
     public static List<(string Key, C.GiftCertificateEvent Event)> ReadStream(string bootstrapServers, ISchemaRegistryClient registry)
     {
         var codec = new Codec(registry);
+        return [.. ReadTopic(bootstrapServers, Topics.Stream).Select(m => (Encoding.UTF8.GetString(m.Key), codec.Decode<C.GiftCertificateEvent>(Topics.Stream, m.Value)))];
+    }
+
+    /// <summary>Every topic on the broker, internal ones (repartition, changelog) included.</summary>
+    public static List<string> TopicNames(string bootstrapServers)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        return [.. admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics.Select(t => t.Topic).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Reads a whole topic (from offset 0 to the current end of every partition), as raw records.</summary>
+    public static List<Message<byte[], byte[]>> ReadTopic(string bootstrapServers, string topic)
+    {
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -24,24 +37,24 @@ internal static class Kafka
             FetchWaitMaxMs = 5,
         }).Build();
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
-        var partitions = admin.GetMetadata(Topics.Stream, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => new TopicPartition(Topics.Stream, p.PartitionId)).ToList();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
         var ends = partitions.ToDictionary(tp => tp.Partition.Value, tp => consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
         consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
-        var records = new List<(string, C.GiftCertificateEvent)>();
+        var records = new List<Message<byte[], byte[]>>();
         var deadline = DateTime.UtcNow + Timeout;
         var remaining = partitions.Where(tp => ends[tp.Partition.Value] > 0).ToList();
         while (remaining.Count > 0 && DateTime.UtcNow < deadline)
         {
             if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } record)
             {
-                records.Add((Encoding.UTF8.GetString(record.Message.Key), codec.Decode<C.GiftCertificateEvent>(Topics.Stream, record.Message.Value)));
+                records.Add(record.Message);
             }
 
             // the position moves past transaction markers too, which are never delivered as records
             remaining.RemoveAll(tp => consumer.Position(tp).Value >= ends[tp.Partition.Value]);
         }
 
-        Assert.That(remaining, Is.Empty, "the stream could not be read to its end in time");
+        Assert.That(remaining, Is.Empty, $"{topic} could not be read to its end in time");
         return records;
     }
 

@@ -39,13 +39,17 @@ internal sealed class ServiceInstance : IAsyncDisposable
 
     public CommandClient Commands => app.Services.GetRequiredService<CommandClient>();
 
+    public IServiceProvider Services => app.Services;
+
     public ISchemaRegistryClient Registry => app.Services.GetRequiredService<ISchemaRegistryClient>();
 
     public string Url => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
     /// <summary>Embedded mode: the instance runs its own broker.</summary>
-    public static Task<ServiceInstance> StartEmbeddedAsync(string applicationId = "gcp-it") =>
-        StartAsync(new() { ["Kafka:Mode"] = "Embedded", ["Kafka:ApplicationId"] = applicationId });
+    /// <param name="settings">Settings over the tests' defaults.</param>
+    /// <param name="logging">Extra logging setup (e.g. a capturing provider and a lower level).</param>
+    public static Task<ServiceInstance> StartEmbeddedAsync(string applicationId = "gcp-it", IReadOnlyDictionary<string, string?>? settings = null, Action<ILoggingBuilder>? logging = null) =>
+        StartAsync(new() { ["Kafka:Mode"] = "Embedded", ["Kafka:ApplicationId"] = applicationId }, overrides: settings, logging: logging);
 
     /// <summary>Cluster mode against a broker the test runs, sharing one schema registry between instances.</summary>
     public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it") =>
@@ -63,7 +67,8 @@ internal sealed class ServiceInstance : IAsyncDisposable
             },
             services => services.AddSingleton(registry));
 
-    private static async Task<ServiceInstance> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    private static async Task<ServiceInstance> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null,
+        IReadOnlyDictionary<string, string?>? overrides = null, Action<ILoggingBuilder>? logging = null)
     {
         var root = Directory.CreateTempSubdirectory("gcp-it-").FullName;
         settings["Kafka:StateDir"] = Path.Combine(root, "state");
@@ -74,10 +79,16 @@ internal sealed class ServiceInstance : IAsyncDisposable
         settings["Gcp:CvcKeys:1"] = CvcKey;
         settings["Gcp:CommandTimeoutSeconds"] = "60"; // bursts of 500 concurrent writes on a loaded 2-core CI machine: slow is not wrong
         settings["Gcp:ReservationSweepSeconds"] = "1";
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            logging?.Invoke(builder.Logging);
             services?.Invoke(builder.Services);
         });
         await app.StartAsync();

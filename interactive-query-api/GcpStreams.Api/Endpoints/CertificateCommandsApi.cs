@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Security.Claims;
-using System.Text.RegularExpressions;
+using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.ReadModel;
 using GcpStreams.Api.Security;
@@ -15,7 +14,7 @@ namespace GcpStreams.Api.Endpoints;
 /// <see cref="CommandClient"/> and waits for its reply; before answering an accepted write, the endpoint waits (bounded)
 /// until this instance's read model shows it, so a read right after by the same caller sees the write.
 /// </summary>
-public static partial class CertificateCommandsApi
+public static class CertificateCommandsApi
 {
     /// <summary>How long an accepted write waits for the read model to show it (read-your-writes) before answering anyway.</summary>
     public static readonly TimeSpan ReadYourWritesTimeout = TimeSpan.FromSeconds(2);
@@ -24,14 +23,13 @@ public static partial class CertificateCommandsApi
     public const int MaxHoldSeconds = 86_400;
 
     /// <summary>Longest Idempotency-Key, order id, reason or correlation id accepted.</summary>
-    public const int MaxTextLength = 200;
+    public const int MaxTextLength = CommandCalls.MaxTextLength;
 
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
-    public const string CorrelationIdHeader = "X-Correlation-Id";
+    public const string IdempotencyKeyHeader = CommandCalls.IdempotencyKeyHeader;
 
     public static IEndpointRouteBuilder MapCertificateCommandsApi(this IEndpointRouteBuilder endpoints)
     {
-        var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates");
+        var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates").Audited();
         certificates.MapPost("/next", ReserveNext)
             .RequireAuthorization(Policies.Reserve)
             .WithName(nameof(ReserveNext))
@@ -60,37 +58,27 @@ public static partial class CertificateCommandsApi
             return invalid;
         }
 
-        C.CommandReply reply;
-        try
+        AuditTrail.SetPool(context, payload.poolId);
+
+        var (reply, failed) = await CommandCalls.SendAsync(commands, payload.poolId, payload, context, idempotencyKey);
+        if (failed is not null)
         {
-            reply = await commands.SendAsync(payload.poolId, payload, Caller(context.User), CorrelationId(context), idempotencyKey, commands.ReplyTimeout, context.RequestAborted);
-        }
-        catch (TimeoutException)
-        {
-            return ApiProblems.CommandTimeout(commands.ReplyTimeout, context);
-        }
-        catch (CommandClientNotOpenException)
-        {
-            return ApiProblems.NotReady(context);
+            return failed;
         }
 
-        if (reply.outcome != C.ReplyOutcome.ACCEPTED)
+        if (reply!.outcome != C.ReplyOutcome.ACCEPTED)
         {
             return ReserveRejected(reply, payload.poolId, context);
         }
 
         var certificateId = reply.certificateId;
+        AuditTrail.SetCertificate(context, certificateId);
         var answer = new ReservationResponse(certificateId, payload.poolId, CertificateResponse.Utc(reply.reservedUntil));
 
-        // a replay (same Idempotency-Key) answers with the first reservation, whose event the model already has
-        var replayed = model.GetHistory(certificateId).Any(e => e.EventType == "certificate.reserved" && e.EventId != reply.eventId);
-        if (replayed)
-        {
-            return TypedResults.Ok(answer);
-        }
-
         await model.WaitForEventAsync(reply.eventId, ReadYourWritesTimeout, certificateId, context.RequestAborted);
-        return TypedResults.Created($"/certificates/{Uri.EscapeDataString(certificateId)}", answer);
+        return reply.replayed // the same Idempotency-Key and body: the first reservation again
+            ? TypedResults.Ok(answer)
+            : TypedResults.Created($"/certificates/{Uri.EscapeDataString(certificateId)}", answer);
     }
 
     public static Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> Lock(string id, LockRequest? request, CommandClient commands, CertificateReadModel model, HttpContext context) =>
@@ -113,21 +101,13 @@ public static partial class CertificateCommandsApi
             return ApiProblems.CertificateNotFound(id, context);
         }
 
-        C.CommandReply reply;
-        try
+        var (reply, failed) = await CommandCalls.SendAsync(commands, id, command(reason), context);
+        if (failed is not null)
         {
-            reply = await commands.SendAsync(id, command(reason), Caller(context.User), CorrelationId(context), null, commands.ReplyTimeout, context.RequestAborted);
-        }
-        catch (TimeoutException)
-        {
-            return ApiProblems.CommandTimeout(commands.ReplyTimeout, context);
-        }
-        catch (CommandClientNotOpenException)
-        {
-            return ApiProblems.NotReady(context);
+            return failed;
         }
 
-        if (reply.outcome != C.ReplyOutcome.ACCEPTED)
+        if (reply!.outcome != C.ReplyOutcome.ACCEPTED)
         {
             var detail = reply.reason == nameof(C.RejectionReason.NOT_FOUND) ? $"certificate {id} is not issued ({reply.message})" : reply.message;
             return ApiProblems.Rejected(StatusCodes.Status409Conflict, ApiProblems.CommandRejectedType, "The certificate refused the command", reply.reason ?? "UNKNOWN",
@@ -163,16 +143,14 @@ public static partial class CertificateCommandsApi
             return ApiProblems.InvalidField("body", "A JSON body {poolId, channel, nominalMinor, currency, orderId?, holdSeconds?} is required.", context);
         }
 
-        if (request.PoolId is null || !PoolIdFormat().IsMatch(request.PoolId))
+        if (request.PoolId is null || !CommandCalls.PoolIdFormat().IsMatch(request.PoolId))
         {
             return ApiProblems.InvalidField("poolId", "poolId is required: 1 to 64 letters, digits, '.', '_' or '-'.", context);
         }
 
-        var channels = string.Join(", ", Enum.GetNames<C.Channel>().Where(n => n != nameof(C.Channel.UNKNOWN)));
-        if (request.Channel is not { Length: > 0 } channelName || !char.IsAsciiLetter(channelName[0])
-            || !Enum.TryParse<C.Channel>(channelName, ignoreCase: true, out var channel) || channel == C.Channel.UNKNOWN)
+        if (CommandCalls.ParseChannel(request.Channel, context, out var channel) is { } badChannel)
         {
-            return ApiProblems.InvalidField("channel", $"channel must be one of {channels} (got '{request.Channel}').", context);
+            return badChannel;
         }
 
         if (request.NominalMinor is not > 0)
@@ -180,7 +158,7 @@ public static partial class CertificateCommandsApi
             return ApiProblems.InvalidField("nominalMinor", $"nominalMinor must be a positive amount in minor units (got {request.NominalMinor?.ToString(CultureInfo.InvariantCulture) ?? "none"}).", context);
         }
 
-        if (request.Currency is null || !CurrencyFormat().IsMatch(request.Currency))
+        if (request.Currency is null || !CommandCalls.CurrencyFormat().IsMatch(request.Currency))
         {
             return ApiProblems.InvalidField("currency", $"currency must be an ISO 4217 code such as RUB (got '{request.Currency}').", context);
         }
@@ -195,9 +173,9 @@ public static partial class CertificateCommandsApi
             return ApiProblems.InvalidField("holdSeconds", $"holdSeconds, when given, must be from 1 to {MaxHoldSeconds}.", context);
         }
 
-        if (idempotencyKey is not null && (idempotencyKey.Length == 0 || idempotencyKey.Length > MaxTextLength || idempotencyKey.Any(c => c < ' ' || c > '~')))
+        if (CommandCalls.ValidateIdempotencyKey(idempotencyKey, context) is { } badKey)
         {
-            return ApiProblems.InvalidField(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header, when given, must be 1 to {MaxTextLength} printable ASCII characters.", context);
+            return badKey;
         }
 
         payload = new C.ReserveCertificate
@@ -212,18 +190,6 @@ public static partial class CertificateCommandsApi
         return null;
     }
 
-    /// <summary>The OAuth2 client the token was issued to: idempotency keys are scoped to it.</summary>
-    internal static string Caller(ClaimsPrincipal user) =>
-        user.FindFirst("client_id")?.Value ?? user.FindFirst("azp")?.Value ?? user.FindFirst("sub")?.Value ?? "unknown";
-
-    private static string CorrelationId(HttpContext context) =>
-        context.Request.Headers[CorrelationIdHeader].ToString() is { Length: > 0 and <= MaxTextLength } given ? given : context.TraceIdentifier;
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
-    private static partial Regex PoolIdFormat();
-
-    [GeneratedRegex("^[A-Z]{3}$")]
-    private static partial Regex CurrencyFormat();
 }
 
 /// <summary>The body of <c>POST /certificates/next</c>; amounts in minor units; holdSeconds defaults to the service's hold.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GcpStreams.Api.Auditing;
 using GcpStreams.Api.ReadModel;
 using GcpStreams.Api.Security;
 using GcpStreams.Contracts;
@@ -20,7 +21,7 @@ public static class CertificatesApi
 
     public static IEndpointRouteBuilder MapCertificatesApi(this IEndpointRouteBuilder endpoints)
     {
-        var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates").RequireAuthorization(Policies.Read);
+        var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates").RequireAuthorization(Policies.Read).RequireRateLimiting(RateLimits.Lookups).Audited();
         certificates.MapGet("", SearchCertificates)
             .WithName(nameof(SearchCertificates))
             .WithSummary("Search certificates by status, channel, pool, order id and client id, a page at a time.")

@@ -1,3 +1,4 @@
+using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.ReadModel;
 using GcpStreams.Api.Security;
@@ -19,9 +20,10 @@ public static class CvcApi
 
     public static IEndpointRouteBuilder MapCvcApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGroup("/certificates").WithTags("Certificates")
+        endpoints.MapGroup("/certificates").WithTags("Certificates").Audited()
             .MapGet("/{id}/cvc", GetCvc)
             .RequireAuthorization(Policies.Cvc)
+            .RequireRateLimiting(RateLimits.Cvc)
             .WithName(nameof(GetCvc))
             .WithSummary("Disclose the CVC once per notification request (?notificationId=) or support ticket (?supportTicket=).")
             .WithDescription("200 with the CVC and Cache-Control: no-store; a repeated disclosure is 409 cvc-disclosure-not-allowed.");
@@ -36,29 +38,28 @@ public static class CvcApi
             return ApiProblems.InvalidParameter("notificationId", "give exactly one of notificationId (a notification request) or supportTicket (a support request).", context);
         }
 
+        var byTicket = string.IsNullOrWhiteSpace(notificationId);
+        if ((byTicket ? supportTicket! : notificationId!).Trim().Length > CommandCalls.MaxTextLength)
+        {
+            var parameter = byTicket ? "supportTicket" : "notificationId";
+            return ApiProblems.InvalidParameter(parameter, $"{parameter} must be at most {CommandCalls.MaxTextLength} characters.", context);
+        }
+
         if (model.Get(id) is null)
         {
             return ApiProblems.CertificateNotFound(id, context);
         }
 
-        var reveal = string.IsNullOrWhiteSpace(notificationId)
+        var reveal = byTicket
             ? new C.RevealCvc { certificateId = id, kind = C.DisclosureKind.SUPPORT, reason = supportTicket!.Trim() }
-            : new C.RevealCvc { certificateId = id, kind = C.DisclosureKind.NOTIFICATION, notificationId = notificationId.Trim() };
-        C.CommandReply reply;
-        try
+            : new C.RevealCvc { certificateId = id, kind = C.DisclosureKind.NOTIFICATION, notificationId = notificationId!.Trim() };
+        var (reply, failed) = await CommandCalls.SendAsync(commands, id, reveal, context);
+        if (failed is not null)
         {
-            reply = await commands.SendAsync(id, reveal, CertificateCommandsApi.Caller(context.User), context.TraceIdentifier, null, commands.ReplyTimeout, context.RequestAborted);
-        }
-        catch (TimeoutException)
-        {
-            return ApiProblems.CommandTimeout(commands.ReplyTimeout, context);
-        }
-        catch (CommandClientNotOpenException)
-        {
-            return ApiProblems.NotReady(context);
+            return failed;
         }
 
-        if (reply.outcome != C.ReplyOutcome.ACCEPTED)
+        if (reply!.outcome != C.ReplyOutcome.ACCEPTED)
         {
             return reply.reason == nameof(C.RejectionReason.CVC_DISCLOSURE_NOT_ALLOWED)
                 ? ApiProblems.Rejected(StatusCodes.Status409Conflict, CvcNotAllowedType, "The CVC may not be disclosed again", reply.reason, reply.message, context, new() { ["certificateId"] = id })

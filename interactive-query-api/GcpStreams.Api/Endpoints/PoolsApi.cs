@@ -1,3 +1,4 @@
+using GcpStreams.Api.Auditing;
 using GcpStreams.Api.ReadModel;
 using GcpStreams.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,7 @@ public static class PoolsApi
 {
     public static IEndpointRouteBuilder MapPoolsApi(this IEndpointRouteBuilder endpoints)
     {
-        var pools = endpoints.MapGroup("/pools").WithTags("Pools").RequireAuthorization(Policies.Read);
+        var pools = endpoints.MapGroup("/pools").WithTags("Pools").RequireAuthorization(Policies.Read).Audited();
         pools.MapGet("", GetPools)
             .WithName(nameof(GetPools))
             .WithSummary("Every pool with its levels, ordered by pool id.");

@@ -38,6 +38,9 @@ public sealed partial class CommandClient : IAsyncDisposable
     /// <summary>True once the channel is open and commands can be sent.</summary>
     public bool IsOpen => opened.Task.IsCompletedSuccessfully;
 
+    /// <summary>Completes when the channel is open (cancelled if the service stops first).</summary>
+    public Task WhenOpen => opened.Task;
+
     /// <summary>Opens the channel (its reply consumer starts at the current end of every partition of the replies).</summary>
     public void Open()
     {
@@ -62,6 +65,14 @@ public sealed partial class CommandClient : IAsyncDisposable
         opened.Task.IsCompletedSuccessfully
             ? opened.Task.Result.SendAsync(key, payload, caller, correlationId, idempotencyKey, timeout, cancellationToken)
             : throw new CommandClientNotOpenException();
+
+    /// <summary>Produces an Avro record through the channel's producer (the audit trail uses it); waits until the channel is open.</summary>
+    public async Task ProduceAsync<T>(string topic, string key, T value, CancellationToken cancellationToken)
+        where T : class, Avro.Specific.ISpecificRecord
+    {
+        var channel = await opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await channel.ProduceAsync(topic, key, value, cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {

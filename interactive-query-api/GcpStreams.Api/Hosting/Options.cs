@@ -113,6 +113,9 @@ public sealed class GcpOptions
     /// <summary>How often expired reservations are looked for.</summary>
     public int ReservationSweepSeconds { get; set; } = 5;
 
+    /// <summary>Per-client rate limits of certificate lookups and CVC disclosures (against enumeration).</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+
     /// <summary>Embedded mode: pools loaded at start so `make run` has something to sell.</summary>
     public List<DemoPool> DemoPools { get; set; } = [];
 }
@@ -127,4 +130,23 @@ public sealed class DemoPool
     public int Count { get; set; }
     public int LowWatermark { get; set; }
     public int Series { get; set; }
+}
+
+/// <summary>
+/// Section <c>Gcp:RateLimits</c>: token buckets per OAuth2 client. A client may burst up to the bucket's size, then goes at
+/// the refill rate; beyond that it gets 429 with Retry-After.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Certificate reads (by id, history, search) per second per client.</summary>
+    public int LookupsPerSecond { get; set; } = 100;
+
+    /// <summary>Certificate reads a client may make at once before the per-second rate applies.</summary>
+    public int LookupBurst { get; set; } = 200;
+
+    /// <summary>CVC disclosures per minute per client.</summary>
+    public int CvcPerMinute { get; set; } = 120;
+
+    /// <summary>CVC disclosures a client may make at once before the per-minute rate applies.</summary>
+    public int CvcBurst { get; set; } = 20;
 }

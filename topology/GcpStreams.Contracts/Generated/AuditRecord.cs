@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class AuditRecord : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""AuditRecord"",""doc"":""One record per GCP API call, written by the API on GiftCertificates.Audit (key: certificateId, or caller when the call names no certificate). Never contains a CVC."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""auditId"",""doc"":""Unique id of this audit record."",""type"":""string""},{""name"":""caller"",""doc"":""Authenticated caller (OAuth2 subject or client id)."",""type"":""string""},{""name"":""clientId"",""doc"":""OAuth2 client id the call was made with."",""type"":""string""},{""name"":""method"",""doc"":""HTTP method, e.g. GET or POST."",""type"":""string""},{""name"":""endpoint"",""doc"":""Route template of the endpoint called, e.g. /certificates/{id}/cvc."",""type"":""string""},{""name"":""certificateId"",""doc"":""Certificate the call concerned, if any."",""default"":null,""type"":[""null"",""string""]},{""name"":""statusCode"",""doc"":""HTTP status code returned."",""type"":""int""},{""name"":""outcome"",""doc"":""Short outcome label, e.g. ok, rejected, not_found, error."",""type"":""string""},{""name"":""latencyMs"",""doc"":""Time taken to answer the call, in milliseconds."",""type"":""double""},{""name"":""correlationId"",""doc"":""Correlation id of the call, if the caller sent one."",""default"":null,""type"":[""null"",""string""]},{""name"":""occurredAt"",""doc"":""When the call was answered (UTC, milliseconds)."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""AuditRecord"",""doc"":""One record per GCP API call, written by the API on GiftCertificates.Audit (key: certificateId, or caller when the call names no certificate). Never contains a CVC."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""auditId"",""doc"":""Unique id of this audit record."",""type"":""string""},{""name"":""caller"",""doc"":""Authenticated caller (OAuth2 subject or client id)."",""type"":""string""},{""name"":""clientId"",""doc"":""OAuth2 client id the call was made with."",""type"":""string""},{""name"":""method"",""doc"":""HTTP method, e.g. GET or POST."",""type"":""string""},{""name"":""endpoint"",""doc"":""Route template of the endpoint called, e.g. /certificates/{id}/cvc."",""type"":""string""},{""name"":""certificateId"",""doc"":""Certificate the call concerned, if any."",""default"":null,""type"":[""null"",""string""]},{""name"":""poolId"",""doc"":""Pool the call concerned, if any (a reservation, a pool read or a load)."",""default"":null,""type"":[""null"",""string""]},{""name"":""statusCode"",""doc"":""HTTP status code returned."",""type"":""int""},{""name"":""outcome"",""doc"":""Short outcome label, e.g. ok, rejected, not_found, error."",""type"":""string""},{""name"":""latencyMs"",""doc"":""Time taken to answer the call, in milliseconds."",""type"":""double""},{""name"":""correlationId"",""doc"":""Correlation id of the call, if the caller sent one."",""default"":null,""type"":[""null"",""string""]},{""name"":""occurredAt"",""doc"":""When the call was answered (UTC, milliseconds)."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}}]}");
 		/// <summary>
 		/// Unique id of this audit record.
 		/// </summary>
@@ -43,6 +43,10 @@ namespace GcpStreams.Contracts
 		/// Certificate the call concerned, if any.
 		/// </summary>
 		private string _certificateId;
+		/// <summary>
+		/// Pool the call concerned, if any (a reservation, a pool read or a load).
+		/// </summary>
+		private string _poolId;
 		/// <summary>
 		/// HTTP status code returned.
 		/// </summary>
@@ -155,6 +159,20 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
+		/// Pool the call concerned, if any (a reservation, a pool read or a load).
+		/// </summary>
+		public string poolId
+		{
+			get
+			{
+				return this._poolId;
+			}
+			set
+			{
+				this._poolId = value;
+			}
+		}
+		/// <summary>
 		/// HTTP status code returned.
 		/// </summary>
 		public int statusCode
@@ -234,11 +252,12 @@ namespace GcpStreams.Contracts
 			case 3: return this.method;
 			case 4: return this.endpoint;
 			case 5: return this.certificateId;
-			case 6: return this.statusCode;
-			case 7: return this.outcome;
-			case 8: return this.latencyMs;
-			case 9: return this.correlationId;
-			case 10: return this.occurredAt;
+			case 6: return this.poolId;
+			case 7: return this.statusCode;
+			case 8: return this.outcome;
+			case 9: return this.latencyMs;
+			case 10: return this.correlationId;
+			case 11: return this.occurredAt;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -252,11 +271,12 @@ namespace GcpStreams.Contracts
 			case 3: this.method = (System.String)fieldValue; break;
 			case 4: this.endpoint = (System.String)fieldValue; break;
 			case 5: this.certificateId = (System.String)fieldValue; break;
-			case 6: this.statusCode = (System.Int32)fieldValue; break;
-			case 7: this.outcome = (System.String)fieldValue; break;
-			case 8: this.latencyMs = (System.Double)fieldValue; break;
-			case 9: this.correlationId = (System.String)fieldValue; break;
-			case 10: this.occurredAt = (System.DateTime)fieldValue; break;
+			case 6: this.poolId = (System.String)fieldValue; break;
+			case 7: this.statusCode = (System.Int32)fieldValue; break;
+			case 8: this.outcome = (System.String)fieldValue; break;
+			case 9: this.latencyMs = (System.Double)fieldValue; break;
+			case 10: this.correlationId = (System.String)fieldValue; break;
+			case 11: this.occurredAt = (System.DateTime)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -1,0 +1,72 @@
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using GcpStreams.Api.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Api.Endpoints;
+
+/// <summary>
+/// What every write endpoint shares: sending its command through <see cref="CommandClient"/> as the calling OAuth2 client
+/// (a timeout is 504, a channel not open yet is 503), the request headers, and the formats of ids and currencies.
+/// </summary>
+internal static partial class CommandCalls
+{
+    /// <summary>Longest Idempotency-Key, order id, reason or correlation id accepted.</summary>
+    public const int MaxTextLength = 200;
+
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string CorrelationIdHeader = "X-Correlation-Id";
+
+    /// <summary>Sends the command and waits for its reply; on no reply, the problem to answer instead.</summary>
+    public static async Task<(C.CommandReply? Reply, ProblemHttpResult? Problem)> SendAsync(
+        CommandClient commands, string key, object payload, HttpContext context, string? idempotencyKey = null)
+    {
+        try
+        {
+            var reply = await commands.SendAsync(key, payload, Caller(context.User), CorrelationId(context), idempotencyKey, commands.ReplyTimeout, context.RequestAborted);
+            return (reply, null);
+        }
+        catch (TimeoutException)
+        {
+            return (null, ApiProblems.CommandTimeout(commands.ReplyTimeout, context));
+        }
+        catch (CommandClientNotOpenException)
+        {
+            return (null, ApiProblems.NotReady(context));
+        }
+    }
+
+    /// <summary>The OAuth2 client the token was issued to: idempotency keys are scoped to it.</summary>
+    public static string Caller(ClaimsPrincipal user) =>
+        user.FindFirst("client_id")?.Value ?? user.FindFirst("azp")?.Value ?? user.FindFirst("sub")?.Value ?? "unknown";
+
+    /// <summary>The caller's X-Correlation-Id when it is sensible, else the request's trace id.</summary>
+    public static string CorrelationId(HttpContext context) =>
+        context.Request.Headers[CorrelationIdHeader].ToString() is { Length: > 0 and <= MaxTextLength } given ? given : context.TraceIdentifier;
+
+    /// <summary>400 unless the Idempotency-Key header, when given, is 1 to <see cref="MaxTextLength"/> printable ASCII characters.</summary>
+    public static ProblemHttpResult? ValidateIdempotencyKey(string? idempotencyKey, HttpContext context) =>
+        idempotencyKey is not null && (idempotencyKey.Length == 0 || idempotencyKey.Length > MaxTextLength || idempotencyKey.Any(c => c < ' ' || c > '~'))
+            ? ApiProblems.InvalidField(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header, when given, must be 1 to {MaxTextLength} printable ASCII characters.", context)
+            : null;
+
+    /// <summary>A sales channel by name (any case), not a number and not UNKNOWN; else the 400 naming the known ones.</summary>
+    public static ProblemHttpResult? ParseChannel(string? name, HttpContext context, out C.Channel channel)
+    {
+        channel = C.Channel.UNKNOWN;
+        if (name is { Length: > 0 } && char.IsAsciiLetter(name[0]) && Enum.TryParse(name, ignoreCase: true, out channel) && channel != C.Channel.UNKNOWN)
+        {
+            return null;
+        }
+
+        var channels = string.Join(", ", Enum.GetNames<C.Channel>().Where(n => n != nameof(C.Channel.UNKNOWN)));
+        return ApiProblems.InvalidField("channel", $"channel must be one of {channels} (got '{name}').", context);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    public static partial Regex PoolIdFormat();
+
+    [GeneratedRegex("^[A-Z]{3}$")]
+    public static partial Regex CurrencyFormat();
+}
