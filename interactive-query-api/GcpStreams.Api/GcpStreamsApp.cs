@@ -29,6 +29,7 @@ public static class GcpStreamsApp
         builder.Services.AddGcpStreams();
         builder.Services.AddGcpReadModel();
         builder.Services.AddGcpCommandClient();
+        builder.Services.AddGcpOpenApi();
         configure?.Invoke(builder);
         builder.Services.AddGcpAuthentication(builder.Configuration); // after configure: it reads Auth:Mode now
 
@@ -43,6 +44,7 @@ public static class GcpStreamsApp
         app.MapPoolsApi();
         app.MapCertificateCommandsApi();
         app.MapCvcApi();
+        app.MapGcpOpenApi(); // GET /openapi/v1.json and Swagger UI at /swagger, anonymous
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {
             // other processes encode and decode with the same schema ids through Confluent's REST API
