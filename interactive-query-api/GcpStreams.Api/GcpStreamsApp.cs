@@ -32,6 +32,7 @@ public static class GcpStreamsApp
         builder.Services.AddGcpCommandClient();
         builder.Services.AddGcpAudit(); // after the command client: it stops (and drains) first
         builder.Services.AddGcpRateLimits();
+        builder.Services.AddGcpOpenApi();
         configure?.Invoke(builder);
         builder.Services.AddGcpAuthentication(builder.Configuration); // after configure: it reads Auth:Mode now
 
@@ -49,6 +50,7 @@ public static class GcpStreamsApp
         app.MapCertificateCommandsApi();
         app.MapPoolCommandsApi();
         app.MapCvcApi();
+        app.MapGcpOpenApi(); // GET /openapi/v1.json and Swagger UI at /swagger, anonymous
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {
             // other processes encode and decode with the same schema ids through Confluent's REST API

@@ -34,15 +34,36 @@ public static class CertificateCommandsApi
             .RequireAuthorization(Policies.Reserve)
             .WithName(nameof(ReserveNext))
             .WithSummary("Reserve the next certificate of a pool (idempotent with an Idempotency-Key header).")
-            .WithDescription("201 with the reserved certificate; 200 when an Idempotency-Key replays an earlier reservation; 409 pool-empty; 422 idempotency-conflict; 504 on no reply.");
+            .WithDescription("201 with the reserved certificate; 200 when an Idempotency-Key replays an earlier reservation; 400 invalid-field (extension field); "
+                + "409 pool-empty (reason POOL_EMPTY or NOT_FOUND) or command-rejected; 422 idempotency-conflict, or command-rejected when the request contradicts "
+                + "the pool (CHANNEL_MISMATCH, CURRENCY_MISMATCH, NOMINAL_MISMATCH, ...); 503 while the command channel opens; 504 on no reply (retry with the same key).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         certificates.MapPost("/{id}/lock", Lock)
             .RequireAuthorization(Policies.Lock)
             .WithName(nameof(Lock))
-            .WithSummary("Lock an issued certificate (no debit or CVC disclosure while locked), with a reason.");
+            .WithSummary("Lock an issued certificate (no debit or CVC disclosure while locked), with a reason.")
+            .WithDescription("200 with the certificate, already locked. 400 invalid-field (reason); 404 certificate-not-found; 409 command-rejected "
+                + "(LOCKED: already locked, INVALID_STATUS or NOT_FOUND: not issued); 503 while the command channel opens; 504 on no reply.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         certificates.MapPost("/{id}/unlock", Unlock)
             .RequireAuthorization(Policies.Lock)
             .WithName(nameof(Unlock))
-            .WithSummary("Unlock a locked certificate, with a reason.");
+            .WithSummary("Unlock a locked certificate, with a reason.")
+            .WithDescription("200 with the certificate, already unlocked. 400 invalid-field (reason); 404 certificate-not-found; 409 command-rejected "
+                + "(INVALID_STATUS: not locked or not issued); 503 while the command channel opens; 504 on no reply.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         return endpoints;
     }
 

@@ -25,13 +25,23 @@ public static class CertificatesApi
         certificates.MapGet("", SearchCertificates)
             .WithName(nameof(SearchCertificates))
             .WithSummary("Search certificates by status, channel, pool, order id and client id, a page at a time.")
-            .WithDescription("Ordered by certificate id. Only a null nextCursor means the end: a page may be short or empty and still carry a cursor.");
+            .WithDescription("All criteria are optional and must all hold; status and channel are case-insensitive names. Ordered by certificate id; pageSize 1..500 (default 50). "
+                + "Only a null nextCursor means the end: a page may be short or empty and still carry a cursor (pass it back as cursor). "
+                + "Certificates still AVAILABLE in a pool are counted by the pool, not listed. 400 invalid-parameter names the bad parameter.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         certificates.MapGet("/{id}", GetCertificate)
             .WithName(nameof(GetCertificate))
-            .WithSummary("A certificate's status, balance, held amount, channel, pool and dates.");
+            .WithSummary("A certificate's status, balance, held amount, channel, pool and dates.")
+            .WithDescription("Answered from this instance's read model; the CVC never appears. balanceMinor = nominal - captured + refunded; heldMinor is what "
+                + "authorizations hold of it. 404 certificate-not-found for an unknown id; 429 when the caller exceeds its rate limit.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         certificates.MapGet("/{id}/history", GetCertificateHistory)
             .WithName(nameof(GetCertificateHistory))
-            .WithSummary("A certificate's events, in stream order.");
+            .WithSummary("A certificate's events, in stream order.")
+            .WithDescription("Every event of the certificate (reserved, issued, authorized, captured, locked, cvc.disclosed, ...) with its amount and "
+                + "balance after, in stream order. 404 certificate-not-found for an unknown id.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
     }
 

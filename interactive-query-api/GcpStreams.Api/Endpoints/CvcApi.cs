@@ -26,7 +26,15 @@ public static class CvcApi
             .RequireRateLimiting(RateLimits.Cvc)
             .WithName(nameof(GetCvc))
             .WithSummary("Disclose the CVC once per notification request (?notificationId=) or support ticket (?supportTicket=).")
-            .WithDescription("200 with the CVC and Cache-Control: no-store; a repeated disclosure is 409 cvc-disclosure-not-allowed.");
+            .WithDescription("Exactly one of notificationId or supportTicket (else 400 invalid-parameter). 200 with the CVC and Cache-Control: no-store; "
+                + "a repeated disclosure is 409 cvc-disclosure-not-allowed, a locked certificate 409 command-rejected (LOCKED); 404 certificate-not-found; "
+                + "429 when the caller exceeds its rate limit; 503 while the command channel opens; 504 on no reply.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         return endpoints;
     }
 

@@ -26,8 +26,15 @@ public static class PoolCommandsApi
             .RequireAuthorization(Policies.Admin)
             .WithName(nameof(LoadPool))
             .WithSummary("Create a pool or add certificates to it: count generated numbers of the pool's series, or the importedNumbers given.")
-            .WithDescription("201 with the pool's levels after the load; 200 when an Idempotency-Key replays an earlier load (nothing is added again); " +
-                             "409 pool-mismatch or already-exists; 422 idempotency-conflict or a load the pool refuses; 504 on no reply.");
+            .WithDescription("201 with the pool's levels after the load; 200 when an Idempotency-Key replays an earlier load (nothing is added again). "
+                + "400 invalid-field (extension field) or invalid-parameter (the pool id); 409 command-rejected (POOL_MISMATCH: the pool holds another channel, "
+                + "nominal or currency; ALREADY_EXISTS: an imported number repeats); 422 idempotency-conflict, or command-rejected (INVALID_AMOUNT, e.g. no series "
+                + "for a new pool); 503 while the command channel opens; 504 on no reply (retry with the same key).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         return endpoints;
     }
 

@@ -13,10 +13,14 @@ public static class PoolsApi
         var pools = endpoints.MapGroup("/pools").WithTags("Pools").RequireAuthorization(Policies.Read).Audited();
         pools.MapGet("", GetPools)
             .WithName(nameof(GetPools))
-            .WithSummary("Every pool with its levels, ordered by pool id.");
+            .WithSummary("Every pool with its levels, ordered by pool id.")
+            .WithDescription("The levels of every pool known to this instance's read model: available, reserved, issued, loaded, low watermark.");
         pools.MapGet("/{id}", GetPool)
             .WithName(nameof(GetPool))
-            .WithSummary("A pool's levels: available, reserved, issued, loaded, low watermark.");
+            .WithSummary("A pool's levels: available, reserved, issued, loaded, low watermark.")
+            .WithDescription("isLow is true when available is below the low watermark; issueBlocked counts reservations refused because the pool was empty. "
+                + "404 pool-not-found for an unknown id.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
     }
 

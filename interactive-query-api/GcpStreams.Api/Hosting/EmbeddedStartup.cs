@@ -82,6 +82,7 @@ public sealed class EmbeddedStartup(
             $"GcpStreams is running ({kafka.Value.Mode} mode, application id {kafka.Value.ApplicationId}).",
             $"  API:                     {api}",
             $"  Health:                  {api}/health/ready",
+            $"  Swagger UI:              {api}/swagger",
             $"  Kafka bootstrap servers: {environment.BootstrapServers}",
         };
         if (environment.IsEmbedded)

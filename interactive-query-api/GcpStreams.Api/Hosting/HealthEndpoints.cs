@@ -12,8 +12,16 @@ public static class HealthEndpoints
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var health = endpoints.MapGroup("/health").WithTags("Health").AllowAnonymous();
-        health.MapGet("/live", () => TypedResults.Ok(new HealthStatus("alive", null, null)));
-        health.MapGet("/ready", Ready);
+        health.MapGet("/live", () => TypedResults.Ok(new HealthStatus("alive", null, null)))
+            .WithName("Live")
+            .WithSummary("Liveness: the process answers.")
+            .WithDescription("Always 200 {\"status\":\"alive\"}; anonymous.");
+        health.MapGet("/ready", Ready)
+            .WithName("Ready")
+            .WithSummary("Readiness: the stream is RUNNING, the read model caught up and the command channel is open.")
+            .WithDescription("200 {\"status\":\"ready\",\"stream\":\"Running\",\"readModel\":\"CaughtUp\"}; otherwise 503 not-ready with Retry-After: 5, "
+                + "a detail saying why and the extensions stream and readModel. Anonymous.")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 
