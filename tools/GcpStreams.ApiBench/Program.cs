@@ -98,10 +98,11 @@ try
     string AnyPool() => pools[Random.Shared.Next(pools.Length)].PoolId;
 
     // warm-up (not recorded): connections, JIT on both sides, first token validation
-    await Load.ClosedLoopAsync("warmup", 4, TimeSpan.FromMinutes(1), options.Warmup, (n, t) => api.ReserveAsync(pools[n % pools.Length], "warmup", n, reserved, t), cancel.Token);
+    var warmup = await Load.ClosedLoopAsync("warmup", 4, TimeSpan.FromMinutes(1), Math.Max(1, options.Warmup),
+        (n, t) => api.ReserveAsync(pools[n % pools.Length], "warmup", n, reserved, t), cancel.Token);
     if (reserved.Count == 0)
     {
-        Console.Error.WriteLine("warm-up: no reservation succeeded");
+        Console.Error.WriteLine("FAILED: warm-up: no reservation succeeded: " + string.Join("; ", warmup.Errors.Select(kv => $"{kv.Key} x{kv.Value}")));
         return 1;
     }
 
