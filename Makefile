@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 SOLUTION := GcpStreams.sln
 
-.PHONY: help setup restore build test run demo bench avro avro-check clean
+.PHONY: help setup restore build test run demo bench bench-api avro avro-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ demo: ## play POS/Internet Store customers against a running service: make demo 
 
 bench: ## host the service on the embedded broker (exactly-once) and print throughput, latency p50/p95/p99, memory
 	dotnet run --project tools/GcpStreams.Bench -c Release -- $(BENCH_ARGS)
+
+bench-api: ## start the service as `make run` does and measure its HTTP API: reservations, lookups (p50/p99, req/s, memory)
+	dotnet build interactive-query-api/GcpStreams.Api -c Release
+	dotnet run --project tools/GcpStreams.ApiBench -c Release -- $(BENCH_API_ARGS)
 
 avro: ## regenerate the C# contract classes from avro/*.avsc
 	bash scripts/avro.sh

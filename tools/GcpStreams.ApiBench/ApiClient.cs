@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace GcpStreams.ApiBench;
+
+/// <summary>A bench pool: POS, one nominal, in RUB; reservations spread over them round robin.</summary>
+internal sealed record BenchPool(string PoolId, int Series)
+{
+    public const string Channel = "POS";
+    public const long NominalMinor = 100_000;
+    public const string Currency = "RUB";
+}
+
+/// <summary>The HTTP calls the bench makes, with a real bearer token from the service's token endpoint.</summary>
+internal sealed class ApiClient(HttpClient http, Uri baseUrl, string runId)
+{
+    private AuthenticationHeaderValue? bearer;
+
+    public async Task AuthenticateAsync(string client, string secret, CancellationToken token)
+    {
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = client,
+            ["client_secret"] = secret,
+        });
+        using var response = await http.PostAsync(new Uri(baseUrl, "/connect/token"), form, token);
+        var body = await response.Content.ReadAsStringAsync(token);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST /connect/token for {client}: {(int)response.StatusCode} {body}");
+        }
+
+        using var json = JsonDocument.Parse(body);
+        bearer = new AuthenticationHeaderValue("Bearer", json.RootElement.GetProperty("access_token").GetString());
+    }
+
+    /// <summary>Certificates a pool still has to reserve, per the read model (0 when the pool does not exist yet).</summary>
+    public async Task<long> AvailableAsync(string poolId, CancellationToken token)
+    {
+        using var request = Request(HttpMethod.Get, $"/pools/{Uri.EscapeDataString(poolId)}");
+        using var response = await http.SendAsync(request, token);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return 0;
+        }
+
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(token));
+        return json.RootElement.GetProperty("available").GetInt64();
+    }
+
+    /// <summary>POST /certificates/next with a fresh Idempotency-Key; adds the reserved id to <paramref name="reserved"/> on 201.</summary>
+    public async Task<Outcome> ReserveAsync(BenchPool pool, string tag, int n, ICollection<string>? reserved, CancellationToken token)
+    {
+        var key = string.Create(CultureInfo.InvariantCulture, $"apibench-{runId}-{tag}-{n}");
+        using var request = Request(HttpMethod.Post, "/certificates/next");
+        request.Headers.Add("Idempotency-Key", key);
+        request.Content = JsonContent.Create(new
+        {
+            poolId = pool.PoolId, channel = BenchPool.Channel, nominalMinor = BenchPool.NominalMinor, currency = BenchPool.Currency,
+            orderId = key, holdSeconds = 3600,
+        });
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            return new Outcome(response.StatusCode, false, await Problem(response, token));
+        }
+
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(token));
+        var id = json.RootElement.GetProperty("certificateId").GetString();
+        if (id is null)
+        {
+            return new Outcome(response.StatusCode, false, "201 without certificateId");
+        }
+
+        if (reserved is not null)
+        {
+            lock (reserved)
+            {
+                reserved.Add(id);
+            }
+        }
+
+        return new Outcome(response.StatusCode, true);
+    }
+
+    /// <summary>GET /certificates/{id}: 200 with the same id is expected.</summary>
+    public async Task<Outcome> LookupAsync(string certificateId, CancellationToken token)
+    {
+        using var request = Request(HttpMethod.Get, $"/certificates/{Uri.EscapeDataString(certificateId)}");
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return new Outcome(response.StatusCode, false, await Problem(response, token));
+        }
+
+        var body = await response.Content.ReadAsByteArrayAsync(token);
+        return body.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(certificateId)) >= 0
+            ? new Outcome(response.StatusCode, true)
+            : new Outcome(response.StatusCode, false, "200 for another certificate");
+    }
+
+    /// <summary>GET /certificates?poolId=&amp;pageSize=: the first page of a pool's certificates; 200 with items is expected.</summary>
+    public async Task<Outcome> SearchAsync(string poolId, int pageSize, CancellationToken token)
+    {
+        using var request = Request(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"/certificates?poolId={Uri.EscapeDataString(poolId)}&pageSize={pageSize}"));
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return new Outcome(response.StatusCode, false, await Problem(response, token));
+        }
+
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(token));
+        return json.RootElement.GetProperty("items").GetArrayLength() > 0
+            ? new Outcome(response.StatusCode, true)
+            : new Outcome(response.StatusCode, false, "200 with no items");
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, new Uri(baseUrl, path));
+        request.Headers.Authorization = bearer ?? throw new InvalidOperationException("authenticate first");
+        return request;
+    }
+
+    private static async Task<string> Problem(HttpResponseMessage response, CancellationToken token)
+    {
+        var body = await response.Content.ReadAsStringAsync(token);
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            var type = json.RootElement.TryGetProperty("type", out var t) ? t.GetString() : null;
+            var reason = json.RootElement.TryGetProperty("reason", out var r) ? r.GetString() : null;
+            return $"{(int)response.StatusCode} {type?.Split('/')[^1]}{(reason is null ? string.Empty : " " + reason)}";
+        }
+        catch (JsonException)
+        {
+            return $"{(int)response.StatusCode} {(body.Length > 80 ? body[..80] : body)}";
+        }
+    }
+}
