@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GcpStreams.Topology;
@@ -23,7 +22,7 @@ public class CommandApiIntegrationTests
 
     private ServiceInstance service = null!;
     private Shop shop = null!;
-    private HttpClient http = null!;
+    private ApiClient api = null!;
     private string posToken = null!;
     private string supportToken = null!;
     private string crmToken = null!;
@@ -33,20 +32,20 @@ public class CommandApiIntegrationTests
     public async Task StartService()
     {
         service = await ServiceInstance.StartEmbeddedAsync("gcp-it-commands");
-        http = new HttpClient { BaseAddress = new Uri(service.Url), Timeout = TimeSpan.FromSeconds(60) };
+        api = new ApiClient(service.Url);
         await service.ReadModel.WhenCaughtUp.WaitAsync(Timeout);
         await Kafka.Eventually(() => service.Commands.IsOpen, "the API's command channel to open", Timeout);
         shop = new Shop(service.Kafka.BootstrapServers, service.Registry);
-        posToken = await TokenAsync("pos-terminal", "pos-terminal-secret");
-        supportToken = await TokenAsync("support", "support-secret");
-        crmToken = await TokenAsync("crm-notifier", "crm-notifier-secret");
-        adminToken = await TokenAsync("admin", "admin-secret");
+        posToken = await api.TokenAsync("pos-terminal");
+        supportToken = await api.TokenAsync("support");
+        crmToken = await api.TokenAsync("crm-notifier");
+        adminToken = await api.TokenAsync("admin");
     }
 
     [OneTimeTearDown]
     public async Task StopService()
     {
-        http?.Dispose();
+        api?.Dispose();
         if (shop is not null)
         {
             await shop.DisposeAsync();
@@ -61,9 +60,11 @@ public class CommandApiIntegrationTests
     [Test]
     public async Task Readiness_IncludesTheCommandChannel()
     {
-        var ready = await http.GetFromJsonAsync<JsonElement>("/health/ready");
+        var (status, ready, response) = await api.CallAsync(HttpMethod.Get, "/health/ready", token: null);
+        response.Dispose();
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
 
-        Assert.That(ready.GetProperty("status").GetString(), Is.EqualTo("ready"));
+        Assert.That(ready!.Value.GetProperty("status").GetString(), Is.EqualTo("ready"));
         Assert.That(service.Commands.InstanceId, Does.StartWith("api-"));
     }
 
@@ -103,7 +104,7 @@ public class CommandApiIntegrationTests
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created), firstBody.ToString());
         Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.OK), retryBody.ToString());
         Assert.That(retryBody.GetProperty("certificateId").GetString(), Is.EqualTo(firstBody.GetProperty("certificateId").GetString()));
-        var problem = await AssertProblemAsync(other, HttpStatusCode.UnprocessableEntity, "idempotency-conflict");
+        var problem = await ApiClient.AssertProblemAsync(other, HttpStatusCode.UnprocessableEntity, "idempotency-conflict");
         Assert.That(problem.GetProperty("reason").GetString(), Is.EqualTo("IDEMPOTENCY_CONFLICT"));
         var levels = await GetJsonAsync($"/pools/{pool}", posToken);
         Assert.That(levels.GetProperty("reserved").GetInt32(), Is.EqualTo(1), "the retry reserved nothing more");
@@ -120,10 +121,10 @@ public class CommandApiIntegrationTests
         using var neverLoaded = await ReserveAsync(posToken, Body("it-cmd-never-loaded", null));
 
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created));
-        var problem = await AssertProblemAsync(second, HttpStatusCode.Conflict, "pool-empty");
+        var problem = await ApiClient.AssertProblemAsync(second, HttpStatusCode.Conflict, "pool-empty");
         Assert.That(problem.GetProperty("reason").GetString(), Is.EqualTo("POOL_EMPTY"));
         Assert.That(problem.GetProperty("poolId").GetString(), Is.EqualTo(pool));
-        Assert.That((await AssertProblemAsync(neverLoaded, HttpStatusCode.Conflict, "pool-empty")).GetProperty("reason").GetString(), Is.EqualTo("NOT_FOUND"));
+        Assert.That((await ApiClient.AssertProblemAsync(neverLoaded, HttpStatusCode.Conflict, "pool-empty")).GetProperty("reason").GetString(), Is.EqualTo("NOT_FOUND"));
         var blocked = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(r => r.Key == pool && r.Event.eventType == "issue.blocked").ToList();
         Assert.That(blocked, Has.Count.EqualTo(1));
     }
@@ -140,7 +141,7 @@ public class CommandApiIntegrationTests
     {
         using var response = await ReserveAsync(posToken, json);
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-field");
+        var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-field");
         Assert.That(problem.GetProperty("field").GetString(), Is.EqualTo(field));
     }
 
@@ -160,12 +161,12 @@ public class CommandApiIntegrationTests
         using var locked = await PostAsync($"/certificates/{id}/lock", supportToken, """{"reason":"customer reported loss"}""");
         using var lockedTwice = await PostAsync($"/certificates/{id}/lock", supportToken, """{"reason":"again"}""");
 
-        Assert.That((await AssertProblemAsync(unlockedTooEarly, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("INVALID_STATUS"));
+        Assert.That((await ApiClient.AssertProblemAsync(unlockedTooEarly, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("INVALID_STATUS"));
         var lockedView = await locked.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(locked.StatusCode, Is.EqualTo(HttpStatusCode.OK), lockedView.ToString());
         Assert.That(lockedView.GetProperty("locked").GetBoolean(), Is.True, "the answer shows the write (read-your-writes)");
         Assert.That(lockedView.GetProperty("lockReason").GetString(), Is.EqualTo("customer reported loss"));
-        Assert.That((await AssertProblemAsync(lockedTwice, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("LOCKED"));
+        Assert.That((await ApiClient.AssertProblemAsync(lockedTwice, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("LOCKED"));
 
         var refused = await CaptureAsync(id, 10_000);
         Assert.That(refused.eventType, Is.EqualTo("operation.rejected"));
@@ -188,8 +189,8 @@ public class CommandApiIntegrationTests
         using var unknown = await PostAsync($"/certificates/GC-NO-SUCH-ID/{action}", supportToken, """{"reason":"x"}""");
         using var noReason = await PostAsync($"/certificates/GC-NO-SUCH-ID/{action}", supportToken, "{}");
 
-        Assert.That((await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "certificate-not-found")).GetProperty("certificateId").GetString(), Is.EqualTo("GC-NO-SUCH-ID"));
-        Assert.That((await AssertProblemAsync(noReason, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("reason"));
+        Assert.That((await ApiClient.AssertProblemAsync(unknown, HttpStatusCode.NotFound, "certificate-not-found")).GetProperty("certificateId").GetString(), Is.EqualTo("GC-NO-SUCH-ID"));
+        Assert.That((await ApiClient.AssertProblemAsync(noReason, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("reason"));
     }
 
     [TestCase("/certificates/next", "gc.reserve")]
@@ -232,8 +233,8 @@ public class CommandApiIntegrationTests
         var replayed = await replay.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(replay.StatusCode, Is.EqualTo(HttpStatusCode.OK), replayed.ToString());
         Assert.That(replayed.GetProperty("loaded").GetInt64(), Is.EqualTo(4), "the replay added nothing");
-        Assert.That((await AssertProblemAsync(other, HttpStatusCode.UnprocessableEntity, "idempotency-conflict")).GetProperty("reason").GetString(), Is.EqualTo("IDEMPOTENCY_CONFLICT"));
-        Assert.That((await AssertProblemAsync(mismatch, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("POOL_MISMATCH"));
+        Assert.That((await ApiClient.AssertProblemAsync(other, HttpStatusCode.UnprocessableEntity, "idempotency-conflict")).GetProperty("reason").GetString(), Is.EqualTo("IDEMPOTENCY_CONFLICT"));
+        Assert.That((await ApiClient.AssertProblemAsync(mismatch, HttpStatusCode.Conflict, "command-rejected")).GetProperty("reason").GetString(), Is.EqualTo("POOL_MISMATCH"));
 
         using var reserved = await ReserveAsync(posToken, Body(pool, null));
         Assert.That(reserved.StatusCode, Is.EqualTo(HttpStatusCode.Created));
@@ -255,7 +256,7 @@ public class CommandApiIntegrationTests
     {
         using var response = await PostAsync("/pools/it-cmd-load-bad/certificates", adminToken, json);
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-field");
+        var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid-field");
         Assert.That(problem.GetProperty("field").GetString(), Is.EqualTo(field));
     }
 
@@ -264,7 +265,7 @@ public class CommandApiIntegrationTests
     {
         using var response = await PostAsync("/pools/it-cmd-load-noseries/certificates", adminToken, LoadBody(count: 2, series: null));
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "command-rejected");
+        var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "command-rejected");
         Assert.That(problem.GetProperty("reason").GetString(), Is.EqualTo("INVALID_AMOUNT"));
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("series"));
     }
@@ -334,8 +335,8 @@ public class CommandApiIntegrationTests
         var body = await first.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That((body.GetProperty("cvc").GetString(), body.GetProperty("keyVersion").GetInt32()), Is.EqualTo((expected, 1)));
         Assert.That(first.Headers.CacheControl?.NoStore, Is.True);
-        await AssertProblemAsync(second, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed");
-        await AssertProblemAsync(neither, HttpStatusCode.BadRequest, "invalid-parameter");
+        await ApiClient.AssertProblemAsync(second, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed");
+        await ApiClient.AssertProblemAsync(neither, HttpStatusCode.BadRequest, "invalid-parameter");
         var disclosed = await shop.WaitForEventAsync(id, "cvc.disclosed", Timeout, CancellationToken.None);
         var stream = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(e => e.Key == id).Select(e => e.Event).ToList();
         Assert.That(stream.Count(e => e.eventType == "cvc.disclosed"), Is.EqualTo(1), "one disclosure, audited on the stream");
@@ -343,12 +344,7 @@ public class CommandApiIntegrationTests
         Assert.That(typeof(C.CvcDisclosed).GetFields().Select(f => f.Name.ToLowerInvariant()), Has.None.EqualTo("cvc"), "the event has no field for the CVC");
     }
 
-    private async Task<HttpResponseMessage> GetAsync(string path, string token)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> GetAsync(string path, string token) => api.SendAsync(HttpMethod.Get, path, token);
 
     private async Task LoadAsync(string pool, C.Channel channel, int count, int series)
     {
@@ -368,56 +364,14 @@ public class CommandApiIntegrationTests
     private Task<HttpResponseMessage> ReserveAsync(string token, string json, string? idempotencyKey = null) =>
         PostAsync("/certificates/next", token, json, idempotencyKey);
 
-    private async Task<HttpResponseMessage> PostAsync(string path, string? token, string json, string? idempotencyKey = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
-        {
-            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
-        };
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-
-        return await http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> PostAsync(string path, string? token, string json, string? idempotencyKey = null) =>
+        api.SendAsync(HttpMethod.Post, path, token, json, idempotencyKey is null ? null : new Dictionary<string, string> { ["Idempotency-Key"] = idempotencyKey });
 
     private async Task<JsonElement> GetJsonAsync(string path, string token)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await http.SendAsync(request);
+        using var response = await GetAsync(path, token);
         var body = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"GET {path}: {body}");
         return JsonDocument.Parse(body).RootElement.Clone();
-    }
-
-    private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string type)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That(response.StatusCode, Is.EqualTo(status), body);
-        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
-        var problem = JsonDocument.Parse(body).RootElement.Clone();
-        Assert.That(problem.GetProperty("type").GetString(), Is.EqualTo("https://gcpstreams.dev/problems/" + type));
-        Assert.That(problem.GetProperty("status").GetInt32(), Is.EqualTo((int)status));
-        return problem;
-    }
-
-    private async Task<string> TokenAsync(string clientId, string secret)
-    {
-        using var content = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret,
-        });
-        using var response = await http.PostAsync(new Uri("/connect/token", UriKind.Relative), content);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
-        using var json = JsonDocument.Parse(body);
-        return json.RootElement.GetProperty("access_token").GetString()!;
     }
 }

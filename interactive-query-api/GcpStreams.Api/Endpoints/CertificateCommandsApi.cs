@@ -169,19 +169,9 @@ public static class CertificateCommandsApi
             return ApiProblems.InvalidField("poolId", "poolId is required: 1 to 64 letters, digits, '.', '_' or '-'.", context);
         }
 
-        if (CommandCalls.ParseChannel(request.Channel, context, out var channel) is { } badChannel)
+        if (CommandCalls.ValidatePoolTerms(request.Channel, request.NominalMinor, request.Currency, context, out var channel, out var nominal) is { } badTerms)
         {
-            return badChannel;
-        }
-
-        if (request.NominalMinor is not > 0)
-        {
-            return ApiProblems.InvalidField("nominalMinor", $"nominalMinor must be a positive amount in minor units (got {request.NominalMinor?.ToString(CultureInfo.InvariantCulture) ?? "none"}).", context);
-        }
-
-        if (request.Currency is null || !CommandCalls.CurrencyFormat().IsMatch(request.Currency))
-        {
-            return ApiProblems.InvalidField("currency", $"currency must be an ISO 4217 code such as RUB (got '{request.Currency}').", context);
+            return badTerms;
         }
 
         if (request.OrderId is { } orderId && (orderId.Length == 0 || orderId.Length > MaxTextLength))
@@ -203,7 +193,7 @@ public static class CertificateCommandsApi
         {
             poolId = request.PoolId,
             channel = channel,
-            nominalMinor = request.NominalMinor.Value,
+            nominalMinor = nominal,
             currency = request.Currency,
             orderId = request.OrderId,
             holdSeconds = request.HoldSeconds ?? 0, // 0: the service's default hold

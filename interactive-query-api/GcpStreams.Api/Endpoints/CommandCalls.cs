@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using GcpStreams.Api.Hosting;
@@ -51,8 +52,27 @@ internal static partial class CommandCalls
             ? ApiProblems.InvalidField(IdempotencyKeyHeader, $"The {IdempotencyKeyHeader} header, when given, must be 1 to {MaxTextLength} printable ASCII characters.", context)
             : null;
 
+    /// <summary>What every pool command names: the channel (parsed), a positive nominal and an ISO currency; else the 400 naming the field.</summary>
+    public static ProblemHttpResult? ValidatePoolTerms(string? channelName, long? nominalMinor, string? currency, HttpContext context, out C.Channel channel, out long nominal)
+    {
+        nominal = nominalMinor ?? 0;
+        if (ParseChannel(channelName, context, out channel) is { } badChannel)
+        {
+            return badChannel;
+        }
+
+        if (nominalMinor is not > 0)
+        {
+            return ApiProblems.InvalidField("nominalMinor", $"nominalMinor must be a positive amount in minor units (got {nominalMinor?.ToString(CultureInfo.InvariantCulture) ?? "none"}).", context);
+        }
+
+        return currency is null || !CurrencyFormat().IsMatch(currency)
+            ? ApiProblems.InvalidField("currency", $"currency must be an ISO 4217 code such as RUB (got '{currency}').", context)
+            : null;
+    }
+
     /// <summary>A sales channel by name (any case), not a number and not UNKNOWN; else the 400 naming the known ones.</summary>
-    public static ProblemHttpResult? ParseChannel(string? name, HttpContext context, out C.Channel channel)
+    private static ProblemHttpResult? ParseChannel(string? name, HttpContext context, out C.Channel channel)
     {
         channel = C.Channel.UNKNOWN;
         if (name is { Length: > 0 } && char.IsAsciiLetter(name[0]) && Enum.TryParse(name, ignoreCase: true, out channel) && channel != C.Channel.UNKNOWN)

@@ -94,19 +94,9 @@ public static class PoolCommandsApi
             return ApiProblems.InvalidField("body", "A JSON body {channel, nominalMinor, currency, count | importedNumbers, lowWatermark?, series?} is required.", context);
         }
 
-        if (CommandCalls.ParseChannel(request.Channel, context, out var channel) is { } badChannel)
+        if (CommandCalls.ValidatePoolTerms(request.Channel, request.NominalMinor, request.Currency, context, out var channel, out var nominal) is { } badTerms)
         {
-            return badChannel;
-        }
-
-        if (request.NominalMinor is not > 0)
-        {
-            return ApiProblems.InvalidField("nominalMinor", $"nominalMinor must be a positive amount in minor units (got {request.NominalMinor?.ToString(CultureInfo.InvariantCulture) ?? "none"}).", context);
-        }
-
-        if (request.Currency is null || !CommandCalls.CurrencyFormat().IsMatch(request.Currency))
-        {
-            return ApiProblems.InvalidField("currency", $"currency must be an ISO 4217 code such as RUB (got '{request.Currency}').", context);
+            return badTerms;
         }
 
         var imported = request.ImportedNumbers ?? [];
@@ -149,7 +139,7 @@ public static class PoolCommandsApi
         {
             poolId = poolId,
             channel = channel,
-            nominalMinor = request.NominalMinor.Value,
+            nominalMinor = nominal,
             currency = request.Currency,
             count = imported.Count > 0 ? imported.Count : request.Count!.Value,
             lowWatermark = request.LowWatermark ?? 0,
