@@ -12,9 +12,12 @@ internal sealed record BenchPool(string PoolId, int Series)
     public const string Channel = "POS";
     public const long NominalMinor = 100_000;
     public const string Currency = "RUB";
+
+    /// <summary>The most certificates one POST /pools/{id}/certificates may add (PoolCommandsApi.MaxLoadCount); larger loads are several calls.</summary>
+    public const int MaxLoadCount = 10_000;
 }
 
-/// <summary>The HTTP calls the bench makes, with a real bearer token from the service's token endpoint.</summary>
+/// <summary>The HTTP calls the bench makes as one OAuth2 client, with a real bearer token from the service's token endpoint.</summary>
 internal sealed class ApiClient(HttpClient http, Uri baseUrl, string runId)
 {
     private AuthenticationHeaderValue? bearer;
@@ -49,6 +52,30 @@ internal sealed class ApiClient(HttpClient http, Uri baseUrl, string runId)
         }
 
         response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(token));
+        return json.RootElement.GetProperty("available").GetInt64();
+    }
+
+    /// <summary>
+    /// POST /pools/{id}/certificates (scope gc.admin): adds <paramref name="count"/> generated certificates (at most
+    /// <see cref="BenchPool.MaxLoadCount"/>) to the pool, creating it with its series on the first load, under the given
+    /// Idempotency-Key. Returns the pool's available level from the answer (201, or 200 when the key replays a load).
+    /// </summary>
+    public async Task<long> LoadAsync(BenchPool pool, int count, string idempotencyKey, CancellationToken token)
+    {
+        using var request = Request(HttpMethod.Post, $"/pools/{Uri.EscapeDataString(pool.PoolId)}/certificates");
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        request.Content = JsonContent.Create(new
+        {
+            channel = BenchPool.Channel, nominalMinor = BenchPool.NominalMinor, currency = BenchPool.Currency,
+            count, lowWatermark = 0, series = pool.Series,
+        });
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
+        if (response.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK))
+        {
+            throw new InvalidOperationException($"POST /pools/{pool.PoolId}/certificates (count {count}): {await Problem(response, token)}");
+        }
+
         using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(token));
         return json.RootElement.GetProperty("available").GetInt64();
     }

@@ -8,8 +8,8 @@ internal sealed record BenchOptions
     public const string Usage = """
         usage: gcp-apibench [options]
           (default)                      start the service as `make run` does (Release build, own process, free port) and measure it
-          --url URL --kafka HOST:PORT --schema-registry URL
-                                         measure an already running service instead (`make run` prints the three values)
+          --url URL                      measure an already running service instead (`make run` prints its API address); start it with
+                                         Gcp__RateLimits__LookupsPerSecond=1000000 Gcp__RateLimits__LookupBurst=1000000 (else reads get 429)
           --pid PID                      with --url: the service's process id, to report its memory
           --api-dll PATH                 the service to start (default: interactive-query-api/GcpStreams.Api/bin/Release/net10.0/GcpStreams.dll)
           --reserve-rate N               open-loop reservations per second (default 50)
@@ -21,12 +21,12 @@ internal sealed record BenchOptions
           --max-reservations N           most reservations of the closed-loop run; it stops early when they are spent (default 8000)
           --pools N                      bench pools the reservations spread over (default 4)
           --warmup N                     unrecorded requests per operation before measuring (default 200)
-          --client ID --secret S         OAuth2 client of every request (default pos-terminal / pos-terminal-secret)
+          --client ID --secret S         OAuth2 client of the measured requests (default pos-terminal / pos-terminal-secret)
+          --admin-client ID --admin-secret S
+                                         OAuth2 client with gc.admin that loads the bench pools (default admin / admin-secret)
         """;
 
     public Uri? Url { get; init; }
-    public string? Kafka { get; init; }
-    public string? SchemaRegistry { get; init; }
     public int? Pid { get; init; }
     public string? ApiDll { get; init; }
     public double ReserveRate { get; init; } = 50;
@@ -40,6 +40,8 @@ internal sealed record BenchOptions
     public int Warmup { get; init; } = 200;
     public string Client { get; init; } = "pos-terminal";
     public string Secret { get; init; } = "pos-terminal-secret";
+    public string AdminClient { get; init; } = "admin";
+    public string AdminSecret { get; init; } = "admin-secret";
 
     /// <summary>True when the bench measures a service it did not start.</summary>
     public bool External => Url is not null;
@@ -67,8 +69,6 @@ internal sealed record BenchOptions
                 options = name switch
                 {
                     "--url" => options with { Url = new Uri(value.TrimEnd('/'), UriKind.Absolute) },
-                    "--kafka" => options with { Kafka = value },
-                    "--schema-registry" => options with { SchemaRegistry = value },
                     "--pid" => options with { Pid = Positive(value) },
                     "--api-dll" => options with { ApiDll = value },
                     "--reserve-rate" => options with { ReserveRate = PositiveRate(value) },
@@ -82,6 +82,8 @@ internal sealed record BenchOptions
                     "--warmup" => options with { Warmup = NotNegative(value) },
                     "--client" => options with { Client = value },
                     "--secret" => options with { Secret = value },
+                    "--admin-client" => options with { AdminClient = value },
+                    "--admin-secret" => options with { AdminSecret = value },
                     _ => throw new ArgumentException($"unknown option {name}"),
                 };
             }
@@ -91,14 +93,14 @@ internal sealed record BenchOptions
             }
         }
 
-        if (options.External && (options.Kafka is null || options.SchemaRegistry is null))
+        if (!options.External && options.Pid is not null)
         {
-            return (null, "--url needs --kafka and --schema-registry too (the bench loads its pools through the commands topic)");
+            return (null, "--pid goes with --url");
         }
 
-        if (!options.External && (options.Kafka is not null || options.SchemaRegistry is not null || options.Pid is not null))
+        if (options.External && options.ApiDll is not null)
         {
-            return (null, "--kafka, --schema-registry and --pid go with --url");
+            return (null, "--api-dll is the service the bench starts itself: not with --url");
         }
 
         return (options, null);

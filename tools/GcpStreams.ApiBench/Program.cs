@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Confluent.SchemaRegistry;
 using GcpStreams.ApiBench;
-using GcpStreams.Topology;
-using C = GcpStreams.Contracts;
 
 // gcp-apibench: the HTTP API of the real service, measured from outside like any client (see BenchOptions.Usage, docs/benchmarks.md).
 // Phase 1 reservations (POST /certificates/next), phase 2 lookups (GET /certificates/{id}) and searches (GET /certificates?poolId=),
@@ -43,14 +40,11 @@ ServiceProcess? service = null;
 try
 {
     Uri url;
-    string kafka, schemaRegistry;
     var startClock = Stopwatch.StartNew();
     if (options.External)
     {
         url = options.Url!;
-        kafka = options.Kafka!;
-        schemaRegistry = options.SchemaRegistry!;
-        Console.WriteLine($"GcpStreams HTTP API benchmark against the running service at {url} (broker {kafka})");
+        Console.WriteLine($"GcpStreams HTTP API benchmark against the running service at {url}");
         using var ready = await http.GetAsync(new Uri(url, "/health/ready"), cancel.Token);
         if (!ready.IsSuccessStatusCode)
         {
@@ -65,9 +59,7 @@ try
         Console.WriteLine($"GcpStreams HTTP API benchmark: starting the service as `make run` does ({dll}, pid {service.Pid}, {service.Url}, log {service.LogPath}, kept on failure)");
         await service.WaitReadyAsync(http, TimeSpan.FromMinutes(3), cancel.Token);
         url = service.Url;
-        kafka = service.Kafka;
-        schemaRegistry = service.SchemaRegistry;
-        Console.WriteLine(string.Create(culture, $"service ready in {startClock.Elapsed.TotalSeconds:F1} s (broker {kafka}, registry {schemaRegistry})"));
+        Console.WriteLine(string.Create(culture, $"service ready (GET /health/ready = 200) in {startClock.Elapsed.TotalSeconds:F1} s"));
     }
 
     Console.WriteLine(string.Create(culture,
@@ -75,18 +67,22 @@ try
 
     var api = new ApiClient(http, url, runId);
     await api.AuthenticateAsync(options.Client, options.Secret, cancel.Token);
+    var admin = new ApiClient(http, url, runId);
+    await admin.AuthenticateAsync(options.AdminClient, options.AdminSecret, cancel.Token);
 
-    // setup: the bench pools, topped up through LoadPool commands (no HTTP load endpoint yet), until the read model shows them
+    // setup: the bench pools, topped up through POST /pools/{id}/certificates (admin token), until the read model shows them
     var pools = Enumerable.Range(1, options.Pools).Select(i => new BenchPool($"apibench-pos-{i}", 90_000 + i)).ToArray();
     var openReservations = (int)Math.Round(options.ReserveRate * options.Seconds);
     var needed = options.Warmup + openReservations + options.MaxReservations;
     var perPool = (needed + pools.Length - 1) / pools.Length + 10;
     var setupClock = Stopwatch.StartNew();
-    await LoadPoolsAsync(api, pools, perPool, kafka, schemaRegistry, cancel.Token);
-    Console.WriteLine(string.Create(culture, $"setup: {pools.Length} pools with at least {perPool} certificates each, in {setupClock.Elapsed.TotalSeconds:F1} s"));
+    var loads = await LoadPoolsAsync(admin, api, pools, perPool, runId, cancel.Token);
+    Console.WriteLine(string.Create(culture,
+        $"setup: {pools.Length} pools with at least {perPool} certificates each ({loads} POST /pools/{{id}}/certificates), in {setupClock.Elapsed.TotalSeconds:F1} s"));
 
     var reserved = new List<string>(needed);
     var runs = new List<Run>();
+    var warmups = new List<Run>();
     string AnyReserved()
     {
         lock (reserved)
@@ -106,8 +102,9 @@ try
         return 1;
     }
 
-    await Load.ClosedLoopAsync("warmup", 4, TimeSpan.FromMinutes(1), options.Warmup, (_, t) => api.LookupAsync(AnyReserved(), t), cancel.Token);
-    await Load.ClosedLoopAsync("warmup", 4, TimeSpan.FromMinutes(1), Math.Max(1, options.Warmup / 4), (_, t) => api.SearchAsync(AnyPool(), 50, t), cancel.Token);
+    warmups.Add(warmup);
+    warmups.Add(await Load.ClosedLoopAsync("warmup", 4, TimeSpan.FromMinutes(1), options.Warmup, (_, t) => api.LookupAsync(AnyReserved(), t), cancel.Token));
+    warmups.Add(await Load.ClosedLoopAsync("warmup", 4, TimeSpan.FromMinutes(1), Math.Max(1, options.Warmup / 4), (_, t) => api.SearchAsync(AnyPool(), 50, t), cancel.Token));
 
     // phase 1: reservations
     var open = TimeSpan.FromSeconds(options.Seconds);
@@ -147,6 +144,14 @@ try
     }
 
     var unexpected = runs.Sum(r => r.Unexpected);
+    var limited = runs.Concat(warmups).Sum(r => r.Statuses.GetValueOrDefault("429"));
+    if (limited > 0)
+    {
+        Console.Error.WriteLine("hint: " + limited.ToString(culture) + " request(s), warm-up included, got 429 rate-limited: the service limits certificate reads per OAuth2 client "
+            + "(Gcp:RateLimits:LookupsPerSecond 100, LookupBurst 200 by default) and the bench reads with one client. Start the service with the limit raised, "
+            + "e.g. `Gcp__RateLimits__LookupsPerSecond=1000000 Gcp__RateLimits__LookupBurst=1000000 make run` (docs/benchmarks.md, HTTP API).");
+    }
+
     if (unexpected > 0)
     {
         Console.Error.WriteLine($"FAILED: {unexpected} request(s) with an unexpected answer or no answer (see the errors above)");
@@ -223,40 +228,36 @@ static void PrintTable(IReadOnlyList<Run> runs, CultureInfo culture)
 
 static string Mib(long bytes) => (bytes / 1048576.0).ToString("F0", CultureInfo.InvariantCulture);
 
-static async Task LoadPoolsAsync(ApiClient api, IReadOnlyList<BenchPool> pools, int perPool, string kafka, string schemaRegistry, CancellationToken token)
+/// Tops every bench pool up to <paramref name="perPool"/> available certificates with POST /pools/{id}/certificates (at most
+/// BenchPool.MaxLoadCount per call, each call with its own Idempotency-Key), then reads each pool back through GET /pools/{id}.
+/// Returns the number of load calls.
+static async Task<int> LoadPoolsAsync(ApiClient admin, ApiClient reader, IReadOnlyList<BenchPool> pools, int perPool, string runId, CancellationToken token)
 {
-    const int maxLoadBatch = 10_000; // PoolSettings.MaxLoadBatch: larger loads are split by the caller
-    using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = schemaRegistry });
-    await using var channel = new CommandChannel(kafka, new Codec(registry), "apibench-" + Guid.NewGuid().ToString("N")[..8]);
+    var calls = 0;
     foreach (var pool in pools)
     {
-        var missing = perPool - await api.AvailableAsync(pool.PoolId, token);
-        while (missing > 0)
+        var missing = perPool - await reader.AvailableAsync(pool.PoolId, token);
+        for (var batch = 0; missing > 0; batch++)
         {
-            var count = (int)Math.Min(missing, maxLoadBatch);
-            var reply = await channel.SendAsync(pool.PoolId, new C.LoadPool
-            {
-                poolId = pool.PoolId, channel = Enum.Parse<C.Channel>(BenchPool.Channel), nominalMinor = BenchPool.NominalMinor, currency = BenchPool.Currency,
-                count = count, lowWatermark = 0, series = pool.Series, importedNumbers = [],
-            }, "gcp-apibench", correlationId: null, idempotencyKey: null, TimeSpan.FromSeconds(60), token);
-            if (reply.outcome != C.ReplyOutcome.ACCEPTED)
-            {
-                throw new InvalidOperationException($"loading {count} into {pool.PoolId}: {reply.outcome} {reply.reason}");
-            }
-
+            var count = (int)Math.Min(missing, BenchPool.MaxLoadCount);
+            var key = string.Create(CultureInfo.InvariantCulture, $"apibench-{runId}-load-{pool.PoolId}-{batch}");
+            await admin.LoadAsync(pool, count, key, token);
+            calls++;
             missing -= count;
         }
 
-        // the reservations answer from the topology, but the bench reads the pool back to be sure the load is complete
+        // the load answers once the service's read model shows it; the bench reads the pool back to be sure
         var deadline = Stopwatch.StartNew();
-        while (await api.AvailableAsync(pool.PoolId, token) < perPool)
+        while (await reader.AvailableAsync(pool.PoolId, token) < perPool)
         {
             if (deadline.Elapsed > TimeSpan.FromSeconds(60))
             {
-                throw new TimeoutException($"the read model does not show {perPool} certificates available in {pool.PoolId} after 60 s");
+                throw new TimeoutException($"GET /pools/{pool.PoolId} does not show {perPool} certificates available after 60 s");
             }
 
             await Task.Delay(100, token);
         }
     }
+
+    return calls;
 }

@@ -5,31 +5,6 @@ using System.Net.Sockets;
 
 namespace GcpStreams.ApiBench;
 
-/// <summary>What the service prints when it is ready (Hosting/EmbeddedStartup.cs), read line by line.</summary>
-internal sealed class Banner
-{
-    public const string KafkaPrefix = "Kafka bootstrap servers:";
-    public const string SchemaRegistryPrefix = "Schema registry:";
-
-    public string? Kafka { get; private set; }
-    public string? SchemaRegistry { get; private set; }
-    public bool Complete => Kafka is not null && SchemaRegistry is not null;
-
-    /// <summary>Takes the value of a banner line it knows; other lines (logs) are ignored.</summary>
-    public void Read(string line)
-    {
-        var text = line.Trim();
-        if (text.StartsWith(KafkaPrefix, StringComparison.Ordinal))
-        {
-            Kafka = text[KafkaPrefix.Length..].Trim();
-        }
-        else if (text.StartsWith(SchemaRegistryPrefix, StringComparison.Ordinal))
-        {
-            SchemaRegistry = text[SchemaRegistryPrefix.Length..].Trim();
-        }
-    }
-}
-
 /// <summary>Peak and current resident memory of a process, from /proc (Linux).</summary>
 internal sealed record ProcessMemory(long PeakRssBytes, long RssBytes)
 {
@@ -61,14 +36,12 @@ internal sealed record ProcessMemory(long PeakRssBytes, long RssBytes)
 /// <summary>
 /// The service in its own process, started as `make run` does: the Release build of interactive-query-api/GcpStreams.Api,
 /// working directory the project's (its appsettings.json, demo pools included), on a free port and a fresh state dir.
-/// Its output goes to a log file; the banner it prints when ready gives the broker and registry addresses.
+/// Its output goes to a log file; it is ready when GET /health/ready answers 200.
 /// </summary>
 internal sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StreamWriter log;
-    private readonly Banner banner = new();
-    private readonly TaskCompletionSource bannerSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock gate = new();
     private readonly string root;
 
@@ -87,8 +60,6 @@ internal sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Keep the temp dir with the service's log after disposal (set on a failure); else it is deleted.</summary>
     public bool KeepLog { get; set; }
     public int Pid => process.Id;
-    public string Kafka => banner.Kafka ?? throw new InvalidOperationException("the service has not printed its banner");
-    public string SchemaRegistry => banner.SchemaRegistry ?? throw new InvalidOperationException("the service has not printed its banner");
 
     /// <summary>The service's built program: its apphost when there is one (what `dotnet run` starts), else <c>dotnet GcpStreams.dll</c>.</summary>
     public static string DefaultDll()
@@ -135,21 +106,19 @@ internal sealed class ServiceProcess : IAsyncDisposable
         var service = new ServiceProcess(process, log, logPath, url, root);
         process.OutputDataReceived += (_, e) => service.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => service.OnLine(e.Data);
-        process.Exited += (_, _) => service.bannerSeen.TrySetException(new InvalidOperationException($"the service exited with code {SafeExitCode(process)} before it was ready; see {logPath}"));
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return service;
     }
 
-    /// <summary>Waits for the banner (demo pools loaded, broker address known) and then for /health/ready = 200.</summary>
+    /// <summary>Waits until GET /health/ready answers 200 (stream running, read model caught up, command channel open).</summary>
     public async Task WaitReadyAsync(HttpClient http, TimeSpan timeout, CancellationToken token)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
         deadline.CancelAfter(timeout);
         try
         {
-            await bannerSeen.Task.WaitAsync(deadline.Token);
             var ready = new Uri(Url, "/health/ready");
             while (true)
             {
@@ -168,7 +137,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
                 if (process.HasExited)
                 {
-                    throw new InvalidOperationException($"the service exited with code {SafeExitCode(process)}; see {LogPath}");
+                    throw new InvalidOperationException($"the service exited with code {SafeExitCode(process)} before it was ready; see {LogPath}");
                 }
 
                 await Task.Delay(200, deadline.Token);
@@ -270,11 +239,6 @@ internal sealed class ServiceProcess : IAsyncDisposable
         lock (gate)
         {
             log.WriteLine(line);
-            banner.Read(line);
-            if (banner.Complete)
-            {
-                bannerSeen.TrySetResult();
-            }
         }
     }
 
