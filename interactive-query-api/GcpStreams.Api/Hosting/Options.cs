@@ -25,7 +25,7 @@ public sealed class KafkaOptions
     public string ApplicationId { get; set; } = "gcp-streams";
 
     /// <summary>Partitions of every topic the embedded broker creates, and the count the cluster check expects.</summary>
-    public int Partitions { get; set; } = 4;
+    public int Partitions { get; set; } = 2;
 
     /// <summary>Replication factor expected in cluster mode (the embedded broker has one).</summary>
     public int ReplicationFactor { get; set; } = 3;
@@ -109,6 +109,9 @@ public sealed class GcpOptions
 
     /// <summary>How long an API write waits for the topology's reply before answering 504.</summary>
     public int CommandTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>How long a pool remembers an Idempotency-Key (reservations and loads): a retry within it gets the first outcome.</summary>
+    public int IdempotencyKeyHours { get; set; } = 24;
 
     /// <summary>How often expired reservations are looked for.</summary>
     public int ReservationSweepSeconds { get; set; } = 5;
