@@ -218,4 +218,26 @@ public class PoolTopologyTests
         var loads = f.Events().Where(e => e.Value.eventType == "pool.loaded").ToList();
         Assert.That(loads.Select(e => e.Value.eventId), Is.EqualTo(new[] { first.eventId }), "one load on the stream");
     }
+
+    [Test]
+    public void IdempotencyKeys_AreForgottenAfterTheirRetention_ThenTheSameKeyIsANewRequest()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 3);
+        f.Drain();
+        var body = new C.ReserveCertificate { poolId = Inputs.Pool, channel = C.Channel.POS, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, orderId = "order-r", holdSeconds = 86_400 * 7 };
+        var longAgo = DateTime.UtcNow - TopologyFixture.Settings.IdempotencyKeyRetention - TimeSpan.FromHours(1);
+
+        var first = f.Replies(f.Command(Inputs.Pool, body, at: longAgo, idempotencyKey: "key-old"));
+        var retryBeforeSweep = f.Replies(f.Command(Inputs.Pool, body, at: longAgo, idempotencyKey: "key-old"));
+        Assert.That(f.StoreEntries(StoreNames.Pools).Select(e => e.Key), Has.Some.StartWith("x/").And.Some.StartWith("k/"));
+
+        f.Driver.AdvanceWallClockTime(TopologyFixture.Settings.ReservationSweepInterval * 2);
+        var afterRetention = f.Replies(f.Command(Inputs.Pool, body, idempotencyKey: "key-old"));
+
+        Assert.That((retryBeforeSweep.replayed, retryBeforeSweep.certificateId), Is.EqualTo((true, first.certificateId)), "within retention: the first outcome");
+        Assert.That((afterRetention.outcome, afterRetention.replayed), Is.EqualTo((C.ReplyOutcome.ACCEPTED, false)), "after retention: a new request");
+        Assert.That(afterRetention.certificateId, Is.Not.EqualTo(first.certificateId));
+        Assert.That(f.StoreEntries(StoreNames.Pools).Count(e => e.Key.StartsWith("x/", StringComparison.Ordinal)), Is.EqualTo(1), "only the new key's retention entry is left");
+    }
 }

@@ -18,6 +18,12 @@ public sealed record TopologySettings
     /// <summary>How often the pool processor looks for expired reservations (wall-clock punctuation).</summary>
     public TimeSpan ReservationSweepInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a pool remembers an Idempotency-Key (of a reservation or a load) after its first use; a retry within it gets
+    /// the first outcome. Forgotten keys are swept with the reservations (wall-clock punctuation).
+    /// </summary>
+    public TimeSpan IdempotencyKeyRetention { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>Most certificates one load command may add.</summary>
     public int MaxLoadBatch { get; init; } = 10_000;
 

@@ -38,6 +38,7 @@ public static class ServiceRegistration
                 CvcKeyVersion = gcp.CvcKeyVersion,
                 DefaultReservationHold = TimeSpan.FromSeconds(gcp.ReservationHoldSeconds),
                 ReservationSweepInterval = TimeSpan.FromSeconds(gcp.ReservationSweepSeconds),
+                IdempotencyKeyRetention = TimeSpan.FromHours(gcp.IdempotencyKeyHours),
             };
         });
         services.AddSingleton<StreamService>();

@@ -64,7 +64,7 @@ public interface IPoolStore
     /// <summary>The reservation of a certificate of the pool, if it was handed out.</summary>
     Reservation? ReservationOf(string poolId, string certificateId);
 
-    /// <summary>The reservation first made with an idempotency key in this pool, if any.</summary>
+    /// <summary>The reservation first made with an idempotency key in this pool, if any (keys are kept for a retention period, then forgotten).</summary>
     KeyedReservation? ReservationByKey(string poolId, string idempotencyKey);
 
     /// <summary>The load first made with an idempotency key in this pool, if any.</summary>

@@ -48,7 +48,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     {
         base.Init(context);
         store = (IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.Pools);
-        context.Schedule(settings.ReservationSweepInterval, PunctuationType.PROCESSING_TIME, ExpireDueReservations);
+        context.Schedule(settings.ReservationSweepInterval, PunctuationType.PROCESSING_TIME, Sweep);
     }
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
@@ -57,8 +57,15 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source);
     }
 
+    /// <summary>The wall-clock sweep: expires due reservations, then forgets idempotency keys past their retention.</summary>
+    internal void Sweep(long wallClockMs)
+    {
+        ExpireDueReservations(wallClockMs);
+        ForgetExpiredIdempotencyKeys(wallClockMs);
+    }
+
     /// <summary>Expires every reservation whose deadline has passed (bounded per sweep; the rest wait for the next one).</summary>
-    internal void ExpireDueReservations(long wallClockMs)
+    private void ExpireDueReservations(long wallClockMs)
     {
         var now = DateTimeOffset.FromUnixTimeMilliseconds(wallClockMs);
         var due = new List<(string Key, string PoolId, string CertificateId, DateTimeOffset Deadline)>();
@@ -83,6 +90,28 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                 // the deadline stays, so the next sweep retries; the other reservations still expire
                 Log.LogError(e, "Could not expire the reservation of {Certificate} in pool {Pool}", certificateId, poolId);
             }
+        }
+    }
+
+    /// <summary>
+    /// Deletes the idempotency-key entries (reservations and loads) whose retention has passed, with their index entries
+    /// (bounded per sweep). A store-only effect: no event, and a retry after it is a new request.
+    /// </summary>
+    private void ForgetExpiredIdempotencyKeys(long wallClockMs)
+    {
+        var due = new List<string>();
+        using (var range = store.Range(Keys.RetentionPrefix, Keys.RetentionUpTo(DateTimeOffset.FromUnixTimeMilliseconds(wallClockMs))))
+        {
+            while (range.MoveNext() && due.Count < MaxExpiriesPerSweep)
+            {
+                due.Add(range.Current!.Value.Key);
+            }
+        }
+
+        foreach (var index in due)
+        {
+            store.Delete(Keys.RetainedKey(index));
+            store.Delete(index);
         }
     }
 
@@ -163,7 +192,9 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
 
                 if (loaded.IdempotencyKey is { } loadKey)
                 {
-                    writes.Add((Keys.LoadKey(loaded.PoolId, loadKey), InternalJson.Serialize(new KeyedLoad(loadKey, loaded.RequestFingerprint, loaded.CausationId, loaded.FirstSlot, loaded.Numbers.Count))));
+                    var keyed = Keys.LoadKey(loaded.PoolId, loadKey);
+                    writes.Add((keyed, InternalJson.Serialize(new KeyedLoad(loadKey, loaded.RequestFingerprint, loaded.CausationId, loaded.FirstSlot, loaded.Numbers.Count))));
+                    writes.Add((Keys.Retention(loaded.At + settings.IdempotencyKeyRetention, keyed), []));
                 }
 
                 break;
@@ -173,7 +204,9 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                 writes.Add((Keys.Deadline(r.ReservedUntil, r.PoolId, r.CertificateId), []));
                 if (r.IdempotencyKey is { } key)
                 {
-                    writes.Add((Keys.IdempotencyKey(r.PoolId, key), InternalJson.Serialize(new KeyedReservation(key, r.RequestFingerprint, r.CertificateId, r.RequestId, r.ReservedUntil))));
+                    var keyed = Keys.IdempotencyKey(r.PoolId, key);
+                    writes.Add((keyed, InternalJson.Serialize(new KeyedReservation(key, r.RequestFingerprint, r.CertificateId, r.RequestId, r.ReservedUntil))));
+                    writes.Add((Keys.Retention(r.At + settings.IdempotencyKeyRetention, keyed), []));
                 }
 
                 break;
@@ -228,6 +261,19 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         public static string IdempotencyKey(string poolId, string key) => $"k/{poolId}/{key}";
 
         public static string LoadKey(string poolId, string key) => $"l/{poolId}/{key}";
+
+        public const string RetentionPrefix = "x/";
+
+        /// <summary>The retention index of an idempotency-key entry: <c>x/{untilMs:D15}/{entry key}</c>.</summary>
+        public static string Retention(DateTimeOffset until, string entryKey) =>
+            string.Create(CultureInfo.InvariantCulture, $"{RetentionPrefix}{until.ToUnixTimeMilliseconds():D15}/{entryKey}");
+
+        /// <summary>The upper bound of the retention entries due at <paramref name="now"/> ('0' sorts after '/').</summary>
+        public static string RetentionUpTo(DateTimeOffset now) =>
+            string.Create(CultureInfo.InvariantCulture, $"{RetentionPrefix}{now.ToUnixTimeMilliseconds():D15}0");
+
+        /// <summary>The entry key a retention index entry points at.</summary>
+        public static string RetainedKey(string retentionKey) => retentionKey[(RetentionPrefix.Length + 16)..];
 
         public static string Deadline(DateTimeOffset at, string poolId, string certificateId) =>
             string.Create(CultureInfo.InvariantCulture, $"{DeadlinePrefix}{at.ToUnixTimeMilliseconds():D15}/{poolId}/{certificateId}");
