@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GcpStreams.Topology;
@@ -21,7 +20,7 @@ public class ReadApiIntegrationTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private ServiceInstance service = null!;
-    private HttpClient http = null!;
+    private ApiClient api = null!;
     private string certificateId = null!;
     private string readToken = null!;
     private string reserveOnlyToken = null!;
@@ -40,7 +39,7 @@ public class ReadApiIntegrationTests
     public async Task StartServiceAndSellOneCertificate()
     {
         service = await ServiceInstance.StartEmbeddedAsync("gcp-it-read");
-        http = new HttpClient { BaseAddress = new Uri(service.Url) };
+        api = new ApiClient(service.Url);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await service.ReadModel.WhenCaughtUp.WaitAsync(Timeout, cancel.Token);
 
@@ -58,14 +57,14 @@ public class ReadApiIntegrationTests
         Assert.That(await service.ReadModel.WaitForEventAsync((await issued).eventId, Timeout, certificateId, cancel.Token), Is.True, "issue reached the read model");
         Assert.That(await service.ReadModel.WaitForEventAsync((await notification).eventId, Timeout, certificateId, cancel.Token), Is.True, "notification reached the read model");
 
-        readToken = await TokenAsync("pos-terminal", "pos-terminal-secret", scope: null);
-        reserveOnlyToken = await TokenAsync("pos-terminal", "pos-terminal-secret", scope: "gc.reserve");
+        readToken = await TokenAsync("pos-terminal", scope: null);
+        reserveOnlyToken = await TokenAsync("pos-terminal", scope: "gc.reserve");
     }
 
     [OneTimeTearDown]
     public async Task StopService()
     {
-        http?.Dispose();
+        api?.Dispose();
         if (service is not null)
         {
             await service.DisposeAsync();
@@ -75,7 +74,7 @@ public class ReadApiIntegrationTests
     [Test]
     public async Task Readiness_IsReady_OnceTheStreamRunsAndTheReadModelCaughtUp()
     {
-        var ready = await http.GetFromJsonAsync<JsonElement>("/health/ready");
+        var ready = await GetJsonAsync("/health/ready", token: null);
 
         Assert.That(ready.GetProperty("status").GetString(), Is.EqualTo("ready"));
         Assert.That(ready.GetProperty("stream").GetString(), Is.EqualTo("Running"));
@@ -191,20 +190,9 @@ public class ReadApiIntegrationTests
         Assert.That(reader.StatusCode, Is.EqualTo(HttpStatusCode.OK), await reader.Content.ReadAsStringAsync());
     }
 
-    private async Task<string> TokenAsync(string clientId, string secret, string? scope)
+    private async Task<string> TokenAsync(string clientId, string? scope)
     {
-        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret };
-        if (scope is not null)
-        {
-            form["scope"] = scope;
-        }
-
-        using var content = new FormUrlEncodedContent(form);
-        using var response = await http.PostAsync(new Uri("/connect/token", UriKind.Relative), content);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
-        using var json = JsonDocument.Parse(body);
-        var token = json.RootElement.GetProperty("access_token").GetString()!;
+        var token = await api.TokenAsync(clientId, scope);
         if (scope is not null)
         {
             // the JWT's payload carries the granted scopes (OpenIddict omits `scope` from the response when it equals the request)
@@ -217,18 +205,9 @@ public class ReadApiIntegrationTests
         return token;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string path, string? token)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
+    private Task<HttpResponseMessage> SendAsync(string path, string? token) => api.SendAsync(HttpMethod.Get, path, token);
 
-        return await http.SendAsync(request);
-    }
-
-    private async Task<JsonElement> GetJsonAsync(string path, string token)
+    private async Task<JsonElement> GetJsonAsync(string path, string? token)
     {
         using var response = await SendAsync(path, token);
         var body = await response.Content.ReadAsStringAsync();
