@@ -48,7 +48,7 @@ public sealed partial class AuditWriter : BackgroundService
     public void Write(C.AuditRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        LogCall(logger, record.method, record.endpoint, record.statusCode, record.outcome, record.latencyMs, record.clientId, record.certificateId, record.poolId,
+        LogCall(logger, record.method, record.endpoint, record.statusCode, record.outcome, record.latencyMs, record.clientId, record.certificateId ?? "-", record.poolId ?? "-",
             record.correlationId, record.auditId);
         buffer.Writer.TryWrite(record);
     }
@@ -119,8 +119,8 @@ public sealed partial class AuditWriter : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "{Method} {Endpoint} -> {StatusCode} {Outcome} in {LatencyMs:0.0} ms; client {ClientId}, certificate {CertificateId}, pool {PoolId}, correlation {CorrelationId}, audit {AuditId}")]
-    private static partial void LogCall(ILogger logger, string method, string endpoint, int statusCode, string outcome, double latencyMs, string clientId, string? certificateId,
-        string? poolId, string? correlationId, string auditId);
+    private static partial void LogCall(ILogger logger, string method, string endpoint, int statusCode, string outcome, double latencyMs, string clientId, string certificateId,
+        string poolId, string? correlationId, string auditId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit record {AuditId} is in the log but not on the audit topic: {Error}")]
     private static partial void LogProduceFailed(ILogger logger, string auditId, string error);
