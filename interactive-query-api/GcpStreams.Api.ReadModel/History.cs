@@ -115,6 +115,7 @@ public sealed record HistoryEntry(
 /// <param name="IssueBlocked">How many issue.blocked events the pool had (requests refused because it was empty).</param>
 /// <param name="Sequence">Highest pool sequence seen on the stream (0 when only states were read).</param>
 /// <param name="UpdatedAt">occurredAt of that event, if any.</param>
+/// <param name="Series">The pool's certificate number series, once a generating load is on the stream; null for imported-only pools.</param>
 public sealed record PoolView(
     string PoolId,
     Channel Channel,
@@ -127,7 +128,8 @@ public sealed record PoolView(
     int Issued,
     long IssueBlocked,
     long Sequence,
-    DateTimeOffset? UpdatedAt)
+    DateTimeOffset? UpdatedAt,
+    int? Series = null)
 {
     /// <summary>True when the available count is below the low watermark.</summary>
     public bool IsLow => Available < LowWatermark;
@@ -145,6 +147,7 @@ internal sealed class PoolProjection(string poolId)
     public long NominalMinor { get; private set; }
     public string? Currency { get; private set; }
     public int LowWatermark { get; private set; }
+    public int? Series { get; private set; }
     public long Available { get; private set; }
     public long Loaded { get; private set; }
     public long IssueBlocked { get; private set; }
@@ -185,6 +188,7 @@ internal sealed class PoolProjection(string poolId)
                 Loaded += x.count;
                 NominalMinor = x.nominalMinor;
                 LowWatermark = x.lowWatermark;
+                Series = x.series ?? Series;
                 availableAfter = x.availableAfter;
                 break;
             case CertificateReserved x:

@@ -440,7 +440,7 @@ public sealed class ReadModelStore : IDisposable
         var issued = counts[CertificateStatus.ACTIVE] + counts[CertificateStatus.PARTIALLY_REDEEMED]
             + counts[CertificateStatus.EXHAUSTED] + counts[CertificateStatus.CANCELLED];
         return new PoolView(p.PoolId, p.Channel, p.NominalMinor, p.Currency, p.LowWatermark, p.Available, p.Loaded,
-            counts[CertificateStatus.RESERVED], issued, p.IssueBlocked, p.Sequence, p.UpdatedAt);
+            counts[CertificateStatus.RESERVED], issued, p.IssueBlocked, p.Sequence, p.UpdatedAt, p.Series);
     }
 
     private T Read<T>(Func<T> query)

@@ -52,8 +52,8 @@ public class ReadModelStoreTests
         // reservations are keyed by certificate: they can be read out of pool order; the highest sequence wins
         store.ApplyEvent(Reserved("r2", "c2", "p1", availableAfter: 1, sequence: 3));
         store.ApplyEvent(Reserved("r1", "c1", "p1", availableAfter: 2, sequence: 2));
-        store.ApplyEvent(Loaded("l2", "p1", count: 2, availableAfter: 3, sequence: 4));
-        store.ApplyEvent(Loaded("l2", "p1", count: 2, availableAfter: 3, sequence: 4)); // replay
+        store.ApplyEvent(Loaded("l2", "p1", count: 2, availableAfter: 3, sequence: 4, series: null)); // an import keeps the pool's series
+        store.ApplyEvent(Loaded("l2", "p1", count: 2, availableAfter: 3, sequence: 4, series: null)); // replay
         store.ApplyEvent(Blocked("b1", "p1", sequence: 5));
         store.ApplyEvent(Loaded("l0", "p1", count: 2, availableAfter: 3, sequence: 1)); // an older replay
         store.ApplyState("c1", State("c1", "p1", CertificateStatus.RESERVED, sequence: 2));
@@ -64,11 +64,11 @@ public class ReadModelStoreTests
         Assert.That(p1, Has.Property("Loaded").EqualTo(5).And.Property("Available").EqualTo(3).And.Property("Reserved").EqualTo(1)
             .And.Property("Issued").EqualTo(1).And.Property("IssueBlocked").EqualTo(1).And.Property("Sequence").EqualTo(5)
             .And.Property("LowWatermark").EqualTo(2).And.Property("NominalMinor").EqualTo(5000).And.Property("Currency").EqualTo("EUR")
-            .And.Property("Channel").EqualTo(Channel.POS));
+            .And.Property("Channel").EqualTo(Channel.POS).And.Property("Series").EqualTo(3));
         Assert.That(p1.IsLow, Is.False);
 
         var p9 = store.GetPool("p9")!;
-        Assert.That(p9, Has.Property("Channel").EqualTo(Channel.PARTNER).And.Property("Issued").EqualTo(1).And.Property("Loaded").EqualTo(0));
+        Assert.That(p9, Has.Property("Channel").EqualTo(Channel.PARTNER).And.Property("Issued").EqualTo(1).And.Property("Loaded").EqualTo(0).And.Property("Series").Null);
         Assert.That(store.GetPools().Select(p => p.PoolId), Is.EqualTo(new[] { "p1", "p9" }));
         Assert.That(store.GetPool("nope"), Is.Null);
 

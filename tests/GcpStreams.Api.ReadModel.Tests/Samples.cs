@@ -50,8 +50,8 @@ internal static class Samples
         payload = payload,
     };
 
-    public static GiftCertificateEvent Loaded(string eventId, string pool, int count, long availableAfter, long sequence, int lowWatermark = 2) =>
-        Event(eventId, "pool.loaded", new PoolLoaded { count = count, firstSlot = 0, lastSlot = count - 1, nominalMinor = 5000, availableAfter = availableAfter, lowWatermark = lowWatermark }, null, pool, sequence);
+    public static GiftCertificateEvent Loaded(string eventId, string pool, int count, long availableAfter, long sequence, int lowWatermark = 2, int? series = 3) =>
+        Event(eventId, "pool.loaded", new PoolLoaded { count = count, firstSlot = 0, lastSlot = count - 1, nominalMinor = 5000, availableAfter = availableAfter, lowWatermark = lowWatermark, series = series }, null, pool, sequence);
 
     public static GiftCertificateEvent Reserved(string eventId, string certificateId, string pool, long availableAfter, long sequence, string? order = "order-1") =>
         Event(eventId, "certificate.reserved", new CertificateReserved { requestId = "req-" + eventId, orderId = order, nominalMinor = 5000, reservedUntil = Epoch.AddMinutes(30), availableAfter = availableAfter }, certificateId, pool, sequence);

@@ -9,7 +9,7 @@ internal static class Samples
     /// <summary>One payload per branch of GiftCertificateEvent.payload, with its eventType.</summary>
     public static IEnumerable<(string EventType, object Payload)> EventPayloads()
     {
-        yield return ("pool.loaded", new PoolLoaded { count = 100, firstSlot = 1, lastSlot = 100, nominalMinor = 5_000, availableAfter = 100, lowWatermark = 10 });
+        yield return ("pool.loaded", new PoolLoaded { count = 100, firstSlot = 1, lastSlot = 100, nominalMinor = 5_000, availableAfter = 100, lowWatermark = 10, series = 7 });
         yield return ("certificate.reserved", new CertificateReserved { requestId = "req-1", orderId = "order-1", nominalMinor = 5_000, reservedUntil = Later, availableAfter = 99 });
         yield return ("certificate.reservation_expired", new CertificateReservationExpired { reservedUntil = Later, availableAfter = 100 });
         yield return ("certificate.issued", new CertificateIssued { orderId = "order-1", clientId = "client-1", nominalMinor = 5_000, balanceAfterMinor = 5_000 });

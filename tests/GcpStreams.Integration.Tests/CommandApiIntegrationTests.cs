@@ -243,6 +243,21 @@ public class CommandApiIntegrationTests
         Assert.That(loads, Is.EqualTo(1), "one load on the stream");
     }
 
+    [Test]
+    public async Task LoadWithASeriesOfAnotherPool_Is409SeriesInUse_WhileThePoolItselfKeepsLoadingIt()
+    {
+        using var first = await PostAsync("/pools/it-cmd-series-a/certificates", adminToken, LoadBody(count: 2, series: 33));
+        using var other = await PostAsync("/pools/it-cmd-series-b/certificates", adminToken, LoadBody(count: 2, series: 33));
+        using var again = await PostAsync("/pools/it-cmd-series-a/certificates", adminToken, LoadBody(count: 1, series: 33));
+
+        var created = await first.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created), created.ToString());
+        Assert.That(created.GetProperty("series").GetInt32(), Is.EqualTo(33));
+        var problem = await ApiClient.AssertProblemAsync(other, HttpStatusCode.Conflict, "series-in-use");
+        Assert.That((problem.GetProperty("series").GetInt32(), problem.GetProperty("seriesPoolId").GetString()), Is.EqualTo((33, "it-cmd-series-a")));
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.Created), await again.Content.ReadAsStringAsync());
+    }
+
     [TestCase("""{"nominalMinor":100000,"currency":"RUB","count":1,"series":29}""", "channel")]
     [TestCase("""{"channel":"POS","nominalMinor":0,"currency":"RUB","count":1,"series":29}""", "nominalMinor")]
     [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUBLE","count":1,"series":29}""", "currency")]

@@ -217,6 +217,7 @@ public class PoolTopologyTests
         Assert.That((conflict.outcome, conflict.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "IDEMPOTENCY_CONFLICT")));
         var loads = f.Events().Where(e => e.Value.eventType == "pool.loaded").ToList();
         Assert.That(loads.Select(e => e.Value.eventId), Is.EqualTo(new[] { first.eventId }), "one load on the stream");
+        Assert.That(((C.PoolLoaded)loads[0].Value.payload).series, Is.EqualTo(4), "the event names the pool's series");
     }
 
     [Test]

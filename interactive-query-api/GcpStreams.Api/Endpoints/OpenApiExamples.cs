@@ -231,8 +231,8 @@ internal static class OpenApiExamples
                 ProblemOf("cvc-disclosure-not-allowed", "The CVC may not be disclosed again", "the CVC was already disclosed for this notification",
                     ("reason", "CVC_DISCLOSURE_NOT_ALLOWED"), ("certificateId", CertificateId))),
             409 when load => (
-                "Conflict: the pool refused the load (type command-rejected, `reason` POOL_MISMATCH: the pool holds another channel, nominal or currency; "
-                    + "ALREADY_EXISTS: an imported number repeats).",
+                "Conflict: another pool has this number series (type series-in-use, extensions `series`, `seriesPoolId`), or the pool refused the load "
+                    + "(type command-rejected, `reason` POOL_MISMATCH: the pool holds another channel, nominal or currency; ALREADY_EXISTS: an imported number repeats).",
                 ProblemOf("command-rejected", "The pool refused the load", "pool pos-1000-rub holds POS 100000 RUB, the load is for POS 300000 RUB",
                     ("reason", "POOL_MISMATCH"), ("poolId", "pos-1000-rub"))),
             409 => (
@@ -373,7 +373,7 @@ internal static class OpenApiExamples
     private static JsonObject Pool() => new()
     {
         ["poolId"] = "pos-1000-rub", ["channel"] = "POS", ["nominalMinor"] = 100000, ["currency"] = "RUB", ["available"] = 499, ["reserved"] = 0,
-        ["issued"] = 1, ["loaded"] = 500, ["lowWatermark"] = 50, ["isLow"] = false, ["issueBlocked"] = 0, ["sequence"] = 2, ["updatedAt"] = "2026-11-27T12:21:30Z",
+        ["issued"] = 1, ["loaded"] = 500, ["lowWatermark"] = 50, ["isLow"] = false, ["issueBlocked"] = 0, ["sequence"] = 2, ["updatedAt"] = "2026-11-27T12:21:30Z", ["series"] = 1,
     };
 
     private static JsonObject HistoryEvent(string type, long sequence, string at, long? amount, long? balanceAfter) => new()

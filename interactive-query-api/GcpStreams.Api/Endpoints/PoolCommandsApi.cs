@@ -16,6 +16,8 @@ namespace GcpStreams.Api.Endpoints;
 /// </summary>
 public static class PoolCommandsApi
 {
+    public const string SeriesInUseType = "https://gcpstreams.dev/problems/series-in-use";
+
     /// <summary>The most certificates one call may add (the topology's load batch); larger loads are several calls.</summary>
     public const int MaxLoadCount = 10_000;
 
@@ -27,7 +29,7 @@ public static class PoolCommandsApi
             .WithName(nameof(LoadPool))
             .WithSummary("Create a pool or add certificates to it: count generated numbers of the pool's series, or the importedNumbers given.")
             .WithDescription("201 with the pool's levels after the load; 200 when an Idempotency-Key replays an earlier load (nothing is added again). "
-                + "400 invalid-field (extension field) or invalid-parameter (the pool id); 409 command-rejected (POOL_MISMATCH: the pool holds another channel, "
+                + "400 invalid-field (extension field) or invalid-parameter (the pool id); 409 series-in-use (another pool has this series), or command-rejected (POOL_MISMATCH: the pool holds another channel, "
                 + "nominal or currency; ALREADY_EXISTS: an imported number repeats); 422 idempotency-conflict, or command-rejected (INVALID_AMOUNT, e.g. no series "
                 + "for a new pool); 503 while the command channel opens; 504 on no reply (retry with the same key).")
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -49,6 +51,15 @@ public static class PoolCommandsApi
         if (Validate(id, request, idempotencyKey, context, out var payload) is { } invalid)
         {
             return invalid;
+        }
+
+        // a series belongs to one pool: two pools of one series would generate the same certificate numbers. Checked against
+        // this instance's read model (a guard against mistakes, not a lock: two loads racing on one series both pass it).
+        if (payload.series is { } series && model.GetPools().FirstOrDefault(p => p.Series == series && p.PoolId != id) is { } owner)
+        {
+            return ApiProblems.Rejected(StatusCodes.Status409Conflict, SeriesInUseType, "The number series belongs to another pool", "SERIES_IN_USE",
+                $"series {series} is pool {owner.PoolId}'s: give this pool a series no other pool uses (0-{CertificateNumber.MaxSeries}).", context,
+                new() { ["poolId"] = id, ["series"] = series, ["seriesPoolId"] = owner.PoolId });
         }
 
         var (reply, failed) = await CommandCalls.SendAsync(commands, id, payload, context, idempotencyKey);

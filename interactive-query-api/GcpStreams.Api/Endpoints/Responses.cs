@@ -87,11 +87,12 @@ public sealed record PoolResponse(
     bool IsLow,
     long IssueBlocked,
     long Sequence,
-    DateTimeOffset? UpdatedAt)
+    DateTimeOffset? UpdatedAt,
+    int? Series)
 {
     public static PoolResponse From(PoolView p) => new(
         p.PoolId, p.Channel.ToString(), p.NominalMinor, p.Currency, p.Available, p.Reserved, p.Issued, p.Loaded, p.LowWatermark, p.IsLow,
-        p.IssueBlocked, p.Sequence, p.UpdatedAt);
+        p.IssueBlocked, p.Sequence, p.UpdatedAt, p.Series);
 }
 
 /// <summary>Every pool, ordered by pool id.</summary>

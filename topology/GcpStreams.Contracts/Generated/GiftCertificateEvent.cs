@@ -61,158 +61,160 @@ namespace GcpStreams.Contracts
 				"ool, in minor units.\",\"type\":\"long\"},{\"name\":\"availableAfter\",\"doc\":\"Certificate" +
 				"s available in the pool after the load.\",\"type\":\"long\"},{\"name\":\"lowWatermark\",\"" +
 				"doc\":\"Low-watermark of the pool: below it a POOL_LOW alert is raised.\",\"type\":\"i" +
-				"nt\"}]},{\"type\":\"record\",\"name\":\"CertificateReserved\",\"doc\":\"certificate.reserved" +
-				": the next certificate of a pool was reserved for a checkout.\",\"namespace\":\"GcpS" +
-				"treams.Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requestId of the ReserveC" +
-				"ertificate command.\",\"type\":\"string\"},{\"name\":\"orderId\",\"doc\":\"Order the reserva" +
-				"tion is for, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nomina" +
-				"lMinor\",\"doc\":\"Nominal of the reserved certificate, in minor units.\",\"type\":\"lon" +
-				"g\"},{\"name\":\"reservedUntil\",\"doc\":\"When the reservation expires unless the certi" +
-				"ficate is issued (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"time" +
-				"stamp-millis\"}},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the po" +
-				"ol after this reservation.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"Certificat" +
-				"eReservationExpired\",\"doc\":\"certificate.reservation_expired: a reservation was n" +
-				"ot issued in time; the certificate returned to its pool.\",\"namespace\":\"GcpStream" +
-				"s.Contracts\",\"fields\":[{\"name\":\"reservedUntil\",\"doc\":\"When the reservation expir" +
-				"ed (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}" +
-				"},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the pool after the r" +
-				"eturn.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateIssued\",\"doc\":\"cert" +
-				"ificate.issued: a reserved certificate was bought by a paid order and is now act" +
-				"ive, bound to its channel.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\"" +
-				":\"orderId\",\"doc\":\"Order that bought the certificate.\",\"type\":\"string\"},{\"name\":\"" +
-				"clientId\",\"doc\":\"Client the certificate is issued to (recipient or buyer), if kn" +
-				"own.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nominalMinor\",\"doc\":\"Nom" +
-				"inal of the certificate, in minor units.\",\"type\":\"long\"},{\"name\":\"balanceAfterMi" +
-				"nor\",\"doc\":\"Balance after issue (the nominal), in minor units.\",\"type\":\"long\"}]}" +
-				",{\"type\":\"record\",\"name\":\"CertificateAuthorized\",\"doc\":\"certificate.authorized: " +
-				"an authorization put a hold on the certificate balance.\",\"namespace\":\"GcpStreams" +
-				".Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the AUTHORIZE paym" +
-				"ent.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount held, in minor units." +
-				"\",\"type\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held on the certificate a" +
-				"fter this hold, in minor units.\",\"type\":\"long\"},{\"name\":\"availableAfterMinor\",\"d" +
-				"oc\":\"Balance minus holds after this hold, in minor units.\",\"type\":\"long\"}]},{\"ty" +
-				"pe\":\"record\",\"name\":\"CertificateRedeemed\",\"doc\":\"certificate.redeemed: a capture" +
-				" debited the certificate (fully or partially), from a hold or directly.\",\"namesp" +
-				"ace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of th" +
-				"e CAPTURE payment.\",\"type\":\"string\"},{\"name\":\"authorizationId\",\"doc\":\"paymentId " +
-				"of the AUTHORIZE captured, or null for a direct capture.\",\"default\":null,\"type\":" +
-				"[\"null\",\"string\"]},{\"name\":\"amountMinor\",\"doc\":\"Amount debited, in minor units.\"" +
-				",\"type\":\"long\"},{\"name\":\"balanceAfterMinor\",\"doc\":\"Balance after the debit, in m" +
-				"inor units.\",\"type\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after the" +
-				" capture consumed its hold, in minor units.\",\"type\":\"long\"}]},{\"type\":\"record\",\"" +
-				"name\":\"CertificateHoldReleased\",\"doc\":\"certificate.hold_released: a void release" +
-				"d (the rest of) an authorization hold.\",\"namespace\":\"GcpStreams.Contracts\",\"fiel" +
-				"ds\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the VOID payment.\",\"type\":\"string\"}" +
-				",{\"name\":\"authorizationId\",\"doc\":\"paymentId of the AUTHORIZE released.\",\"type\":\"" +
-				"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount released, in minor units.\",\"type\":\"" +
-				"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after the release, in minor un" +
-				"its.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateRefunded\",\"doc\":\"cert" +
-				"ificate.refunded: a refund credited the certificate (at most what was captured)." +
-				"\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymen" +
-				"tId of the REFUND payment.\",\"type\":\"string\"},{\"name\":\"capturePaymentId\",\"doc\":\"p" +
-				"aymentId of the CAPTURE refunded, if given.\",\"default\":null,\"type\":[\"null\",\"stri" +
-				"ng\"]},{\"name\":\"amountMinor\",\"doc\":\"Amount credited, in minor units.\",\"type\":\"lon" +
-				"g\"},{\"name\":\"balanceAfterMinor\",\"doc\":\"Balance after the credit, in minor units." +
-				"\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateCancelled\",\"doc\":\"certifi" +
-				"cate.cancelled: a bought, unused certificate was returned with its order and can" +
-				" no longer be used.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"order" +
-				"Id\",\"doc\":\"Order whose return cancelled the certificate.\",\"type\":\"string\"},{\"nam" +
-				"e\":\"reason\",\"doc\":\"Why it was cancelled, e.g. order returned.\",\"type\":\"string\"}]" +
-				"},{\"type\":\"record\",\"name\":\"CertificateLocked\",\"doc\":\"certificate.locked: support" +
-				" locked the certificate; debits are rejected until unlocked.\",\"namespace\":\"GcpSt" +
-				"reams.Contracts\",\"fields\":[{\"name\":\"reason\",\"doc\":\"Why it was locked.\",\"type\":\"s" +
+				"nt\"},{\"name\":\"series\",\"doc\":\"The pool\'s certificate number series (unique per po" +
+				"ol); null for a pool that only imported numbers.\",\"default\":null,\"type\":[\"null\"," +
+				"\"int\"]}]},{\"type\":\"record\",\"name\":\"CertificateReserved\",\"doc\":\"certificate.reser" +
+				"ved: the next certificate of a pool was reserved for a checkout.\",\"namespace\":\"G" +
+				"cpStreams.Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requestId of the Reser" +
+				"veCertificate command.\",\"type\":\"string\"},{\"name\":\"orderId\",\"doc\":\"Order the rese" +
+				"rvation is for, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nom" +
+				"inalMinor\",\"doc\":\"Nominal of the reserved certificate, in minor units.\",\"type\":\"" +
+				"long\"},{\"name\":\"reservedUntil\",\"doc\":\"When the reservation expires unless the ce" +
+				"rtificate is issued (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"t" +
+				"imestamp-millis\"}},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the" +
+				" pool after this reservation.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"Certifi" +
+				"cateReservationExpired\",\"doc\":\"certificate.reservation_expired: a reservation wa" +
+				"s not issued in time; the certificate returned to its pool.\",\"namespace\":\"GcpStr" +
+				"eams.Contracts\",\"fields\":[{\"name\":\"reservedUntil\",\"doc\":\"When the reservation ex" +
+				"pired (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-milli" +
+				"s\"}},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the pool after th" +
+				"e return.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateIssued\",\"doc\":\"c" +
+				"ertificate.issued: a reserved certificate was bought by a paid order and is now " +
+				"active, bound to its channel.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"na" +
+				"me\":\"orderId\",\"doc\":\"Order that bought the certificate.\",\"type\":\"string\"},{\"name" +
+				"\":\"clientId\",\"doc\":\"Client the certificate is issued to (recipient or buyer), if" +
+				" known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nominalMinor\",\"doc\":\"" +
+				"Nominal of the certificate, in minor units.\",\"type\":\"long\"},{\"name\":\"balanceAfte" +
+				"rMinor\",\"doc\":\"Balance after issue (the nominal), in minor units.\",\"type\":\"long\"" +
+				"}]},{\"type\":\"record\",\"name\":\"CertificateAuthorized\",\"doc\":\"certificate.authorize" +
+				"d: an authorization put a hold on the certificate balance.\",\"namespace\":\"GcpStre" +
+				"ams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the AUTHORIZE p" +
+				"ayment.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount held, in minor uni" +
+				"ts.\",\"type\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held on the certificat" +
+				"e after this hold, in minor units.\",\"type\":\"long\"},{\"name\":\"availableAfterMinor\"" +
+				",\"doc\":\"Balance minus holds after this hold, in minor units.\",\"type\":\"long\"}]},{" +
+				"\"type\":\"record\",\"name\":\"CertificateRedeemed\",\"doc\":\"certificate.redeemed: a capt" +
+				"ure debited the certificate (fully or partially), from a hold or directly.\",\"nam" +
+				"espace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of" +
+				" the CAPTURE payment.\",\"type\":\"string\"},{\"name\":\"authorizationId\",\"doc\":\"payment" +
+				"Id of the AUTHORIZE captured, or null for a direct capture.\",\"default\":null,\"typ" +
+				"e\":[\"null\",\"string\"]},{\"name\":\"amountMinor\",\"doc\":\"Amount debited, in minor unit" +
+				"s.\",\"type\":\"long\"},{\"name\":\"balanceAfterMinor\",\"doc\":\"Balance after the debit, i" +
+				"n minor units.\",\"type\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after " +
+				"the capture consumed its hold, in minor units.\",\"type\":\"long\"}]},{\"type\":\"record" +
+				"\",\"name\":\"CertificateHoldReleased\",\"doc\":\"certificate.hold_released: a void rele" +
+				"ased (the rest of) an authorization hold.\",\"namespace\":\"GcpStreams.Contracts\",\"f" +
+				"ields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the VOID payment.\",\"type\":\"strin" +
+				"g\"},{\"name\":\"authorizationId\",\"doc\":\"paymentId of the AUTHORIZE released.\",\"type" +
+				"\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount released, in minor units.\",\"type" +
+				"\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after the release, in minor" +
+				" units.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateRefunded\",\"doc\":\"c" +
+				"ertificate.refunded: a refund credited the certificate (at most what was capture" +
+				"d).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"pay" +
+				"mentId of the REFUND payment.\",\"type\":\"string\"},{\"name\":\"capturePaymentId\",\"doc\"" +
+				":\"paymentId of the CAPTURE refunded, if given.\",\"default\":null,\"type\":[\"null\",\"s" +
+				"tring\"]},{\"name\":\"amountMinor\",\"doc\":\"Amount credited, in minor units.\",\"type\":\"" +
+				"long\"},{\"name\":\"balanceAfterMinor\",\"doc\":\"Balance after the credit, in minor uni" +
+				"ts.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateCancelled\",\"doc\":\"cert" +
+				"ificate.cancelled: a bought, unused certificate was returned with its order and " +
+				"can no longer be used.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"or" +
+				"derId\",\"doc\":\"Order whose return cancelled the certificate.\",\"type\":\"string\"},{\"" +
+				"name\":\"reason\",\"doc\":\"Why it was cancelled, e.g. order returned.\",\"type\":\"string" +
+				"\"}]},{\"type\":\"record\",\"name\":\"CertificateLocked\",\"doc\":\"certificate.locked: supp" +
+				"ort locked the certificate; debits are rejected until unlocked.\",\"namespace\":\"Gc" +
+				"pStreams.Contracts\",\"fields\":[{\"name\":\"reason\",\"doc\":\"Why it was locked.\",\"type\"" +
+				":\"string\"},{\"name\":\"requestedBy\",\"doc\":\"Caller (OAuth2 client id) who asked for " +
+				"the lock.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"CertificateUnlocked\",\"doc" +
+				"\":\"certificate.unlocked: support unlocked the certificate.\",\"namespace\":\"GcpStre" +
+				"ams.Contracts\",\"fields\":[{\"name\":\"reason\",\"doc\":\"Why it was unlocked.\",\"type\":\"s" +
 				"tring\"},{\"name\":\"requestedBy\",\"doc\":\"Caller (OAuth2 client id) who asked for the" +
-				" lock.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"CertificateUnlocked\",\"doc\":\"" +
-				"certificate.unlocked: support unlocked the certificate.\",\"namespace\":\"GcpStreams" +
-				".Contracts\",\"fields\":[{\"name\":\"reason\",\"doc\":\"Why it was unlocked.\",\"type\":\"stri" +
-				"ng\"},{\"name\":\"requestedBy\",\"doc\":\"Caller (OAuth2 client id) who asked for the un" +
-				"lock.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"CvcDisclosed\",\"doc\":\"cvc.disc" +
-				"losed: the CVC disclosure was allowed and recorded. Never contains the CVC itsel" +
-				"f.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requ" +
-				"estId of the RevealCvc command.\",\"type\":\"string\"},{\"name\":\"kind\",\"doc\":\"Kind of " +
-				"disclosure.\",\"type\":{\"type\":\"enum\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC is d" +
-				"isclosed: NOTIFICATION (the CRM notifier sends it to the client for a notificati" +
-				"on request), SUPPORT (an explicit support request). UNKNOWN is the default symbo" +
-				"l for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"sy" +
-				"mbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notif" +
-				"icationId\",\"doc\":\"For NOTIFICATION: the notification the disclosure is for.\",\"de" +
-				"fault\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"keyVersion\",\"doc\":\"Version of the" +
-				" key the CVC is derived or encrypted with.\",\"type\":\"int\"},{\"name\":\"requestedBy\"," +
-				"\"doc\":\"Caller (OAuth2 client id) who asked for the CVC.\",\"type\":\"string\"},{\"name" +
-				"\":\"disclosuresSoFar\",\"doc\":\"Number of disclosures of this certificate including " +
-				"this one.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"NotificationRequested\",\"doc\"" +
-				":\"notification.requested: the certificate and its CVC must be sent to the client" +
-				" (read by the CRM notifier).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"nam" +
-				"e\":\"notificationId\",\"doc\":\"Deterministic id of the notification.\",\"type\":\"string" +
-				"\"},{\"name\":\"clientId\",\"doc\":\"Client to notify, if known.\",\"default\":null,\"type\":" +
-				"[\"null\",\"string\"]},{\"name\":\"contactChannel\",\"doc\":\"Contact channel from the clie" +
-				"nt\'s preference (All_Clients), NONE if unknown.\",\"type\":{\"type\":\"enum\",\"name\":\"C" +
-				"ontactChannel\",\"doc\":\"Channel used to contact a client: NONE (do not contact / n" +
-				"o contact data), EMAIL, SMS. NONE is the default symbol, read in place of any sy" +
-				"mbol this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"" +
-				"NONE\",\"EMAIL\",\"SMS\"],\"default\":\"NONE\"}}]},{\"type\":\"record\",\"name\":\"NotificationS" +
-				"ent\",\"doc\":\"notification.sent: the CRM notifier reported the notification as sen" +
-				"t.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"doc\":" +
-				"\"Notification sent.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"Channel it" +
-				" was sent through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"doc\":\"Attempt th" +
-				"at succeeded, starting at 1.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"Notificat" +
-				"ionFailed\",\"doc\":\"notification.failed: the CRM notifier reported a failed attemp" +
-				"t.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"doc\":" +
-				"\"Notification that failed.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"Cha" +
-				"nnel it was attempted through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"doc\"" +
-				":\"Attempt that failed, starting at 1.\",\"type\":\"int\"},{\"name\":\"reason\",\"doc\":\"Why" +
-				" it failed.\",\"type\":\"string\"},{\"name\":\"willRetry\",\"doc\":\"True if the notifier wi" +
-				"ll try again.\",\"type\":\"boolean\"}]},{\"type\":\"record\",\"name\":\"IssueBlocked\",\"doc\":" +
-				"\"issue.blocked: a certificate could not be reserved or issued because its pool i" +
-				"s empty (key: poolId).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"re" +
-				"questId\",\"doc\":\"requestId of the ReserveCertificate command, if the block came f" +
-				"rom one.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"orderId\",\"doc\":\"Orde" +
-				"r affected, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nominal" +
-				"Minor\",\"doc\":\"Nominal asked for, in minor units.\",\"type\":\"long\"},{\"name\":\"reason" +
-				"\",\"doc\":\"Why the issue was blocked, e.g. pool empty.\",\"type\":\"string\"}]},{\"type\"" +
-				":\"record\",\"name\":\"Alert\",\"doc\":\"alert: something operators or BI must look at.\"," +
-				"\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"kind\",\"doc\":\"Kind of alert" +
-				".\",\"type\":{\"type\":\"enum\",\"name\":\"AlertKind\",\"doc\":\"Kind of alert: POOL_LOW (belo" +
-				"w the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outside its" +
-				" channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, INVALI" +
-				"D_EVENT (input dead-lettered), RECONCILIATION_MISMATCH (orders and certificate e" +
-				"vents disagree), DUPLICATE_EVENT. UNKNOWN is the default symbol for symbols this" +
-				" reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\"," +
-				"\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUN" +
-				"DS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUPLICAT" +
-				"E_EVENT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"ty" +
-				"pe\":{\"type\":\"enum\",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WAR" +
-				"NING, CRITICAL. UNKNOWN is the default symbol for symbols this reader does not k" +
-				"now.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"" +
-				"CRITICAL\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable descrip" +
-				"tion (never contains a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structur" +
-				"ed details, e.g. expected and actual channel, pool counters.\",\"default\":{},\"type" +
-				"\":{\"type\":\"map\",\"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"OperationRejected" +
-				"\",\"doc\":\"operation.rejected: an operation on a certificate or pool was refused; " +
-				"nothing changed.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"operatio" +
-				"n\",\"doc\":\"Operation refused, lower-case: issue, authorize, capture, void, refund" +
-				", cancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expire.\"" +
-				",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"e" +
-				"num\",\"name\":\"RejectionReason\",\"doc\":\"Why an operation was refused: NOT_FOUND, IN" +
-				"VALID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, E" +
-				"XCEEDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refund above " +
-				"what was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL" +
-				"_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the pool\'s), ALR" +
-				"EADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMI" +
-				"NAL_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MISMATCH (th" +
-				"e certificate is reserved for or sold by another order), IDEMPOTENCY_CONFLICT (a" +
-				"n idempotency key reused for another request). UNKNOWN is the default symbol for" +
-				" symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols" +
-				"\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_" +
-				"MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHOR" +
-				"IZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREAD" +
-				"Y_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOM" +
-				"INAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"" +
-				"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name\":\"amountM" +
-				"inor\",\"doc\":\"Amount of the refused operation in minor units, if it had one.\",\"de" +
-				"fault\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the " +
-				"refused payment, if it came from one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]" +
-				"}]}]}"));
+				" unlock.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"CvcDisclosed\",\"doc\":\"cvc.d" +
+				"isclosed: the CVC disclosure was allowed and recorded. Never contains the CVC it" +
+				"self.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"r" +
+				"equestId of the RevealCvc command.\",\"type\":\"string\"},{\"name\":\"kind\",\"doc\":\"Kind " +
+				"of disclosure.\",\"type\":{\"type\":\"enum\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC i" +
+				"s disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notific" +
+				"ation request), SUPPORT (an explicit support request). UNKNOWN is the default sy" +
+				"mbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\"," +
+				"\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"no" +
+				"tificationId\",\"doc\":\"For NOTIFICATION: the notification the disclosure is for.\"," +
+				"\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"keyVersion\",\"doc\":\"Version of " +
+				"the key the CVC is derived or encrypted with.\",\"type\":\"int\"},{\"name\":\"requestedB" +
+				"y\",\"doc\":\"Caller (OAuth2 client id) who asked for the CVC.\",\"type\":\"string\"},{\"n" +
+				"ame\":\"disclosuresSoFar\",\"doc\":\"Number of disclosures of this certificate includi" +
+				"ng this one.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"NotificationRequested\",\"d" +
+				"oc\":\"notification.requested: the certificate and its CVC must be sent to the cli" +
+				"ent (read by the CRM notifier).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"" +
+				"name\":\"notificationId\",\"doc\":\"Deterministic id of the notification.\",\"type\":\"str" +
+				"ing\"},{\"name\":\"clientId\",\"doc\":\"Client to notify, if known.\",\"default\":null,\"typ" +
+				"e\":[\"null\",\"string\"]},{\"name\":\"contactChannel\",\"doc\":\"Contact channel from the c" +
+				"lient\'s preference (All_Clients), NONE if unknown.\",\"type\":{\"type\":\"enum\",\"name\"" +
+				":\"ContactChannel\",\"doc\":\"Channel used to contact a client: NONE (do not contact " +
+				"/ no contact data), EMAIL, SMS. NONE is the default symbol, read in place of any" +
+				" symbol this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\"" +
+				":[\"NONE\",\"EMAIL\",\"SMS\"],\"default\":\"NONE\"}}]},{\"type\":\"record\",\"name\":\"Notificati" +
+				"onSent\",\"doc\":\"notification.sent: the CRM notifier reported the notification as " +
+				"sent.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"do" +
+				"c\":\"Notification sent.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"Channel" +
+				" it was sent through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"doc\":\"Attempt" +
+				" that succeeded, starting at 1.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"Notifi" +
+				"cationFailed\",\"doc\":\"notification.failed: the CRM notifier reported a failed att" +
+				"empt.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"do" +
+				"c\":\"Notification that failed.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"" +
+				"Channel it was attempted through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"d" +
+				"oc\":\"Attempt that failed, starting at 1.\",\"type\":\"int\"},{\"name\":\"reason\",\"doc\":\"" +
+				"Why it failed.\",\"type\":\"string\"},{\"name\":\"willRetry\",\"doc\":\"True if the notifier" +
+				" will try again.\",\"type\":\"boolean\"}]},{\"type\":\"record\",\"name\":\"IssueBlocked\",\"do" +
+				"c\":\"issue.blocked: a certificate could not be reserved or issued because its poo" +
+				"l is empty (key: poolId).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":" +
+				"\"requestId\",\"doc\":\"requestId of the ReserveCertificate command, if the block cam" +
+				"e from one.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"orderId\",\"doc\":\"O" +
+				"rder affected, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nomi" +
+				"nalMinor\",\"doc\":\"Nominal asked for, in minor units.\",\"type\":\"long\"},{\"name\":\"rea" +
+				"son\",\"doc\":\"Why the issue was blocked, e.g. pool empty.\",\"type\":\"string\"}]},{\"ty" +
+				"pe\":\"record\",\"name\":\"Alert\",\"doc\":\"alert: something operators or BI must look at" +
+				".\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"kind\",\"doc\":\"Kind of al" +
+				"ert.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertKind\",\"doc\":\"Kind of alert: POOL_LOW (b" +
+				"elow the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outside " +
+				"its channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, INV" +
+				"ALID_EVENT (input dead-lettered), RECONCILIATION_MISMATCH (orders and certificat" +
+				"e events disagree), DUPLICATE_EVENT. UNKNOWN is the default symbol for symbols t" +
+				"his reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOW" +
+				"N\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_" +
+				"FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUPLI" +
+				"CATE_EVENT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\"," +
+				"\"type\":{\"type\":\"enum\",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, " +
+				"WARNING, CRITICAL. UNKNOWN is the default symbol for symbols this reader does no" +
+				"t know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING" +
+				"\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable desc" +
+				"ription (never contains a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Struc" +
+				"tured details, e.g. expected and actual channel, pool counters.\",\"default\":{},\"t" +
+				"ype\":{\"type\":\"map\",\"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"OperationRejec" +
+				"ted\",\"doc\":\"operation.rejected: an operation on a certificate or pool was refuse" +
+				"d; nothing changed.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"opera" +
+				"tion\",\"doc\":\"Operation refused, lower-case: issue, authorize, capture, void, ref" +
+				"und, cancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expir" +
+				"e.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{\"type\"" +
+				":\"enum\",\"name\":\"RejectionReason\",\"doc\":\"Why an operation was refused: NOT_FOUND," +
+				" INVALID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS" +
+				", EXCEEDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refund abo" +
+				"ve what was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, P" +
+				"OOL_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the pool\'s), " +
+				"ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, N" +
+				"OMINAL_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MISMATCH " +
+				"(the certificate is reserved for or sold by another order), IDEMPOTENCY_CONFLICT" +
+				" (an idempotency key reused for another request). UNKNOWN is the default symbol " +
+				"for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symb" +
+				"ols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURREN" +
+				"CY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUT" +
+				"HORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALR" +
+				"EADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"" +
+				"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}}" +
+				",{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name\":\"amou" +
+				"ntMinor\",\"doc\":\"Amount of the refused operation in minor units, if it had one.\"," +
+				"\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of t" +
+				"he refused payment, if it came from one.\",\"default\":null,\"type\":[\"null\",\"string\"" +
+				"]}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>

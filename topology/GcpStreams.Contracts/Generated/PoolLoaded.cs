@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class PoolLoaded : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""PoolLoaded"",""doc"":""pool.loaded: certificates were added to a pool (key: poolId)."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""count"",""doc"":""Number of certificates added."",""type"":""int""},{""name"":""firstSlot"",""doc"":""First pool slot (inclusive) holding the added certificates."",""type"":""long""},{""name"":""lastSlot"",""doc"":""Last pool slot (inclusive) holding the added certificates."",""type"":""long""},{""name"":""nominalMinor"",""doc"":""Nominal of every certificate in the pool, in minor units."",""type"":""long""},{""name"":""availableAfter"",""doc"":""Certificates available in the pool after the load."",""type"":""long""},{""name"":""lowWatermark"",""doc"":""Low-watermark of the pool: below it a POOL_LOW alert is raised."",""type"":""int""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""PoolLoaded"",""doc"":""pool.loaded: certificates were added to a pool (key: poolId)."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""count"",""doc"":""Number of certificates added."",""type"":""int""},{""name"":""firstSlot"",""doc"":""First pool slot (inclusive) holding the added certificates."",""type"":""long""},{""name"":""lastSlot"",""doc"":""Last pool slot (inclusive) holding the added certificates."",""type"":""long""},{""name"":""nominalMinor"",""doc"":""Nominal of every certificate in the pool, in minor units."",""type"":""long""},{""name"":""availableAfter"",""doc"":""Certificates available in the pool after the load."",""type"":""long""},{""name"":""lowWatermark"",""doc"":""Low-watermark of the pool: below it a POOL_LOW alert is raised."",""type"":""int""},{""name"":""series"",""doc"":""The pool's certificate number series (unique per pool); null for a pool that only imported numbers."",""default"":null,""type"":[""null"",""int""]}]}");
 		/// <summary>
 		/// Number of certificates added.
 		/// </summary>
@@ -43,6 +43,10 @@ namespace GcpStreams.Contracts
 		/// Low-watermark of the pool: below it a POOL_LOW alert is raised.
 		/// </summary>
 		private int _lowWatermark;
+		/// <summary>
+		/// The pool's certificate number series (unique per pool); null for a pool that only imported numbers.
+		/// </summary>
+		private System.Nullable<System.Int32> _series;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -134,6 +138,20 @@ namespace GcpStreams.Contracts
 				this._lowWatermark = value;
 			}
 		}
+		/// <summary>
+		/// The pool's certificate number series (unique per pool); null for a pool that only imported numbers.
+		/// </summary>
+		public System.Nullable<System.Int32> series
+		{
+			get
+			{
+				return this._series;
+			}
+			set
+			{
+				this._series = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -144,6 +162,7 @@ namespace GcpStreams.Contracts
 			case 3: return this.nominalMinor;
 			case 4: return this.availableAfter;
 			case 5: return this.lowWatermark;
+			case 6: return this.series;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -157,6 +176,7 @@ namespace GcpStreams.Contracts
 			case 3: this.nominalMinor = (System.Int64)fieldValue; break;
 			case 4: this.availableAfter = (System.Int64)fieldValue; break;
 			case 5: this.lowWatermark = (System.Int32)fieldValue; break;
+			case 6: this.series = (System.Nullable<System.Int32>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

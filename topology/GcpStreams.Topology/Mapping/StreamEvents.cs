@@ -64,6 +64,7 @@ public static class StreamEvents
             nominalMinor = x.NominalMinor,
             availableAfter = x.AvailableAfter,
             lowWatermark = x.LowWatermark,
+            series = x.Series >= 0 ? x.Series : null,
         },
         PoolCertificateReserved x => new C.CertificateReserved { requestId = x.RequestId, orderId = x.OrderId, nominalMinor = x.NominalMinor, reservedUntil = x.ReservedUntil.UtcDateTime, availableAfter = x.AvailableAfter },
         Domain.Pools.ReservationExpired x => new C.CertificateReservationExpired { reservedUntil = x.ReservedUntil.UtcDateTime, availableAfter = x.AvailableAfter },
