@@ -334,9 +334,11 @@ public class CertificateLifecycleTests
     {
         var s = CertificateScenario.Issued(channel: Channel.Pos);
 
-        var events = s.When(s.Capture(100, channel: Channel.InternetStore));
+        var events = s.When(s.Capture(100, paymentId: "cap-wrong-channel", channel: Channel.InternetStore));
 
         AssertRejected(events, RejectionReason.ChannelMismatch);
+        var rejected = events.OfType<CertificateOperationRejected>().Single();
+        Assert.That((rejected.PaymentId, rejected.AmountMinor), Is.EqualTo(("cap-wrong-channel", (long?)100)), "the payer matches the refusal to its payment");
         var alert = events.OfType<CertificateAlert>().Single();
         Assert.That(alert.Kind, Is.EqualTo(AlertKind.ChannelMismatch));
         Assert.That(alert.Message, Does.Contain("InternetStore").And.Contain("Pos"));
@@ -359,7 +361,10 @@ public class CertificateLifecycleTests
     {
         var s = CertificateScenario.Issued();
 
-        AssertRejected(s.When(s.Capture(100, currency: "USD")), RejectionReason.CurrencyMismatch);
+        var events = s.When(s.Capture(100, paymentId: "cap-usd", currency: "USD"));
+
+        AssertRejected(events, RejectionReason.CurrencyMismatch);
+        Assert.That(events.OfType<CertificateOperationRejected>().Single().PaymentId, Is.EqualTo("cap-usd"));
     }
 
     [Test]

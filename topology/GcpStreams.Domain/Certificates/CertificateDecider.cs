@@ -129,7 +129,7 @@ public static class CertificateDecider
             return Nothing;
         }
 
-        if (CheckChannelAndCurrency(c, a, c.Channel, a.Identity.Currency) is { } refused)
+        if (CheckChannelAndCurrency(c, a, c.Channel, a.Identity.Currency, null, c.PaymentId) is { } refused)
         {
             return refused;
         }
@@ -154,7 +154,7 @@ public static class CertificateDecider
             return Reject(c, RejectionReason.InvalidAmount, $"amount must be positive, was {c.AmountMinor}", c.AmountMinor, c.PaymentId);
         }
 
-        if (CheckChannelAndCurrency(c, a, c.Channel, c.Currency) is { } refused)
+        if (CheckChannelAndCurrency(c, a, c.Channel, c.Currency, c.AmountMinor, c.PaymentId) is { } refused)
         {
             return refused;
         }
@@ -246,7 +246,7 @@ public static class CertificateDecider
             return Reject(c, RejectionReason.InvalidAmount, $"amount must be positive, was {amount}", amount, paymentId);
         }
 
-        if (CheckChannelAndCurrency(c, a, channel, currency) is { } refused)
+        if (CheckChannelAndCurrency(c, a, channel, currency, amount, paymentId) is { } refused)
         {
             return refused;
         }
@@ -257,17 +257,18 @@ public static class CertificateDecider
             : null;
     }
 
-    private static IReadOnlyList<CertificateEvent>? CheckChannelAndCurrency(CertificateCommand c, Certificate state, Channel channel, string currency)
+    /// <summary>A payment in another channel or currency than the certificate's is refused, naming the payment and its amount.</summary>
+    private static IReadOnlyList<CertificateEvent>? CheckChannelAndCurrency(CertificateCommand c, Certificate state, Channel channel, string currency, long? amount, string paymentId)
     {
         if (channel != state.Identity.Channel)
         {
-            return Reject(c, RejectionReason.ChannelMismatch, $"certificate belongs to channel {state.Identity.Channel}, not {channel}",
-                alert: (AlertKind.ChannelMismatch, AlertSeverity.Warning, $"{c.Operation} from channel {channel} on certificate {c.CertificateId} of channel {state.Identity.Channel}"));
+            return Reject(c, RejectionReason.ChannelMismatch, $"certificate belongs to channel {state.Identity.Channel}, not {channel}", amount, paymentId,
+                (AlertKind.ChannelMismatch, AlertSeverity.Warning, $"{c.Operation} from channel {channel} on certificate {c.CertificateId} of channel {state.Identity.Channel}"));
         }
 
         return !string.Equals(currency, state.Identity.Currency, StringComparison.Ordinal)
-            ? Reject(c, RejectionReason.CurrencyMismatch, $"certificate is in {state.Identity.Currency}, not {currency}",
-                alert: (AlertKind.CurrencyMismatch, AlertSeverity.Warning, $"{c.Operation} in {currency} on certificate {c.CertificateId} in {state.Identity.Currency}"))
+            ? Reject(c, RejectionReason.CurrencyMismatch, $"certificate is in {state.Identity.Currency}, not {currency}", amount, paymentId,
+                (AlertKind.CurrencyMismatch, AlertSeverity.Warning, $"{c.Operation} in {currency} on certificate {c.CertificateId} in {state.Identity.Currency}"))
             : null;
     }
 
