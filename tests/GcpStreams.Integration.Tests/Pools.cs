@@ -1,3 +1,4 @@
+using GcpStreams.Traffic;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Integration.Tests;
@@ -15,35 +16,9 @@ internal static class Pools
         poolId = poolId, channel = channel, nominalMinor = nominal, currency = "RUB", orderId = orderId, holdSeconds = 600,
     };
 
-    public static C.SalesOrder PaidOrder(string orderId, string certificateId, string poolId, C.Channel channel, long nominal) => new()
-    {
-        eventId = Guid.NewGuid().ToString(),
-        orderId = orderId,
-        transactionId = "tx-" + orderId,
-        channel = channel,
-        clientId = "client-it",
-        status = C.OrderStatus.PAID,
-        currency = "RUB",
-        totalMinor = nominal,
-        certificateLines = [new C.CertificateOrderLine { lineId = "1", certificateId = certificateId, poolId = poolId, nominalMinor = nominal }],
-        returnedLineIds = [],
-        certificateTenders = [],
-        occurredAt = DateTime.UtcNow,
-    };
+    public static C.SalesOrder PaidOrder(string orderId, string certificateId, string poolId, C.Channel channel, long nominal) =>
+        TeamRecords.Order(orderId, certificateId, poolId, channel, nominal, clientId: "client-it");
 
-    public static C.Payment Payment(C.PaymentOperation operation, string certificateId, long amount, string? parent, C.Channel channel) => new()
-    {
-        eventId = Guid.NewGuid().ToString(),
-        paymentId = "pay-" + Guid.NewGuid().ToString("N")[..12],
-        correlationId = "corr-it",
-        operation = operation,
-        method = C.PaymentMethod.GIFT_CERTIFICATE,
-        certificateId = certificateId,
-        parentPaymentId = parent,
-        amountMinor = amount,
-        currency = "RUB",
-        status = C.PaymentStatus.SUCCEEDED,
-        channel = channel,
-        occurredAt = DateTime.UtcNow,
-    };
+    public static C.Payment Payment(C.PaymentOperation operation, string certificateId, long amount, string? parent, C.Channel channel) =>
+        TeamRecords.Payment(operation, certificateId, amount, parent, channel);
 }

@@ -55,12 +55,7 @@ await Parallel.ForEachAsync(Enumerable.Range(0, options.Certificates), new Paral
     var pool = pools[i % pools.Length];
     var orderId = $"bench-order-{i}";
     var reply = await shop.SendCommandAsync(pool, new C.ReserveCertificate { poolId = pool, channel = C.Channel.POS, nominalMinor = 10_000_000, currency = "RUB", orderId = orderId, holdSeconds = 3600 }, timeout, token);
-    await shop.ProduceAsync(Topics.SalesOrders, orderId, new C.SalesOrder
-    {
-        eventId = Guid.NewGuid().ToString(), orderId = orderId, transactionId = orderId, channel = C.Channel.POS, status = C.OrderStatus.PAID, currency = "RUB", totalMinor = 10_000_000,
-        certificateLines = [new C.CertificateOrderLine { lineId = "1", certificateId = reply.certificateId, poolId = pool, nominalMinor = 10_000_000 }],
-        returnedLineIds = [], certificateTenders = [], occurredAt = DateTime.UtcNow,
-    }, token);
+    await shop.ProduceAsync(Topics.SalesOrders, orderId, TeamRecords.Order(orderId, reply.certificateId, pool, C.Channel.POS, 10_000_000), token);
     await shop.WaitForEventAsync(reply.certificateId, "certificate.issued", timeout, token);
     lock (certificates)
     {
@@ -70,12 +65,7 @@ await Parallel.ForEachAsync(Enumerable.Range(0, options.Certificates), new Paral
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"setup: {certificates.Count} certificates reserved, paid and issued in {setup.Elapsed.TotalSeconds:F1} s"));
 
 var random = new Random(42);
-C.Payment Capture() => new()
-{
-    eventId = Guid.NewGuid().ToString(), paymentId = "bench-" + Guid.NewGuid().ToString("N"), correlationId = "bench", operation = C.PaymentOperation.CAPTURE,
-    method = C.PaymentMethod.GIFT_CERTIFICATE, certificateId = certificates[random.Next(certificates.Count)], amountMinor = 1, currency = "RUB",
-    status = C.PaymentStatus.SUCCEEDED, channel = C.Channel.POS, occurredAt = DateTime.UtcNow,
-};
+C.Payment Capture() => TeamRecords.Payment(C.PaymentOperation.CAPTURE, certificates[random.Next(certificates.Count)], 1, null, C.Channel.POS);
 
 // (1) sustained throughput: everything produced at once, timed until the last outcome is visible
 var batch = Enumerable.Range(0, options.Throughput).Select(_ => Capture()).ToList();

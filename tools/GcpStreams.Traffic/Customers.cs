@@ -98,47 +98,18 @@ public sealed class Customer(Shop shop, PoolChoice pool, Random random, Tally ta
 
     private async Task<string> PayAsync(C.PaymentOperation operation, string certificateId, long amount, string? parent, CancellationToken token)
     {
-        var paymentId = "pay-" + Guid.NewGuid().ToString("N")[..12];
-        var eventId = Guid.NewGuid().ToString();
-        var outcome = shop.WaitForOutcomeAsync(eventId, Timeout, token);
-        await shop.ProduceAsync(Topics.Payments, paymentId, new C.Payment
-        {
-            eventId = eventId,
-            paymentId = paymentId,
-            correlationId = paymentId,
-            operation = operation,
-            method = C.PaymentMethod.GIFT_CERTIFICATE,
-            certificateId = certificateId,
-            parentPaymentId = parent,
-            amountMinor = amount,
-            currency = pool.Currency,
-            status = C.PaymentStatus.SUCCEEDED,
-            channel = pool.Channel,
-            occurredAt = DateTime.UtcNow,
-        }, token);
+        var payment = TeamRecords.Payment(operation, certificateId, amount, parent, pool.Channel, pool.Currency);
+        var outcome = shop.WaitForOutcomeAsync(payment.eventId, Timeout, token);
+        await shop.ProduceAsync(Topics.Payments, payment.paymentId, payment, token);
         var answer = await outcome;
         if (answer.payload is C.OperationRejected rejected)
         {
             tally.Add($"{operation.ToString().ToLowerInvariant()} refused ({rejected.reason})");
         }
 
-        return paymentId;
+        return payment.paymentId;
     }
 
-    private C.SalesOrder Order(string orderId, string certificateId, C.OrderStatus status) => new()
-    {
-        eventId = Guid.NewGuid().ToString(),
-        orderId = orderId,
-        transactionId = "tx-" + orderId,
-        channel = pool.Channel,
-        clientId = "client-" + random.Next(1, 1000),
-        status = status,
-        currency = pool.Currency,
-        totalMinor = pool.NominalMinor,
-        certificateLines = [new C.CertificateOrderLine { lineId = "1", certificateId = certificateId, poolId = pool.PoolId, nominalMinor = pool.NominalMinor }],
-        returnedLineIds = [],
-        certificateTenders = [],
-        occurredAt = DateTime.UtcNow,
-        correlationId = orderId,
-    };
+    private C.SalesOrder Order(string orderId, string certificateId, C.OrderStatus status) =>
+        TeamRecords.Order(orderId, certificateId, pool.PoolId, pool.Channel, pool.NominalMinor, pool.Currency, status, "client-" + random.Next(1, 1000));
 }

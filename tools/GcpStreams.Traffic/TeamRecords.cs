@@ -1,0 +1,50 @@
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Traffic;
+
+/// <summary>
+/// The records the other teams send, built as they build them: a paid order from Orders (one certificate line), a gift
+/// certificate payment from Payments. Shared by the traffic generator, the benchmark and the integration tests.
+/// </summary>
+public static class TeamRecords
+{
+    /// <summary>An order (PAID unless said otherwise) selling one certificate of a pool at its nominal.</summary>
+    public static C.SalesOrder Order(string orderId, string certificateId, string poolId, C.Channel channel, long nominal, string currency = "RUB",
+        C.OrderStatus status = C.OrderStatus.PAID, string clientId = "client-1") => new()
+    {
+        eventId = Guid.NewGuid().ToString(),
+        orderId = orderId,
+        transactionId = "tx-" + orderId,
+        channel = channel,
+        clientId = clientId,
+        status = status,
+        currency = currency,
+        totalMinor = nominal,
+        certificateLines = [new C.CertificateOrderLine { lineId = "1", certificateId = certificateId, poolId = poolId, nominalMinor = nominal }],
+        returnedLineIds = [],
+        certificateTenders = [],
+        occurredAt = DateTime.UtcNow,
+        correlationId = orderId,
+    };
+
+    /// <summary>A SUCCEEDED gift-certificate payment with a fresh event id and payment id (<c>pay-…</c>).</summary>
+    public static C.Payment Payment(C.PaymentOperation operation, string certificateId, long amount, string? parent, C.Channel channel, string currency = "RUB")
+    {
+        var paymentId = "pay-" + Guid.NewGuid().ToString("N")[..12];
+        return new()
+        {
+            eventId = Guid.NewGuid().ToString(),
+            paymentId = paymentId,
+            correlationId = paymentId,
+            operation = operation,
+            method = C.PaymentMethod.GIFT_CERTIFICATE,
+            certificateId = certificateId,
+            parentPaymentId = parent,
+            amountMinor = amount,
+            currency = currency,
+            status = C.PaymentStatus.SUCCEEDED,
+            channel = channel,
+            occurredAt = DateTime.UtcNow,
+        };
+    }
+}
