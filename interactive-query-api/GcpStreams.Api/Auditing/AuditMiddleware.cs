@@ -41,7 +41,7 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
         {
             var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
             var route = "/" + (endpoint.RoutePattern.RawText ?? context.Request.Path.Value ?? string.Empty).TrimStart('/');
-            var clientId = context.User.Identity?.IsAuthenticated == true ? CommandCalls.Caller(context.User) : "anonymous";
+            var clientId = CommandCalls.ClientOf(context);
             writer.Write(new C.AuditRecord
             {
                 auditId = Guid.NewGuid().ToString(),

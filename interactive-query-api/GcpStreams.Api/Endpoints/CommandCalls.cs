@@ -42,6 +42,10 @@ internal static partial class CommandCalls
     public static string Caller(ClaimsPrincipal user) =>
         user.FindFirst("client_id")?.Value ?? user.FindFirst("azp")?.Value ?? user.FindFirst("sub")?.Value ?? "unknown";
 
+    /// <summary>The OAuth2 client of the call, or <c>anonymous</c> when it carries no valid token (audit records, rate-limit partitions).</summary>
+    public static string ClientOf(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true ? Caller(context.User) : "anonymous";
+
     /// <summary>The caller's X-Correlation-Id when it is sensible, else the request's trace id.</summary>
     public static string CorrelationId(HttpContext context) =>
         context.Request.Headers[CorrelationIdHeader].ToString() is { Length: > 0 and <= MaxTextLength } given ? given : context.TraceIdentifier;

@@ -35,7 +35,7 @@ public static class RateLimits
     private static RateLimitPartition<string> Bucket(HttpContext context, string policy, Func<RateLimitOptions, (int Burst, int Rate, TimeSpan Period)> limits)
     {
         var (burst, rate, period) = limits(context.RequestServices.GetRequiredService<IOptions<GcpOptions>>().Value.RateLimits);
-        var client = context.User.Identity?.IsAuthenticated == true ? CommandCalls.Caller(context.User) : "anonymous";
+        var client = CommandCalls.ClientOf(context);
         return RateLimitPartition.GetTokenBucketLimiter($"{policy}:{client}", _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = burst,
@@ -51,7 +51,7 @@ public static class RateLimits
         var context = rejected.HttpContext;
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
         context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        var client = context.User.Identity?.IsAuthenticated == true ? CommandCalls.Caller(context.User) : "anonymous";
+        var client = CommandCalls.ClientOf(context);
         await TypedResults.Problem(
             statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many requests",
