@@ -67,17 +67,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     /// <summary>Expires every reservation whose deadline has passed (bounded per sweep; the rest wait for the next one).</summary>
     private void ExpireDueReservations(long wallClockMs)
     {
-        var now = DateTimeOffset.FromUnixTimeMilliseconds(wallClockMs);
-        var due = new List<(string Key, string PoolId, string CertificateId, DateTimeOffset Deadline)>();
-        using (var range = store.Range(Keys.DeadlinePrefix, Keys.DeadlineUpTo(now)))
-        {
-            while (range.MoveNext() && due.Count < MaxExpiriesPerSweep)
-            {
-                due.Add(Keys.ParseDeadline(range.Current!.Value.Key));
-            }
-        }
-
-        foreach (var (key, poolId, certificateId, deadline) in due)
+        foreach (var (key, poolId, certificateId, deadline) in DueKeys(Keys.DeadlinePrefix, wallClockMs).Select(Keys.ParseDeadline))
         {
             var causation = DeterministicId.Derive("expire", poolId, certificateId, deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
             try
@@ -99,20 +89,24 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     /// </summary>
     private void ForgetExpiredIdempotencyKeys(long wallClockMs)
     {
-        var due = new List<string>();
-        using (var range = store.Range(Keys.RetentionPrefix, Keys.RetentionUpTo(DateTimeOffset.FromUnixTimeMilliseconds(wallClockMs))))
-        {
-            while (range.MoveNext() && due.Count < MaxExpiriesPerSweep)
-            {
-                due.Add(range.Current!.Value.Key);
-            }
-        }
-
-        foreach (var index in due)
+        foreach (var index in DueKeys(Keys.RetentionPrefix, wallClockMs))
         {
             store.Delete(Keys.RetainedKey(index));
             store.Delete(index);
         }
+    }
+
+    /// <summary>The keys of a time index due at the wall clock, oldest first, at most <see cref="MaxExpiriesPerSweep"/> (the rest wait for the next sweep).</summary>
+    private List<string> DueKeys(string prefix, long wallClockMs)
+    {
+        var due = new List<string>();
+        using var range = store.Range(prefix, Keys.DueUpTo(prefix, DateTimeOffset.FromUnixTimeMilliseconds(wallClockMs)));
+        while (range.MoveNext() && due.Count < MaxExpiriesPerSweep)
+        {
+            due.Add(range.Current!.Value.Key);
+        }
+
+        return due;
     }
 
     private IReadOnlyList<Outgoing> Decide(PoolCommand command, string? replyTo, string? correlationId, SourceRecord? source)
@@ -265,22 +259,20 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         public const string RetentionPrefix = "x/";
 
         /// <summary>The retention index of an idempotency-key entry: <c>x/{untilMs:D15}/{entry key}</c>.</summary>
-        public static string Retention(DateTimeOffset until, string entryKey) =>
-            string.Create(CultureInfo.InvariantCulture, $"{RetentionPrefix}{until.ToUnixTimeMilliseconds():D15}/{entryKey}");
-
-        /// <summary>The upper bound of the retention entries due at <paramref name="now"/> ('0' sorts after '/').</summary>
-        public static string RetentionUpTo(DateTimeOffset now) =>
-            string.Create(CultureInfo.InvariantCulture, $"{RetentionPrefix}{now.ToUnixTimeMilliseconds():D15}0");
+        public static string Retention(DateTimeOffset until, string entryKey) => TimeIndex(RetentionPrefix, until, entryKey);
 
         /// <summary>The entry key a retention index entry points at.</summary>
         public static string RetainedKey(string retentionKey) => retentionKey[(RetentionPrefix.Length + 16)..];
 
-        public static string Deadline(DateTimeOffset at, string poolId, string certificateId) =>
-            string.Create(CultureInfo.InvariantCulture, $"{DeadlinePrefix}{at.ToUnixTimeMilliseconds():D15}/{poolId}/{certificateId}");
+        public static string Deadline(DateTimeOffset at, string poolId, string certificateId) => TimeIndex(DeadlinePrefix, at, $"{poolId}/{certificateId}");
 
-        /// <summary>The upper bound of the deadlines due at <paramref name="now"/> ('0' sorts after '/').</summary>
-        public static string DeadlineUpTo(DateTimeOffset now) =>
-            string.Create(CultureInfo.InvariantCulture, $"{DeadlinePrefix}{now.ToUnixTimeMilliseconds():D15}0");
+        /// <summary>A time-ordered index key, <c>{prefix}{ms:D15}/{rest}</c>: byte order is time order.</summary>
+        private static string TimeIndex(string prefix, DateTimeOffset at, string rest) =>
+            string.Create(CultureInfo.InvariantCulture, $"{prefix}{at.ToUnixTimeMilliseconds():D15}/{rest}");
+
+        /// <summary>The upper bound of a time index's entries due at <paramref name="now"/> ('0' sorts after '/').</summary>
+        public static string DueUpTo(string prefix, DateTimeOffset now) =>
+            string.Create(CultureInfo.InvariantCulture, $"{prefix}{now.ToUnixTimeMilliseconds():D15}0");
 
         public static (string Key, string PoolId, string CertificateId, DateTimeOffset Deadline) ParseDeadline(string key)
         {
