@@ -25,7 +25,7 @@ public sealed record TopologySettings
     public TimeSpan IdempotencyKeyRetention { get; init; } = TimeSpan.FromHours(24);
 
     /// <summary>Most certificates one load command may add.</summary>
-    public int MaxLoadBatch { get; init; } = 10_000;
+    public int MaxLoadBatch { get; init; } = Domain.Pools.PoolSettings.DefaultMaxLoadBatch;
 
     /// <summary>After this many failed attempts a notification failure is final (no retry expected).</summary>
     public int NotificationMaxAttempts { get; init; } = 5;

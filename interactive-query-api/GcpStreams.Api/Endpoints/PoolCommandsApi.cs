@@ -19,7 +19,7 @@ public static class PoolCommandsApi
     public const string SeriesInUseType = "https://gcpstreams.dev/problems/series-in-use";
 
     /// <summary>The most certificates one call may add (the topology's load batch); larger loads are several calls.</summary>
-    public const int MaxLoadCount = 10_000;
+    public const int MaxLoadCount = Domain.Pools.PoolSettings.DefaultMaxLoadBatch;
 
     public static IEndpointRouteBuilder MapPoolCommandsApi(this IEndpointRouteBuilder endpoints)
     {

@@ -149,9 +149,9 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
                 errors.Add($"{at}:Channel '{pool.Channel}' is not a sales channel ({string.Join(", ", Enum.GetNames<Contracts.Channel>().Skip(1))}).");
             }
 
-            if (pool.NominalMinor <= 0 || pool.Count <= 0 || pool.Count > 10_000 || pool.Series is < 0 or > Domain.CertificateNumber.MaxSeries)
+            if (pool.NominalMinor <= 0 || pool.Count <= 0 || pool.Count > Domain.Pools.PoolSettings.DefaultMaxLoadBatch || pool.Series is < 0 or > Domain.CertificateNumber.MaxSeries)
             {
-                errors.Add($"{at}: NominalMinor must be positive, Count 1-10000 and Series 0-{Domain.CertificateNumber.MaxSeries}.");
+                errors.Add($"{at}: NominalMinor must be positive, Count 1-{Domain.Pools.PoolSettings.DefaultMaxLoadBatch} and Series 0-{Domain.CertificateNumber.MaxSeries}.");
             }
         }
 

@@ -80,4 +80,8 @@ public sealed record KeyedLoad(string IdempotencyKey, string RequestFingerprint,
 /// <summary>Settings that decisions need and that come from configuration, not from input events.</summary>
 /// <param name="NumberingKey">The secret key that permutes generated certificate numbers (at least 16 bytes).</param>
 /// <param name="MaxLoadBatch">The most certificates one load command may add; larger loads are split by the caller.</param>
-public sealed record PoolSettings(byte[] NumberingKey, int MaxLoadBatch = 10_000);
+public sealed record PoolSettings(byte[] NumberingKey, int MaxLoadBatch = PoolSettings.DefaultMaxLoadBatch)
+{
+    /// <summary>The most certificates one load adds unless configured otherwise (the API and the demo pools use the same bound).</summary>
+    public const int DefaultMaxLoadBatch = 10_000;
+}
