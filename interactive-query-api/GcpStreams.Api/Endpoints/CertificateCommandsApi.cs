@@ -22,11 +22,6 @@ public static class CertificateCommandsApi
     /// <summary>Longest reservation hold a caller may ask for.</summary>
     public const int MaxHoldSeconds = 86_400;
 
-    /// <summary>Longest Idempotency-Key, order id, reason or correlation id accepted.</summary>
-    public const int MaxTextLength = CommandCalls.MaxTextLength;
-
-    public const string IdempotencyKeyHeader = CommandCalls.IdempotencyKeyHeader;
-
     public static IEndpointRouteBuilder MapCertificateCommandsApi(this IEndpointRouteBuilder endpoints)
     {
         var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates").Audited();
@@ -69,7 +64,7 @@ public static class CertificateCommandsApi
 
     public static async Task<Results<Created<ReservationResponse>, Ok<ReservationResponse>, ProblemHttpResult>> ReserveNext(
         ReserveRequest? request,
-        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        [FromHeader(Name = CommandCalls.IdempotencyKeyHeader)] string? idempotencyKey,
         CommandClient commands,
         CertificateReadModel model,
         HttpContext context)
@@ -112,9 +107,9 @@ public static class CertificateCommandsApi
         string id, LockRequest? request, CommandClient commands, CertificateReadModel model, HttpContext context, Func<string, object> command)
     {
         var reason = request?.Reason?.Trim();
-        if (string.IsNullOrEmpty(reason) || reason.Length > MaxTextLength)
+        if (string.IsNullOrEmpty(reason) || reason.Length > CommandCalls.MaxTextLength)
         {
-            return ApiProblems.InvalidField("reason", $"reason is required: 1 to {MaxTextLength} characters saying why.", context);
+            return ApiProblems.InvalidField("reason", $"reason is required: 1 to {CommandCalls.MaxTextLength} characters saying why.", context);
         }
 
         if (model.Get(id) is null)
@@ -174,9 +169,9 @@ public static class CertificateCommandsApi
             return badTerms;
         }
 
-        if (request.OrderId is { } orderId && (orderId.Length == 0 || orderId.Length > MaxTextLength))
+        if (request.OrderId is { } orderId && (orderId.Length == 0 || orderId.Length > CommandCalls.MaxTextLength))
         {
-            return ApiProblems.InvalidField("orderId", $"orderId, when given, must be 1 to {MaxTextLength} characters.", context);
+            return ApiProblems.InvalidField("orderId", $"orderId, when given, must be 1 to {CommandCalls.MaxTextLength} characters.", context);
         }
 
         if (request.HoldSeconds is { } hold && (hold < 1 || hold > MaxHoldSeconds))

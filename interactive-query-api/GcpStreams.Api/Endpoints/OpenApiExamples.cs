@@ -106,7 +106,7 @@ internal static class OpenApiExamples
         ["cursor"] = "The nextCursor of the previous page, unchanged.",
         ["notificationId"] = "The notificationId of the notification.requested event (CRM). Exactly one of notificationId and supportTicket.",
         ["supportTicket"] = "The support ticket, e.g. TICKET-123 (support). Exactly one of notificationId and supportTicket.",
-        [CertificateCommandsApi.IdempotencyKeyHeader] = "Optional, 1 to 200 printable ASCII characters, scoped to the caller: the same key and body return the first outcome again (200); another body with it is 422.",
+        [CommandCalls.IdempotencyKeyHeader] = "Optional, 1 to 200 printable ASCII characters, scoped to the caller: the same key and body return the first outcome again (200); another body with it is 422.",
     };
 
     public static Task TransformSchemaAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
