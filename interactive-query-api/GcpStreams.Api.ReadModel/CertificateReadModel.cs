@@ -115,8 +115,8 @@ public sealed class CertificateReadModel : BackgroundService
     public PoolView? GetPool(string poolId) => Store.GetPool(poolId);
 
     /// <inheritdoc cref="ReadModelStore.WaitForAsync"/>
-    public Task<bool> WaitForAsync(string certificateId, long minSequence, TimeSpan timeout, SequenceScope scope = SequenceScope.Certificate, CancellationToken cancellationToken = default) =>
-        Store.WaitForAsync(certificateId, minSequence, timeout, scope, cancellationToken);
+    public Task<bool> WaitForAsync(string certificateId, long minSequence, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Store.WaitForAsync(certificateId, minSequence, timeout, cancellationToken);
 
     /// <inheritdoc cref="ReadModelStore.WaitForEventAsync"/>
     public Task<bool> WaitForEventAsync(string eventId, TimeSpan timeout, string? certificateId = null, CancellationToken cancellationToken = default) =>

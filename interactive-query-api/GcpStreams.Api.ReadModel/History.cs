@@ -43,11 +43,14 @@ public sealed record HistoryEntry(
         switch (e.payload)
         {
             case CertificateIssued x:
+                amount = x.nominalMinor;
                 balance = x.balanceAfterMinor;
+                held = x.heldAfterMinor;
                 detail = x.orderId;
                 break;
             case CertificateAuthorized x:
                 amount = x.amountMinor;
+                balance = x.balanceAfterMinor;
                 held = x.heldAfterMinor;
                 detail = x.paymentId;
                 break;
@@ -59,18 +62,26 @@ public sealed record HistoryEntry(
                 break;
             case CertificateHoldReleased x:
                 amount = x.amountMinor;
+                balance = x.balanceAfterMinor;
                 held = x.heldAfterMinor;
-                detail = x.paymentId;
+                detail = x.expired ? $"{x.authorizationId} expired" : x.paymentId;
                 break;
             case CertificateRefunded x:
                 amount = x.amountMinor;
                 balance = x.balanceAfterMinor;
+                held = x.heldAfterMinor;
                 detail = x.paymentId;
                 break;
             case CertificateReserved x:
                 detail = x.orderId;
                 break;
             case CertificateCancelled x:
+                amount = x.amountMinor;
+                balance = x.balanceAfterMinor;
+                held = x.heldAfterMinor;
+                detail = x.reason;
+                break;
+            case CertificateReservationReleased x:
                 detail = x.reason;
                 break;
             case CertificateLocked x:
@@ -102,9 +113,9 @@ public sealed record HistoryEntry(
 /// <param name="Currency">Currency of the pool.</param>
 /// <param name="LowWatermark">Below this many available certificates a POOL_LOW alert is raised (from the latest pool.loaded).</param>
 /// <param name="Available">
-/// Certificates available in the pool: <c>availableAfter</c> of the pool event with the highest pool sequence
-/// (pool.loaded, certificate.reserved, certificate.reservation_expired). Those events come on different partitions
-/// (reservations are keyed by certificate), so the highest sequence wins, not the last one read.
+/// Certificates available in the pool: <c>availableAfter</c> of the pool event with the highest <c>poolVersion</c>
+/// (pool.loaded, certificate.reserved, certificate.reservation_expired, certificate.reservation_released). Those events come
+/// on different partitions (reservations are keyed by certificate), so the highest version wins, not the last one read.
 /// </param>
 /// <param name="Loaded">Sum of <c>count</c> over the distinct pool.loaded events.</param>
 /// <param name="Reserved">Certificates of the pool whose latest state is RESERVED (from GiftCertificates.State).</param>
@@ -113,8 +124,8 @@ public sealed record HistoryEntry(
 /// (from GiftCertificates.State, so it survives stream retention; a cancelled certificate was issued once).
 /// </param>
 /// <param name="IssueBlocked">How many issue.blocked events the pool had (requests refused because it was empty).</param>
-/// <param name="Sequence">Highest pool sequence seen on the stream (0 when only states were read).</param>
-/// <param name="UpdatedAt">occurredAt of that event, if any.</param>
+/// <param name="Sequence">The pool's sequence: that of its latest own event on the stream (pool.loaded, issue.blocked; 0 when only states were read).</param>
+/// <param name="UpdatedAt">occurredAt of the pool's latest event (own, or of one of its certificates' reservations), if any.</param>
 /// <param name="Series">The pool's certificate number series, once a generating load is on the stream; null for imported-only pools.</param>
 public sealed record PoolView(
     string PoolId,
@@ -138,9 +149,7 @@ public sealed record PoolView(
 /// <summary>What the stream says about one pool (mutable; owned by <see cref="ReadModelStore"/> under its lock).</summary>
 internal sealed class PoolProjection(string poolId)
 {
-    private readonly HashSet<string> idsAtLastKeyedSequence = new(StringComparer.Ordinal);
-    private long lastKeyedSequence = -1;
-    private long availableSequence = -1;
+    private long version = -1;
 
     public string PoolId { get; } = poolId;
     public Channel Channel { get; private set; }
@@ -155,23 +164,17 @@ internal sealed class PoolProjection(string poolId)
     public DateTimeOffset? UpdatedAt { get; private set; }
     public bool FromStream { get; private set; }
 
-    /// <summary>Applies a pool event; returns false for a duplicate of one already applied.</summary>
+    /// <summary>
+    /// Applies a pool event or a reservation event of one of the pool's certificates; false for a pool event read again.
+    /// The pool's own numbered events (pool.loaded, issue.blocked) come in order on the pool's partition, so one at or below
+    /// the pool's sequence was applied already; the levels of the others go by poolVersion, so reading one again changes nothing.
+    /// </summary>
     public bool Apply(GiftCertificateEvent e)
     {
-        if (e.certificateId is null)
+        var numbered = e.certificateId is null && e.payload is PoolLoaded or Contracts.IssueBlocked;
+        if (numbered && e.sequence <= Sequence)
         {
-            // keyed by the pool id: one partition, read in order, so a replay has a sequence at or below the last
-            if (e.sequence < lastKeyedSequence || (e.sequence == lastKeyedSequence && !idsAtLastKeyedSequence.Add(e.eventId)))
-            {
-                return false;
-            }
-
-            if (e.sequence > lastKeyedSequence)
-            {
-                lastKeyedSequence = e.sequence;
-                idsAtLastKeyedSequence.Clear();
-                idsAtLastKeyedSequence.Add(e.eventId);
-            }
+            return false;
         }
 
         FromStream = true;
@@ -181,7 +184,7 @@ internal sealed class PoolProjection(string poolId)
         }
 
         Currency = e.currency ?? Currency;
-        long? availableAfter = null;
+        (long Version, long Available)? level = null;
         switch (e.payload)
         {
             case PoolLoaded x:
@@ -189,36 +192,42 @@ internal sealed class PoolProjection(string poolId)
                 NominalMinor = x.nominalMinor;
                 LowWatermark = x.lowWatermark;
                 Series = x.series ?? Series;
-                availableAfter = x.availableAfter;
+                level = (x.poolVersion, x.availableAfter);
                 break;
             case CertificateReserved x:
-                availableAfter = x.availableAfter;
                 NominalMinor = NominalMinor == 0 ? x.nominalMinor : NominalMinor;
+                level = (x.poolVersion, x.availableAfter);
                 break;
             case CertificateReservationExpired x:
-                availableAfter = x.availableAfter;
+                level = (x.poolVersion, x.availableAfter);
+                break;
+            case CertificateReservationReleased x:
+                level = (x.poolVersion, x.availableAfter);
                 break;
             case Contracts.IssueBlocked:
                 IssueBlocked++;
                 break;
         }
 
-        if (e.sequence >= Sequence)
+        if (numbered)
         {
             Sequence = e.sequence;
-            UpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(e.occurredAt, DateTimeKind.Utc));
         }
 
-        if (availableAfter is { } available && e.sequence >= availableSequence)
+        if (level is { } l && l.Version >= version)
         {
-            availableSequence = e.sequence;
-            Available = available;
+            version = l.Version;
+            Available = l.Available;
+            UpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(e.occurredAt, DateTimeKind.Utc));
+        }
+        else if (level is null && e.certificateId is null)
+        {
+            UpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(e.occurredAt, DateTimeKind.Utc));
         }
 
         return true;
     }
 
-    /// <summary>Fills what the stream did not say from a certificate state of the pool.</summary>
     public void Learn(CertificateState state)
     {
         if (FromStream)

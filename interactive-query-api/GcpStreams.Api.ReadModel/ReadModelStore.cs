@@ -2,22 +2,6 @@ using GcpStreams.Contracts;
 
 namespace GcpStreams.Api.ReadModel;
 
-/// <summary>Whose sequence a state's or an event's <c>sequence</c> is.</summary>
-/// <remarks>
-/// Until issue a certificate is decided by its pool, and its state records (AVAILABLE, RESERVED) and events
-/// (certificate.reserved, certificate.reservation_expired) carry the <b>pool's</b> sequence. From certificate.issued
-/// on, its ledger decides and the sequence is the <b>certificate's</b> own, restarting at 1. So a state's version
-/// is (scope, sequence), Pool before Certificate: any issued state is newer than any pool-decided one.
-/// </remarks>
-public enum SequenceScope
-{
-    /// <summary>The pool's sequence: states AVAILABLE/RESERVED that were never issued.</summary>
-    Pool = 0,
-
-    /// <summary>The certificate ledger's sequence: every state from issue on.</summary>
-    Certificate = 1,
-}
-
 /// <summary>
 /// The read model's data, thread-safe: certificates with secondary indexes (<see cref="CertificateIndex"/>), each
 /// certificate's history, the pools, and the read-your-writes waits. Fed by <see cref="CertificateReadModel"/> (or
@@ -129,15 +113,17 @@ public sealed class ReadModelStore : IDisposable
                 }
             }
 
-            if (e.poolId is { } poolId && (e.certificateId is null || e.payload is CertificateReserved or CertificateReservationExpired))
+            // only a real pool has loads and reservations: a refusal or an alert naming an unknown pool creates none
+            var reservation = e.payload is CertificateReserved or CertificateReservationExpired or CertificateReservationReleased;
+            if (e.poolId is { } poolId && (e.certificateId is null || reservation))
             {
-                if (!pools.TryGetValue(poolId, out var pool))
+                if (!pools.TryGetValue(poolId, out var pool) && (reservation || e.payload is PoolLoaded))
                 {
                     pool = new PoolProjection(poolId);
                     pools[poolId] = pool;
                 }
 
-                applied = pool.Apply(e) || applied;
+                applied = (pool?.Apply(e) ?? false) || applied;
             }
 
             if (applied)
@@ -185,13 +171,13 @@ public sealed class ReadModelStore : IDisposable
 
     /// <summary>
     /// Completes with true once the model holds a state of <paramref name="certificateId"/> at least as new as
-    /// (<paramref name="scope"/>, <paramref name="minSequence"/>) — at once if it already does — or with false after
-    /// <paramref name="timeout"/>. See <see cref="SequenceScope"/> for why the scope matters.
+    /// <paramref name="minSequence"/> (the certificate's own sequence, which runs from its first reservation on) — at once if it
+    /// already does — or with false after <paramref name="timeout"/>.
     /// </summary>
-    public Task<bool> WaitForAsync(string certificateId, long minSequence, TimeSpan timeout, SequenceScope scope = SequenceScope.Certificate, CancellationToken cancellationToken = default)
+    public Task<bool> WaitForAsync(string certificateId, long minSequence, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(certificateId);
-        var required = new StateVersion(scope, minSequence);
+        var required = minSequence;
         Waiter waiter;
         lock (waitGate)
         {
@@ -283,21 +269,12 @@ public sealed class ReadModelStore : IDisposable
         }
     }
 
-    /// <summary>The version of a state: whose sequence it carries, and that sequence.</summary>
-    internal static StateVersion VersionOf(CertificateState state) =>
-        new(state.issuedAt is null && state.status is CertificateStatus.AVAILABLE or CertificateStatus.RESERVED ? SequenceScope.Pool : SequenceScope.Certificate, state.sequence);
+    /// <summary>The state sequence an event's decision leaves behind, or null when the event changes no certificate state.</summary>
+    internal static long? Requirement(string? certificateId, string eventType, long sequence) =>
+        certificateId is null || eventType is "operation.rejected" or "alert" ? null : sequence;
 
-    /// <summary>The state version an event's decision leaves behind, or null when the event changes no certificate state.</summary>
-    internal static StateVersion? Requirement(string? certificateId, string eventType, long sequence) =>
-        certificateId is null ? null : eventType switch
-        {
-            "operation.rejected" or "alert" => null,
-            "certificate.reserved" or "certificate.reservation_expired" => new StateVersion(SequenceScope.Pool, sequence),
-            _ => new StateVersion(SequenceScope.Certificate, sequence),
-        };
-
-    private bool Covers(string certificateId, StateVersion required) =>
-        Read(() => index.Get(certificateId) is { } state && VersionOf(state).CompareTo(required) >= 0);
+    private bool Covers(string certificateId, long required) =>
+        Read(() => index.Get(certificateId) is { } state && state.sequence >= required);
 
     private AppliedEvent? Find(string eventId, string? certificateId) => Read<AppliedEvent?>(() =>
     {
@@ -338,10 +315,10 @@ public sealed class ReadModelStore : IDisposable
             }
 
             var state = Get(certificateId);
-            var version = state is null ? (StateVersion?)null : VersionOf(state);
+            var version = state?.sequence;
             for (var i = waiters.Count - 1; i >= 0; i--)
             {
-                if (version is { } v && v.CompareTo(waiters[i].Required!.Value) >= 0)
+                if (version is { } v && v >= waiters[i].Required!.Value)
                 {
                     (done ??= []).Add(waiters[i]);
                     waiters.RemoveAt(i);
@@ -456,22 +433,15 @@ public sealed class ReadModelStore : IDisposable
         }
     }
 
-    private readonly record struct AppliedEvent(string? CertificateId, StateVersion? Requires);
+    private readonly record struct AppliedEvent(string? CertificateId, long? Requires);
 
-    private sealed class Waiter(string key, StateVersion? required)
+    private sealed class Waiter(string key, long? required)
     {
         public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>The certificate id (state waiter) or the event id (event waiter, <see cref="Required"/> null).</summary>
         public string Key { get; set; } = key;
 
-        public StateVersion? Required { get; set; } = required;
+        public long? Required { get; set; } = required;
     }
-}
-
-/// <summary>A state's version: (scope, sequence), ordered Pool before Certificate, then by sequence.</summary>
-internal readonly record struct StateVersion(SequenceScope Scope, long Sequence) : IComparable<StateVersion>
-{
-    public int CompareTo(StateVersion other) =>
-        Scope != other.Scope ? Scope.CompareTo(other.Scope) : Sequence.CompareTo(other.Sequence);
 }

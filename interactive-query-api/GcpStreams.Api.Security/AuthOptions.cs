@@ -103,8 +103,8 @@ public static class DevClients
     {
         [PosTerminal] = new() { Secret = "pos-terminal-secret", Scopes = "gc.read gc.reserve" },
         [InternetStore] = new() { Secret = "internet-store-secret", Scopes = "gc.read gc.reserve" },
-        [CrmNotifier] = new() { Secret = "crm-notifier-secret", Scopes = "gc.read gc.cvc" },
-        [Support] = new() { Secret = "support-secret", Scopes = "gc.read gc.lock gc.cvc" },
+        [CrmNotifier] = new() { Secret = "crm-notifier-secret", Scopes = "gc.read gc.cvc.notify" },
+        [Support] = new() { Secret = "support-secret", Scopes = "gc.read gc.lock gc.cvc.support" },
         [Admin] = new() { Secret = "admin-secret", Scopes = string.Join(' ', GcpScopes.All) },
     };
 }

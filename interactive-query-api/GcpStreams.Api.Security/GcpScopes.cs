@@ -5,7 +5,7 @@ namespace GcpStreams.Api.Security;
 /// (RFC 8693 §4.2 / RFC 9068 §2.2.3), as OpenIddict and most authorization servers emit it.
 /// </summary>
 /// <remarks><see cref="Admin"/> does not imply the other scopes: a caller needs each scope an endpoint asks for
-/// (the dev <c>admin</c> client is simply granted all five).</remarks>
+/// (the dev <c>admin</c> client is simply granted all six).</remarks>
 public static class GcpScopes
 {
     /// <summary>Look up certificates, pools and history.</summary>
@@ -14,8 +14,11 @@ public static class GcpScopes
     /// <summary>Reserve the next certificate of a pool.</summary>
     public const string Reserve = "gc.reserve";
 
-    /// <summary>Disclose a certificate's CVC (once per notification or support request).</summary>
-    public const string Cvc = "gc.cvc";
+    /// <summary>Disclose a certificate's CVC once per notification request: the CRM notifier's scope.</summary>
+    public const string CvcNotify = "gc.cvc.notify";
+
+    /// <summary>Disclose a certificate's CVC to support: once per support ticket, with a reason, a bounded number of times a day.</summary>
+    public const string CvcSupport = "gc.cvc.support";
 
     /// <summary>Lock and unlock certificates.</summary>
     public const string Lock = "gc.lock";
@@ -24,7 +27,7 @@ public static class GcpScopes
     public const string Admin = "gc.admin";
 
     /// <summary>Every scope, in a stable order.</summary>
-    public static IReadOnlyList<string> All { get; } = [Read, Reserve, Cvc, Lock, Admin];
+    public static IReadOnlyList<string> All { get; } = [Read, Reserve, CvcNotify, CvcSupport, Lock, Admin];
 
     /// <summary>Whether <paramref name="scope"/> is one of <see cref="All"/> (ordinal comparison).</summary>
     /// <param name="scope">The scope to check.</param>

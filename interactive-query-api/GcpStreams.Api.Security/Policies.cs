@@ -16,8 +16,11 @@ public static class Policies
     /// <summary>Requires <see cref="GcpScopes.Reserve"/>.</summary>
     public const string Reserve = "scope:" + GcpScopes.Reserve;
 
-    /// <summary>Requires <see cref="GcpScopes.Cvc"/>.</summary>
-    public const string Cvc = "scope:" + GcpScopes.Cvc;
+    /// <summary>Requires <see cref="GcpScopes.CvcNotify"/>.</summary>
+    public const string CvcNotify = "scope:" + GcpScopes.CvcNotify;
+
+    /// <summary>Requires <see cref="GcpScopes.CvcSupport"/>.</summary>
+    public const string CvcSupport = "scope:" + GcpScopes.CvcSupport;
 
     /// <summary>Requires <see cref="GcpScopes.Lock"/>.</summary>
     public const string Lock = "scope:" + GcpScopes.Lock;

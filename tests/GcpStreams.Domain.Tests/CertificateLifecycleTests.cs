@@ -271,8 +271,27 @@ public class CertificateLifecycleTests
 
         Assert.That(cancelled.OrderId, Is.EqualTo("order-1"));
         Assert.That(s.State!.Status, Is.EqualTo(CertificateStatus.Cancelled));
+        Assert.That((cancelled.AmountMinor, cancelled.BalanceAfterMinor, cancelled.HeldAfterMinor), Is.EqualTo((Nominal, 0L, 0L)),
+            "the cancellation says how much balance it took off, and the balance and held after it");
         AssertRejected(s.When(s.Capture(100)), RejectionReason.InvalidStatus);
         Assert.That(s.When(s.Cancel()), Is.Empty, "a re-sent return is a no-op");
+    }
+
+    [Test]
+    public void Return_KeepsTheBuyerAndTheHistoryOfTheCertificate()
+    {
+        var s = CertificateScenario.Issued();
+        s.When(s.RevealForNotification(s.NotificationId));
+        s.When(s.Lock("lost"));
+        var issued = s.Active;
+
+        s.When(s.Cancel());
+
+        var cancelled = (Certificate.Cancelled)s.State!;
+        Assert.That((cancelled.ClientId, cancelled.IssuedAt, cancelled.OrderId, cancelled.CvcKeyVersion), Is.EqualTo((issued.ClientId, issued.IssuedAt, issued.OrderId, issued.CvcKeyVersion)));
+        Assert.That((cancelled.CvcDisclosures, cancelled.CvcDisclosuresAllowed, cancelled.Locked, cancelled.LockReason), Is.EqualTo((1, 1, true, "lost")));
+        Assert.That((cancelled.BalanceMinor, cancelled.HeldMinor, cancelled.CancelledMinor), Is.EqualTo((0L, 0L, Nominal)), "only the status and the amounts change");
+        Assert.That(cancelled.Sequence, Is.EqualTo(issued.Sequence + 1));
     }
 
     [Test]
@@ -399,16 +418,17 @@ public class CertificateLifecycleTests
     }
 
     [Test]
-    public void Rejections_CountInTheSequenceButChangeNothingElse()
+    public void Rejections_TakeNoSequenceNumberAndChangeNothing()
     {
         var s = CertificateScenario.Issued();
         var before = s.Active;
 
         s.When(s.Capture(Nominal + 1));
+        s.When(s.Capture(100));
 
-        Assert.That(s.Active.Sequence, Is.EqualTo(before.Sequence + 2), "rejection + alert");
-        Assert.That(s.Active.BalanceMinor, Is.EqualTo(before.BalanceMinor));
-        Assert.That(s.Active.Captures, Is.Empty);
+        Assert.That(s.Active.Sequence, Is.EqualTo(before.Sequence + 1), "the rejection and its alert take no number; the capture takes the next one");
+        Assert.That(s.Active.BalanceMinor, Is.EqualTo(before.BalanceMinor - 100), "only the capture moved the balance");
+        Assert.That(s.Active.Captures, Has.Count.EqualTo(1));
     }
 
     [Test]

@@ -69,11 +69,14 @@ internal sealed class CertificateScenario
 
     public CancelCertificate Cancel(string orderId = "order-1") => new(Id, NextId("order-evt"), Now, orderId, "order returned");
 
-    public RevealCvc RevealForNotification(string? notificationId) =>
-        new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Notification, notificationId, null, "crm-notifier");
+    public RevealCvc RevealForNotification(string? notificationId, string requestedBy = "crm-notifier") =>
+        new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Notification, notificationId, null, null, requestedBy);
 
-    public RevealCvc RevealForSupport(string? ticket) =>
-        new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Support, null, ticket, "support-1");
+    public RevealCvc RevealForSupport(string? ticket, string? reason = "buyer lost the e-mail") =>
+        new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Support, null, ticket, reason, "support-1");
+
+    public ExpireHold ExpireHold(string authorizationId, DateTimeOffset at) =>
+        new(Id, NextId("hold-expiry"), at, authorizationId);
 
     public string NotificationId => History.OfType<NotificationRequested>().Last().NotificationId;
 }

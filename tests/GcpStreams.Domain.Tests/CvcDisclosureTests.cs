@@ -48,11 +48,53 @@ public class CvcDisclosureTests
 
         CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport(" ")), RejectionReason.CvcDisclosureNotAllowed);
         var disclosed = (CvcDisclosed)s.When(s.RevealForSupport("TICKET-7")).Single();
-        Assert.That(disclosed.SupportTicket, Is.EqualTo("TICKET-7"));
+        Assert.That((disclosed.SupportTicket, disclosed.Reason, disclosed.RequestedBy), Is.EqualTo(("TICKET-7", "buyer lost the e-mail", "support-1")),
+            "the disclosure event names the ticket, the reason and who asked (never the CVC)");
         CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport("TICKET-7")), RejectionReason.CvcDisclosureNotAllowed);
         Assert.That(s.When(s.RevealForSupport("TICKET-8")).Single(), Is.TypeOf<CvcDisclosed>());
         Assert.That(s.Active.CvcDisclosures, Is.EqualTo(2));
         Assert.That(s.Active.CvcDisclosuresAllowed, Is.EqualTo(3), "one notification + two tickets");
+    }
+
+    [Test]
+    public void GettingTheCvc_ForSupport_WithoutAReason_IsRejected()
+    {
+        var s = CertificateScenario.Issued();
+
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport("TICKET-7", reason: " ")), RejectionReason.CvcDisclosureNotAllowed);
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport("TICKET-7", reason: null)), RejectionReason.CvcDisclosureNotAllowed);
+        Assert.That(s.Active.CvcDisclosures, Is.Zero);
+    }
+
+    [Test]
+    public void GettingTheCvc_ForSupport_WithInventedTickets_StopsAtTheDailyCap()
+    {
+        var s = CertificateScenario.Issued();
+        for (var i = 1; i <= CertificateSettings.DefaultSupportDisclosuresPerDay; i++)
+        {
+            Assert.That(s.When(s.RevealForSupport($"made-up-{i}")).Single(), Is.TypeOf<CvcDisclosed>());
+            s.Advance(TimeSpan.FromHours(1));
+        }
+
+        var refused = s.When(s.RevealForSupport("made-up-99"));
+
+        CertificateLifecycleTests.AssertRejected(refused, RejectionReason.CvcDisclosureNotAllowed);
+        Assert.That(((CertificateOperationRejected)refused[0]).Message, Does.Contain("last 24 hours"));
+        s.Advance(TimeSpan.FromHours(22)); // the first disclosure is now more than 24 hours old
+        Assert.That(s.When(s.RevealForSupport("made-up-100")).Single(), Is.TypeOf<CvcDisclosed>(), "the cap is per 24 hours, rolling");
+    }
+
+    [Test]
+    public void GettingTheCvc_ForSupport_CapIsConfigured()
+    {
+        var s = CertificateScenario.Issued();
+        var settings = CertificateSettings.Default with { SupportDisclosuresPerDay = 1 };
+
+        var first = CertificateDecider.Decide(s.RevealForSupport("T-1"), s.State, settings).Single();
+        var state = CertificateDecider.Evolve(s.State, first);
+
+        Assert.That(first, Is.TypeOf<CvcDisclosed>());
+        CertificateLifecycleTests.AssertRejected(CertificateDecider.Decide(s.RevealForSupport("T-2"), state, settings), RejectionReason.CvcDisclosureNotAllowed);
     }
 
     [Test]

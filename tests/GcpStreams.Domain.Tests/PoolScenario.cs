@@ -10,7 +10,7 @@ internal sealed class PoolScenario : IPoolStore
     public const string Id = "pos-5000-rub";
     public static readonly PoolSettings Settings = new(Encoding.UTF8.GetBytes("a-test-numbering-key-32-bytes!!!"), MaxLoadBatch: 1_000);
 
-    private readonly Dictionary<long, string> _slots = [];
+    private readonly Dictionary<long, PoolSlot> _slots = [];
     private readonly Dictionary<string, Reservation> _reservations = [];
     private readonly Dictionary<string, KeyedReservation> _keyed = [];
     private readonly Dictionary<string, KeyedLoad> _keyedLoads = [];
@@ -20,7 +20,7 @@ internal sealed class PoolScenario : IPoolStore
     public Pool? State { get; private set; }
     public List<PoolEvent> History { get; } = [];
 
-    public string CertificateAt(string poolId, long slot) => _slots[slot];
+    public PoolSlot CertificateAt(string poolId, long slot) => _slots[slot];
 
     public Reservation? ReservationOf(string poolId, string certificateId) => _reservations.GetValueOrDefault(certificateId);
 
@@ -39,7 +39,7 @@ internal sealed class PoolScenario : IPoolStore
                 case PoolLoaded loaded:
                     for (var i = 0; i < loaded.Numbers.Count; i++)
                     {
-                        _slots[loaded.FirstSlot + i] = loaded.Numbers[i];
+                        _slots[loaded.FirstSlot + i] = new PoolSlot(loaded.Numbers[i], 0);
                     }
 
                     if (loaded.IdempotencyKey is { } loadKey)
@@ -50,7 +50,8 @@ internal sealed class PoolScenario : IPoolStore
                     break;
                 case PoolCertificateReserved reserved:
                     _slots.Remove(reserved.Slot);
-                    _reservations[reserved.CertificateId] = new Reservation(reserved.CertificateId, reserved.PoolId, reserved.Slot, reserved.RequestId, reserved.OrderId, reserved.ReservedUntil);
+                    _reservations[reserved.CertificateId] = new Reservation(reserved.CertificateId, reserved.PoolId, reserved.Slot, reserved.RequestId, reserved.OrderId,
+                        reserved.ReservedUntil, Sequence: reserved.CertificateSequence);
                     if (reserved.IdempotencyKey is { } key)
                     {
                         _keyed[key] = new KeyedReservation(key, reserved.RequestFingerprint, reserved.CertificateId, reserved.RequestId, reserved.ReservedUntil);
@@ -59,7 +60,11 @@ internal sealed class PoolScenario : IPoolStore
                     break;
                 case ReservationExpired expired:
                     _reservations.Remove(expired.CertificateId);
-                    _slots[expired.Slot] = expired.CertificateId;
+                    _slots[expired.Slot] = new PoolSlot(expired.CertificateId, expired.CertificateSequence);
+                    break;
+                case ReservationReleased released:
+                    _reservations.Remove(released.CertificateId);
+                    _slots[released.Slot] = new PoolSlot(released.CertificateId, released.CertificateSequence);
                     break;
                 case ReservationIssued issued:
                     _reservations[issued.CertificateId] = _reservations[issued.CertificateId] with { IssuedToOrder = issued.OrderId };
@@ -89,6 +94,8 @@ internal sealed class PoolScenario : IPoolStore
     public string ReserveOne(string? orderId = null) => ((PoolCertificateReserved)When(Reserve(orderId: orderId))[0]).CertificateId;
 
     public ExpireReservation Expire(string certificateId) => new(Id, NextId("timer"), Now, certificateId);
+
+    public ReleaseReservation Release(string certificateId, string orderId, string reason = "order cancelled") => new(Id, NextId("order-evt"), Now, certificateId, orderId, reason);
 
     public IssueReserved Issue(string certificateId, string orderId = "order-1", Channel channel = Channel.Pos, long nominal = CertificateScenario.Nominal, string currency = CertificateScenario.Rub) =>
         new(Id, NextId("order-evt"), Now, certificateId, orderId, "client-1", ContactChannel.Email, channel, nominal, currency);

@@ -128,14 +128,93 @@ public class PoolTests
     }
 
     [Test]
-    public void Reservation_FromAPoolNeverLoaded_IsBlocked()
+    public void Reservation_FromAPoolNeverLoaded_IsRefusedAsNotFoundAndBlocksNothing()
     {
         var s = new PoolScenario();
 
-        var blocked = (IssueBlocked)s.When(s.Reserve())[0];
+        var refused = s.When(s.Reserve()).Single();
 
-        Assert.That(blocked.Reason, Is.EqualTo(RejectionReason.NotFound));
-        Assert.That(s.State, Is.Null);
+        Assert.That(refused, Is.TypeOf<PoolOperationRejected>(), "not an issue.blocked: nothing was blocked, the pool does not exist");
+        Assert.That(((PoolOperationRejected)refused).Reason, Is.EqualTo(RejectionReason.NotFound));
+        Assert.That(s.State, Is.Null, "nothing is created");
+    }
+
+    [Test]
+    public void CancelledOrder_ReleasesItsReservationToThePoolAtOnce()
+    {
+        var s = PoolScenario.Loaded(2);
+        var id = s.ReserveOne(orderId: "order-1");
+
+        var released = (ReservationReleased)s.When(s.Release(id, "order-1")).Single();
+
+        Assert.That((released.CertificateId, released.OrderId, released.AvailableAfter), Is.EqualTo((id, "order-1", 2L)));
+        Assert.That((s.State!.Reserved, s.State.Available), Is.EqualTo((0L, 2L)));
+        Assert.That(s.ReservationOf(PoolScenario.Id, id), Is.Null);
+        Assert.That(s.When(s.Release(id, "order-1")), Is.Empty, "released already: nothing more");
+        s.Now = s.Now.AddHours(1);
+        Assert.That(s.When(s.Expire(id)), Is.Empty, "the reservation's timer finds nothing to expire");
+    }
+
+    [Test]
+    public void Release_OfAReservationMadeWithoutAnOrder_ReleasesIt()
+    {
+        var s = PoolScenario.Loaded(1);
+        var id = s.ReserveOne();
+
+        Assert.That(s.When(s.Release(id, "order-5")).Single(), Is.TypeOf<ReservationReleased>());
+    }
+
+    [Test]
+    public void Release_ByAnotherOrderThanTheReservations_IsRejected()
+    {
+        var s = PoolScenario.Loaded(1);
+        var id = s.ReserveOne(orderId: "order-1");
+
+        var refused = (PoolOperationRejected)s.When(s.Release(id, "order-2")).Single();
+
+        Assert.That((refused.Reason, refused.CertificateId), Is.EqualTo((RejectionReason.OrderMismatch, id)));
+        Assert.That(s.State!.Reserved, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Release_OfAnIssuedCertificate_DoesNothing()
+    {
+        var s = PoolScenario.Loaded(1);
+        var id = s.ReserveOne(orderId: "order-1");
+        s.When(s.Issue(id));
+
+        Assert.That(s.When(s.Release(id, "order-1")), Is.Empty, "a paid order's return cancels the certificate in its ledger instead");
+        Assert.That(s.State!.Issued, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void CertificateSequence_RunsOnAcrossReservationsExpiriesAndReleases()
+    {
+        var s = PoolScenario.Loaded(1);
+        var first = (PoolCertificateReserved)s.When(s.Reserve(orderId: "order-1"))[0];
+        s.Now = s.Now.AddHours(1);
+        var expired = (ReservationExpired)s.When(s.Expire(first.CertificateId)).Single();
+        var second = (PoolCertificateReserved)s.When(s.Reserve(orderId: "order-2"))[0];
+        var released = (ReservationReleased)s.When(s.Release(second.CertificateId, "order-2")).Single();
+        var third = (PoolCertificateReserved)s.When(s.Reserve(orderId: "order-3"))[0];
+        var issued = (ReservationIssued)s.When(s.Issue(third.CertificateId, orderId: "order-3")).Single();
+
+        Assert.That(new[] { first.CertificateSequence, expired.CertificateSequence, second.CertificateSequence, released.CertificateSequence, third.CertificateSequence },
+            Is.EqualTo(new long[] { 1, 2, 3, 4, 5 }), "one certificate, numbered without a gap");
+        Assert.That(issued.CertificateSequence, Is.EqualTo(5), "its ledger's certificate.issued will be number 6");
+    }
+
+    [Test]
+    public void PoolSequence_CountsThePoolsOwnEventsAndVersionEveryChange()
+    {
+        var s = PoolScenario.Loaded(1);
+        s.ReserveOne();
+        s.When(s.Reserve());
+        s.When(s.Reserve(channel: Channel.MobileApp));
+
+        Assert.That(s.State!.Sequence, Is.EqualTo(2), "pool.loaded and issue.blocked; the reservation is the certificate's, the rejection takes none");
+        Assert.That(s.State.Version, Is.EqualTo(3), "load, reservation, blocked");
+        Assert.That(s.State.IssueBlocked, Is.EqualTo(1));
     }
 
     [Test]
@@ -163,7 +242,8 @@ public class PoolTests
 
         var issued = (ReservationIssued)s.When(s.Issue(id)).Single();
 
-        Assert.That(issued, Is.EqualTo(new ReservationIssued(PoolScenario.Id, issued.CausationId, s.Now, id, "order-1", "client-1", ContactChannel.Email, Channel.Pos, CertificateScenario.Nominal, CertificateScenario.Rub)));
+        Assert.That(issued, Is.EqualTo(new ReservationIssued(PoolScenario.Id, issued.CausationId, s.Now, id, "order-1", "client-1", ContactChannel.Email, Channel.Pos, CertificateScenario.Nominal, CertificateScenario.Rub,
+            CertificateSequence: 1)), "the certificate had one event in its pool (certificate.reserved): its ledger goes on from there");
         Assert.That(s.State!.Reserved, Is.Zero);
         Assert.That(s.State.Issued, Is.EqualTo(1));
         Assert.That(s.ReservationOf(PoolScenario.Id, id)!.IssuedToOrder, Is.EqualTo("order-1"));

@@ -6,6 +6,7 @@ public static class EventTypes
     public const string PoolLoaded = "pool.loaded";
     public const string Reserved = "certificate.reserved";
     public const string ReservationExpired = "certificate.reservation_expired";
+    public const string ReservationReleased = "certificate.reservation_released";
     public const string Issued = "certificate.issued";
     public const string Authorized = "certificate.authorized";
     public const string Redeemed = "certificate.redeemed";
@@ -25,7 +26,7 @@ public static class EventTypes
     /// <summary>Every type, in the order of the list above.</summary>
     public static readonly IReadOnlyList<string> All =
     [
-        PoolLoaded, Reserved, ReservationExpired, Issued, Authorized, Redeemed, HoldReleased, Refunded, Cancelled,
+        PoolLoaded, Reserved, ReservationExpired, ReservationReleased, Issued, Authorized, Redeemed, HoldReleased, Refunded, Cancelled,
         Locked, Unlocked, CvcDisclosed, NotificationRequested, NotificationSent, NotificationFailed, IssueBlocked, Alert,
         OperationRejected,
     ];

@@ -9,14 +9,17 @@ using Streamiz.Kafka.Net.Table;
 namespace GcpStreams.Topology;
 
 /// <summary>
-/// The gift-certificate topology. Three sub-topologies, each a single writer for what it owns:
+/// The gift-certificate topology. Five sub-topologies, each a single writer for what it owns:
 /// <list type="number">
 /// <item>intake: every input topic is read as raw bytes (one merged sub-topology), decoded and validated, then routed to the owner of the decision
-///   through an internal topic (pool commands by pool id, ledger commands by certificate id), bad input to the dead letters;</item>
-/// <item>pools (keyed by pool id): reserve-next, loads, expiry, confirmation of paid reservations;</item>
-/// <item>certificate ledgers (keyed by certificate id): issue, authorize, capture, void, refund, cancel, lock, CVC, notifications.</item>
+///   through an internal topic (keyed requests by idempotency key, orders by order id, pool commands by pool id, ledger commands by certificate id),
+///   bad input to the dead letters;</item>
+/// <item>idempotency gate (keyed by the caller's Idempotency-Key): one request per key across every pool;</item>
+/// <item>orders (keyed by order id): the certificates an unpaid order reserved, released when its payment fails;</item>
+/// <item>pools (keyed by pool id): reserve-next, loads, expiry and release of reservations, confirmation of paid reservations;</item>
+/// <item>certificate ledgers (keyed by certificate id): issue, authorize, capture, void, hold expiry, refund, cancel, lock, CVC, notifications.</item>
 /// </list>
-/// Flows only go forward (intake -> pools -> ledgers), so there is no topic cycle. The hosted service and the tests call the
+/// Flows only go forward (intake -> gate and orders -> pools -> ledgers), so there is no topic cycle. The hosted service and the tests call the
 /// same <see cref="Build"/>.
 /// </summary>
 public static class GcpTopology
@@ -29,6 +32,8 @@ public static class GcpTopology
         ArgumentNullException.ThrowIfNull(settings);
         var poolInput = Topics.PoolInput(settings.ApplicationId);
         var certificateInput = Topics.CertificateInput(settings.ApplicationId);
+        var idempotencyInput = Topics.IdempotencyInput(settings.ApplicationId);
+        var orderInput = Topics.OrderInput(settings.ApplicationId);
 
         // the notification contact channel of a buyer: any instance may need any client, so a global store
         builder.GlobalTable(Topics.Clients, new StringSerDes(), Bytes, RocksDb.As<string, byte[]>(StoreNames.Clients), $"{StoreNames.Clients}-global-table");
@@ -44,7 +49,27 @@ public static class GcpTopology
         var intake = inputs.Transform(
             TransformerBuilder.New<byte[], byte[], byte[], Outgoing>().Transformer<IntakeTransformer>(codec, settings).Build(),
             ProcessorNames.Intake);
-        Route(intake, ProcessorNames.Intake, poolInput, certificateInput, Topics.Replies, Topics.DeadLetter);
+        Route(intake, ProcessorNames.Intake, idempotencyInput, orderInput, poolInput, certificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
+
+        // only the gate decides an Idempotency-Key: the first request claims it, across every pool
+        var gate = builder.Stream(idempotencyInput, Bytes, Bytes, $"{ProcessorNames.IdempotencyGate}-source")
+            .Transform(
+                TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
+                    .Transformer<IdempotencyGate>(codec, settings)
+                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
+                    .Build(),
+                ProcessorNames.IdempotencyGate);
+        Route(gate, ProcessorNames.IdempotencyGate, poolInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
+
+        // the certificates each unpaid order reserved, released to their pools when a payment of the order fails
+        var orders = builder.Stream(orderInput, Bytes, Bytes, $"{ProcessorNames.OrderProcessor}-source")
+            .Transform(
+                TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
+                    .Transformer<OrderProcessor>(codec, settings)
+                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.Orders), new StringSerDes(), Bytes))
+                    .Build(),
+                ProcessorNames.OrderProcessor);
+        Route(orders, ProcessorNames.OrderProcessor, poolInput, Topics.Stream, Topics.DeadLetter);
 
         // only the pool processor decides a pool: it hands out, takes back and confirms reservations
         var pools = builder.Stream(poolInput, Bytes, Bytes, $"{ProcessorNames.PoolProcessor}-source")
@@ -60,7 +85,7 @@ public static class GcpTopology
         var certificates = builder.Stream(certificateInput, Bytes, Bytes, $"{ProcessorNames.CertificateProcessor}-source")
             .Transform(
                 TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
-                    .Transformer<CertificateProcessor>(codec)
+                    .Transformer<CertificateProcessor>(codec, settings)
                     .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.Certificates), new StringSerDes(), Bytes))
                     .Build(),
                 ProcessorNames.CertificateProcessor);

@@ -24,8 +24,20 @@ public sealed record TopologySettings
     /// </summary>
     public TimeSpan IdempotencyKeyRetention { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>How long the order processor keeps a placed order's certificate lines (longer than any reservation holds).</summary>
+    public TimeSpan OrderLinesRetention { get; init; } = TimeSpan.FromDays(2);
+
     /// <summary>Most certificates one load command may add.</summary>
     public int MaxLoadBatch { get; init; } = Domain.Pools.PoolSettings.DefaultMaxLoadBatch;
+
+    /// <summary>How long an authorization holds its amount if Payments neither captures nor voids it; then the hold is released.</summary>
+    public TimeSpan HoldExpiry { get; init; } = Domain.Certificates.CertificateSettings.DefaultHoldExpiry;
+
+    /// <summary>How often the certificate processor looks for expired holds (wall-clock punctuation).</summary>
+    public TimeSpan HoldSweepInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most support disclosures of one certificate's CVC within any 24 hours.</summary>
+    public int SupportDisclosuresPerDay { get; init; } = Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay;
 
     /// <summary>After this many failed attempts a notification failure is final (no retry expected).</summary>
     public int NotificationMaxAttempts { get; init; } = 5;

@@ -30,9 +30,10 @@ public static class CertificateCommandsApi
             .WithName(nameof(ReserveNext))
             .WithSummary("Reserve the next certificate of a pool (idempotent with an Idempotency-Key header).")
             .WithDescription("201 with the reserved certificate; 200 when an Idempotency-Key replays an earlier reservation; 400 invalid-field (extension field); "
-                + "409 pool-empty (reason POOL_EMPTY or NOT_FOUND) or command-rejected; 422 idempotency-conflict, or command-rejected when the request contradicts "
+                + "404 pool-not-found (a pool never loaded; nothing is created); 409 pool-empty (reason POOL_EMPTY) or command-rejected; 422 idempotency-conflict, or command-rejected when the request contradicts "
                 + "the pool (CHANNEL_MISMATCH, CURRENCY_MISMATCH, NOMINAL_MISMATCH, ...); 503 while the command channel opens; 504 on no reply (retry with the same key).")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -140,8 +141,10 @@ public static class CertificateCommandsApi
         var extensions = new Dictionary<string, object?> { ["poolId"] = poolId };
         return reason switch
         {
-            nameof(C.RejectionReason.POOL_EMPTY) or nameof(C.RejectionReason.NOT_FOUND) => ApiProblems.Rejected(
+            nameof(C.RejectionReason.POOL_EMPTY) => ApiProblems.Rejected(
                 StatusCodes.Status409Conflict, ApiProblems.PoolEmptyType, "No certificate left in the pool", reason, reply.message, context, extensions),
+            nameof(C.RejectionReason.NOT_FOUND) => ApiProblems.Rejected(
+                StatusCodes.Status404NotFound, ApiProblems.PoolNotFoundType, "Pool not found", reason, reply.message, context, extensions),
             nameof(C.RejectionReason.IDEMPOTENCY_CONFLICT) => ApiProblems.Rejected(
                 StatusCodes.Status422UnprocessableEntity, ApiProblems.IdempotencyConflictType, "Idempotency-Key reused with another request", reason, reply.message, context, extensions),
             nameof(C.RejectionReason.CHANNEL_MISMATCH) or nameof(C.RejectionReason.CURRENCY_MISMATCH) or nameof(C.RejectionReason.NOMINAL_MISMATCH)

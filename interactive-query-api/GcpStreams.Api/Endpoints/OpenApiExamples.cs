@@ -14,7 +14,7 @@ namespace GcpStreams.Api.Endpoints;
 internal static class OpenApiExamples
 {
     private const string Problems = "https://gcpstreams.dev/problems/";
-    private const string CertificateId = "GC-7Q2M-9K4T-XW3P";
+    private const string CertificateId = "7700142839572011";
 
     public const string ApiDescription =
         "The gift-certificate API of GcpStreams: reads from each instance's read model of GiftCertificates.State and "
@@ -40,6 +40,7 @@ internal static class OpenApiExamples
             ["orderId"] = "order-42", ["holdSeconds"] = 1800,
         },
         [typeof(LockRequest)] = () => new JsonObject { ["reason"] = "customer reported loss" },
+        [typeof(SupportDisclosureRequest)] = () => new JsonObject { ["supportTicket"] = "TICKET-123", ["reason"] = "buyer lost the notification e-mail, identity checked by phone" },
         [typeof(LoadRequest)] = () => new JsonObject
         {
             ["channel"] = "POS", ["nominalMinor"] = 300000, ["currency"] = "RUB", ["count"] = 1000, ["lowWatermark"] = 100, ["series"] = 42,
@@ -92,6 +93,13 @@ internal static class OpenApiExamples
         [typeof(LockRequest)] = (
             ["reason"],
             new(StringComparer.Ordinal) { ["reason"] = "Why (1 to 200 characters); recorded in the certificate.locked / certificate.unlocked event with the caller." }),
+        [typeof(SupportDisclosureRequest)] = (
+            ["supportTicket", "reason"],
+            new(StringComparer.Ordinal)
+            {
+                ["supportTicket"] = "The support ticket the disclosure is made under (1 to 64 of A-Z a-z 0-9 . _ : -); one disclosure per ticket.",
+                ["reason"] = "Why support needs the CVC (1 to 200 characters); recorded in the cvc.disclosed event with the caller and the ticket.",
+            }),
     };
 
     /// <summary>What the parameters mean, by name (the path's <c>id</c> depends on the resource).</summary>
@@ -104,8 +112,7 @@ internal static class OpenApiExamples
         ["clientId"] = "Only certificates of this client.",
         ["pageSize"] = "1..500, default 50.",
         ["cursor"] = "The nextCursor of the previous page, unchanged.",
-        ["notificationId"] = "The notificationId of the notification.requested event (CRM). Exactly one of notificationId and supportTicket.",
-        ["supportTicket"] = "The support ticket, e.g. TICKET-123 (support). Exactly one of notificationId and supportTicket.",
+        ["notificationId"] = "The notificationId of the notification.requested event (CRM notifier); required.",
         [CommandCalls.IdempotencyKeyHeader] = "Optional, 1 to 200 printable ASCII characters, scoped to the caller: the same key and body return the first outcome again (200); another body with it is 422.",
     };
 
@@ -145,7 +152,7 @@ internal static class OpenApiExamples
         foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>())
         {
             parameter.Description ??= parameter.Name == "id"
-                ? relativePath.StartsWith("pools", StringComparison.Ordinal) ? "The pool id (case-sensitive)." : "The certificate id, e.g. GC-7Q2M-9K4T-XW3P (case-sensitive)."
+                ? relativePath.StartsWith("pools", StringComparison.Ordinal) ? "The pool id (case-sensitive)." : $"The certificate id: its 16-digit number, e.g. {CertificateId}."
                 : Parameters.GetValueOrDefault(parameter.Name ?? string.Empty);
         }
     }
@@ -199,7 +206,7 @@ internal static class OpenApiExamples
                 "Bad request: a query parameter is invalid; the extension `parameter` names it (type invalid-parameter).",
                 cvc
                     ? ProblemOf("invalid-parameter", "Invalid query parameter 'notificationId'",
-                        "give exactly one of notificationId (a notification request) or supportTicket (a support request).", ("parameter", "notificationId"))
+                        "notificationId is required: the id of the notification.requested event (at most 200 characters).", ("parameter", "notificationId"))
                     : ProblemOf("invalid-parameter", "Invalid query parameter 'pageSize'", "pageSize must be a whole number from 1 to 500 (got '0').", ("parameter", "pageSize"))),
             401 => (
                 "Unauthorized: no access token, or an expired, badly signed or foreign one (`WWW-Authenticate: Bearer`).",

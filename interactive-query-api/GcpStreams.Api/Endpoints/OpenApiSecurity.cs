@@ -24,7 +24,8 @@ public static class OpenApiSecurity
     {
         [GcpScopes.Read] = "Look up certificates, their history and pools (the GET endpoints).",
         [GcpScopes.Reserve] = "Reserve the next certificate of a pool (POST /certificates/next).",
-        [GcpScopes.Cvc] = "Disclose a certificate's CVC, once per notification or support ticket.",
+        [GcpScopes.CvcNotify] = "Disclose a certificate's CVC once per notification request (the CRM notifier).",
+        [GcpScopes.CvcSupport] = "Disclose a certificate's CVC to support: once per ticket, with a reason, a few times a day at most.",
         [GcpScopes.Lock] = "Lock and unlock certificates.",
         [GcpScopes.Admin] = "Operator actions (pool loads); implies none of the other scopes.",
     };

@@ -113,6 +113,12 @@ public sealed class GcpOptions
     /// <summary>How long a pool remembers an Idempotency-Key (reservations and loads): a retry within it gets the first outcome.</summary>
     public int IdempotencyKeyHours { get; set; } = 24;
 
+    /// <summary>How long an authorization holds its amount when Payments neither captures nor voids it (default 7 days); then it is released.</summary>
+    public int HoldExpiryHours { get; set; } = 168;
+
+    /// <summary>Most support disclosures of one certificate's CVC within any 24 hours.</summary>
+    public int SupportCvcDisclosuresPerDay { get; set; } = GcpStreams.Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay;
+
     /// <summary>How often expired reservations are looked for.</summary>
     public int ReservationSweepSeconds { get; set; } = 5;
 

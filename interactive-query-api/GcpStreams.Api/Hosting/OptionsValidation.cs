@@ -131,6 +131,8 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:ReservationSweepSeconds", options.ReservationSweepSeconds, 1, 3_600);
         KafkaOptionsValidation.Range(errors, "Gcp:CommandTimeoutSeconds", options.CommandTimeoutSeconds, 1, 300);
         KafkaOptionsValidation.Range(errors, "Gcp:IdempotencyKeyHours", options.IdempotencyKeyHours, 1, 8_760);
+        KafkaOptionsValidation.Range(errors, "Gcp:HoldExpiryHours", options.HoldExpiryHours, 1, 8_760);
+        KafkaOptionsValidation.Range(errors, "Gcp:SupportCvcDisclosuresPerDay", options.SupportCvcDisclosuresPerDay, 1, 100);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupsPerSecond", options.RateLimits.LookupsPerSecond, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupBurst", options.RateLimits.LookupBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcPerMinute", options.RateLimits.CvcPerMinute, 1, 1_000_000);

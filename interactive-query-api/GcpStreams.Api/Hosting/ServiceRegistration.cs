@@ -39,6 +39,8 @@ public static class ServiceRegistration
                 DefaultReservationHold = TimeSpan.FromSeconds(gcp.ReservationHoldSeconds),
                 ReservationSweepInterval = TimeSpan.FromSeconds(gcp.ReservationSweepSeconds),
                 IdempotencyKeyRetention = TimeSpan.FromHours(gcp.IdempotencyKeyHours),
+                HoldExpiry = TimeSpan.FromHours(gcp.HoldExpiryHours),
+                SupportDisclosuresPerDay = gcp.SupportCvcDisclosuresPerDay,
             };
         });
         services.AddSingleton<StreamService>();

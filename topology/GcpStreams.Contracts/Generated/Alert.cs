@@ -18,7 +18,26 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class Alert : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""Alert"",""doc"":""alert: something operators or BI must look at."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""kind"",""doc"":""Kind of alert."",""type"":{""type"":""enum"",""name"":""AlertKind"",""doc"":""Kind of alert: POOL_LOW (below the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outside its channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, INVALID_EVENT (input dead-lettered), RECONCILIATION_MISMATCH (orders and certificate events disagree), DUPLICATE_EVENT. UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""POOL_LOW"",""POOL_EMPTY"",""CHANNEL_MISMATCH"",""CURRENCY_MISMATCH"",""INSUFFICIENT_FUNDS"",""LOCKED_CERTIFICATE_USE"",""INVALID_EVENT"",""RECONCILIATION_MISMATCH"",""DUPLICATE_EVENT""],""default"":""UNKNOWN""}},{""name"":""severity"",""doc"":""How urgent it is."",""type"":{""type"":""enum"",""name"":""AlertSeverity"",""doc"":""Severity of an alert: INFO, WARNING, CRITICAL. UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""INFO"",""WARNING"",""CRITICAL""],""default"":""UNKNOWN""}},{""name"":""message"",""doc"":""Human-readable description (never contains a CVC)."",""type"":""string""},{""name"":""details"",""doc"":""Structured details, e.g. expected and actual channel, pool counters."",""default"":{},""type"":{""type"":""map"",""values"":""string""}}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"Alert\",\"doc\":\"alert: something operators or BI must look" +
+				" at.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"kind\",\"doc\":\"Kind of" +
+				" alert.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertKind\",\"doc\":\"Kind of alert: POOL_LOW" +
+				" (below the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outsi" +
+				"de its channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, " +
+				"INVALID_EVENT (an input record was dead-lettered; key and details name it), RECO" +
+				"NCILIATION_MISMATCH (orders and certificate events disagree), DUPLICATE_EVENT (a" +
+				"n input event delivered again, or a payment operation re-sent under another even" +
+				"t id: ignored). UNKNOWN is the default symbol for symbols this reader does not k" +
+				"now.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_E" +
+				"MPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIF" +
+				"ICATE_USE\",\"INVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\"],\"default" +
+				"\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\"" +
+				",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UN" +
+				"KNOWN is the default symbol for symbols this reader does not know.\",\"namespace\":" +
+				"\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"defaul" +
+				"t\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable description (never contai" +
+				"ns a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. e" +
+				"xpected and actual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"v" +
+				"alues\":\"string\"}}]}"));
 		/// <summary>
 		/// Kind of alert.
 		/// </summary>

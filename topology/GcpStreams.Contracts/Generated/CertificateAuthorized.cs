@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CertificateAuthorized : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateAuthorized"",""doc"":""certificate.authorized: an authorization put a hold on the certificate balance."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""paymentId"",""doc"":""paymentId of the AUTHORIZE payment."",""type"":""string""},{""name"":""amountMinor"",""doc"":""Amount held, in minor units."",""type"":""long""},{""name"":""heldAfterMinor"",""doc"":""Total held on the certificate after this hold, in minor units."",""type"":""long""},{""name"":""availableAfterMinor"",""doc"":""Balance minus holds after this hold, in minor units."",""type"":""long""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateAuthorized"",""doc"":""certificate.authorized: an authorization put a hold on the certificate balance."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""paymentId"",""doc"":""paymentId of the AUTHORIZE payment."",""type"":""string""},{""name"":""amountMinor"",""doc"":""Amount held, in minor units."",""type"":""long""},{""name"":""heldAfterMinor"",""doc"":""Total held on the certificate after this hold, in minor units."",""type"":""long""},{""name"":""availableAfterMinor"",""doc"":""Balance minus holds after this hold, in minor units."",""type"":""long""},{""name"":""balanceAfterMinor"",""doc"":""Balance after this hold, in minor units (a hold does not change the balance)."",""default"":0,""type"":""long""},{""name"":""expiresAt"",""doc"":""When the hold lapses if Payments neither captures nor voids it (occurredAt plus the configured hold time, UTC, milliseconds); a certificate.hold_released with expired true then releases it."",""default"":null,""type"":[""null"",{""type"":""long"",""logicalType"":""timestamp-millis""}]}]}");
 		/// <summary>
 		/// paymentId of the AUTHORIZE payment.
 		/// </summary>
@@ -35,6 +35,14 @@ namespace GcpStreams.Contracts
 		/// Balance minus holds after this hold, in minor units.
 		/// </summary>
 		private long _availableAfterMinor;
+		/// <summary>
+		/// Balance after this hold, in minor units (a hold does not change the balance).
+		/// </summary>
+		private long _balanceAfterMinor;
+		/// <summary>
+		/// When the hold lapses if Payments neither captures nor voids it (occurredAt plus the configured hold time, UTC, milliseconds); a certificate.hold_released with expired true then releases it.
+		/// </summary>
+		private System.Nullable<System.DateTime> _expiresAt;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -98,6 +106,34 @@ namespace GcpStreams.Contracts
 				this._availableAfterMinor = value;
 			}
 		}
+		/// <summary>
+		/// Balance after this hold, in minor units (a hold does not change the balance).
+		/// </summary>
+		public long balanceAfterMinor
+		{
+			get
+			{
+				return this._balanceAfterMinor;
+			}
+			set
+			{
+				this._balanceAfterMinor = value;
+			}
+		}
+		/// <summary>
+		/// When the hold lapses if Payments neither captures nor voids it (occurredAt plus the configured hold time, UTC, milliseconds); a certificate.hold_released with expired true then releases it.
+		/// </summary>
+		public System.Nullable<System.DateTime> expiresAt
+		{
+			get
+			{
+				return this._expiresAt;
+			}
+			set
+			{
+				this._expiresAt = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -106,6 +142,8 @@ namespace GcpStreams.Contracts
 			case 1: return this.amountMinor;
 			case 2: return this.heldAfterMinor;
 			case 3: return this.availableAfterMinor;
+			case 4: return this.balanceAfterMinor;
+			case 5: return this.expiresAt;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -117,6 +155,8 @@ namespace GcpStreams.Contracts
 			case 1: this.amountMinor = (System.Int64)fieldValue; break;
 			case 2: this.heldAfterMinor = (System.Int64)fieldValue; break;
 			case 3: this.availableAfterMinor = (System.Int64)fieldValue; break;
+			case 4: this.balanceAfterMinor = (System.Int64)fieldValue; break;
+			case 5: this.expiresAt = (System.Nullable<System.DateTime>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -13,12 +13,12 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// certificate.cancelled: a bought, unused certificate was returned with its order and can no longer be used.
+	/// certificate.cancelled: a bought, unused certificate was returned with its order and can no longer be used; its whole balance is taken off.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CertificateCancelled : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateCancelled"",""doc"":""certificate.cancelled: a bought, unused certificate was returned with its order and can no longer be used."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""orderId"",""doc"":""Order whose return cancelled the certificate."",""type"":""string""},{""name"":""reason"",""doc"":""Why it was cancelled, e.g. order returned."",""type"":""string""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateCancelled"",""doc"":""certificate.cancelled: a bought, unused certificate was returned with its order and can no longer be used; its whole balance is taken off."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""orderId"",""doc"":""Order whose return cancelled the certificate."",""type"":""string""},{""name"":""reason"",""doc"":""Why it was cancelled, e.g. order returned."",""type"":""string""},{""name"":""amountMinor"",""doc"":""Balance taken off by the cancellation (the nominal: only an unused certificate is cancelled), in minor units."",""default"":0,""type"":""long""},{""name"":""balanceAfterMinor"",""doc"":""Balance after the cancellation: 0."",""default"":0,""type"":""long""},{""name"":""heldAfterMinor"",""doc"":""Total held after the cancellation: 0."",""default"":0,""type"":""long""}]}");
 		/// <summary>
 		/// Order whose return cancelled the certificate.
 		/// </summary>
@@ -27,6 +27,18 @@ namespace GcpStreams.Contracts
 		/// Why it was cancelled, e.g. order returned.
 		/// </summary>
 		private string _reason;
+		/// <summary>
+		/// Balance taken off by the cancellation (the nominal: only an unused certificate is cancelled), in minor units.
+		/// </summary>
+		private long _amountMinor;
+		/// <summary>
+		/// Balance after the cancellation: 0.
+		/// </summary>
+		private long _balanceAfterMinor;
+		/// <summary>
+		/// Total held after the cancellation: 0.
+		/// </summary>
+		private long _heldAfterMinor;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -62,12 +74,57 @@ namespace GcpStreams.Contracts
 				this._reason = value;
 			}
 		}
+		/// <summary>
+		/// Balance taken off by the cancellation (the nominal: only an unused certificate is cancelled), in minor units.
+		/// </summary>
+		public long amountMinor
+		{
+			get
+			{
+				return this._amountMinor;
+			}
+			set
+			{
+				this._amountMinor = value;
+			}
+		}
+		/// <summary>
+		/// Balance after the cancellation: 0.
+		/// </summary>
+		public long balanceAfterMinor
+		{
+			get
+			{
+				return this._balanceAfterMinor;
+			}
+			set
+			{
+				this._balanceAfterMinor = value;
+			}
+		}
+		/// <summary>
+		/// Total held after the cancellation: 0.
+		/// </summary>
+		public long heldAfterMinor
+		{
+			get
+			{
+				return this._heldAfterMinor;
+			}
+			set
+			{
+				this._heldAfterMinor = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
 			{
 			case 0: return this.orderId;
 			case 1: return this.reason;
+			case 2: return this.amountMinor;
+			case 3: return this.balanceAfterMinor;
+			case 4: return this.heldAfterMinor;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -77,6 +134,9 @@ namespace GcpStreams.Contracts
 			{
 			case 0: this.orderId = (System.String)fieldValue; break;
 			case 1: this.reason = (System.String)fieldValue; break;
+			case 2: this.amountMinor = (System.Int64)fieldValue; break;
+			case 3: this.balanceAfterMinor = (System.Int64)fieldValue; break;
+			case 4: this.heldAfterMinor = (System.Int64)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

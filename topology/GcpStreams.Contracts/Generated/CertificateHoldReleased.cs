@@ -13,14 +13,14 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// certificate.hold_released: a void released (the rest of) an authorization hold.
+	/// certificate.hold_released: (the rest of) an authorization hold was released, by a VOID payment or because the hold expired.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CertificateHoldReleased : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateHoldReleased"",""doc"":""certificate.hold_released: a void released (the rest of) an authorization hold."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""paymentId"",""doc"":""paymentId of the VOID payment."",""type"":""string""},{""name"":""authorizationId"",""doc"":""paymentId of the AUTHORIZE released."",""type"":""string""},{""name"":""amountMinor"",""doc"":""Amount released, in minor units."",""type"":""long""},{""name"":""heldAfterMinor"",""doc"":""Total held after the release, in minor units."",""type"":""long""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateHoldReleased"",""doc"":""certificate.hold_released: (the rest of) an authorization hold was released, by a VOID payment or because the hold expired."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""paymentId"",""doc"":""paymentId of the VOID payment; null when the hold expired."",""default"":null,""type"":[""null"",""string""]},{""name"":""authorizationId"",""doc"":""paymentId of the AUTHORIZE released."",""type"":""string""},{""name"":""amountMinor"",""doc"":""Amount released, in minor units."",""type"":""long""},{""name"":""heldAfterMinor"",""doc"":""Total held after the release, in minor units."",""type"":""long""},{""name"":""balanceAfterMinor"",""doc"":""Balance after the release, in minor units (a release does not change the balance)."",""default"":0,""type"":""long""},{""name"":""expired"",""doc"":""True when the hold expired (Payments neither captured nor voided it in time), false for a VOID."",""default"":false,""type"":""boolean""}]}");
 		/// <summary>
-		/// paymentId of the VOID payment.
+		/// paymentId of the VOID payment; null when the hold expired.
 		/// </summary>
 		private string _paymentId;
 		/// <summary>
@@ -35,6 +35,14 @@ namespace GcpStreams.Contracts
 		/// Total held after the release, in minor units.
 		/// </summary>
 		private long _heldAfterMinor;
+		/// <summary>
+		/// Balance after the release, in minor units (a release does not change the balance).
+		/// </summary>
+		private long _balanceAfterMinor;
+		/// <summary>
+		/// True when the hold expired (Payments neither captured nor voided it in time), false for a VOID.
+		/// </summary>
+		private bool _expired;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -43,7 +51,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// paymentId of the VOID payment.
+		/// paymentId of the VOID payment; null when the hold expired.
 		/// </summary>
 		public string paymentId
 		{
@@ -98,6 +106,34 @@ namespace GcpStreams.Contracts
 				this._heldAfterMinor = value;
 			}
 		}
+		/// <summary>
+		/// Balance after the release, in minor units (a release does not change the balance).
+		/// </summary>
+		public long balanceAfterMinor
+		{
+			get
+			{
+				return this._balanceAfterMinor;
+			}
+			set
+			{
+				this._balanceAfterMinor = value;
+			}
+		}
+		/// <summary>
+		/// True when the hold expired (Payments neither captured nor voided it in time), false for a VOID.
+		/// </summary>
+		public bool expired
+		{
+			get
+			{
+				return this._expired;
+			}
+			set
+			{
+				this._expired = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -106,6 +142,8 @@ namespace GcpStreams.Contracts
 			case 1: return this.authorizationId;
 			case 2: return this.amountMinor;
 			case 3: return this.heldAfterMinor;
+			case 4: return this.balanceAfterMinor;
+			case 5: return this.expired;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -117,6 +155,8 @@ namespace GcpStreams.Contracts
 			case 1: this.authorizationId = (System.String)fieldValue; break;
 			case 2: this.amountMinor = (System.Int64)fieldValue; break;
 			case 3: this.heldAfterMinor = (System.Int64)fieldValue; break;
+			case 4: this.balanceAfterMinor = (System.Int64)fieldValue; break;
+			case 5: this.expired = (System.Boolean)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CertificateIssued : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateIssued"",""doc"":""certificate.issued: a reserved certificate was bought by a paid order and is now active, bound to its channel."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""orderId"",""doc"":""Order that bought the certificate."",""type"":""string""},{""name"":""clientId"",""doc"":""Client the certificate is issued to (recipient or buyer), if known."",""default"":null,""type"":[""null"",""string""]},{""name"":""nominalMinor"",""doc"":""Nominal of the certificate, in minor units."",""type"":""long""},{""name"":""balanceAfterMinor"",""doc"":""Balance after issue (the nominal), in minor units."",""type"":""long""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateIssued"",""doc"":""certificate.issued: a reserved certificate was bought by a paid order and is now active, bound to its channel."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""orderId"",""doc"":""Order that bought the certificate."",""type"":""string""},{""name"":""clientId"",""doc"":""Client the certificate is issued to (recipient or buyer), if known."",""default"":null,""type"":[""null"",""string""]},{""name"":""nominalMinor"",""doc"":""Nominal of the certificate, in minor units."",""type"":""long""},{""name"":""balanceAfterMinor"",""doc"":""Balance after issue (the nominal), in minor units."",""type"":""long""},{""name"":""heldAfterMinor"",""doc"":""Total held after issue: always 0."",""default"":0,""type"":""long""}]}");
 		/// <summary>
 		/// Order that bought the certificate.
 		/// </summary>
@@ -35,6 +35,10 @@ namespace GcpStreams.Contracts
 		/// Balance after issue (the nominal), in minor units.
 		/// </summary>
 		private long _balanceAfterMinor;
+		/// <summary>
+		/// Total held after issue: always 0.
+		/// </summary>
+		private long _heldAfterMinor;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -98,6 +102,20 @@ namespace GcpStreams.Contracts
 				this._balanceAfterMinor = value;
 			}
 		}
+		/// <summary>
+		/// Total held after issue: always 0.
+		/// </summary>
+		public long heldAfterMinor
+		{
+			get
+			{
+				return this._heldAfterMinor;
+			}
+			set
+			{
+				this._heldAfterMinor = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -106,6 +124,7 @@ namespace GcpStreams.Contracts
 			case 1: return this.clientId;
 			case 2: return this.nominalMinor;
 			case 3: return this.balanceAfterMinor;
+			case 4: return this.heldAfterMinor;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -117,6 +136,7 @@ namespace GcpStreams.Contracts
 			case 1: this.clientId = (System.String)fieldValue; break;
 			case 2: this.nominalMinor = (System.Int64)fieldValue; break;
 			case 3: this.balanceAfterMinor = (System.Int64)fieldValue; break;
+			case 4: this.heldAfterMinor = (System.Int64)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

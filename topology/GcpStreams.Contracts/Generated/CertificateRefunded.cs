@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CertificateRefunded : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateRefunded"",""doc"":""certificate.refunded: a refund credited the certificate (at most what was captured)."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""paymentId"",""doc"":""paymentId of the REFUND payment."",""type"":""string""},{""name"":""capturePaymentId"",""doc"":""paymentId of the CAPTURE refunded, if given."",""default"":null,""type"":[""null"",""string""]},{""name"":""amountMinor"",""doc"":""Amount credited, in minor units."",""type"":""long""},{""name"":""balanceAfterMinor"",""doc"":""Balance after the credit, in minor units."",""type"":""long""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateRefunded"",""doc"":""certificate.refunded: a refund credited the certificate (at most what was captured)."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""paymentId"",""doc"":""paymentId of the REFUND payment."",""type"":""string""},{""name"":""capturePaymentId"",""doc"":""paymentId of the CAPTURE refunded, if given."",""default"":null,""type"":[""null"",""string""]},{""name"":""amountMinor"",""doc"":""Amount credited, in minor units."",""type"":""long""},{""name"":""balanceAfterMinor"",""doc"":""Balance after the credit, in minor units."",""type"":""long""},{""name"":""heldAfterMinor"",""doc"":""Total held after the credit, in minor units (a refund does not change the holds)."",""default"":0,""type"":""long""}]}");
 		/// <summary>
 		/// paymentId of the REFUND payment.
 		/// </summary>
@@ -35,6 +35,10 @@ namespace GcpStreams.Contracts
 		/// Balance after the credit, in minor units.
 		/// </summary>
 		private long _balanceAfterMinor;
+		/// <summary>
+		/// Total held after the credit, in minor units (a refund does not change the holds).
+		/// </summary>
+		private long _heldAfterMinor;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -98,6 +102,20 @@ namespace GcpStreams.Contracts
 				this._balanceAfterMinor = value;
 			}
 		}
+		/// <summary>
+		/// Total held after the credit, in minor units (a refund does not change the holds).
+		/// </summary>
+		public long heldAfterMinor
+		{
+			get
+			{
+				return this._heldAfterMinor;
+			}
+			set
+			{
+				this._heldAfterMinor = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -106,6 +124,7 @@ namespace GcpStreams.Contracts
 			case 1: return this.capturePaymentId;
 			case 2: return this.amountMinor;
 			case 3: return this.balanceAfterMinor;
+			case 4: return this.heldAfterMinor;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -117,6 +136,7 @@ namespace GcpStreams.Contracts
 			case 1: this.capturePaymentId = (System.String)fieldValue; break;
 			case 2: this.amountMinor = (System.Int64)fieldValue; break;
 			case 3: this.balanceAfterMinor = (System.Int64)fieldValue; break;
+			case 4: this.heldAfterMinor = (System.Int64)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

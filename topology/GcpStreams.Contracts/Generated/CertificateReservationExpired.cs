@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CertificateReservationExpired : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateReservationExpired"",""doc"":""certificate.reservation_expired: a reservation was not issued in time; the certificate returned to its pool."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""reservedUntil"",""doc"":""When the reservation expired (UTC, milliseconds)."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}},{""name"":""availableAfter"",""doc"":""Certificates available in the pool after the return."",""type"":""long""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateReservationExpired"",""doc"":""certificate.reservation_expired: a reservation was not issued in time; the certificate returned to its pool."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""reservedUntil"",""doc"":""When the reservation expired (UTC, milliseconds)."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}},{""name"":""availableAfter"",""doc"":""Certificates available in the pool after the return."",""type"":""long""},{""name"":""poolVersion"",""doc"":""The pool's version after this event (see PoolLoaded.poolVersion)."",""default"":0,""type"":""long""}]}");
 		/// <summary>
 		/// When the reservation expired (UTC, milliseconds).
 		/// </summary>
@@ -27,6 +27,10 @@ namespace GcpStreams.Contracts
 		/// Certificates available in the pool after the return.
 		/// </summary>
 		private long _availableAfter;
+		/// <summary>
+		/// The pool's version after this event (see PoolLoaded.poolVersion).
+		/// </summary>
+		private long _poolVersion;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -62,12 +66,27 @@ namespace GcpStreams.Contracts
 				this._availableAfter = value;
 			}
 		}
+		/// <summary>
+		/// The pool's version after this event (see PoolLoaded.poolVersion).
+		/// </summary>
+		public long poolVersion
+		{
+			get
+			{
+				return this._poolVersion;
+			}
+			set
+			{
+				this._poolVersion = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
 			{
 			case 0: return this.reservedUntil;
 			case 1: return this.availableAfter;
+			case 2: return this.poolVersion;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -77,6 +96,7 @@ namespace GcpStreams.Contracts
 			{
 			case 0: this.reservedUntil = (System.DateTime)fieldValue; break;
 			case 1: this.availableAfter = (System.Int64)fieldValue; break;
+			case 2: this.poolVersion = (System.Int64)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

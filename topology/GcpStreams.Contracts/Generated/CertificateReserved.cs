@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CertificateReserved : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateReserved"",""doc"":""certificate.reserved: the next certificate of a pool was reserved for a checkout."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""requestId"",""doc"":""requestId of the ReserveCertificate command."",""type"":""string""},{""name"":""orderId"",""doc"":""Order the reservation is for, if known."",""default"":null,""type"":[""null"",""string""]},{""name"":""nominalMinor"",""doc"":""Nominal of the reserved certificate, in minor units."",""type"":""long""},{""name"":""reservedUntil"",""doc"":""When the reservation expires unless the certificate is issued (UTC, milliseconds)."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}},{""name"":""availableAfter"",""doc"":""Certificates available in the pool after this reservation."",""type"":""long""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CertificateReserved"",""doc"":""certificate.reserved: the next certificate of a pool was reserved for a checkout."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""requestId"",""doc"":""requestId of the ReserveCertificate command."",""type"":""string""},{""name"":""orderId"",""doc"":""Order the reservation is for, if known."",""default"":null,""type"":[""null"",""string""]},{""name"":""nominalMinor"",""doc"":""Nominal of the reserved certificate, in minor units."",""type"":""long""},{""name"":""reservedUntil"",""doc"":""When the reservation expires unless the certificate is issued (UTC, milliseconds)."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}},{""name"":""availableAfter"",""doc"":""Certificates available in the pool after this reservation."",""type"":""long""},{""name"":""poolVersion"",""doc"":""The pool's version after this event (see PoolLoaded.poolVersion)."",""default"":0,""type"":""long""}]}");
 		/// <summary>
 		/// requestId of the ReserveCertificate command.
 		/// </summary>
@@ -39,6 +39,10 @@ namespace GcpStreams.Contracts
 		/// Certificates available in the pool after this reservation.
 		/// </summary>
 		private long _availableAfter;
+		/// <summary>
+		/// The pool's version after this event (see PoolLoaded.poolVersion).
+		/// </summary>
+		private long _poolVersion;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -116,6 +120,20 @@ namespace GcpStreams.Contracts
 				this._availableAfter = value;
 			}
 		}
+		/// <summary>
+		/// The pool's version after this event (see PoolLoaded.poolVersion).
+		/// </summary>
+		public long poolVersion
+		{
+			get
+			{
+				return this._poolVersion;
+			}
+			set
+			{
+				this._poolVersion = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -125,6 +143,7 @@ namespace GcpStreams.Contracts
 			case 2: return this.nominalMinor;
 			case 3: return this.reservedUntil;
 			case 4: return this.availableAfter;
+			case 5: return this.poolVersion;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -137,6 +156,7 @@ namespace GcpStreams.Contracts
 			case 2: this.nominalMinor = (System.Int64)fieldValue; break;
 			case 3: this.reservedUntil = (System.DateTime)fieldValue; break;
 			case 4: this.availableAfter = (System.Int64)fieldValue; break;
+			case 5: this.poolVersion = (System.Int64)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -43,25 +43,28 @@ namespace GcpStreams.Contracts
 				"inalMinor\",\"doc\":\"Nominal value in minor units of currency.\",\"type\":\"long\"},{\"na" +
 				"me\":\"currency\",\"doc\":\"ISO-4217 currency code of every amount of this certificate" +
 				".\",\"type\":\"string\"},{\"name\":\"balanceMinor\",\"doc\":\"Balance in minor units: nomina" +
-				"l minus captured plus refunded (holds not subtracted).\",\"type\":\"long\"},{\"name\":\"" +
-				"heldMinor\",\"doc\":\"Sum of open authorization holds in minor units; available = ba" +
-				"lanceMinor - heldMinor.\",\"type\":\"long\"},{\"name\":\"orderId\",\"doc\":\"Order that rese" +
-				"rved or bought the certificate, if any.\",\"default\":null,\"type\":[\"null\",\"string\"]" +
-				"},{\"name\":\"clientId\",\"doc\":\"Client the certificate was issued to (buyer or recip" +
-				"ient), if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"reservedUnti" +
-				"l\",\"doc\":\"While RESERVED: when the reservation expires (UTC, milliseconds).\",\"de" +
-				"fault\":null,\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]},{\"" +
-				"name\":\"issuedAt\",\"doc\":\"When the certificate was issued (UTC, milliseconds); nul" +
-				"l before issue.\",\"default\":null,\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"tim" +
-				"estamp-millis\"}]},{\"name\":\"cvcDisclosures\",\"doc\":\"Number of times the CVC was di" +
-				"sclosed.\",\"type\":\"int\"},{\"name\":\"cvcDisclosuresAllowed\",\"doc\":\"Number of CVC dis" +
-				"closures allowed so far (one per notification request or support request); a dis" +
-				"closure is allowed while cvcDisclosures < cvcDisclosuresAllowed.\",\"type\":\"int\"}," +
-				"{\"name\":\"lastEventId\",\"doc\":\"eventId of the last GiftCertificates.Stream event a" +
-				"pplied to this state.\",\"type\":\"string\"},{\"name\":\"sequence\",\"doc\":\"Sequence numbe" +
-				"r of the last event applied (per-certificate, from 1).\",\"type\":\"long\"},{\"name\":\"" +
-				"updatedAt\",\"doc\":\"occurredAt of the last event applied (event time, UTC, millise" +
-				"conds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
+				"l minus captured plus refunded minus cancelled (holds not subtracted); 0 once CA" +
+				"NCELLED.\",\"type\":\"long\"},{\"name\":\"heldMinor\",\"doc\":\"Sum of open authorization ho" +
+				"lds in minor units; available = balanceMinor - heldMinor.\",\"type\":\"long\"},{\"name" +
+				"\":\"orderId\",\"doc\":\"Order that reserved or bought the certificate, if any.\",\"defa" +
+				"ult\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"clientId\",\"doc\":\"Client the certifi" +
+				"cate was issued to (buyer or recipient), if known.\",\"default\":null,\"type\":[\"null" +
+				"\",\"string\"]},{\"name\":\"reservedUntil\",\"doc\":\"While RESERVED: when the reservation" +
+				" expires (UTC, milliseconds).\",\"default\":null,\"type\":[\"null\",{\"type\":\"long\",\"log" +
+				"icalType\":\"timestamp-millis\"}]},{\"name\":\"issuedAt\",\"doc\":\"When the certificate w" +
+				"as issued (UTC, milliseconds); null before issue.\",\"default\":null,\"type\":[\"null\"" +
+				",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]},{\"name\":\"cvcDisclosures\",\"do" +
+				"c\":\"Number of times the CVC was disclosed.\",\"type\":\"int\"},{\"name\":\"cvcDisclosure" +
+				"sAllowed\",\"doc\":\"Number of CVC disclosures allowed so far (one per notification " +
+				"request or support request); a disclosure is allowed while cvcDisclosures < cvcD" +
+				"isclosuresAllowed.\",\"type\":\"int\"},{\"name\":\"lastEventId\",\"doc\":\"eventId of the la" +
+				"st GiftCertificates.Stream event applied to this state.\",\"type\":\"string\"},{\"name" +
+				"\":\"sequence\",\"doc\":\"Sequence number of the last GiftCertificates.Stream event th" +
+				"at changed this certificate (the per-certificate sequence of the stream: 1 at it" +
+				"s first certificate.reserved, then one more per change, without a gap).\",\"type\":" +
+				"\"long\"},{\"name\":\"updatedAt\",\"doc\":\"occurredAt of the last event applied (event t" +
+				"ime, UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"" +
+				"}}]}"));
 		/// <summary>
 		/// Certificate id (number); the Kafka key.
 		/// </summary>
@@ -95,7 +98,7 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private string _currency;
 		/// <summary>
-		/// Balance in minor units: nominal minus captured plus refunded (holds not subtracted).
+		/// Balance in minor units: nominal minus captured plus refunded minus cancelled (holds not subtracted); 0 once CANCELLED.
 		/// </summary>
 		private long _balanceMinor;
 		/// <summary>
@@ -131,7 +134,7 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private string _lastEventId;
 		/// <summary>
-		/// Sequence number of the last event applied (per-certificate, from 1).
+		/// Sequence number of the last GiftCertificates.Stream event that changed this certificate (the per-certificate sequence of the stream: 1 at its first certificate.reserved, then one more per change, without a gap).
 		/// </summary>
 		private long _sequence;
 		/// <summary>
@@ -258,7 +261,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Balance in minor units: nominal minus captured plus refunded (holds not subtracted).
+		/// Balance in minor units: nominal minus captured plus refunded minus cancelled (holds not subtracted); 0 once CANCELLED.
 		/// </summary>
 		public long balanceMinor
 		{
@@ -384,7 +387,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Sequence number of the last event applied (per-certificate, from 1).
+		/// Sequence number of the last GiftCertificates.Stream event that changed this certificate (the per-certificate sequence of the stream: 1 at its first certificate.reserved, then one more per change, without a gap).
 		/// </summary>
 		public long sequence
 		{

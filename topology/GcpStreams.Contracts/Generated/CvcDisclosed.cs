@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CvcDisclosed : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CvcDisclosed"",""doc"":""cvc.disclosed: the CVC disclosure was allowed and recorded. Never contains the CVC itself."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""requestId"",""doc"":""requestId of the RevealCvc command."",""type"":""string""},{""name"":""kind"",""doc"":""Kind of disclosure."",""type"":{""type"":""enum"",""name"":""DisclosureKind"",""doc"":""Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notification request), SUPPORT (an explicit support request). UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""NOTIFICATION"",""SUPPORT""],""default"":""UNKNOWN""}},{""name"":""notificationId"",""doc"":""For NOTIFICATION: the notification the disclosure is for."",""default"":null,""type"":[""null"",""string""]},{""name"":""keyVersion"",""doc"":""Version of the key the CVC is derived or encrypted with."",""type"":""int""},{""name"":""requestedBy"",""doc"":""Caller (OAuth2 client id) who asked for the CVC."",""type"":""string""},{""name"":""disclosuresSoFar"",""doc"":""Number of disclosures of this certificate including this one."",""type"":""int""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CvcDisclosed"",""doc"":""cvc.disclosed: the CVC disclosure was allowed and recorded. Never contains the CVC itself."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""requestId"",""doc"":""requestId of the RevealCvc command."",""type"":""string""},{""name"":""kind"",""doc"":""Kind of disclosure."",""type"":{""type"":""enum"",""name"":""DisclosureKind"",""doc"":""Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notification request), SUPPORT (an explicit support request). UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""NOTIFICATION"",""SUPPORT""],""default"":""UNKNOWN""}},{""name"":""notificationId"",""doc"":""For NOTIFICATION: the notification the disclosure is for."",""default"":null,""type"":[""null"",""string""]},{""name"":""supportTicket"",""doc"":""For SUPPORT: the support ticket the disclosure was made under (once per ticket)."",""default"":null,""type"":[""null"",""string""]},{""name"":""reason"",""doc"":""For SUPPORT: why support needed the CVC, as the agent gave it."",""default"":null,""type"":[""null"",""string""]},{""name"":""keyVersion"",""doc"":""Version of the key the CVC is derived or encrypted with."",""type"":""int""},{""name"":""requestedBy"",""doc"":""Caller (OAuth2 client id) who asked for the CVC."",""type"":""string""},{""name"":""disclosuresSoFar"",""doc"":""Number of disclosures of this certificate including this one."",""type"":""int""}]}");
 		/// <summary>
 		/// requestId of the RevealCvc command.
 		/// </summary>
@@ -31,6 +31,14 @@ namespace GcpStreams.Contracts
 		/// For NOTIFICATION: the notification the disclosure is for.
 		/// </summary>
 		private string _notificationId;
+		/// <summary>
+		/// For SUPPORT: the support ticket the disclosure was made under (once per ticket).
+		/// </summary>
+		private string _supportTicket;
+		/// <summary>
+		/// For SUPPORT: why support needed the CVC, as the agent gave it.
+		/// </summary>
+		private string _reason;
 		/// <summary>
 		/// Version of the key the CVC is derived or encrypted with.
 		/// </summary>
@@ -93,6 +101,34 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
+		/// For SUPPORT: the support ticket the disclosure was made under (once per ticket).
+		/// </summary>
+		public string supportTicket
+		{
+			get
+			{
+				return this._supportTicket;
+			}
+			set
+			{
+				this._supportTicket = value;
+			}
+		}
+		/// <summary>
+		/// For SUPPORT: why support needed the CVC, as the agent gave it.
+		/// </summary>
+		public string reason
+		{
+			get
+			{
+				return this._reason;
+			}
+			set
+			{
+				this._reason = value;
+			}
+		}
+		/// <summary>
 		/// Version of the key the CVC is derived or encrypted with.
 		/// </summary>
 		public int keyVersion
@@ -141,9 +177,11 @@ namespace GcpStreams.Contracts
 			case 0: return this.requestId;
 			case 1: return this.kind;
 			case 2: return this.notificationId;
-			case 3: return this.keyVersion;
-			case 4: return this.requestedBy;
-			case 5: return this.disclosuresSoFar;
+			case 3: return this.supportTicket;
+			case 4: return this.reason;
+			case 5: return this.keyVersion;
+			case 6: return this.requestedBy;
+			case 7: return this.disclosuresSoFar;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -154,9 +192,11 @@ namespace GcpStreams.Contracts
 			case 0: this.requestId = (System.String)fieldValue; break;
 			case 1: this.kind = (GcpStreams.Contracts.DisclosureKind)fieldValue; break;
 			case 2: this.notificationId = (System.String)fieldValue; break;
-			case 3: this.keyVersion = (System.Int32)fieldValue; break;
-			case 4: this.requestedBy = (System.String)fieldValue; break;
-			case 5: this.disclosuresSoFar = (System.Int32)fieldValue; break;
+			case 3: this.supportTicket = (System.String)fieldValue; break;
+			case 4: this.reason = (System.String)fieldValue; break;
+			case 5: this.keyVersion = (System.Int32)fieldValue; break;
+			case 6: this.requestedBy = (System.String)fieldValue; break;
+			case 7: this.disclosuresSoFar = (System.Int32)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -72,18 +72,21 @@ namespace GcpStreams.Contracts
 				"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is unlocked.\",\"type\":\"string\"}]}," +
 				"{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission to disclose a certific" +
 				"ate\'s CVC (GET /certificates/{id}/cvc). Accepted at most once per notification r" +
-				"equest or support request; the API derives the CVC only after acceptance.\",\"name" +
-				"space\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certifica" +
-				"te whose CVC is asked for.\",\"type\":\"string\"},{\"name\":\"kind\",\"doc\":\"Kind of discl" +
-				"osure asked for.\",\"type\":{\"type\":\"enum\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC" +
-				" is disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notif" +
-				"ication request), SUPPORT (an explicit support request). UNKNOWN is the default " +
-				"symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts" +
-				"\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"" +
-				"notificationId\",\"doc\":\"For NOTIFICATION: the notification the disclosure is for." +
-				"\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"reason\",\"doc\":\"For SUPPORT: " +
-				"the reason given by the operator.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]" +
-				"}"));
+				"equest, or for support once per support ticket with a reason and at most a confi" +
+				"gured number of times per certificate in 24 hours; the API derives the CVC only " +
+				"after acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certifi" +
+				"cateId\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"string\"},{\"name\":\"ki" +
+				"nd\",\"doc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enum\",\"name\":\"Disclosu" +
+				"reKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it t" +
+				"o the client for a notification request), SUPPORT (an explicit support request)." +
+				" UNKNOWN is the default symbol for symbols this reader does not know.\",\"namespac" +
+				"e\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"defaul" +
+				"t\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATION: the notificatio" +
+				"n the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"reas" +
+				"on\",\"doc\":\"For SUPPORT: the reason given by the operator.\",\"default\":null,\"type\"" +
+				":[\"null\",\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPORT: the support tick" +
+				"et the disclosure is made under (at most one disclosure per ticket).\",\"default\":" +
+				"null,\"type\":[\"null\",\"string\"]}]}]}]}"));
 		/// <summary>
 		/// Fresh id of this command; the reply is keyed by it and events carry it as causationId.
 		/// </summary>

@@ -27,200 +27,244 @@ namespace GcpStreams.Contracts
 				"equence), so a replay produces the same ids.\",\"type\":\"string\"},{\"name\":\"eventTyp" +
 				"e\",\"doc\":\"Dotted event type, equal to the Kafka header event-type and matching t" +
 				"he payload: pool.loaded, certificate.reserved, certificate.reservation_expired, " +
-				"certificate.issued, certificate.authorized, certificate.redeemed, certificate.ho" +
-				"ld_released, certificate.refunded, certificate.cancelled, certificate.locked, ce" +
-				"rtificate.unlocked, cvc.disclosed, notification.requested, notification.sent, no" +
-				"tification.failed, issue.blocked, alert, operation.rejected.\",\"type\":\"string\"},{" +
-				"\"name\":\"certificateId\",\"doc\":\"Certificate the event is about; null for pool even" +
-				"ts with no certificate.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"poolI" +
-				"d\",\"doc\":\"Pool the event is about or the certificate belongs to, when known.\",\"d" +
-				"efault\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"channel\",\"doc\":\"Channel of the c" +
-				"ertificate or pool (equal to the Kafka header channel); UNKNOWN when the event c" +
-				"oncerns no known certificate or pool.\",\"type\":{\"type\":\"enum\",\"name\":\"Channel\",\"d" +
-				"oc\":\"Sales channel. A certificate is bound to its pool\'s channel and may only be" +
-				" used in that channel. UNKNOWN is the default symbol, read in place of any symbo" +
-				"l this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNK" +
-				"NOWN\",\"POS\",\"INTERNET_STORE\",\"MOBILE_APP\",\"CALL_CENTER\",\"PARTNER\"],\"default\":\"UN" +
-				"KNOWN\"}},{\"name\":\"currency\",\"doc\":\"ISO-4217 currency of every amount in the payl" +
-				"oad; null when the payload carries no amount and no certificate is known.\",\"defa" +
-				"ult\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"occurredAt\",\"doc\":\"Event time taken" +
-				" from the input event or command (never the wall clock), UTC milliseconds.\",\"typ" +
-				"e\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"causationId\",\"doc\"" +
-				":\"Id of what caused this event: the input event\'s eventId or the command\'s reque" +
-				"stId.\",\"type\":\"string\"},{\"name\":\"correlationId\",\"doc\":\"Correlation id propagated" +
-				" from the input event or command, if any.\",\"default\":null,\"type\":[\"null\",\"string" +
-				"\"]},{\"name\":\"sequence\",\"doc\":\"Per-aggregate sequence number (per certificate, or" +
-				" per pool for pool events), from 1, without gaps.\",\"type\":\"long\"},{\"name\":\"paylo" +
-				"ad\",\"doc\":\"The event\'s data, one record type per eventType.\",\"type\":[{\"type\":\"re" +
-				"cord\",\"name\":\"PoolLoaded\",\"doc\":\"pool.loaded: certificates were added to a pool " +
-				"(key: poolId).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"count\",\"do" +
-				"c\":\"Number of certificates added.\",\"type\":\"int\"},{\"name\":\"firstSlot\",\"doc\":\"Firs" +
-				"t pool slot (inclusive) holding the added certificates.\",\"type\":\"long\"},{\"name\":" +
-				"\"lastSlot\",\"doc\":\"Last pool slot (inclusive) holding the added certificates.\",\"t" +
-				"ype\":\"long\"},{\"name\":\"nominalMinor\",\"doc\":\"Nominal of every certificate in the p" +
-				"ool, in minor units.\",\"type\":\"long\"},{\"name\":\"availableAfter\",\"doc\":\"Certificate" +
-				"s available in the pool after the load.\",\"type\":\"long\"},{\"name\":\"lowWatermark\",\"" +
-				"doc\":\"Low-watermark of the pool: below it a POOL_LOW alert is raised.\",\"type\":\"i" +
-				"nt\"},{\"name\":\"series\",\"doc\":\"The pool\'s certificate number series (unique per po" +
-				"ol); null for a pool that only imported numbers.\",\"default\":null,\"type\":[\"null\"," +
-				"\"int\"]}]},{\"type\":\"record\",\"name\":\"CertificateReserved\",\"doc\":\"certificate.reser" +
-				"ved: the next certificate of a pool was reserved for a checkout.\",\"namespace\":\"G" +
-				"cpStreams.Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requestId of the Reser" +
-				"veCertificate command.\",\"type\":\"string\"},{\"name\":\"orderId\",\"doc\":\"Order the rese" +
-				"rvation is for, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nom" +
-				"inalMinor\",\"doc\":\"Nominal of the reserved certificate, in minor units.\",\"type\":\"" +
-				"long\"},{\"name\":\"reservedUntil\",\"doc\":\"When the reservation expires unless the ce" +
-				"rtificate is issued (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"t" +
-				"imestamp-millis\"}},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the" +
-				" pool after this reservation.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"Certifi" +
-				"cateReservationExpired\",\"doc\":\"certificate.reservation_expired: a reservation wa" +
-				"s not issued in time; the certificate returned to its pool.\",\"namespace\":\"GcpStr" +
-				"eams.Contracts\",\"fields\":[{\"name\":\"reservedUntil\",\"doc\":\"When the reservation ex" +
-				"pired (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-milli" +
-				"s\"}},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the pool after th" +
-				"e return.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateIssued\",\"doc\":\"c" +
-				"ertificate.issued: a reserved certificate was bought by a paid order and is now " +
-				"active, bound to its channel.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"na" +
-				"me\":\"orderId\",\"doc\":\"Order that bought the certificate.\",\"type\":\"string\"},{\"name" +
-				"\":\"clientId\",\"doc\":\"Client the certificate is issued to (recipient or buyer), if" +
-				" known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nominalMinor\",\"doc\":\"" +
-				"Nominal of the certificate, in minor units.\",\"type\":\"long\"},{\"name\":\"balanceAfte" +
-				"rMinor\",\"doc\":\"Balance after issue (the nominal), in minor units.\",\"type\":\"long\"" +
-				"}]},{\"type\":\"record\",\"name\":\"CertificateAuthorized\",\"doc\":\"certificate.authorize" +
-				"d: an authorization put a hold on the certificate balance.\",\"namespace\":\"GcpStre" +
-				"ams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the AUTHORIZE p" +
-				"ayment.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount held, in minor uni" +
-				"ts.\",\"type\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held on the certificat" +
-				"e after this hold, in minor units.\",\"type\":\"long\"},{\"name\":\"availableAfterMinor\"" +
-				",\"doc\":\"Balance minus holds after this hold, in minor units.\",\"type\":\"long\"}]},{" +
-				"\"type\":\"record\",\"name\":\"CertificateRedeemed\",\"doc\":\"certificate.redeemed: a capt" +
-				"ure debited the certificate (fully or partially), from a hold or directly.\",\"nam" +
-				"espace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of" +
-				" the CAPTURE payment.\",\"type\":\"string\"},{\"name\":\"authorizationId\",\"doc\":\"payment" +
-				"Id of the AUTHORIZE captured, or null for a direct capture.\",\"default\":null,\"typ" +
-				"e\":[\"null\",\"string\"]},{\"name\":\"amountMinor\",\"doc\":\"Amount debited, in minor unit" +
-				"s.\",\"type\":\"long\"},{\"name\":\"balanceAfterMinor\",\"doc\":\"Balance after the debit, i" +
-				"n minor units.\",\"type\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after " +
-				"the capture consumed its hold, in minor units.\",\"type\":\"long\"}]},{\"type\":\"record" +
-				"\",\"name\":\"CertificateHoldReleased\",\"doc\":\"certificate.hold_released: a void rele" +
-				"ased (the rest of) an authorization hold.\",\"namespace\":\"GcpStreams.Contracts\",\"f" +
-				"ields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the VOID payment.\",\"type\":\"strin" +
-				"g\"},{\"name\":\"authorizationId\",\"doc\":\"paymentId of the AUTHORIZE released.\",\"type" +
-				"\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount released, in minor units.\",\"type" +
-				"\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after the release, in minor" +
-				" units.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateRefunded\",\"doc\":\"c" +
-				"ertificate.refunded: a refund credited the certificate (at most what was capture" +
-				"d).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"pay" +
-				"mentId of the REFUND payment.\",\"type\":\"string\"},{\"name\":\"capturePaymentId\",\"doc\"" +
-				":\"paymentId of the CAPTURE refunded, if given.\",\"default\":null,\"type\":[\"null\",\"s" +
-				"tring\"]},{\"name\":\"amountMinor\",\"doc\":\"Amount credited, in minor units.\",\"type\":\"" +
-				"long\"},{\"name\":\"balanceAfterMinor\",\"doc\":\"Balance after the credit, in minor uni" +
-				"ts.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateCancelled\",\"doc\":\"cert" +
-				"ificate.cancelled: a bought, unused certificate was returned with its order and " +
-				"can no longer be used.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"or" +
-				"derId\",\"doc\":\"Order whose return cancelled the certificate.\",\"type\":\"string\"},{\"" +
-				"name\":\"reason\",\"doc\":\"Why it was cancelled, e.g. order returned.\",\"type\":\"string" +
-				"\"}]},{\"type\":\"record\",\"name\":\"CertificateLocked\",\"doc\":\"certificate.locked: supp" +
-				"ort locked the certificate; debits are rejected until unlocked.\",\"namespace\":\"Gc" +
-				"pStreams.Contracts\",\"fields\":[{\"name\":\"reason\",\"doc\":\"Why it was locked.\",\"type\"" +
-				":\"string\"},{\"name\":\"requestedBy\",\"doc\":\"Caller (OAuth2 client id) who asked for " +
-				"the lock.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"CertificateUnlocked\",\"doc" +
-				"\":\"certificate.unlocked: support unlocked the certificate.\",\"namespace\":\"GcpStre" +
-				"ams.Contracts\",\"fields\":[{\"name\":\"reason\",\"doc\":\"Why it was unlocked.\",\"type\":\"s" +
-				"tring\"},{\"name\":\"requestedBy\",\"doc\":\"Caller (OAuth2 client id) who asked for the" +
-				" unlock.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"CvcDisclosed\",\"doc\":\"cvc.d" +
-				"isclosed: the CVC disclosure was allowed and recorded. Never contains the CVC it" +
-				"self.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"r" +
-				"equestId of the RevealCvc command.\",\"type\":\"string\"},{\"name\":\"kind\",\"doc\":\"Kind " +
-				"of disclosure.\",\"type\":{\"type\":\"enum\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC i" +
-				"s disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notific" +
-				"ation request), SUPPORT (an explicit support request). UNKNOWN is the default sy" +
-				"mbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\"," +
-				"\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"no" +
-				"tificationId\",\"doc\":\"For NOTIFICATION: the notification the disclosure is for.\"," +
-				"\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"keyVersion\",\"doc\":\"Version of " +
-				"the key the CVC is derived or encrypted with.\",\"type\":\"int\"},{\"name\":\"requestedB" +
-				"y\",\"doc\":\"Caller (OAuth2 client id) who asked for the CVC.\",\"type\":\"string\"},{\"n" +
-				"ame\":\"disclosuresSoFar\",\"doc\":\"Number of disclosures of this certificate includi" +
-				"ng this one.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"NotificationRequested\",\"d" +
-				"oc\":\"notification.requested: the certificate and its CVC must be sent to the cli" +
-				"ent (read by the CRM notifier).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"" +
-				"name\":\"notificationId\",\"doc\":\"Deterministic id of the notification.\",\"type\":\"str" +
-				"ing\"},{\"name\":\"clientId\",\"doc\":\"Client to notify, if known.\",\"default\":null,\"typ" +
-				"e\":[\"null\",\"string\"]},{\"name\":\"contactChannel\",\"doc\":\"Contact channel from the c" +
-				"lient\'s preference (All_Clients), NONE if unknown.\",\"type\":{\"type\":\"enum\",\"name\"" +
-				":\"ContactChannel\",\"doc\":\"Channel used to contact a client: NONE (do not contact " +
-				"/ no contact data), EMAIL, SMS. NONE is the default symbol, read in place of any" +
-				" symbol this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\"" +
-				":[\"NONE\",\"EMAIL\",\"SMS\"],\"default\":\"NONE\"}}]},{\"type\":\"record\",\"name\":\"Notificati" +
-				"onSent\",\"doc\":\"notification.sent: the CRM notifier reported the notification as " +
-				"sent.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"do" +
-				"c\":\"Notification sent.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"Channel" +
-				" it was sent through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"doc\":\"Attempt" +
-				" that succeeded, starting at 1.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"Notifi" +
-				"cationFailed\",\"doc\":\"notification.failed: the CRM notifier reported a failed att" +
-				"empt.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"do" +
-				"c\":\"Notification that failed.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"" +
-				"Channel it was attempted through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"d" +
-				"oc\":\"Attempt that failed, starting at 1.\",\"type\":\"int\"},{\"name\":\"reason\",\"doc\":\"" +
-				"Why it failed.\",\"type\":\"string\"},{\"name\":\"willRetry\",\"doc\":\"True if the notifier" +
-				" will try again.\",\"type\":\"boolean\"}]},{\"type\":\"record\",\"name\":\"IssueBlocked\",\"do" +
-				"c\":\"issue.blocked: a certificate could not be reserved or issued because its poo" +
-				"l is empty (key: poolId).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":" +
-				"\"requestId\",\"doc\":\"requestId of the ReserveCertificate command, if the block cam" +
-				"e from one.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"orderId\",\"doc\":\"O" +
-				"rder affected, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nomi" +
-				"nalMinor\",\"doc\":\"Nominal asked for, in minor units.\",\"type\":\"long\"},{\"name\":\"rea" +
-				"son\",\"doc\":\"Why the issue was blocked, e.g. pool empty.\",\"type\":\"string\"}]},{\"ty" +
-				"pe\":\"record\",\"name\":\"Alert\",\"doc\":\"alert: something operators or BI must look at" +
-				".\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"kind\",\"doc\":\"Kind of al" +
-				"ert.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertKind\",\"doc\":\"Kind of alert: POOL_LOW (b" +
-				"elow the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outside " +
-				"its channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, INV" +
-				"ALID_EVENT (input dead-lettered), RECONCILIATION_MISMATCH (orders and certificat" +
-				"e events disagree), DUPLICATE_EVENT. UNKNOWN is the default symbol for symbols t" +
-				"his reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOW" +
-				"N\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_" +
-				"FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUPLI" +
-				"CATE_EVENT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\"," +
-				"\"type\":{\"type\":\"enum\",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, " +
-				"WARNING, CRITICAL. UNKNOWN is the default symbol for symbols this reader does no" +
-				"t know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING" +
-				"\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable desc" +
-				"ription (never contains a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Struc" +
-				"tured details, e.g. expected and actual channel, pool counters.\",\"default\":{},\"t" +
-				"ype\":{\"type\":\"map\",\"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"OperationRejec" +
-				"ted\",\"doc\":\"operation.rejected: an operation on a certificate or pool was refuse" +
-				"d; nothing changed.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"opera" +
-				"tion\",\"doc\":\"Operation refused, lower-case: issue, authorize, capture, void, ref" +
-				"und, cancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expir" +
-				"e.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{\"type\"" +
-				":\"enum\",\"name\":\"RejectionReason\",\"doc\":\"Why an operation was refused: NOT_FOUND," +
-				" INVALID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS" +
-				", EXCEEDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refund abo" +
-				"ve what was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, P" +
-				"OOL_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the pool\'s), " +
-				"ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, N" +
-				"OMINAL_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MISMATCH " +
-				"(the certificate is reserved for or sold by another order), IDEMPOTENCY_CONFLICT" +
-				" (an idempotency key reused for another request). UNKNOWN is the default symbol " +
-				"for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symb" +
-				"ols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURREN" +
-				"CY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUT" +
-				"HORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALR" +
-				"EADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"" +
-				"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}}" +
-				",{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name\":\"amou" +
-				"ntMinor\",\"doc\":\"Amount of the refused operation in minor units, if it had one.\"," +
-				"\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of t" +
-				"he refused payment, if it came from one.\",\"default\":null,\"type\":[\"null\",\"string\"" +
-				"]}]}]}]}"));
+				"certificate.reservation_released, certificate.issued, certificate.authorized, ce" +
+				"rtificate.redeemed, certificate.hold_released, certificate.refunded, certificate" +
+				".cancelled, certificate.locked, certificate.unlocked, cvc.disclosed, notificatio" +
+				"n.requested, notification.sent, notification.failed, issue.blocked, alert, opera" +
+				"tion.rejected.\",\"type\":\"string\"},{\"name\":\"certificateId\",\"doc\":\"Certificate the " +
+				"event is about; null for pool events with no certificate.\",\"default\":null,\"type\"" +
+				":[\"null\",\"string\"]},{\"name\":\"poolId\",\"doc\":\"Pool the event is about or the certi" +
+				"ficate belongs to, when known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\"" +
+				":\"channel\",\"doc\":\"Channel of the certificate or pool (equal to the Kafka header " +
+				"channel); UNKNOWN when the event concerns no known certificate or pool.\",\"type\":" +
+				"{\"type\":\"enum\",\"name\":\"Channel\",\"doc\":\"Sales channel. A certificate is bound to " +
+				"its pool\'s channel and may only be used in that channel. UNKNOWN is the default " +
+				"symbol, read in place of any symbol this reader does not know.\",\"namespace\":\"Gcp" +
+				"Streams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POS\",\"INTERNET_STORE\",\"MOBILE_APP\",\"CAL" +
+				"L_CENTER\",\"PARTNER\"],\"default\":\"UNKNOWN\"}},{\"name\":\"currency\",\"doc\":\"ISO-4217 cu" +
+				"rrency of every amount in the payload; null when the payload carries no amount a" +
+				"nd no certificate is known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"o" +
+				"ccurredAt\",\"doc\":\"Event time taken from the input event or command (never the wa" +
+				"ll clock), UTC milliseconds.\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-mil" +
+				"lis\"}},{\"name\":\"causationId\",\"doc\":\"Id of what caused this event: the input even" +
+				"t\'s eventId or the command\'s requestId.\",\"type\":\"string\"},{\"name\":\"correlationId" +
+				"\",\"doc\":\"Correlation id propagated from the input event or command, if any.\",\"de" +
+				"fault\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"sequence\",\"doc\":\"Sequence number " +
+				"per record key: for events keyed by a certificate id, the certificate\'s; for eve" +
+				"nts keyed by a pool id, the pool\'s. Every event that changes its key\'s certifica" +
+				"te or pool takes the next number (1, 2, 3, ... without a gap, from certificate.r" +
+				"eserved on, across reservations and issue); operation.rejected and alert change " +
+				"nothing and carry the number of the state they were decided on. GiftCertificates" +
+				".State\'s sequence is that of the last numbered event.\",\"type\":\"long\"},{\"name\":\"p" +
+				"ayload\",\"doc\":\"The event\'s data, one record type per eventType.\",\"type\":[{\"type\"" +
+				":\"record\",\"name\":\"PoolLoaded\",\"doc\":\"pool.loaded: certificates were added to a p" +
+				"ool (key: poolId).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"count\"" +
+				",\"doc\":\"Number of certificates added.\",\"type\":\"int\"},{\"name\":\"firstSlot\",\"doc\":\"" +
+				"First pool slot (inclusive) holding the added certificates.\",\"type\":\"long\"},{\"na" +
+				"me\":\"lastSlot\",\"doc\":\"Last pool slot (inclusive) holding the added certificates." +
+				"\",\"type\":\"long\"},{\"name\":\"nominalMinor\",\"doc\":\"Nominal of every certificate in t" +
+				"he pool, in minor units.\",\"type\":\"long\"},{\"name\":\"availableAfter\",\"doc\":\"Certifi" +
+				"cates available in the pool after the load.\",\"type\":\"long\"},{\"name\":\"lowWatermar" +
+				"k\",\"doc\":\"Low-watermark of the pool: below it a POOL_LOW alert is raised.\",\"type" +
+				"\":\"int\"},{\"name\":\"series\",\"doc\":\"The pool\'s certificate number series (unique pe" +
+				"r pool); null for a pool that only imported numbers.\",\"default\":null,\"type\":[\"nu" +
+				"ll\",\"int\"]},{\"name\":\"poolVersion\",\"doc\":\"The pool\'s version after this event: it" +
+				" counts every change of the pool (loads, and reservations, expiries, releases an" +
+				"d issues published under their certificates\' keys), so the latest availableAfter" +
+				" of a pool is the one with the highest poolVersion.\",\"default\":0,\"type\":\"long\"}]" +
+				"},{\"type\":\"record\",\"name\":\"CertificateReserved\",\"doc\":\"certificate.reserved: the" +
+				" next certificate of a pool was reserved for a checkout.\",\"namespace\":\"GcpStream" +
+				"s.Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requestId of the ReserveCertif" +
+				"icate command.\",\"type\":\"string\"},{\"name\":\"orderId\",\"doc\":\"Order the reservation " +
+				"is for, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nominalMino" +
+				"r\",\"doc\":\"Nominal of the reserved certificate, in minor units.\",\"type\":\"long\"},{" +
+				"\"name\":\"reservedUntil\",\"doc\":\"When the reservation expires unless the certificat" +
+				"e is issued (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp" +
+				"-millis\"}},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the pool af" +
+				"ter this reservation.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"The pool\'s ve" +
+				"rsion after this event (see PoolLoaded.poolVersion).\",\"default\":0,\"type\":\"long\"}" +
+				"]},{\"type\":\"record\",\"name\":\"CertificateReservationExpired\",\"doc\":\"certificate.re" +
+				"servation_expired: a reservation was not issued in time; the certificate returne" +
+				"d to its pool.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"reservedUn" +
+				"til\",\"doc\":\"When the reservation expired (UTC, milliseconds).\",\"type\":{\"type\":\"l" +
+				"ong\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"availableAfter\",\"doc\":\"Certific" +
+				"ates available in the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersio" +
+				"n\",\"doc\":\"The pool\'s version after this event (see PoolLoaded.poolVersion).\",\"de" +
+				"fault\":0,\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateIssued\",\"doc\":\"cer" +
+				"tificate.issued: a reserved certificate was bought by a paid order and is now ac" +
+				"tive, bound to its channel.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name" +
+				"\":\"orderId\",\"doc\":\"Order that bought the certificate.\",\"type\":\"string\"},{\"name\":" +
+				"\"clientId\",\"doc\":\"Client the certificate is issued to (recipient or buyer), if k" +
+				"nown.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nominalMinor\",\"doc\":\"No" +
+				"minal of the certificate, in minor units.\",\"type\":\"long\"},{\"name\":\"balanceAfterM" +
+				"inor\",\"doc\":\"Balance after issue (the nominal), in minor units.\",\"type\":\"long\"}," +
+				"{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after issue: always 0.\",\"default\":0,\"" +
+				"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateAuthorized\",\"doc\":\"certifica" +
+				"te.authorized: an authorization put a hold on the certificate balance.\",\"namespa" +
+				"ce\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the" +
+				" AUTHORIZE payment.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount held, " +
+				"in minor units.\",\"type\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held on th" +
+				"e certificate after this hold, in minor units.\",\"type\":\"long\"},{\"name\":\"availabl" +
+				"eAfterMinor\",\"doc\":\"Balance minus holds after this hold, in minor units.\",\"type\"" +
+				":\"long\"},{\"name\":\"balanceAfterMinor\",\"doc\":\"Balance after this hold, in minor un" +
+				"its (a hold does not change the balance).\",\"default\":0,\"type\":\"long\"},{\"name\":\"e" +
+				"xpiresAt\",\"doc\":\"When the hold lapses if Payments neither captures nor voids it " +
+				"(occurredAt plus the configured hold time, UTC, milliseconds); a certificate.hol" +
+				"d_released with expired true then releases it.\",\"default\":null,\"type\":[\"null\",{\"" +
+				"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]}]},{\"type\":\"record\",\"name\":\"Cert" +
+				"ificateRedeemed\",\"doc\":\"certificate.redeemed: a capture debited the certificate " +
+				"(fully or partially), from a hold or directly.\",\"namespace\":\"GcpStreams.Contract" +
+				"s\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the CAPTURE payment.\",\"type" +
+				"\":\"string\"},{\"name\":\"authorizationId\",\"doc\":\"paymentId of the AUTHORIZE captured" +
+				", or null for a direct capture.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name" +
+				"\":\"amountMinor\",\"doc\":\"Amount debited, in minor units.\",\"type\":\"long\"},{\"name\":\"" +
+				"balanceAfterMinor\",\"doc\":\"Balance after the debit, in minor units.\",\"type\":\"long" +
+				"\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after the capture consumed its hol" +
+				"d, in minor units.\",\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateHoldRel" +
+				"eased\",\"doc\":\"certificate.hold_released: (the rest of) an authorization hold was" +
+				" released, by a VOID payment or because the hold expired.\",\"namespace\":\"GcpStrea" +
+				"ms.Contracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the VOID payment" +
+				"; null when the hold expired.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":" +
+				"\"authorizationId\",\"doc\":\"paymentId of the AUTHORIZE released.\",\"type\":\"string\"}," +
+				"{\"name\":\"amountMinor\",\"doc\":\"Amount released, in minor units.\",\"type\":\"long\"},{\"" +
+				"name\":\"heldAfterMinor\",\"doc\":\"Total held after the release, in minor units.\",\"ty" +
+				"pe\":\"long\"},{\"name\":\"balanceAfterMinor\",\"doc\":\"Balance after the release, in min" +
+				"or units (a release does not change the balance).\",\"default\":0,\"type\":\"long\"},{\"" +
+				"name\":\"expired\",\"doc\":\"True when the hold expired (Payments neither captured nor" +
+				" voided it in time), false for a VOID.\",\"default\":false,\"type\":\"boolean\"}]},{\"ty" +
+				"pe\":\"record\",\"name\":\"CertificateRefunded\",\"doc\":\"certificate.refunded: a refund " +
+				"credited the certificate (at most what was captured).\",\"namespace\":\"GcpStreams.C" +
+				"ontracts\",\"fields\":[{\"name\":\"paymentId\",\"doc\":\"paymentId of the REFUND payment.\"" +
+				",\"type\":\"string\"},{\"name\":\"capturePaymentId\",\"doc\":\"paymentId of the CAPTURE ref" +
+				"unded, if given.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"amountMinor\"" +
+				",\"doc\":\"Amount credited, in minor units.\",\"type\":\"long\"},{\"name\":\"balanceAfterMi" +
+				"nor\",\"doc\":\"Balance after the credit, in minor units.\",\"type\":\"long\"},{\"name\":\"h" +
+				"eldAfterMinor\",\"doc\":\"Total held after the credit, in minor units (a refund does" +
+				" not change the holds).\",\"default\":0,\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"C" +
+				"ertificateCancelled\",\"doc\":\"certificate.cancelled: a bought, unused certificate " +
+				"was returned with its order and can no longer be used; its whole balance is take" +
+				"n off.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"orderId\",\"doc\":\"Or" +
+				"der whose return cancelled the certificate.\",\"type\":\"string\"},{\"name\":\"reason\",\"" +
+				"doc\":\"Why it was cancelled, e.g. order returned.\",\"type\":\"string\"},{\"name\":\"amou" +
+				"ntMinor\",\"doc\":\"Balance taken off by the cancellation (the nominal: only an unus" +
+				"ed certificate is cancelled), in minor units.\",\"default\":0,\"type\":\"long\"},{\"name" +
+				"\":\"balanceAfterMinor\",\"doc\":\"Balance after the cancellation: 0.\",\"default\":0,\"ty" +
+				"pe\":\"long\"},{\"name\":\"heldAfterMinor\",\"doc\":\"Total held after the cancellation: 0" +
+				".\",\"default\":0,\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"CertificateLocked\",\"doc" +
+				"\":\"certificate.locked: support locked the certificate; debits are rejected until" +
+				" unlocked.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"reason\",\"doc\":" +
+				"\"Why it was locked.\",\"type\":\"string\"},{\"name\":\"requestedBy\",\"doc\":\"Caller (OAuth" +
+				"2 client id) who asked for the lock.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\"" +
+				":\"CertificateUnlocked\",\"doc\":\"certificate.unlocked: support unlocked the certifi" +
+				"cate.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"reason\",\"doc\":\"Why " +
+				"it was unlocked.\",\"type\":\"string\"},{\"name\":\"requestedBy\",\"doc\":\"Caller (OAuth2 c" +
+				"lient id) who asked for the unlock.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":" +
+				"\"CvcDisclosed\",\"doc\":\"cvc.disclosed: the CVC disclosure was allowed and recorded" +
+				". Never contains the CVC itself.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{" +
+				"\"name\":\"requestId\",\"doc\":\"requestId of the RevealCvc command.\",\"type\":\"string\"}," +
+				"{\"name\":\"kind\",\"doc\":\"Kind of disclosure.\",\"type\":{\"type\":\"enum\",\"name\":\"Disclos" +
+				"ureKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it " +
+				"to the client for a notification request), SUPPORT (an explicit support request)" +
+				". UNKNOWN is the default symbol for symbols this reader does not know.\",\"namespa" +
+				"ce\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"defau" +
+				"lt\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATION: the notificati" +
+				"on the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"sup" +
+				"portTicket\",\"doc\":\"For SUPPORT: the support ticket the disclosure was made under" +
+				" (once per ticket).\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"reason\",\"" +
+				"doc\":\"For SUPPORT: why support needed the CVC, as the agent gave it.\",\"default\":" +
+				"null,\"type\":[\"null\",\"string\"]},{\"name\":\"keyVersion\",\"doc\":\"Version of the key th" +
+				"e CVC is derived or encrypted with.\",\"type\":\"int\"},{\"name\":\"requestedBy\",\"doc\":\"" +
+				"Caller (OAuth2 client id) who asked for the CVC.\",\"type\":\"string\"},{\"name\":\"disc" +
+				"losuresSoFar\",\"doc\":\"Number of disclosures of this certificate including this on" +
+				"e.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"NotificationRequested\",\"doc\":\"notif" +
+				"ication.requested: the certificate and its CVC must be sent to the client (read " +
+				"by the CRM notifier).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"not" +
+				"ificationId\",\"doc\":\"Deterministic id of the notification.\",\"type\":\"string\"},{\"na" +
+				"me\":\"clientId\",\"doc\":\"Client to notify, if known.\",\"default\":null,\"type\":[\"null\"" +
+				",\"string\"]},{\"name\":\"contactChannel\",\"doc\":\"Contact channel from the client\'s pr" +
+				"eference (All_Clients), NONE if unknown.\",\"type\":{\"type\":\"enum\",\"name\":\"ContactC" +
+				"hannel\",\"doc\":\"Channel used to contact a client: NONE (do not contact / no conta" +
+				"ct data), EMAIL, SMS. NONE is the default symbol, read in place of any symbol th" +
+				"is reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"NONE\",\"" +
+				"EMAIL\",\"SMS\"],\"default\":\"NONE\"}}]},{\"type\":\"record\",\"name\":\"NotificationSent\",\"d" +
+				"oc\":\"notification.sent: the CRM notifier reported the notification as sent.\",\"na" +
+				"mespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"doc\":\"Notifi" +
+				"cation sent.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"Channel it was se" +
+				"nt through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"doc\":\"Attempt that succ" +
+				"eeded, starting at 1.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"NotificationFail" +
+				"ed\",\"doc\":\"notification.failed: the CRM notifier reported a failed attempt.\",\"na" +
+				"mespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"doc\":\"Notifi" +
+				"cation that failed.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"Channel it" +
+				" was attempted through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"doc\":\"Attem" +
+				"pt that failed, starting at 1.\",\"type\":\"int\"},{\"name\":\"reason\",\"doc\":\"Why it fai" +
+				"led.\",\"type\":\"string\"},{\"name\":\"willRetry\",\"doc\":\"True if the notifier will try " +
+				"again.\",\"type\":\"boolean\"}]},{\"type\":\"record\",\"name\":\"IssueBlocked\",\"doc\":\"issue." +
+				"blocked: a certificate could not be reserved or issued because its pool is empty" +
+				" (key: poolId).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"requestId" +
+				"\",\"doc\":\"requestId of the ReserveCertificate command, if the block came from one" +
+				".\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"orderId\",\"doc\":\"Order affec" +
+				"ted, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nominalMinor\"," +
+				"\"doc\":\"Nominal asked for, in minor units.\",\"type\":\"long\"},{\"name\":\"reason\",\"doc\"" +
+				":\"Why the issue was blocked, e.g. pool empty.\",\"type\":\"string\"}]},{\"type\":\"recor" +
+				"d\",\"name\":\"Alert\",\"doc\":\"alert: something operators or BI must look at.\",\"namesp" +
+				"ace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"kind\",\"doc\":\"Kind of alert.\",\"typ" +
+				"e\":{\"type\":\"enum\",\"name\":\"AlertKind\",\"doc\":\"Kind of alert: POOL_LOW (below the l" +
+				"ow-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outside its channe" +
+				"l), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, INVALID_EVENT" +
+				" (an input record was dead-lettered; key and details name it), RECONCILIATION_MI" +
+				"SMATCH (orders and certificate events disagree), DUPLICATE_EVENT (an input event" +
+				" delivered again, or a payment operation re-sent under another event id: ignored" +
+				"). UNKNOWN is the default symbol for symbols this reader does not know.\",\"namesp" +
+				"ace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNE" +
+				"L_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"I" +
+				"NVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\"],\"default\":\"UNKNOWN\"}}" +
+				",{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"name\":\"Aler" +
+				"tSeverity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKNOWN is the " +
+				"default symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.C" +
+				"ontracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}" +
+				"},{\"name\":\"message\",\"doc\":\"Human-readable description (never contains a CVC).\",\"" +
+				"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. expected and a" +
+				"ctual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"strin" +
+				"g\"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operation.rejected: an" +
+				" operation on a certificate or pool was refused; nothing changed.\",\"namespace\":\"" +
+				"GcpStreams.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operation refused, lo" +
+				"wer-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-" +
+				"cvc, notification-result, reserve, load, expire.\",\"type\":\"string\"},{\"name\":\"reas" +
+				"on\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"RejectionReason\",\"" +
+				"doc\":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_M" +
+				"ISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the " +
+				"authorized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUT" +
+				"HORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel," +
+				" nominal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT" +
+				"_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nom" +
+				"inal differs from the pool\'s), ORDER_MISMATCH (the certificate is reserved for o" +
+				"r sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for an" +
+				"other request). UNKNOWN is the default symbol for symbols this reader does not k" +
+				"now.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVAL" +
+				"ID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\"," +
+				"\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INV" +
+				"ALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_A" +
+				"LLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\"" +
+				",\"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-re" +
+				"adable detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refu" +
+				"sed operation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"lon" +
+				"g\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came fro" +
+				"m one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"Cert" +
+				"ificateReservationReleased\",\"doc\":\"certificate.reservation_released: the order a" +
+				" reservation was for was cancelled, or its payment failed; the certificate retur" +
+				"ned to its pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"" +
+				"orderId\",\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"strin" +
+				"g\"},{\"name\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, pay" +
+				"ment failed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates avai" +
+				"lable in the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":" +
+				"\"The pool\'s version after this event (see PoolLoaded.poolVersion).\",\"default\":0," +
+				"\"type\":\"long\"}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>
 		private string _eventId;
 		/// <summary>
-		/// Dotted event type, equal to the Kafka header event-type and matching the payload: pool.loaded, certificate.reserved, certificate.reservation_expired, certificate.issued, certificate.authorized, certificate.redeemed, certificate.hold_released, certificate.refunded, certificate.cancelled, certificate.locked, certificate.unlocked, cvc.disclosed, notification.requested, notification.sent, notification.failed, issue.blocked, alert, operation.rejected.
+		/// Dotted event type, equal to the Kafka header event-type and matching the payload: pool.loaded, certificate.reserved, certificate.reservation_expired, certificate.reservation_released, certificate.issued, certificate.authorized, certificate.redeemed, certificate.hold_released, certificate.refunded, certificate.cancelled, certificate.locked, certificate.unlocked, cvc.disclosed, notification.requested, notification.sent, notification.failed, issue.blocked, alert, operation.rejected.
 		/// </summary>
 		private string _eventType;
 		/// <summary>
@@ -252,7 +296,7 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private string _correlationId;
 		/// <summary>
-		/// Per-aggregate sequence number (per certificate, or per pool for pool events), from 1, without gaps.
+		/// Sequence number per record key: for events keyed by a certificate id, the certificate's; for events keyed by a pool id, the pool's. Every event that changes its key's certificate or pool takes the next number (1, 2, 3, ... without a gap, from certificate.reserved on, across reservations and issue); operation.rejected and alert change nothing and carry the number of the state they were decided on. GiftCertificates.State's sequence is that of the last numbered event.
 		/// </summary>
 		private long _sequence;
 		/// <summary>
@@ -281,7 +325,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Dotted event type, equal to the Kafka header event-type and matching the payload: pool.loaded, certificate.reserved, certificate.reservation_expired, certificate.issued, certificate.authorized, certificate.redeemed, certificate.hold_released, certificate.refunded, certificate.cancelled, certificate.locked, certificate.unlocked, cvc.disclosed, notification.requested, notification.sent, notification.failed, issue.blocked, alert, operation.rejected.
+		/// Dotted event type, equal to the Kafka header event-type and matching the payload: pool.loaded, certificate.reserved, certificate.reservation_expired, certificate.reservation_released, certificate.issued, certificate.authorized, certificate.redeemed, certificate.hold_released, certificate.refunded, certificate.cancelled, certificate.locked, certificate.unlocked, cvc.disclosed, notification.requested, notification.sent, notification.failed, issue.blocked, alert, operation.rejected.
 		/// </summary>
 		public string eventType
 		{
@@ -393,7 +437,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Per-aggregate sequence number (per certificate, or per pool for pool events), from 1, without gaps.
+		/// Sequence number per record key: for events keyed by a certificate id, the certificate's; for events keyed by a pool id, the pool's. Every event that changes its key's certificate or pool takes the next number (1, 2, 3, ... without a gap, from certificate.reserved on, across reservations and issue); operation.rejected and alert change nothing and carry the number of the state they were decided on. GiftCertificates.State's sequence is that of the last numbered event.
 		/// </summary>
 		public long sequence
 		{

@@ -44,25 +44,28 @@ namespace GcpStreams.Contracts
 				"me\":\"parentPaymentId\",\"doc\":\"For CAPTURE and VOID: the paymentId of the AUTHORIZ" +
 				"E; for REFUND: the paymentId of the CAPTURE; null for AUTHORIZE and for a direct" +
 				" capture without authorization.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name" +
-				"\":\"amountMinor\",\"doc\":\"Amount of this operation in minor units of currency (posi" +
-				"tive).\",\"type\":\"long\"},{\"name\":\"currency\",\"doc\":\"ISO-4217 currency code of amoun" +
-				"tMinor.\",\"type\":\"string\"},{\"name\":\"status\",\"doc\":\"Status of this payment operati" +
-				"on.\",\"type\":{\"type\":\"enum\",\"name\":\"PaymentStatus\",\"doc\":\"Outcome of the payment " +
-				"operation at the payment provider: SUCCEEDED, FAILED, PENDING. GcpStreams moves " +
-				"certificate money only on SUCCEEDED; PENDING and FAILED are ignored (a PENDING o" +
-				"peration is expected to be followed by its SUCCEEDED or FAILED event), UNKNOWN i" +
-				"s dead-lettered. UNKNOWN is the default symbol for symbols this reader does not " +
-				"know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"SUCCEEDED\",\"FAIL" +
-				"ED\",\"PENDING\"],\"default\":\"UNKNOWN\"}},{\"name\":\"channel\",\"doc\":\"Sales channel the " +
-				"payment was made in; must match the certificate\'s channel.\",\"type\":{\"type\":\"enum" +
-				"\",\"name\":\"Channel\",\"doc\":\"Sales channel. A certificate is bound to its pool\'s ch" +
-				"annel and may only be used in that channel. UNKNOWN is the default symbol, read " +
-				"in place of any symbol this reader does not know.\",\"namespace\":\"GcpStreams.Contr" +
-				"acts\",\"symbols\":[\"UNKNOWN\",\"POS\",\"INTERNET_STORE\",\"MOBILE_APP\",\"CALL_CENTER\",\"PA" +
-				"RTNER\"],\"default\":\"UNKNOWN\"}},{\"name\":\"storeId\",\"doc\":\"Store (or POS location) i" +
-				"d, when the channel has stores.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name" +
-				"\":\"occurredAt\",\"doc\":\"When the payment operation happened at the source (UTC, mi" +
-				"lliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
+				"\":\"amountMinor\",\"doc\":\"Amount of this operation in minor units of currency: posi" +
+				"tive for AUTHORIZE, CAPTURE and REFUND (a non-positive amount is refused with IN" +
+				"VALID_AMOUNT). Not used for VOID (send 0): a void releases whatever its authoriz" +
+				"ation still holds, as certificate.hold_released says.\",\"type\":\"long\"},{\"name\":\"c" +
+				"urrency\",\"doc\":\"ISO-4217 currency code of amountMinor.\",\"type\":\"string\"},{\"name\"" +
+				":\"status\",\"doc\":\"Status of this payment operation.\",\"type\":{\"type\":\"enum\",\"name\"" +
+				":\"PaymentStatus\",\"doc\":\"Outcome of the payment operation at the payment provider" +
+				": SUCCEEDED, FAILED, PENDING. GcpStreams moves certificate money only on SUCCEED" +
+				"ED; PENDING and FAILED are ignored (a PENDING operation is expected to be follow" +
+				"ed by its SUCCEEDED or FAILED event), UNKNOWN is dead-lettered. UNKNOWN is the d" +
+				"efault symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Co" +
+				"ntracts\",\"symbols\":[\"UNKNOWN\",\"SUCCEEDED\",\"FAILED\",\"PENDING\"],\"default\":\"UNKNOWN" +
+				"\"}},{\"name\":\"channel\",\"doc\":\"Sales channel the payment was made in; must match t" +
+				"he certificate\'s channel.\",\"type\":{\"type\":\"enum\",\"name\":\"Channel\",\"doc\":\"Sales c" +
+				"hannel. A certificate is bound to its pool\'s channel and may only be used in tha" +
+				"t channel. UNKNOWN is the default symbol, read in place of any symbol this reade" +
+				"r does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POS\"," +
+				"\"INTERNET_STORE\",\"MOBILE_APP\",\"CALL_CENTER\",\"PARTNER\"],\"default\":\"UNKNOWN\"}},{\"n" +
+				"ame\":\"storeId\",\"doc\":\"Store (or POS location) id, when the channel has stores.\"," +
+				"\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"occurredAt\",\"doc\":\"When the pa" +
+				"yment operation happened at the source (UTC, milliseconds).\",\"type\":{\"type\":\"lon" +
+				"g\",\"logicalType\":\"timestamp-millis\"}}]}"));
 		/// <summary>
 		/// Unique id of this payment event; a repeated eventId is a duplicate and is a no-op.
 		/// </summary>
@@ -96,7 +99,7 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private string _parentPaymentId;
 		/// <summary>
-		/// Amount of this operation in minor units of currency (positive).
+		/// Amount of this operation in minor units of currency: positive for AUTHORIZE, CAPTURE and REFUND (a non-positive amount is refused with INVALID_AMOUNT). Not used for VOID (send 0): a void releases whatever its authorization still holds, as certificate.hold_released says.
 		/// </summary>
 		private long _amountMinor;
 		/// <summary>
@@ -239,7 +242,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Amount of this operation in minor units of currency (positive).
+		/// Amount of this operation in minor units of currency: positive for AUTHORIZE, CAPTURE and REFUND (a non-positive amount is refused with INVALID_AMOUNT). Not used for VOID (send 0): a void releases whatever its authorization still holds, as certificate.hold_released says.
 		/// </summary>
 		public long amountMinor
 		{

@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class PoolLoaded : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""PoolLoaded"",""doc"":""pool.loaded: certificates were added to a pool (key: poolId)."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""count"",""doc"":""Number of certificates added."",""type"":""int""},{""name"":""firstSlot"",""doc"":""First pool slot (inclusive) holding the added certificates."",""type"":""long""},{""name"":""lastSlot"",""doc"":""Last pool slot (inclusive) holding the added certificates."",""type"":""long""},{""name"":""nominalMinor"",""doc"":""Nominal of every certificate in the pool, in minor units."",""type"":""long""},{""name"":""availableAfter"",""doc"":""Certificates available in the pool after the load."",""type"":""long""},{""name"":""lowWatermark"",""doc"":""Low-watermark of the pool: below it a POOL_LOW alert is raised."",""type"":""int""},{""name"":""series"",""doc"":""The pool's certificate number series (unique per pool); null for a pool that only imported numbers."",""default"":null,""type"":[""null"",""int""]}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""PoolLoaded"",""doc"":""pool.loaded: certificates were added to a pool (key: poolId)."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""count"",""doc"":""Number of certificates added."",""type"":""int""},{""name"":""firstSlot"",""doc"":""First pool slot (inclusive) holding the added certificates."",""type"":""long""},{""name"":""lastSlot"",""doc"":""Last pool slot (inclusive) holding the added certificates."",""type"":""long""},{""name"":""nominalMinor"",""doc"":""Nominal of every certificate in the pool, in minor units."",""type"":""long""},{""name"":""availableAfter"",""doc"":""Certificates available in the pool after the load."",""type"":""long""},{""name"":""lowWatermark"",""doc"":""Low-watermark of the pool: below it a POOL_LOW alert is raised."",""type"":""int""},{""name"":""series"",""doc"":""The pool's certificate number series (unique per pool); null for a pool that only imported numbers."",""default"":null,""type"":[""null"",""int""]},{""name"":""poolVersion"",""doc"":""The pool's version after this event: it counts every change of the pool (loads, and reservations, expiries, releases and issues published under their certificates' keys), so the latest availableAfter of a pool is the one with the highest poolVersion."",""default"":0,""type"":""long""}]}");
 		/// <summary>
 		/// Number of certificates added.
 		/// </summary>
@@ -47,6 +47,10 @@ namespace GcpStreams.Contracts
 		/// The pool's certificate number series (unique per pool); null for a pool that only imported numbers.
 		/// </summary>
 		private System.Nullable<System.Int32> _series;
+		/// <summary>
+		/// The pool's version after this event: it counts every change of the pool (loads, and reservations, expiries, releases and issues published under their certificates' keys), so the latest availableAfter of a pool is the one with the highest poolVersion.
+		/// </summary>
+		private long _poolVersion;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -152,6 +156,20 @@ namespace GcpStreams.Contracts
 				this._series = value;
 			}
 		}
+		/// <summary>
+		/// The pool's version after this event: it counts every change of the pool (loads, and reservations, expiries, releases and issues published under their certificates' keys), so the latest availableAfter of a pool is the one with the highest poolVersion.
+		/// </summary>
+		public long poolVersion
+		{
+			get
+			{
+				return this._poolVersion;
+			}
+			set
+			{
+				this._poolVersion = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -163,6 +181,7 @@ namespace GcpStreams.Contracts
 			case 4: return this.availableAfter;
 			case 5: return this.lowWatermark;
 			case 6: return this.series;
+			case 7: return this.poolVersion;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -177,6 +196,7 @@ namespace GcpStreams.Contracts
 			case 4: this.availableAfter = (System.Int64)fieldValue; break;
 			case 5: this.lowWatermark = (System.Int32)fieldValue; break;
 			case 6: this.series = (System.Nullable<System.Int32>)fieldValue; break;
+			case 7: this.poolVersion = (System.Int64)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

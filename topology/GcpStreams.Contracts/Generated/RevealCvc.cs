@@ -13,12 +13,12 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc). Accepted at most once per notification request or support request; the API derives the CVC only after acceptance.
+	/// Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc). Accepted at most once per notification request, or for support once per support ticket with a reason and at most a configured number of times per certificate in 24 hours; the API derives the CVC only after acceptance.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class RevealCvc : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RevealCvc"",""doc"":""Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc). Accepted at most once per notification request or support request; the API derives the CVC only after acceptance."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""certificateId"",""doc"":""Certificate whose CVC is asked for."",""type"":""string""},{""name"":""kind"",""doc"":""Kind of disclosure asked for."",""type"":{""type"":""enum"",""name"":""DisclosureKind"",""doc"":""Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notification request), SUPPORT (an explicit support request). UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""NOTIFICATION"",""SUPPORT""],""default"":""UNKNOWN""}},{""name"":""notificationId"",""doc"":""For NOTIFICATION: the notification the disclosure is for."",""default"":null,""type"":[""null"",""string""]},{""name"":""reason"",""doc"":""For SUPPORT: the reason given by the operator."",""default"":null,""type"":[""null"",""string""]}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RevealCvc"",""doc"":""Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc). Accepted at most once per notification request, or for support once per support ticket with a reason and at most a configured number of times per certificate in 24 hours; the API derives the CVC only after acceptance."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""certificateId"",""doc"":""Certificate whose CVC is asked for."",""type"":""string""},{""name"":""kind"",""doc"":""Kind of disclosure asked for."",""type"":{""type"":""enum"",""name"":""DisclosureKind"",""doc"":""Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notification request), SUPPORT (an explicit support request). UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""NOTIFICATION"",""SUPPORT""],""default"":""UNKNOWN""}},{""name"":""notificationId"",""doc"":""For NOTIFICATION: the notification the disclosure is for."",""default"":null,""type"":[""null"",""string""]},{""name"":""reason"",""doc"":""For SUPPORT: the reason given by the operator."",""default"":null,""type"":[""null"",""string""]},{""name"":""supportTicket"",""doc"":""For SUPPORT: the support ticket the disclosure is made under (at most one disclosure per ticket)."",""default"":null,""type"":[""null"",""string""]}]}");
 		/// <summary>
 		/// Certificate whose CVC is asked for.
 		/// </summary>
@@ -35,6 +35,10 @@ namespace GcpStreams.Contracts
 		/// For SUPPORT: the reason given by the operator.
 		/// </summary>
 		private string _reason;
+		/// <summary>
+		/// For SUPPORT: the support ticket the disclosure is made under (at most one disclosure per ticket).
+		/// </summary>
+		private string _supportTicket;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -98,6 +102,20 @@ namespace GcpStreams.Contracts
 				this._reason = value;
 			}
 		}
+		/// <summary>
+		/// For SUPPORT: the support ticket the disclosure is made under (at most one disclosure per ticket).
+		/// </summary>
+		public string supportTicket
+		{
+			get
+			{
+				return this._supportTicket;
+			}
+			set
+			{
+				this._supportTicket = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -106,6 +124,7 @@ namespace GcpStreams.Contracts
 			case 1: return this.kind;
 			case 2: return this.notificationId;
 			case 3: return this.reason;
+			case 4: return this.supportTicket;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -117,6 +136,7 @@ namespace GcpStreams.Contracts
 			case 1: this.kind = (GcpStreams.Contracts.DisclosureKind)fieldValue; break;
 			case 2: this.notificationId = (System.String)fieldValue; break;
 			case 3: this.reason = (System.String)fieldValue; break;
+			case 4: this.supportTicket = (System.String)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

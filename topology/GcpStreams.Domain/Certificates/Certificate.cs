@@ -11,10 +11,17 @@ public sealed record Capture(long AmountMinor, long RefundedMinor)
     public long RefundableMinor => AmountMinor - RefundedMinor;
 }
 
+/// <summary>An open authorization: the amount it still holds and when the hold lapses if Payments never captures or voids it.</summary>
+public sealed record Hold(long AmountMinor, DateTimeOffset ExpiresAt);
+
+/// <summary>One support disclosure of the CVC: the ticket it was made under and when.</summary>
+public sealed record SupportDisclosure(string Ticket, DateTimeOffset At);
+
 /// <summary>
 /// The ledger state of one certificate: a closed hierarchy folded from its events by <see cref="CertificateDecider.Evolve"/>.
 /// The ledger starts at issue: before that a certificate is a slot or a reservation of its pool (see <c>Pools.Pool</c>),
-/// and has no ledger state (null).
+/// and has no ledger state (null). What is known from the issue on (buyer, order, lock, CVC counters) stays in every state,
+/// so a cancellation changes the status and the amounts, never the certificate's identity or history.
 /// </summary>
 public abstract record Certificate
 {
@@ -24,7 +31,7 @@ public abstract record Certificate
 
     public required CertificateIdentity Identity { get; init; }
 
-    /// <summary>How many events this certificate has had; the sequence number of the last one.</summary>
+    /// <summary>The sequence number of the last event that changed this certificate (refusals and alerts do not count).</summary>
     public long Sequence { get; init; }
 
     /// <summary>The input ids processed most recently, for duplicate detection.</summary>
@@ -32,20 +39,34 @@ public abstract record Certificate
 
     public string CertificateId => Identity.CertificateId;
 
+    public required string OrderId { get; init; }
+    public string? ClientId { get; init; }
+    public required DateTimeOffset IssuedAt { get; init; }
+
+    /// <summary>Which version of the CVC key derives this certificate's CVC; fixed at issue so key rotation never changes a CVC.</summary>
+    public required int CvcKeyVersion { get; init; }
+
+    public bool Locked { get; init; }
+    public string? LockReason { get; init; }
+
+    public int CvcDisclosures { get; init; }
+
+    /// <summary>Disclosures granted so far: one per notification request and one per support disclosure made.</summary>
+    public int CvcDisclosuresAllowed { get; init; }
+
+    /// <summary>The ledger balance (for an active certificate: nominal - captured + refunded; zero once cancelled).</summary>
+    public abstract long BalanceMinor { get; }
+
+    /// <summary>What open authorizations hold of the balance.</summary>
+    public abstract long HeldMinor { get; }
+
     public abstract CertificateStatus Status { get; }
 
     /// <summary>Issued (sold and paid): it holds value and can be redeemed, refunded, locked.</summary>
     public sealed record Active : Certificate
     {
-        public required string OrderId { get; init; }
-        public string? ClientId { get; init; }
-        public required DateTimeOffset IssuedAt { get; init; }
-
-        /// <summary>Which version of the CVC key derives this certificate's CVC; fixed at issue so key rotation never changes a CVC.</summary>
-        public required int CvcKeyVersion { get; init; }
-
-        /// <summary>Open authorizations: authorization payment id -> amount still held.</summary>
-        public ImmutableSortedDictionary<string, long> Holds { get; init; } = ImmutableSortedDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal);
+        /// <summary>Open authorizations: authorization payment id -> what it still holds and until when.</summary>
+        public ImmutableSortedDictionary<string, Hold> Holds { get; init; } = ImmutableSortedDictionary<string, Hold>.Empty.WithComparers(StringComparer.Ordinal);
 
         /// <summary>Every capture by its payment id, with the amount refunded against it.</summary>
         public ImmutableSortedDictionary<string, Capture> Captures { get; init; } = ImmutableSortedDictionary<string, Capture>.Empty.WithComparers(StringComparer.Ordinal);
@@ -53,27 +74,19 @@ public abstract record Certificate
         /// <summary>Payment operations already applied, as "OPERATION:paymentId": a re-sent payment is a no-op.</summary>
         public ImmutableSortedSet<string> AppliedPayments { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
-        public bool Locked { get; init; }
-        public string? LockReason { get; init; }
-
         /// <summary>Notification requests whose one CVC disclosure has not been used yet.</summary>
         public ImmutableSortedSet<string> PendingCvcGrants { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
-        /// <summary>Support tickets under which the CVC was already disclosed (once per ticket).</summary>
-        public ImmutableSortedSet<string> SupportDisclosures { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
-
-        public int CvcDisclosures { get; init; }
-
-        /// <summary>Disclosures granted so far: one per notification request and one per support ticket used.</summary>
-        public int CvcDisclosuresAllowed { get; init; }
+        /// <summary>Support disclosures made, oldest first: once per ticket, and a bounded number per day.</summary>
+        public ImmutableList<SupportDisclosure> SupportDisclosures { get; init; } = ImmutableList<SupportDisclosure>.Empty;
 
         public long CapturedMinor => Captures.Values.Sum(c => c.AmountMinor);
         public long RefundedMinor => Captures.Values.Sum(c => c.RefundedMinor);
 
         /// <summary>The ledger balance: nominal - captured + refunded. Derived, never stored, so it always equals the fold of the events.</summary>
-        public long BalanceMinor => Identity.NominalMinor - CapturedMinor + RefundedMinor;
+        public override long BalanceMinor => Identity.NominalMinor - CapturedMinor + RefundedMinor;
 
-        public long HeldMinor => Holds.Values.Sum();
+        public override long HeldMinor => Holds.Values.Sum(h => h.AmountMinor);
 
         /// <summary>What a new authorization or direct capture may take.</summary>
         public long AvailableMinor => BalanceMinor - HeldMinor;
@@ -86,11 +99,16 @@ public abstract record Certificate
         };
     }
 
-    /// <summary>The purchase was returned while the certificate was unused; it holds no value and never will.</summary>
+    /// <summary>The purchase was returned while the certificate was unused: its whole balance was taken off; it holds no value and never will.</summary>
     public sealed record Cancelled : Certificate
     {
-        public required string OrderId { get; init; }
         public required string Reason { get; init; }
+
+        /// <summary>The balance the cancellation took off (the nominal: only an unused certificate can be returned).</summary>
+        public required long CancelledMinor { get; init; }
+
+        public override long BalanceMinor => 0;
+        public override long HeldMinor => 0;
         public override CertificateStatus Status => CertificateStatus.Cancelled;
     }
 }

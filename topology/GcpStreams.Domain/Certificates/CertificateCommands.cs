@@ -13,10 +13,12 @@ public abstract record CertificateCommand(string CertificateId, string Causation
 /// <summary>
 /// An order that bought this certificate is paid and its pool confirmed the reservation: open the ledger with the nominal
 /// as balance and ask CRM to notify the buyer. The identity comes from the pool, so it is the pool's channel, nominal and currency.
+/// <see cref="SequenceBefore"/> is the number of events the certificate had in its pool (reserved, expired, released), so its
+/// sequence goes on without a gap.
 /// </summary>
 public sealed record IssueCertificate(
     string CertificateId, string CausationId, DateTimeOffset At,
-    CertificateIdentity Identity, string OrderId, string? ClientId, ContactChannel Contact, int CvcKeyVersion)
+    CertificateIdentity Identity, string OrderId, string? ClientId, ContactChannel Contact, int CvcKeyVersion, long SequenceBefore = 0)
     : CertificateCommand(CertificateId, CausationId, At)
 {
     public override string Operation => "issue";
@@ -47,6 +49,16 @@ public sealed record VoidAuthorization(
     : CertificateCommand(CertificateId, CausationId, At)
 {
     public override string Operation => "void";
+}
+
+/// <summary>
+/// The hold timer: if authorization <see cref="AuthorizationId"/> still holds an amount past its expiry, the hold lapses and
+/// the amount is available again. <see cref="At"/> is the hold's expiry, so a replay decides the same.
+/// </summary>
+public sealed record ExpireHold(string CertificateId, string CausationId, DateTimeOffset At, string AuthorizationId)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "expire-hold";
 }
 
 /// <summary>Give value back against a capture: at most what that capture took and was not refunded yet.</summary>
@@ -80,12 +92,13 @@ public sealed record UnlockCertificate(string CertificateId, string CausationId,
 }
 
 /// <summary>
-/// Someone asks to see the CVC: allowed once per notification request (<see cref="NotificationId"/>)
-/// or once per support ticket (<see cref="Reason"/> names it). The CVC itself is never in a command or event.
+/// Someone asks to see the CVC: allowed once per notification request (<see cref="NotificationId"/>), or for support once per
+/// <see cref="SupportTicket"/> with a <see cref="Reason"/>, at most <see cref="CertificateSettings.SupportDisclosuresPerDay"/>
+/// a day. The CVC itself is never in a command or event.
 /// </summary>
 public sealed record RevealCvc(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string RequestId, DisclosureKind Kind, string? NotificationId, string? Reason, string RequestedBy)
+    string RequestId, DisclosureKind Kind, string? NotificationId, string? SupportTicket, string? Reason, string RequestedBy)
     : CertificateCommand(CertificateId, CausationId, At)
 {
     public override string Operation => "reveal-cvc";

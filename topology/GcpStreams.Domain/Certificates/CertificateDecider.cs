@@ -11,9 +11,10 @@ public static class CertificateDecider
 {
     private static readonly IReadOnlyList<CertificateEvent> Nothing = [];
 
-    public static IReadOnlyList<CertificateEvent> Decide(CertificateCommand command, Certificate? state)
+    public static IReadOnlyList<CertificateEvent> Decide(CertificateCommand command, Certificate? state, CertificateSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(command);
+        settings ??= CertificateSettings.Default;
         if (state is not null && state.Seen.Contains(command.CausationId))
         {
             return Nothing; // the same input delivered again
@@ -22,14 +23,15 @@ public static class CertificateDecider
         return command switch
         {
             IssueCertificate c => Issue(c, state),
-            AuthorizePayment c => WithActive(c, state, a => Authorize(c, a)),
+            AuthorizePayment c => WithActive(c, state, a => Authorize(c, a, settings)),
             CapturePayment c => WithActive(c, state, a => Capture(c, a)),
             VoidAuthorization c => WithActive(c, state, a => Void(c, a)),
+            ExpireHold c => state is Certificate.Active a ? ExpireHold(c, a) : Nothing, // a timer: nothing to refuse to anyone
             RefundPayment c => WithActive(c, state, a => Refund(c, a)),
             CancelCertificate c => Cancel(c, state),
             LockCertificate c => WithActive(c, state, a => Lock(c, a)),
             UnlockCertificate c => WithActive(c, state, a => Unlock(c, a)),
-            RevealCvc c => WithActive(c, state, a => Reveal(c, a)),
+            RevealCvc c => WithActive(c, state, a => Reveal(c, a, settings)),
             RecordNotificationResult c => WithActive(c, state, a => NotificationResult(c, a)),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown certificate command."),
         };
@@ -54,19 +56,14 @@ public static class CertificateDecider
         var notificationId = DeterministicId.Derive("notification", c.CertificateId, c.CausationId);
         return
         [
-            new CertificateIssued(c.CertificateId, c.CausationId, c.At, c.Identity, c.OrderId, c.ClientId, c.Identity.NominalMinor, c.CvcKeyVersion),
+            new CertificateIssued(c.CertificateId, c.CausationId, c.At, c.Identity, c.OrderId, c.ClientId, c.Identity.NominalMinor, c.CvcKeyVersion, c.SequenceBefore),
             new NotificationRequested(c.CertificateId, c.CausationId, c.At, notificationId, c.ClientId, c.Contact),
         ];
     }
 
-    private static string OrderOf(Certificate state) => state switch
-    {
-        Certificate.Active a => a.OrderId,
-        Certificate.Cancelled x => x.OrderId,
-        _ => "unknown",
-    };
+    private static string OrderOf(Certificate state) => state.OrderId;
 
-    private static IReadOnlyList<CertificateEvent> Authorize(AuthorizePayment c, Certificate.Active a)
+    private static IReadOnlyList<CertificateEvent> Authorize(AuthorizePayment c, Certificate.Active a, CertificateSettings settings)
     {
         if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
         {
@@ -83,7 +80,7 @@ public static class CertificateDecider
             return InsufficientFunds(c, a, c.AmountMinor, c.PaymentId);
         }
 
-        return [new PaymentAuthorized(c.CertificateId, c.CausationId, c.At, c.PaymentId, c.AmountMinor, a.HeldMinor + c.AmountMinor, a.AvailableMinor - c.AmountMinor)];
+        return [new PaymentAuthorized(c.CertificateId, c.CausationId, c.At, c.PaymentId, c.AmountMinor, a.BalanceMinor, a.HeldMinor + c.AmountMinor, a.AvailableMinor - c.AmountMinor, c.At + settings.HoldExpiry)];
     }
 
     private static IReadOnlyList<CertificateEvent> Capture(CapturePayment c, Certificate.Active a)
@@ -106,13 +103,17 @@ public static class CertificateDecider
                 return InsufficientFunds(c, a, c.AmountMinor, c.PaymentId);
             }
         }
-        else if (!a.Holds.TryGetValue(c.AuthorizationId, out var held))
+        else if (!a.Holds.TryGetValue(c.AuthorizationId, out var hold))
         {
             return Reject(c, RejectionReason.UnknownAuthorization, $"no open authorization {c.AuthorizationId}", c.AmountMinor, c.PaymentId);
         }
-        else if (c.AmountMinor > held)
+        else if (c.At > hold.ExpiresAt)
         {
-            return Reject(c, RejectionReason.ExceedsHold, $"capture of {c.AmountMinor} exceeds the {held} held by {c.AuthorizationId}", c.AmountMinor, c.PaymentId);
+            return Reject(c, RejectionReason.UnknownAuthorization, $"authorization {c.AuthorizationId} expired at {hold.ExpiresAt:O}", c.AmountMinor, c.PaymentId);
+        }
+        else if (c.AmountMinor > hold.AmountMinor)
+        {
+            return Reject(c, RejectionReason.ExceedsHold, $"capture of {c.AmountMinor} exceeds the {hold.AmountMinor} held by {c.AuthorizationId}", c.AmountMinor, c.PaymentId);
         }
         else
         {
@@ -134,13 +135,18 @@ public static class CertificateDecider
             return refused;
         }
 
-        if (!a.Holds.TryGetValue(c.AuthorizationId, out var held))
+        if (!a.Holds.TryGetValue(c.AuthorizationId, out var hold))
         {
             return Reject(c, RejectionReason.UnknownAuthorization, $"no open authorization {c.AuthorizationId}", paymentId: c.PaymentId);
         }
 
-        return [new HoldReleased(c.CertificateId, c.CausationId, c.At, c.PaymentId, c.AuthorizationId, held, a.HeldMinor - held)];
+        return [new HoldReleased(c.CertificateId, c.CausationId, c.At, c.PaymentId, c.AuthorizationId, hold.AmountMinor, a.BalanceMinor, a.HeldMinor - hold.AmountMinor)];
     }
+
+    private static IReadOnlyList<CertificateEvent> ExpireHold(ExpireHold c, Certificate.Active a) =>
+        a.Holds.TryGetValue(c.AuthorizationId, out var hold) && c.At >= hold.ExpiresAt
+            ? [new HoldReleased(c.CertificateId, c.CausationId, c.At, null, c.AuthorizationId, hold.AmountMinor, a.BalanceMinor, a.HeldMinor - hold.AmountMinor, Expired: true)]
+            : Nothing; // captured, voided, or not due yet: the timer has nothing to do
 
     private static IReadOnlyList<CertificateEvent> Refund(RefundPayment c, Certificate.Active a)
     {
@@ -169,7 +175,7 @@ public static class CertificateDecider
             return Reject(c, RejectionReason.ExceedsCaptured, $"refund of {c.AmountMinor} exceeds the {capture.RefundableMinor} still refundable on capture {c.CapturePaymentId}", c.AmountMinor, c.PaymentId);
         }
 
-        return [new CertificateRefunded(c.CertificateId, c.CausationId, c.At, c.PaymentId, c.CapturePaymentId, c.AmountMinor, a.BalanceMinor + c.AmountMinor)];
+        return [new CertificateRefunded(c.CertificateId, c.CausationId, c.At, c.PaymentId, c.CapturePaymentId, c.AmountMinor, a.BalanceMinor + c.AmountMinor, a.HeldMinor)];
     }
 
     private static IReadOnlyList<CertificateEvent> Cancel(CancelCertificate c, Certificate? state) => state switch
@@ -179,7 +185,7 @@ public static class CertificateDecider
         Certificate.Active a when a.OrderId != c.OrderId => Reject(c, RejectionReason.OrderMismatch, $"certificate was sold by order {a.OrderId}"),
         Certificate.Active a when a.Captures.Count > 0 || a.Holds.Count > 0 =>
             Reject(c, RejectionReason.InvalidStatus, "certificate has been used and cannot be returned"),
-        _ => [new CertificateCancelled(c.CertificateId, c.CausationId, c.At, c.OrderId, c.Reason)],
+        _ => [new CertificateCancelled(c.CertificateId, c.CausationId, c.At, c.OrderId, c.Reason, state.BalanceMinor, 0, 0)],
     };
 
     private static IReadOnlyList<CertificateEvent> Lock(LockCertificate c, Certificate.Active a) =>
@@ -192,7 +198,7 @@ public static class CertificateDecider
             ? [new CertificateUnlocked(c.CertificateId, c.CausationId, c.At, c.Reason, c.RequestedBy)]
             : Reject(c, RejectionReason.InvalidStatus, "certificate is not locked");
 
-    private static IReadOnlyList<CertificateEvent> Reveal(RevealCvc c, Certificate.Active a)
+    private static IReadOnlyList<CertificateEvent> Reveal(RevealCvc c, Certificate.Active a, CertificateSettings settings)
     {
         if (a.Locked)
         {
@@ -200,28 +206,41 @@ public static class CertificateDecider
                 alert: (AlertKind.LockedCertificateUse, AlertSeverity.Warning, $"{c.RequestedBy} asked for the CVC of locked certificate {c.CertificateId}"));
         }
 
-        string? ticket = null;
         switch (c.Kind)
         {
             case DisclosureKind.Notification when c.NotificationId is null || !a.PendingCvcGrants.Contains(c.NotificationId):
                 return Reject(c, RejectionReason.CvcDisclosureNotAllowed, $"no open notification request {c.NotificationId ?? "(none given)"} allows a disclosure");
-            case DisclosureKind.Support when string.IsNullOrWhiteSpace(c.Reason):
-                return Reject(c, RejectionReason.CvcDisclosureNotAllowed, "a support disclosure needs a reason naming the support ticket");
-            case DisclosureKind.Support:
-                ticket = c.Reason!.Trim();
-                if (a.SupportDisclosures.Contains(ticket))
-                {
-                    return Reject(c, RejectionReason.CvcDisclosureNotAllowed, $"the CVC was already disclosed for support ticket '{ticket}'");
-                }
-
-                break;
             case DisclosureKind.Notification:
-                break;
+                return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, c.NotificationId, null, null, a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1)];
+            case DisclosureKind.Support:
+                return SupportDisclosure(c, a, settings);
             default:
                 return Reject(c, RejectionReason.CvcDisclosureNotAllowed, $"unknown disclosure kind {c.Kind}");
         }
+    }
 
-        return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, c.Kind == DisclosureKind.Notification ? c.NotificationId : null, ticket, a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1)];
+    /// <summary>A support disclosure needs a ticket and a reason, once per ticket, and at most the daily cap within any 24 hours.</summary>
+    private static IReadOnlyList<CertificateEvent> SupportDisclosure(RevealCvc c, Certificate.Active a, CertificateSettings settings)
+    {
+        if (string.IsNullOrWhiteSpace(c.SupportTicket) || string.IsNullOrWhiteSpace(c.Reason))
+        {
+            return Reject(c, RejectionReason.CvcDisclosureNotAllowed, "a support disclosure needs a support ticket and a reason");
+        }
+
+        var ticket = c.SupportTicket.Trim();
+        if (a.SupportDisclosures.Any(d => d.Ticket == ticket))
+        {
+            return Reject(c, RejectionReason.CvcDisclosureNotAllowed, $"the CVC was already disclosed for support ticket '{ticket}'");
+        }
+
+        var lastDay = a.SupportDisclosures.Count(d => d.At > c.At - TimeSpan.FromDays(1));
+        if (lastDay >= settings.SupportDisclosuresPerDay)
+        {
+            return Reject(c, RejectionReason.CvcDisclosureNotAllowed,
+                $"the CVC of this certificate was disclosed to support {lastDay} times in the last 24 hours, the most allowed");
+        }
+
+        return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, null, ticket, c.Reason.Trim(), a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1)];
     }
 
     private static IReadOnlyList<CertificateEvent> NotificationResult(RecordNotificationResult c, Certificate.Active a) => c.Outcome switch
@@ -304,7 +323,7 @@ public static class CertificateDecider
             CertificateIssued e => new Certificate.Active
             {
                 Identity = e.Identity,
-                Sequence = state?.Sequence ?? 0,
+                Sequence = state?.Sequence ?? e.SequenceBefore,
                 Seen = state?.Seen ?? RecentIds.Empty,
                 OrderId = e.OrderId,
                 ClientId = e.ClientId,
@@ -318,17 +337,17 @@ public static class CertificateDecider
             },
             PaymentAuthorized e => Active(state) with
             {
-                Holds = Active(state).Holds.SetItem(e.PaymentId, e.AmountMinor),
+                Holds = Active(state).Holds.SetItem(e.PaymentId, new Hold(e.AmountMinor, e.ExpiresAt)),
                 AppliedPayments = Active(state).AppliedPayments.Add(PaymentKey("authorize", e.PaymentId)),
             },
             CertificateRedeemed e => Redeem(Active(state), e),
             HoldReleased e => Active(state) with
             {
                 Holds = Active(state).Holds.Remove(e.AuthorizationId),
-                AppliedPayments = Active(state).AppliedPayments.Add(PaymentKey("void", e.PaymentId)),
+                AppliedPayments = e.PaymentId is null ? Active(state).AppliedPayments : Active(state).AppliedPayments.Add(PaymentKey("void", e.PaymentId)),
             },
             CertificateRefunded e => Refund(Active(state), e),
-            CertificateCancelled e => new Certificate.Cancelled { Identity = Required(state).Identity, Sequence = state!.Sequence, Seen = state.Seen, OrderId = e.OrderId, Reason = e.Reason },
+            CertificateCancelled e => Cancel(Required(state), e),
             CertificateLocked e => Active(state) with { Locked = true, LockReason = e.Reason },
             CertificateUnlocked => Active(state) with { Locked = false, LockReason = null },
             CvcDisclosed e => Disclose(Active(state), e),
@@ -337,18 +356,24 @@ public static class CertificateDecider
             _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown certificate event."),
         };
 
-        return next is null ? null : next with { Sequence = next.Sequence + 1, Seen = next.Seen.Add(@event.CausationId) };
+        return next is null ? null : next with { Sequence = ChangesState(@event) ? next.Sequence + 1 : next.Sequence, Seen = next.Seen.Add(@event.CausationId) };
     }
+
+    /// <summary>
+    /// Whether an event changes the certificate and so takes the next sequence number: every event but refusals and alerts,
+    /// which carry the number of the state they were decided on. So a certificate's numbered events run 1, 2, 3… without a gap.
+    /// </summary>
+    public static bool ChangesState(CertificateEvent e) => e is not (CertificateOperationRejected or CertificateAlert);
 
     /// <summary>Folds a whole history, as a replay does.</summary>
     public static Certificate? Fold(IEnumerable<CertificateEvent> events, Certificate? initial = null) => events.Aggregate(initial, Evolve);
 
     private static Certificate.Active Redeem(Certificate.Active a, CertificateRedeemed e)
     {
-        var holds = e.AuthorizationId is null ? a.Holds : a.Holds.SetItem(e.AuthorizationId, a.Holds[e.AuthorizationId] - e.AmountMinor);
+        var holds = e.AuthorizationId is null ? a.Holds : a.Holds.SetItem(e.AuthorizationId, a.Holds[e.AuthorizationId] with { AmountMinor = a.Holds[e.AuthorizationId].AmountMinor - e.AmountMinor });
         return a with
         {
-            Holds = e.AuthorizationId is not null && holds[e.AuthorizationId] == 0 ? holds.Remove(e.AuthorizationId) : holds,
+            Holds = e.AuthorizationId is not null && holds[e.AuthorizationId].AmountMinor == 0 ? holds.Remove(e.AuthorizationId) : holds,
             Captures = a.Captures.SetItem(e.PaymentId, new Capture(e.AmountMinor, 0)),
             AppliedPayments = a.AppliedPayments.Add(PaymentKey("capture", e.PaymentId)),
         };
@@ -368,8 +393,26 @@ public static class CertificateDecider
     {
         CvcDisclosures = e.DisclosuresSoFar,
         PendingCvcGrants = e.NotificationId is null ? a.PendingCvcGrants : a.PendingCvcGrants.Remove(e.NotificationId),
-        SupportDisclosures = e.SupportTicket is null ? a.SupportDisclosures : a.SupportDisclosures.Add(e.SupportTicket),
+        SupportDisclosures = e.SupportTicket is null ? a.SupportDisclosures : a.SupportDisclosures.Add(new SupportDisclosure(e.SupportTicket, e.At)),
         CvcDisclosuresAllowed = e.SupportTicket is null ? a.CvcDisclosuresAllowed : a.CvcDisclosuresAllowed + 1,
+    };
+
+    /// <summary>A cancellation keeps everything known of the certificate (buyer, order, lock, CVC counters); only the status and amounts change.</summary>
+    private static Certificate.Cancelled Cancel(Certificate state, CertificateCancelled e) => new()
+    {
+        Identity = state.Identity,
+        Sequence = state.Sequence,
+        Seen = state.Seen,
+        OrderId = e.OrderId,
+        ClientId = state.ClientId,
+        IssuedAt = state.IssuedAt,
+        CvcKeyVersion = state.CvcKeyVersion,
+        Locked = state.Locked,
+        LockReason = state.LockReason,
+        CvcDisclosures = state.CvcDisclosures,
+        CvcDisclosuresAllowed = state.CvcDisclosuresAllowed,
+        Reason = e.Reason,
+        CancelledMinor = e.AmountMinor,
     };
 
     private static Certificate Required(Certificate? state) =>

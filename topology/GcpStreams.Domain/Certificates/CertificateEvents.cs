@@ -12,7 +12,7 @@ public abstract record CertificateEvent(string CertificateId, string CausationId
 
 public sealed record CertificateIssued(
     string CertificateId, string CausationId, DateTimeOffset At,
-    CertificateIdentity Identity, string OrderId, string? ClientId, long BalanceAfterMinor, int CvcKeyVersion)
+    CertificateIdentity Identity, string OrderId, string? ClientId, long BalanceAfterMinor, int CvcKeyVersion, long SequenceBefore = 0)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.Issued;
@@ -28,7 +28,7 @@ public sealed record NotificationRequested(
 
 public sealed record PaymentAuthorized(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string PaymentId, long AmountMinor, long HeldAfterMinor, long AvailableAfterMinor)
+    string PaymentId, long AmountMinor, long BalanceAfterMinor, long HeldAfterMinor, long AvailableAfterMinor, DateTimeOffset ExpiresAt)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.Authorized;
@@ -42,9 +42,13 @@ public sealed record CertificateRedeemed(
     public override string EventType => EventTypes.Redeemed;
 }
 
+/// <summary>
+/// What an authorization still held was released: by a VOID payment (<see cref="PaymentId"/>), or because the hold lapsed
+/// (<see cref="Expired"/>, no payment id) when Payments neither captured nor voided it in time.
+/// </summary>
 public sealed record HoldReleased(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string PaymentId, string AuthorizationId, long AmountMinor, long HeldAfterMinor)
+    string? PaymentId, string AuthorizationId, long AmountMinor, long BalanceAfterMinor, long HeldAfterMinor, bool Expired = false)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.HoldReleased;
@@ -52,13 +56,15 @@ public sealed record HoldReleased(
 
 public sealed record CertificateRefunded(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string PaymentId, string CapturePaymentId, long AmountMinor, long BalanceAfterMinor)
+    string PaymentId, string CapturePaymentId, long AmountMinor, long BalanceAfterMinor, long HeldAfterMinor)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.Refunded;
 }
 
-public sealed record CertificateCancelled(string CertificateId, string CausationId, DateTimeOffset At, string OrderId, string Reason)
+/// <summary>An unused certificate's purchase was returned: its whole balance (<see cref="AmountMinor"/>) is taken off.</summary>
+public sealed record CertificateCancelled(
+    string CertificateId, string CausationId, DateTimeOffset At, string OrderId, string Reason, long AmountMinor, long BalanceAfterMinor, long HeldAfterMinor)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.Cancelled;
@@ -79,7 +85,7 @@ public sealed record CertificateUnlocked(string CertificateId, string CausationI
 /// <summary>The CVC was disclosed to <see cref="RequestedBy"/>. The event never contains the CVC.</summary>
 public sealed record CvcDisclosed(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string RequestId, DisclosureKind Kind, string? NotificationId, string? SupportTicket, int KeyVersion, string RequestedBy, int DisclosuresSoFar)
+    string RequestId, DisclosureKind Kind, string? NotificationId, string? SupportTicket, string? Reason, int KeyVersion, string RequestedBy, int DisclosuresSoFar)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.CvcDisclosed;

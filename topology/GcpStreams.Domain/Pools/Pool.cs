@@ -39,7 +39,21 @@ public sealed record Pool
     /// <summary>Certificates ever placed into the pool by loads (returned ones not counted again).</summary>
     public long Loaded { get; init; }
 
+    /// <summary>Reservation requests refused because the pool was empty (<c>issue.blocked</c>).</summary>
+    public long IssueBlocked { get; init; }
+
+    /// <summary>
+    /// The sequence number of the pool's last own event on the stream (keyed by the pool id: <c>pool.loaded</c>,
+    /// <c>issue.blocked</c>); refusals and alerts carry it unchanged, so the pool's numbered events run 1, 2, 3… without a gap.
+    /// </summary>
     public long Sequence { get; init; }
+
+    /// <summary>
+    /// How many changes the pool has had, its own events and its certificates' (reserved, expired, released, issued) alike:
+    /// the version that orders its levels (<c>availableAfter</c>) across the partitions those events are published on.
+    /// </summary>
+    public long Version { get; init; }
+
     public RecentIds Seen { get; init; } = RecentIds.Empty;
 
     public long Available => Tail - Head;
@@ -49,8 +63,12 @@ public sealed record Pool
 /// A certificate handed out by <c>POST /certificates/next</c>. It stays with the pool until an order issues it
 /// (<see cref="IssuedToOrder"/> is then set, so a re-sent order is recognised) or until it expires and goes back to the tail.
 /// </summary>
+/// <param name="Sequence">The certificate's sequence number at its <c>certificate.reserved</c> event.</param>
 public sealed record Reservation(
-    string CertificateId, string PoolId, long Slot, string RequestId, string? OrderId, DateTimeOffset ReservedUntil, string? IssuedToOrder = null);
+    string CertificateId, string PoolId, long Slot, string RequestId, string? OrderId, DateTimeOffset ReservedUntil, string? IssuedToOrder = null, long Sequence = 0);
+
+/// <summary>An available certificate in a pool slot, with the number of events it has had (0 when loaded, more once it came back from a reservation).</summary>
+public sealed record PoolSlot(string CertificateId, long Sequence);
 
 /// <summary>
 /// What a pool decision reads besides the pool's counters: its slots and its reservations
@@ -58,8 +76,8 @@ public sealed record Reservation(
 /// </summary>
 public interface IPoolStore
 {
-    /// <summary>The certificate id in an available slot of the pool.</summary>
-    string CertificateAt(string poolId, long slot);
+    /// <summary>The certificate in an available slot of the pool.</summary>
+    PoolSlot CertificateAt(string poolId, long slot);
 
     /// <summary>The reservation of a certificate of the pool, if it was handed out.</summary>
     Reservation? ReservationOf(string poolId, string certificateId);

@@ -24,6 +24,7 @@ public static class PoolDecider
             LoadPool c => Load(c, state, store, settings),
             ReserveNext c => Reserve(c, state, store),
             ExpireReservation c => Expire(c, state, store),
+            ReleaseReservation c => Release(c, state, store),
             IssueReserved c => Issue(c, state, store),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown pool command."),
         };
@@ -94,7 +95,8 @@ public static class PoolDecider
     {
         if (state is null)
         {
-            return Blocked(c, RejectionReason.NotFound, $"pool {c.PoolId} has never been loaded");
+            // not an issue.blocked: nothing was blocked, the pool does not exist (and a refusal of an unknown pool creates nothing)
+            return Rejected(c, RejectionReason.NotFound, $"pool {c.PoolId} has never been loaded");
         }
 
         if (state.Channel != c.Channel || state.NominalMinor != c.NominalMinor || state.Currency != c.Currency)
@@ -117,12 +119,13 @@ public static class PoolDecider
 
         if (state.Available == 0)
         {
-            return Blocked(c, RejectionReason.PoolEmpty, $"pool {c.PoolId} has no certificate left");
+            return Blocked(c, $"pool {c.PoolId} has no certificate left");
         }
 
         var availableAfter = state.Available - 1;
-        var reserved = new PoolCertificateReserved(c.PoolId, c.CausationId, c.At, state.Head, store.CertificateAt(c.PoolId, state.Head), c.RequestId,
-            c.OrderId, state.Channel, state.NominalMinor, state.Currency, c.At + c.HoldFor, availableAfter, c.IdempotencyKey, c.RequestFingerprint);
+        var slot = store.CertificateAt(c.PoolId, state.Head);
+        var reserved = new PoolCertificateReserved(c.PoolId, c.CausationId, c.At, state.Head, slot.CertificateId, c.RequestId,
+            c.OrderId, state.Channel, state.NominalMinor, state.Currency, c.At + c.HoldFor, availableAfter, slot.Sequence + 1, c.IdempotencyKey, c.RequestFingerprint);
         return availableAfter < state.LowWatermark && state.Available >= state.LowWatermark
             ? [reserved, new PoolAlert(c.PoolId, c.CausationId, c.At, AlertKind.PoolLow, AlertSeverity.Warning,
                 $"pool {c.PoolId} is below its low-watermark: {availableAfter} left, low-watermark {state.LowWatermark}")]
@@ -131,64 +134,81 @@ public static class PoolDecider
 
     private static IReadOnlyList<PoolEvent> Expire(ExpireReservation c, Pool? state, IPoolStore store) =>
         state is not null && store.ReservationOf(c.PoolId, c.CertificateId) is { IssuedToOrder: null } r && c.At >= r.ReservedUntil
-            ? [new ReservationExpired(c.PoolId, c.CausationId, c.At, c.CertificateId, r.ReservedUntil, state.Tail, state.Available + 1)]
+            ? [new ReservationExpired(c.PoolId, c.CausationId, c.At, c.CertificateId, r.ReservedUntil, state.Tail, state.Available + 1, r.Sequence + 1)]
             : Nothing; // issued in time, expired already, or not due yet: the timer has nothing to do
+
+    private static IReadOnlyList<PoolEvent> Release(ReleaseReservation c, Pool? state, IPoolStore store)
+    {
+        var reservation = state is null ? null : store.ReservationOf(c.PoolId, c.CertificateId);
+        if (state is null || reservation is null || reservation.IssuedToOrder is not null)
+        {
+            return Nothing; // never reserved, expired or released already, or paid (a paid order's return cancels the certificate instead)
+        }
+
+        if (reservation.OrderId is not null && reservation.OrderId != c.OrderId)
+        {
+            return RejectedIssue(c, c.CertificateId, RejectionReason.OrderMismatch, $"certificate {c.CertificateId} is reserved for order {reservation.OrderId}, not {c.OrderId}");
+        }
+
+        return [new ReservationReleased(c.PoolId, c.CausationId, c.At, c.CertificateId, c.OrderId, c.Reason, state.Tail, state.Available + 1, reservation.Sequence + 1)];
+    }
 
     private static IReadOnlyList<PoolEvent> Issue(IssueReserved c, Pool? state, IPoolStore store)
     {
         var reservation = state is null ? null : store.ReservationOf(c.PoolId, c.CertificateId);
         if (state is null || reservation is null)
         {
-            return RejectedIssue(c, RejectionReason.NotReserved, $"certificate {c.CertificateId} has no open reservation in pool {c.PoolId} (never handed out, or the reservation expired)");
+            return RejectedIssue(c, c.CertificateId, RejectionReason.NotReserved, $"certificate {c.CertificateId} has no open reservation in pool {c.PoolId} (never handed out, or the reservation expired)");
         }
 
         if (reservation.IssuedToOrder is { } soldTo)
         {
             return soldTo == c.OrderId
                 ? Nothing // a re-sent order event
-                : RejectedIssue(c, RejectionReason.AlreadyExists, $"certificate {c.CertificateId} was already sold by order {soldTo}",
+                : RejectedIssue(c, c.CertificateId, RejectionReason.AlreadyExists, $"certificate {c.CertificateId} was already sold by order {soldTo}",
                     (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"order {c.OrderId} tried to issue certificate {c.CertificateId}, sold by order {soldTo}"));
         }
 
         if (c.At > reservation.ReservedUntil)
         {
-            return RejectedIssue(c, RejectionReason.ReservationExpired, $"the reservation of {c.CertificateId} ended at {reservation.ReservedUntil:O}");
+            return RejectedIssue(c, c.CertificateId, RejectionReason.ReservationExpired, $"the reservation of {c.CertificateId} ended at {reservation.ReservedUntil:O}");
         }
 
         if (reservation.OrderId is not null && reservation.OrderId != c.OrderId)
         {
-            return RejectedIssue(c, RejectionReason.OrderMismatch, $"certificate {c.CertificateId} is reserved for order {reservation.OrderId}");
+            return RejectedIssue(c, c.CertificateId, RejectionReason.OrderMismatch, $"certificate {c.CertificateId} is reserved for order {reservation.OrderId}");
         }
 
         if (c.Channel != state.Channel)
         {
-            return RejectedIssue(c, RejectionReason.ChannelMismatch, $"certificate {c.CertificateId} belongs to channel {state.Channel}, not {c.Channel}",
+            return RejectedIssue(c, c.CertificateId, RejectionReason.ChannelMismatch, $"certificate {c.CertificateId} belongs to channel {state.Channel}, not {c.Channel}",
                 (AlertKind.ChannelMismatch, AlertSeverity.Warning, $"order {c.OrderId} from channel {c.Channel} bought certificate {c.CertificateId} of channel {state.Channel}"));
         }
 
         if (c.Currency != state.Currency)
         {
-            return RejectedIssue(c, RejectionReason.CurrencyMismatch, $"certificate {c.CertificateId} is in {state.Currency}, not {c.Currency}",
+            return RejectedIssue(c, c.CertificateId, RejectionReason.CurrencyMismatch, $"certificate {c.CertificateId} is in {state.Currency}, not {c.Currency}",
                 (AlertKind.CurrencyMismatch, AlertSeverity.Warning, $"order {c.OrderId} in {c.Currency} bought certificate {c.CertificateId} in {state.Currency}"));
         }
 
         if (c.NominalMinor != state.NominalMinor)
         {
-            return RejectedIssue(c, RejectionReason.NominalMismatch, $"order line nominal {c.NominalMinor} differs from the pool's {state.NominalMinor}");
+            return RejectedIssue(c, c.CertificateId, RejectionReason.NominalMismatch, $"order line nominal {c.NominalMinor} differs from the pool's {state.NominalMinor}");
         }
 
-        return [new ReservationIssued(c.PoolId, c.CausationId, c.At, c.CertificateId, c.OrderId, c.ClientId, c.Contact, state.Channel, state.NominalMinor, state.Currency)];
+        return [new ReservationIssued(c.PoolId, c.CausationId, c.At, c.CertificateId, c.OrderId, c.ClientId, c.Contact, state.Channel, state.NominalMinor, state.Currency, reservation.Sequence)];
     }
 
-    private static IReadOnlyList<PoolEvent> RejectedIssue(IssueReserved c, RejectionReason reason, string message, (AlertKind Kind, AlertSeverity Severity, string Message)? alert = null)
+    /// <summary>A refused operation on one certificate of the pool (an issue or a release), published under the certificate's key.</summary>
+    private static IReadOnlyList<PoolEvent> RejectedIssue(PoolCommand c, string certificateId, RejectionReason reason, string message, (AlertKind Kind, AlertSeverity Severity, string Message)? alert = null)
     {
-        var rejected = new PoolOperationRejected(c.PoolId, c.CausationId, c.At, c.Operation, reason, message, c.CertificateId);
-        return alert is { } a ? [rejected, new PoolAlert(c.PoolId, c.CausationId, c.At, a.Kind, a.Severity, a.Message, c.CertificateId)] : [rejected];
+        var rejected = new PoolOperationRejected(c.PoolId, c.CausationId, c.At, c.Operation, reason, message, certificateId);
+        return alert is { } a ? [rejected, new PoolAlert(c.PoolId, c.CausationId, c.At, a.Kind, a.Severity, a.Message, certificateId)] : [rejected];
     }
 
-    private static IReadOnlyList<PoolEvent> Blocked(ReserveNext c, RejectionReason reason, string message) =>
+    private static IReadOnlyList<PoolEvent> Blocked(ReserveNext c, string message) =>
     [
-        new IssueBlocked(c.PoolId, c.CausationId, c.At, c.RequestId, c.OrderId, c.NominalMinor, reason, message),
+        new IssueBlocked(c.PoolId, c.CausationId, c.At, c.RequestId, c.OrderId, c.NominalMinor, RejectionReason.PoolEmpty, message),
         new PoolAlert(c.PoolId, c.CausationId, c.At, AlertKind.PoolEmpty, AlertSeverity.Critical, message),
     ];
 
@@ -200,7 +220,7 @@ public static class PoolDecider
         ArgumentNullException.ThrowIfNull(@event);
         var next = @event switch
         {
-            PoolLoaded e => (state ?? new Pool
+            PoolLoaded e => Own((state ?? new Pool
             {
                 PoolId = e.PoolId,
                 Channel = e.Channel,
@@ -213,15 +233,20 @@ public static class PoolDecider
                 Tail = e.FirstSlot + e.Numbers.Count,
                 Generated = e.GeneratedAfter,
                 Loaded = (state?.Loaded ?? 0) + e.Numbers.Count,
-            },
-            PoolCertificateReserved => Required(state) with { Head = state!.Head + 1, Reserved = state.Reserved + 1 },
-            ReservationExpired => Required(state) with { Tail = state!.Tail + 1, Reserved = state.Reserved - 1 },
-            ReservationIssued => Required(state) with { Reserved = state!.Reserved - 1, Issued = state.Issued + 1 },
-            IssueBlocked or PoolOperationRejected or PoolAlert or ReservationReplayed or PoolLoadReplayed => state,
+            }),
+            PoolCertificateReserved => Changed(Required(state) with { Head = state!.Head + 1, Reserved = state.Reserved + 1 }),
+            ReservationExpired or ReservationReleased => Changed(Required(state) with { Tail = state!.Tail + 1, Reserved = state.Reserved - 1 }),
+            ReservationIssued => Changed(Required(state) with { Reserved = state!.Reserved - 1, Issued = state.Issued + 1 }),
+            IssueBlocked => Own(Required(state) with { IssueBlocked = state!.IssueBlocked + 1 }),
+            PoolOperationRejected or PoolAlert or ReservationReplayed or PoolLoadReplayed => state,
             _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown pool event."),
         };
 
-        return next is null ? null : next with { Sequence = next.Sequence + 1, Seen = next.Seen.Add(@event.CausationId) };
+        return next is null ? null : next with { Seen = next.Seen.Add(@event.CausationId) };
+
+        // a change published under the pool's key takes the pool's next sequence number; every change takes the next version
+        static Pool Own(Pool pool) => Changed(pool) with { Sequence = pool.Sequence + 1 };
+        static Pool Changed(Pool pool) => pool with { Version = pool.Version + 1 };
     }
 
     public static Pool? Fold(IEnumerable<PoolEvent> events, Pool? initial = null) => events.Aggregate(initial, Evolve);

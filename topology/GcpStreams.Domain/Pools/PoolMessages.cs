@@ -33,6 +33,16 @@ public sealed record ReserveNext(
     public override string Operation => "reserve";
 }
 
+/// <summary>
+/// The order a reservation was for was cancelled, or its payment failed: if the certificate's reservation is still open (not
+/// issued) and was made for this order (or for no order), the certificate goes back to the tail at once.
+/// </summary>
+public sealed record ReleaseReservation(string PoolId, string CausationId, DateTimeOffset At, string CertificateId, string OrderId, string Reason)
+    : PoolCommand(PoolId, CausationId, At)
+{
+    public override string Operation => "release";
+}
+
 /// <summary>The reservation timer: if the certificate's reservation is still open past its deadline, it goes back to the tail.</summary>
 public sealed record ExpireReservation(string PoolId, string CausationId, DateTimeOffset At, string CertificateId)
     : PoolCommand(PoolId, CausationId, At)
@@ -79,11 +89,11 @@ public sealed record PoolLoadReplayed(
     public override string EventType => EventTypes.PoolLoaded;
 }
 
-/// <summary>The certificate in <see cref="Slot"/> was handed out for <see cref="ReservedUntil"/>.</summary>
+/// <summary>The certificate in <see cref="Slot"/> was handed out for <see cref="ReservedUntil"/>; this is its event number <see cref="CertificateSequence"/>.</summary>
 public sealed record PoolCertificateReserved(
     string PoolId, string CausationId, DateTimeOffset At,
     long Slot, string CertificateId, string RequestId, string? OrderId, Channel Channel, long NominalMinor, string Currency,
-    DateTimeOffset ReservedUntil, long AvailableAfter, string? IdempotencyKey = null, string RequestFingerprint = "")
+    DateTimeOffset ReservedUntil, long AvailableAfter, long CertificateSequence, string? IdempotencyKey = null, string RequestFingerprint = "")
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.Reserved;
@@ -102,19 +112,28 @@ public sealed record ReservationReplayed(
 
 /// <summary>A reservation expired unissued; the certificate went back into slot <see cref="Slot"/> at the tail.</summary>
 public sealed record ReservationExpired(
-    string PoolId, string CausationId, DateTimeOffset At, string CertificateId, DateTimeOffset ReservedUntil, long Slot, long AvailableAfter)
+    string PoolId, string CausationId, DateTimeOffset At, string CertificateId, DateTimeOffset ReservedUntil, long Slot, long AvailableAfter, long CertificateSequence)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.ReservationExpired;
 }
 
+/// <summary>A reservation ended early because its order was cancelled or its payment failed; the certificate went back into slot <see cref="Slot"/>.</summary>
+public sealed record ReservationReleased(
+    string PoolId, string CausationId, DateTimeOffset At, string CertificateId, string OrderId, string Reason, long Slot, long AvailableAfter, long CertificateSequence)
+    : PoolEvent(PoolId, CausationId, At)
+{
+    public override string EventType => EventTypes.ReservationReleased;
+}
+
 /// <summary>
 /// The pool confirmed a paid order's reservation: the certificate leaves the pool for good. The topology turns this
-/// into the certificate's <c>IssueCertificate</c>; the stream shows it as the ledger's <c>certificate.issued</c>.
+/// into the certificate's <c>IssueCertificate</c>; the stream shows it as the ledger's <c>certificate.issued</c>, numbered after
+/// the <see cref="CertificateSequence"/> events the certificate had in the pool.
 /// </summary>
 public sealed record ReservationIssued(
     string PoolId, string CausationId, DateTimeOffset At,
-    string CertificateId, string OrderId, string? ClientId, ContactChannel Contact, Channel Channel, long NominalMinor, string Currency)
+    string CertificateId, string OrderId, string? ClientId, ContactChannel Contact, Channel Channel, long NominalMinor, string Currency, long CertificateSequence)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.Issued;

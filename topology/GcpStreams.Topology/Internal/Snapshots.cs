@@ -17,32 +17,42 @@ public sealed record CertificateSnapshot(
     string? ClientId = null,
     DateTimeOffset IssuedAt = default,
     int CvcKeyVersion = 0,
-    IReadOnlyDictionary<string, long>? Holds = null,
+    IReadOnlyDictionary<string, HoldSnapshot>? Holds = null,
     IReadOnlyDictionary<string, CaptureSnapshot>? Captures = null,
     IReadOnlyList<string>? AppliedPayments = null,
     bool Locked = false,
     string? LockReason = null,
     IReadOnlyList<string>? PendingCvcGrants = null,
-    IReadOnlyList<string>? SupportDisclosures = null,
+    IReadOnlyList<SupportDisclosureSnapshot>? SupportDisclosures = null,
     int CvcDisclosures = 0,
     int CvcDisclosuresAllowed = 0,
-    string? CancelReason = null)
+    string? CancelReason = null,
+    long CancelledMinor = 0)
 {
     public const string ActiveKind = "active";
     public const string CancelledKind = "cancelled";
 
-    public static CertificateSnapshot From(Certificate certificate) => certificate switch
+    public static CertificateSnapshot From(Certificate certificate)
     {
-        Certificate.Active a => new CertificateSnapshot(
-            ActiveKind, a.Identity.CertificateId, a.Identity.PoolId, a.Identity.Channel, a.Identity.NominalMinor, a.Identity.Currency,
-            a.Sequence, a.Seen.Ids, a.OrderId, a.ClientId, a.IssuedAt, a.CvcKeyVersion,
-            a.Holds, a.Captures.ToDictionary(c => c.Key, c => new CaptureSnapshot(c.Value.AmountMinor, c.Value.RefundedMinor), StringComparer.Ordinal),
-            [.. a.AppliedPayments], a.Locked, a.LockReason, [.. a.PendingCvcGrants], [.. a.SupportDisclosures], a.CvcDisclosures, a.CvcDisclosuresAllowed),
-        Certificate.Cancelled c => new CertificateSnapshot(
-            CancelledKind, c.Identity.CertificateId, c.Identity.PoolId, c.Identity.Channel, c.Identity.NominalMinor, c.Identity.Currency,
-            c.Sequence, c.Seen.Ids, c.OrderId, CancelReason: c.Reason),
-        _ => throw new ArgumentOutOfRangeException(nameof(certificate), certificate.GetType().Name, "Unknown certificate state."),
-    };
+        var common = new CertificateSnapshot(
+            ActiveKind, certificate.Identity.CertificateId, certificate.Identity.PoolId, certificate.Identity.Channel, certificate.Identity.NominalMinor,
+            certificate.Identity.Currency, certificate.Sequence, certificate.Seen.Ids, certificate.OrderId, certificate.ClientId, certificate.IssuedAt,
+            certificate.CvcKeyVersion, Locked: certificate.Locked, LockReason: certificate.LockReason,
+            CvcDisclosures: certificate.CvcDisclosures, CvcDisclosuresAllowed: certificate.CvcDisclosuresAllowed);
+        return certificate switch
+        {
+            Certificate.Active a => common with
+            {
+                Holds = a.Holds.ToDictionary(h => h.Key, h => new HoldSnapshot(h.Value.AmountMinor, h.Value.ExpiresAt), StringComparer.Ordinal),
+                Captures = a.Captures.ToDictionary(c => c.Key, c => new CaptureSnapshot(c.Value.AmountMinor, c.Value.RefundedMinor), StringComparer.Ordinal),
+                AppliedPayments = [.. a.AppliedPayments],
+                PendingCvcGrants = [.. a.PendingCvcGrants],
+                SupportDisclosures = [.. a.SupportDisclosures.Select(d => new SupportDisclosureSnapshot(d.Ticket, d.At))],
+            },
+            Certificate.Cancelled c => common with { Kind = CancelledKind, CancelReason = c.Reason, CancelledMinor = c.CancelledMinor },
+            _ => throw new ArgumentOutOfRangeException(nameof(certificate), certificate.GetType().Name, "Unknown certificate state."),
+        };
+    }
 
     public Certificate ToDomain()
     {
@@ -59,18 +69,34 @@ public sealed record CertificateSnapshot(
                 ClientId = ClientId,
                 IssuedAt = IssuedAt,
                 CvcKeyVersion = CvcKeyVersion,
-                Holds = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, Holds ?? ImmutableDictionary<string, long>.Empty),
+                Holds = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
+                    (Holds ?? ImmutableDictionary<string, HoldSnapshot>.Empty).Select(h => KeyValuePair.Create(h.Key, new Hold(h.Value.AmountMinor, h.Value.ExpiresAt)))),
                 Captures = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
                     (Captures ?? ImmutableDictionary<string, CaptureSnapshot>.Empty).Select(c => KeyValuePair.Create(c.Key, new Capture(c.Value.AmountMinor, c.Value.RefundedMinor)))),
                 AppliedPayments = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, AppliedPayments ?? []),
                 Locked = Locked,
                 LockReason = LockReason,
                 PendingCvcGrants = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, PendingCvcGrants ?? []),
-                SupportDisclosures = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, SupportDisclosures ?? []),
+                SupportDisclosures = [.. (SupportDisclosures ?? []).Select(d => new SupportDisclosure(d.Ticket, d.At))],
                 CvcDisclosures = CvcDisclosures,
                 CvcDisclosuresAllowed = CvcDisclosuresAllowed,
             },
-            CancelledKind => new Certificate.Cancelled { Identity = identity, Sequence = Sequence, Seen = seen, OrderId = OrderId, Reason = CancelReason ?? string.Empty },
+            CancelledKind => new Certificate.Cancelled
+            {
+                Identity = identity,
+                Sequence = Sequence,
+                Seen = seen,
+                OrderId = OrderId,
+                ClientId = ClientId,
+                IssuedAt = IssuedAt,
+                CvcKeyVersion = CvcKeyVersion,
+                Locked = Locked,
+                LockReason = LockReason,
+                CvcDisclosures = CvcDisclosures,
+                CvcDisclosuresAllowed = CvcDisclosuresAllowed,
+                Reason = CancelReason ?? string.Empty,
+                CancelledMinor = CancelledMinor,
+            },
             _ => throw new InvalidOperationException($"unknown stored certificate kind '{Kind}'"),
         };
     }
@@ -78,13 +104,19 @@ public sealed record CertificateSnapshot(
 
 public sealed record CaptureSnapshot(long AmountMinor, long RefundedMinor);
 
+public sealed record HoldSnapshot(long AmountMinor, DateTimeOffset ExpiresAt);
+
+public sealed record SupportDisclosureSnapshot(string Ticket, DateTimeOffset At);
+
 /// <summary>The stored form of a pool's counters (store value, JSON).</summary>
 public sealed record PoolSnapshot(
     string PoolId, Channel Channel, long NominalMinor, string Currency, int LowWatermark, int Series,
-    long Generated, long Head, long Tail, long Reserved, long Issued, long Loaded, long Sequence, IReadOnlyList<string> Seen)
+    long Generated, long Head, long Tail, long Reserved, long Issued, long Loaded, long Sequence, IReadOnlyList<string> Seen,
+    long IssueBlocked = 0, long Version = 0)
 {
     public static PoolSnapshot From(Pool p) => new(
-        p.PoolId, p.Channel, p.NominalMinor, p.Currency, p.LowWatermark, p.Series, p.Generated, p.Head, p.Tail, p.Reserved, p.Issued, p.Loaded, p.Sequence, p.Seen.Ids);
+        p.PoolId, p.Channel, p.NominalMinor, p.Currency, p.LowWatermark, p.Series, p.Generated, p.Head, p.Tail, p.Reserved, p.Issued, p.Loaded, p.Sequence, p.Seen.Ids,
+        p.IssueBlocked, p.Version);
 
     public Pool ToDomain() => new()
     {
@@ -102,5 +134,7 @@ public sealed record PoolSnapshot(
         Loaded = Loaded,
         Sequence = Sequence,
         Seen = RecentIds.From(Seen),
+        IssueBlocked = IssueBlocked,
+        Version = Version,
     };
 }

@@ -11,34 +11,25 @@ public static class StateRecords
     public static C.CertificateState Of(Certificate certificate, string lastEventId, DateTimeOffset updatedAt)
     {
         var record = Base(certificate.Identity, EnumMap.Convert<CertificateStatus, C.CertificateStatus>(certificate.Status), lastEventId, certificate.Sequence, updatedAt);
-        switch (certificate)
-        {
-            case Certificate.Active a:
-                record.locked = a.Locked;
-                record.lockReason = a.LockReason;
-                record.balanceMinor = a.BalanceMinor;
-                record.heldMinor = a.HeldMinor;
-                record.orderId = a.OrderId;
-                record.clientId = a.ClientId;
-                record.issuedAt = a.IssuedAt.UtcDateTime;
-                record.cvcDisclosures = a.CvcDisclosures;
-                record.cvcDisclosuresAllowed = a.CvcDisclosuresAllowed;
-                break;
-            case Certificate.Cancelled c:
-                record.orderId = c.OrderId;
-                break;
-        }
-
+        record.locked = certificate.Locked;
+        record.lockReason = certificate.LockReason;
+        record.balanceMinor = certificate.BalanceMinor;
+        record.heldMinor = certificate.HeldMinor;
+        record.orderId = certificate.OrderId;
+        record.clientId = certificate.ClientId;
+        record.issuedAt = certificate.IssuedAt.UtcDateTime;
+        record.cvcDisclosures = certificate.CvcDisclosures;
+        record.cvcDisclosuresAllowed = certificate.CvcDisclosuresAllowed;
         return record;
     }
 
     /// <summary>A certificate its pool handed out and that no order has issued yet.</summary>
     public static C.CertificateState Reserved(Pool pool, PoolCertificateReserved e, string lastEventId) =>
-        WithReservation(Base(Identity(pool, e.CertificateId), C.CertificateStatus.RESERVED, lastEventId, pool.Sequence, e.At), e.OrderId, e.ReservedUntil);
+        WithReservation(Base(Identity(pool, e.CertificateId), C.CertificateStatus.RESERVED, lastEventId, e.CertificateSequence, e.At), e.OrderId, e.ReservedUntil);
 
-    /// <summary>A certificate whose reservation expired: back in its pool, available again.</summary>
-    public static C.CertificateState Available(Pool pool, Domain.Pools.ReservationExpired e, string lastEventId) =>
-        Base(Identity(pool, e.CertificateId), C.CertificateStatus.AVAILABLE, lastEventId, pool.Sequence, e.At);
+    /// <summary>A certificate whose reservation expired or was released: back in its pool, available again.</summary>
+    public static C.CertificateState Available(Pool pool, string certificateId, long certificateSequence, DateTimeOffset at, string lastEventId) =>
+        Base(Identity(pool, certificateId), C.CertificateStatus.AVAILABLE, lastEventId, certificateSequence, at);
 
     private static CertificateIdentity Identity(Pool pool, string certificateId) => new(certificateId, pool.PoolId, pool.Channel, pool.NominalMinor, pool.Currency);
 

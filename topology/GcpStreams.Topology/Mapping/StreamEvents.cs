@@ -36,25 +36,43 @@ public static class StreamEvents
     /// <summary>The stream payload of a certificate ledger event.</summary>
     public static object Payload(CertificateEvent e) => e switch
     {
-        CertificateIssued x => new C.CertificateIssued { orderId = x.OrderId, clientId = x.ClientId, nominalMinor = x.Identity.NominalMinor, balanceAfterMinor = x.BalanceAfterMinor },
+        CertificateIssued x => new C.CertificateIssued { orderId = x.OrderId, clientId = x.ClientId, nominalMinor = x.Identity.NominalMinor, balanceAfterMinor = x.BalanceAfterMinor, heldAfterMinor = 0 },
         NotificationRequested x => new C.NotificationRequested { notificationId = x.NotificationId, clientId = x.ClientId, contactChannel = Map(x.Contact) },
-        PaymentAuthorized x => new C.CertificateAuthorized { paymentId = x.PaymentId, amountMinor = x.AmountMinor, heldAfterMinor = x.HeldAfterMinor, availableAfterMinor = x.AvailableAfterMinor },
+        PaymentAuthorized x => new C.CertificateAuthorized
+        {
+            paymentId = x.PaymentId, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor, heldAfterMinor = x.HeldAfterMinor,
+            availableAfterMinor = x.AvailableAfterMinor, expiresAt = x.ExpiresAt.UtcDateTime,
+        },
         CertificateRedeemed x => new C.CertificateRedeemed { paymentId = x.PaymentId, authorizationId = x.AuthorizationId, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor, heldAfterMinor = x.HeldAfterMinor },
-        HoldReleased x => new C.CertificateHoldReleased { paymentId = x.PaymentId, authorizationId = x.AuthorizationId, amountMinor = x.AmountMinor, heldAfterMinor = x.HeldAfterMinor },
-        CertificateRefunded x => new C.CertificateRefunded { paymentId = x.PaymentId, capturePaymentId = x.CapturePaymentId, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor },
-        CertificateCancelled x => new C.CertificateCancelled { orderId = x.OrderId, reason = x.Reason },
+        HoldReleased x => new C.CertificateHoldReleased
+        {
+            paymentId = x.PaymentId, authorizationId = x.AuthorizationId, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor,
+            heldAfterMinor = x.HeldAfterMinor, expired = x.Expired,
+        },
+        CertificateRefunded x => new C.CertificateRefunded
+        {
+            paymentId = x.PaymentId, capturePaymentId = x.CapturePaymentId, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor, heldAfterMinor = x.HeldAfterMinor,
+        },
+        CertificateCancelled x => new C.CertificateCancelled
+        {
+            orderId = x.OrderId, reason = x.Reason, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor, heldAfterMinor = x.HeldAfterMinor,
+        },
         CertificateLocked x => new C.CertificateLocked { reason = x.Reason, requestedBy = x.RequestedBy },
         CertificateUnlocked x => new C.CertificateUnlocked { reason = x.Reason, requestedBy = x.RequestedBy },
-        CvcDisclosed x => new C.CvcDisclosed { requestId = x.RequestId, kind = EnumMap.Convert<DisclosureKind, C.DisclosureKind>(x.Kind), notificationId = x.NotificationId, keyVersion = x.KeyVersion, requestedBy = x.RequestedBy, disclosuresSoFar = x.DisclosuresSoFar },
+        CvcDisclosed x => new C.CvcDisclosed
+        {
+            requestId = x.RequestId, kind = EnumMap.Convert<DisclosureKind, C.DisclosureKind>(x.Kind), notificationId = x.NotificationId, supportTicket = x.SupportTicket,
+            reason = x.Reason, keyVersion = x.KeyVersion, requestedBy = x.RequestedBy, disclosuresSoFar = x.DisclosuresSoFar,
+        },
         NotificationSent x => new C.NotificationSent { notificationId = x.NotificationId, contactChannel = Map(x.Contact), attempt = x.Attempt },
         NotificationFailed x => new C.NotificationFailed { notificationId = x.NotificationId, contactChannel = Map(x.Contact), attempt = x.Attempt, reason = x.Reason, willRetry = x.WillRetry },
         CertificateOperationRejected x => Rejected(x.Operation, x.Reason, x.Message, x.AmountMinor, x.PaymentId),
-        CertificateAlert x => Alert(x.Kind, x.Severity, x.Message),
+        CertificateAlert x => Alert(x.Kind, x.Severity, x.Message, null),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "No stream payload for this certificate event."),
     };
 
-    /// <summary>The stream payload of a pool event; null for internal bookkeeping that is not published.</summary>
-    public static object? Payload(PoolEvent e) => e switch
+    /// <summary>The stream payload of a pool event (<paramref name="pool"/> is the pool after it); null for internal bookkeeping that is not published.</summary>
+    public static object? Payload(PoolEvent e, Pool? pool) => e switch
     {
         PoolLoaded x => new C.PoolLoaded
         {
@@ -65,12 +83,18 @@ public static class StreamEvents
             availableAfter = x.AvailableAfter,
             lowWatermark = x.LowWatermark,
             series = x.Series >= 0 ? x.Series : null,
+            poolVersion = Version(pool),
         },
-        PoolCertificateReserved x => new C.CertificateReserved { requestId = x.RequestId, orderId = x.OrderId, nominalMinor = x.NominalMinor, reservedUntil = x.ReservedUntil.UtcDateTime, availableAfter = x.AvailableAfter },
-        Domain.Pools.ReservationExpired x => new C.CertificateReservationExpired { reservedUntil = x.ReservedUntil.UtcDateTime, availableAfter = x.AvailableAfter },
+        PoolCertificateReserved x => new C.CertificateReserved
+        {
+            requestId = x.RequestId, orderId = x.OrderId, nominalMinor = x.NominalMinor, reservedUntil = x.ReservedUntil.UtcDateTime, availableAfter = x.AvailableAfter,
+            poolVersion = Version(pool),
+        },
+        Domain.Pools.ReservationExpired x => new C.CertificateReservationExpired { reservedUntil = x.ReservedUntil.UtcDateTime, availableAfter = x.AvailableAfter, poolVersion = Version(pool) },
+        Domain.Pools.ReservationReleased x => new C.CertificateReservationReleased { orderId = x.OrderId, reason = x.Reason, availableAfter = x.AvailableAfter, poolVersion = Version(pool) },
         Domain.Pools.IssueBlocked x => new C.IssueBlocked { requestId = x.RequestId, orderId = x.OrderId, nominalMinor = x.NominalMinor, reason = x.Message },
         PoolOperationRejected x => Rejected(x.Operation, x.Reason, x.Message, null, null),
-        PoolAlert x => Alert(x.Kind, x.Severity, x.Message),
+        PoolAlert x => Alert(x.Kind, x.Severity, x.Message, null),
         ReservationIssued => null, // the ledger publishes certificate.issued
         ReservationReplayed => null, // the stream has the first reservation already
         PoolLoadReplayed => null, // the stream has the first load already
@@ -82,12 +106,29 @@ public static class StreamEvents
     {
         PoolCertificateReserved x => x.CertificateId,
         Domain.Pools.ReservationExpired x => x.CertificateId,
+        Domain.Pools.ReservationReleased x => x.CertificateId,
         ReservationIssued x => x.CertificateId,
         ReservationReplayed x => x.CertificateId,
         PoolOperationRejected x => x.CertificateId,
         PoolAlert x => x.CertificateId,
         _ => null,
     };
+
+    /// <summary>
+    /// The sequence number of a pool event on the stream: the certificate's own for a certificate's reservation events (reserved,
+    /// expired, released); the pool's for the pool's events; the current number (unchanged) for refusals and alerts.
+    /// </summary>
+    public static long SequenceOf(PoolEvent e, Pool? pool, Func<string, long> certificateSequence) => e switch
+    {
+        PoolCertificateReserved x => x.CertificateSequence,
+        Domain.Pools.ReservationExpired x => x.CertificateSequence,
+        Domain.Pools.ReservationReleased x => x.CertificateSequence,
+        PoolOperationRejected { CertificateId: { } id } => certificateSequence(id),
+        PoolAlert { CertificateId: { } id } => certificateSequence(id),
+        _ => pool?.Sequence ?? 0,
+    };
+
+    private static long Version(Pool? pool) => pool?.Version ?? 0;
 
     public static C.ContactChannel Map(ContactChannel contact) => EnumMap.Convert<ContactChannel, C.ContactChannel>(contact);
 
@@ -100,11 +141,11 @@ public static class StreamEvents
         paymentId = paymentId,
     };
 
-    private static C.Alert Alert(AlertKind kind, AlertSeverity severity, string message) => new()
+    public static C.Alert Alert(AlertKind kind, AlertSeverity severity, string message, IDictionary<string, string>? details) => new()
     {
         kind = EnumMap.Convert<AlertKind, C.AlertKind>(kind),
         severity = EnumMap.Convert<AlertSeverity, C.AlertSeverity>(severity),
         message = message,
-        details = new Dictionary<string, string>(),
+        details = details ?? new Dictionary<string, string>(),
     };
 }

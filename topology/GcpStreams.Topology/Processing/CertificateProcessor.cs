@@ -1,7 +1,9 @@
+using System.Globalization;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Topology.Internal;
 using GcpStreams.Topology.Mapping;
+using Microsoft.Extensions.Logging;
 using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.State;
 using C = GcpStreams.Contracts;
@@ -12,9 +14,15 @@ namespace GcpStreams.Topology.Processing;
 /// The single owner of each certificate ledger (input keyed by certificate id): every debit, refund, lock and CVC disclosure
 /// of a certificate is decided here, one at a time, by <see cref="CertificateDecider"/> only. It keeps the ledger in the
 /// <see cref="StoreNames.Certificates"/> store and publishes events, the latest state, replies and dead letters.
+/// Authorization holds lapse on a wall-clock punctuation over a time index of their expiries (as pool reservations do); the
+/// decision uses the hold's own expiry, so the events are the same on a replay.
 /// </summary>
 public sealed class CertificateProcessor : RecordTransformer
 {
+    private static readonly ILogger Log = Streamiz.Kafka.Net.Crosscutting.Logger.GetLogger(typeof(CertificateProcessor));
+
+    private readonly TopologySettings settings;
+    private readonly CertificateSettings rules;
     private IKeyValueStore<string, byte[]> store = null!;
 
     /// <summary>
@@ -24,69 +32,109 @@ public sealed class CertificateProcessor : RecordTransformer
     public CertificateProcessor()
         : base(null!)
     {
+        settings = null!;
+        rules = null!;
     }
 
-    public CertificateProcessor(Codec codec)
+    public CertificateProcessor(Codec codec, TopologySettings settings)
         : base(codec)
     {
+        this.settings = settings;
+        rules = new CertificateSettings(settings.HoldExpiry, settings.SupportDisclosuresPerDay);
     }
 
     public override void Init(ProcessorContext<byte[], Outgoing> context)
     {
         base.Init(context);
         store = (IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.Certificates);
+        context.Schedule(settings.HoldSweepInterval, PunctuationType.PROCESSING_TIME, ExpireDueHolds);
     }
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
     {
         var input = InternalJson.Deserialize<CertificateInput>(record.Value);
-        var command = input.Command;
-        var before = store.Get(command.CertificateId) is { } bytes ? InternalJson.Deserialize<CertificateSnapshot>(bytes).ToDomain() : null;
-        var events = CertificateDecider.Decide(command, before);
+        return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source);
+    }
+
+    /// <summary>The wall-clock sweep: releases every hold whose expiry has passed (bounded per sweep; the rest wait for the next one).</summary>
+    internal void ExpireDueHolds(long wallClockMs)
+    {
+        foreach (var (key, certificateId, authorizationId, expiresAt) in TimeIndex.Due(store, Keys.HoldPrefix, wallClockMs).Select(Keys.ParseHold))
+        {
+            var causation = DeterministicId.Derive("hold-expiry", certificateId, authorizationId, expiresAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+            try
+            {
+                Emit(Decide(new ExpireHold(certificateId, causation, expiresAt, authorizationId), null, null, null));
+                store.Delete(key); // captured, voided or expired now: the expiry is done either way
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // the index entry stays, so the next sweep retries; the other holds still expire
+                Log.LogError(e, "Could not expire hold {Authorization} of certificate {Certificate}", authorizationId, certificateId);
+            }
+        }
+    }
+
+    private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source)
+    {
+        var before = Keys.IsCertificate(command.CertificateId) && store.Get(command.CertificateId) is { } bytes
+            ? InternalJson.Deserialize<CertificateSnapshot>(bytes).ToDomain()
+            : null;
+        var events = CertificateDecider.Decide(command, before, rules);
         var outputs = new List<Outgoing>();
         var eventIds = new List<string>();
         var certificate = before;
-        var changed = false;
+        var lastChange = -1;
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
             certificate = CertificateDecider.Evolve(certificate, e);
             var identity = certificate?.Identity ?? (command as IssueCertificate)?.Identity;
             var subject = new EventSubject(command.CertificateId, command.CertificateId, identity?.PoolId, identity?.Channel ?? ChannelOf(command), identity?.Currency, certificate?.Sequence ?? 0);
-            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, input.CorrelationId, i, StreamEvents.Payload(e));
+            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, StreamEvents.Payload(e));
             eventIds.Add(envelope.eventId);
             outputs.Add(Codec.Event(envelope, command.CertificateId));
-            changed |= e is not (CertificateOperationRejected or CertificateAlert);
+            lastChange = CertificateDecider.ChangesState(e) ? i : lastChange;
         }
 
         if (events.Count == 0)
         {
-            return outputs; // a duplicate: nothing to say, nothing to store
+            return outputs; // a duplicate or a timer with nothing to do: nothing to say, nothing to store
         }
 
-        if (certificate is not null && changed)
+        if (certificate is not null && lastChange >= 0)
         {
-            outputs.Add(Codec.State(StateRecords.Of(certificate, eventIds[^1], events[^1].At)));
+            outputs.Add(Codec.State(StateRecords.Of(certificate, eventIds[lastChange], events[lastChange].At)));
         }
 
-        if (input.ReplyTo is not null)
+        if (replyTo is not null)
         {
-            outputs.Add(Codec.Reply(Replies.ForCertificate(command, events, eventIds, input.ReplyTo)));
+            outputs.Add(Codec.Reply(Replies.ForCertificate(command, events, eventIds, replyTo)));
         }
 
-        if (input.Source is { } origin && events[0] is CertificateOperationRejected { Reason: RejectionReason.NotFound or RejectionReason.CurrencyMismatch } refused)
+        if (source is { } origin && events[0] is CertificateOperationRejected { Reason: RejectionReason.NotFound or RejectionReason.CurrencyMismatch } refused)
         {
             // the refusal is on the stream for the payer; operations also get the original record to inspect or replay
-            outputs.Add(DeadLetter(origin, refused.Reason == RejectionReason.NotFound ? C.DeadLetterReason.UNKNOWN_CERTIFICATE : C.DeadLetterReason.CURRENCY_MISMATCH, refused.Message));
+            outputs.AddRange(DeadLetter(origin, refused.Reason == RejectionReason.NotFound ? C.DeadLetterReason.UNKNOWN_CERTIFICATE : C.DeadLetterReason.CURRENCY_MISMATCH, refused.Message));
         }
 
         if (certificate is not null)
         {
+            foreach (var authorized in events.OfType<PaymentAuthorized>())
+            {
+                store.Put(Keys.Hold(authorized.ExpiresAt, command.CertificateId, authorized.PaymentId), []);
+            }
+
             store.Put(command.CertificateId, InternalJson.Serialize(CertificateSnapshot.From(certificate)));
         }
 
         return outputs;
     }
+
+    /// <summary>A command on its way to the owner of its certificate (the internal topic keyed by certificate id).</summary>
+    public static Outgoing Input(TopologySettings settings, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
+        new(Topics.CertificateInput(settings.ApplicationId), Codec.Utf8(command.CertificateId),
+            InternalJson.Serialize(new CertificateInput(command, replyTo, correlationId, caller, source)), []);
 
     private static Channel ChannelOf(CertificateCommand command) => command switch
     {
@@ -96,4 +144,26 @@ public sealed class CertificateProcessor : RecordTransformer
         RefundPayment x => x.Channel,
         _ => Channel.Unknown,
     };
+
+    /// <summary>
+    /// The key layout of the certificates store: a ledger under its certificate number (digits), and the hold expiry index
+    /// <c>h/{expiresMs:D15}/{certificateId}/{authorizationId}</c>, whose byte order is time order.
+    /// </summary>
+    internal static class Keys
+    {
+        public const string HoldPrefix = "h/";
+
+        /// <summary>Whether an id can name a ledger (and not an index entry of the same store).</summary>
+        public static bool IsCertificate(string id) => !id.StartsWith(HoldPrefix, StringComparison.Ordinal);
+
+        public static string Hold(DateTimeOffset expiresAt, string certificateId, string authorizationId) =>
+            TimeIndex.Key(HoldPrefix, expiresAt, $"{certificateId}/{authorizationId}");
+
+        public static (string Key, string CertificateId, string AuthorizationId, DateTimeOffset ExpiresAt) ParseHold(string key)
+        {
+            var (at, rest) = TimeIndex.Parse(HoldPrefix, key);
+            var slash = rest.IndexOf('/', StringComparison.Ordinal);
+            return (key, rest[..slash], rest[(slash + 1)..], at);
+        }
+    }
 }

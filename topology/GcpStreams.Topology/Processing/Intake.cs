@@ -83,11 +83,21 @@ public sealed partial class IntakeTransformer : RecordTransformer
                     : [.. order.certificateLines.Where(l => order.returnedLineIds.Contains(l.lineId))];
                 return
                 [
-                    .. returned.Select(line => ToCertificate(line.certificateId, new CancelCertificate(
+                    .. returned.Select(line => ToCertificate(new CancelCertificate(
                         line.certificateId, LineCausation(order.eventId, line.lineId), at, order.orderId, "order returned"), order.correlationId, source)),
                 ];
-            case C.OrderStatus.CREATED or C.OrderStatus.CANCELLED:
-                return []; // nothing is issued before payment; an unpaid reservation expires on its own
+            case C.OrderStatus.CREATED:
+                // nothing is issued before payment; the order processor remembers the lines, to release them if a payment fails
+                return order.certificateLines.Count == 0
+                    ? []
+                    : [ToOrders(order.orderId, order.eventId, at, [.. order.certificateLines.Select(Reserved)], null, order.correlationId, source)];
+            case C.OrderStatus.CANCELLED:
+                // the order will not be paid: its reservations go back to their pools at once
+                return
+                [
+                    .. order.certificateLines.Select(Reserved).Select(line => ToPool(line.PoolId, new ReleaseReservation(
+                        line.PoolId, LineCausation(order.eventId, line.LineId), at, line.CertificateId, order.orderId, "order cancelled"), order.correlationId, source)),
+                ];
             default:
                 throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"order status {order.status} is not one this service knows");
         }
@@ -95,6 +105,13 @@ public sealed partial class IntakeTransformer : RecordTransformer
 
     private IReadOnlyList<Outgoing> Payment(C.Payment payment, SourceRecord source)
     {
+        if (payment.status == C.PaymentStatus.FAILED && !string.IsNullOrWhiteSpace(payment.orderId))
+        {
+            // a failed payment of an order (any method): the certificates the order reserved go back to their pools at once
+            Require(payment.eventId, "eventId");
+            return [ToOrders(payment.orderId, payment.eventId, At(payment.occurredAt), null, Require(payment.paymentId, "paymentId"), payment.correlationId, source)];
+        }
+
         if (payment.method != C.PaymentMethod.GIFT_CERTIFICATE || payment.status is C.PaymentStatus.FAILED or C.PaymentStatus.PENDING)
         {
             return []; // not a certificate tender, or no money moves (yet): only SUCCEEDED operations touch a ledger
@@ -119,7 +136,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
             C.PaymentOperation.REFUND => new RefundPayment(id, payment.eventId, at, payment.paymentId, payment.parentPaymentId, Amount(payment), Currency(payment), channel),
             _ => throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"payment operation {payment.operation} is not one this service knows"),
         };
-        return [ToCertificate(id, command, payment.correlationId, source)];
+        return [ToCertificate(command, payment.correlationId, source)];
     }
 
     /// <summary>An API command that cannot be carried out is dead-lettered, and its caller gets a REJECTED reply at once.</summary>
@@ -133,7 +150,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
         {
             return
             [
-                DeadLetter(source, e.Reason, e.Message),
+                .. DeadLetter(source, e.Reason, e.Message),
                 Codec.Reply(new C.CommandReply
                 {
                     requestId = command.requestId,
@@ -155,15 +172,16 @@ public sealed partial class IntakeTransformer : RecordTransformer
         var request = command.requestId;
         return command.payload switch
         {
-            C.ReserveCertificate r => [ToPool(RequirePoolId(r.poolId), new ReserveNext(r.poolId, request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
+            C.ReserveCertificate r => [ToPoolOrGate(RequirePoolId(r.poolId), new ReserveNext(r.poolId, request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
                 TimeSpan.FromSeconds(r.holdSeconds > 0 ? r.holdSeconds : settings.DefaultReservationHold.TotalSeconds),
-                IdempotencyKeyOf(command), Fingerprint(r)), command.correlationId, source, command.replyTo, caller)],
-            C.LoadPool l => [ToPool(RequirePoolId(l.poolId), new LoadPool(l.poolId, request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
-                l.series, l.count, [.. l.importedNumbers], IdempotencyKeyOf(command), Fingerprint(l)), command.correlationId, source, command.replyTo, caller)],
-            C.LockCertificate l => [ToCertificate(Require(l.certificateId, "certificateId"), new LockCertificate(l.certificateId, request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
-            C.UnlockCertificate u => [ToCertificate(Require(u.certificateId, "certificateId"), new UnlockCertificate(u.certificateId, request, at, Require(u.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
-            C.RevealCvc r => [ToCertificate(Require(r.certificateId, "certificateId"), new RevealCvc(r.certificateId, request, at, request,
-                EnumMap.Convert<C.DisclosureKind, DisclosureKind>(r.kind == C.DisclosureKind.UNKNOWN ? throw Invalid("kind") : r.kind), r.notificationId, r.reason, caller), command.correlationId, source, command.replyTo, caller)],
+                IdempotencyKeyOf(command), Fingerprint(r)), command, source, caller)],
+            C.LoadPool l => [ToPoolOrGate(RequirePoolId(l.poolId), new LoadPool(l.poolId, request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
+                l.series, l.count, [.. l.importedNumbers], IdempotencyKeyOf(command), Fingerprint(l)), command, source, caller)],
+            C.LockCertificate l => [ToCertificate(new LockCertificate(Require(l.certificateId, "certificateId"), request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
+            C.UnlockCertificate u => [ToCertificate(new UnlockCertificate(Require(u.certificateId, "certificateId"), request, at, Require(u.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
+            C.RevealCvc r => [ToCertificate(new RevealCvc(Require(r.certificateId, "certificateId"), request, at, request,
+                EnumMap.Convert<C.DisclosureKind, DisclosureKind>(r.kind == C.DisclosureKind.UNKNOWN ? throw Invalid("kind") : r.kind), r.notificationId, r.supportTicket, r.reason, caller),
+                command.correlationId, source, command.replyTo, caller)],
             _ => throw Invalid($"payload {command.payload?.GetType().Name ?? "null"}"),
         };
     }
@@ -182,16 +200,39 @@ public sealed partial class IntakeTransformer : RecordTransformer
         var contact = EnumMap.Convert<C.ContactChannel, ContactChannel>(result.contactChannel);
         return
         [
-            ToCertificate(result.certificateId, new RecordNotificationResult(result.certificateId, result.eventId, At(result.occurredAt), result.notificationId, contact, outcome,
+            ToCertificate(new RecordNotificationResult(result.certificateId, result.eventId, At(result.occurredAt), result.notificationId, contact, outcome,
                 result.attempt, result.reason, WillRetry: outcome == NotificationOutcome.Failed && result.attempt < settings.NotificationMaxAttempts), null, source),
         ];
     }
 
-    private Outgoing ToPool(string poolId, PoolCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>
-        new(Topics.PoolInput(settings.ApplicationId), Codec.Utf8(poolId), InternalJson.Serialize(new PoolInput(command, replyTo, correlationId, caller, source)), []);
+    private Outgoing ToPool(string poolId, PoolCommand command, string? correlationId, SourceRecord source) =>
+        PoolProcessor.Input(settings, poolId, command, correlationId, source);
 
-    private Outgoing ToCertificate(string certificateId, CertificateCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>
-        new(Topics.CertificateInput(settings.ApplicationId), Codec.Utf8(certificateId), InternalJson.Serialize(new CertificateInput(command, replyTo, correlationId, caller, source)), []);
+    /// <summary>A reservation or load goes to its pool; with an Idempotency-Key, first to the key's gate (one request per key across every pool).</summary>
+    private Outgoing ToPoolOrGate(string poolId, PoolCommand command, C.GiftCertificateCommand api, SourceRecord source, string caller)
+    {
+        var idempotencyKey = command switch
+        {
+            ReserveNext r => r.IdempotencyKey,
+            LoadPool l => l.IdempotencyKey,
+            _ => null,
+        };
+        return idempotencyKey is null
+            ? PoolProcessor.Input(settings, poolId, command, api.correlationId, source, api.replyTo, caller)
+            : new(Topics.IdempotencyInput(settings.ApplicationId), Codec.Utf8(idempotencyKey),
+                InternalJson.Serialize(new PoolInput(command, api.replyTo, api.correlationId, caller, source)), []);
+    }
+
+    private Outgoing ToCertificate(CertificateCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>
+        CertificateProcessor.Input(settings, command, correlationId, source, replyTo, caller);
+
+    private Outgoing ToOrders(string orderId, string causationId, DateTimeOffset at, IReadOnlyList<ReservedLine>? placed, string? failedPaymentId, string? correlationId, SourceRecord source) =>
+        new(Topics.OrderInput(settings.ApplicationId), Codec.Utf8(orderId),
+            InternalJson.Serialize(new OrderInput(orderId, causationId, at, placed, failedPaymentId, correlationId, source)), []);
+
+    /// <summary>A certificate line of an order as the pools know it; its fields are checked as for a paid order.</summary>
+    private static ReservedLine Reserved(C.CertificateOrderLine line) =>
+        new(Require(line.lineId, "certificateLines.lineId"), Require(line.certificateId, "certificateLines.certificateId"), RequirePoolId(line.poolId));
 
     private ContactChannel ContactOf(string? clientId)
     {

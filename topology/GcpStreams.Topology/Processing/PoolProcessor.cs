@@ -19,7 +19,6 @@ namespace GcpStreams.Topology.Processing;
 /// </summary>
 public sealed class PoolProcessor : RecordTransformer, IPoolStore
 {
-    private const int MaxExpiriesPerSweep = 1_000;
     private static readonly ILogger Log = Streamiz.Kafka.Net.Crosscutting.Logger.GetLogger(typeof(PoolProcessor));
 
     private readonly TopologySettings settings;
@@ -67,7 +66,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     /// <summary>Expires every reservation whose deadline has passed (bounded per sweep; the rest wait for the next one).</summary>
     private void ExpireDueReservations(long wallClockMs)
     {
-        foreach (var (key, poolId, certificateId, deadline) in DueKeys(Keys.DeadlinePrefix, wallClockMs).Select(Keys.ParseDeadline))
+        foreach (var (key, poolId, certificateId, deadline) in TimeIndex.Due(store, Keys.DeadlinePrefix, wallClockMs).Select(Keys.ParseDeadline))
         {
             var causation = DeterministicId.Derive("expire", poolId, certificateId, deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
             try
@@ -89,24 +88,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     /// </summary>
     private void ForgetExpiredIdempotencyKeys(long wallClockMs)
     {
-        foreach (var index in DueKeys(Keys.RetentionPrefix, wallClockMs))
-        {
-            store.Delete(Keys.RetainedKey(index));
-            store.Delete(index);
-        }
-    }
-
-    /// <summary>The keys of a time index due at the wall clock, oldest first, at most <see cref="MaxExpiriesPerSweep"/> (the rest wait for the next sweep).</summary>
-    private List<string> DueKeys(string prefix, long wallClockMs)
-    {
-        var due = new List<string>();
-        using var range = store.Range(prefix, Keys.DueUpTo(prefix, DateTimeOffset.FromUnixTimeMilliseconds(wallClockMs)));
-        while (range.MoveNext() && due.Count < MaxExpiriesPerSweep)
-        {
-            due.Add(range.Current!.Value.Key);
-        }
-
-        return due;
+        TimeIndex.ForgetDue(store, Keys.RetentionPrefix, wallClockMs);
     }
 
     private IReadOnlyList<Outgoing> Decide(PoolCommand command, string? replyTo, string? correlationId, SourceRecord? source)
@@ -124,10 +106,14 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
             var eventId = StreamEvents.EventId(StreamEvents.CertificateOf(e) ?? e.PoolId, e.CausationId, i);
             eventIds.Add(eventId);
             StoreEffects(e, writes);
-            if (StreamEvents.Payload(e) is { } payload)
+            var certificateId = StreamEvents.CertificateOf(e);
+
+            // an event keyed by a pool that does not exist is not published: refusing an unknown pool creates nothing anywhere
+            if (StreamEvents.Payload(e, pool) is { } payload && (pool is not null || certificateId is not null))
             {
-                var key = StreamEvents.CertificateOf(e) ?? e.PoolId;
-                var subject = new EventSubject(key, StreamEvents.CertificateOf(e), e.PoolId, pool?.Channel ?? ChannelOf(command), pool?.Currency, pool?.Sequence ?? 0);
+                var key = certificateId ?? e.PoolId;
+                var sequence = StreamEvents.SequenceOf(e, pool, id => ReservationOf(e.PoolId, id)?.Sequence ?? 0);
+                var subject = new EventSubject(key, certificateId, e.PoolId, pool?.Channel ?? ChannelOf(command), pool?.Currency, sequence);
                 var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, payload);
                 outputs.Add(Codec.Event(envelope, key));
             }
@@ -138,13 +124,16 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                     outputs.Add(Codec.State(StateRecords.Reserved(pool!, reserved, eventId)));
                     break;
                 case ReservationExpired expired:
-                    outputs.Add(Codec.State(StateRecords.Available(pool!, expired, eventId)));
+                    outputs.Add(Codec.State(StateRecords.Available(pool!, expired.CertificateId, expired.CertificateSequence, expired.At, eventId)));
+                    break;
+                case ReservationReleased released:
+                    outputs.Add(Codec.State(StateRecords.Available(pool!, released.CertificateId, released.CertificateSequence, released.At, eventId)));
                     break;
                 case ReservationIssued issued:
                     var identity = new CertificateIdentity(issued.CertificateId, issued.PoolId, issued.Channel, issued.NominalMinor, issued.Currency);
-                    var issue = new IssueCertificate(issued.CertificateId, issued.CausationId, issued.At, identity, issued.OrderId, issued.ClientId, issued.Contact, settings.CvcKeyVersion);
-                    outputs.Add(new Outgoing(Topics.CertificateInput(settings.ApplicationId), Codec.Utf8(issued.CertificateId),
-                        InternalJson.Serialize(new CertificateInput(issue, null, correlationId, null, source)), []));
+                    var issue = new IssueCertificate(issued.CertificateId, issued.CausationId, issued.At, identity, issued.OrderId, issued.ClientId, issued.Contact,
+                        settings.CvcKeyVersion, issued.CertificateSequence);
+                    outputs.Add(CertificateProcessor.Input(settings, issue, correlationId, source));
                     break;
             }
         }
@@ -181,7 +170,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
             case PoolLoaded loaded:
                 for (var i = 0; i < loaded.Numbers.Count; i++)
                 {
-                    writes.Add((Keys.Slot(loaded.PoolId, loaded.FirstSlot + i), Codec.Utf8(loaded.Numbers[i])));
+                    writes.Add((Keys.Slot(loaded.PoolId, loaded.FirstSlot + i), SlotValue(new PoolSlot(loaded.Numbers[i], 0))));
                 }
 
                 if (loaded.IdempotencyKey is { } loadKey)
@@ -194,7 +183,8 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                 break;
             case PoolCertificateReserved r:
                 writes.Add((Keys.Slot(r.PoolId, r.Slot), null));
-                writes.Add((Keys.Reservation(r.PoolId, r.CertificateId), InternalJson.Serialize(new Reservation(r.CertificateId, r.PoolId, r.Slot, r.RequestId, r.OrderId, r.ReservedUntil))));
+                writes.Add((Keys.Reservation(r.PoolId, r.CertificateId),
+                    InternalJson.Serialize(new Reservation(r.CertificateId, r.PoolId, r.Slot, r.RequestId, r.OrderId, r.ReservedUntil, Sequence: r.CertificateSequence))));
                 writes.Add((Keys.Deadline(r.ReservedUntil, r.PoolId, r.CertificateId), []));
                 if (r.IdempotencyKey is { } key)
                 {
@@ -206,7 +196,12 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                 break;
             case ReservationExpired x:
                 writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), null));
-                writes.Add((Keys.Slot(x.PoolId, x.Slot), Codec.Utf8(x.CertificateId)));
+                writes.Add((Keys.Slot(x.PoolId, x.Slot), SlotValue(new PoolSlot(x.CertificateId, x.CertificateSequence))));
+                break;
+            case ReservationReleased x:
+                writes.Add((Keys.Deadline(ReservationOf(x.PoolId, x.CertificateId)!.ReservedUntil, x.PoolId, x.CertificateId), null));
+                writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), null));
+                writes.Add((Keys.Slot(x.PoolId, x.Slot), SlotValue(new PoolSlot(x.CertificateId, x.CertificateSequence))));
                 break;
             case ReservationIssued x:
                 var reservation = ReservationOf(x.PoolId, x.CertificateId)!;
@@ -224,13 +219,26 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         _ => Channel.Unknown,
     };
 
+    /// <summary>A command on its way to the owner of its pool (the internal topic keyed by pool id).</summary>
+    public static Outgoing Input(TopologySettings settings, string poolId, PoolCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
+        new(Topics.PoolInput(settings.ApplicationId), Codec.Utf8(poolId), InternalJson.Serialize(new PoolInput(command, replyTo, correlationId, caller, source)), []);
+
     private Pool? Load(string poolId) =>
         store.Get(Keys.Pool(poolId)) is { } bytes ? InternalJson.Deserialize<PoolSnapshot>(bytes).ToDomain() : null;
 
-    public string CertificateAt(string poolId, long slot) =>
+    public PoolSlot CertificateAt(string poolId, long slot) =>
         store.Get(Keys.Slot(poolId, slot)) is { } bytes
-            ? System.Text.Encoding.UTF8.GetString(bytes)
+            ? ParseSlot(System.Text.Encoding.UTF8.GetString(bytes))
             : throw new InvalidOperationException($"pool {poolId} has no certificate in slot {slot}");
+
+    /// <summary>A slot's stored value: the certificate id, then <c>:sequence</c> once the certificate has had events (it came back from a reservation).</summary>
+    private static byte[] SlotValue(PoolSlot slot) =>
+        Codec.Utf8(slot.Sequence == 0 ? slot.CertificateId : string.Create(CultureInfo.InvariantCulture, $"{slot.CertificateId}:{slot.Sequence}"));
+
+    private static PoolSlot ParseSlot(string value) =>
+        value.IndexOf(':', StringComparison.Ordinal) is var colon and >= 0
+            ? new PoolSlot(value[..colon], long.Parse(value.AsSpan(colon + 1), CultureInfo.InvariantCulture))
+            : new PoolSlot(value, 0);
 
     public Reservation? ReservationOf(string poolId, string certificateId) =>
         store.Get(Keys.Reservation(poolId, certificateId)) is { } bytes ? InternalJson.Deserialize<Reservation>(bytes) : null;
@@ -259,25 +267,15 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         public const string RetentionPrefix = "x/";
 
         /// <summary>The retention index of an idempotency-key entry: <c>x/{untilMs:D15}/{entry key}</c>.</summary>
-        public static string Retention(DateTimeOffset until, string entryKey) => TimeIndex(RetentionPrefix, until, entryKey);
+        public static string Retention(DateTimeOffset until, string entryKey) => TimeIndex.Key(RetentionPrefix, until, entryKey);
 
-        /// <summary>The entry key a retention index entry points at.</summary>
-        public static string RetainedKey(string retentionKey) => retentionKey[(RetentionPrefix.Length + 16)..];
-
-        public static string Deadline(DateTimeOffset at, string poolId, string certificateId) => TimeIndex(DeadlinePrefix, at, $"{poolId}/{certificateId}");
-
-        /// <summary>A time-ordered index key, <c>{prefix}{ms:D15}/{rest}</c>: byte order is time order.</summary>
-        private static string TimeIndex(string prefix, DateTimeOffset at, string rest) =>
-            string.Create(CultureInfo.InvariantCulture, $"{prefix}{at.ToUnixTimeMilliseconds():D15}/{rest}");
-
-        /// <summary>The upper bound of a time index's entries due at <paramref name="now"/> ('0' sorts after '/').</summary>
-        public static string DueUpTo(string prefix, DateTimeOffset now) =>
-            string.Create(CultureInfo.InvariantCulture, $"{prefix}{now.ToUnixTimeMilliseconds():D15}0");
+        public static string Deadline(DateTimeOffset at, string poolId, string certificateId) => TimeIndex.Key(DeadlinePrefix, at, $"{poolId}/{certificateId}");
 
         public static (string Key, string PoolId, string CertificateId, DateTimeOffset Deadline) ParseDeadline(string key)
         {
-            var parts = key.Split('/', 4);
-            return (key, parts[2], parts[3], DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[1], CultureInfo.InvariantCulture)));
+            var (at, rest) = TimeIndex.Parse(DeadlinePrefix, key);
+            var slash = rest.IndexOf('/', StringComparison.Ordinal);
+            return (key, rest[..slash], rest[(slash + 1)..], at);
         }
     }
 }

@@ -8,7 +8,7 @@ namespace GcpStreams.Topology.Processing;
 /// <summary>
 /// Base of every processor here: it turns one input record into any number of <see cref="Outgoing"/> records and forwards
 /// them (with their own headers, never the input's). If handling throws, nothing is written but a dead letter with the
-/// reason and the source coordinates: bad input never stops the stream.
+/// reason and the source coordinates, and an INVALID_EVENT alert on the stream that says so: bad input never stops the stream.
 /// </summary>
 public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], Outgoing>
 {
@@ -29,11 +29,11 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
         {
             outputs = record.Value is { Length: > 0 }
                 ? Handle(record, source)
-                : [DeadLetter(source, C.DeadLetterReason.INVALID_CONTENT, "empty record (a tombstone is not an event)", record.Headers)];
+                : DeadLetter(source, C.DeadLetterReason.INVALID_CONTENT, "empty record (a tombstone is not an event)", record.Headers);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            outputs = [DeadLetterFor(source, record.Headers, e)];
+            outputs = DeadLetterFor(source, record.Headers, e);
         }
 
         Emit(outputs);
@@ -60,7 +60,31 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
         }
     }
 
-    protected Outgoing DeadLetter(SourceRecord source, C.DeadLetterReason reason, string message, Headers? headers = null) =>
+    /// <summary>
+    /// The dead letter of an input record, and the <c>alert</c> INVALID_EVENT that tells the stream's consumers (BI's invalid-event
+    /// control, operators) about it: keyed by the record's own key, no certificate or pool, an id derived from the record's coordinates.
+    /// </summary>
+    protected Outgoing[] DeadLetter(SourceRecord source, C.DeadLetterReason reason, string message, Headers? headers = null) =>
+        [Letter(source, reason, message, headers), InvalidEventAlert(source, reason, message)];
+
+    private Outgoing InvalidEventAlert(SourceRecord source, C.DeadLetterReason reason, string message)
+    {
+        var coordinates = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{source.Topic}/{source.Partition}/{source.Offset}");
+        var key = source.Key is { Length: > 0 } k ? System.Text.Encoding.UTF8.GetString(k) : coordinates;
+        var subject = new Mapping.EventSubject(key, null, null, Domain.Channel.Unknown, null, 0);
+        var alert = Mapping.StreamEvents.Alert(Domain.AlertKind.InvalidEvent, Domain.AlertSeverity.Warning, $"input dead-lettered ({reason}): {message}",
+            new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["sourceTopic"] = source.Topic,
+                ["partition"] = source.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["offset"] = source.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["reason"] = reason.ToString(),
+            });
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(source.Timestamp);
+        return Codec.Event(Mapping.StreamEvents.Envelope(subject, Domain.EventTypes.Alert, $"dead-letter:{coordinates}", at, null, 0, alert), key);
+    }
+
+    private Outgoing Letter(SourceRecord source, C.DeadLetterReason reason, string message, Headers? headers) =>
         Codec.DeadLetter(new C.DeadLetter
         {
             sourceTopic = source.Topic,
@@ -74,7 +98,7 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
             recordTimestamp = DateTimeOffset.FromUnixTimeMilliseconds(source.Timestamp).UtcDateTime,
         }, source.Key);
 
-    private Outgoing DeadLetterFor(SourceRecord source, Headers headers, Exception e) =>
+    private Outgoing[] DeadLetterFor(SourceRecord source, Headers headers, Exception e) =>
         DeadLetter(source, e switch
         {
             InvalidInputException invalid => invalid.Reason,
