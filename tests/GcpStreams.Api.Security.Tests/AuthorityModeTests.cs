@@ -33,7 +33,7 @@ public sealed class AuthorityModeTests
     public async Task Tokens_of_the_authority_are_accepted_and_scopes_enforced()
     {
         var token = await _issuer.TokenAsync(DevClients.CrmNotifier);
-        using (var ok = await _api.GetAsync(SecuredApp.ProbePath(GcpScopes.Cvc), token))
+        using (var ok = await _api.GetAsync(SecuredApp.ProbePath(GcpScopes.CvcNotify), token))
         {
             Assert.That(ok.StatusCode, Is.EqualTo(HttpStatusCode.OK), await ok.Content.ReadAsStringAsync());
             Assert.That((await SecuredApp.ReadProbeAsync(ok)).ClientId, Is.EqualTo(DevClients.CrmNotifier));

@@ -27,11 +27,13 @@ public class CertificateLifecycleTests
     }
 
     [Test]
-    public void Issue_RepeatedForTheSameOrder_IsANoOp()
+    public void Issue_RepeatedForTheSameOrder_ChangesNothingAndSaysItWasADuplicate()
     {
         var s = CertificateScenario.Issued();
+        var before = s.State;
 
-        Assert.That(s.When(s.Issue()), Is.Empty);
+        AssertDuplicate(s.When(s.Issue()));
+        Assert.That(s.State! with { Seen = before!.Seen }, Is.EqualTo(before));
     }
 
     [Test]
@@ -235,7 +237,7 @@ public class CertificateLifecycleTests
 
         var again = s.When(s.Refund(1_000_00, "cap-1", paymentId: "ref-1"));
 
-        Assert.That(again, Is.Empty, "a re-sent refund with a new event id but the same payment id is a no-op");
+        AssertDuplicate(again); // a re-sent refund with a new event id but the same payment id credits nothing
         Assert.That(s.Active.BalanceMinor, Is.EqualTo(Nominal));
     }
 
@@ -246,8 +248,8 @@ public class CertificateLifecycleTests
         var capture = s.Capture(1_000_00, paymentId: "cap-1", eventId: "evt-42");
         s.When(capture);
 
-        Assert.That(s.When(capture), Is.Empty, "same event id");
-        Assert.That(s.When(capture with { CausationId = "evt-43" }), Is.Empty, "same payment id, new event id");
+        AssertDuplicate(s.When(capture)); // same event id
+        AssertDuplicate(s.When(capture with { CausationId = "evt-43" })); // same payment id, new event id
         Assert.That(s.Active.BalanceMinor, Is.EqualTo(Nominal - 1_000_00));
         Assert.That(s.History.OfType<CertificateRedeemed>().Count(), Is.EqualTo(1));
     }
@@ -274,7 +276,7 @@ public class CertificateLifecycleTests
         Assert.That((cancelled.AmountMinor, cancelled.BalanceAfterMinor, cancelled.HeldAfterMinor), Is.EqualTo((Nominal, 0L, 0L)),
             "the cancellation says how much balance it took off, and the balance and held after it");
         AssertRejected(s.When(s.Capture(100)), RejectionReason.InvalidStatus);
-        Assert.That(s.When(s.Cancel()), Is.Empty, "a re-sent return is a no-op");
+        AssertDuplicate(s.When(s.Cancel())); // a re-sent return changes nothing
     }
 
     [Test]
@@ -406,14 +408,14 @@ public class CertificateLifecycleTests
     }
 
     [Test]
-    public void DuplicateCommand_WithASeenCausationId_DecidesNothing()
+    public void DuplicateCommand_WithASeenCausationId_ChangesNothingAndSaysItWasADuplicate()
     {
         var s = CertificateScenario.Issued();
         var lockCommand = s.Lock();
         s.When(lockCommand);
         var sequence = s.State!.Sequence;
 
-        Assert.That(s.When(lockCommand), Is.Empty);
+        AssertDuplicate(s.When(lockCommand));
         Assert.That(s.State!.Sequence, Is.EqualTo(sequence));
     }
 
@@ -448,6 +450,15 @@ public class CertificateLifecycleTests
     public void UnknownCommandType_IsAProgrammingError()
     {
         Assert.That(() => CertificateDecider.Decide(new StrangeCommand(), null), Throws.TypeOf<ArgumentOutOfRangeException>());
+    }
+
+    /// <summary>A duplicate input decides one Info alert DUPLICATE_EVENT and nothing else.</summary>
+    internal static void AssertDuplicate(IReadOnlyList<CertificateEvent> events)
+    {
+        Assert.That(events, Has.Count.EqualTo(1));
+        var alert = events[0] as CertificateAlert;
+        Assert.That((alert?.Kind, alert?.Severity), Is.EqualTo(((AlertKind?)AlertKind.DuplicateEvent, (AlertSeverity?)AlertSeverity.Info)), "an ignored duplicate says so");
+        Assert.That(CertificateDecider.ChangesState(events[0]), Is.False);
     }
 
     internal static void AssertRejected(IReadOnlyList<CertificateEvent> events, RejectionReason reason)

@@ -259,13 +259,19 @@ public class PoolTests
     }
 
     [Test]
-    public void Issue_RepeatedForTheSameOrder_IsANoOp()
+    public void Issue_RepeatedForTheSameOrder_ChangesNothingAndSaysItWasADuplicate()
     {
         var s = PoolScenario.Loaded(2);
         var id = s.ReserveOne();
-        s.When(s.Issue(id));
+        var paid = s.Issue(id);
+        s.When(paid);
 
-        Assert.That(s.When(s.Issue(id)), Is.Empty);
+        foreach (var again in new[] { paid, s.Issue(id) }) // the same order event delivered again, and the order re-sent under a new event id
+        {
+            var alert = (PoolAlert)s.When(again).Single();
+            Assert.That((alert.Kind, alert.Severity, alert.CertificateId), Is.EqualTo((AlertKind.DuplicateEvent, AlertSeverity.Info, id)));
+        }
+
         Assert.That(s.State!.Issued, Is.EqualTo(1));
     }
 

@@ -98,7 +98,9 @@ public class ApiPolicyIntegrationTests
         yield return (HttpMethod.Post, "/certificates/next", GcpScopes.Reserve, "pos-terminal", "support", ReserveBody(null), HttpStatusCode.Created);
         yield return (HttpMethod.Post, $"/certificates/{id}/lock", GcpScopes.Lock, "support", "pos-terminal", """{"reason":"policy test"}""", HttpStatusCode.OK);
         yield return (HttpMethod.Post, $"/certificates/{id}/unlock", GcpScopes.Lock, "support", "crm-notifier", """{"reason":"policy test"}""", HttpStatusCode.OK);
-        yield return (HttpMethod.Get, $"/certificates/{id}/cvc?supportTicket=TICKET-{Guid.NewGuid():N}", GcpScopes.Cvc, "support", "pos-terminal", null, HttpStatusCode.OK);
+        yield return (HttpMethod.Post, $"/certificates/{id}/cvc/support-disclosures", GcpScopes.CvcSupport, "support", "crm-notifier",
+            $$"""{"supportTicket":"TICKET-{{Guid.NewGuid():N}}","reason":"policy test"}""", HttpStatusCode.OK);
+        yield return (HttpMethod.Get, $"/certificates/{id}/cvc?notificationId=no-such-notification", GcpScopes.CvcNotify, "crm-notifier", "support", null, HttpStatusCode.Conflict);
         yield return (HttpMethod.Post, $"/pools/{PoolId}-more/certificates", GcpScopes.Admin, "admin", "support", LoadBody(count: 2, series: 951), HttpStatusCode.Created);
     }
 

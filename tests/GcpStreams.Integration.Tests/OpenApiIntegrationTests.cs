@@ -141,7 +141,8 @@ public class OpenApiIntegrationTests
         Assert.That(Scopes("post", "/certificates/next"), Is.EqualTo(new[] { GcpScopes.Reserve }));
         Assert.That(Scopes("post", "/certificates/{id}/lock"), Is.EqualTo(new[] { GcpScopes.Lock }));
         Assert.That(Scopes("post", "/certificates/{id}/unlock"), Is.EqualTo(new[] { GcpScopes.Lock }));
-        Assert.That(Scopes("get", "/certificates/{id}/cvc"), Is.EqualTo(new[] { GcpScopes.Cvc }));
+        Assert.That(Scopes("get", "/certificates/{id}/cvc"), Is.EqualTo(new[] { GcpScopes.CvcNotify }));
+        Assert.That(Scopes("post", "/certificates/{id}/cvc/support-disclosures"), Is.EqualTo(new[] { GcpScopes.CvcSupport }));
         Assert.That(Scopes("post", "/pools/{id}/certificates"), Is.EqualTo(new[] { GcpScopes.Admin }));
         Assert.That(Operation("get", "/health/ready").TryGetProperty("security", out _), Is.False);
         Assert.That(Operation("post", GcpAuthenticationExtensions.TokenPath).TryGetProperty("security", out _), Is.False);
@@ -304,8 +305,8 @@ public class OpenApiSecurityTests
     public void RequiredScopes_AreTheScopesOfTheScopePolicies()
     {
         Assert.That(OpenApiSecurity.RequiredScopes([new AuthorizeAttribute(Policies.Read)]), Is.EqualTo(new[] { GcpScopes.Read }));
-        Assert.That(OpenApiSecurity.RequiredScopes([new AuthorizeAttribute(Policies.Lock), new AuthorizeAttribute(Policies.Cvc), new AuthorizeAttribute(Policies.Lock)]),
-            Is.EqualTo(new[] { GcpScopes.Lock, GcpScopes.Cvc }), "every policy must pass: all their scopes, once each");
+        Assert.That(OpenApiSecurity.RequiredScopes([new AuthorizeAttribute(Policies.Lock), new AuthorizeAttribute(Policies.CvcSupport), new AuthorizeAttribute(Policies.Lock)]),
+            Is.EqualTo(new[] { GcpScopes.Lock, GcpScopes.CvcSupport }), "every policy must pass: all their scopes, once each");
         Assert.That(OpenApiSecurity.RequiredScopes([new AuthorizeAttribute()]), Is.Empty, "authenticated, no scope");
     }
 

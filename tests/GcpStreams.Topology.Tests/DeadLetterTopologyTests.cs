@@ -6,7 +6,7 @@ namespace GcpStreams.Topology.Tests;
 
 /// <summary>
 /// Invalid events: each goes to GiftCertificates.DeadLetter with its reason, source topic, partition, offset and original
-/// bytes, and the very next valid event is still processed.
+/// bytes, an INVALID_EVENT alert on the stream says so, and the very next valid event is still processed.
 /// </summary>
 public class DeadLetterTopologyTests
 {
@@ -23,10 +23,10 @@ public class DeadLetterTopologyTests
         new Random(7).NextBytes(garbage);
         garbage[0] = 0x00; // even with the right magic byte, the schema id and body are garbage
 
-        var letter = PipeBad(f, Topics.Payments, "pay-garbage", garbage);
+        var letter = PipeBad(f, Topics.Payments, "pay-garbage", garbage, out var others);
 
         Assert.That(letter.reason, Is.EqualTo(C.DeadLetterReason.UNDECODABLE));
-        Assert.That(f.Events(), Is.Empty);
+        Assert.That(others, Is.Empty);
         AssertNextPaymentIsProcessed(f, id, Nominal - 100_00);
     }
 
@@ -39,12 +39,12 @@ public class DeadLetterTopologyTests
         var wrongMagic = (byte[])valid.Clone();
         wrongMagic[0] = 0x07;
 
-        var letter = PipeBad(f, Topics.Payments, "pay-magic", wrongMagic, new Headers { { "traceparent", Encoding.UTF8.GetBytes("00-abc-def-01") } });
+        var letter = PipeBad(f, Topics.Payments, "pay-magic", wrongMagic, out var others, new Headers { { "traceparent", Encoding.UTF8.GetBytes("00-abc-def-01") } });
 
         Assert.That(letter.reason, Is.EqualTo(C.DeadLetterReason.UNDECODABLE));
         Assert.That(letter.message, Does.Contain("magic byte"));
         Assert.That(letter.headers, Does.ContainKey("traceparent").WithValue("00-abc-def-01"), "the original headers are kept");
-        Assert.That(f.Events(), Is.Empty, "nothing was debited");
+        Assert.That(others, Is.Empty, "nothing was debited");
         AssertNextPaymentIsProcessed(f, id, Nominal - 100_00);
     }
 
@@ -65,7 +65,13 @@ public class DeadLetterTopologyTests
             ("k2", topic, 0, 2L, C.DeadLetterReason.INVALID_CONTENT),
         }));
         Assert.That(letters.Select(l => l.Headers["dead-letter-reason"]), Is.EqualTo(new[] { "UNDECODABLE", "UNDECODABLE", "INVALID_CONTENT" }));
-        Assert.That(f.Events(), Is.Empty);
+        var alerts = f.Events();
+        Assert.That(alerts.Select(a => (a.Key, a.Value.eventType, a.Payload<C.Alert>().kind, a.Payload<C.Alert>().details["offset"])), Is.EqualTo(new[]
+        {
+            ("k0", "alert", C.AlertKind.INVALID_EVENT, "0"),
+            ("k1", "alert", C.AlertKind.INVALID_EVENT, "1"),
+            ("k2", "alert", C.AlertKind.INVALID_EVENT, "2"),
+        }), "one INVALID_EVENT alert per dead letter, keyed by the record's own key");
 
         // the stream keeps running
         f.LoadPool();
@@ -79,12 +85,12 @@ public class DeadLetterTopologyTests
         var id = IssuedWithOnePayment(f);
         var negative = Inputs.Payment(f, C.PaymentOperation.CAPTURE, id, -500_00);
 
-        var letter = PipeBad(f, Topics.Payments, negative.paymentId, f.Codec.Encode(Topics.Payments, negative));
+        var letter = PipeBad(f, Topics.Payments, negative.paymentId, f.Codec.Encode(Topics.Payments, negative), out var others);
 
         Assert.That(letter.reason, Is.EqualTo(C.DeadLetterReason.INVALID_CONTENT));
         Assert.That(letter.message, Does.Contain("amountMinor"));
         Assert.That(f.Codec.Decode<C.Payment>(Topics.Payments, letter.value).eventId, Is.EqualTo(negative.eventId), "the original record can be inspected and replayed");
-        Assert.That(f.Events(), Is.Empty);
+        Assert.That(others, Is.Empty);
         AssertNextPaymentIsProcessed(f, id, Nominal - 100_00);
     }
 
@@ -95,11 +101,11 @@ public class DeadLetterTopologyTests
         var id = IssuedWithOnePayment(f);
         var anonymous = Inputs.Payment(f, C.PaymentOperation.CAPTURE, null, 500_00);
 
-        var letter = PipeBad(f, Topics.Payments, anonymous.paymentId, f.Codec.Encode(Topics.Payments, anonymous));
+        var letter = PipeBad(f, Topics.Payments, anonymous.paymentId, f.Codec.Encode(Topics.Payments, anonymous), out var others);
 
         Assert.That(letter.reason, Is.EqualTo(C.DeadLetterReason.INVALID_CONTENT));
         Assert.That(letter.message, Does.Contain("certificateId"));
-        Assert.That(f.Events(), Is.Empty);
+        Assert.That(others, Is.Empty);
         AssertNextPaymentIsProcessed(f, id, Nominal - 100_00);
     }
 
@@ -110,10 +116,9 @@ public class DeadLetterTopologyTests
         var id = IssuedWithOnePayment(f);
         var euros = Inputs.Payment(f, C.PaymentOperation.CAPTURE, id, 10_00, currency: "EUR");
 
-        var letter = PipeBad(f, Topics.Payments, euros.paymentId, f.Codec.Encode(Topics.Payments, euros));
+        var letter = PipeBad(f, Topics.Payments, euros.paymentId, f.Codec.Encode(Topics.Payments, euros), out var events);
 
         Assert.That(letter.reason, Is.EqualTo(C.DeadLetterReason.CURRENCY_MISMATCH));
-        var events = f.Events();
         Assert.That(events.Types(), Is.EqualTo(new[] { "operation.rejected", "alert" }));
         Assert.That(events.Rejection().reason, Is.EqualTo(C.RejectionReason.CURRENCY_MISMATCH));
         Assert.That(events.Alert().kind, Is.EqualTo(C.AlertKind.CURRENCY_MISMATCH));
@@ -129,10 +134,9 @@ public class DeadLetterTopologyTests
         var id = IssuedWithOnePayment(f);
         var stranger = Inputs.Payment(f, C.PaymentOperation.CAPTURE, "7700000000000000", 10_00);
 
-        var letter = PipeBad(f, Topics.Payments, stranger.paymentId, f.Codec.Encode(Topics.Payments, stranger));
+        var letter = PipeBad(f, Topics.Payments, stranger.paymentId, f.Codec.Encode(Topics.Payments, stranger), out var events);
 
         Assert.That(letter.reason, Is.EqualTo(C.DeadLetterReason.UNKNOWN_CERTIFICATE));
-        var events = f.Events();
         Assert.That(events.Types(), Is.EqualTo(new[] { "operation.rejected" }));
         Assert.That(events[0].Key, Is.EqualTo("7700000000000000"));
         Assert.That(events.Rejection().reason, Is.EqualTo(C.RejectionReason.NOT_FOUND));
@@ -167,6 +171,8 @@ public class DeadLetterTopologyTests
         Assert.That((reply.outcome, reply.replyTo), Is.EqualTo((C.ReplyOutcome.REJECTED, Inputs.ApiInstance)), "the caller is answered at once, not left to time out");
         Assert.That(reply.message, Does.Contain("pool id"));
 
+        Assert.That(f.Events().Alert().kind, Is.EqualTo(C.AlertKind.INVALID_EVENT));
+
         f.LoadPool();
         Assert.That(f.Events().Types(), Is.EqualTo(new[] { "pool.loaded" }));
     }
@@ -185,6 +191,7 @@ public class DeadLetterTopologyTests
         unknown.status = C.PaymentStatus.UNKNOWN;
         f.Pipe(Topics.Payments, unknown.paymentId, unknown);
         Assert.That(f.DeadLetters().Single().Value.message, Does.Contain("status UNKNOWN"));
+        Assert.That(f.Events().Alert().kind, Is.EqualTo(C.AlertKind.INVALID_EVENT));
 
         var succeeded = Inputs.Payment(f, C.PaymentOperation.CAPTURE, id, 500_00, paymentId: "pay-pending");
         f.Pipe(Topics.Payments, succeeded.paymentId, succeeded);
@@ -201,8 +208,11 @@ public class DeadLetterTopologyTests
         return id;
     }
 
-    /// <summary>Pipes one bad record and returns its dead letter, checked against the record's coordinates and bytes.</summary>
-    private static C.DeadLetter PipeBad(TopologyFixture f, string topic, string key, byte[] value, Headers? headers = null)
+    /// <summary>
+    /// Pipes one bad record and returns its dead letter, checked against the record's coordinates and bytes, and the stream
+    /// events besides the one INVALID_EVENT alert that must announce the dead letter (also checked).
+    /// </summary>
+    private static C.DeadLetter PipeBad(TopologyFixture f, string topic, string key, byte[] value, out List<Output<C.GiftCertificateEvent>> others, Headers? headers = null)
     {
         var offset = f.NextOffset(topic);
         f.PipeRaw(topic, Encoding.UTF8.GetBytes(key), value, TopologyFixture.T0.AddMinutes(30), headers);
@@ -219,6 +229,18 @@ public class DeadLetterTopologyTests
             Assert.That(letter.Value.message, Is.Not.Empty);
             Assert.That(letter.Headers["dead-letter-reason"], Is.EqualTo(letter.Value.reason.ToString()));
         });
+        var events = f.Events();
+        var alert = events.Single(e => e.Value.payload is C.Alert { kind: C.AlertKind.INVALID_EVENT });
+        Assert.Multiple(() =>
+        {
+            Assert.That(alert.Key, Is.EqualTo(key), "keyed by the invalid record's own key");
+            Assert.That((alert.Value.certificateId, alert.Value.poolId, alert.Value.channel), Is.EqualTo(((string?)null, (string?)null, C.Channel.UNKNOWN)));
+            Assert.That(alert.Headers["event-type"], Is.EqualTo("alert"));
+            var details = alert.Payload<C.Alert>().details;
+            Assert.That((details["sourceTopic"], details["partition"], details["offset"], details["reason"]),
+                Is.EqualTo((topic, "0", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), letter.Value.reason.ToString())));
+        });
+        others = [.. events.Where(e => e != alert)];
         return letter.Value;
     }
 

@@ -11,6 +11,7 @@ internal static class Inputs
     public const long Nominal = 5_000_00;
     public const string Rub = "RUB";
     public const string ApiInstance = "api-1";
+    public const string Caller = "pos-terminal-7";
 
     public static void LoadPool(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, int count = 5, int lowWatermark = 0, int series = 1, long nominal = Nominal) =>
         f.Command(poolId, new C.LoadPool { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, count = count, lowWatermark = lowWatermark, series = series, importedNumbers = [] });
@@ -23,7 +24,7 @@ internal static class Inputs
             requestId = id,
             replyTo = ApiInstance,
             idempotencyKey = idempotencyKey,
-            caller = "pos-terminal-7",
+            caller = Caller,
             correlationId = "corr-" + id,
             issuedAt = at ?? TopologyFixture.T0,
             payload = payload,
@@ -96,6 +97,18 @@ internal static class Inputs
         return payment;
     }
 
+    /// <summary>
+    /// Lets every record already written to an internal topic be processed: the synchronous test driver runs the tasks in the
+    /// order they were created, so a record one task writes for a task created before it waits for the next input. This pipes
+    /// an input that no processor acts on (a card payment of no order).
+    /// </summary>
+    public static void Settle(this TopologyFixture f)
+    {
+        var card = Payment(f, C.PaymentOperation.CAPTURE, null, 1_00, paymentId: f.NextId("settle"));
+        (card.method, card.orderId) = (C.PaymentMethod.CARD, null);
+        f.Pipe(card);
+    }
+
     /// <summary>Pipes a payment record as built (e.g. a re-delivery of one already sent).</summary>
     public static void Pipe(this TopologyFixture f, C.Payment payment) => f.Pipe(Topics.Payments, payment.paymentId, payment);
 
@@ -124,8 +137,11 @@ internal static class Inputs
     public static C.CommandReply Unlock(this TopologyFixture f, string certificateId, string reason = "owner identified") =>
         f.CertificateCommand(certificateId, new C.UnlockCertificate { certificateId = certificateId, reason = reason });
 
-    public static C.CommandReply RevealCvc(this TopologyFixture f, string certificateId, string? notificationId, C.DisclosureKind kind = C.DisclosureKind.NOTIFICATION, string? reason = null) =>
-        f.CertificateCommand(certificateId, new C.RevealCvc { certificateId = certificateId, kind = kind, notificationId = notificationId, reason = reason });
+    public static C.CommandReply RevealCvc(this TopologyFixture f, string certificateId, string notificationId) =>
+        f.CertificateCommand(certificateId, new C.RevealCvc { certificateId = certificateId, kind = C.DisclosureKind.NOTIFICATION, notificationId = notificationId });
+
+    public static C.CommandReply RevealCvcToSupport(this TopologyFixture f, string certificateId, string supportTicket, string reason = "buyer lost the e-mail") =>
+        f.CertificateCommand(certificateId, new C.RevealCvc { certificateId = certificateId, kind = C.DisclosureKind.SUPPORT, supportTicket = supportTicket, reason = reason });
 
     /// <summary>What the CRM notifier reports for one attempt (CRM.NotificationResults, key certificateId).</summary>
     public static void NotificationResult(this TopologyFixture f, string certificateId, string notificationId, C.NotificationOutcome outcome, int attempt = 1, string? reason = null, C.ContactChannel contact = C.ContactChannel.SMS) =>
@@ -169,6 +185,17 @@ internal static class Outputs
 
     public static C.OperationRejected Rejection(this IEnumerable<Output<C.GiftCertificateEvent>> events) =>
         events.One("operation.rejected").Payload<C.OperationRejected>();
+
+    /// <summary>Asserts that every event is the Info alert DUPLICATE_EVENT of an ignored duplicate, each with an id of its own; returns them.</summary>
+    public static List<Output<C.GiftCertificateEvent>> Duplicates(this IEnumerable<Output<C.GiftCertificateEvent>> events, int count)
+    {
+        var list = events.ToList();
+        Assert.That(list, Has.Count.EqualTo(count));
+        Assert.That(list.Select(e => (e.Value.eventType, e.Payload<C.Alert>().kind, e.Payload<C.Alert>().severity)),
+            Is.All.EqualTo(("alert", C.AlertKind.DUPLICATE_EVENT, C.AlertSeverity.INFO)), "an ignored duplicate is said, nothing else");
+        Assert.That(list.Select(e => e.Value.eventId).Distinct().Count(), Is.EqualTo(count), "each delivery's alert has an id of its own");
+        return list;
+    }
 
     public static C.Alert Alert(this IEnumerable<Output<C.GiftCertificateEvent>> events) =>
         events.One("alert").Payload<C.Alert>();

@@ -6,8 +6,11 @@ using C = GcpStreams.Contracts;
 namespace GcpStreams.Topology.Tests;
 
 /// <summary>
-/// The ledger check: after thousands of generated payment events (valid, invalid, duplicated, racing one another), every
-/// certificate's published balance is exactly the fold of its own events on GiftCertificates.Stream.
+/// The ledger check, a property over a generated history: after thousands of generated payment events (valid, invalid,
+/// duplicated, racing one another), returns of orders (cancelling unused certificates, refused for used ones) and the expiry
+/// of every hold still open, every certificate's published state is exactly the fold of its own events on
+/// GiftCertificates.Stream: balance = nominal - redeemed + refunded - cancelled, held = authorized - captured from holds -
+/// released, each event's balance-after and held-after equal to the fold so far, and a gap-free sequence.
 /// </summary>
 public class LedgerWorkloadTests
 {
@@ -33,6 +36,8 @@ public class LedgerWorkloadTests
         }
 
         f.Drain();
+        f.Driver.AdvanceWallClockTime(TopologyFixture.Settings.HoldExpiry + TopologyFixture.Settings.HoldSweepInterval); // every hold left open lapses
+        f.Drain();
         var events = f.All<C.GiftCertificateEvent>(Topics.Stream);
         var states = f.All<C.CertificateState>(Topics.State);
         var letters = f.All<C.DeadLetter>(Topics.DeadLetter);
@@ -44,11 +49,17 @@ public class LedgerWorkloadTests
             Assert.That(counts.GetValueOrDefault(type), Is.GreaterThan(50), type);
         }
 
+        var released = events.Where(e => e.Value.eventType == "certificate.hold_released").Select(e => e.Payload<C.CertificateHoldReleased>()).ToList();
+        Assert.That(released.Count(r => r.expired), Is.GreaterThan(5), "holds left open expired");
+        Assert.That(released.Count(r => !r.expired), Is.GreaterThan(5), "holds were voided");
+        Assert.That(counts.GetValueOrDefault("certificate.cancelled"), Is.GreaterThan(0), "unused certificates were returned");
+
         var reasons = events.Where(e => e.Value.eventType == "operation.rejected").Select(e => e.Payload<C.OperationRejected>().reason).ToHashSet();
         Assert.That(reasons, Is.SupersetOf(new[]
         {
             C.RejectionReason.INSUFFICIENT_FUNDS, C.RejectionReason.EXCEEDS_HOLD, C.RejectionReason.EXCEEDS_CAPTURED, C.RejectionReason.UNKNOWN_AUTHORIZATION,
             C.RejectionReason.CHANNEL_MISMATCH, C.RejectionReason.CURRENCY_MISMATCH, C.RejectionReason.NOT_FOUND, C.RejectionReason.LOCKED,
+            C.RejectionReason.INVALID_STATUS,
         }));
         Assert.That(letters.Select(l => l.Value.reason).ToHashSet(), Is.SupersetOf(new[]
         {
@@ -56,16 +67,21 @@ public class LedgerWorkloadTests
         }));
         Assert.That(generator.Duplicates, Is.GreaterThan(200));
 
-        var store = f.StoreEntries(StoreNames.Certificates).ToDictionary(e => e.Key, e => InternalJson.Deserialize<CertificateSnapshot>(e.Value).ToDomain());
+        var store = f.StoreEntries(StoreNames.Certificates).Where(e => Processing.CertificateProcessor.Keys.IsCertificate(e.Key))
+            .ToDictionary(e => e.Key, e => InternalJson.Deserialize<CertificateSnapshot>(e.Value).ToDomain());
+        Assert.That(f.StoreEntries(StoreNames.Certificates).Count(e => !Processing.CertificateProcessor.Keys.IsCertificate(e.Key)), Is.Zero,
+            "every hold expiry entry is gone once its hold was captured, voided or expired and the sweep came by");
         var byCertificate = events.Where(e => e.Key is not null).ToLookup(e => e.Key!);
         foreach (var certificate in certificates)
         {
             var ledger = Fold(certificate, byCertificate[certificate.Id].ToList());
             var latest = states.Last(s => s.Key == certificate.Id).Value;
-            var stored = (Domain.Certificates.Certificate.Active)store[certificate.Id];
+            var stored = store[certificate.Id];
             Assert.Multiple(() =>
             {
-                Assert.That(latest.balanceMinor, Is.EqualTo(ledger.Balance), $"{certificate.Id}: state balance = nominal - redeemed + refunded");
+                Assert.That(latest.balanceMinor, Is.EqualTo(ledger.Balance), $"{certificate.Id}: state balance = nominal - redeemed + refunded - cancelled");
+                Assert.That(latest.sequence, Is.EqualTo(ledger.LastSequence), $"{certificate.Id}: state sequence = that of its last numbered event");
+                Assert.That((latest.clientId, latest.issuedAt), Is.Not.EqualTo(((string?)null, (DateTime?)null)), $"{certificate.Id}: the buyer and issue stay");
                 Assert.That(latest.balanceMinor, Is.EqualTo(ledger.LastBalanceAfter), $"{certificate.Id}: state balance = last balanceAfterMinor");
                 Assert.That(latest.heldMinor, Is.EqualTo(ledger.Held), $"{certificate.Id}: state held = fold of holds");
                 Assert.That(latest.balanceMinor, Is.GreaterThanOrEqualTo(0));
@@ -74,6 +90,7 @@ public class LedgerWorkloadTests
                 Assert.That(stored.HeldMinor, Is.EqualTo(ledger.Held), $"{certificate.Id}: store held");
                 Assert.That(latest.status, Is.EqualTo(ledger.Balance switch
                 {
+                    0 when ledger.Cancelled => C.CertificateStatus.CANCELLED,
                     0 => C.CertificateStatus.EXHAUSTED,
                     var x when x < certificate.Nominal => C.CertificateStatus.PARTIALLY_REDEEMED,
                     _ => C.CertificateStatus.ACTIVE,
@@ -87,8 +104,9 @@ public class LedgerWorkloadTests
     /// <summary>Folds one certificate's events, checking every intermediate balance and hold as it goes.</summary>
     private static LedgerFold Fold(Certificate certificate, List<Output<C.GiftCertificateEvent>> events)
     {
-        long balance = 0, held = 0, lastBalanceAfter = -1, lastSequence = -1;
+        long balance = 0, held = 0, lastBalanceAfter = -1, lastSequence = 0;
         var issued = 0;
+        var cancelled = false;
         var debited = new HashSet<string>(StringComparer.Ordinal);
         var credited = new HashSet<string>(StringComparer.Ordinal);
         var holds = new HashSet<string>(StringComparer.Ordinal);
@@ -97,9 +115,13 @@ public class LedgerWorkloadTests
         foreach (var e in events)
         {
             var at = $"{certificate.Id} {e.Value.eventType} #{e.Value.sequence}";
-            if (issued > 0)
+            if (e.Value.eventType is "operation.rejected" or "alert")
             {
-                Assert.That(e.Value.sequence, Is.GreaterThan(lastSequence), $"{at}: ledger events are in sequence");
+                Assert.That(e.Value.sequence, Is.EqualTo(lastSequence), $"{at}: a refusal or alert takes no number");
+            }
+            else
+            {
+                Assert.That(e.Value.sequence, Is.EqualTo(lastSequence + 1), $"{at}: every change takes the next number, without a gap");
                 lastSequence = e.Value.sequence;
             }
 
@@ -107,15 +129,16 @@ public class LedgerWorkloadTests
             {
                 case C.CertificateIssued x:
                     issued++;
-                    lastSequence = e.Value.sequence;
                     balance = x.nominalMinor;
+                    Assert.That(x.heldAfterMinor, Is.Zero, at);
                     Assert.That(x.nominalMinor, Is.EqualTo(certificate.Nominal), at);
                     lastBalanceAfter = Check(x.balanceAfterMinor, balance, at);
                     break;
                 case C.CertificateAuthorized x:
                     held += x.amountMinor;
                     Assert.That(holds.Add(x.paymentId), Is.True, $"{at}: authorization {x.paymentId} applied twice");
-                    Assert.That((x.heldAfterMinor, x.availableAfterMinor), Is.EqualTo((held, balance - held)), at);
+                    Assert.That((x.balanceAfterMinor, x.heldAfterMinor, x.availableAfterMinor), Is.EqualTo((balance, held, balance - held)), at);
+                    Assert.That(x.expiresAt, Is.EqualTo(DateTime.SpecifyKind(e.Value.occurredAt, DateTimeKind.Utc) + TopologyFixture.Settings.HoldExpiry), at);
                     break;
                 case C.CertificateRedeemed x:
                     balance -= x.amountMinor;
@@ -127,7 +150,8 @@ public class LedgerWorkloadTests
                     break;
                 case C.CertificateHoldReleased x:
                     held -= x.amountMinor;
-                    Assert.That(x.heldAfterMinor, Is.EqualTo(held), at);
+                    Assert.That((x.balanceAfterMinor, x.heldAfterMinor), Is.EqualTo((balance, held)), at);
+                    Assert.That(x.paymentId is null, Is.EqualTo(x.expired), $"{at}: a void names its payment, an expiry none");
                     break;
                 case C.CertificateRefunded x:
                     balance += x.amountMinor;
@@ -135,6 +159,14 @@ public class LedgerWorkloadTests
                     refunded[x.capturePaymentId] = refunded.GetValueOrDefault(x.capturePaymentId) + x.amountMinor;
                     Assert.That(refunded[x.capturePaymentId], Is.LessThanOrEqualTo(captured[x.capturePaymentId]), $"{at}: refunded more than captured");
                     lastBalanceAfter = Check(x.balanceAfterMinor, balance, at);
+                    Assert.That(x.heldAfterMinor, Is.EqualTo(held), at);
+                    break;
+                case C.CertificateCancelled x:
+                    Assert.That((held, balance), Is.EqualTo((0L, certificate.Nominal)), $"{at}: only an unused certificate is cancelled");
+                    balance -= x.amountMinor;
+                    cancelled = true;
+                    lastBalanceAfter = Check(x.balanceAfterMinor, balance, at);
+                    Assert.That(x.heldAfterMinor, Is.EqualTo(held), at);
                     break;
             }
 
@@ -143,7 +175,7 @@ public class LedgerWorkloadTests
         }
 
         Assert.That(issued, Is.EqualTo(1), $"{certificate.Id} issued once");
-        return new LedgerFold(balance, held, lastBalanceAfter);
+        return new LedgerFold(balance, held, lastBalanceAfter, lastSequence, cancelled);
     }
 
     private static long Check(long balanceAfter, long folded, string at)
@@ -160,16 +192,16 @@ public class LedgerWorkloadTests
         for (var i = 0; i < 2 * CertificatesPerPool; i++)
         {
             var (pool, channel, nominal) = i % 2 == 0 ? (Inputs.Pool, C.Channel.POS, 5_000_00L) : (Inputs.WebPool, C.Channel.INTERNET_STORE, 3_000_00L);
-            certificates.Add(new Certificate(f.IssuedCertificate(pool, channel, $"order-{i}", nominal), channel, nominal));
+            certificates.Add(new Certificate(f.IssuedCertificate(pool, channel, $"order-{i}", nominal), channel, nominal, $"order-{i}"));
         }
 
         Assert.That(certificates.Select(c => c.Id).Distinct().Count(), Is.EqualTo(certificates.Count));
         return certificates;
     }
 
-    private sealed record Certificate(string Id, C.Channel Channel, long Nominal);
+    private sealed record Certificate(string Id, C.Channel Channel, long Nominal, string OrderId);
 
-    private sealed record LedgerFold(long Balance, long Held, long LastBalanceAfter);
+    private sealed record LedgerFold(long Balance, long Held, long LastBalanceAfter, long LastSequence, bool Cancelled);
 
     /// <summary>
     /// Generates payment events the way several payers would send them: mostly plausible operations chosen from what it
@@ -180,6 +212,7 @@ public class LedgerWorkloadTests
         private readonly Dictionary<string, List<(string PaymentId, long Amount)>> holds = [];
         private readonly Dictionary<string, List<(string PaymentId, long Amount)>> captures = [];
         private readonly HashSet<string> locked = [];
+        private readonly HashSet<string> returned = [];
         private readonly List<C.Payment> sent = [];
 
         public int Duplicates { get; private set; }
@@ -254,10 +287,20 @@ public class LedgerWorkloadTests
                 case < 94:
                     f.Pipe(Inputs.Payment(f, C.PaymentOperation.CAPTURE, null, 1_00));
                     break;
-                case < 96:
+                case < 95:
                     var garbage = new byte[random.Next(1, 40)];
                     random.NextBytes(garbage);
                     f.PipeRaw(Topics.Payments, Encoding.UTF8.GetBytes("garbage"), garbage);
+                    break;
+                case < 96:
+                    // the buyer returns the order: cancels the certificate if unused, refused if not
+                    f.ReturnOrder(c.Id, c.OrderId, c.Channel == C.Channel.POS ? Inputs.Pool : Inputs.WebPool, c.Channel);
+                    returned.Add(c.Id);
+                    break;
+                case < 100 when returned.Contains(c.Id):
+                    // support cannot lock what may be cancelled: refused unless the return was refused (the certificate was used)
+                    var refused = locked.Remove(c.Id) ? f.Unlock(c.Id) : Lock(c.Id);
+                    Assert.That(refused.reason, Is.AnyOf(null, "INVALID_STATUS", "LOCKED"), refused.message);
                     break;
                 default:
                     // support locks and unlocks: payments in between are refused

@@ -78,7 +78,7 @@ public class NotificationTopologyTests
             Is.EqualTo((first.requestId, C.DisclosureKind.NOTIFICATION, notificationId, 2, "pos-terminal-7", 1)));
         // no CVC anywhere: the event, the reply and the state have no field that could hold one
         Assert.That(((Avro.RecordSchema)payload.Schema).Fields.Select(field => field.Name),
-            Is.EquivalentTo(new[] { "requestId", "kind", "notificationId", "keyVersion", "requestedBy", "disclosuresSoFar" }));
+            Is.EquivalentTo(new[] { "requestId", "kind", "notificationId", "supportTicket", "reason", "keyVersion", "requestedBy", "disclosuresSoFar" }));
         Assert.That(((Avro.RecordSchema)C.CommandReply._SCHEMA).Fields.Select(field => field.Name).Where(n => n.Contains("cvc", StringComparison.OrdinalIgnoreCase)), Is.EqualTo(new[] { "cvcKeyVersion" }));
         var state = f.States().Single().Value;
         Assert.That((state.cvcDisclosures, state.cvcDisclosuresAllowed), Is.EqualTo((1, 1)));
@@ -95,7 +95,9 @@ public class NotificationTopologyTests
         var madeUp = f.RevealCvc(id, "notification-that-never-was");
         Assert.That(madeUp.reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"));
         // support may see it once per ticket, with a reason naming it
-        Assert.That(f.RevealCvc(id, null, C.DisclosureKind.SUPPORT, "TICKET-42").outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
-        Assert.That(f.RevealCvc(id, null, C.DisclosureKind.SUPPORT, "TICKET-42").reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"));
+        Assert.That(f.RevealCvcToSupport(id, "TICKET-42").outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        var toSupport = f.Events().One("cvc.disclosed").Payload<C.CvcDisclosed>();
+        Assert.That((toSupport.kind, toSupport.supportTicket, toSupport.reason, toSupport.requestedBy), Is.EqualTo((C.DisclosureKind.SUPPORT, "TICKET-42", "buyer lost the e-mail", Inputs.Caller)));
+        Assert.That(f.RevealCvcToSupport(id, "TICKET-42").reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"));
     }
 }

@@ -54,16 +54,20 @@ public class PoolTopologyTests
     }
 
     [Test]
-    public void ShortageAndEmptyPool_APoolNeverLoadedBlocksTheIssueWithAnAlert()
+    public void PhantomPools_ReservationsFromThousandsOfUnknownPools_AreRefusedAndCreateNothing()
     {
         using var f = new TopologyFixture();
+        var random = new Random(9);
 
-        var reply = f.Reserve(poolId: "pos-nowhere");
+        for (var i = 0; i < 2_000; i++)
+        {
+            var reply = f.Reserve(poolId: $"pool-{random.Next():x8}-{i}");
+            Assert.That((reply.outcome, reply.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "NOT_FOUND")));
+        }
 
-        Assert.That((reply.outcome, reply.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "NOT_FOUND")));
-        var events = f.Events();
-        Assert.That(events.Types(), Is.EqualTo(new[] { "issue.blocked", "alert" }));
-        Assert.That(events.Alert().kind, Is.EqualTo(C.AlertKind.POOL_EMPTY));
+        Assert.That(f.Events(), Is.Empty, "no issue.blocked, no rejection, no alert: nothing names a pool that does not exist");
+        Assert.That(f.States(), Is.Empty);
+        Assert.That(f.StoreEntries(StoreNames.Pools), Is.Empty, "nothing is stored for an unknown pool");
     }
 
     [Test]
@@ -200,6 +204,42 @@ public class PoolTopologyTests
         Assert.That(first.replayed, Is.False);
         Assert.That((conflict.outcome, conflict.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "IDEMPOTENCY_CONFLICT")));
         Assert.That(f.Events().Where(e => e.Value.eventType == "certificate.reserved").Select(e => e.Key), Is.EqualTo(new[] { first.certificateId }), "one reservation on the stream");
+    }
+
+    [Test]
+    public void IdempotencyKey_ReusedForAnotherPool_IsRejectedAndReservesNothing()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 3);
+        f.LoadPool(Inputs.WebPool, C.Channel.INTERNET_STORE, count: 3, series: 2);
+        f.Drain();
+        C.ReserveCertificate Body(string poolId, C.Channel channel) => new() { poolId = poolId, channel = channel, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, holdSeconds = 900 };
+
+        var first = f.Replies(f.Command(Inputs.Pool, Body(Inputs.Pool, C.Channel.POS), idempotencyKey: "key-1"));
+        var elsewhere = f.Replies(f.Command(Inputs.WebPool, Body(Inputs.WebPool, C.Channel.INTERNET_STORE), idempotencyKey: "key-1"));
+        var retry = f.Replies(f.Command(Inputs.Pool, Body(Inputs.Pool, C.Channel.POS), idempotencyKey: "key-1"));
+
+        Assert.That(first.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        Assert.That((elsewhere.outcome, elsewhere.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "IDEMPOTENCY_CONFLICT")), "the key's scope is (client, key) across every pool");
+        Assert.That(elsewhere.message, Does.Contain(Inputs.Pool));
+        Assert.That((retry.replayed, retry.certificateId), Is.EqualTo((true, first.certificateId)));
+        Assert.That(f.Events().Where(e => e.Value.eventType == "certificate.reserved").Select(e => e.Key), Is.EqualTo(new[] { first.certificateId }), "one reservation in all");
+    }
+
+    [Test]
+    public void IdempotencyKey_OfAReservationReusedForALoad_IsRejected()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 3);
+        f.Drain();
+        var reserve = new C.ReserveCertificate { poolId = Inputs.Pool, channel = C.Channel.POS, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, holdSeconds = 900 };
+        var load = new C.LoadPool { poolId = Inputs.Pool, channel = C.Channel.POS, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, count = 2, series = 1, importedNumbers = [] };
+
+        Assert.That(f.Replies(f.Command(Inputs.Pool, reserve, idempotencyKey: "key-7")).outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        var conflict = f.Replies(f.Command(Inputs.Pool, load, idempotencyKey: "key-7"));
+
+        Assert.That(conflict.reason, Is.EqualTo("IDEMPOTENCY_CONFLICT"));
+        Assert.That(f.Events().Types(), Does.Not.Contain("pool.loaded"));
     }
 
     [Test]

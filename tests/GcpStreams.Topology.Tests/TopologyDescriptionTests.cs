@@ -58,13 +58,18 @@ public class TopologyTopicsTests
         [
             Topics.PoolInput(TopologyFixture.AppId),
             Topics.CertificateInput(TopologyFixture.AppId),
+            Topics.IdempotencyInput(TopologyFixture.AppId),
+            Topics.OrderInput(TopologyFixture.AppId),
             Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools),
             Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+            Topics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys),
+            Topics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
         ]);
         Assert.That(topics.Select(t => t.Name), Is.EquivalentTo(expected));
         Assert.That(topics.Where(t => t.Kind == TopicKind.Compacted).Select(t => t.Name), Is.EquivalentTo(new[]
         {
             Topics.Clients, Topics.State, Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools), Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+            Topics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys), Topics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
         }));
     }
 }

@@ -17,7 +17,7 @@ public static class CertificateDecider
         settings ??= CertificateSettings.Default;
         if (state is not null && state.Seen.Contains(command.CausationId))
         {
-            return Nothing; // the same input delivered again
+            return command is ExpireHold ? Nothing : Duplicate(command, $"input {command.CausationId} was delivered again");
         }
 
         return command switch
@@ -42,7 +42,7 @@ public static class CertificateDecider
         switch (state)
         {
             case Certificate.Active a when a.OrderId == c.OrderId:
-                return Nothing; // this order already issued it: a re-sent order event
+                return Duplicate(c, $"order {c.OrderId} issued this certificate already"); // a re-sent order event
             case not null:
                 return Reject(c, RejectionReason.AlreadyExists, $"certificate is {Describe(state)} (order {OrderOf(state)})",
                     alert: (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"order {c.OrderId} tried to issue certificate {c.CertificateId}, already {Describe(state)} by order {OrderOf(state)}"));
@@ -67,7 +67,7 @@ public static class CertificateDecider
     {
         if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
         {
-            return Nothing;
+            return Duplicate(c, $"payment {c.PaymentId} was applied already");
         }
 
         if (CheckDebit(c, a, c.AmountMinor, c.Channel, c.Currency, c.PaymentId) is { } refused)
@@ -87,7 +87,7 @@ public static class CertificateDecider
     {
         if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
         {
-            return Nothing;
+            return Duplicate(c, $"payment {c.PaymentId} was applied already");
         }
 
         if (CheckDebit(c, a, c.AmountMinor, c.Channel, c.Currency, c.PaymentId) is { } refused)
@@ -127,7 +127,7 @@ public static class CertificateDecider
     {
         if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
         {
-            return Nothing;
+            return Duplicate(c, $"payment {c.PaymentId} was applied already");
         }
 
         if (CheckChannelAndCurrency(c, a, c.Channel, a.Identity.Currency, null, c.PaymentId) is { } refused)
@@ -152,7 +152,7 @@ public static class CertificateDecider
     {
         if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
         {
-            return Nothing;
+            return Duplicate(c, $"payment {c.PaymentId} was applied already");
         }
 
         if (c.AmountMinor <= 0)
@@ -181,7 +181,8 @@ public static class CertificateDecider
     private static IReadOnlyList<CertificateEvent> Cancel(CancelCertificate c, Certificate? state) => state switch
     {
         null => Reject(c, RejectionReason.NotFound, "unknown certificate"),
-        Certificate.Cancelled => Nothing, // returned already
+        Certificate.Cancelled x when x.OrderId == c.OrderId => Duplicate(c, $"the return of order {c.OrderId} was applied already"),
+        Certificate.Cancelled => Reject(c, RejectionReason.OrderMismatch, $"certificate was sold by order {state.OrderId}"),
         Certificate.Active a when a.OrderId != c.OrderId => Reject(c, RejectionReason.OrderMismatch, $"certificate was sold by order {a.OrderId}"),
         Certificate.Active a when a.Captures.Count > 0 || a.Holds.Count > 0 =>
             Reject(c, RejectionReason.InvalidStatus, "certificate has been used and cannot be returned"),
@@ -248,6 +249,16 @@ public static class CertificateDecider
         NotificationOutcome.Sent => [new NotificationSent(c.CertificateId, c.CausationId, c.At, c.NotificationId, c.Contact, c.Attempt)],
         _ => [new NotificationFailed(c.CertificateId, c.CausationId, c.At, c.NotificationId, c.Contact, c.Attempt, c.Reason ?? "unspecified", c.WillRetry)],
     };
+
+    /// <summary>
+    /// An input that was applied already (the same event delivered again, or the same payment operation re-sent under another
+    /// event id): nothing changes; an Info alert says it was ignored, so BI and the sender can count what they re-sent.
+    /// </summary>
+    private static IReadOnlyList<CertificateEvent> Duplicate(CertificateCommand c, string message) =>
+        [new CertificateAlert(c.CertificateId, c.CausationId, c.At, AlertKind.DuplicateEvent, AlertSeverity.Info, $"{c.Operation} ignored: {message}")];
+
+    /// <summary>Whether an event is the alert of an ignored duplicate input (it repeats its input's causation id).</summary>
+    public static bool IsDuplicate(CertificateEvent e) => e is CertificateAlert { Kind: AlertKind.DuplicateEvent };
 
     /// <summary>Runs a rule that needs an issued certificate; anything else is refused with the reason.</summary>
     private static IReadOnlyList<CertificateEvent> WithActive(CertificateCommand c, Certificate? state, Func<Certificate.Active, IReadOnlyList<CertificateEvent>> rule) => state switch

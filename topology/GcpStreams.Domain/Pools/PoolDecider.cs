@@ -16,7 +16,7 @@ public static class PoolDecider
         ArgumentNullException.ThrowIfNull(settings);
         if (state is not null && state.Seen.Contains(command.CausationId))
         {
-            return Nothing;
+            return command is IssueReserved issue ? Duplicate(issue, $"input {issue.CausationId} was delivered again") : Nothing;
         }
 
         return command switch
@@ -164,7 +164,7 @@ public static class PoolDecider
         if (reservation.IssuedToOrder is { } soldTo)
         {
             return soldTo == c.OrderId
-                ? Nothing // a re-sent order event
+                ? Duplicate(c, $"order {c.OrderId} bought this certificate already") // a re-sent order event
                 : RejectedIssue(c, c.CertificateId, RejectionReason.AlreadyExists, $"certificate {c.CertificateId} was already sold by order {soldTo}",
                     (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"order {c.OrderId} tried to issue certificate {c.CertificateId}, sold by order {soldTo}"));
         }
@@ -198,6 +198,13 @@ public static class PoolDecider
 
         return [new ReservationIssued(c.PoolId, c.CausationId, c.At, c.CertificateId, c.OrderId, c.ClientId, c.Contact, state.Channel, state.NominalMinor, state.Currency, reservation.Sequence)];
     }
+
+    /// <summary>An order event applied already (delivered again, or re-sent): nothing changes; an Info alert under the certificate's key says so.</summary>
+    private static IReadOnlyList<PoolEvent> Duplicate(IssueReserved c, string message) =>
+        [new PoolAlert(c.PoolId, c.CausationId, c.At, AlertKind.DuplicateEvent, AlertSeverity.Info, $"{c.Operation} ignored: {message}", c.CertificateId)];
+
+    /// <summary>Whether an event is the alert of an ignored duplicate input (it repeats its input's causation id).</summary>
+    public static bool IsDuplicate(PoolEvent e) => e is PoolAlert { Kind: AlertKind.DuplicateEvent };
 
     /// <summary>A refused operation on one certificate of the pool (an issue or a release), published under the certificate's key.</summary>
     private static IReadOnlyList<PoolEvent> RejectedIssue(PoolCommand c, string certificateId, RejectionReason reason, string message, (AlertKind Kind, AlertSeverity Severity, string Message)? alert = null)

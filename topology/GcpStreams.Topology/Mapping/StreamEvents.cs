@@ -15,12 +15,24 @@ public sealed record EventSubject(string Key, string? CertificateId, string? Poo
 /// </summary>
 public static class StreamEvents
 {
-    public static string EventId(string aggregateKey, string causationId, int index) =>
-        DeterministicId.Derive("event", aggregateKey, causationId, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    /// <param name="aggregateKey">The event's record key.</param>
+    /// <param name="causationId">The causing input's id.</param>
+    /// <param name="index">The event's position in the decision.</param>
+    /// <param name="salt">
+    /// Set when the cause repeats: the alert of an ignored duplicate carries the id of the input it repeats, so its id also
+    /// names the delivery (<see cref="DuplicateSalt"/>), not to collide with the events of the first delivery.
+    /// </param>
+    public static string EventId(string aggregateKey, string causationId, int index, string? salt = null) => salt is null
+        ? DeterministicId.Derive("event", aggregateKey, causationId, index.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        : DeterministicId.Derive("event", aggregateKey, causationId, index.ToString(System.Globalization.CultureInfo.InvariantCulture), salt);
 
-    public static C.GiftCertificateEvent Envelope(EventSubject subject, string eventType, string causationId, DateTimeOffset at, string? correlationId, int index, object payload) => new()
+    /// <summary>What tells one delivery of an input from another: its source coordinates (the same on a replay of the same topics).</summary>
+    public static string DuplicateSalt(Internal.SourceRecord? source) =>
+        source is null ? "duplicate" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"duplicate:{source.Topic}/{source.Partition}/{source.Offset}");
+
+    public static C.GiftCertificateEvent Envelope(EventSubject subject, string eventType, string causationId, DateTimeOffset at, string? correlationId, int index, object payload, string? salt = null) => new()
     {
-        eventId = EventId(subject.Key, causationId, index),
+        eventId = EventId(subject.Key, causationId, index, salt),
         eventType = eventType,
         certificateId = subject.CertificateId,
         poolId = subject.PoolId,

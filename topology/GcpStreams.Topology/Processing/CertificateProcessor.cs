@@ -91,7 +91,8 @@ public sealed class CertificateProcessor : RecordTransformer
             certificate = CertificateDecider.Evolve(certificate, e);
             var identity = certificate?.Identity ?? (command as IssueCertificate)?.Identity;
             var subject = new EventSubject(command.CertificateId, command.CertificateId, identity?.PoolId, identity?.Channel ?? ChannelOf(command), identity?.Currency, certificate?.Sequence ?? 0);
-            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, StreamEvents.Payload(e));
+            var salt = CertificateDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(source) : null;
+            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, StreamEvents.Payload(e), salt);
             eventIds.Add(envelope.eventId);
             outputs.Add(Codec.Event(envelope, command.CertificateId));
             lastChange = CertificateDecider.ChangesState(e) ? i : lastChange;

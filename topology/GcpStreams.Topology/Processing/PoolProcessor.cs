@@ -103,7 +103,8 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         {
             var e = events[i];
             pool = PoolDecider.Evolve(pool, e);
-            var eventId = StreamEvents.EventId(StreamEvents.CertificateOf(e) ?? e.PoolId, e.CausationId, i);
+            var salt = PoolDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(source) : null;
+            var eventId = StreamEvents.EventId(StreamEvents.CertificateOf(e) ?? e.PoolId, e.CausationId, i, salt);
             eventIds.Add(eventId);
             StoreEffects(e, writes);
             var certificateId = StreamEvents.CertificateOf(e);
@@ -114,7 +115,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                 var key = certificateId ?? e.PoolId;
                 var sequence = StreamEvents.SequenceOf(e, pool, id => ReservationOf(e.PoolId, id)?.Sequence ?? 0);
                 var subject = new EventSubject(key, certificateId, e.PoolId, pool?.Channel ?? ChannelOf(command), pool?.Currency, sequence);
-                var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, payload);
+                var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, payload, salt);
                 outputs.Add(Codec.Event(envelope, key));
             }
 
