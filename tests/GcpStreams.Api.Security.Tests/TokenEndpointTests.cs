@@ -20,9 +20,9 @@ public sealed class TokenEndpointTests
     [
         new object[] { DevClients.PosTerminal, new[] { "gc.read", "gc.reserve" } },
         new object[] { DevClients.InternetStore, new[] { "gc.read", "gc.reserve" } },
-        new object[] { DevClients.CrmNotifier, new[] { "gc.read", "gc.cvc" } },
-        new object[] { DevClients.Support, new[] { "gc.read", "gc.lock", "gc.cvc" } },
-        new object[] { DevClients.Admin, new[] { "gc.read", "gc.reserve", "gc.cvc", "gc.lock", "gc.admin" } },
+        new object[] { DevClients.CrmNotifier, new[] { "gc.read", "gc.cvc.notify" } },
+        new object[] { DevClients.Support, new[] { "gc.read", "gc.lock", "gc.cvc.support" } },
+        new object[] { DevClients.Admin, new[] { "gc.read", "gc.reserve", "gc.cvc.notify", "gc.cvc.support", "gc.lock", "gc.admin" } },
     ];
 
     [TestCaseSource(nameof(ClientScopes))]
@@ -90,7 +90,9 @@ public sealed class TokenEndpointTests
         Assert.That(await ErrorAsync(response), Is.EqualTo("unsupported_grant_type"));
     }
 
-    [TestCase(DevClients.PosTerminal, "gc.cvc")]
+    [TestCase(DevClients.PosTerminal, "gc.cvc.support")]
+    [TestCase(DevClients.CrmNotifier, "gc.cvc.support")]
+    [TestCase(DevClients.Support, "gc.cvc.notify")]
     [TestCase(DevClients.CrmNotifier, "gc.read gc.lock")]
     [TestCase(DevClients.Admin, "gc.everything")]
     public async Task An_unallowed_scope_is_400_invalid_scope(string clientId, string scope)

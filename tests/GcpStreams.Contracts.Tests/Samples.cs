@@ -11,16 +11,17 @@ internal static class Samples
     {
         yield return ("pool.loaded", new PoolLoaded { count = 100, firstSlot = 1, lastSlot = 100, nominalMinor = 5_000, availableAfter = 100, lowWatermark = 10, series = 7 });
         yield return ("certificate.reserved", new CertificateReserved { requestId = "req-1", orderId = "order-1", nominalMinor = 5_000, reservedUntil = Later, availableAfter = 99 });
-        yield return ("certificate.reservation_expired", new CertificateReservationExpired { reservedUntil = Later, availableAfter = 100 });
+        yield return ("certificate.reservation_expired", new CertificateReservationExpired { reservedUntil = Later, availableAfter = 100, poolVersion = 7 });
+        yield return ("certificate.reservation_released", new CertificateReservationReleased { orderId = "order-9", reason = "payment card-1 failed", availableAfter = 101, poolVersion = 8 });
         yield return ("certificate.issued", new CertificateIssued { orderId = "order-1", clientId = "client-1", nominalMinor = 5_000, balanceAfterMinor = 5_000 });
-        yield return ("certificate.authorized", new CertificateAuthorized { paymentId = "pay-auth-1", amountMinor = 1_500, heldAfterMinor = 1_500, availableAfterMinor = 3_500 });
+        yield return ("certificate.authorized", new CertificateAuthorized { paymentId = "pay-auth-1", amountMinor = 1_500, balanceAfterMinor = 5_000, heldAfterMinor = 1_500, availableAfterMinor = 3_500, expiresAt = Later });
         yield return ("certificate.redeemed", new CertificateRedeemed { paymentId = "pay-cap-1", authorizationId = "pay-auth-1", amountMinor = 1_200, balanceAfterMinor = 3_800, heldAfterMinor = 0 });
         yield return ("certificate.hold_released", new CertificateHoldReleased { paymentId = "pay-void-1", authorizationId = "pay-auth-2", amountMinor = 300, heldAfterMinor = 0 });
         yield return ("certificate.refunded", new CertificateRefunded { paymentId = "pay-ref-1", capturePaymentId = "pay-cap-1", amountMinor = 1_200, balanceAfterMinor = 5_000 });
         yield return ("certificate.cancelled", new CertificateCancelled { orderId = "order-1", reason = "order returned" });
         yield return ("certificate.locked", new CertificateLocked { reason = "suspected fraud", requestedBy = "support-ui" });
         yield return ("certificate.unlocked", new CertificateUnlocked { reason = "cleared", requestedBy = "support-ui" });
-        yield return ("cvc.disclosed", new CvcDisclosed { requestId = "req-2", kind = DisclosureKind.NOTIFICATION, notificationId = "ntf-1", keyVersion = 3, requestedBy = "crm-notifier", disclosuresSoFar = 1 });
+        yield return ("cvc.disclosed", new CvcDisclosed { requestId = "req-2", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", supportTicket = "TICKET-9", reason = "buyer lost the e-mail", keyVersion = 3, requestedBy = "support", disclosuresSoFar = 1 });
         yield return ("notification.requested", new NotificationRequested { notificationId = "ntf-1", clientId = "client-1", contactChannel = ContactChannel.EMAIL });
         yield return ("notification.sent", new NotificationSent { notificationId = "ntf-1", contactChannel = ContactChannel.SMS, attempt = 2 });
         yield return ("notification.failed", new NotificationFailed { notificationId = "ntf-1", contactChannel = ContactChannel.EMAIL, attempt = 1, reason = "smtp timeout", willRetry = true });
@@ -49,7 +50,7 @@ internal static class Samples
         yield return new LoadPool { poolId = "web-2500-EUR", channel = Channel.INTERNET_STORE, nominalMinor = 2_500, currency = "EUR", count = 2, lowWatermark = 1, series = 12, importedNumbers = ["6001000000000017", "6001000000000025"] };
         yield return new LockCertificate { certificateId = "6001000000000017", reason = "suspected fraud" };
         yield return new UnlockCertificate { certificateId = "6001000000000017", reason = "cleared" };
-        yield return new RevealCvc { certificateId = "6001000000000017", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", reason = "client called support" };
+        yield return new RevealCvc { certificateId = "6001000000000017", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", supportTicket = "TICKET-9", reason = "client called support" };
     }
 
     public static GiftCertificateEvent Event(string eventType, object payload) => new()
