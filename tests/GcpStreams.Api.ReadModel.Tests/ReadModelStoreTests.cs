@@ -45,6 +45,39 @@ public class ReadModelStoreTests
     }
 
     [Test]
+    public void PhantomPools_RefusalsAndAlertsNamingUnknownPools_CreateNoPool()
+    {
+        using var store = new ReadModelStore();
+        for (var i = 0; i < 1_000; i++)
+        {
+            store.ApplyEvent(Blocked($"b{i}", $"nowhere-{i}", sequence: 1));
+            store.ApplyEvent(Event($"r{i}", "operation.rejected", new OperationRejected { operation = "reserve", reason = RejectionReason.NOT_FOUND, message = "m" }, null, $"nowhere-{i}"));
+            store.ApplyEvent(Event($"a{i}", "alert", new Alert { kind = AlertKind.POOL_EMPTY, severity = AlertSeverity.CRITICAL, message = "m", details = new Dictionary<string, string>() }, null, $"nowhere-{i}"));
+        }
+
+        Assert.That(store.GetPools(), Is.Empty, "only a load (or a reservation of a loaded pool) makes a pool known");
+        store.ApplyEvent(Loaded("l1", "p1", count: 1, availableAfter: 1, sequence: 1));
+        Assert.That(store.GetPools().Select(p => p.PoolId), Is.EqualTo(new[] { "p1" }));
+    }
+
+    [Test]
+    public void Pools_LevelsFollowThePoolVersion_NotTheCertificatesSequences()
+    {
+        using var store = new ReadModelStore();
+        store.ApplyEvent(Loaded("l1", "p1", count: 3, availableAfter: 3, sequence: 1));
+        // two reservations, each the first event of its certificate (sequence 1), read out of the pool's order
+        var later = Reserved("r2", "c2", "p1", availableAfter: 1, sequence: 1);
+        ((CertificateReserved)later.payload).poolVersion = 3;
+        var earlier = Reserved("r1", "c1", "p1", availableAfter: 2, sequence: 1);
+        ((CertificateReserved)earlier.payload).poolVersion = 2;
+        store.ApplyEvent(later);
+        store.ApplyEvent(earlier);
+
+        Assert.That(store.GetPool("p1")!.Available, Is.EqualTo(1));
+        Assert.That(store.GetPool("p1")!.Sequence, Is.EqualTo(1), "the pool's own sequence: its one load");
+    }
+
+    [Test]
     public void Pools_AreProjectedFromPoolEvents_AndCountReservedAndIssuedFromStates()
     {
         using var store = new ReadModelStore();

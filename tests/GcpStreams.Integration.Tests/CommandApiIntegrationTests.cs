@@ -111,7 +111,7 @@ public class CommandApiIntegrationTests
     }
 
     [Test]
-    public async Task EmptyPool_Is409PoolEmptyProblem_AndIssueBlockedOnTheStream()
+    public async Task EmptyPool_Is409PoolEmptyProblem_AndIssueBlockedOnTheStream_AnUnknownPoolIs404AndCreatesNothing()
     {
         const string pool = "it-cmd-empty";
         await LoadAsync(pool, C.Channel.POS, count: 1, series: 23);
@@ -124,9 +124,12 @@ public class CommandApiIntegrationTests
         var problem = await ApiClient.AssertProblemAsync(second, HttpStatusCode.Conflict, "pool-empty");
         Assert.That(problem.GetProperty("reason").GetString(), Is.EqualTo("POOL_EMPTY"));
         Assert.That(problem.GetProperty("poolId").GetString(), Is.EqualTo(pool));
-        Assert.That((await ApiClient.AssertProblemAsync(neverLoaded, HttpStatusCode.Conflict, "pool-empty")).GetProperty("reason").GetString(), Is.EqualTo("NOT_FOUND"));
-        var blocked = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(r => r.Key == pool && r.Event.eventType == "issue.blocked").ToList();
-        Assert.That(blocked, Has.Count.EqualTo(1));
+        Assert.That((await ApiClient.AssertProblemAsync(neverLoaded, HttpStatusCode.NotFound, "pool-not-found")).GetProperty("poolId").GetString(), Is.EqualTo("it-cmd-never-loaded"));
+        var stream = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry);
+        Assert.That(stream.Where(r => r.Key == pool && r.Event.eventType == "issue.blocked").ToList(), Has.Count.EqualTo(1));
+        Assert.That(stream.Where(r => r.Event.poolId == "it-cmd-never-loaded"), Is.Empty, "an unknown pool is not an issue.blocked and leaves nothing on the stream");
+        using var pools = await api.SendAsync(HttpMethod.Get, "/pools/it-cmd-never-loaded", posToken);
+        Assert.That(pools.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "nor in the read model");
     }
 
     [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB"}""", "poolId")]
@@ -345,7 +348,7 @@ public class CommandApiIntegrationTests
         using var second = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", crmToken);
         using var neither = await GetAsync($"/certificates/{id}/cvc", crmToken);
 
-        Assert.That(forbidden.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "pos-terminal has no gc.cvc");
+        Assert.That(forbidden.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "pos-terminal has no gc.cvc.notify");
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK), await first.Content.ReadAsStringAsync());
         var body = await first.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That((body.GetProperty("cvc").GetString(), body.GetProperty("keyVersion").GetInt32()), Is.EqualTo((expected, 1)));
@@ -357,6 +360,114 @@ public class CommandApiIntegrationTests
         Assert.That(stream.Count(e => e.eventType == "cvc.disclosed"), Is.EqualTo(1), "one disclosure, audited on the stream");
         Assert.That(((C.CvcDisclosed)disclosed.payload).requestedBy, Is.EqualTo("crm-notifier"));
         Assert.That(typeof(C.CvcDisclosed).GetFields().Select(f => f.Name.ToLowerInvariant()), Has.None.EqualTo("cvc"), "the event has no field for the CVC");
+    }
+
+    [Test]
+    public async Task SupportCvc_NeedsItsOwnScopeATicketAndAReason_IsCappedPerDay_AndEachIsAnEventWithoutTheCvc()
+    {
+        const string pool = "it-cmd-cvc-support";
+        await LoadAsync(pool, C.Channel.POS, count: 2, series: 27);
+        using var reserved = await ReserveAsync(posToken, Body(pool, "order-cvc-2"));
+        var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
+        var requested = shop.WaitForEventAsync(id, "notification.requested", Timeout, CancellationToken.None);
+        await shop.ProduceAsync(Topics.SalesOrders, "order-cvc-2", Pools.PaidOrder("order-cvc-2", id, pool, C.Channel.POS, Nominal), CancellationToken.None);
+        var notification = (C.NotificationRequested)(await requested).payload;
+        Assert.That(await service.ReadModel.WaitForEventAsync((await requested).eventId, Timeout, id), Is.True);
+        var path = $"/certificates/{id}/cvc/support-disclosures";
+        static string Request(string ticket) => JsonSerializer.Serialize(new { supportTicket = ticket, reason = "caller verified by phone" });
+
+        using var crmOnSupportPath = await PostAsync(path, crmToken, Request("made-up-1"));
+        using var supportOnNotificationPath = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", supportToken);
+        using var noReason = await PostAsync(path, supportToken, """{"supportTicket":"T-1"}""");
+        using var badTicket = await PostAsync(path, supportToken, """{"supportTicket":"T 1; drop","reason":"x"}""");
+        Assert.That(crmOnSupportPath.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "the notifier's grant is for notifications only");
+        Assert.That(supportOnNotificationPath.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "support cannot use a notification grant");
+        Assert.That((await ApiClient.AssertProblemAsync(noReason, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("reason"));
+        Assert.That((await ApiClient.AssertProblemAsync(badTicket, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("supportTicket"));
+
+        var expected = Domain.Cvc.Derive(Convert.FromBase64String(ServiceInstance.CvcKey), 1, id);
+        for (var i = 1; i <= Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay; i++)
+        {
+            using var ok = await PostAsync(path, supportToken, Request($"TICKET-{i}"));
+            Assert.That(ok.StatusCode, Is.EqualTo(HttpStatusCode.OK), await ok.Content.ReadAsStringAsync());
+            Assert.That((await ok.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("cvc").GetString(), Is.EqualTo(expected));
+            Assert.That(ok.Headers.CacheControl?.NoStore, Is.True);
+        }
+
+        using var sameTicket = await PostAsync(path, supportToken, Request("TICKET-1"));
+        using var overTheCap = await PostAsync(path, supportToken, Request("TICKET-99"));
+        await ApiClient.AssertProblemAsync(sameTicket, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed");
+        Assert.That((await ApiClient.AssertProblemAsync(overTheCap, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed")).GetProperty("detail").GetString(), Does.Contain("24 hours"));
+
+        var disclosures = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry)
+            .Where(e => e.Key == id && e.Event.eventType == "cvc.disclosed").Select(e => (C.CvcDisclosed)e.Event.payload).ToList();
+        Assert.That(disclosures.Select(d => (d.kind, d.supportTicket, d.reason, d.requestedBy)), Is.EqualTo(Enumerable.Range(1, Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay)
+            .Select(i => (C.DisclosureKind.SUPPORT, (string?)$"TICKET-{i}", (string?)"caller verified by phone", "support"))), "every support disclosure is an event naming ticket, reason and caller");
+    }
+
+    [Test]
+    public async Task IdempotencyKey_ReusedOnAnotherPool_Is422AndReservesNothingThere()
+    {
+        await LoadAsync("it-cmd-idem-a", C.Channel.POS, count: 2, series: 28);
+        await LoadAsync("it-cmd-idem-b", C.Channel.POS, count: 2, series: 29);
+
+        using var first = await ReserveAsync(posToken, Body("it-cmd-idem-a", null), "cross-pool-key");
+        using var elsewhere = await ReserveAsync(posToken, Body("it-cmd-idem-b", null), "cross-pool-key");
+        using var otherClient = await ReserveAsync(await api.TokenAsync("internet-store"), Body("it-cmd-idem-b", null), "cross-pool-key");
+
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        Assert.That((await ApiClient.AssertProblemAsync(elsewhere, HttpStatusCode.UnprocessableEntity, "idempotency-conflict")).GetProperty("reason").GetString(), Is.EqualTo("IDEMPOTENCY_CONFLICT"));
+        Assert.That(otherClient.StatusCode, Is.EqualTo(HttpStatusCode.Created), "the key is the client's own: another client may use the same one");
+        Assert.That((await GetJsonAsync("/pools/it-cmd-idem-b", posToken)).GetProperty("reserved").GetInt32(), Is.EqualTo(1), "only the other client's reservation");
+    }
+
+    [Test]
+    public async Task PhantomPools_ReservationsForHundredsOfRandomPools_Are404AndNothingGrows()
+    {
+        var poolsBefore = (await GetJsonAsync("/pools", posToken)).GetProperty("items").GetArrayLength();
+        var random = new Random(2026);
+        var ids = Enumerable.Range(0, 300).Select(i => $"phantom-{random.Next():x8}-{i}").ToList();
+
+        var statuses = await Task.WhenAll(ids.Select(async poolId =>
+        {
+            using var response = await ReserveAsync(posToken, Body(poolId, null));
+            return response.StatusCode;
+        }));
+
+        Assert.That(statuses, Is.All.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await GetJsonAsync("/pools", posToken)).GetProperty("items").GetArrayLength(), Is.EqualTo(poolsBefore), "no pool was created");
+        var named = ids.ToHashSet();
+        Assert.That(Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(e => e.Event.poolId is { } p && named.Contains(p)), Is.Empty,
+            "no issue.blocked, no rejection, no alert on the stream");
+    }
+
+    [Test]
+    public async Task Return_OfAnUnusedCertificate_KeepsTheBuyer_AndItsHistorySaysWhatTheCancellationTookOff()
+    {
+        const string pool = "it-cmd-return";
+        await LoadAsync(pool, C.Channel.POS, count: 1, series: 30);
+        using var reserved = await ReserveAsync(posToken, Body(pool, "order-ret-1"));
+        var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
+        var issued = shop.WaitForEventAsync(id, "certificate.issued", Timeout, CancellationToken.None);
+        await shop.ProduceAsync(Topics.SalesOrders, "order-ret-1", Pools.PaidOrder("order-ret-1", id, pool, C.Channel.POS, Nominal), CancellationToken.None);
+        await issued;
+        var cancelled = shop.WaitForEventAsync(id, "certificate.cancelled", Timeout, CancellationToken.None);
+        var order = Pools.PaidOrder("order-ret-1", id, pool, C.Channel.POS, Nominal);
+        (order.eventId, order.status) = ("order-ret-1-returned", C.OrderStatus.RETURNED);
+        await shop.ProduceAsync(Topics.SalesOrders, "order-ret-1", order, CancellationToken.None);
+        Assert.That(await service.ReadModel.WaitForEventAsync((await cancelled).eventId, Timeout, id), Is.True);
+
+        var certificate = await GetJsonAsync($"/certificates/{id}", posToken);
+        Assert.That(certificate.GetProperty("status").GetString(), Is.EqualTo("CANCELLED"));
+        Assert.That(certificate.GetProperty("balanceMinor").GetInt64(), Is.Zero);
+        Assert.That(certificate.GetProperty("clientId").ValueKind, Is.EqualTo(JsonValueKind.String), "the buyer stays");
+        Assert.That(certificate.GetProperty("issuedAt").ValueKind, Is.EqualTo(JsonValueKind.String));
+        var history = (await GetJsonAsync($"/certificates/{id}/history", posToken)).GetProperty("events").EnumerateArray().ToList();
+        var cancellation = history.Single(e => e.GetProperty("eventType").GetString() == "certificate.cancelled");
+        Assert.That((cancellation.GetProperty("amountMinor").GetInt64(), cancellation.GetProperty("balanceAfterMinor").GetInt64(), cancellation.GetProperty("heldAfterMinor").GetInt64()),
+            Is.EqualTo((Nominal, 0L, 0L)));
+        Assert.That(history.Select(e => e.GetProperty("sequence").GetInt64()), Is.EqualTo(Enumerable.Range(1, history.Count).Select(i => (long)i)), "one gap-free sequence from the reservation on");
+        Assert.That(certificate.GetProperty("sequence").GetInt64(), Is.EqualTo(history.Count));
     }
 
     private Task<HttpResponseMessage> GetAsync(string path, string token) => api.SendAsync(HttpMethod.Get, path, token);
