@@ -40,7 +40,8 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
         finally
         {
             var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
-            var route = "/" + (endpoint.RoutePattern.RawText ?? context.Request.Path.Value ?? string.Empty).TrimStart('/');
+            // the route template without a trailing slash: a group's "" route (GET /pools) has the raw text "/pools/"
+            var route = "/" + (endpoint.RoutePattern.RawText ?? context.Request.Path.Value ?? string.Empty).Trim('/');
             var clientId = CommandCalls.ClientOf(context);
             writer.Write(new C.AuditRecord
             {
