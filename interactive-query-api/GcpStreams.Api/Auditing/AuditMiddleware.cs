@@ -65,7 +65,7 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
     public static string Outcome(int status) => status switch
     {
         >= 200 and < 300 => "ok",
-        StatusCodes.Status400BadRequest => "invalid",
+        StatusCodes.Status400BadRequest or StatusCodes.Status413PayloadTooLarge or StatusCodes.Status415UnsupportedMediaType => "invalid",
         StatusCodes.Status401Unauthorized => "unauthenticated",
         StatusCodes.Status403Forbidden => "forbidden",
         StatusCodes.Status404NotFound => "not_found",
