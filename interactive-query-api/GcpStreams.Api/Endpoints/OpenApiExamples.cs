@@ -259,7 +259,8 @@ internal static class OpenApiExamples
                 ProblemOf("rate-limited", "Too many requests", "Client 'internet-store' is over its rate limit for this endpoint (Gcp:RateLimits); retry after 1 s.",
                     ("clientId", "internet-store"), ("retryAfterSeconds", "1"))),
             503 when path.StartsWith("/health", StringComparison.Ordinal) => (
-                "Not ready (`Retry-After: 5`): the stream is not RUNNING, the read model is catching up or failed, or the command channel is opening; extensions `stream`, `readModel`.",
+                "Not ready (`Retry-After: 5`): the stream is not RUNNING, the read model is catching up or failed, the command channel is opening, or "
+                    + "(embedded mode) the demo pools are being loaded; extensions `stream`, `readModel`.",
                 ProblemOf("not-ready", "Not ready", "The stream is Running; the read model is still reading GiftCertificates.State and GiftCertificates.Stream up to their end offsets.",
                     ("stream", "Running"), ("readModel", "CatchingUp"))),
             503 => (
