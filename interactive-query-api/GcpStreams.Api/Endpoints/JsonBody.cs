@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,7 +30,7 @@ public sealed class JsonBody<T>
     /// <summary>The body, or null when the request has none (or the JSON <c>null</c>).</summary>
     public T? Value { get; }
 
-    /// <summary>Why the body cannot be read (415 or 400), or null.</summary>
+    /// <summary>Why the body cannot be read (400, 413 or 415), or null.</summary>
     internal ProblemHttpResult? Problem { get; }
 
     /// <summary>Binds the body of <paramref name="context"/> (minimal APIs call it for a parameter of this type).</summary>
@@ -56,6 +57,9 @@ internal sealed record JsonBodyMetadata(Type Type);
 /// </summary>
 public static class JsonBodies
 {
+    /// <summary>The name of the whole body in a problem's <c>field</c>.</summary>
+    private const string Body = "body";
+
     private const int MaxEchoedNumberLength = 40;
 
     /// <summary>
@@ -82,7 +86,7 @@ public static class JsonBodies
     /// <param name="services">The services.</param>
     /// <returns>The services.</returns>
     public static IServiceCollection AddGcpJsonBodies(this IServiceCollection services) =>
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
 
     internal static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpContext context)
         where T : class
@@ -123,9 +127,6 @@ public static class JsonBodies
             return (document.RootElement.Deserialize<T>(options), null); // every value fits: this cannot fail
         }
     }
-
-    /// <summary>The name of the whole body in a problem's <c>field</c>.</summary>
-    private const string Body = "body";
 
     private static JsonDocumentOptions DocumentOptions(JsonSerializerOptions options) => new()
     {
