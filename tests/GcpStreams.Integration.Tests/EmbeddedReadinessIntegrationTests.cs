@@ -26,37 +26,11 @@ public class EmbeddedReadinessIntegrationTests
     [Test]
     public async Task FreshEmbeddedService_FirstReady200_IsFollowedByAPoolsListWithEveryDemoPoolAvailable()
     {
-        var settings = new Dictionary<string, string?>();
-        for (var i = 0; i < DemoPools.Length; i++)
-        {
-            var (poolId, channel, nominal, count, series) = DemoPools[i];
-            settings[$"Gcp:DemoPools:{i}:PoolId"] = poolId;
-            settings[$"Gcp:DemoPools:{i}:Channel"] = channel;
-            settings[$"Gcp:DemoPools:{i}:NominalMinor"] = nominal.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            settings[$"Gcp:DemoPools:{i}:Currency"] = "RUB";
-            settings[$"Gcp:DemoPools:{i}:Count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            settings[$"Gcp:DemoPools:{i}:LowWatermark"] = "5";
-            settings[$"Gcp:DemoPools:{i}:Series"] = series.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        await using var service = await ServiceInstance.StartEmbeddedAsync("gcp-it-ready", settings, untilRunning: false);
+        await using var service = await ServiceInstance.StartEmbeddedAsync("gcp-it-ready", Settings(DemoPools), untilRunning: false);
         using var api = new ApiClient(service.Url);
 
-        // as a newcomer does right after make run: ask until ready (each 503 is the documented problem), then list the pools
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            using var ready = await api.SendAsync(HttpMethod.Get, "/health/ready", token: null);
-            if (ready.StatusCode == HttpStatusCode.OK)
-            {
-                break;
-            }
-
-            await ApiClient.AssertProblemAsync(ready, HttpStatusCode.ServiceUnavailable, "not-ready");
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the service got ready in time");
-            await Task.Delay(10); // the next question, not a wait for the answer
-        }
-
+        // as a newcomer does right after make run: ask until ready, then list the pools
+        await ReadinessAsync(api, until: _ => false);
         var served = service.ReadModel.GetPools().ToDictionary(p => p.PoolId, p => (p.Available, p.Loaded)); // what GET /pools answers at this instant
         var (status, body, response) = await api.CallAsync(HttpMethod.Get, "/pools", await api.TokenAsync("pos-terminal"));
         response.Dispose();
@@ -83,6 +57,22 @@ public class EmbeddedReadinessIntegrationTests
     }
 
     [Test]
+    public async Task DemoPoolThePoolRefuses_KeepsTheServiceNotReady_SayingWhy()
+    {
+        // one pool id twice, with another nominal: the pool refuses the second load
+        var settings = Settings([("it-demo-twice", "POS", 100_000, 10, 75), ("it-demo-twice", "POS", 500_000, 10, 76)]);
+        await using var service = await ServiceInstance.StartEmbeddedAsync("gcp-it-ready-refused", settings, untilRunning: false);
+        using var api = new ApiClient(service.Url);
+
+        var detail = await ReadinessAsync(api, until: d => d.Contains("could not be loaded", StringComparison.Ordinal));
+
+        Assert.That(detail, Does.StartWith("The demo pools (Gcp:DemoPools) could not be loaded: demo pool it-demo-twice was refused: POOL_MISMATCH"));
+        Assert.That(service.Services.GetRequiredService<EmbeddedStartup>().WhenDemoPoolsVisible.IsFaulted, Is.True);
+        using var ready = await api.SendAsync(HttpMethod.Get, "/health/ready", token: null);
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), "it stays not ready");
+    }
+
+    [Test]
     public void Banner_PutsEveryValueInOneColumn_AfterTheLongestLabel()
     {
         var banner = EmbeddedStartup.Banner("GcpStreams is running.",
@@ -104,5 +94,49 @@ public class EmbeddedReadinessIntegrationTests
             "  Dev token (docs/api.md): curl -s http://127.0.0.1:8080/connect/token",
         }));
         Assert.That(lines[6..], Is.EqualTo(new[] { "  Ctrl+C stops.", string.Empty }));
+    }
+
+    private static Dictionary<string, string?> Settings(IReadOnlyList<(string PoolId, string Channel, long Nominal, int Count, int Series)> pools)
+    {
+        var settings = new Dictionary<string, string?>();
+        for (var i = 0; i < pools.Count; i++)
+        {
+            var (poolId, channel, nominal, count, series) = pools[i];
+            settings[$"Gcp:DemoPools:{i}:PoolId"] = poolId;
+            settings[$"Gcp:DemoPools:{i}:Channel"] = channel;
+            settings[$"Gcp:DemoPools:{i}:NominalMinor"] = nominal.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            settings[$"Gcp:DemoPools:{i}:Currency"] = "RUB";
+            settings[$"Gcp:DemoPools:{i}:Count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            settings[$"Gcp:DemoPools:{i}:LowWatermark"] = "5";
+            settings[$"Gcp:DemoPools:{i}:Series"] = series.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// Asks <c>/health/ready</c> until it answers 200 (then null) or a 503 whose detail satisfies <paramref name="until"/> (then
+    /// that detail); every 503 before is the documented not-ready problem. Bounded by <see cref="Timeout"/>.
+    /// </summary>
+    private static async Task<string?> ReadinessAsync(ApiClient api, Func<string, bool> until)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            using var ready = await api.SendAsync(HttpMethod.Get, "/health/ready", token: null);
+            if (ready.StatusCode == HttpStatusCode.OK)
+            {
+                return null;
+            }
+
+            var detail = (await ApiClient.AssertProblemAsync(ready, HttpStatusCode.ServiceUnavailable, "not-ready")).GetProperty("detail").GetString()!;
+            if (until(detail))
+            {
+                return detail;
+            }
+
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"readiness still says: {detail}");
+            await Task.Delay(10); // the next question, not a wait for the answer
+        }
     }
 }
