@@ -26,7 +26,8 @@ public static class GcpStreamsApp
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Complete); // every problem has detail and instance
+        builder.Services.AddGcpJsonBodies();
         builder.Services.AddGcpStreams();
         builder.Services.AddGcpReadModel();
         builder.Services.AddGcpCommandClient();

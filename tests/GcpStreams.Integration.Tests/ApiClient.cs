@@ -28,14 +28,13 @@ internal sealed class ApiClient(string baseUrl) : IDisposable
         return json.RootElement.GetProperty("access_token").GetString()!;
     }
 
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? token, string? json = null, IReadOnlyDictionary<string, string>? headers = null)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-        }
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? token, string? json = null, IReadOnlyDictionary<string, string>? headers = null) =>
+        SendContentAsync(method, path, token, json is null ? null : new StringContent(json, System.Text.Encoding.UTF8, "application/json"), headers);
 
+    /// <summary>Sends <paramref name="content"/> as it is (its own Content-Type, or none), and disposes it.</summary>
+    public async Task<HttpResponseMessage> SendContentAsync(HttpMethod method, string path, string? token, HttpContent? content, IReadOnlyDictionary<string, string>? headers = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

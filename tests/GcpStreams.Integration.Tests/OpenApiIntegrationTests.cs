@@ -153,11 +153,11 @@ public class OpenApiIntegrationTests
     [TestCase("get", "/certificates/{id}/history", new[] { 401, 403, 404, 429 })]
     [TestCase("get", "/pools", new[] { 401, 403 })]
     [TestCase("get", "/pools/{id}", new[] { 401, 403, 404 })]
-    [TestCase("post", "/certificates/next", new[] { 400, 401, 403, 409, 422, 503, 504 })]
-    [TestCase("post", "/certificates/{id}/lock", new[] { 400, 401, 403, 404, 409, 503, 504 })]
-    [TestCase("post", "/certificates/{id}/unlock", new[] { 400, 401, 403, 404, 409, 503, 504 })]
+    [TestCase("post", "/certificates/next", new[] { 400, 401, 403, 409, 413, 415, 422, 503, 504 })]
+    [TestCase("post", "/certificates/{id}/lock", new[] { 400, 401, 403, 404, 409, 413, 415, 503, 504 })]
+    [TestCase("post", "/certificates/{id}/unlock", new[] { 400, 401, 403, 404, 409, 413, 415, 503, 504 })]
     [TestCase("get", "/certificates/{id}/cvc", new[] { 400, 401, 403, 404, 409, 429, 503, 504 })]
-    [TestCase("post", "/pools/{id}/certificates", new[] { 400, 401, 403, 409, 422, 503, 504 })]
+    [TestCase("post", "/pools/{id}/certificates", new[] { 400, 401, 403, 409, 413, 415, 422, 503, 504 })]
     [TestCase("get", "/health/ready", new[] { 503 })]
     public void Operation_DeclaresItsProblemResponses(string method, string path, int[] statuses)
     {
@@ -213,6 +213,32 @@ public class OpenApiIntegrationTests
         Assert.That(reserve.GetProperty("examples")[0].GetProperty("poolId").GetString(), Is.Not.Empty);
         var conflict = Operation("get", "/certificates/{id}/cvc").GetProperty("responses").GetProperty("409").GetProperty("content").GetProperty(ProblemJson);
         Assert.That(conflict.GetProperty("example").GetProperty("type").GetString(), Is.EqualTo(CvcApi.CvcNotAllowedType));
+    }
+
+    [TestCase("/certificates/next", "ReserveRequest")]
+    [TestCase("/certificates/{id}/lock", "LockRequest")]
+    [TestCase("/certificates/{id}/unlock", "LockRequest")]
+    [TestCase("/pools/{id}/certificates", "LoadRequest")]
+    public void WriteOperation_TakesItsRecordAsARequiredJsonBody_WithNumbersAsJsonNumbersOnly_And415UnsupportedMediaType(string path, string schema)
+    {
+        var operation = Operation("post", path);
+
+        var body = operation.GetProperty("requestBody");
+        Assert.That(body.GetProperty("required").GetBoolean(), Is.True);
+        Assert.That(body.GetProperty("content").EnumerateObject().Select(c => c.Name), Is.EqualTo(new[] { "application/json" }));
+        Assert.That(body.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString(), Is.EqualTo("#/components/schemas/" + schema));
+        Assert.That(operation.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()), Has.None.EqualTo("request"), "the body is no parameter");
+        var properties = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties").EnumerateObject().ToList();
+        Assert.That(properties, Is.Not.Empty);
+        Assert.Multiple(() =>
+        {
+            foreach (var property in properties.Where(p => p.Value.GetProperty("type").EnumerateArray().Any(t => t.GetString() == "integer")))
+            {
+                Assert.That(property.Value.GetProperty("type").EnumerateArray().Select(t => t.GetString()), Has.None.EqualTo("string"), $"{schema}.{property.Name} is a JSON number only");
+            }
+        });
+        var unsupported = operation.GetProperty("responses").GetProperty("415").GetProperty("content").GetProperty(ProblemJson).GetProperty("example");
+        Assert.That(unsupported.GetProperty("type").GetString(), Is.EqualTo(ApiProblems.UnsupportedMediaTypeType));
     }
 
     [Test]

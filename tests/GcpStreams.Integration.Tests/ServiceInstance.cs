@@ -48,8 +48,11 @@ internal sealed class ServiceInstance : IAsyncDisposable
     /// <summary>Embedded mode: the instance runs its own broker.</summary>
     /// <param name="settings">Settings over the tests' defaults.</param>
     /// <param name="logging">Extra logging setup (e.g. a capturing provider and a lower level).</param>
-    public static Task<ServiceInstance> StartEmbeddedAsync(string applicationId = "gcp-it", IReadOnlyDictionary<string, string?>? settings = null, Action<ILoggingBuilder>? logging = null) =>
-        StartAsync(new() { ["Kafka:Mode"] = "Embedded", ["Kafka:ApplicationId"] = applicationId }, overrides: settings, logging: logging);
+    /// <param name="services">Extra services or options (e.g. Kestrel's limits, which configuration does not set).</param>
+    /// <param name="untilRunning">Return once the stream is RUNNING (else as soon as the host listens, as <c>make run</c> does).</param>
+    public static Task<ServiceInstance> StartEmbeddedAsync(string applicationId = "gcp-it", IReadOnlyDictionary<string, string?>? settings = null, Action<ILoggingBuilder>? logging = null,
+        Action<IServiceCollection>? services = null, bool untilRunning = true) =>
+        StartAsync(new() { ["Kafka:Mode"] = "Embedded", ["Kafka:ApplicationId"] = applicationId }, services, settings, logging, untilRunning);
 
     /// <summary>Cluster mode against a broker the test runs, sharing one schema registry between instances.</summary>
     public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it") =>
@@ -68,7 +71,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
             services => services.AddSingleton(registry));
 
     private static async Task<ServiceInstance> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null,
-        IReadOnlyDictionary<string, string?>? overrides = null, Action<ILoggingBuilder>? logging = null)
+        IReadOnlyDictionary<string, string?>? overrides = null, Action<ILoggingBuilder>? logging = null, bool untilRunning = true)
     {
         var root = Directory.CreateTempSubdirectory("gcp-it-").FullName;
         settings["Kafka:StateDir"] = Path.Combine(root, "state");
@@ -93,7 +96,11 @@ internal sealed class ServiceInstance : IAsyncDisposable
         });
         await app.StartAsync();
         var instance = new ServiceInstance(app, root);
-        await instance.Stream.WhenRunning.WaitAsync(TimeSpan.FromSeconds(90));
+        if (untilRunning)
+        {
+            await instance.Stream.WhenRunning.WaitAsync(TimeSpan.FromSeconds(90));
+        }
+
         return instance;
     }
 

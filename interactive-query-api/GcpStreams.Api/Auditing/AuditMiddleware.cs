@@ -40,7 +40,8 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
         finally
         {
             var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
-            var route = "/" + (endpoint.RoutePattern.RawText ?? context.Request.Path.Value ?? string.Empty).TrimStart('/');
+            // the route template without a trailing slash: a group's "" route (GET /pools) has the raw text "/pools/"
+            var route = "/" + (endpoint.RoutePattern.RawText ?? context.Request.Path.Value ?? string.Empty).Trim('/');
             var clientId = CommandCalls.ClientOf(context);
             writer.Write(new C.AuditRecord
             {
@@ -64,7 +65,7 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
     public static string Outcome(int status) => status switch
     {
         >= 200 and < 300 => "ok",
-        StatusCodes.Status400BadRequest => "invalid",
+        StatusCodes.Status400BadRequest or StatusCodes.Status413PayloadTooLarge or StatusCodes.Status415UnsupportedMediaType => "invalid",
         StatusCodes.Status401Unauthorized => "unauthenticated",
         StatusCodes.Status403Forbidden => "forbidden",
         StatusCodes.Status404NotFound => "not_found",

@@ -14,6 +14,7 @@ internal static class ApiProblems
     public const string CommandRejectedType = "https://gcpstreams.dev/problems/command-rejected";
     public const string CommandTimeoutType = "https://gcpstreams.dev/problems/command-timeout";
     public const string NotReadyType = "https://gcpstreams.dev/problems/not-ready";
+    public const string UnsupportedMediaTypeType = "https://gcpstreams.dev/problems/unsupported-media-type";
 
     /// <summary>Seconds a client should wait before retrying after a 503 or 504 of a write.</summary>
     public const int RetryAfterSeconds = 2;
@@ -50,6 +51,44 @@ internal static class ApiProblems
         type: InvalidFieldType,
         instance: context.Request.Path,
         extensions: new Dictionary<string, object?> { ["field"] = field });
+
+    /// <summary>415: a write's body came with another content type than JSON (or none).</summary>
+    public static ProblemHttpResult UnsupportedMediaType(string? contentType, HttpContext context) => TypedResults.Problem(
+        statusCode: StatusCodes.Status415UnsupportedMediaType,
+        title: "Unsupported media type",
+        detail: $"The body must be JSON sent as 'Content-Type: {System.Net.Mime.MediaTypeNames.Application.Json}' "
+            + (string.IsNullOrEmpty(contentType) ? "(the request has no Content-Type)." : $"(got '{contentType}')."),
+        type: UnsupportedMediaTypeType,
+        instance: context.Request.Path);
+
+    /// <summary>The body could not be read at all (Kestrel's status: 413 beyond its MaxRequestBodySize, 400, 408); <c>field</c> is <c>body</c>.</summary>
+    public static ProblemHttpResult UnreadableBody(BadHttpRequestException exception, HttpContext context) => TypedResults.Problem(
+        statusCode: exception.StatusCode,
+        title: "Unreadable body",
+        detail: exception.Message,
+        type: InvalidFieldType,
+        instance: context.Request.Path,
+        extensions: new Dictionary<string, object?> { ["field"] = "body" });
+
+    /// <summary>
+    /// Completes the problems ASP.NET Core writes itself (status code pages: 404 for a path no endpoint has, 405 for a method
+    /// the path does not take; the exception handler's 500) with the <c>detail</c> and <c>instance</c> every problem carries.
+    /// Problems of the API already have both and are left as they are.
+    /// </summary>
+    public static void Complete(ProblemDetailsContext problem)
+    {
+        var request = problem.HttpContext.Request;
+        var details = problem.ProblemDetails;
+        details.Instance ??= request.Path;
+        details.Detail ??= details.Status switch
+        {
+            StatusCodes.Status404NotFound => $"No endpoint answers {request.Method} {request.Path}; the API's endpoints are listed in {OpenApiSetup.DocumentPath}.",
+            StatusCodes.Status405MethodNotAllowed =>
+                $"{request.Method} is not allowed on {request.Path}; allowed: {problem.HttpContext.Response.Headers.Allow}.",
+            StatusCodes.Status500InternalServerError => "The service failed to answer; the traceId names the request in its log.",
+            _ => details.Title,
+        };
+    }
 
     /// <summary>A command the service refused (409 or 422), with the rejection <c>reason</c> as an extension.</summary>
     public static ProblemHttpResult Rejected(int status, string type, string title, string reason, string? message, HttpContext context,

@@ -28,6 +28,7 @@ public static class CertificateCommandsApi
         certificates.MapPost("/next", ReserveNext)
             .RequireAuthorization(Policies.Reserve)
             .WithName(nameof(ReserveNext))
+            .AcceptsJsonBody<ReserveRequest>()
             .WithSummary("Reserve the next certificate of a pool (idempotent with an Idempotency-Key header).")
             .WithDescription("201 with the reserved certificate; 200 when an Idempotency-Key replays an earlier reservation; 400 invalid-field (extension field); "
                 + "404 pool-not-found (a pool never loaded; nothing is created); 409 pool-empty (reason POOL_EMPTY) or command-rejected; 422 idempotency-conflict, or command-rejected when the request contradicts "
@@ -41,6 +42,7 @@ public static class CertificateCommandsApi
         certificates.MapPost("/{id}/lock", Lock)
             .RequireAuthorization(Policies.Lock)
             .WithName(nameof(Lock))
+            .AcceptsJsonBody<LockRequest>()
             .WithSummary("Lock an issued certificate (no debit or CVC disclosure while locked), with a reason.")
             .WithDescription("200 with the certificate, already locked. 400 invalid-field (reason); 404 certificate-not-found; 409 command-rejected "
                 + "(LOCKED: already locked, INVALID_STATUS or NOT_FOUND: not issued); 503 while the command channel opens; 504 on no reply.")
@@ -52,6 +54,7 @@ public static class CertificateCommandsApi
         certificates.MapPost("/{id}/unlock", Unlock)
             .RequireAuthorization(Policies.Lock)
             .WithName(nameof(Unlock))
+            .AcceptsJsonBody<LockRequest>()
             .WithSummary("Unlock a locked certificate, with a reason.")
             .WithDescription("200 with the certificate, already unlocked. 400 invalid-field (reason); 404 certificate-not-found; 409 command-rejected "
                 + "(INVALID_STATUS: not locked or not issued); 503 while the command channel opens; 504 on no reply.")
@@ -64,13 +67,13 @@ public static class CertificateCommandsApi
     }
 
     public static async Task<Results<Created<ReservationResponse>, Ok<ReservationResponse>, ProblemHttpResult>> ReserveNext(
-        ReserveRequest? request,
+        JsonBody<ReserveRequest> request,
         [FromHeader(Name = CommandCalls.IdempotencyKeyHeader)] string? idempotencyKey,
         CommandClient commands,
         CertificateReadModel model,
         HttpContext context)
     {
-        if (Validate(request, idempotencyKey, context, out var payload) is { } invalid)
+        if (Validate(request.Value, idempotencyKey, context, out var payload) is { } invalid)
         {
             return invalid;
         }
@@ -98,11 +101,11 @@ public static class CertificateCommandsApi
             : TypedResults.Created($"/certificates/{Uri.EscapeDataString(certificateId)}", answer);
     }
 
-    public static Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> Lock(string id, LockRequest? request, CommandClient commands, CertificateReadModel model, HttpContext context) =>
-        LockOrUnlock(id, request, commands, model, context, reason => new C.LockCertificate { certificateId = id, reason = reason });
+    public static Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> Lock(string id, JsonBody<LockRequest> request, CommandClient commands, CertificateReadModel model, HttpContext context) =>
+        LockOrUnlock(id, request.Value, commands, model, context, reason => new C.LockCertificate { certificateId = id, reason = reason });
 
-    public static Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> Unlock(string id, LockRequest? request, CommandClient commands, CertificateReadModel model, HttpContext context) =>
-        LockOrUnlock(id, request, commands, model, context, reason => new C.UnlockCertificate { certificateId = id, reason = reason });
+    public static Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> Unlock(string id, JsonBody<LockRequest> request, CommandClient commands, CertificateReadModel model, HttpContext context) =>
+        LockOrUnlock(id, request.Value, commands, model, context, reason => new C.UnlockCertificate { certificateId = id, reason = reason });
 
     private static async Task<Results<Ok<CertificateResponse>, ProblemHttpResult>> LockOrUnlock(
         string id, LockRequest? request, CommandClient commands, CertificateReadModel model, HttpContext context, Func<string, object> command)

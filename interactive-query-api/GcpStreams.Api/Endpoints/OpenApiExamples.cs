@@ -26,9 +26,10 @@ internal static class OpenApiExamples
         + "secret (dev clients: `admin` / `admin-secret` has every scope; `pos-terminal` / `pos-terminal-secret`, `support` / "
         + "`support-secret`, ... in docs/api.md), tick the scopes (none ticked: every scope of the client) and *Authorize*.\n\n"
         + "**Errors** are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`, `detail`, `instance`, "
-        + "`traceId` and the extensions named per type: 400 invalid-parameter / invalid-field, 401 (no or bad token), 403 "
-        + "(missing scope), 404 certificate-not-found / pool-not-found, 409 pool-empty / command-rejected / "
-        + "cvc-disclosure-not-allowed, 422 idempotency-conflict / command-rejected, 429 rate limited, 503 not-ready, 504 "
+        + "`traceId` and the extensions named per type: 400 invalid-parameter / invalid-field (a bad body too: not JSON, or a "
+        + "member of the wrong JSON type), 401 (no or bad token), 403 (missing scope), 404 certificate-not-found / pool-not-found, "
+        + "409 pool-empty / command-rejected / cvc-disclosure-not-allowed, 415 unsupported-media-type (a body not sent as "
+        + "`application/json`), 422 idempotency-conflict / command-rejected, 429 rate limited, 503 not-ready, 504 "
         + "command-timeout (retry with the same Idempotency-Key).";
 
     /// <summary>Example values by schema type: request bodies and the key responses.</summary>
@@ -198,10 +199,13 @@ internal static class OpenApiExamples
         return status switch
         {
             400 when reserve || lockOrUnlock || load => (
-                "Bad request: a field of the JSON body (or the Idempotency-Key header) is missing or invalid; the extension `field` names it (type invalid-field).",
+                "Bad request (type invalid-field): the body is not JSON, not an object, or a member has the wrong JSON type (e.g. a string or 1e30 where a "
+                    + "64-bit whole number belongs), or a field of the body (or the Idempotency-Key header) is missing or invalid; the extension `field` "
+                    + "names it: the member's JSON path (`nominalMinor`, `importedNumbers[2]`), the header, or `body`.",
                 lockOrUnlock
                     ? ProblemOf("invalid-field", "Invalid field 'reason'", "reason is required: 1 to 200 characters saying why.", ("field", "reason"))
-                    : ProblemOf("invalid-field", "Invalid field 'nominalMinor'", "nominalMinor must be a positive amount in minor units (got 0).", ("field", "nominalMinor"))),
+                    : ProblemOf("invalid-field", "Invalid field 'nominalMinor'",
+                        "nominalMinor must be a whole number (JSON number without fraction, within 64-bit range), got a string.", ("field", "nominalMinor"))),
             400 => (
                 "Bad request: a query parameter is invalid; the extension `parameter` names it (type invalid-parameter).",
                 cvc
@@ -250,13 +254,20 @@ internal static class OpenApiExamples
                     + "(type command-rejected, `reason` CHANNEL_MISMATCH, CURRENCY_MISMATCH, NOMINAL_MISMATCH, ...).",
                 ProblemOf("idempotency-conflict", "Idempotency-Key reused with another request", "the key order-42-line-1 was used with another request",
                     ("reason", "IDEMPOTENCY_CONFLICT"), ("poolId", "pos-1000-rub"))),
+            413 => (
+                "Content too large: the body is larger than the server accepts (Kestrel's MaxRequestBodySize; type invalid-field, extension `field` body).",
+                ProblemOf("invalid-field", "Unreadable body", "Request body too large. The max request body size is 30000000 bytes.", ("field", "body"))),
+            415 => (
+                "Unsupported media type: the body must be JSON sent with `Content-Type: application/json` (type unsupported-media-type).",
+                ProblemOf("unsupported-media-type", "Unsupported media type", "The body must be JSON sent as 'Content-Type: application/json' (got 'text/plain').")),
             429 => (
                 "Too many requests: the calling client is over its rate limit for this endpoint (Gcp:RateLimits; type rate-limited, extensions `clientId`, "
                     + "`retryAfterSeconds`); retry after the `Retry-After` header's seconds.",
                 ProblemOf("rate-limited", "Too many requests", "Client 'internet-store' is over its rate limit for this endpoint (Gcp:RateLimits); retry after 1 s.",
                     ("clientId", "internet-store"), ("retryAfterSeconds", "1"))),
             503 when path.StartsWith("/health", StringComparison.Ordinal) => (
-                "Not ready (`Retry-After: 5`): the stream is not RUNNING, the read model is catching up or failed, or the command channel is opening; extensions `stream`, `readModel`.",
+                "Not ready (`Retry-After: 5`): the stream is not RUNNING, the read model is catching up or failed, the command channel is opening, or "
+                    + "(embedded mode) the demo pools are being loaded; extensions `stream`, `readModel`.",
                 ProblemOf("not-ready", "Not ready", "The stream is Running; the read model is still reading GiftCertificates.State and GiftCertificates.Stream up to their end offsets.",
                     ("stream", "Running"), ("readModel", "CatchingUp"))),
             503 => (

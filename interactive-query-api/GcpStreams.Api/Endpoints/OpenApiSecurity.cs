@@ -173,12 +173,27 @@ internal sealed class GcpOpenApiDocumentTransformer(
     }
 }
 
-/// <summary>Per operation: the security requirement with its scopes, and the 401/403/429 problems that come with them.</summary>
+/// <summary>
+/// Per operation: the JSON request body of a write (<see cref="JsonBodyMetadata"/>), the security requirement with its scopes,
+/// and the 401/403/429 problems that come with them.
+/// </summary>
 internal static class OpenApiOperations
 {
     public static async Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<JsonBodyMetadata>().FirstOrDefault() is { } body)
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+                {
+                    [System.Net.Mime.MediaTypeNames.Application.Json] = new() { Schema = await ComponentAsync(body.Type, context, cancellationToken) },
+                },
+            };
+        }
+
         var scopes = OpenApiSecurity.RequiredScopes(metadata);
         var extra = new List<int>();
         if (scopes is not null)
@@ -199,20 +214,11 @@ internal static class OpenApiOperations
         operation.Responses ??= [];
         foreach (var status in extra.Where(s => !operation.Responses.ContainsKey(Key(s))))
         {
-            var document = context.Document!;
-            document.Components ??= new OpenApiComponents();
-            document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal);
-            if (!document.Components.Schemas.ContainsKey(ProblemSchemaId))
-            {
-                document.Components.Schemas[ProblemSchemaId] = await context.GetOrCreateSchemaAsync(typeof(ProblemDetails), null, cancellationToken);
-            }
-
-            var reference = new OpenApiSchemaReference(ProblemSchemaId, document);
             operation.Responses[Key(status)] = new OpenApiResponse
             {
                 Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
                 {
-                    ["application/problem+json"] = new() { Schema = reference },
+                    ["application/problem+json"] = new() { Schema = await ComponentAsync(typeof(ProblemDetails), context, cancellationToken) },
                 },
             };
         }
@@ -221,7 +227,19 @@ internal static class OpenApiOperations
         OpenApiExamples.DescribeParameters(operation, context.Description.RelativePath ?? string.Empty);
     }
 
-    private const string ProblemSchemaId = nameof(ProblemDetails);
+    /// <summary>A reference to the schema of <paramref name="type"/> in <c>components.schemas</c> (named as the type), added there the first time.</summary>
+    private static async Task<OpenApiSchemaReference> ComponentAsync(Type type, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var document = context.Document!;
+        document.Components ??= new OpenApiComponents();
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal);
+        if (!document.Components.Schemas.ContainsKey(type.Name))
+        {
+            document.Components.Schemas[type.Name] = await context.GetOrCreateSchemaAsync(type, null, cancellationToken);
+        }
+
+        return new OpenApiSchemaReference(type.Name, document);
+    }
 
     private static string Key(int status) => status.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -27,6 +27,7 @@ public static class PoolCommandsApi
             .MapPost("/{id}/certificates", LoadPool)
             .RequireAuthorization(Policies.Admin)
             .WithName(nameof(LoadPool))
+            .AcceptsJsonBody<LoadRequest>()
             .WithSummary("Create a pool or add certificates to it: count generated numbers of the pool's series, or the importedNumbers given.")
             .WithDescription("201 with the pool's levels after the load; 200 when an Idempotency-Key replays an earlier load (nothing is added again). "
                 + "400 invalid-field (extension field) or invalid-parameter (the pool id); 409 series-in-use (another pool has this series), or command-rejected (POOL_MISMATCH: the pool holds another channel, "
@@ -42,13 +43,13 @@ public static class PoolCommandsApi
 
     public static async Task<Results<Created<PoolResponse>, Ok<PoolResponse>, ProblemHttpResult>> LoadPool(
         string id,
-        LoadRequest? request,
+        JsonBody<LoadRequest> request,
         [FromHeader(Name = CommandCalls.IdempotencyKeyHeader)] string? idempotencyKey,
         CommandClient commands,
         CertificateReadModel model,
         HttpContext context)
     {
-        if (Validate(id, request, idempotencyKey, context, out var payload) is { } invalid)
+        if (Validate(id, request.Value, idempotencyKey, context, out var payload) is { } invalid)
         {
             return invalid;
         }

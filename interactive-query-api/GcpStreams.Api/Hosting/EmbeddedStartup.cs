@@ -1,5 +1,4 @@
-using Confluent.Kafka;
-using Confluent.SchemaRegistry;
+using GcpStreams.Api.ReadModel;
 using GcpStreams.Api.Security;
 using GcpStreams.Topology;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,99 +9,161 @@ using C = GcpStreams.Contracts;
 namespace GcpStreams.Api.Hosting;
 
 /// <summary>
-/// Once the stream runs: in embedded mode, loads the demo pools (as API commands through the topology, like an admin would);
-/// then prints where to go next.
+/// Once the stream runs: in embedded mode, loads the demo pools (as <c>LoadPool</c> commands through the command channel,
+/// like an admin would) and waits until the read model shows every one with its levels (<see cref="WhenDemoPoolsVisible"/>,
+/// part of readiness); then prints where to go next, so everything the banner promises already works.
 /// </summary>
-public sealed class EmbeddedStartup(
-    StreamService stream,
-    KafkaEnvironment environment,
-    ISchemaRegistryClient registry,
-    IOptions<GcpOptions> gcp,
-    IOptions<KafkaOptions> kafka,
-    IOptions<AuthOptions> auth,
-    IServer server,
-    IHostApplicationLifetime lifetime,
-    ILogger<EmbeddedStartup> logger) : BackgroundService
+public sealed partial class EmbeddedStartup : BackgroundService
 {
     /// <summary>Where the in-process schema registry is served in embedded mode.</summary>
     public const string SchemaRegistryPath = "/schema-registry";
+
+    /// <summary>The caller of the demo pools' load commands.</summary>
+    public const string DemoCaller = "gcp-streams-demo";
+
+    private readonly TaskCompletionSource demoPoolsVisible = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly StreamService stream;
+    private readonly KafkaEnvironment environment;
+    private readonly CommandClient commands;
+    private readonly CertificateReadModel readModel;
+    private readonly GcpOptions gcp;
+    private readonly KafkaOptions kafka;
+    private readonly AuthOptions auth;
+    private readonly IServer server;
+    private readonly IHostApplicationLifetime lifetime;
+    private readonly ILogger<EmbeddedStartup> logger;
+
+    public EmbeddedStartup(StreamService stream, KafkaEnvironment environment, CommandClient commands, CertificateReadModel readModel, IOptions<GcpOptions> gcp,
+        IOptions<KafkaOptions> kafka, IOptions<AuthOptions> auth, IServer server, IHostApplicationLifetime lifetime, ILogger<EmbeddedStartup> logger)
+    {
+        this.stream = stream;
+        this.environment = environment;
+        this.commands = commands;
+        this.readModel = readModel;
+        this.gcp = gcp.Value;
+        this.kafka = kafka.Value;
+        this.auth = auth.Value;
+        this.server = server;
+        this.lifetime = lifetime;
+        this.logger = logger;
+        if (!environment.IsEmbedded || this.gcp.DemoPools.Count == 0)
+        {
+            demoPoolsVisible.SetResult(); // nothing to load
+        }
+    }
+
+    /// <summary>
+    /// Completes once the read model shows every demo pool (<c>Gcp:DemoPools</c>, embedded mode) with its loaded levels; at
+    /// once when there are none (cluster mode, or no demo pools). Faults when a load was refused or got no reply.
+    /// </summary>
+    public Task WhenDemoPoolsVisible => demoPoolsVisible.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await WhenStarted(lifetime, stoppingToken);
         await stream.WhenRunning.WaitAsync(stoppingToken);
-        if (environment.IsEmbedded)
+        if (!demoPoolsVisible.Task.IsCompleted && !await LoadDemoPoolsAsync(stoppingToken))
         {
-            await LoadDemoPoolsAsync(stoppingToken);
+            return; // readiness says why
         }
 
         PrintBanner();
     }
 
-    private async Task LoadDemoPoolsAsync(CancellationToken stoppingToken)
+    /// <summary>Loads every demo pool and waits until the read model shows each; false when one failed (logged, and readiness says why).</summary>
+    private async Task<bool> LoadDemoPoolsAsync(CancellationToken stoppingToken)
     {
-        var codec = new Codec(registry);
-        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
+        await commands.WhenOpen.WaitAsync(stoppingToken);
+        try
         {
-            BootstrapServers = environment.BootstrapServers,
-            Partitioner = Partitioner.Murmur2Random, // the same partitioning as Streamiz (Java-compatible)
-            EnableIdempotence = true,
-        }).Build();
-        foreach (var pool in gcp.Value.DemoPools)
-        {
-            var command = new C.GiftCertificateCommand
-            {
-                requestId = $"demo-load-{pool.PoolId}",
-                caller = "gcp-streams-demo",
-                issuedAt = DateTime.UtcNow,
-                payload = new C.LoadPool
-                {
-                    poolId = pool.PoolId,
-                    channel = Enum.Parse<C.Channel>(pool.Channel, ignoreCase: true),
-                    nominalMinor = pool.NominalMinor,
-                    currency = pool.Currency,
-                    count = pool.Count,
-                    lowWatermark = pool.LowWatermark,
-                    series = pool.Series,
-                    importedNumbers = [],
-                },
-            };
-            await producer.ProduceAsync(Topics.Commands, new Message<byte[], byte[]> { Key = Codec.Utf8(pool.PoolId), Value = codec.Encode(Topics.Commands, command) }, stoppingToken);
-            logger.LogInformation("Demo pool {Pool}: {Count} x {Nominal} {Currency} for {Channel}", pool.PoolId, pool.Count, pool.NominalMinor, pool.Currency, pool.Channel);
+            await Task.WhenAll(gcp.DemoPools.Select(pool => LoadAsync(pool, stoppingToken)));
+            demoPoolsVisible.TrySetResult();
+            return true;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogDemoPoolsFailed(logger, e.Message);
+            demoPoolsVisible.TrySetException(e);
+            return false;
+        }
+    }
+
+    private async Task LoadAsync(DemoPool pool, CancellationToken stoppingToken)
+    {
+        var load = new C.LoadPool
+        {
+            poolId = pool.PoolId,
+            channel = Enum.Parse<C.Channel>(pool.Channel, ignoreCase: true),
+            nominalMinor = pool.NominalMinor,
+            currency = pool.Currency,
+            count = pool.Count,
+            lowWatermark = pool.LowWatermark,
+            series = pool.Series,
+            importedNumbers = [],
+        };
+        var reply = await commands.SendAsync(pool.PoolId, load, DemoCaller, $"demo-load-{pool.PoolId}", idempotencyKey: null, commands.ReplyTimeout, stoppingToken);
+        if (reply.outcome != C.ReplyOutcome.ACCEPTED)
+        {
+            throw new InvalidOperationException($"demo pool {pool.PoolId} was refused: {reply.reason} {reply.message}");
+        }
+
+        // the event, applied by the read model: GET /pools shows the pool with its levels from now on
+        if (!await readModel.WaitForEventAsync(reply.eventId, Timeout.InfiniteTimeSpan, cancellationToken: stoppingToken))
+        {
+            throw new OperationCanceledException("the read model stopped");
+        }
+
+        LogDemoPool(logger, pool.PoolId, pool.Count, pool.NominalMinor, pool.Currency, pool.Channel);
     }
 
     private void PrintBanner()
     {
         var urls = server.Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
         var api = urls.FirstOrDefault() ?? "(no HTTP address)";
-        var lines = new List<string>
+        var rows = new List<(string Label, string Value)>
         {
-            string.Empty,
-            $"GcpStreams is running ({kafka.Value.Mode} mode, application id {kafka.Value.ApplicationId}).",
-            $"  API:                     {api}",
-            $"  Health:                  {api}/health/ready",
-            $"  Swagger UI:              {api}/swagger",
-            $"  Kafka bootstrap servers: {environment.BootstrapServers}",
+            ("API", api),
+            ("Health", $"{api}/health/ready"),
+            ("Swagger UI", $"{api}/swagger"),
+            ("Kafka bootstrap servers", environment.BootstrapServers),
         };
+        var notes = new List<string>();
         if (environment.IsEmbedded)
         {
-            lines.Add($"  Schema registry: {api}{SchemaRegistryPath}");
-            lines.Add($"  Tail the event stream:   kcat -b {environment.BootstrapServers} -C -t {Topics.Stream} -f '%k %h\\n'");
-            lines.Add($"  Drive traffic:           make demo KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={api}{SchemaRegistryPath}");
-            lines.Add("  The embedded broker keeps nothing after exit. Ctrl+C stops.");
+            rows.Add(("Schema registry", $"{api}{SchemaRegistryPath}"));
+            rows.Add(("Tail the event stream", $"kcat -b {environment.BootstrapServers} -C -t {Topics.Stream} -f '%k %h\\n'"));
+            rows.Add(("Drive traffic", $"make demo KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={api}{SchemaRegistryPath}"));
+            notes.Add("The embedded broker keeps nothing after exit. Ctrl+C stops.");
         }
 
         // only while the documented dev client is unchanged: a configured secret is never printed
-        if (auth.Value.Mode == AuthMode.Embedded
-            && auth.Value.Clients.TryGetValue(DevClients.PosTerminal, out var pos) && pos.Secret == "pos-terminal-secret")
+        if (auth.Mode == AuthMode.Embedded
+            && auth.Clients.TryGetValue(DevClients.PosTerminal, out var pos) && pos.Secret == "pos-terminal-secret")
         {
-            lines.Add($"  Dev token (docs/api.md): curl -s {api}{GcpAuthenticationExtensions.TokenPath} -d grant_type=client_credentials -d client_id=pos-terminal -d client_secret=pos-terminal-secret");
+            rows.Add(("Dev token (docs/api.md)",
+                $"curl -s {api}{GcpAuthenticationExtensions.TokenPath} -d grant_type=client_credentials -d client_id=pos-terminal -d client_secret=pos-terminal-secret"));
         }
 
-        lines.Add(string.Empty);
-        Console.Out.WriteLine(string.Join(Environment.NewLine, lines));
+        Console.Out.WriteLine(Banner($"GcpStreams is running ({kafka.Mode} mode, application id {kafka.ApplicationId}).", rows, notes));
         Console.Out.Flush();
+    }
+
+    /// <summary>
+    /// The banner: the title, then one line per row with every value starting in one column (after the longest label),
+    /// then the notes; a blank line before and after.
+    /// </summary>
+    internal static string Banner(string title, IReadOnlyList<(string Label, string Value)> rows, IEnumerable<string> notes)
+    {
+        var width = rows.Max(r => r.Label.Length) + 1; // the label and its colon
+        IEnumerable<string> lines =
+        [
+            string.Empty,
+            title,
+            .. rows.Select(r => $"  {(r.Label + ":").PadRight(width)} {r.Value}"),
+            .. notes.Select(n => "  " + n),
+            string.Empty,
+        ];
+        return string.Join(Environment.NewLine, lines);
     }
 
     private static Task WhenStarted(IHostApplicationLifetime lifetime, CancellationToken token)
@@ -112,4 +173,10 @@ public sealed class EmbeddedStartup(
         token.Register(() => started.TrySetCanceled(token));
         return started.Task;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo pool {Pool}: {Count} x {Nominal} {Currency} for {Channel}")]
+    private static partial void LogDemoPool(ILogger logger, string pool, int count, long nominal, string currency, string channel);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The demo pools could not be loaded ({Error}); the service stays not ready")]
+    private static partial void LogDemoPoolsFailed(ILogger logger, string error);
 }

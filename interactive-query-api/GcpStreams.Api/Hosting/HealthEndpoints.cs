@@ -1,3 +1,4 @@
+using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.ReadModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -7,7 +8,8 @@ public static class HealthEndpoints
 {
     /// <summary>
     /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the stream is RUNNING, the read model has read
-    /// the start-up backlog and the command channel is open (else 503 with Retry-After and the reason).
+    /// the start-up backlog, the command channel is open and, in embedded mode, every demo pool shows in the read model
+    /// with its levels (else 503 with Retry-After and the reason).
     /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -18,17 +20,20 @@ public static class HealthEndpoints
             .WithDescription("Always 200 {\"status\":\"alive\"}; anonymous.");
         health.MapGet("/ready", Ready)
             .WithName("Ready")
-            .WithSummary("Readiness: the stream is RUNNING, the read model caught up and the command channel is open.")
-            .WithDescription("200 {\"status\":\"ready\",\"stream\":\"Running\",\"readModel\":\"CaughtUp\"}; otherwise 503 not-ready with Retry-After: 5, "
-                + "a detail saying why and the extensions stream and readModel. Anonymous.")
+            .WithSummary("Readiness: the stream is RUNNING, the read model caught up, the command channel is open and the demo pools (embedded mode) are visible.")
+            .WithDescription("200 {\"status\":\"ready\",\"stream\":\"Running\",\"readModel\":\"CaughtUp\"}: every endpoint works, and in embedded mode "
+                + "GET /pools lists every demo pool with its levels. Otherwise 503 not-ready with Retry-After: 5, a detail saying why and the extensions "
+                + "stream and readModel. Anonymous.")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 
-    private static Results<Ok<HealthStatus>, ProblemHttpResult> Ready(StreamService stream, CertificateReadModel readModel, CommandClient commands, HttpContext context)
+    private static Results<Ok<HealthStatus>, ProblemHttpResult> Ready(
+        StreamService stream, CertificateReadModel readModel, CommandClient commands, EmbeddedStartup startup, HttpContext context)
     {
         var readModelState = ReadModelState(readModel);
-        if (stream.State == ServiceState.Running && readModel.IsCaughtUp && commands.IsOpen)
+        var demoPools = startup.WhenDemoPoolsVisible;
+        if (stream.State == ServiceState.Running && readModel.IsCaughtUp && commands.IsOpen && demoPools.IsCompletedSuccessfully)
         {
             return TypedResults.Ok(new HealthStatus("ready", stream.State.ToString(), readModelState));
         }
@@ -39,13 +44,19 @@ public static class HealthEndpoints
                 ? $"The stream is Running but the read model failed: {readModel.WhenCaughtUp.Exception?.GetBaseException().Message}"
                 : !readModel.IsCaughtUp
                     ? "The stream is Running; the read model is still reading GiftCertificates.State and GiftCertificates.Stream up to their end offsets."
-                    : "The stream is Running and the read model caught up; the command channel (GiftCertificates.Replies) is still opening.";
+                    : !commands.IsOpen
+                        ? "The stream is Running and the read model caught up; the command channel (GiftCertificates.Replies) is still opening."
+                        : demoPools.IsFaulted
+                            ? $"The demo pools (Gcp:DemoPools) could not be loaded: {demoPools.Exception?.GetBaseException().Message}"
+                            : "The stream is Running, the read model caught up and the command channel is open; the demo pools (Gcp:DemoPools) are "
+                                + "being loaded: ready once GET /pools shows every one.";
         context.Response.Headers.RetryAfter = "5";
         return TypedResults.Problem(
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "Not ready",
             detail: detail,
-            type: "https://gcpstreams.dev/problems/not-ready",
+            type: ApiProblems.NotReadyType,
+            instance: context.Request.Path,
             extensions: new Dictionary<string, object?> { ["stream"] = stream.State.ToString(), ["readModel"] = readModelState });
     }
 

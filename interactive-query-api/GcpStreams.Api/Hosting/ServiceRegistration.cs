@@ -45,7 +45,8 @@ public static class ServiceRegistration
         });
         services.AddSingleton<StreamService>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamService>());
-        services.AddHostedService<EmbeddedStartup>();
+        services.AddSingleton<EmbeddedStartup>(); // readiness asks it whether the demo pools are visible
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedStartup>());
         return services;
     }
 }
