@@ -366,7 +366,7 @@ public class CommandApiIntegrationTests
     public async Task SupportCvc_NeedsItsOwnScopeATicketAndAReason_IsCappedPerDay_AndEachIsAnEventWithoutTheCvc()
     {
         const string pool = "it-cmd-cvc-support";
-        await LoadAsync(pool, C.Channel.POS, count: 2, series: 27);
+        await LoadAsync(pool, C.Channel.POS, count: 2, series: 41);
         using var reserved = await ReserveAsync(posToken, Body(pool, "order-cvc-2"));
         var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
         var requested = shop.WaitForEventAsync(id, "notification.requested", Timeout, CancellationToken.None);
@@ -408,8 +408,8 @@ public class CommandApiIntegrationTests
     [Test]
     public async Task IdempotencyKey_ReusedOnAnotherPool_Is422AndReservesNothingThere()
     {
-        await LoadAsync("it-cmd-idem-a", C.Channel.POS, count: 2, series: 28);
-        await LoadAsync("it-cmd-idem-b", C.Channel.POS, count: 2, series: 29);
+        await LoadAsync("it-cmd-idem-a", C.Channel.POS, count: 2, series: 42);
+        await LoadAsync("it-cmd-idem-b", C.Channel.POS, count: 2, series: 43);
 
         using var first = await ReserveAsync(posToken, Body("it-cmd-idem-a", null), "cross-pool-key");
         using var elsewhere = await ReserveAsync(posToken, Body("it-cmd-idem-b", null), "cross-pool-key");
@@ -445,7 +445,7 @@ public class CommandApiIntegrationTests
     public async Task Return_OfAnUnusedCertificate_KeepsTheBuyer_AndItsHistorySaysWhatTheCancellationTookOff()
     {
         const string pool = "it-cmd-return";
-        await LoadAsync(pool, C.Channel.POS, count: 1, series: 30);
+        await LoadAsync(pool, C.Channel.POS, count: 1, series: 44);
         using var reserved = await ReserveAsync(posToken, Body(pool, "order-ret-1"));
         var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
         var issued = shop.WaitForEventAsync(id, "certificate.issued", Timeout, CancellationToken.None);

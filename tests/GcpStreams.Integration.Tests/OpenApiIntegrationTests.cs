@@ -157,6 +157,7 @@ public class OpenApiIntegrationTests
     [TestCase("post", "/certificates/{id}/lock", new[] { 400, 401, 403, 404, 409, 413, 415, 503, 504 })]
     [TestCase("post", "/certificates/{id}/unlock", new[] { 400, 401, 403, 404, 409, 413, 415, 503, 504 })]
     [TestCase("get", "/certificates/{id}/cvc", new[] { 400, 401, 403, 404, 409, 429, 503, 504 })]
+    [TestCase("post", "/certificates/{id}/cvc/support-disclosures", new[] { 400, 401, 403, 404, 409, 413, 415, 429, 503, 504 })]
     [TestCase("post", "/pools/{id}/certificates", new[] { 400, 401, 403, 409, 413, 415, 422, 503, 504 })]
     [TestCase("get", "/health/ready", new[] { 503 })]
     public void Operation_DeclaresItsProblemResponses(string method, string path, int[] statuses)
@@ -219,6 +220,7 @@ public class OpenApiIntegrationTests
     [TestCase("/certificates/{id}/lock", "LockRequest")]
     [TestCase("/certificates/{id}/unlock", "LockRequest")]
     [TestCase("/pools/{id}/certificates", "LoadRequest")]
+    [TestCase("/certificates/{id}/cvc/support-disclosures", "SupportDisclosureRequest")]
     public void WriteOperation_TakesItsRecordAsARequiredJsonBody_WithNumbersAsJsonNumbersOnly_And415UnsupportedMediaType(string path, string schema)
     {
         var operation = Operation("post", path);

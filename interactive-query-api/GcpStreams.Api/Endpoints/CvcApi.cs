@@ -43,6 +43,7 @@ public static partial class CvcApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         certificates.MapPost("/{id}/cvc/support-disclosures", DiscloseToSupport)
+            .AcceptsJsonBody<SupportDisclosureRequest>()
             .RequireAuthorization(Policies.CvcSupport)
             .RequireRateLimiting(RateLimits.Cvc)
             .WithName(nameof(DiscloseToSupport))
@@ -74,8 +75,9 @@ public static partial class CvcApi
     }
 
     public static async Task<Results<Ok<CvcResponse>, ProblemHttpResult>> DiscloseToSupport(
-        string id, SupportDisclosureRequest? request, CommandClient commands, CertificateReadModel model, IOptions<GcpOptions> gcp, HttpContext context)
+        string id, JsonBody<SupportDisclosureRequest> body, CommandClient commands, CertificateReadModel model, IOptions<GcpOptions> gcp, HttpContext context)
     {
+        var request = body.Value;
         var ticket = request?.SupportTicket?.Trim();
         if (ticket is null || !TicketFormat().IsMatch(ticket))
         {
