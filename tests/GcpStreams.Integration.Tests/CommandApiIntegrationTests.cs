@@ -333,14 +333,7 @@ public class CommandApiIntegrationTests
     [Test]
     public async Task Cvc_OncePerNotificationRequest_ThenConflict_NoStore_AndNeverOnTheStream()
     {
-        const string pool = "it-cmd-cvc";
-        await LoadAsync(pool, C.Channel.POS, count: 2, series: 26);
-        using var reserved = await ReserveAsync(posToken, Body(pool, "order-cvc-1"));
-        var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
-        var requested = shop.WaitForEventAsync(id, "notification.requested", Timeout, CancellationToken.None);
-        await shop.ProduceAsync(Topics.SalesOrders, "order-cvc-1", Pools.PaidOrder("order-cvc-1", id, pool, C.Channel.POS, Nominal), CancellationToken.None);
-        var notification = (C.NotificationRequested)(await requested).payload;
-        Assert.That(await service.ReadModel.WaitForEventAsync((await requested).eventId, Timeout, id), Is.True);
+        var (id, notification) = await IssuedAsync("it-cmd-cvc", series: 26, "order-cvc-1");
         var expected = Domain.Cvc.Derive(Convert.FromBase64String(ServiceInstance.CvcKey), 1, id);
 
         using var forbidden = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", posToken);
@@ -365,14 +358,7 @@ public class CommandApiIntegrationTests
     [Test]
     public async Task SupportCvc_NeedsItsOwnScopeATicketAndAReason_IsCappedPerDay_AndEachIsAnEventWithoutTheCvc()
     {
-        const string pool = "it-cmd-cvc-support";
-        await LoadAsync(pool, C.Channel.POS, count: 2, series: 41);
-        using var reserved = await ReserveAsync(posToken, Body(pool, "order-cvc-2"));
-        var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
-        var requested = shop.WaitForEventAsync(id, "notification.requested", Timeout, CancellationToken.None);
-        await shop.ProduceAsync(Topics.SalesOrders, "order-cvc-2", Pools.PaidOrder("order-cvc-2", id, pool, C.Channel.POS, Nominal), CancellationToken.None);
-        var notification = (C.NotificationRequested)(await requested).payload;
-        Assert.That(await service.ReadModel.WaitForEventAsync((await requested).eventId, Timeout, id), Is.True);
+        var (id, notification) = await IssuedAsync("it-cmd-cvc-support", series: 41, "order-cvc-2");
         var path = $"/certificates/{id}/cvc/support-disclosures";
         static string Request(string ticket) => JsonSerializer.Serialize(new { supportTicket = ticket, reason = "caller verified by phone" });
 
@@ -445,12 +431,7 @@ public class CommandApiIntegrationTests
     public async Task Return_OfAnUnusedCertificate_KeepsTheBuyer_AndItsHistorySaysWhatTheCancellationTookOff()
     {
         const string pool = "it-cmd-return";
-        await LoadAsync(pool, C.Channel.POS, count: 1, series: 44);
-        using var reserved = await ReserveAsync(posToken, Body(pool, "order-ret-1"));
-        var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
-        var issued = shop.WaitForEventAsync(id, "certificate.issued", Timeout, CancellationToken.None);
-        await shop.ProduceAsync(Topics.SalesOrders, "order-ret-1", Pools.PaidOrder("order-ret-1", id, pool, C.Channel.POS, Nominal), CancellationToken.None);
-        await issued;
+        var (id, _) = await IssuedAsync(pool, series: 44, "order-ret-1");
         var cancelled = shop.WaitForEventAsync(id, "certificate.cancelled", Timeout, CancellationToken.None);
         var order = Pools.PaidOrder("order-ret-1", id, pool, C.Channel.POS, Nominal);
         (order.eventId, order.status) = ("order-ret-1-returned", C.OrderStatus.RETURNED);
@@ -471,6 +452,19 @@ public class CommandApiIntegrationTests
     }
 
     private Task<HttpResponseMessage> GetAsync(string path, string token) => api.SendAsync(HttpMethod.Get, path, token);
+
+    /// <summary>Loads a pool, reserves one of its certificates over HTTP and pays the order; returns the certificate once its notification request is in the read model.</summary>
+    private async Task<(string Id, C.NotificationRequested Notification)> IssuedAsync(string pool, int series, string orderId)
+    {
+        await LoadAsync(pool, C.Channel.POS, count: 1, series: series);
+        using var reserved = await ReserveAsync(posToken, Body(pool, orderId));
+        var id = (await reserved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("certificateId").GetString()!;
+        var requested = shop.WaitForEventAsync(id, "notification.requested", Timeout, CancellationToken.None);
+        await shop.ProduceAsync(Topics.SalesOrders, orderId, Pools.PaidOrder(orderId, id, pool, C.Channel.POS, Nominal), CancellationToken.None);
+        var notification = await requested;
+        Assert.That(await service.ReadModel.WaitForEventAsync(notification.eventId, Timeout, id), Is.True);
+        return (id, (C.NotificationRequested)notification.payload);
+    }
 
     private async Task LoadAsync(string pool, C.Channel channel, int count, int series)
     {

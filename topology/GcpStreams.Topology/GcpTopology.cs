@@ -52,44 +52,34 @@ public static class GcpTopology
         Route(intake, ProcessorNames.Intake, idempotencyInput, orderInput, poolInput, certificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
 
         // only the gate decides an Idempotency-Key: the first request claims it, across every pool
-        var gate = builder.Stream(idempotencyInput, Bytes, Bytes, $"{ProcessorNames.IdempotencyGate}-source")
-            .Transform(
-                TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
-                    .Transformer<IdempotencyGate>(codec, settings)
-                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
-                    .Build(),
-                ProcessorNames.IdempotencyGate);
-        Route(gate, ProcessorNames.IdempotencyGate, poolInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
+        Owner<IdempotencyGate>(builder, idempotencyInput, ProcessorNames.IdempotencyGate, StoreNames.IdempotencyKeys, codec, settings,
+            poolInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
 
         // the certificates each unpaid order reserved, released to their pools when a payment of the order fails
-        var orders = builder.Stream(orderInput, Bytes, Bytes, $"{ProcessorNames.OrderProcessor}-source")
-            .Transform(
-                TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
-                    .Transformer<OrderProcessor>(codec, settings)
-                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.Orders), new StringSerDes(), Bytes))
-                    .Build(),
-                ProcessorNames.OrderProcessor);
-        Route(orders, ProcessorNames.OrderProcessor, poolInput, Topics.Stream, Topics.DeadLetter);
+        Owner<OrderProcessor>(builder, orderInput, ProcessorNames.OrderProcessor, StoreNames.Orders, codec, settings,
+            poolInput, Topics.Stream, Topics.DeadLetter);
 
         // only the pool processor decides a pool: it hands out, takes back and confirms reservations
-        var pools = builder.Stream(poolInput, Bytes, Bytes, $"{ProcessorNames.PoolProcessor}-source")
-            .Transform(
-                TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
-                    .Transformer<PoolProcessor>(codec, settings)
-                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.Pools), new StringSerDes(), Bytes))
-                    .Build(),
-                ProcessorNames.PoolProcessor);
-        Route(pools, ProcessorNames.PoolProcessor, Topics.Stream, Topics.State, Topics.Replies, certificateInput, Topics.DeadLetter);
+        Owner<PoolProcessor>(builder, poolInput, ProcessorNames.PoolProcessor, StoreNames.Pools, codec, settings,
+            Topics.Stream, Topics.State, Topics.Replies, certificateInput, Topics.DeadLetter);
 
         // only the certificate processor decides a ledger: every debit of one certificate happens here, one at a time
-        var certificates = builder.Stream(certificateInput, Bytes, Bytes, $"{ProcessorNames.CertificateProcessor}-source")
+        Owner<CertificateProcessor>(builder, certificateInput, ProcessorNames.CertificateProcessor, StoreNames.Certificates, codec, settings,
+            Topics.Stream, Topics.State, Topics.Replies, Topics.DeadLetter);
+    }
+
+    /// <summary>A single owner of what its key names: the internal topic keyed by it, its processor with its RocksDB store, and the topics it writes.</summary>
+    private static void Owner<T>(StreamBuilder builder, string input, string name, string store, Codec codec, TopologySettings settings, params string[] outputs)
+        where T : ITransformer<byte[], byte[], byte[], Outgoing>, new()
+    {
+        var owner = builder.Stream(input, Bytes, Bytes, $"{name}-source")
             .Transform(
                 TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
-                    .Transformer<CertificateProcessor>(codec, settings)
-                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.Certificates), new StringSerDes(), Bytes))
+                    .Transformer<T>(codec, settings)
+                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(store), new StringSerDes(), Bytes))
                     .Build(),
-                ProcessorNames.CertificateProcessor);
-        Route(certificates, ProcessorNames.CertificateProcessor, Topics.Stream, Topics.State, Topics.Replies, Topics.DeadLetter);
+                name);
+        Route(owner, name, outputs);
     }
 
     /// <summary>One static sink per destination topic (static, so the topology description and test driver know every link).</summary>
