@@ -72,14 +72,14 @@ public class ReadModelIntegrationTests
         fx.Transaction(f =>
         {
             f.Event(Loaded("l1", "p1", count: 4, availableAfter: 4, sequence: 1));
-            f.Event(Reserved("r1", "c1", "p1", availableAfter: 3, sequence: 2, order: "o1"));
-            f.Event(Reserved("r2", "c2", "p1", availableAfter: 2, sequence: 3, order: "o2"));
-            f.Event(Issued("i2", "c2", "p1", order: "o2", sequence: 1));
-            f.Event(Redeemed("d2", "c2", amount: 1500, balanceAfter: 3500, sequence: 2));
-            f.Event(Blocked("b1", "p1", sequence: 4));
-            f.State(State("c1", "p1", CertificateStatus.RESERVED, order: "o1", sequence: 2, lastEventId: "r1"));
-            f.State(State("c2", "p1", CertificateStatus.ACTIVE, order: "o2", client: "k2", sequence: 1, lastEventId: "i2"));
-            f.State(State("c2", "p1", CertificateStatus.PARTIALLY_REDEEMED, order: "o2", client: "k2", sequence: 2, lastEventId: "d2"));
+            f.Event(Reserved("r1", "c1", "p1", availableAfter: 3, sequence: 1, order: "o1", poolVersion: 2));
+            f.Event(Reserved("r2", "c2", "p1", availableAfter: 2, sequence: 1, order: "o2", poolVersion: 3));
+            f.Event(Issued("i2", "c2", "p1", order: "o2", sequence: 2));
+            f.Event(Redeemed("d2", "c2", amount: 1500, balanceAfter: 3500, sequence: 3));
+            f.Event(Blocked("b1", "p1", sequence: 2));
+            f.State(State("c1", "p1", CertificateStatus.RESERVED, order: "o1", sequence: 1, lastEventId: "r1"));
+            f.State(State("c2", "p1", CertificateStatus.ACTIVE, order: "o2", client: "k2", sequence: 2, lastEventId: "i2"));
+            f.State(State("c2", "p1", CertificateStatus.PARTIALLY_REDEEMED, order: "o2", client: "k2", sequence: 3, lastEventId: "d2"));
             f.State(State("c3", "p1", CertificateStatus.ACTIVE, order: "o3", sequence: 1));
             f.Tombstone("c3");
             f.Raw(Topics.State, "c4", [0, 0, 0, 0, 42, 1, 2, 3]); // not Avro of a registered schema
@@ -98,7 +98,7 @@ public class ReadModelIntegrationTests
         Assert.That(model.StateRecords, Is.EqualTo(5));
         Assert.That(model.StreamEvents, Is.EqualTo(6));
 
-        Assert.That(model.Get("c2"), Has.Property("status").EqualTo(CertificateStatus.PARTIALLY_REDEEMED).And.Property("sequence").EqualTo(2));
+        Assert.That(model.Get("c2"), Has.Property("status").EqualTo(CertificateStatus.PARTIALLY_REDEEMED).And.Property("sequence").EqualTo(3));
         Assert.That(model.Get("c3"), Is.Null, "tombstoned");
         Assert.That(model.Get("c4"), Is.Null, "undecodable");
         Assert.That(model.Search(new CertificateFilter(PoolId: "p1"), 10).Items.Select(s => s.certificateId), Is.EqualTo(new[] { "c1", "c2" }));
@@ -113,14 +113,14 @@ public class ReadModelIntegrationTests
 
         // read your writes: the waits are registered before the records exist
         var issued = model.WaitForEventAsync("i1", Deadline, certificateId: "c1");
-        var redeemed = model.WaitForAsync("c2", 3, Deadline);
+        var redeemed = model.WaitForAsync("c2", 4, Deadline);
         Assert.That(issued.IsCompleted || redeemed.IsCompleted, Is.False);
         fx.Transaction(f =>
         {
-            f.Event(Issued("i1", "c1", "p1", order: "o1", sequence: 1));
-            f.State(State("c1", "p1", CertificateStatus.ACTIVE, order: "o1", client: "k1", sequence: 1, lastEventId: "i1"));
-            f.Event(Redeemed("d3", "c2", amount: 3500, balanceAfter: 0, sequence: 3));
-            f.State(State("c2", "p1", CertificateStatus.EXHAUSTED, order: "o2", client: "k2", sequence: 3, lastEventId: "d3"));
+            f.Event(Issued("i1", "c1", "p1", order: "o1", sequence: 2));
+            f.State(State("c1", "p1", CertificateStatus.ACTIVE, order: "o1", client: "k1", sequence: 2, lastEventId: "i1"));
+            f.Event(Redeemed("d3", "c2", amount: 3500, balanceAfter: 0, sequence: 4));
+            f.State(State("c2", "p1", CertificateStatus.EXHAUSTED, order: "o2", client: "k2", sequence: 4, lastEventId: "d3"));
         });
 
         Assert.That(await issued, Is.True);

@@ -53,8 +53,12 @@ internal static class Samples
     public static GiftCertificateEvent Loaded(string eventId, string pool, int count, long availableAfter, long sequence, int lowWatermark = 2, int? series = 3) =>
         Event(eventId, "pool.loaded", new PoolLoaded { count = count, firstSlot = 0, lastSlot = count - 1, nominalMinor = 5000, availableAfter = availableAfter, lowWatermark = lowWatermark, series = series, poolVersion = sequence }, null, pool, sequence);
 
-    public static GiftCertificateEvent Reserved(string eventId, string certificateId, string pool, long availableAfter, long sequence, string? order = "order-1") =>
-        Event(eventId, "certificate.reserved", new CertificateReserved { requestId = "req-" + eventId, orderId = order, nominalMinor = 5000, reservedUntil = Epoch.AddMinutes(30), availableAfter = availableAfter, poolVersion = sequence }, certificateId, pool, sequence);
+    /// <summary>A certificate.reserved event: <paramref name="sequence"/> is the certificate's, <paramref name="poolVersion"/> the pool's (default: the same).</summary>
+    public static GiftCertificateEvent Reserved(string eventId, string certificateId, string pool, long availableAfter, long sequence, string? order = "order-1", long? poolVersion = null) =>
+        Event(eventId, "certificate.reserved", new CertificateReserved
+        {
+            requestId = "req-" + eventId, orderId = order, nominalMinor = 5000, reservedUntil = Epoch.AddMinutes(30), availableAfter = availableAfter, poolVersion = poolVersion ?? sequence,
+        }, certificateId, pool, sequence);
 
     public static GiftCertificateEvent Issued(string eventId, string certificateId, string pool, string order = "order-1", long sequence = 1) =>
         Event(eventId, "certificate.issued", new CertificateIssued { orderId = order, clientId = "client-1", nominalMinor = 5000, balanceAfterMinor = 5000 }, certificateId, pool, sequence);

@@ -193,16 +193,17 @@ internal static class OpenApiExamples
     {
         var pools = path.StartsWith("/pools", StringComparison.Ordinal);
         var reserve = path == "/certificates/next";
-        var cvc = path.EndsWith("/cvc", StringComparison.Ordinal);
+        var cvc = path.Contains("/cvc", StringComparison.Ordinal);
+        var support = path.EndsWith("/cvc/support-disclosures", StringComparison.Ordinal);
         var lockOrUnlock = path.EndsWith("/lock", StringComparison.Ordinal) || path.EndsWith("/unlock", StringComparison.Ordinal);
         var load = path == "/pools/{id}/certificates";
         return status switch
         {
-            400 when reserve || lockOrUnlock || load => (
+            400 when reserve || lockOrUnlock || load || support => (
                 "Bad request (type invalid-field): the body is not JSON, not an object, or a member has the wrong JSON type (e.g. a string or 1e30 where a "
                     + "64-bit whole number belongs), or a field of the body (or the Idempotency-Key header) is missing or invalid; the extension `field` "
                     + "names it: the member's JSON path (`nominalMinor`, `importedNumbers[2]`), the header, or `body`.",
-                lockOrUnlock
+                lockOrUnlock || support
                     ? ProblemOf("invalid-field", "Invalid field 'reason'", "reason is required: 1 to 200 characters saying why.", ("field", "reason"))
                     : ProblemOf("invalid-field", "Invalid field 'nominalMinor'",
                         "nominalMinor must be a whole number (JSON number without fraction, within 64-bit range), got a string.", ("field", "nominalMinor"))),
@@ -227,6 +228,9 @@ internal static class OpenApiExamples
                     ["detail"] = "Missing scope 'gc.lock': this endpoint requires the scope 'gc.lock'; the access token grants: gc.read gc.reserve.",
                     ["requiredScope"] = "gc.lock", ["grantedScopes"] = new JsonArray("gc.read", "gc.reserve"), ["error"] = "insufficient_scope",
                 }),
+            404 when reserve => (
+                "Not found: the pool was never loaded (type pool-not-found, `reason` NOT_FOUND); nothing is created and no issue.blocked is published.",
+                ProblemOf("pool-not-found", "Pool not found", "pool pos-9999-rub has never been loaded", ("reason", "NOT_FOUND"), ("poolId", "pos-9999-rub"))),
             404 when pools => (
                 "Not found: no pool with this id (type pool-not-found, extension `poolId`).",
                 ProblemOf("pool-not-found", "Pool not found", "No pool with id 'pos-1000-rub' is known to the read model (ids are case-sensitive).", ("poolId", "pos-1000-rub"))),
@@ -235,10 +239,11 @@ internal static class OpenApiExamples
                 ProblemOf("certificate-not-found", "Certificate not found", $"No certificate with id '{CertificateId}' is known to the read model (ids are case-sensitive).",
                     ("certificateId", CertificateId))),
             409 when reserve => (
-                "Conflict: no certificate left, or the pool was never loaded (type pool-empty, `reason` POOL_EMPTY / NOT_FOUND), or another refusal (type command-rejected, `reason`).",
+                "Conflict: no certificate left (type pool-empty, `reason` POOL_EMPTY), or another refusal (type command-rejected, `reason`).",
                 ProblemOf("pool-empty", "No certificate left in the pool", "pool pos-1000-rub has no certificate left", ("reason", "POOL_EMPTY"), ("poolId", "pos-1000-rub"))),
             409 when cvc => (
-                "Conflict: this grant was used already or none exists (type cvc-disclosure-not-allowed), or the certificate refused (type command-rejected, `reason` e.g. LOCKED).",
+                "Conflict: the grant was used already or none exists, the support ticket was used already, or the certificate's daily cap of support disclosures "
+                    + "is reached (type cvc-disclosure-not-allowed), or the certificate refused (type command-rejected, `reason` e.g. LOCKED).",
                 ProblemOf("cvc-disclosure-not-allowed", "The CVC may not be disclosed again", "the CVC was already disclosed for this notification",
                     ("reason", "CVC_DISCLOSURE_NOT_ALLOWED"), ("certificateId", CertificateId))),
             409 when load => (
