@@ -16,10 +16,11 @@ internal static class Inputs
     public static void LoadPool(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, int count = 5, int lowWatermark = 0, int series = 1, long nominal = Nominal) =>
         f.Command(poolId, new C.LoadPool { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, count = count, lowWatermark = lowWatermark, series = series, importedNumbers = [] });
 
-    public static string Command(this TopologyFixture f, string key, object payload, string? requestId = null, DateTime? at = null, string? idempotencyKey = null)
+    /// <summary>Sends an API command as the API does: keyed by <paramref name="key"/>, or by the caller's key when it carries an Idempotency-Key.</summary>
+    public static string Command(this TopologyFixture f, string key, object payload, string? requestId = null, DateTime? at = null, string? idempotencyKey = null, string? recordKey = null)
     {
         var id = requestId ?? f.NextId("req");
-        f.Pipe(Topics.Commands, key, new C.GiftCertificateCommand
+        f.Pipe(Topics.Commands, recordKey ?? (idempotencyKey is null ? key : IdempotencyKeys.Scoped(Caller, idempotencyKey)), new C.GiftCertificateCommand
         {
             requestId = id,
             replyTo = ApiInstance,

@@ -227,6 +227,22 @@ public class PoolTopologyTests
     }
 
     [Test]
+    public void IdempotencyKey_OnACommandNotKeyedByIt_IsDeadLetteredAndRefused()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 3);
+        f.Drain();
+        var body = new C.ReserveCertificate { poolId = Inputs.Pool, channel = C.Channel.POS, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, holdSeconds = 900 };
+
+        var reply = f.Replies(f.Command(Inputs.Pool, body, idempotencyKey: "key-9", recordKey: Inputs.Pool));
+
+        Assert.That((reply.outcome, reply.message), Is.EqualTo((C.ReplyOutcome.REJECTED, $"a command with an Idempotency-Key must be keyed by '{{caller}}:{{key}}' ('{Inputs.Caller}:key-9'), not '{Inputs.Pool}'")),
+            "every use of a key must meet in the partition that keeps its claim, or one key could reserve in two pools");
+        Assert.That(f.DeadLetters().Single().Value.reason, Is.EqualTo(C.DeadLetterReason.INVALID_CONTENT));
+        Assert.That(f.Events().Types(), Is.EqualTo(new[] { "alert" }), "only the INVALID_EVENT alert: nothing reserved");
+    }
+
+    [Test]
     public void IdempotencyKey_OfAReservationReusedForALoad_IsRejected()
     {
         using var f = new TopologyFixture();

@@ -58,7 +58,6 @@ public class TopologyTopicsTests
         [
             Topics.PoolInput(TopologyFixture.AppId),
             Topics.CertificateInput(TopologyFixture.AppId),
-            Topics.IdempotencyInput(TopologyFixture.AppId),
             Topics.OrderInput(TopologyFixture.AppId),
             Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools),
             Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),

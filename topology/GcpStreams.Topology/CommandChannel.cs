@@ -82,7 +82,11 @@ public sealed class CommandChannel : IAsyncDisposable
     /// Sends a command and waits for its reply. The command's request id is new for every call; an
     /// <paramref name="idempotencyKey"/> (scoped by the service to <paramref name="caller"/>) makes a retry the same request.
     /// </summary>
-    /// <param name="key">The record key: the pool id for pool commands, the certificate id for certificate commands.</param>
+    /// <param name="key">
+    /// The record key: the pool id for pool commands, the certificate id for certificate commands; a command with an
+    /// <paramref name="idempotencyKey"/> is keyed by the caller's key instead (<see cref="IdempotencyKeys.Scoped"/>), so that
+    /// every use of one key meets in one partition, where the intake keeps the key's claim.
+    /// </param>
     /// <param name="payload">ReserveCertificate, LoadPool, LockCertificate, UnlockCertificate or RevealCvc.</param>
     /// <param name="caller">Who asks (the OAuth2 client id for the API).</param>
     /// <param name="correlationId">Carried onto the events the command causes; the request id when null.</param>
@@ -113,7 +117,8 @@ public sealed class CommandChannel : IAsyncDisposable
             deadline.CancelAfter(timeout);
             try
             {
-                await ProduceAsync(Topics.Commands, key, command, deadline.Token).ConfigureAwait(false);
+                var recordKey = idempotencyKey is null ? key : IdempotencyKeys.Scoped(caller, idempotencyKey);
+                await ProduceAsync(Topics.Commands, recordKey, command, deadline.Token).ConfigureAwait(false);
                 return await reply.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

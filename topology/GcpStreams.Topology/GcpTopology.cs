@@ -9,17 +9,16 @@ using Streamiz.Kafka.Net.Table;
 namespace GcpStreams.Topology;
 
 /// <summary>
-/// The gift-certificate topology. Five sub-topologies, each a single writer for what it owns:
+/// The gift-certificate topology. Four sub-topologies, each a single writer for what it owns:
 /// <list type="number">
 /// <item>intake: every input topic is read as raw bytes (one merged sub-topology), decoded and validated, then routed to the owner of the decision
-///   through an internal topic (keyed requests by idempotency key, orders by order id, pool commands by pool id, ledger commands by certificate id),
-///   bad input to the dead letters;</item>
-/// <item>idempotency gate (keyed by the caller's Idempotency-Key): one request per key across every pool;</item>
+///   through an internal topic (orders by order id, pool commands by pool id, ledger commands by certificate id), bad input to the dead letters;
+///   it also owns the Idempotency-Keys (commands that carry one are keyed by it): one request per key across every pool;</item>
 /// <item>orders (keyed by order id): the certificates an unpaid order reserved, released when its payment fails;</item>
 /// <item>pools (keyed by pool id): reserve-next, loads, expiry and release of reservations, confirmation of paid reservations;</item>
 /// <item>certificate ledgers (keyed by certificate id): issue, authorize, capture, void, hold expiry, refund, cancel, lock, CVC, notifications.</item>
 /// </list>
-/// Flows only go forward (intake -> gate and orders -> pools -> ledgers), so there is no topic cycle. The hosted service and the tests call the
+/// Flows only go forward (intake -> orders -> pools -> ledgers), so there is no topic cycle. The hosted service and the tests call the
 /// same <see cref="Build"/>.
 /// </summary>
 public static class GcpTopology
@@ -32,7 +31,6 @@ public static class GcpTopology
         ArgumentNullException.ThrowIfNull(settings);
         var poolInput = Topics.PoolInput(settings.ApplicationId);
         var certificateInput = Topics.CertificateInput(settings.ApplicationId);
-        var idempotencyInput = Topics.IdempotencyInput(settings.ApplicationId);
         var orderInput = Topics.OrderInput(settings.ApplicationId);
 
         // the notification contact channel of a buyer: any instance may need any client, so a global store
@@ -46,14 +44,14 @@ public static class GcpTopology
             inputs = inputs.Merge(builder.Stream(topic, Bytes, Bytes, $"{ProcessorNames.Intake}-{topic}-source"), $"{ProcessorNames.Intake}-merge-{topic}");
         }
 
+        // the intake also owns the Idempotency-Keys: commands that carry one are keyed by it, so each key meets in one partition
         var intake = inputs.Transform(
-            TransformerBuilder.New<byte[], byte[], byte[], Outgoing>().Transformer<IntakeTransformer>(codec, settings).Build(),
+            TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
+                .Transformer<IntakeTransformer>(codec, settings)
+                .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
+                .Build(),
             ProcessorNames.Intake);
-        Route(intake, ProcessorNames.Intake, idempotencyInput, orderInput, poolInput, certificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
-
-        // only the gate decides an Idempotency-Key: the first request claims it, across every pool
-        Owner<IdempotencyGate>(builder, idempotencyInput, ProcessorNames.IdempotencyGate, StoreNames.IdempotencyKeys, codec, settings,
-            poolInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
+        Route(intake, ProcessorNames.Intake, orderInput, poolInput, certificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
 
         // the certificates each unpaid order reserved, released to their pools when a payment of the order fails
         Owner<OrderProcessor>(builder, orderInput, ProcessorNames.OrderProcessor, StoreNames.Orders, codec, settings,

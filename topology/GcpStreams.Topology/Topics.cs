@@ -39,9 +39,6 @@ public static class Topics
     /// <summary>Internal: commands to certificate ledgers, keyed by certificate id (JSON, only this application reads it).</summary>
     public static string CertificateInput(string applicationId) => $"{applicationId}-certificate-input-repartition";
 
-    /// <summary>Internal: reservation and load commands with an Idempotency-Key, keyed by the caller's key, to the idempotency gate.</summary>
-    public static string IdempotencyInput(string applicationId) => $"{applicationId}-idempotency-input-repartition";
-
     /// <summary>Internal: the certificate lines of placed orders and their failed payments, keyed by order id, to the order processor.</summary>
     public static string OrderInput(string applicationId) => $"{applicationId}-order-input-repartition";
 
@@ -80,6 +77,5 @@ public static class ProcessorNames
     public const string Intake = "intake";
     public const string PoolProcessor = "pool-processor";
     public const string CertificateProcessor = "certificate-processor";
-    public const string IdempotencyGate = "idempotency-gate";
     public const string OrderProcessor = "order-processor";
 }

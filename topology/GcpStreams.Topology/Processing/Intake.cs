@@ -19,6 +19,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
 {
     private readonly TopologySettings settings;
     private IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>? clients;
+    private IdempotencyGate gate = null!;
 
     /// <summary>
     /// For Streamiz's <c>TransformerBuilder.Transformer&lt;T&gt;(params)</c>, which creates a prototype with <c>new T()</c> and then one
@@ -40,6 +41,8 @@ public sealed partial class IntakeTransformer : RecordTransformer
     {
         base.Init(context);
         clients = (IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>)context.GetStateStore(StoreNames.Clients);
+        gate = new IdempotencyGate((IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.IdempotencyKeys), settings.IdempotencyKeyRetention);
+        context.Schedule(settings.ReservationSweepInterval, PunctuationType.PROCESSING_TIME, gate.Forget);
     }
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source) =>
@@ -172,10 +175,10 @@ public sealed partial class IntakeTransformer : RecordTransformer
         var request = command.requestId;
         return command.payload switch
         {
-            C.ReserveCertificate r => [ToPoolOrGate(RequirePoolId(r.poolId), new ReserveNext(r.poolId, request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
+            C.ReserveCertificate r => [ToPoolOrRefuse(RequirePoolId(r.poolId), new ReserveNext(r.poolId, request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
                 TimeSpan.FromSeconds(r.holdSeconds > 0 ? r.holdSeconds : settings.DefaultReservationHold.TotalSeconds),
                 IdempotencyKeyOf(command), Fingerprint(r)), command, source, caller)],
-            C.LoadPool l => [ToPoolOrGate(RequirePoolId(l.poolId), new LoadPool(l.poolId, request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
+            C.LoadPool l => [ToPoolOrRefuse(RequirePoolId(l.poolId), new LoadPool(l.poolId, request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
                 l.series, l.count, [.. l.importedNumbers], IdempotencyKeyOf(command), Fingerprint(l)), command, source, caller)],
             C.LockCertificate l => [ToCertificate(new LockCertificate(Require(l.certificateId, "certificateId"), request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
             C.UnlockCertificate u => [ToCertificate(new UnlockCertificate(Require(u.certificateId, "certificateId"), request, at, Require(u.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
@@ -208,19 +211,43 @@ public sealed partial class IntakeTransformer : RecordTransformer
     private Outgoing ToPool(string poolId, PoolCommand command, string? correlationId, SourceRecord source) =>
         PoolProcessor.Input(settings, poolId, command, correlationId, source);
 
-    /// <summary>A reservation or load goes to its pool; with an Idempotency-Key, first to the key's gate (one request per key across every pool).</summary>
-    private Outgoing ToPoolOrGate(string poolId, PoolCommand command, C.GiftCertificateCommand api, SourceRecord source, string caller)
+    /// <summary>
+    /// A reservation or load goes to its pool. With an Idempotency-Key it must first pass the key's claim, kept here: the
+    /// command is keyed by the caller's key, so this task owns the key; the same key with another request is refused at once.
+    /// </summary>
+    private Outgoing ToPoolOrRefuse(string poolId, PoolCommand command, C.GiftCertificateCommand api, SourceRecord source, string caller)
     {
-        var idempotencyKey = command switch
+        var (idempotencyKey, fingerprint) = command switch
         {
-            ReserveNext r => r.IdempotencyKey,
-            LoadPool l => l.IdempotencyKey,
-            _ => null,
+            ReserveNext r => (r.IdempotencyKey, r.RequestFingerprint),
+            LoadPool l => (l.IdempotencyKey, l.RequestFingerprint),
+            _ => (null, string.Empty),
         };
-        return idempotencyKey is null
-            ? PoolProcessor.Input(settings, poolId, command, api.correlationId, source, api.replyTo, caller)
-            : new(Topics.IdempotencyInput(settings.ApplicationId), Codec.Utf8(idempotencyKey),
-                InternalJson.Serialize(new PoolInput(command, api.replyTo, api.correlationId, caller, source)), []);
+        if (idempotencyKey is not null)
+        {
+            var recordKey = source.Key is { } k ? System.Text.Encoding.UTF8.GetString(k) : null;
+            if (recordKey != idempotencyKey)
+            {
+                throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT,
+                    $"a command with an Idempotency-Key must be keyed by '{{caller}}:{{key}}' ('{idempotencyKey}'), not '{recordKey}'");
+            }
+
+            if (gate.Conflict(idempotencyKey, fingerprint, poolId, command.CausationId, command.At) is { } first)
+            {
+                return Codec.Reply(new C.CommandReply
+                {
+                    requestId = command.CausationId,
+                    replyTo = api.replyTo,
+                    outcome = C.ReplyOutcome.REJECTED,
+                    reason = nameof(C.RejectionReason.IDEMPOTENCY_CONFLICT),
+                    message = $"idempotency key '{api.idempotencyKey}' was used for another request (pool {first.PoolId}, request {first.RequestId})",
+                    poolId = poolId,
+                    occurredAt = api.issuedAt,
+                });
+            }
+        }
+
+        return PoolProcessor.Input(settings, poolId, command, api.correlationId, source, api.replyTo, caller);
     }
 
     private Outgoing ToCertificate(CertificateCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>
@@ -253,7 +280,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
 
     /// <summary>An idempotency key is the caller's: two callers may use the same key without meeting.</summary>
     private static string? IdempotencyKeyOf(C.GiftCertificateCommand command) =>
-        string.IsNullOrWhiteSpace(command.idempotencyKey) ? null : $"{command.caller}:{command.idempotencyKey}";
+        string.IsNullOrWhiteSpace(command.idempotencyKey) ? null : IdempotencyKeys.Scoped(command.caller, command.idempotencyKey);
 
     /// <summary>What makes two reservation requests "the same request" for an idempotency key.</summary>
     private static string Fingerprint(C.ReserveCertificate r) =>
