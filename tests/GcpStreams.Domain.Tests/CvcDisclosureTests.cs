@@ -85,6 +85,28 @@ public class CvcDisclosureTests
     }
 
     [Test]
+    public void SupportDisclosures_AreRememberedBoundedWhateverTheTickets()
+    {
+        var s = CertificateScenario.Issued();
+        var settings = CertificateSettings.Default with { SupportDisclosuresPerDay = 1_000 };
+        var state = s.State;
+        for (var i = 0; i < SupportDisclosure.MaxRemembered + 50; i++)
+        {
+            var ticket = new string('T', 60) + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var disclosed = CertificateDecider.Decide(s.RevealForSupport(ticket) with { At = s.Now.AddMinutes(i) }, state, settings).Single();
+            state = CertificateDecider.Evolve(state, disclosed);
+        }
+
+        var remembered = ((Certificate.Active)state!).SupportDisclosures;
+        Assert.That(remembered, Has.Count.EqualTo(SupportDisclosure.MaxRemembered), "the oldest are forgotten");
+        Assert.That(remembered.Select(d => d.TicketDigest.Length).Distinct(), Is.EqualTo(new[] { 36 }), "a fixed-size digest, never the ticket itself");
+
+        var later = CertificateDecider.Decide(s.RevealForSupport("T-1") with { At = s.Now + SupportDisclosure.Memory + TimeSpan.FromDays(1) }, state, settings).Single();
+        state = CertificateDecider.Evolve(state, later);
+        Assert.That(((Certificate.Active)state!).SupportDisclosures, Has.Count.EqualTo(1), "a month later only the new one is remembered");
+    }
+
+    [Test]
     public void GettingTheCvc_ForSupport_CapIsConfigured()
     {
         var s = CertificateScenario.Issued();

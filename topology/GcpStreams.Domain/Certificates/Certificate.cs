@@ -14,8 +14,21 @@ public sealed record Capture(long AmountMinor, long RefundedMinor)
 /// <summary>An open authorization: the amount it still holds and when the hold lapses if Payments never captures or voids it.</summary>
 public sealed record Hold(long AmountMinor, DateTimeOffset ExpiresAt);
 
-/// <summary>One support disclosure of the CVC: the ticket it was made under and when.</summary>
-public sealed record SupportDisclosure(string Ticket, DateTimeOffset At);
+/// <summary>
+/// One support disclosure of the CVC: a digest of the ticket it was made under (a fixed size, whatever the ticket) and when.
+/// A certificate remembers its support disclosures for <see cref="Memory"/>, at most <see cref="MaxRemembered"/>: enough for
+/// "once per ticket" and the daily cap, and bounded, so no caller can grow a certificate's state without limit.
+/// </summary>
+public sealed record SupportDisclosure(string TicketDigest, DateTimeOffset At)
+{
+    /// <summary>How long a ticket cannot be used again for the same certificate.</summary>
+    public static readonly TimeSpan Memory = TimeSpan.FromDays(30);
+
+    /// <summary>The most disclosures a certificate remembers (the oldest are forgotten first).</summary>
+    public const int MaxRemembered = 100;
+
+    public static string Digest(string ticket) => DeterministicId.Derive("support-ticket", ticket);
+}
 
 /// <summary>
 /// The ledger state of one certificate: a closed hierarchy folded from its events by <see cref="CertificateDecider.Evolve"/>.
@@ -77,7 +90,7 @@ public abstract record Certificate
         /// <summary>Notification requests whose one CVC disclosure has not been used yet.</summary>
         public ImmutableSortedSet<string> PendingCvcGrants { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
-        /// <summary>Support disclosures made, oldest first: once per ticket, and a bounded number per day.</summary>
+        /// <summary>Support disclosures remembered (see <see cref="SupportDisclosure"/>), oldest first: once per ticket, and a bounded number per day.</summary>
         public ImmutableList<SupportDisclosure> SupportDisclosures { get; init; } = ImmutableList<SupportDisclosure>.Empty;
 
         public long CapturedMinor => Captures.Values.Sum(c => c.AmountMinor);

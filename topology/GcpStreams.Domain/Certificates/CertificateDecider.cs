@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 
 namespace GcpStreams.Domain.Certificates;
@@ -214,14 +215,14 @@ public static class CertificateDecider
             case DisclosureKind.Notification:
                 return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, c.NotificationId, null, null, a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1)];
             case DisclosureKind.Support:
-                return SupportDisclosure(c, a, settings);
+                return DiscloseToSupport(c, a, settings);
             default:
                 return Reject(c, RejectionReason.CvcDisclosureNotAllowed, $"unknown disclosure kind {c.Kind}");
         }
     }
 
     /// <summary>A support disclosure needs a ticket and a reason, once per ticket, and at most the daily cap within any 24 hours.</summary>
-    private static IReadOnlyList<CertificateEvent> SupportDisclosure(RevealCvc c, Certificate.Active a, CertificateSettings settings)
+    private static IReadOnlyList<CertificateEvent> DiscloseToSupport(RevealCvc c, Certificate.Active a, CertificateSettings settings)
     {
         if (string.IsNullOrWhiteSpace(c.SupportTicket) || string.IsNullOrWhiteSpace(c.Reason))
         {
@@ -229,7 +230,7 @@ public static class CertificateDecider
         }
 
         var ticket = c.SupportTicket.Trim();
-        if (a.SupportDisclosures.Any(d => d.Ticket == ticket))
+        if (a.SupportDisclosures.Any(d => d.TicketDigest == SupportDisclosure.Digest(ticket)))
         {
             return Reject(c, RejectionReason.CvcDisclosureNotAllowed, $"the CVC was already disclosed for support ticket '{ticket}'");
         }
@@ -404,9 +405,16 @@ public static class CertificateDecider
     {
         CvcDisclosures = e.DisclosuresSoFar,
         PendingCvcGrants = e.NotificationId is null ? a.PendingCvcGrants : a.PendingCvcGrants.Remove(e.NotificationId),
-        SupportDisclosures = e.SupportTicket is null ? a.SupportDisclosures : a.SupportDisclosures.Add(new SupportDisclosure(e.SupportTicket, e.At)),
+        SupportDisclosures = e.SupportTicket is null ? a.SupportDisclosures : Remember(a.SupportDisclosures, new SupportDisclosure(SupportDisclosure.Digest(e.SupportTicket), e.At)),
         CvcDisclosuresAllowed = e.SupportTicket is null ? a.CvcDisclosuresAllowed : a.CvcDisclosuresAllowed + 1,
     };
+
+    /// <summary>Adds a support disclosure and forgets those older than <see cref="SupportDisclosure.Memory"/> or beyond <see cref="SupportDisclosure.MaxRemembered"/>.</summary>
+    private static ImmutableList<SupportDisclosure> Remember(ImmutableList<SupportDisclosure> remembered, SupportDisclosure disclosure)
+    {
+        var kept = remembered.RemoveAll(d => d.At <= disclosure.At - SupportDisclosure.Memory).Add(disclosure);
+        return kept.Count > SupportDisclosure.MaxRemembered ? kept.RemoveRange(0, kept.Count - SupportDisclosure.MaxRemembered) : kept;
+    }
 
     /// <summary>A cancellation keeps everything known of the certificate (buyer, order, lock, CVC counters); only the status and amounts change.</summary>
     private static Certificate.Cancelled Cancel(Certificate state, CertificateCancelled e) => new()

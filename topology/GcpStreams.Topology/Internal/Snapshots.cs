@@ -47,7 +47,7 @@ public sealed record CertificateSnapshot(
                 Captures = a.Captures.ToDictionary(c => c.Key, c => new CaptureSnapshot(c.Value.AmountMinor, c.Value.RefundedMinor), StringComparer.Ordinal),
                 AppliedPayments = [.. a.AppliedPayments],
                 PendingCvcGrants = [.. a.PendingCvcGrants],
-                SupportDisclosures = [.. a.SupportDisclosures.Select(d => new SupportDisclosureSnapshot(d.Ticket, d.At))],
+                SupportDisclosures = [.. a.SupportDisclosures.Select(d => new SupportDisclosureSnapshot(d.TicketDigest, d.At))],
             },
             Certificate.Cancelled c => common with { Kind = CancelledKind, CancelReason = c.Reason, CancelledMinor = c.CancelledMinor },
             _ => throw new ArgumentOutOfRangeException(nameof(certificate), certificate.GetType().Name, "Unknown certificate state."),
@@ -77,7 +77,7 @@ public sealed record CertificateSnapshot(
                 Locked = Locked,
                 LockReason = LockReason,
                 PendingCvcGrants = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, PendingCvcGrants ?? []),
-                SupportDisclosures = [.. (SupportDisclosures ?? []).Select(d => new SupportDisclosure(d.Ticket, d.At))],
+                SupportDisclosures = [.. (SupportDisclosures ?? []).Select(d => new SupportDisclosure(d.TicketDigest, d.At))],
                 CvcDisclosures = CvcDisclosures,
                 CvcDisclosuresAllowed = CvcDisclosuresAllowed,
             },
@@ -106,7 +106,7 @@ public sealed record CaptureSnapshot(long AmountMinor, long RefundedMinor);
 
 public sealed record HoldSnapshot(long AmountMinor, DateTimeOffset ExpiresAt);
 
-public sealed record SupportDisclosureSnapshot(string Ticket, DateTimeOffset At);
+public sealed record SupportDisclosureSnapshot(string TicketDigest, DateTimeOffset At);
 
 /// <summary>The stored form of a pool's counters (store value, JSON).</summary>
 public sealed record PoolSnapshot(
