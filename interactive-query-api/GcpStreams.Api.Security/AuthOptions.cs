@@ -28,6 +28,15 @@ public sealed class AuthOptions
     /// <summary>The default <see cref="Audience"/>, <c>gcp-streams</c>.</summary>
     public const string DefaultAudience = "gcp-streams";
 
+    /// <summary>The default of <see cref="Algorithms"/>, and the only algorithm of embedded mode: <c>RS256</c>.</summary>
+    public const string DefaultAlgorithm = "RS256";
+
+    /// <summary>
+    /// The asymmetric JWS algorithms <see cref="Algorithms"/> may name. Never <c>none</c> nor an HMAC one: a shared
+    /// secret would let any holder of it mint tokens.
+    /// </summary>
+    public static IReadOnlyList<string> SupportedAlgorithms { get; } = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+
     /// <summary>Embedded (dev token endpoint in this process) or Authority (external authorization server). Default Embedded.</summary>
     public AuthMode Mode { get; set; } = AuthMode.Embedded;
 
@@ -41,14 +50,20 @@ public sealed class AuthOptions
     public bool RequireHttpsMetadata { get; set; } = true;
 
     /// <summary>
-    /// The token issuer (<c>iss</c>). Embedded mode: the issuer the token endpoint writes and validation expects;
-    /// when unset, the base URL of the request (as OpenIddict does), so tokens are valid on the host name they were
-    /// obtained from. Authority mode: when set, overrides the issuer from the discovery document.
+    /// The token issuer (<c>iss</c>). Embedded mode: the one issuer the token endpoint writes and validation accepts;
+    /// when unset, derived once from the address the service listens on (<see cref="EmbeddedIssuer"/>), never from the
+    /// request's <c>Host</c>. Authority mode: when set, overrides the issuer from the discovery document.
     /// </summary>
     public string? Issuer { get; set; }
 
     /// <summary>The audience (<c>aud</c>) the tokens must carry; the embedded endpoint writes it. Default <c>gcp-streams</c>.</summary>
     public string Audience { get; set; } = DefaultAudience;
+
+    /// <summary>
+    /// Authority mode: the signature algorithms accepted, space-separated, among <see cref="SupportedAlgorithms"/>.
+    /// Default <c>RS256</c>. Embedded mode always signs and accepts RS256 only.
+    /// </summary>
+    public string Algorithms { get; set; } = DefaultAlgorithm;
 
     /// <summary>Embedded mode: lifetime of issued access tokens, 1 to 1440 minutes. Default 60.</summary>
     public int TokenLifetimeMinutes { get; set; } = 60;
@@ -64,6 +79,9 @@ public sealed class AuthOptions
     /// overrides an entry's settings or adds clients (e.g. <c>Auth:Clients:pos-terminal:Secret</c>).
     /// </summary>
     public IDictionary<string, DevClientOptions> Clients { get; } = DevClients.Defaults();
+
+    /// <summary>The distinct algorithms of <see cref="Algorithms"/>, in order.</summary>
+    public IReadOnlyList<string> AcceptedAlgorithms => GcpScopes.Parse(Algorithms);
 }
 
 /// <summary>A dev OAuth2 client of the embedded token endpoint.</summary>
@@ -130,6 +148,17 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         if (!string.IsNullOrEmpty(options.Issuer) && !IsHttpUrl(options.Issuer))
         {
             failures.Add($"Auth:Issuer must be an absolute http(s) URL (got '{options.Issuer}')");
+        }
+
+        var algorithms = options.AcceptedAlgorithms;
+        if (algorithms.Count == 0)
+        {
+            failures.Add($"Auth:Algorithms must name at least one algorithm (supported: {string.Join(' ', AuthOptions.SupportedAlgorithms)})");
+        }
+
+        foreach (var unknown in algorithms.Where(a => !AuthOptions.SupportedAlgorithms.Contains(a, StringComparer.Ordinal)))
+        {
+            failures.Add($"Auth:Algorithms contains '{unknown}', which is not accepted (supported: {string.Join(' ', AuthOptions.SupportedAlgorithms)})");
         }
 
         if (options.Mode == AuthMode.Authority)
