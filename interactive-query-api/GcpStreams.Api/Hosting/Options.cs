@@ -21,7 +21,10 @@ public sealed class KafkaOptions
     /// <summary>Cluster mode: the bootstrap servers, e.g. <c>kafka-0:9092,kafka-1:9092</c>. Ignored in embedded mode.</summary>
     public string? BootstrapServers { get; set; }
 
-    /// <summary>The Kafka Streams application id: consumer group and prefix of the internal topics.</summary>{1,100}$")]
+    /// <summary>
+    /// The Kafka Streams application id: consumer group, prefix of the internal topics and the state dir's subdirectory
+    /// (1-100 of <c>A-Za-z0-9._-</c>, not <c>.</c> nor <c>..</c>).
+    /// </summary>
     public string ApplicationId { get; set; } = "gcp-streams";
 
     /// <summary>Partitions of every topic the embedded broker creates, and the count the cluster check expects.</summary>

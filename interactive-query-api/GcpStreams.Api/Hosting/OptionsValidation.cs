@@ -22,9 +22,11 @@ public sealed partial class KafkaOptionsValidation : IValidateOptions<KafkaOptio
             errors.Add("Kafka:BootstrapServers is required when Kafka:Mode is Cluster (e.g. kafka-0:9092,kafka-1:9092).");
         }
 
-        if (!ApplicationIdFormat().IsMatch(options.ApplicationId ?? string.Empty))
+        if (!ApplicationIdFormat().IsMatch(options.ApplicationId ?? string.Empty) || options.ApplicationId is "." or "..")
         {
-            errors.Add($"Kafka:ApplicationId '{options.ApplicationId}' must be 1-100 letters, digits, '.', '_' or '-'.");
+            // a Kafka name (internal topics are named after it, up to 249 characters with their suffix), and a directory
+            // name of its own under Kafka:StateDir (never "." or "..")
+            errors.Add($"Kafka:ApplicationId '{options.ApplicationId}' must be 1-100 letters, digits, '.', '_' or '-', and not '.' or '..'.");
         }
 
         Range(errors, "Kafka:Partitions", options.Partitions, 1, 1024);
@@ -68,7 +70,7 @@ public sealed partial class KafkaOptionsValidation : IValidateOptions<KafkaOptio
         }
     }
 
-    [GeneratedRegex("^[a-zA-Z0-9._-]{1,100}$")]
+    [GeneratedRegex(@"^[a-zA-Z0-9._-]{1,100}\z")] // \z: "$" would let a trailing newline through
     private static partial Regex ApplicationIdFormat();
 }
 
