@@ -65,6 +65,13 @@ public sealed class AuthOptions
     /// </summary>
     public string Algorithms { get; set; } = DefaultAlgorithm;
 
+    /// <summary>
+    /// Whether the embedded token endpoint may serve a real cluster (<c>Kafka:Mode=Cluster</c>, test clusters only).
+    /// The host refuses it unless every client has a secret of its own and <see cref="SigningKeyPem"/> and
+    /// <see cref="Issuer"/> are set. Default false.
+    /// </summary>
+    public bool AllowEmbeddedInCluster { get; set; }
+
     /// <summary>Embedded mode: lifetime of issued access tokens, 1 to 1440 minutes. Default 60.</summary>
     public int TokenLifetimeMinutes { get; set; } = 60;
 
@@ -82,6 +89,14 @@ public sealed class AuthOptions
 
     /// <summary>The distinct algorithms of <see cref="Algorithms"/>, in order.</summary>
     public IReadOnlyList<string> AcceptedAlgorithms => GcpScopes.Parse(Algorithms);
+
+    /// <summary>
+    /// Whether the service may show the public development secrets (the start-up banner, the OpenAPI document, Swagger
+    /// UI's prefilled client): only in embedded mode while every documented dev client keeps its public secret.
+    /// </summary>
+    public bool ShowsDevelopmentSecrets =>
+        Mode == AuthMode.Embedded
+        && DevClients.Defaults().All(d => Clients.TryGetValue(d.Key, out var client) && client.Secret == d.Value.Secret);
 }
 
 /// <summary>A dev OAuth2 client of the embedded token endpoint.</summary>
@@ -125,6 +140,12 @@ public static class DevClients
         [Support] = new() { Secret = "support-secret", Scopes = "gc.read gc.lock gc.cvc.support" },
         [Admin] = new() { Secret = "admin-secret", Scopes = string.Join(' ', GcpScopes.All) },
     };
+
+    /// <summary>Whether <paramref name="secret"/> is one of the public development secrets (of any dev client).</summary>
+    /// <param name="secret">A configured client secret.</param>
+    /// <returns><see langword="true"/> for a secret published in the docs.</returns>
+    public static bool IsPublicSecret(string? secret) =>
+        secret is not null && Defaults().Values.Any(d => string.Equals(d.Secret, secret, StringComparison.Ordinal));
 }
 
 /// <summary>Validates <see cref="AuthOptions"/>; each failure names the setting (e.g. <c>Auth:Authority is required when Auth:Mode is Authority</c>).</summary>

@@ -128,6 +128,15 @@ public sealed class GcpOptions
     /// <summary>Per-client rate limits of certificate lookups and CVC disclosures (against enumeration).</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 
+    /// <summary>
+    /// Whether the OpenAPI document (<c>/openapi/v1.json</c>) and Swagger UI (<c>/swagger</c>) are served. Unset: in embedded
+    /// mode yes, in cluster mode no.
+    /// </summary>
+    public bool? OpenApiEnabled { get; set; }
+
+    /// <summary>Whether the OpenAPI document and Swagger UI are served in <paramref name="mode"/> (<see cref="OpenApiEnabled"/>).</summary>
+    public bool ServesOpenApi(KafkaMode mode) => OpenApiEnabled ?? mode == KafkaMode.Embedded;
+
     /// <summary>Embedded mode: pools loaded at start so `make run` has something to sell.</summary>
     public List<DemoPool> DemoPools { get; set; } = [];
 }
