@@ -43,11 +43,12 @@ public static class GcpStreamsApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<AuditMiddleware>(); // before authentication: it records 401s and 403s too
+        app.UseTokenEndpointRateLimit(); // per source address, before authentication: the token server answers there
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter(); // after authorization: limits are per authenticated client
         app.MapHealthEndpoints();
-        app.MapDevTokenEndpoint(); // embedded auth mode only: POST /connect/token (client credentials)
+        app.MapDevTokenEndpoint(token => token.Audited()); // embedded auth mode only: POST /connect/token (client credentials)
         app.MapCertificatesApi();
         app.MapPoolsApi();
         app.MapCertificateCommandsApi();

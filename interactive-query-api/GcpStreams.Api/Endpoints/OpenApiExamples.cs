@@ -387,6 +387,19 @@ internal static class OpenApiExamples
                             Description = "invalid_client: unknown client or wrong secret.",
                             Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["application/json"] = new() { Schema = error } },
                         },
+                        ["429"] = new OpenApiResponse
+                        {
+                            Description = "This source address is over the token endpoint's rate limit (Gcp:RateLimits:TokenRequestsPerMinute, TokenBurst): "
+                                + "a rate-limited problem with Retry-After.",
+                            Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+                            {
+                                ["application/problem+json"] = new()
+                                {
+                                    Example = ProblemOf("rate-limited", "Too many requests",
+                                        "Address 203.0.113.7 is over the token endpoint's rate limit (Gcp:RateLimits:TokenRequestsPerMinute, TokenBurst); retry after 1 s."),
+                                },
+                            },
+                        },
                     },
                 },
             },

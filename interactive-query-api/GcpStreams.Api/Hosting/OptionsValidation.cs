@@ -140,6 +140,9 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupBurst", options.RateLimits.LookupBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcPerMinute", options.RateLimits.CvcPerMinute, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcBurst", options.RateLimits.CvcBurst, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:TokenRequestsPerMinute", options.RateLimits.TokenRequestsPerMinute, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:TokenBurst", options.RateLimits.TokenBurst, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:AnonymousAuditPerMinute", options.AnonymousAuditPerMinute, 1, 1_000_000);
         for (var i = 0; i < options.DemoPools.Count; i++)
         {
             var pool = options.DemoPools[i];
