@@ -28,6 +28,15 @@ public sealed class AuthOptions
     /// <summary>The default <see cref="Audience"/>, <c>gcp-streams</c>.</summary>
     public const string DefaultAudience = "gcp-streams";
 
+    /// <summary>The default of <see cref="Algorithms"/>, and the only algorithm of embedded mode: <c>RS256</c>.</summary>
+    public const string DefaultAlgorithm = "RS256";
+
+    /// <summary>
+    /// The asymmetric JWS algorithms <see cref="Algorithms"/> may name. Never <c>none</c> nor an HMAC one: a shared
+    /// secret would let any holder of it mint tokens.
+    /// </summary>
+    public static IReadOnlyList<string> SupportedAlgorithms { get; } = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+
     /// <summary>Embedded (dev token endpoint in this process) or Authority (external authorization server). Default Embedded.</summary>
     public AuthMode Mode { get; set; } = AuthMode.Embedded;
 
@@ -41,14 +50,27 @@ public sealed class AuthOptions
     public bool RequireHttpsMetadata { get; set; } = true;
 
     /// <summary>
-    /// The token issuer (<c>iss</c>). Embedded mode: the issuer the token endpoint writes and validation expects;
-    /// when unset, the base URL of the request (as OpenIddict does), so tokens are valid on the host name they were
-    /// obtained from. Authority mode: when set, overrides the issuer from the discovery document.
+    /// The token issuer (<c>iss</c>). Embedded mode: the one issuer the token endpoint writes and validation accepts;
+    /// when unset, derived once from the address the service listens on (<see cref="EmbeddedIssuer"/>), never from the
+    /// request's <c>Host</c>. Authority mode: when set, overrides the issuer from the discovery document.
     /// </summary>
     public string? Issuer { get; set; }
 
     /// <summary>The audience (<c>aud</c>) the tokens must carry; the embedded endpoint writes it. Default <c>gcp-streams</c>.</summary>
     public string Audience { get; set; } = DefaultAudience;
+
+    /// <summary>
+    /// Authority mode: the signature algorithms accepted, space-separated, among <see cref="SupportedAlgorithms"/>.
+    /// Default <c>RS256</c>. Embedded mode always signs and accepts RS256 only.
+    /// </summary>
+    public string Algorithms { get; set; } = DefaultAlgorithm;
+
+    /// <summary>
+    /// Whether the embedded token endpoint may serve a real cluster (<c>Kafka:Mode=Cluster</c>, test clusters only).
+    /// The host refuses it unless every client has a secret of its own and <see cref="SigningKeyPem"/> and
+    /// <see cref="Issuer"/> are set. Default false.
+    /// </summary>
+    public bool AllowEmbeddedInCluster { get; set; }
 
     /// <summary>Embedded mode: lifetime of issued access tokens, 1 to 1440 minutes. Default 60.</summary>
     public int TokenLifetimeMinutes { get; set; } = 60;
@@ -64,6 +86,17 @@ public sealed class AuthOptions
     /// overrides an entry's settings or adds clients (e.g. <c>Auth:Clients:pos-terminal:Secret</c>).
     /// </summary>
     public IDictionary<string, DevClientOptions> Clients { get; } = DevClients.Defaults();
+
+    /// <summary>The distinct algorithms of <see cref="Algorithms"/>, in order.</summary>
+    public IReadOnlyList<string> AcceptedAlgorithms => GcpScopes.Parse(Algorithms);
+
+    /// <summary>
+    /// Whether the service may show the public development secrets (the start-up banner, the OpenAPI document, Swagger
+    /// UI's prefilled client): only in embedded mode while every documented dev client keeps its public secret.
+    /// </summary>
+    public bool ShowsDevelopmentSecrets =>
+        Mode == AuthMode.Embedded
+        && DevClients.Defaults().All(d => Clients.TryGetValue(d.Key, out var client) && client.Secret == d.Value.Secret);
 }
 
 /// <summary>A dev OAuth2 client of the embedded token endpoint.</summary>
@@ -107,6 +140,12 @@ public static class DevClients
         [Support] = new() { Secret = "support-secret", Scopes = "gc.read gc.lock gc.cvc.support" },
         [Admin] = new() { Secret = "admin-secret", Scopes = string.Join(' ', GcpScopes.All) },
     };
+
+    /// <summary>Whether <paramref name="secret"/> is one of the public development secrets (of any dev client).</summary>
+    /// <param name="secret">A configured client secret.</param>
+    /// <returns><see langword="true"/> for a secret published in the docs.</returns>
+    public static bool IsPublicSecret(string? secret) =>
+        secret is not null && Defaults().Values.Any(d => string.Equals(d.Secret, secret, StringComparison.Ordinal));
 }
 
 /// <summary>Validates <see cref="AuthOptions"/>; each failure names the setting (e.g. <c>Auth:Authority is required when Auth:Mode is Authority</c>).</summary>
@@ -130,6 +169,17 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         if (!string.IsNullOrEmpty(options.Issuer) && !IsHttpUrl(options.Issuer))
         {
             failures.Add($"Auth:Issuer must be an absolute http(s) URL (got '{options.Issuer}')");
+        }
+
+        var algorithms = options.AcceptedAlgorithms;
+        if (algorithms.Count == 0)
+        {
+            failures.Add($"Auth:Algorithms must name at least one algorithm (supported: {string.Join(' ', AuthOptions.SupportedAlgorithms)})");
+        }
+
+        foreach (var unknown in algorithms.Where(a => !AuthOptions.SupportedAlgorithms.Contains(a, StringComparer.Ordinal)))
+        {
+            failures.Add($"Auth:Algorithms contains '{unknown}', which is not accepted (supported: {string.Join(' ', AuthOptions.SupportedAlgorithms)})");
         }
 
         if (options.Mode == AuthMode.Authority)

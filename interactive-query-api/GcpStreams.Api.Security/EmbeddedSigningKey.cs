@@ -12,6 +12,7 @@ namespace GcpStreams.Api.Security;
 public sealed class EmbeddedSigningKey : IDisposable
 {
     private readonly RSA _rsa;
+    private readonly CryptoProviderFactory _providers = new();
 
     /// <summary>Creates the key from <paramref name="options"/>.</summary>
     /// <param name="options">The validated auth options.</param>
@@ -32,6 +33,9 @@ public sealed class EmbeddedSigningKey : IDisposable
         var key = new RsaSecurityKey(_rsa);
         // RFC 7638 thumbprint: stable for a configured key, distinct per generated key
         key.KeyId = Base64UrlEncoder.Encode(JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(_rsa.ExportParameters(false))).ComputeJwkThumbprint());
+        // providers over this RSA instance are cached here, not in the process-wide default cache (keyed by key id): another
+        // host with the same configured key in the process must not sign with this instance once it is disposed
+        key.CryptoProviderFactory = _providers;
         Key = key;
         SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256);
     }
@@ -43,5 +47,9 @@ public sealed class EmbeddedSigningKey : IDisposable
     public SigningCredentials SigningCredentials { get; }
 
     /// <inheritdoc />
-    public void Dispose() => _rsa.Dispose();
+    public void Dispose()
+    {
+        (_providers.CryptoProviderCache as IDisposable)?.Dispose();
+        _rsa.Dispose();
+    }
 }

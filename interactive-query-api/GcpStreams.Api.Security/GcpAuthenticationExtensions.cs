@@ -44,7 +44,6 @@ public static class GcpAuthenticationExtensions
         var section = configuration.GetSection(AuthOptions.SectionName);
         services.AddOptions<AuthOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
-        services.AddHttpContextAccessor();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddAuthorization(Policies.AddScopePolicies);
@@ -56,12 +55,13 @@ public static class GcpAuthenticationExtensions
         {
             AddEmbeddedServer(services);
             services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-                .Configure<IOptions<AuthOptions>, EmbeddedSigningKey, IHttpContextAccessor>((jwt, auth, key, accessor) =>
+                .Configure<IOptions<AuthOptions>, EmbeddedSigningKey, EmbeddedIssuer>((jwt, auth, key, issuer) =>
                 {
                     ConfigureCommon(jwt, auth.Value);
                     jwt.TokenValidationParameters.IssuerSigningKey = key.Key;
                     jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256];
-                    jwt.TokenValidationParameters.IssuerValidator = IssuerValidatorFor(auth.Value.Issuer, accessor);
+                    // the pinned issuer, read at the first validation (the server listens by then)
+                    jwt.TokenValidationParameters.IssuerValidator = (iss, _, _) => issuer.Matches(iss) ? iss : throw InvalidIssuer(iss, issuer.Value);
                 });
         }
         else
@@ -72,10 +72,12 @@ public static class GcpAuthenticationExtensions
                     ConfigureCommon(jwt, auth.Value);
                     jwt.Authority = auth.Value.Authority;
                     jwt.RequireHttpsMetadata = auth.Value.RequireHttpsMetadata;
-                    if (!string.IsNullOrEmpty(auth.Value.Issuer))
+                    jwt.TokenValidationParameters.ValidAlgorithms = auth.Value.AcceptedAlgorithms;
+                    if (auth.Value.Issuer is { Length: > 0 } configured)
                     {
                         // only this issuer: JwtBearer would otherwise also accept the discovered one
-                        jwt.TokenValidationParameters.IssuerValidator = IssuerValidatorFor(auth.Value.Issuer, accessor: null);
+                        jwt.TokenValidationParameters.IssuerValidator = (iss, _, _) =>
+                            string.Equals(iss.TrimEnd('/'), configured.TrimEnd('/'), StringComparison.OrdinalIgnoreCase) ? iss : throw InvalidIssuer(iss, configured);
                     }
                 });
         }
@@ -89,20 +91,35 @@ public static class GcpAuthenticationExtensions
     /// Authority mode: maps nothing.
     /// </summary>
     /// <param name="endpoints">The app.</param>
+    /// <param name="conventions">More conventions for the token endpoint when it is mapped (e.g. the host's audit marker).</param>
     /// <returns><paramref name="endpoints"/>.</returns>
-    public static IEndpointRouteBuilder MapDevTokenEndpoint(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapDevTokenEndpoint(this IEndpointRouteBuilder endpoints, Action<IEndpointConventionBuilder>? conventions = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var auth = endpoints.ServiceProvider.GetRequiredService<IOptions<AuthOptions>>().Value;
         if (auth.Mode == AuthMode.Embedded)
         {
-            endpoints.MapPost(TokenPath, IssueToken)
+            var token = endpoints.MapPost(TokenPath, IssueToken)
                 .AllowAnonymous()
                 .ExcludeFromDescription()
                 .WithName("DevToken");
+            conventions?.Invoke(token);
         }
 
         return endpoints;
+    }
+
+    /// <summary>
+    /// Embedded mode: the <c>client_id</c> a token request named (in its form or its HTTP Basic credentials), once the
+    /// token server has read it, whether or not the client authenticated; <see langword="null"/> for any other request.
+    /// Never the secret.
+    /// </summary>
+    /// <param name="context">The request, after the authentication middleware.</param>
+    /// <returns>The client id as sent.</returns>
+    public static string? TokenRequestClientId(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.GetOpenIddictServerRequest()?.ClientId;
     }
 
     private static IResult IssueToken(HttpContext context, DevClientStore clients, IOptions<AuthOptions> auth)
@@ -123,6 +140,7 @@ public static class GcpAuthenticationExtensions
     private static void AddEmbeddedServer(IServiceCollection services)
     {
         services.TryAddSingleton<EmbeddedSigningKey>();
+        services.TryAddSingleton<EmbeddedIssuer>();
         services.TryAddSingleton<DevClientStore>();
         services.AddOpenIddict().AddServer(server =>
         {
@@ -140,14 +158,12 @@ public static class GcpAuthenticationExtensions
                 .DisableTransportSecurityRequirement(); // embedded mode is for development: plain http is allowed
         });
         services.AddOptions<OpenIddictServerOptions>()
-            .Configure<EmbeddedSigningKey, IOptions<AuthOptions>>((server, key, auth) =>
+            .Configure<EmbeddedSigningKey, IOptions<AuthOptions>, EmbeddedIssuer>((server, key, auth, issuer) =>
             {
                 server.SigningCredentials.Add(key.SigningCredentials);
                 server.AccessTokenLifetime = TimeSpan.FromMinutes(auth.Value.TokenLifetimeMinutes);
-                if (!string.IsNullOrEmpty(auth.Value.Issuer))
-                {
-                    server.Issuer = new Uri(auth.Value.Issuer, UriKind.Absolute);
-                }
+                // pinned: without it OpenIddict writes the issuer of the request's Host header
+                server.Issuer = issuer.Uri;
             });
     }
 
@@ -158,26 +174,11 @@ public static class GcpAuthenticationExtensions
         jwt.TokenValidationParameters.NameClaimType = Claims.Subject;
         jwt.TokenValidationParameters.RoleClaimType = Claims.Role;
         jwt.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
+        jwt.TokenValidationParameters.TypeValidator = AccessTokenRules.ValidateType;
         jwt.Events = ProblemResponses.BearerEvents();
+        jwt.Events.OnTokenValidated = AccessTokenRules.OnTokenValidated;
     }
 
-    /// <summary>
-    /// The issuer check: the configured issuer, else (embedded mode) the base URL of the current request (the one
-    /// OpenIddict writes when no issuer is configured), with or without a trailing slash.
-    /// </summary>
-    private static IssuerValidator IssuerValidatorFor(string? configured, IHttpContextAccessor? accessor) => (issuer, _, _) =>
-    {
-        var expected = configured;
-        if (string.IsNullOrEmpty(expected) && accessor?.HttpContext?.Request is { } request)
-        {
-            expected = $"{request.Scheme}://{request.Host.Value}{request.PathBase.Value}";
-        }
-
-        if (expected is not null && string.Equals(issuer.TrimEnd('/'), expected.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
-        {
-            return issuer;
-        }
-
-        throw new SecurityTokenInvalidIssuerException($"The issuer '{issuer}' is not this server ('{expected}').") { InvalidIssuer = issuer };
-    };
+    private static SecurityTokenInvalidIssuerException InvalidIssuer(string issuer, string expected) =>
+        new($"The issuer '{issuer}' is not this server ('{expected}').") { InvalidIssuer = issuer };
 }

@@ -65,6 +65,8 @@ public static class ProblemResponses
                 $"The access token was issued by '{e.InvalidIssuer}', which is not trusted.", "invalid_token"),
             SecurityTokenMalformedException => ("Malformed access token",
                 "The access token is not a well-formed JWT.", "invalid_token"),
+            SecurityTokenInvalidTypeException e => ("Not an access token", e.Message, "invalid_token"),
+            SecurityTokenWithoutClientException e => ("Access token without a client", e.Message, "invalid_token"),
             _ => ("Invalid access token", "The access token is invalid: " + failure.Message, "invalid_token"),
         };
     }

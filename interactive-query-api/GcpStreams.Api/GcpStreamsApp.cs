@@ -38,20 +38,23 @@ public static class GcpStreamsApp
         builder.Services.AddGcpAuthentication(builder.Configuration); // after configure: it reads Auth:Mode now
 
         var app = builder.Build();
+        WarnOfTheDevelopmentTokenEndpointInCluster(app);
+        app.UseGcpSecurityHeaders(); // first: every response, problems of the handlers below included
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<AuditMiddleware>(); // before authentication: it records 401s and 403s too
+        app.UseTokenEndpointRateLimit(); // per source address, before authentication: the token server answers there
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter(); // after authorization: limits are per authenticated client
         app.MapHealthEndpoints();
-        app.MapDevTokenEndpoint(); // embedded auth mode only: POST /connect/token (client credentials)
+        app.MapDevTokenEndpoint(token => token.Audited()); // embedded auth mode only: POST /connect/token (client credentials)
         app.MapCertificatesApi();
         app.MapPoolsApi();
         app.MapCertificateCommandsApi();
         app.MapPoolCommandsApi();
         app.MapCvcApi();
-        app.MapGcpOpenApi(); // GET /openapi/v1.json and Swagger UI at /swagger, anonymous
+        app.MapGcpOpenApi(); // GET /openapi/v1.json and Swagger UI at /swagger, anonymous (by default in embedded mode only)
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {
             // other processes encode and decode with the same schema ids through Confluent's REST API
@@ -59,5 +62,17 @@ public static class GcpStreamsApp
         }
 
         return app;
+    }
+
+    /// <summary>Cluster mode on the development token endpoint (<c>Auth:AllowEmbeddedInCluster</c>, test clusters only) is said at every start.</summary>
+    private static void WarnOfTheDevelopmentTokenEndpointInCluster(WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Cluster
+            && app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Mode == AuthMode.Embedded)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GcpStreams.Api.Security").LogWarning(
+                "Kafka:Mode is Cluster and this service issues its own tokens (Auth:Mode=Embedded, Auth:AllowEmbeddedInCluster=true): "
+                + "POST {TokenPath} is for test clusters only; production uses Auth:Mode=Authority", GcpAuthenticationExtensions.TokenPath);
+        }
     }
 }

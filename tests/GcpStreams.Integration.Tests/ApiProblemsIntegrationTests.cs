@@ -214,6 +214,7 @@ public class ApiProblemsIntegrationTests
         ("GET", "/pools", "/pools"),
         ("GET", "/pools/it-problems-pool", "/pools/{id}"),
         ("POST", "/pools/it-problems-pool/certificates", "/pools/{id}/certificates"),
+        ("POST", "/connect/token", "/connect/token"),
     ];
 
     [Test]

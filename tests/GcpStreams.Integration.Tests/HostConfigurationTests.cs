@@ -23,7 +23,7 @@ public class HostConfigurationTests
     [Test]
     public async Task ClusterModeWithTheDevelopmentNumberingKey_IsRefused()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new(ClusterAuth.Settings)
         {
             ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey, ["Auth:AllowEmbeddedInCluster"] = "true",
         }));
@@ -82,7 +82,7 @@ public class HostConfigurationTests
                 ["Kafka:StateDir"] = Path.Combine(root, "state"),
                 ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
                 ["Gcp:CvcKeys:1"] = ServiceInstance.CvcKey,
-            });
+            }).AddInMemoryCollection(ClusterAuth.Settings);
             builder.Logging.SetMinimumLevel(LogLevel.Critical);
         });
         await app.StartAsync();

@@ -57,7 +57,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
     /// <summary>Cluster mode against a broker the test runs, sharing one schema registry between instances.</summary>
     public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it") =>
         StartAsync(
-            new()
+            new(ClusterAuth.Settings)
             {
                 ["Kafka:Mode"] = "Cluster",
                 ["Kafka:BootstrapServers"] = bootstrapServers,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GcpStreams.Api.Endpoints;
+using GcpStreams.Api.Security;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Api.Auditing;
@@ -8,7 +9,8 @@ namespace GcpStreams.Api.Auditing;
 /// Audits every call of an <see cref="AuditedEndpoint"/>, whatever its outcome (401, 403 and 429 included): who called,
 /// with which OAuth2 client, which endpoint (the route template, never the query: it may carry a notification id), what
 /// it concerned, the status, a short outcome, the latency and the correlation id. Runs before authentication, so it sees
-/// the final status of every call; the response echoes the correlation id in <c>X-Correlation-Id</c>.
+/// the final status of every call (the token endpoint's too, which the token server answers during authentication); the
+/// response echoes the correlation id in <c>X-Correlation-Id</c>.
 /// </summary>
 public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
 {
@@ -42,11 +44,12 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
             var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
             // the route template without a trailing slash: a group's "" route (GET /pools) has the raw text "/pools/"
             var route = "/" + (endpoint.RoutePattern.RawText ?? context.Request.Path.Value ?? string.Empty).Trim('/');
-            var clientId = CommandCalls.ClientOf(context);
+            var authenticated = context.User.Identity?.IsAuthenticated == true;
+            var clientId = route == GcpAuthenticationExtensions.TokenPath ? TokenClient(context) : CommandCalls.ClientOf(context);
             writer.Write(new C.AuditRecord
             {
                 auditId = Guid.NewGuid().ToString(),
-                caller = context.User.FindFirst("sub")?.Value ?? clientId,
+                caller = context.User.FindFirst("sub")?.Value ?? (authenticated || status < 400 ? clientId : CommandCalls.Anonymous),
                 clientId = clientId,
                 method = context.Request.Method,
                 endpoint = route,
@@ -57,9 +60,18 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
                 latencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 correlationId = correlationId,
                 occurredAt = DateTime.UtcNow,
-            });
+            }, unauthenticatedFailure: !authenticated && status >= 400);
         }
     }
+
+    /// <summary>
+    /// The token endpoint's client: the <c>client_id</c> the request named (authenticated or not; at most
+    /// <see cref="CommandCalls.MaxTextLength"/> characters of it), never its secret; <c>anonymous</c> when it named none.
+    /// </summary>
+    private static string TokenClient(HttpContext context) =>
+        GcpAuthenticationExtensions.TokenRequestClientId(context) is { Length: > 0 } named
+            ? named[..Math.Min(named.Length, CommandCalls.MaxTextLength)]
+            : CommandCalls.Anonymous;
 
     /// <summary>The short outcome label of a status code.</summary>
     public static string Outcome(int status) => status switch

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using GcpStreams.Api.Hosting;
+using GcpStreams.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using C = GcpStreams.Contracts;
 
@@ -38,17 +39,26 @@ internal static partial class CommandCalls
         }
     }
 
-    /// <summary>The OAuth2 client the token was issued to: idempotency keys are scoped to it.</summary>
-    public static string Caller(ClaimsPrincipal user) =>
-        user.FindFirst("client_id")?.Value ?? user.FindFirst("azp")?.Value ?? user.FindFirst("sub")?.Value ?? "unknown";
+    /// <summary>The client of a call without a valid token.</summary>
+    public const string Anonymous = "anonymous";
+
+    /// <summary>
+    /// The OAuth2 client the token was issued to (<c>client_id</c>, else <c>azp</c>, else <c>sub</c>): idempotency keys are
+    /// scoped to it. A valid token always names one (<see cref="AccessTokenRules"/> refuses the others).
+    /// </summary>
+    public static string Caller(ClaimsPrincipal user) => AccessTokenRules.ClientOf(user) ?? Anonymous;
 
     /// <summary>The OAuth2 client of the call, or <c>anonymous</c> when it carries no valid token (audit records, rate-limit partitions).</summary>
     public static string ClientOf(HttpContext context) =>
-        context.User.Identity?.IsAuthenticated == true ? Caller(context.User) : "anonymous";
+        context.User.Identity?.IsAuthenticated == true ? Caller(context.User) : Anonymous;
 
-    /// <summary>The caller's X-Correlation-Id when it is sensible, else the request's trace id.</summary>
+    /// <summary>
+    /// The caller's X-Correlation-Id when it is one value of 1 to <see cref="MaxTextLength"/> characters of
+    /// <c>A-Za-z0-9._:-</c>, else (absent, repeated, too long, or any other character) the request's trace id: a correlation
+    /// id goes into commands, events, history, audit records and log lines as it is.
+    /// </summary>
     public static string CorrelationId(HttpContext context) =>
-        context.Request.Headers[CorrelationIdHeader].ToString() is { Length: > 0 and <= MaxTextLength } given ? given : context.TraceIdentifier;
+        context.Request.Headers[CorrelationIdHeader] is [{ } given] && CorrelationIdFormat().IsMatch(given) ? given : context.TraceIdentifier;
 
     /// <summary>400 unless the Idempotency-Key header, when given, is 1 to <see cref="MaxTextLength"/> printable ASCII characters.</summary>
     public static ProblemHttpResult? ValidateIdempotencyKey(string? idempotencyKey, HttpContext context) =>
@@ -93,4 +103,7 @@ internal static partial class CommandCalls
 
     [GeneratedRegex("^[A-Z]{3}$")]
     public static partial Regex CurrencyFormat();
+
+    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,200}\z")] // \z: "$" would let a trailing newline through
+    public static partial Regex CorrelationIdFormat();
 }

@@ -16,15 +16,19 @@ internal static class OpenApiExamples
     private const string Problems = "https://gcpstreams.dev/problems/";
     private const string CertificateId = "7700142839572011";
 
-    public const string ApiDescription =
+    /// <summary>The document's description; it names the public dev clients and their secrets only when <paramref name="showDevelopmentSecrets"/>.</summary>
+    public static string ApiDescription(bool showDevelopmentSecrets) =>
         "The gift-certificate API of GcpStreams: reads from each instance's read model of GiftCertificates.State and "
         + "GiftCertificates.Stream, writes as commands through the Kafka Streams topology to the single owner of the pool or "
         + "certificate (a read right after a write on the same instance sees it). Amounts are in minor units of `currency`; "
         + "enum values are upper-case strings; the CVC appears only in the answer of the CVC disclosure.\n\n"
         + "**Authorization:** every endpoint but health needs an OAuth2 bearer JWT whose `scope` holds the endpoint's scope "
         + "(client credentials; `gc.admin` implies none of the others). In Swagger UI click *Authorize*, enter a client id and "
-        + "secret (dev clients: `admin` / `admin-secret` has every scope; `pos-terminal` / `pos-terminal-secret`, `support` / "
-        + "`support-secret`, ... in docs/api.md), tick the scopes (none ticked: every scope of the client) and *Authorize*.\n\n"
+        + "secret"
+        + (showDevelopmentSecrets
+            ? " (dev clients: `admin` / `admin-secret` has every scope; `pos-terminal` / `pos-terminal-secret`, `support` / `support-secret`, ... in docs/api.md)"
+            : string.Empty)
+        + ", tick the scopes (none ticked: every scope of the client) and *Authorize*; the token lasts until the page is reloaded.\n\n"
         + "**Errors** are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`, `detail`, `instance`, "
         + "`traceId` and the extensions named per type: 400 invalid-parameter / invalid-field (a bad body too: not JSON, or a "
         + "member of the wrong JSON type), 401 (no or bad token), 403 (missing scope), 404 certificate-not-found / pool-not-found, "
@@ -298,9 +302,19 @@ internal static class OpenApiExamples
         return problem;
     }
 
-    /// <summary>Embedded mode: <c>POST /connect/token</c>, which the token server serves outside the generated description.</summary>
-    public static OpenApiPathItem TokenEndpointPath()
+    /// <summary>
+    /// Embedded mode: <c>POST /connect/token</c>, which the token server serves outside the generated description; its
+    /// example names a dev client and its secret only when <paramref name="showDevelopmentSecrets"/>.
+    /// </summary>
+    public static OpenApiPathItem TokenEndpointPath(bool showDevelopmentSecrets)
     {
+        var example = new JsonObject { ["grant_type"] = "client_credentials", ["scope"] = "gc.read gc.reserve" };
+        if (showDevelopmentSecrets)
+        {
+            example["client_id"] = DevClients.PosTerminal;
+            example["client_secret"] = "pos-terminal-secret";
+        }
+
         var form = new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
@@ -316,13 +330,7 @@ internal static class OpenApiExamples
                     Description = "Space-separated scopes to ask for; omitted: every scope of the client. A scope the client does not have is refused (invalid_scope).",
                 },
             },
-            Examples =
-            [
-                new JsonObject
-            {
-                ["grant_type"] = "client_credentials", ["client_id"] = DevClients.PosTerminal, ["client_secret"] = "pos-terminal-secret", ["scope"] = "gc.read gc.reserve",
-            },
-            ],
+            Examples = [example],
         };
         var token = new OpenApiSchema
         {
@@ -378,6 +386,19 @@ internal static class OpenApiExamples
                         {
                             Description = "invalid_client: unknown client or wrong secret.",
                             Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["application/json"] = new() { Schema = error } },
+                        },
+                        ["429"] = new OpenApiResponse
+                        {
+                            Description = "This source address is over the token endpoint's rate limit (Gcp:RateLimits:TokenRequestsPerMinute, TokenBurst): "
+                                + "a rate-limited problem with Retry-After.",
+                            Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+                            {
+                                ["application/problem+json"] = new()
+                                {
+                                    Example = ProblemOf("rate-limited", "Too many requests",
+                                        "Address 203.0.113.7 is over the token endpoint's rate limit (Gcp:RateLimits:TokenRequestsPerMinute, TokenBurst); retry after 1 s."),
+                                },
+                            },
                         },
                     },
                 },

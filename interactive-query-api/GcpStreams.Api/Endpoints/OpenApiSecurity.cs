@@ -116,7 +116,7 @@ internal sealed class GcpOpenApiDocumentTransformer(
         {
             Title = "GcpStreams gift-certificate API",
             Version = OpenApiSetup.DocumentName,
-            Description = OpenApiExamples.ApiDescription,
+            Description = OpenApiExamples.ApiDescription(auth.Value.ShowsDevelopmentSecrets),
         };
         document.Tags = new HashSet<OpenApiTag>
         {
@@ -131,11 +131,13 @@ internal sealed class GcpOpenApiDocumentTransformer(
         if (options.Mode == AuthMode.Embedded)
         {
             tokenUrl = new Uri(GcpAuthenticationExtensions.TokenPath, UriKind.Relative);
-            description = "Development token endpoint of this service (Auth:Mode=Embedded): client credentials with a dev client, "
-                + "e.g. admin / admin-secret (all scopes), pos-terminal / pos-terminal-secret (gc.read gc.reserve); see docs/api.md.";
+            description = "Development token endpoint of this service (Auth:Mode=Embedded): client credentials"
+                + (options.ShowsDevelopmentSecrets
+                    ? " with a dev client, e.g. admin / admin-secret (all scopes), pos-terminal / pos-terminal-secret (gc.read gc.reserve); see docs/api.md."
+                    : " with a client configured in Auth:Clients.");
             document.Tags.Add(new OpenApiTag { Name = "Auth", Description = "The development OAuth2 token endpoint (Embedded mode only; anonymous)." });
             document.Paths ??= [];
-            document.Paths[GcpAuthenticationExtensions.TokenPath] = OpenApiExamples.TokenEndpointPath();
+            document.Paths[GcpAuthenticationExtensions.TokenPath] = OpenApiExamples.TokenEndpointPath(options.ShowsDevelopmentSecrets);
         }
         else
         {

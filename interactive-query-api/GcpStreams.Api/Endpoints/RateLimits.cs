@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using GcpStreams.Api.Hosting;
+using GcpStreams.Api.Security;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,8 @@ namespace GcpStreams.Api.Endpoints;
 
 /// <summary>
 /// Per-client rate limits (<c>Gcp:RateLimits</c>): token buckets partitioned by the OAuth2 client id, so one client cannot
-/// enumerate certificates or CVCs, and one busy client does not slow the others. Beyond the limit: 429 problem with Retry-After.
+/// enumerate certificates or CVCs, and one busy client does not slow the others; and per source address on the embedded token
+/// endpoint, against guessing client secrets. Beyond the limit: 429 problem with Retry-After.
 /// </summary>
 public static class RateLimits
 {
@@ -32,32 +34,76 @@ public static class RateLimits
         return services;
     }
 
+    /// <summary>
+    /// Embedded auth mode: limits <c>POST /connect/token</c> per source address (<c>Gcp:RateLimits:TokenRequestsPerMinute</c>,
+    /// <c>TokenBurst</c>). Runs before authentication, where the token server answers, and after the audit, so a refused
+    /// request is audited as <c>rate_limited</c>. Behind a proxy every client shares the proxy's address.
+    /// </summary>
+    public static IApplicationBuilder UseTokenEndpointRateLimit(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Mode != AuthMode.Embedded)
+        {
+            return app;
+        }
+
+        var limits = app.Services.GetRequiredService<IOptions<GcpOptions>>().Value.RateLimits;
+        var byAddress = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetTokenBucketLimiter(
+            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            _ => BucketOptions(limits.TokenBurst, 1, TimeSpan.FromMinutes(1) / limits.TokenRequestsPerMinute)));
+        app.Lifetime.ApplicationStopped.Register(byAddress.Dispose);
+        var options = new RateLimiterOptions
+        {
+            GlobalLimiter = byAddress,
+            RejectionStatusCode = StatusCodes.Status429TooManyRequests,
+            OnRejected = (rejected, _) =>
+            {
+                var address = rejected.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                return ProblemAsync(rejected, retryAfter =>
+                    $"Address {address} is over the token endpoint's rate limit (Gcp:RateLimits:TokenRequestsPerMinute, TokenBurst); retry after {retryAfter} s.",
+                    new Dictionary<string, object?> { ["remoteAddress"] = address });
+            },
+        };
+        return app.UseWhen(
+            context => context.Request.Path.StartsWithSegments(GcpAuthenticationExtensions.TokenPath, StringComparison.OrdinalIgnoreCase),
+            branch => branch.UseRateLimiter(options));
+    }
+
     private static RateLimitPartition<string> Bucket(HttpContext context, string policy, Func<RateLimitOptions, (int Burst, int Rate, TimeSpan Period)> limits)
     {
         var (burst, rate, period) = limits(context.RequestServices.GetRequiredService<IOptions<GcpOptions>>().Value.RateLimits);
         var client = CommandCalls.ClientOf(context);
-        return RateLimitPartition.GetTokenBucketLimiter($"{policy}:{client}", _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = burst,
-            TokensPerPeriod = rate,
-            ReplenishmentPeriod = period,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
+        return RateLimitPartition.GetTokenBucketLimiter($"{policy}:{client}", _ => BucketOptions(burst, rate, period));
     }
 
-    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    private static TokenBucketRateLimiterOptions BucketOptions(int burst, int rate, TimeSpan period) => new()
+    {
+        TokenLimit = burst,
+        TokensPerPeriod = rate,
+        ReplenishmentPeriod = period,
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
+
+    private static ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var client = CommandCalls.ClientOf(rejected.HttpContext);
+        return ProblemAsync(rejected, retryAfter => $"Client '{client}' is over its rate limit for this endpoint (Gcp:RateLimits); retry after {retryAfter} s.",
+            new Dictionary<string, object?> { ["clientId"] = client });
+    }
+
+    /// <summary>The 429 problem of every limit: <c>Retry-After</c>, the detail, and the extensions plus <c>retryAfterSeconds</c>.</summary>
+    private static async ValueTask ProblemAsync(OnRejectedContext rejected, Func<int, string> detail, Dictionary<string, object?> extensions)
     {
         var context = rejected.HttpContext;
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
         context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        var client = CommandCalls.ClientOf(context);
+        extensions["retryAfterSeconds"] = retryAfter;
         await TypedResults.Problem(
             statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many requests",
-            detail: $"Client '{client}' is over its rate limit for this endpoint (Gcp:RateLimits); retry after {retryAfter} s.",
+            detail: detail(retryAfter),
             type: RateLimitedType,
             instance: context.Request.Path,
-            extensions: new Dictionary<string, object?> { ["clientId"] = client, ["retryAfterSeconds"] = retryAfter }).ExecuteAsync(context);
+            extensions: extensions).ExecuteAsync(context);
     }
 }

@@ -124,9 +124,13 @@ public sealed partial class EmbeddedStartup : BackgroundService
         {
             ("API", api),
             ("Health", $"{api}/health/ready"),
-            ("Swagger UI", $"{api}/swagger"),
-            ("Kafka bootstrap servers", environment.BootstrapServers),
         };
+        if (gcp.ServesOpenApi(kafka.Mode))
+        {
+            rows.Add(("Swagger UI", $"{api}{Endpoints.OpenApiSetup.SwaggerUiPath}"));
+        }
+
+        rows.Add(("Kafka bootstrap servers", environment.BootstrapServers));
         var notes = new List<string>();
         if (environment.IsEmbedded)
         {
@@ -136,9 +140,8 @@ public sealed partial class EmbeddedStartup : BackgroundService
             notes.Add("The embedded broker keeps nothing after exit. Ctrl+C stops.");
         }
 
-        // only while the documented dev client is unchanged: a configured secret is never printed
-        if (auth.Mode == AuthMode.Embedded
-            && auth.Clients.TryGetValue(DevClients.PosTerminal, out var pos) && pos.Secret == "pos-terminal-secret")
+        // only while the documented dev clients are unchanged: a configured secret is never printed
+        if (auth.ShowsDevelopmentSecrets)
         {
             rows.Add(("Dev token (docs/api.md)",
                 $"curl -s {api}{GcpAuthenticationExtensions.TokenPath} -d grant_type=client_credentials -d client_id=pos-terminal -d client_secret=pos-terminal-secret"));

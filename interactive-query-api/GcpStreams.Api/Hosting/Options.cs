@@ -21,7 +21,10 @@ public sealed class KafkaOptions
     /// <summary>Cluster mode: the bootstrap servers, e.g. <c>kafka-0:9092,kafka-1:9092</c>. Ignored in embedded mode.</summary>
     public string? BootstrapServers { get; set; }
 
-    /// <summary>The Kafka Streams application id: consumer group and prefix of the internal topics.</summary>{1,100}$")]
+    /// <summary>
+    /// The Kafka Streams application id: consumer group, prefix of the internal topics and the state dir's subdirectory
+    /// (1-100 of <c>A-Za-z0-9._-</c>, not <c>.</c> nor <c>..</c>).
+    /// </summary>
     public string ApplicationId { get; set; } = "gcp-streams";
 
     /// <summary>Partitions of every topic the embedded broker creates, and the count the cluster check expects.</summary>
@@ -122,8 +125,23 @@ public sealed class GcpOptions
     /// <summary>How often expired reservations are looked for.</summary>
     public int ReservationSweepSeconds { get; set; } = 5;
 
-    /// <summary>Per-client rate limits of certificate lookups and CVC disclosures (against enumeration).</summary>
+    /// <summary>Per-client rate limits of certificate lookups and CVC disclosures (against enumeration), per-address limit of token requests.</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>
+    /// Unauthenticated calls that failed (401s, refused token requests) audited one by one per minute and instance; beyond it
+    /// they are counted, and one audit log line a minute gives the counts.
+    /// </summary>
+    public int AnonymousAuditPerMinute { get; set; } = 600;
+
+    /// <summary>
+    /// Whether the OpenAPI document (<c>/openapi/v1.json</c>) and Swagger UI (<c>/swagger</c>) are served. Unset: in embedded
+    /// mode yes, in cluster mode no.
+    /// </summary>
+    public bool? OpenApiEnabled { get; set; }
+
+    /// <summary>Whether the OpenAPI document and Swagger UI are served in <paramref name="mode"/> (<see cref="OpenApiEnabled"/>).</summary>
+    public bool ServesOpenApi(KafkaMode mode) => OpenApiEnabled ?? mode == KafkaMode.Embedded;
 
     /// <summary>Embedded mode: pools loaded at start so `make run` has something to sell.</summary>
     public List<DemoPool> DemoPools { get; set; } = [];
@@ -142,8 +160,8 @@ public sealed class DemoPool
 }
 
 /// <summary>
-/// Section <c>Gcp:RateLimits</c>: token buckets per OAuth2 client. A client may burst up to the bucket's size, then goes at
-/// the refill rate; beyond that it gets 429 with Retry-After.
+/// Section <c>Gcp:RateLimits</c>: token buckets per OAuth2 client (per source address for the token endpoint). A client may
+/// burst up to the bucket's size, then goes at the refill rate; beyond that it gets 429 with Retry-After.
 /// </summary>
 public sealed class RateLimitOptions
 {
@@ -158,4 +176,10 @@ public sealed class RateLimitOptions
 
     /// <summary>CVC disclosures a client may make at once before the per-minute rate applies.</summary>
     public int CvcBurst { get; set; } = 20;
+
+    /// <summary>Embedded auth mode: requests to <c>POST /connect/token</c> per minute per source address.</summary>
+    public int TokenRequestsPerMinute { get; set; } = 60;
+
+    /// <summary>Token requests a source address may make at once before the per-minute rate applies.</summary>
+    public int TokenBurst { get; set; } = 100;
 }

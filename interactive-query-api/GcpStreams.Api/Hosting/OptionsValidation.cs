@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using GcpStreams.Api.Security;
 using Microsoft.Extensions.Options;
 
 namespace GcpStreams.Api.Hosting;
@@ -22,9 +23,11 @@ public sealed partial class KafkaOptionsValidation : IValidateOptions<KafkaOptio
             errors.Add("Kafka:BootstrapServers is required when Kafka:Mode is Cluster (e.g. kafka-0:9092,kafka-1:9092).");
         }
 
-        if (!ApplicationIdFormat().IsMatch(options.ApplicationId ?? string.Empty))
+        if (!ApplicationIdFormat().IsMatch(options.ApplicationId ?? string.Empty) || options.ApplicationId is "." or "..")
         {
-            errors.Add($"Kafka:ApplicationId '{options.ApplicationId}' must be 1-100 letters, digits, '.', '_' or '-'.");
+            // a Kafka name (internal topics are named after it, up to 249 characters with their suffix), and a directory
+            // name of its own under Kafka:StateDir (never "." or "..")
+            errors.Add($"Kafka:ApplicationId '{options.ApplicationId}' must be 1-100 letters, digits, '.', '_' or '-', and not '.' or '..'.");
         }
 
         Range(errors, "Kafka:Partitions", options.Partitions, 1, 1024);
@@ -68,7 +71,7 @@ public sealed partial class KafkaOptionsValidation : IValidateOptions<KafkaOptio
         }
     }
 
-    [GeneratedRegex("^[a-zA-Z0-9._-]{1,100}$")]
+    [GeneratedRegex(@"^[a-zA-Z0-9._-]{1,100}\z")] // \z: "$" would let a trailing newline through
     private static partial Regex ApplicationIdFormat();
 }
 
@@ -137,6 +140,9 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupBurst", options.RateLimits.LookupBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcPerMinute", options.RateLimits.CvcPerMinute, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcBurst", options.RateLimits.CvcBurst, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:TokenRequestsPerMinute", options.RateLimits.TokenRequestsPerMinute, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:TokenBurst", options.RateLimits.TokenBurst, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:AnonymousAuditPerMinute", options.AnonymousAuditPerMinute, 1, 1_000_000);
         for (var i = 0; i < options.DemoPools.Count; i++)
         {
             var pool = options.DemoPools[i];
@@ -167,18 +173,42 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
 }
 
 /// <summary>
-/// A real cluster must not be served by the development token endpoint (its client secrets are public):
-/// cluster mode needs <c>Auth:Mode=Authority</c>, or an explicit <c>Auth:AllowEmbeddedInCluster=true</c> for a test cluster.
+/// A real cluster must not be served by the development token endpoint with its public clients: cluster mode needs
+/// <c>Auth:Mode=Authority</c>, or, for a test cluster, <c>Auth:AllowEmbeddedInCluster=true</c> with a secret of its own for
+/// every client (none of the public development secrets), a signing key (<c>Auth:SigningKeyPem</c>, the same on every
+/// instance) and a pinned issuer (<c>Auth:Issuer</c>).
 /// </summary>
-public sealed class AuthModeValidation(IOptions<KafkaOptions> kafka, Microsoft.Extensions.Configuration.IConfiguration configuration)
-    : IValidateOptions<GcpStreams.Api.Security.AuthOptions>
+public sealed class AuthModeValidation(IOptions<KafkaOptions> kafka) : IValidateOptions<AuthOptions>
 {
-    public ValidateOptionsResult Validate(string? name, GcpStreams.Api.Security.AuthOptions options)
+    public ValidateOptionsResult Validate(string? name, AuthOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return kafka.Value.Mode == KafkaMode.Cluster && options.Mode == GcpStreams.Api.Security.AuthMode.Embedded
-            && !string.Equals(configuration["Auth:AllowEmbeddedInCluster"], "true", StringComparison.OrdinalIgnoreCase)
-            ? ValidateOptionsResult.Fail("Auth:Mode is Embedded (the development token endpoint, public client secrets) while Kafka:Mode is Cluster; set Auth:Mode=Authority and Auth:Authority, or Auth:AllowEmbeddedInCluster=true for a test cluster.")
-            : ValidateOptionsResult.Success;
+        if (kafka.Value.Mode != KafkaMode.Cluster || options.Mode != AuthMode.Embedded)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        if (!options.AllowEmbeddedInCluster)
+        {
+            return ValidateOptionsResult.Fail("Auth:Mode is Embedded (the development token endpoint, public client secrets) while Kafka:Mode is Cluster; set Auth:Mode=Authority and Auth:Authority, or Auth:AllowEmbeddedInCluster=true for a test cluster.");
+        }
+
+        const string why = "with Kafka:Mode=Cluster and Auth:AllowEmbeddedInCluster=true";
+        var errors = options.Clients
+            .Where(c => DevClients.IsPublicSecret(c.Value.Secret))
+            .OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => $"Auth:Clients:{c.Key}:Secret is a public development secret; {why} every client needs a secret of its own.")
+            .ToList();
+        if (string.IsNullOrWhiteSpace(options.SigningKeyPem))
+        {
+            errors.Add($"Auth:SigningKeyPem is required {why} (an RSA private key of your own, the same on every instance).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Issuer))
+        {
+            errors.Add($"Auth:Issuer is required {why} (the issuer tokens are written and checked with, the service's public URL).");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

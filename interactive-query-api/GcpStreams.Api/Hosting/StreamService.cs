@@ -66,7 +66,7 @@ public sealed class StreamService : BackgroundService
         var required = TopologyTopics.Of(Topology, settings.ApplicationId);
         if (kafka.Mode == KafkaMode.Embedded)
         {
-            WipeStateDir();
+            WipeStateDir(kafka.StateDir, settings.ApplicationId);
             environment.CreateTopics(required, kafka.Partitions);
         }
         else
@@ -270,10 +270,23 @@ public sealed class StreamService : BackgroundService
         }
     }
 
-    private void WipeStateDir()
+    /// <summary>
+    /// Embedded mode: deletes the application's stores, <c>{stateDir}/{applicationId}</c>, and nothing else. The directory is
+    /// resolved to its full path first; one that is not strictly inside the state dir (an application id of <c>..</c>,
+    /// <c>.</c> or a rooted path) is refused, whatever validation let through.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The application's directory is not inside the state dir.</exception>
+    internal static void WipeStateDir(string stateDir, string applicationId)
     {
         // the embedded broker starts empty: old checkpoints would point past the new changelogs' ends (STREAMIZ-NOTES)
-        var dir = Path.Combine(kafka.StateDir, settings.ApplicationId);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(stateDir));
+        var dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(root, applicationId)));
+        if (!dir.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"Kafka:ApplicationId '{applicationId}' names '{dir}', which is not inside Kafka:StateDir '{root}': the start-up wipe deletes nothing outside it.");
+        }
+
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);

@@ -1,0 +1,34 @@
+namespace GcpStreams.Api.Hosting;
+
+/// <summary>
+/// Headers of every response, whatever answers it (an endpoint, the token server, a problem of the exception handler or the
+/// status code pages): <c>X-Content-Type-Options: nosniff</c>; and, on an endpoint that declares a
+/// <see cref="ContentSecurityPolicy"/> (Swagger UI), that policy and <c>X-Frame-Options: DENY</c>. The headers are set
+/// when the response starts, so a handler that clears the response on the way does not lose them.
+/// </summary>
+public static class SecurityHeaders
+{
+    /// <summary>Adds the headers; use first in the pipeline (routing has chosen the endpoint by then).</summary>
+    public static IApplicationBuilder UseGcpSecurityHeaders(this IApplicationBuilder app) =>
+        app.Use(next => context =>
+        {
+            var policy = context.GetEndpoint()?.Metadata.GetMetadata<ContentSecurityPolicy>();
+            context.Response.OnStarting(static state =>
+            {
+                var (response, policy) = ((HttpResponse, ContentSecurityPolicy?))state;
+                response.Headers.XContentTypeOptions = "nosniff";
+                if (policy is not null)
+                {
+                    response.Headers.ContentSecurityPolicy = policy.Value;
+                    response.Headers.XFrameOptions = "DENY";
+                }
+
+                return Task.CompletedTask;
+            }, (context.Response, policy));
+            return next(context);
+        });
+}
+
+/// <summary>Endpoint metadata: the <c>Content-Security-Policy</c> its responses carry (<see cref="SecurityHeaders"/>).</summary>
+/// <param name="Value">The policy.</param>
+public sealed record ContentSecurityPolicy(string Value);
