@@ -134,6 +134,8 @@ public class CommandApiIntegrationTests
 
     [TestCase("""{"channel":"POS","nominalMinor":100000,"currency":"RUB"}""", "poolId")]
     [TestCase("""{"poolId":"bad pool id","channel":"POS","nominalMinor":100000,"currency":"RUB"}""", "poolId")]
+    [TestCase("""{"poolId":"it-cmd-x\n","channel":"POS","nominalMinor":100000,"currency":"RUB"}""", "poolId")]
+    [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":100000,"currency":"RUB\n"}""", "currency")]
     [TestCase("""{"poolId":"it-cmd-x","channel":"FAX","nominalMinor":100000,"currency":"RUB"}""", "channel")]
     [TestCase("""{"poolId":"it-cmd-x","channel":"UNKNOWN","nominalMinor":100000,"currency":"RUB"}""", "channel")]
     [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":0,"currency":"RUB"}""", "nominalMinor")]

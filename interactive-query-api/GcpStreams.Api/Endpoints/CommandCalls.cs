@@ -98,10 +98,10 @@ internal static partial class CommandCalls
         return ApiProblems.InvalidField("channel", $"channel must be one of {channels} (got '{name}').", context);
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}\z")]
     public static partial Regex PoolIdFormat();
 
-    [GeneratedRegex("^[A-Z]{3}$")]
+    [GeneratedRegex(@"^[A-Z]{3}\z")]
     public static partial Regex CurrencyFormat();
 
     [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,200}\z")] // \z: "$" would let a trailing newline through

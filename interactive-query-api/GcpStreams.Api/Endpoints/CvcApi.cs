@@ -122,7 +122,7 @@ public static partial class CvcApi
         return TypedResults.Ok(new CvcResponse(id, Cvc.Derive(key, version, id), version));
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,64}\z")]
     private static partial Regex TicketFormat();
 }
 

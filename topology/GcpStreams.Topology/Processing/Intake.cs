@@ -318,9 +318,9 @@ public sealed partial class IntakeTransformer : RecordTransformer
 
     private static InvalidInputException Invalid(string field) => new(C.DeadLetterReason.INVALID_CONTENT, $"missing or invalid {field}");
 
-    [GeneratedRegex("^[A-Z]{3}$")]
+    [GeneratedRegex(@"^[A-Z]{3}\z")]
     private static partial Regex CurrencyCode();
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}\z")]
     private static partial Regex PoolIdFormat();
 }
