@@ -80,6 +80,9 @@ public class CvcDisclosureTests
 
         CertificateLifecycleTests.AssertRejected(refused, RejectionReason.CvcDisclosureNotAllowed);
         Assert.That(((CertificateOperationRejected)refused[0]).Message, Does.Contain("last 24 hours"));
+        var alert = (CertificateAlert)refused[1];
+        Assert.That((alert.Kind, alert.Severity), Is.EqualTo((AlertKind.CvcDisclosureLimit, AlertSeverity.Warning)), "hitting the cap raises an alert");
+        Assert.That(alert.Message, Does.Contain("support-1").And.Contain("made-up-99"));
         s.Advance(TimeSpan.FromHours(22)); // the first disclosure is now more than 24 hours old
         Assert.That(s.When(s.RevealForSupport("made-up-100")).Single(), Is.TypeOf<CvcDisclosed>(), "the cap is per 24 hours, rolling");
     }

@@ -387,8 +387,9 @@ public class CommandApiIntegrationTests
         await ApiClient.AssertProblemAsync(sameTicket, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed");
         Assert.That((await ApiClient.AssertProblemAsync(overTheCap, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed")).GetProperty("detail").GetString(), Does.Contain("24 hours"));
 
-        var disclosures = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry)
-            .Where(e => e.Key == id && e.Event.eventType == "cvc.disclosed").Select(e => (C.CvcDisclosed)e.Event.payload).ToList();
+        var stream = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(e => e.Key == id).Select(e => e.Event).ToList();
+        Assert.That(stream.Count(e => e.payload is C.Alert { kind: C.AlertKind.CVC_DISCLOSURE_LIMIT }), Is.EqualTo(1), "hitting the daily cap raises an alert");
+        var disclosures = stream.Where(e => e.eventType == "cvc.disclosed").Select(e => (C.CvcDisclosed)e.payload).ToList();
         Assert.That(disclosures.Select(d => (d.kind, d.supportTicket, d.reason, d.requestedBy)), Is.EqualTo(Enumerable.Range(1, Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay)
             .Select(i => (C.DisclosureKind.SUPPORT, (string?)$"TICKET-{i}", (string?)"caller verified by phone", "support"))), "every support disclosure is an event naming ticket, reason and caller");
     }

@@ -74,6 +74,7 @@ public enum AlertKind
     InvalidEvent,
     ReconciliationMismatch,
     DuplicateEvent,
+    CvcDisclosureLimit,
 }
 
 /// <summary>How urgently a person should look at an alert.</summary>

@@ -26,18 +26,20 @@ namespace GcpStreams.Contracts
 				"INVALID_EVENT (an input record was dead-lettered; key and details name it), RECO" +
 				"NCILIATION_MISMATCH (orders and certificate events disagree), DUPLICATE_EVENT (a" +
 				"n input event delivered again, or a payment operation re-sent under another even" +
-				"t id: ignored). UNKNOWN is the default symbol for symbols this reader does not k" +
-				"now.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_E" +
-				"MPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIF" +
-				"ICATE_USE\",\"INVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\"],\"default" +
-				"\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\"" +
-				",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UN" +
-				"KNOWN is the default symbol for symbols this reader does not know.\",\"namespace\":" +
-				"\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"defaul" +
-				"t\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable description (never contai" +
-				"ns a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. e" +
-				"xpected and actual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"v" +
-				"alues\":\"string\"}}]}"));
+				"t id: ignored), CVC_DISCLOSURE_LIMIT (a support disclosure was refused because t" +
+				"he certificate reached its daily cap: someone may be harvesting CVCs). UNKNOWN i" +
+				"s the default symbol for symbols this reader does not know.\",\"namespace\":\"GcpStr" +
+				"eams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\"," +
+				"\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT" +
+				"\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\"],\"default\":" +
+				"\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"" +
+				"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKN" +
+				"OWN is the default symbol for symbols this reader does not know.\",\"namespace\":\"G" +
+				"cpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\"" +
+				":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable description (never contains" +
+				" a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. exp" +
+				"ected and actual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"val" +
+				"ues\":\"string\"}}]}"));
 		/// <summary>
 		/// Kind of alert.
 		/// </summary>

@@ -214,51 +214,53 @@ namespace GcpStreams.Contracts
 				" (an input record was dead-lettered; key and details name it), RECONCILIATION_MI" +
 				"SMATCH (orders and certificate events disagree), DUPLICATE_EVENT (an input event" +
 				" delivered again, or a payment operation re-sent under another event id: ignored" +
-				"). UNKNOWN is the default symbol for symbols this reader does not know.\",\"namesp" +
-				"ace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNE" +
-				"L_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"I" +
-				"NVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\"],\"default\":\"UNKNOWN\"}}" +
-				",{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"name\":\"Aler" +
-				"tSeverity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKNOWN is the " +
-				"default symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.C" +
-				"ontracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}" +
-				"},{\"name\":\"message\",\"doc\":\"Human-readable description (never contains a CVC).\",\"" +
-				"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. expected and a" +
-				"ctual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"strin" +
-				"g\"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operation.rejected: an" +
-				" operation on a certificate or pool was refused; nothing changed.\",\"namespace\":\"" +
-				"GcpStreams.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operation refused, lo" +
-				"wer-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-" +
-				"cvc, notification-result, reserve, load, expire.\",\"type\":\"string\"},{\"name\":\"reas" +
-				"on\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"RejectionReason\",\"" +
-				"doc\":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_M" +
-				"ISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the " +
-				"authorized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUT" +
-				"HORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel," +
-				" nominal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT" +
-				"_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nom" +
-				"inal differs from the pool\'s), ORDER_MISMATCH (the certificate is reserved for o" +
-				"r sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for an" +
-				"other request). UNKNOWN is the default symbol for symbols this reader does not k" +
-				"now.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVAL" +
-				"ID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\"," +
-				"\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INV" +
-				"ALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_A" +
-				"LLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\"" +
-				",\"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-re" +
-				"adable detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refu" +
-				"sed operation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"lon" +
-				"g\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came fro" +
-				"m one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"Cert" +
-				"ificateReservationReleased\",\"doc\":\"certificate.reservation_released: the order a" +
-				" reservation was for was cancelled, or its payment failed; the certificate retur" +
-				"ned to its pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"" +
-				"orderId\",\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"strin" +
-				"g\"},{\"name\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, pay" +
-				"ment failed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates avai" +
-				"lable in the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":" +
-				"\"The pool\'s version after this event (see PoolLoaded.poolVersion).\",\"default\":0," +
-				"\"type\":\"long\"}]}]}]}"));
+				"), CVC_DISCLOSURE_LIMIT (a support disclosure was refused because the certificat" +
+				"e reached its daily cap: someone may be harvesting CVCs). UNKNOWN is the default" +
+				" symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contract" +
+				"s\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MIS" +
+				"MATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIA" +
+				"TION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\"],\"default\":\"UNKNOWN\"}},{" +
+				"\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertS" +
+				"everity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKNOWN is the de" +
+				"fault symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Con" +
+				"tracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}}," +
+				"{\"name\":\"message\",\"doc\":\"Human-readable description (never contains a CVC).\",\"ty" +
+				"pe\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. expected and act" +
+				"ual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"string\"" +
+				"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operation.rejected: an o" +
+				"peration on a certificate or pool was refused; nothing changed.\",\"namespace\":\"Gc" +
+				"pStreams.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operation refused, lowe" +
+				"r-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cv" +
+				"c, notification-result, reserve, load, expire.\",\"type\":\"string\"},{\"name\":\"reason" +
+				"\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"RejectionReason\",\"do" +
+				"c\":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_MIS" +
+				"MATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the au" +
+				"thorized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUTHO" +
+				"RIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel, n" +
+				"ominal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_A" +
+				"LLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nomin" +
+				"al differs from the pool\'s), ORDER_MISMATCH (the certificate is reserved for or " +
+				"sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for anot" +
+				"her request). UNKNOWN is the default symbol for symbols this reader does not kno" +
+				"w.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID" +
+				"_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"E" +
+				"XCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVAL" +
+				"ID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALL" +
+				"OWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"" +
+				"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-read" +
+				"able detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refuse" +
+				"d operation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"" +
+				"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from " +
+				"one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"Certif" +
+				"icateReservationReleased\",\"doc\":\"certificate.reservation_released: the order a r" +
+				"eservation was for was cancelled, or its payment failed; the certificate returne" +
+				"d to its pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"or" +
+				"derId\",\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"string\"" +
+				"},{\"name\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, payme" +
+				"nt failed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates availa" +
+				"ble in the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"T" +
+				"he pool\'s version after this event (see PoolLoaded.poolVersion).\",\"default\":0,\"t" +
+				"ype\":\"long\"}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>

@@ -239,7 +239,8 @@ public static class CertificateDecider
         if (lastDay >= settings.SupportDisclosuresPerDay)
         {
             return Reject(c, RejectionReason.CvcDisclosureNotAllowed,
-                $"the CVC of this certificate was disclosed to support {lastDay} times in the last 24 hours, the most allowed");
+                $"the CVC of this certificate was disclosed to support {lastDay} times in the last 24 hours, the most allowed",
+                alert: (AlertKind.CvcDisclosureLimit, AlertSeverity.Warning, $"{c.RequestedBy} asked for the CVC of certificate {c.CertificateId} beyond its {settings.SupportDisclosuresPerDay} support disclosures a day (ticket {ticket})"));
         }
 
         return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, null, ticket, c.Reason.Trim(), a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1)];
