@@ -142,6 +142,7 @@ public class CommandApiIntegrationTests
     [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":-5,"currency":"RUB"}""", "nominalMinor")]
     [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":100000,"currency":"rub"}""", "currency")]
     [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":100000,"currency":"RUB","holdSeconds":0}""", "holdSeconds")]
+    [TestCase("""{"poolId":"it-cmd-x","channel":"POS","nominalMinor":100000,"currency":"RUB","holdSeconds":1801}""", "holdSeconds")]
     public async Task InvalidReservation_Is400Problem_NamingTheField(string json, string field)
     {
         using var response = await ReserveAsync(posToken, json);

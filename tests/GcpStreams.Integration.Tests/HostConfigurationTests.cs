@@ -48,6 +48,8 @@ public class HostConfigurationTests
     [TestCase("Kafka:ProcessingGuarantee", "Sometimes", "Kafka:ProcessingGuarantee is 'Sometimes'; it must be one of ExactlyOnce, AtLeastOnce")]
     [TestCase("Kafka:ApplicationId", "has spaces", "Kafka:ApplicationId 'has spaces' must be 1-100 letters")]
     [TestCase("Kafka:SaslMechanism", "Carrier-Pigeon", "Kafka:SaslMechanism is 'Carrier-Pigeon'")]
+    [TestCase("Gcp:MaxReservationHoldSeconds", "900", "Gcp:ReservationHoldSeconds (1800) must not exceed Gcp:MaxReservationHoldSeconds (900)")]
+    [TestCase("Gcp:MaxReservationHoldSeconds", "10", "Gcp:MaxReservationHoldSeconds is 10; it must be between 60 and 86400")]
     public async Task BadSetting_StopsStartupNamingTheSetting(string setting, string value, string message)
     {
         var settings = new Dictionary<string, string?> { ["Kafka:Mode"] = "Embedded", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey, [setting] = value };

@@ -89,7 +89,7 @@ internal sealed class ApiClient(HttpClient http, Uri baseUrl, string runId)
         request.Content = JsonContent.Create(new
         {
             poolId = pool.PoolId, channel = BenchPool.Channel, nominalMinor = BenchPool.NominalMinor, currency = BenchPool.Currency,
-            orderId = key, holdSeconds = 3600,
+            orderId = key, holdSeconds = 1800,
         });
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
         if (response.StatusCode != HttpStatusCode.Created)

@@ -5,6 +5,7 @@ using GcpStreams.Api.ReadModel;
 using GcpStreams.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Api.Endpoints;
@@ -18,9 +19,6 @@ public static class CertificateCommandsApi
 {
     /// <summary>How long an accepted write waits for the read model to show it (read-your-writes) before answering anyway.</summary>
     public static readonly TimeSpan ReadYourWritesTimeout = TimeSpan.FromSeconds(2);
-
-    /// <summary>Longest reservation hold a caller may ask for.</summary>
-    public const int MaxHoldSeconds = 86_400;
 
     public static IEndpointRouteBuilder MapCertificateCommandsApi(this IEndpointRouteBuilder endpoints)
     {
@@ -71,9 +69,10 @@ public static class CertificateCommandsApi
         [FromHeader(Name = CommandCalls.IdempotencyKeyHeader)] string? idempotencyKey,
         CommandClient commands,
         CertificateReadModel model,
+        IOptions<GcpOptions> gcp,
         HttpContext context)
     {
-        if (Validate(request.Value, idempotencyKey, context, out var payload) is { } invalid)
+        if (Validate(request.Value, idempotencyKey, gcp.Value.MaxReservationHoldSeconds, context, out var payload) is { } invalid)
         {
             return invalid;
         }
@@ -157,7 +156,7 @@ public static class CertificateCommandsApi
         };
     }
 
-    private static ProblemHttpResult? Validate(ReserveRequest? request, string? idempotencyKey, HttpContext context, out C.ReserveCertificate payload)
+    private static ProblemHttpResult? Validate(ReserveRequest? request, string? idempotencyKey, int maxHoldSeconds, HttpContext context, out C.ReserveCertificate payload)
     {
         payload = null!;
         if (request is null)
@@ -180,9 +179,9 @@ public static class CertificateCommandsApi
             return ApiProblems.InvalidField("orderId", $"orderId, when given, must be 1 to {CommandCalls.MaxTextLength} characters.", context);
         }
 
-        if (request.HoldSeconds is { } hold && (hold < 1 || hold > MaxHoldSeconds))
+        if (request.HoldSeconds is { } hold && (hold < 1 || hold > maxHoldSeconds))
         {
-            return ApiProblems.InvalidField("holdSeconds", $"holdSeconds, when given, must be from 1 to {MaxHoldSeconds}.", context);
+            return ApiProblems.InvalidField("holdSeconds", $"holdSeconds, when given, must be from 1 to {maxHoldSeconds} (Gcp:MaxReservationHoldSeconds).", context);
         }
 
         if (CommandCalls.ValidateIdempotencyKey(idempotencyKey, context) is { } badKey)

@@ -81,7 +81,7 @@ internal static class OpenApiExamples
                 ["nominalMinor"] = "The nominal in minor units (> 0); must be the pool's.",
                 ["currency"] = "ISO 4217, upper case; must be the pool's.",
                 ["orderId"] = "Optional: the order the certificate is reserved for (up to 200 characters).",
-                ["holdSeconds"] = "Optional: how long the reservation holds, 1..86400 (default Gcp:ReservationHoldSeconds).",
+                ["holdSeconds"] = "Optional: how long the reservation holds, 1..Gcp:MaxReservationHoldSeconds (1800 by default; default hold Gcp:ReservationHoldSeconds).",
             }),
         [typeof(LoadRequest)] = (
             ["channel", "nominalMinor", "currency"],

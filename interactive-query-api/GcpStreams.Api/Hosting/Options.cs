@@ -110,6 +110,12 @@ public sealed class GcpOptions
     /// <summary>How long a reservation holds when the request does not say.</summary>
     public int ReservationHoldSeconds { get; set; } = 1_800;
 
+    /// <summary>
+    /// The longest hold a caller may ask for (<c>holdSeconds</c>): a reservation takes a certificate out of its pool, so a
+    /// long hold lets one client empty a pool for others (issue 10, M1). 30 minutes by default.
+    /// </summary>
+    public int MaxReservationHoldSeconds { get; set; } = 1_800;
+
     /// <summary>How long an API write waits for the topology's reply before answering 504.</summary>
     public int CommandTimeoutSeconds { get; set; } = 10;
 

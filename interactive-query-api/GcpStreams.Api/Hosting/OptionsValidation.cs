@@ -131,6 +131,11 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
             errors.Add($"Gcp:CvcKeys:{options.CvcKeyVersion} is missing: new certificates are issued with CVC key version {options.CvcKeyVersion} (Gcp:CvcKeyVersion).");
         }
         KafkaOptionsValidation.Range(errors, "Gcp:ReservationHoldSeconds", options.ReservationHoldSeconds, 1, 86_400);
+        KafkaOptionsValidation.Range(errors, "Gcp:MaxReservationHoldSeconds", options.MaxReservationHoldSeconds, 60, 86_400);
+        if (options.ReservationHoldSeconds > options.MaxReservationHoldSeconds)
+        {
+            errors.Add($"Gcp:ReservationHoldSeconds ({options.ReservationHoldSeconds}) must not exceed Gcp:MaxReservationHoldSeconds ({options.MaxReservationHoldSeconds})");
+        }
         KafkaOptionsValidation.Range(errors, "Gcp:ReservationSweepSeconds", options.ReservationSweepSeconds, 1, 3_600);
         KafkaOptionsValidation.Range(errors, "Gcp:CommandTimeoutSeconds", options.CommandTimeoutSeconds, 1, 300);
         KafkaOptionsValidation.Range(errors, "Gcp:IdempotencyKeyHours", options.IdempotencyKeyHours, 1, 8_760);
