@@ -71,6 +71,21 @@ public static class Replies
         return reply;
     }
 
+    /// <summary>
+    /// The REJECTED reply to an API command the intake refuses before any owner decides it (an invalid command, an
+    /// Idempotency-Key used for another request): <paramref name="reason"/> is a <c>RejectionReason</c> symbol name.
+    /// </summary>
+    public static C.CommandReply Refused(C.GiftCertificateCommand command, string reason, string message, string? poolId = null) => new()
+    {
+        requestId = command.requestId,
+        replyTo = command.replyTo,
+        outcome = C.ReplyOutcome.REJECTED,
+        reason = reason,
+        message = message,
+        poolId = poolId,
+        occurredAt = command.issuedAt,
+    };
+
     private static void Reject(C.CommandReply reply, RejectionReason reason, string message)
     {
         reply.outcome = C.ReplyOutcome.REJECTED;

@@ -154,15 +154,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
             return
             [
                 .. DeadLetter(source, e.Reason, e.Message),
-                Codec.Reply(new C.CommandReply
-                {
-                    requestId = command.requestId,
-                    replyTo = command.replyTo,
-                    outcome = C.ReplyOutcome.REJECTED,
-                    reason = C.RejectionReason.UNKNOWN.ToString(),
-                    message = e.Message,
-                    occurredAt = command.issuedAt,
-                }),
+                Codec.Reply(Replies.Refused(command, nameof(C.RejectionReason.UNKNOWN), e.Message)),
             ];
         }
     }
@@ -234,16 +226,8 @@ public sealed partial class IntakeTransformer : RecordTransformer
 
             if (gate.Conflict(idempotencyKey, fingerprint, poolId, command.CausationId, command.At) is { } first)
             {
-                return Codec.Reply(new C.CommandReply
-                {
-                    requestId = command.CausationId,
-                    replyTo = api.replyTo,
-                    outcome = C.ReplyOutcome.REJECTED,
-                    reason = nameof(C.RejectionReason.IDEMPOTENCY_CONFLICT),
-                    message = $"idempotency key '{api.idempotencyKey}' was used for another request (pool {first.PoolId}, request {first.RequestId})",
-                    poolId = poolId,
-                    occurredAt = api.issuedAt,
-                });
+                return Codec.Reply(Replies.Refused(api, nameof(C.RejectionReason.IDEMPOTENCY_CONFLICT),
+                    $"idempotency key '{api.idempotencyKey}' was used for another request (pool {first.PoolId}, request {first.RequestId})", poolId));
             }
         }
 
