@@ -22,6 +22,14 @@ internal static class TimeIndex
     public static (DateTimeOffset At, string Entry) Parse(string prefix, string key) =>
         (DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(key.AsSpan(prefix.Length, TimeDigits), CultureInfo.InvariantCulture)), key[(prefix.Length + TimeDigits + 1)..]);
 
+    /// <summary>The time of an index key whose entry is two ids, <c>{first}/{second}</c> (the first holds no '/'), and the two ids.</summary>
+    public static (DateTimeOffset At, string First, string Second) ParsePair(string prefix, string key)
+    {
+        var (at, entry) = Parse(prefix, key);
+        var slash = entry.IndexOf('/', StringComparison.Ordinal);
+        return (at, entry[..slash], entry[(slash + 1)..]);
+    }
+
     /// <summary>
     /// Deletes the retention entries due at the wall clock and the entries they point at (the index entry's rest is the key
     /// of the entry it keeps), bounded per sweep: a store-only effect, no event.

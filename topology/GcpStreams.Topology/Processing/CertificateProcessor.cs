@@ -3,7 +3,6 @@ using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Topology.Internal;
 using GcpStreams.Topology.Mapping;
-using Microsoft.Extensions.Logging;
 using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.State;
 using C = GcpStreams.Contracts;
@@ -19,8 +18,6 @@ namespace GcpStreams.Topology.Processing;
 /// </summary>
 public sealed class CertificateProcessor : RecordTransformer
 {
-    private static readonly ILogger Log = Streamiz.Kafka.Net.Crosscutting.Logger.GetLogger(typeof(CertificateProcessor));
-
     private readonly TopologySettings settings;
     private readonly CertificateSettings rules;
     private IKeyValueStore<string, byte[]> store = null!;
@@ -59,20 +56,11 @@ public sealed class CertificateProcessor : RecordTransformer
     /// <summary>The wall-clock sweep: releases every hold whose expiry has passed (bounded per sweep; the rest wait for the next one).</summary>
     internal void ExpireDueHolds(long wallClockMs)
     {
-        foreach (var (key, certificateId, authorizationId, expiresAt) in TimeIndex.Due(store, Keys.HoldPrefix, wallClockMs).Select(Keys.ParseHold))
+        FireDueTimers(store, Keys.HoldPrefix, wallClockMs, (expiresAt, certificateId, authorizationId) =>
         {
             var causation = DeterministicId.Derive("hold-expiry", certificateId, authorizationId, expiresAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
-            try
-            {
-                Emit(Decide(new ExpireHold(certificateId, causation, expiresAt, authorizationId), null, null, null));
-                store.Delete(key); // captured, voided or expired now: the expiry is done either way
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // the index entry stays, so the next sweep retries; the other holds still expire
-                Log.LogError(e, "Could not expire hold {Authorization} of certificate {Certificate}", authorizationId, certificateId);
-            }
-        }
+            return Decide(new ExpireHold(certificateId, causation, expiresAt, authorizationId), null, null, null);
+        });
     }
 
     private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source)
@@ -159,12 +147,5 @@ public sealed class CertificateProcessor : RecordTransformer
 
         public static string Hold(DateTimeOffset expiresAt, string certificateId, string authorizationId) =>
             TimeIndex.Key(HoldPrefix, expiresAt, $"{certificateId}/{authorizationId}");
-
-        public static (string Key, string CertificateId, string AuthorizationId, DateTimeOffset ExpiresAt) ParseHold(string key)
-        {
-            var (at, rest) = TimeIndex.Parse(HoldPrefix, key);
-            var slash = rest.IndexOf('/', StringComparison.Ordinal);
-            return (key, rest[..slash], rest[(slash + 1)..], at);
-        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Logging;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Domain.Pools;
@@ -19,8 +18,6 @@ namespace GcpStreams.Topology.Processing;
 /// </summary>
 public sealed class PoolProcessor : RecordTransformer, IPoolStore
 {
-    private static readonly ILogger Log = Streamiz.Kafka.Net.Crosscutting.Logger.GetLogger(typeof(PoolProcessor));
-
     private readonly TopologySettings settings;
     private readonly PoolSettings poolSettings;
     private IKeyValueStore<string, byte[]> store = null!;
@@ -66,20 +63,11 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     /// <summary>Expires every reservation whose deadline has passed (bounded per sweep; the rest wait for the next one).</summary>
     private void ExpireDueReservations(long wallClockMs)
     {
-        foreach (var (key, poolId, certificateId, deadline) in TimeIndex.Due(store, Keys.DeadlinePrefix, wallClockMs).Select(Keys.ParseDeadline))
+        FireDueTimers(store, Keys.DeadlinePrefix, wallClockMs, (deadline, poolId, certificateId) =>
         {
             var causation = DeterministicId.Derive("expire", poolId, certificateId, deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
-            try
-            {
-                Emit(Decide(new ExpireReservation(poolId, causation, deadline, certificateId), null, null, null));
-                store.Delete(key); // issued in time or expired now: the deadline is done either way
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // the deadline stays, so the next sweep retries; the other reservations still expire
-                Log.LogError(e, "Could not expire the reservation of {Certificate} in pool {Pool}", certificateId, poolId);
-            }
-        }
+            return Decide(new ExpireReservation(poolId, causation, deadline, certificateId), null, null, null);
+        });
     }
 
     /// <summary>
@@ -271,12 +259,5 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         public static string Retention(DateTimeOffset until, string entryKey) => TimeIndex.Key(RetentionPrefix, until, entryKey);
 
         public static string Deadline(DateTimeOffset at, string poolId, string certificateId) => TimeIndex.Key(DeadlinePrefix, at, $"{poolId}/{certificateId}");
-
-        public static (string Key, string PoolId, string CertificateId, DateTimeOffset Deadline) ParseDeadline(string key)
-        {
-            var (at, rest) = TimeIndex.Parse(DeadlinePrefix, key);
-            var slash = rest.IndexOf('/', StringComparison.Ordinal);
-            return (key, rest[..slash], rest[(slash + 1)..], at);
-        }
     }
 }

@@ -1,6 +1,8 @@
 using Confluent.Kafka;
 using GcpStreams.Topology.Internal;
+using Microsoft.Extensions.Logging;
 using Streamiz.Kafka.Net.Processors.Public;
+using Streamiz.Kafka.Net.State;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Topology.Processing;
@@ -50,6 +52,31 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
     /// <summary>The original record's coordinates and bytes, for a dead letter.</summary>
     protected static SourceRecord SourceOf(Record<byte[], byte[]> record) =>
         new(record.TopicPartitionOffset.Topic, record.TopicPartitionOffset.Partition.Value, record.TopicPartitionOffset.Offset.Value, record.Key, record.Value, record.Timestamp.UnixTimestampMs);
+
+    /// <summary>
+    /// Fires the timers of a time index (<see cref="TimeIndex"/>, entries <c>{first}/{second}</c>) due at the wall clock:
+    /// for each, <paramref name="decide"/> decides what the timer stands for (at the entry's own time, so a replay decides the
+    /// same), its outputs are emitted and the entry is deleted. An entry whose decision fails stays for the next sweep, and
+    /// the other timers still fire.
+    /// </summary>
+    protected void FireDueTimers(IKeyValueStore<string, byte[]> store, string prefix, long wallClockMs, Func<DateTimeOffset, string, string, IReadOnlyList<Outgoing>> decide)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(decide);
+        foreach (var key in TimeIndex.Due(store, prefix, wallClockMs))
+        {
+            var (at, first, second) = TimeIndex.ParsePair(prefix, key);
+            try
+            {
+                Emit(decide(at, first, second));
+                store.Delete(key); // done or found nothing to do: the timer is spent either way
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Streamiz.Kafka.Net.Crosscutting.Logger.GetLogger(GetType()).LogError(e, "Could not fire timer {Timer} ({First}, {Second}); it stays for the next sweep", key, first, second);
+            }
+        }
+    }
 
     protected void Emit(IReadOnlyList<Outgoing> outputs)
     {
