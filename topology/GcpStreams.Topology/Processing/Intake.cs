@@ -75,7 +75,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
 
                 return
                 [
-                    .. order.certificateLines.Select(line => ToPool(line.poolId, new IssueReserved(
+                    .. order.certificateLines.Select(line => ToPool(new IssueReserved(
                         line.poolId, LineCausation(order.eventId, line.lineId), at, line.certificateId, order.orderId,
                         line.recipientClientId ?? order.clientId, ContactOf(line.recipientClientId ?? order.clientId), channel, line.nominalMinor, order.currency),
                         order.correlationId, source)),
@@ -98,7 +98,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
                 // the order will not be paid: its reservations go back to their pools at once
                 return
                 [
-                    .. order.certificateLines.Select(Reserved).Select(line => ToPool(line.PoolId, new ReleaseReservation(
+                    .. order.certificateLines.Select(Reserved).Select(line => ToPool(new ReleaseReservation(
                         line.PoolId, LineCausation(order.eventId, line.LineId), at, line.CertificateId, order.orderId, "order cancelled"), order.correlationId, source)),
                 ];
             default:
@@ -167,10 +167,10 @@ public sealed partial class IntakeTransformer : RecordTransformer
         var request = command.requestId;
         return command.payload switch
         {
-            C.ReserveCertificate r => [ToPoolOrRefuse(RequirePoolId(r.poolId), new ReserveNext(r.poolId, request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
+            C.ReserveCertificate r => [ToPoolOrRefuse(new ReserveNext(RequirePoolId(r.poolId), request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
                 TimeSpan.FromSeconds(r.holdSeconds > 0 ? r.holdSeconds : settings.DefaultReservationHold.TotalSeconds),
                 IdempotencyKeyOf(command), Fingerprint(r)), command, source, caller)],
-            C.LoadPool l => [ToPoolOrRefuse(RequirePoolId(l.poolId), new LoadPool(l.poolId, request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
+            C.LoadPool l => [ToPoolOrRefuse(new LoadPool(RequirePoolId(l.poolId), request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
                 l.series, l.count, [.. l.importedNumbers], IdempotencyKeyOf(command), Fingerprint(l)), command, source, caller)],
             C.LockCertificate l => [ToCertificate(new LockCertificate(Require(l.certificateId, "certificateId"), request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
             C.UnlockCertificate u => [ToCertificate(new UnlockCertificate(Require(u.certificateId, "certificateId"), request, at, Require(u.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
@@ -200,14 +200,14 @@ public sealed partial class IntakeTransformer : RecordTransformer
         ];
     }
 
-    private Outgoing ToPool(string poolId, PoolCommand command, string? correlationId, SourceRecord source) =>
-        PoolProcessor.Input(settings, poolId, command, correlationId, source);
+    private Outgoing ToPool(PoolCommand command, string? correlationId, SourceRecord source) =>
+        PoolProcessor.Input(settings, command, correlationId, source);
 
     /// <summary>
     /// A reservation or load goes to its pool. With an Idempotency-Key it must first pass the key's claim, kept here: the
     /// command is keyed by the caller's key, so this task owns the key; the same key with another request is refused at once.
     /// </summary>
-    private Outgoing ToPoolOrRefuse(string poolId, PoolCommand command, C.GiftCertificateCommand api, SourceRecord source, string caller)
+    private Outgoing ToPoolOrRefuse(PoolCommand command, C.GiftCertificateCommand api, SourceRecord source, string caller)
     {
         var (idempotencyKey, fingerprint) = command switch
         {
@@ -224,14 +224,14 @@ public sealed partial class IntakeTransformer : RecordTransformer
                     $"a command with an Idempotency-Key must be keyed by '{{caller}}:{{key}}' ('{idempotencyKey}'), not '{recordKey}'");
             }
 
-            if (gate.Conflict(idempotencyKey, fingerprint, poolId, command.CausationId, command.At) is { } first)
+            if (gate.Conflict(idempotencyKey, fingerprint, command.PoolId, command.CausationId, command.At) is { } first)
             {
                 return Codec.Reply(Replies.Refused(api, nameof(C.RejectionReason.IDEMPOTENCY_CONFLICT),
-                    $"idempotency key '{api.idempotencyKey}' was used for another request (pool {first.PoolId}, request {first.RequestId})", poolId));
+                    $"idempotency key '{api.idempotencyKey}' was used for another request (pool {first.PoolId}, request {first.RequestId})", command.PoolId));
             }
         }
 
-        return PoolProcessor.Input(settings, poolId, command, api.correlationId, source, api.replyTo, caller);
+        return PoolProcessor.Input(settings, command, api.correlationId, source, api.replyTo, caller);
     }
 
     private Outgoing ToCertificate(CertificateCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>

@@ -58,7 +58,7 @@ public sealed class OrderProcessor : RecordTransformer
 
         return
         [
-            .. Lines(key).Select(line => PoolProcessor.Input(settings, line.PoolId,
+            .. Lines(key).Select(line => PoolProcessor.Input(settings,
                 new ReleaseReservation(line.PoolId, $"{input.CausationId}/{line.LineId}", input.At, line.CertificateId, input.OrderId, $"payment {paymentId} failed"),
                 input.CorrelationId, input.Source)),
         ];
