@@ -45,8 +45,8 @@ public static class CertificateDecider
             case Certificate.Active a when a.OrderId == c.OrderId:
                 return Duplicate(c, $"order {c.OrderId} issued this certificate already"); // a re-sent order event
             case not null:
-                return Reject(c, RejectionReason.AlreadyExists, $"certificate is {Describe(state)} (order {OrderOf(state)})",
-                    alert: (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"order {c.OrderId} tried to issue certificate {c.CertificateId}, already {Describe(state)} by order {OrderOf(state)}"));
+                return Reject(c, RejectionReason.AlreadyExists, $"certificate is {Describe(state)} (order {state.OrderId})",
+                    alert: (AlertKind.ReconciliationMismatch, AlertSeverity.Critical, $"order {c.OrderId} tried to issue certificate {c.CertificateId}, already {Describe(state)} by order {state.OrderId}"));
         }
 
         if (c.Identity.CertificateId != c.CertificateId || c.Identity.NominalMinor <= 0)
@@ -61,8 +61,6 @@ public static class CertificateDecider
             new NotificationRequested(c.CertificateId, c.CausationId, c.At, notificationId, c.ClientId, c.Contact),
         ];
     }
-
-    private static string OrderOf(Certificate state) => state.OrderId;
 
     private static IReadOnlyList<CertificateEvent> Authorize(AuthorizePayment c, Certificate.Active a, CertificateSettings settings)
     {
