@@ -8,7 +8,7 @@ namespace GcpStreams.Api.Security;
 /// What a bearer token must be, beyond its signature, issuer, audience and lifetime (both modes): an access token
 /// (header <c>typ</c> <c>at+jwt</c> or <c>JWT</c>, and none of the claims only ID tokens carry) that names its client
 /// (<c>client_id</c>, <c>azp</c> or <c>sub</c>), since the client is the caller of every command, the audit identity and
-/// the rate-limit partition. A token that breaks a rule is a 401.
+/// the rate-limit partition; and whose <c>gcp_channel</c> claim, when present, is one known channel. A token that breaks a rule is a 401.
 /// </summary>
 public static class AccessTokenRules
 {
@@ -50,8 +50,15 @@ public static class AccessTokenRules
                 $"The token is an ID token (it carries '{idClaim ?? "typ: ID"}'), not an access token.") { InvalidType = "ID token" };
         }
 
-        return ClientOf(principal) is null
-            ? new SecurityTokenWithoutClientException($"The access token names no client: it needs one of the claims {string.Join(", ", ClientClaims)}.")
+        if (ClientOf(principal) is null)
+        {
+            return new SecurityTokenWithoutClientException($"The access token names no client: it needs one of the claims {string.Join(", ", ClientClaims)}.");
+        }
+
+        var channels = principal.FindAll(GcpClaims.Channel).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
+        return channels.Count > 1 || (channels.Count == 1 && !GcpClaims.IsChannel(channels[0]))
+            ? new SecurityTokenValidationException(
+                $"The token's {GcpClaims.Channel} claim must be one channel of {string.Join(", ", GcpClaims.Channels)} (got '{string.Join("', '", channels)}').")
             : null;
     }
 

@@ -107,21 +107,27 @@ public sealed class DevClientOptions
 
     /// <summary>The scopes the client may obtain, space-separated (e.g. <c>gc.read gc.reserve</c>).</summary>
     public string Scopes { get; set; } = "";
+
+    /// <summary>
+    /// The sales channel the client is bound to (<c>POS</c>, <c>INTERNET_STORE</c>, ...), written into its tokens as the
+    /// <see cref="GcpClaims.Channel"/> claim; empty for a client bound to no channel (back office, CRM).
+    /// </summary>
+    public string Channel { get; set; } = "";
 }
 
 /// <summary>The documented dev clients of the embedded token endpoint.</summary>
 public static class DevClients
 {
-    /// <summary>Point-of-sale terminals: look up and reserve.</summary>
+    /// <summary>Point-of-sale terminals: look up and reserve, bound to the POS channel.</summary>
     public const string PosTerminal = "pos-terminal";
 
-    /// <summary>The internet store: look up and reserve.</summary>
+    /// <summary>The internet store: look up and reserve, bound to the INTERNET_STORE channel.</summary>
     public const string InternetStore = "internet-store";
 
     /// <summary>The CRM notifier: look up and disclose the CVC in the notification.</summary>
     public const string CrmNotifier = "crm-notifier";
 
-    /// <summary>Customer support: look up, lock/unlock, disclose the CVC on a support request.</summary>
+    /// <summary>Customer support (back office): look up and search every channel, lock/unlock, disclose the CVC on a support request.</summary>
     public const string Support = "support";
 
     /// <summary>Operators: every scope.</summary>
@@ -134,10 +140,10 @@ public static class DevClients
     /// <returns>The clients by id (ordinal keys).</returns>
     public static Dictionary<string, DevClientOptions> Defaults() => new(StringComparer.Ordinal)
     {
-        [PosTerminal] = new() { Secret = "pos-terminal-secret", Scopes = "gc.read gc.reserve" },
-        [InternetStore] = new() { Secret = "internet-store-secret", Scopes = "gc.read gc.reserve" },
+        [PosTerminal] = new() { Secret = "pos-terminal-secret", Scopes = "gc.read gc.reserve", Channel = "POS" },
+        [InternetStore] = new() { Secret = "internet-store-secret", Scopes = "gc.read gc.reserve", Channel = "INTERNET_STORE" },
         [CrmNotifier] = new() { Secret = "crm-notifier-secret", Scopes = "gc.read gc.cvc.notify" },
-        [Support] = new() { Secret = "support-secret", Scopes = "gc.read gc.lock gc.cvc.support" },
+        [Support] = new() { Secret = "support-secret", Scopes = "gc.read gc.lock gc.cvc.support gc.backoffice" },
         [Admin] = new() { Secret = "admin-secret", Scopes = string.Join(' ', GcpScopes.All) },
     };
 
@@ -243,6 +249,11 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             foreach (var unknown in scopes.Where(s => !GcpScopes.IsKnown(s)))
             {
                 failures.Add($"Auth:Clients:{id}:Scopes contains the unknown scope '{unknown}' (known: {string.Join(' ', GcpScopes.All)})");
+            }
+
+            if (!string.IsNullOrEmpty(client.Channel) && !GcpClaims.IsChannel(client.Channel))
+            {
+                failures.Add($"Auth:Clients:{id}:Channel must be empty or one of {string.Join(", ", GcpClaims.Channels)} (got '{client.Channel}')");
             }
         }
     }

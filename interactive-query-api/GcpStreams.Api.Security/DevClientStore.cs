@@ -49,6 +49,11 @@ public sealed class DevClientStore(IOptionsMonitor<AuthOptions> options)
         return asked.All(s => allowed.Contains(s, StringComparer.Ordinal)) ? asked : null;
     }
 
+    /// <summary>The channel <paramref name="clientId"/> is bound to (<see cref="DevClientOptions.Channel"/>), or <see langword="null"/>.</summary>
+    /// <param name="clientId">The client id.</param>
+    /// <returns>The channel name, or <see langword="null"/> for an unknown or unbound client.</returns>
+    public string? ChannelOf(string? clientId) => Find(clientId)?.Channel is { Length: > 0 } channel ? channel : null;
+
     private DevClientOptions? Find(string? clientId) =>
         clientId is not null && options.CurrentValue.Clients.TryGetValue(clientId, out var client) ? client : null;
 }

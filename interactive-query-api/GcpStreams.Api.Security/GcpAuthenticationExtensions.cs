@@ -131,6 +131,11 @@ public static class GcpAuthenticationExtensions
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Subject, Claims.Role);
         identity.SetClaim(Claims.Subject, request.ClientId);
         identity.SetClaim(Claims.ClientId, request.ClientId);
+        if (clients.ChannelOf(request.ClientId) is { Length: > 0 } channel)
+        {
+            identity.SetClaim(GcpClaims.Channel, channel);
+        }
+
         identity.SetScopes(scopes);
         identity.SetResources(auth.Value.Audience);
         identity.SetDestinations(static _ => [Destinations.AccessToken]);

@@ -5,7 +5,7 @@ namespace GcpStreams.Api.Security;
 /// (RFC 8693 §4.2 / RFC 9068 §2.2.3), as OpenIddict and most authorization servers emit it.
 /// </summary>
 /// <remarks><see cref="Admin"/> does not imply the other scopes: a caller needs each scope an endpoint asks for
-/// (the dev <c>admin</c> client is simply granted all six).</remarks>
+/// (the dev <c>admin</c> client is simply granted all of them).</remarks>
 public static class GcpScopes
 {
     /// <summary>Look up certificates, pools and history.</summary>
@@ -26,8 +26,14 @@ public static class GcpScopes
     /// <summary>Administer pools (load certificates) and other operator actions.</summary>
     public const string Admin = "gc.admin";
 
+    /// <summary>
+    /// Back office: search every channel and by client id, and see full certificate numbers. A caller bound to a channel
+    /// (the <c>gcp_channel</c> claim) stays bound to it whatever its scopes.
+    /// </summary>
+    public const string BackOffice = "gc.backoffice";
+
     /// <summary>Every scope, in a stable order.</summary>
-    public static IReadOnlyList<string> All { get; } = [Read, Reserve, CvcNotify, CvcSupport, Lock, Admin];
+    public static IReadOnlyList<string> All { get; } = [Read, Reserve, CvcNotify, CvcSupport, Lock, Admin, BackOffice];
 
     /// <summary>Whether <paramref name="scope"/> is one of <see cref="All"/> (ordinal comparison).</summary>
     /// <param name="scope">The scope to check.</param>

@@ -28,6 +28,9 @@ public static class Policies
     /// <summary>Requires <see cref="GcpScopes.Admin"/>.</summary>
     public const string Admin = "scope:" + GcpScopes.Admin;
 
+    /// <summary>Requires <see cref="GcpScopes.BackOffice"/>.</summary>
+    public const string BackOffice = "scope:" + GcpScopes.BackOffice;
+
     /// <summary>The policy name that requires <paramref name="scope"/>.</summary>
     /// <param name="scope">One of <see cref="GcpScopes.All"/>.</param>
     /// <returns>The policy name (<c>scope:</c> followed by the scope).</returns>

@@ -45,6 +45,7 @@ public static class GcpStreamsApp
         app.UseMiddleware<AuditMiddleware>(); // before authentication: it records 401s and 403s too
         app.UseTokenEndpointRateLimit(); // per source address, before authentication: the token server answers there
         app.UseAuthentication();
+        app.UseAnonymousRateLimit(); // per source address, before authorization answers 401/403
         app.UseAuthorization();
         app.UseRateLimiter(); // after authorization: limits are per authenticated client
         app.MapHealthEndpoints();

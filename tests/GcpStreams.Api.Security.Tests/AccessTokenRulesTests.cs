@@ -156,6 +156,37 @@ public sealed class AccessTokenRulesTests
         Assert.That(problem.GetProperty("title").GetString(), Is.EqualTo("Access token without a client"));
     }
 
+    [Test]
+    public async Task A_known_channel_claim_binds_the_token()
+    {
+        var claims = Claims();
+        claims[GcpClaims.Channel] = "POS";
+        using var response = await _api.GetAsync(SecuredApp.ProbePath(GcpScopes.Read), Sign("at+jwt", claims));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+    }
+
+    [TestCase("MARS")]
+    [TestCase("pos")]
+    [TestCase("")]
+    public async Task A_token_bound_to_an_unknown_channel_is_refused(string channel)
+    {
+        var claims = Claims();
+        claims[GcpClaims.Channel] = channel;
+        using var response = await _api.GetAsync(SecuredApp.ProbePath(GcpScopes.Read), Sign("at+jwt", claims));
+        var problem = await PolicyTests.AssertProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain(GcpClaims.Channel).And.Contain($"'{channel}'"));
+    }
+
+    [Test]
+    public async Task A_token_bound_to_two_channels_is_refused()
+    {
+        var claims = Claims();
+        claims[GcpClaims.Channel] = new[] { "POS", "MOBILE_APP" };
+        using var response = await _api.GetAsync(SecuredApp.ProbePath(GcpScopes.Read), Sign("at+jwt", claims));
+        var problem = await PolicyTests.AssertProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("must be one channel"));
+    }
+
     [TestCase("HS256", "Auth:Algorithms contains 'HS256', which is not accepted")]
     [TestCase("none", "Auth:Algorithms contains 'none', which is not accepted")]
     [TestCase(" ", "Auth:Algorithms must name at least one algorithm")]

@@ -73,7 +73,7 @@ public sealed class OptionsTests
             "Auth:SigningKeyPem must be a PEM-encoded RSA private key of at least 2048 bits",
             "Auth:Clients:admin:Scopes must list at least one scope",
             "Auth:Clients:pos-terminal:Secret is required",
-            "Auth:Clients:support:Scopes contains the unknown scope 'gc.everything' (known: gc.read gc.reserve gc.cvc.notify gc.cvc.support gc.lock gc.admin)",
+            "Auth:Clients:support:Scopes contains the unknown scope 'gc.everything' (known: gc.read gc.reserve gc.cvc.notify gc.cvc.support gc.lock gc.admin gc.backoffice)",
         }));
 
         options.Clients.Clear();

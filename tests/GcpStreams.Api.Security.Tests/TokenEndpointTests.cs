@@ -18,15 +18,15 @@ public sealed class TokenEndpointTests
 
     private static readonly object[] ClientScopes =
     [
-        new object[] { DevClients.PosTerminal, new[] { "gc.read", "gc.reserve" } },
-        new object[] { DevClients.InternetStore, new[] { "gc.read", "gc.reserve" } },
-        new object[] { DevClients.CrmNotifier, new[] { "gc.read", "gc.cvc.notify" } },
-        new object[] { DevClients.Support, new[] { "gc.read", "gc.lock", "gc.cvc.support" } },
-        new object[] { DevClients.Admin, new[] { "gc.read", "gc.reserve", "gc.cvc.notify", "gc.cvc.support", "gc.lock", "gc.admin" } },
+        new object?[] { DevClients.PosTerminal, new[] { "gc.read", "gc.reserve" }, "POS" },
+        new object?[] { DevClients.InternetStore, new[] { "gc.read", "gc.reserve" }, "INTERNET_STORE" },
+        new object?[] { DevClients.CrmNotifier, new[] { "gc.read", "gc.cvc.notify" }, null },
+        new object?[] { DevClients.Support, new[] { "gc.read", "gc.lock", "gc.cvc.support", "gc.backoffice" }, null },
+        new object?[] { DevClients.Admin, new[] { "gc.read", "gc.reserve", "gc.cvc.notify", "gc.cvc.support", "gc.lock", "gc.admin", "gc.backoffice" }, null },
     ];
 
     [TestCaseSource(nameof(ClientScopes))]
-    public async Task Each_dev_client_gets_a_signed_token_with_exactly_its_scopes(string clientId, string[] scopes)
+    public async Task Each_dev_client_gets_a_signed_token_with_exactly_its_scopes_and_channel(string clientId, string[] scopes, string? channel)
     {
         using var response = await _app.RequestTokenAsync(clientId, DevClients.Defaults()[clientId].Secret);
         var body = await response.Content.ReadAsStringAsync();
@@ -47,6 +47,7 @@ public sealed class TokenEndpointTests
             Assert.That(jwt.Kid, Is.EqualTo(key.Key.KeyId));
             Assert.That(jwt.GetClaim("scope").Value.Split(' '), Is.EquivalentTo(scopes));
             Assert.That(jwt.GetClaim("client_id").Value, Is.EqualTo(clientId));
+            Assert.That(jwt.TryGetClaim(GcpClaims.Channel, out var bound) ? bound.Value : null, Is.EqualTo(channel));
             Assert.That(jwt.Subject, Is.EqualTo(clientId));
             Assert.That(jwt.Audiences, Is.EqualTo(new[] { AuthOptions.DefaultAudience }));
             Assert.That(jwt.Issuer.TrimEnd('/'), Is.EqualTo(_app.BaseAddress.ToString().TrimEnd('/')));

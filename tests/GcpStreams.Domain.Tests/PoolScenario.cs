@@ -8,7 +8,7 @@ namespace GcpStreams.Domain.Tests;
 internal sealed class PoolScenario : IPoolStore
 {
     public const string Id = "pos-5000-rub";
-    public static readonly PoolSettings Settings = new(Encoding.UTF8.GetBytes("a-test-numbering-key-32-bytes!!!"), MaxLoadBatch: 1_000);
+    public static readonly PoolSettings Settings = new(Encoding.UTF8.GetBytes("a-test-numbering-key-32-bytes!!!"), MaxLoadBatch: 1_000, MaxOpenReservationsPerCaller: 3);
 
     private readonly Dictionary<long, PoolSlot> _slots = [];
     private readonly Dictionary<string, Reservation> _reservations = [];
@@ -27,6 +27,8 @@ internal sealed class PoolScenario : IPoolStore
     public KeyedReservation? ReservationByKey(string poolId, string idempotencyKey) => _keyed.GetValueOrDefault(idempotencyKey);
 
     public KeyedLoad? LoadByKey(string poolId, string idempotencyKey) => _keyedLoads.GetValueOrDefault(idempotencyKey);
+
+    public int OpenReservationsOf(string poolId, string caller) => _reservations.Values.Count(r => r.Caller == caller && r.IssuedToOrder is null);
 
     public IReadOnlyList<PoolEvent> When(PoolCommand command)
     {
@@ -51,7 +53,7 @@ internal sealed class PoolScenario : IPoolStore
                 case PoolCertificateReserved reserved:
                     _slots.Remove(reserved.Slot);
                     _reservations[reserved.CertificateId] = new Reservation(reserved.CertificateId, reserved.PoolId, reserved.Slot, reserved.RequestId, reserved.OrderId,
-                        reserved.ReservedUntil, Sequence: reserved.CertificateSequence);
+                        reserved.ReservedUntil, Sequence: reserved.CertificateSequence, Caller: reserved.Caller);
                     if (reserved.IdempotencyKey is { } key)
                     {
                         _keyed[key] = new KeyedReservation(key, reserved.RequestFingerprint, reserved.CertificateId, reserved.RequestId, reserved.ReservedUntil);
@@ -88,8 +90,8 @@ internal sealed class PoolScenario : IPoolStore
     public LoadPool Load(int count, int lowWatermark = 0, IReadOnlyList<string>? imported = null, Channel channel = Channel.Pos, long nominal = CertificateScenario.Nominal, int series = 7) =>
         new(Id, NextId("cmd"), Now, channel, nominal, CertificateScenario.Rub, lowWatermark, series, count, imported ?? []);
 
-    public ReserveNext Reserve(Channel channel = Channel.Pos, long nominal = CertificateScenario.Nominal, TimeSpan? holdFor = null, string? orderId = null) =>
-        new(Id, NextId("cmd"), Now, NextId("req"), channel, nominal, CertificateScenario.Rub, orderId, holdFor ?? TimeSpan.FromMinutes(30));
+    public ReserveNext Reserve(Channel channel = Channel.Pos, long nominal = CertificateScenario.Nominal, TimeSpan? holdFor = null, string? orderId = null, string? caller = null) =>
+        new(Id, NextId("cmd"), Now, NextId("req"), channel, nominal, CertificateScenario.Rub, orderId, holdFor ?? TimeSpan.FromMinutes(30), Caller: caller);
 
     public string ReserveOne(string? orderId = null) => ((PoolCertificateReserved)When(Reserve(orderId: orderId))[0]).CertificateId;
 

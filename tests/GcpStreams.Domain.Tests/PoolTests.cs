@@ -447,6 +447,66 @@ public class PoolTests
         Assert.That(rejected.CertificateId, Is.Not.Null);
     }
 
+    [Test]
+    public void Reserve_BeyondTheClientsOpenReservationCap_IsRefused_WhileOtherClientsStillReserve()
+    {
+        var s = PoolScenario.Loaded(10);
+        for (var i = 0; i < PoolScenario.Settings.MaxOpenReservationsPerCaller; i++)
+        {
+            Assert.That(s.When(s.Reserve(caller: "pos-terminal"))[0], Is.TypeOf<PoolCertificateReserved>());
+        }
+
+        var refused = s.When(s.Reserve(caller: "pos-terminal"));
+
+        AssertPoolRejected(refused, RejectionReason.ReservationLimit);
+        Assert.That(((PoolOperationRejected)refused[0]).Message, Does.Contain("pos-terminal").And.Contain("3 open reservations"));
+        Assert.That(s.When(s.Reserve(caller: "internet-store"))[0], Is.TypeOf<PoolCertificateReserved>());
+        Assert.That(s.State!.Available, Is.EqualTo(6));
+    }
+
+    [Test]
+    public void ClientsOpenReservationCap_IsFreedByIssueExpiryAndRelease()
+    {
+        var s = PoolScenario.Loaded(10);
+        var held = Enumerable.Range(0, 3).Select(i => ((PoolCertificateReserved)s.When(s.Reserve(caller: "web", orderId: $"order-{i}"))[0]).CertificateId).ToList();
+        AssertPoolRejected(s.When(s.Reserve(caller: "web")), RejectionReason.ReservationLimit);
+
+        s.When(s.Issue(held[0], orderId: "order-0"));
+        Assert.That(s.When(s.Reserve(caller: "web"))[0], Is.TypeOf<PoolCertificateReserved>(), "an issued reservation is no longer open");
+
+        s.When(s.Release(held[1], "order-1"));
+        Assert.That(s.When(s.Reserve(caller: "web"))[0], Is.TypeOf<PoolCertificateReserved>(), "a released reservation is no longer open");
+
+        s.Now += TimeSpan.FromMinutes(31);
+        s.When(s.Expire(held[2]));
+        Assert.That(s.When(s.Reserve(caller: "web"))[0], Is.TypeOf<PoolCertificateReserved>(), "an expired reservation is no longer open");
+        AssertPoolRejected(s.When(s.Reserve(caller: "web")), RejectionReason.ReservationLimit);
+    }
+
+    [Test]
+    public void IdempotentRetry_AtTheClientsCap_StillGetsItsCertificate()
+    {
+        var s = PoolScenario.Loaded(10);
+        var first = (PoolCertificateReserved)s.When(s.Reserve(caller: "web") with { IdempotencyKey = "web:k", RequestFingerprint = "f" })[0];
+        s.When(s.Reserve(caller: "web"));
+        s.When(s.Reserve(caller: "web"));
+
+        var replayed = s.When(s.Reserve(caller: "web") with { IdempotencyKey = "web:k", RequestFingerprint = "f" }).Single();
+
+        Assert.That(((ReservationReplayed)replayed).CertificateId, Is.EqualTo(first.CertificateId));
+    }
+
+    [Test]
+    public void Reserve_LongerThanTheLongestHold_IsRefused_HoweverTheCommandWasWritten()
+    {
+        var s = PoolScenario.Loaded(3);
+
+        AssertPoolRejected(s.When(s.Reserve(holdFor: PoolSettings.DefaultMaxHold + TimeSpan.FromSeconds(1))), RejectionReason.InvalidAmount);
+        AssertPoolRejected(s.When(s.Reserve(holdFor: TimeSpan.FromDays(1))), RejectionReason.InvalidAmount);
+        Assert.That(s.When(s.Reserve(holdFor: PoolSettings.DefaultMaxHold))[0], Is.TypeOf<PoolCertificateReserved>());
+        Assert.That(s.State!.Available, Is.EqualTo(2));
+    }
+
     private static void AssertPoolRejected(IReadOnlyList<PoolEvent> events, RejectionReason reason)
     {
         Assert.That(events.Single(), Is.TypeOf<PoolOperationRejected>(), () => string.Join(", ", events));

@@ -7,7 +7,7 @@ namespace GcpStreams.Integration.Tests;
 
 /// <summary>
 /// Per-client rate limits against the whole service with small limits
-/// (lookups: a burst of 3, then 1 a second; CVC: a burst of 2, then 1 a minute).
+/// (lookups: a burst of 3, then 1 a second; CVC: a burst of 2, then 1 a minute; writes: a burst of 2, then 1 a second).
 /// </summary>
 [NonParallelizable]
 public class ApiLimitsIntegrationTests
@@ -25,6 +25,8 @@ public class ApiLimitsIntegrationTests
             ["Gcp:RateLimits:LookupsPerSecond"] = "1",
             ["Gcp:RateLimits:CvcBurst"] = "2",
             ["Gcp:RateLimits:CvcPerMinute"] = "1",
+            ["Gcp:RateLimits:WriteBurst"] = "2",
+            ["Gcp:RateLimits:WritesPerSecond"] = "1",
         });
         api = new ApiClient(service.Url);
         await Kafka.Eventually(() => service.Commands.IsOpen, "the API's command channel to open", Timeout);
@@ -59,6 +61,30 @@ public class ApiLimitsIntegrationTests
         // isolation: another client has its own bucket
         using var other = await api.SendAsync(HttpMethod.Get, "/certificates/GC-ENUM-0", await api.TokenAsync("pos-terminal"));
         Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Test]
+    public async Task Writes_OverTheClientsLimit_Are429_PerClient()
+    {
+        var support = await api.TokenAsync("support");
+        var elapsed = Stopwatch.StartNew();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            api.SendAsync(HttpMethod.Post, "/certificates/7700000000000000/lock", support, """{"reason":"write limit test"}""")));
+        var seconds = elapsed.Elapsed.TotalSeconds;
+
+        var answered = responses.Count(r => r.StatusCode == HttpStatusCode.NotFound);
+        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.That(answered + limited.Count, Is.EqualTo(8), "each write is answered or limited");
+        Assert.That(answered, Is.InRange(2, 2 + (int)Math.Ceiling(seconds) + 1), $"a burst of 2, then 1 a second ({seconds:0.0} s)");
+        var problem = await ApiClient.AssertProblemAsync(limited[0], HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.That(problem.GetProperty("clientId").GetString(), Is.EqualTo("support"));
+
+        using var other = await api.SendAsync(HttpMethod.Post, "/certificates/7700000000000000/lock", await api.TokenAsync("admin"), """{"reason":"another client"}""");
+        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "another client has its own bucket");
         foreach (var response in responses)
         {
             response.Dispose();

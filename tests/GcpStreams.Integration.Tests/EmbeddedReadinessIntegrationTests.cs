@@ -32,7 +32,7 @@ public class EmbeddedReadinessIntegrationTests
         // as a newcomer does right after make run: ask until ready, then list the pools
         await ReadinessAsync(api, until: _ => false);
         var served = service.ReadModel.GetPools().ToDictionary(p => p.PoolId, p => (p.Available, p.Loaded)); // what GET /pools answers at this instant
-        var (status, body, response) = await api.CallAsync(HttpMethod.Get, "/pools", await api.TokenAsync("pos-terminal"));
+        var (status, body, response) = await api.CallAsync(HttpMethod.Get, "/pools", await api.TokenAsync("admin")); // every channel's pools
         response.Dispose();
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body.ToString());

@@ -57,7 +57,7 @@ public class ReadApiIntegrationTests
         Assert.That(await service.ReadModel.WaitForEventAsync((await issued).eventId, Timeout, certificateId, cancel.Token), Is.True, "issue reached the read model");
         Assert.That(await service.ReadModel.WaitForEventAsync((await notification).eventId, Timeout, certificateId, cancel.Token), Is.True, "notification reached the read model");
 
-        readToken = await TokenAsync("pos-terminal", scope: null);
+        readToken = await TokenAsync("support", scope: "gc.read gc.backoffice"); // the back office: full numbers, buyer and order (ChannelAccessIntegrationTests: the channel clients)
         reserveOnlyToken = await TokenAsync("pos-terminal", scope: "gc.reserve");
     }
 

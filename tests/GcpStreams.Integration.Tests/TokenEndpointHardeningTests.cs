@@ -141,9 +141,49 @@ public class TokenEndpointHardeningTests
             "the counts are in the audit log at stop");
     }
 
+    [Test]
+    public async Task Requests_without_a_valid_token_are_throttled_per_source_address_but_probes_and_valid_tokens_are_not()
+    {
+        await using var own = await ClusterHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Gcp:RateLimits:AnonymousBurst"] = "3",
+            ["Gcp:RateLimits:AnonymousPerMinute"] = "1",
+        });
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var anonymous = await own.Http.GetAsync("/pools");
+            statuses.Add(anonymous.StatusCode);
+        }
+
+        using var badToken = new HttpRequestMessage(HttpMethod.Get, "/pools");
+        badToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token");
+        using var refused = await own.Http.SendAsync(badToken);
+
+        Assert.That(statuses, Is.EqualTo(new[] { HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }),
+            "a burst of 3, then 1 a minute");
+        var problem = await ApiClient.AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.Multiple(() =>
+        {
+            Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("Gcp:RateLimits:AnonymousPerMinute"));
+            Assert.That(problem.GetProperty("remoteAddress").GetString(), Is.EqualTo("127.0.0.1"));
+            Assert.That(refused.Headers.RetryAfter?.Delta, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
+        });
+
+        using var live = await own.Http.GetAsync("/health/live");
+        Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the probes are never limited");
+        var token = await own.TokenAsync(DevClients.Admin);
+        using var authenticated = new HttpRequestMessage(HttpMethod.Get, "/pools");
+        authenticated.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var ok = await own.Http.SendAsync(authenticated);
+        Assert.That(ok.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a valid token has its client's own buckets");
+    }
+
     [TestCase("TokenRequestsPerMinute", "Gcp:RateLimits:TokenRequestsPerMinute is 0; it must be between 1 and 1000000.")]
     [TestCase("TokenBurst", "Gcp:RateLimits:TokenBurst is 0; it must be between 1 and 1000000.")]
     [TestCase("AnonymousAuditPerMinute", "Gcp:AnonymousAuditPerMinute is 0; it must be between 1 and 1000000.")]
+    [TestCase("AnonymousPerMinute", "Gcp:RateLimits:AnonymousPerMinute is 0; it must be between 1 and 1000000.")]
+    [TestCase("WritesPerSecond", "Gcp:RateLimits:WritesPerSecond is 0; it must be between 1 and 1000000.")]
     public void A_limit_out_of_range_is_named(string setting, string message)
     {
         var options = new GcpOptions { NumberingKey = ServiceInstance.NumberingKey, CvcKeys = { ["1"] = ServiceInstance.CvcKey } };
@@ -154,6 +194,12 @@ public class TokenEndpointHardeningTests
                 break;
             case "TokenBurst":
                 options.RateLimits.TokenBurst = 0;
+                break;
+            case "AnonymousPerMinute":
+                options.RateLimits.AnonymousPerMinute = 0;
+                break;
+            case "WritesPerSecond":
+                options.RateLimits.WritesPerSecond = 0;
                 break;
             default:
                 options.AnonymousAuditPerMinute = 0;

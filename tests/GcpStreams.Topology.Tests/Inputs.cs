@@ -17,15 +17,16 @@ internal static class Inputs
         f.Command(poolId, new C.LoadPool { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, count = count, lowWatermark = lowWatermark, series = series, importedNumbers = [] });
 
     /// <summary>Sends an API command as the API does: keyed by <paramref name="key"/>, or by the caller's key when it carries an Idempotency-Key.</summary>
-    public static string Command(this TopologyFixture f, string key, object payload, string? requestId = null, DateTime? at = null, string? idempotencyKey = null, string? recordKey = null)
+    public static string Command(this TopologyFixture f, string key, object payload, string? requestId = null, DateTime? at = null, string? idempotencyKey = null, string? recordKey = null,
+        string caller = Caller)
     {
         var id = requestId ?? f.NextId("req");
-        f.Pipe(Topics.Commands, recordKey ?? (idempotencyKey is null ? key : IdempotencyKeys.Scoped(Caller, idempotencyKey)), new C.GiftCertificateCommand
+        f.Pipe(Topics.Commands, recordKey ?? (idempotencyKey is null ? key : IdempotencyKeys.Scoped(caller, idempotencyKey)), new C.GiftCertificateCommand
         {
             requestId = id,
             replyTo = ApiInstance,
             idempotencyKey = idempotencyKey,
-            caller = Caller,
+            caller = caller,
             correlationId = "corr-" + id,
             issuedAt = at ?? TopologyFixture.T0,
             payload = payload,

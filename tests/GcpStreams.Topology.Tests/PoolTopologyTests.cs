@@ -279,7 +279,8 @@ public class PoolTopologyTests
     [Test]
     public void IdempotencyKeys_AreForgottenAfterTheirRetention_ThenTheSameKeyIsANewRequest()
     {
-        using var f = new TopologyFixture();
+        // a reservation held past the key's retention (longer than the default longest hold allows)
+        using var f = new TopologyFixture(TopologyFixture.Settings with { MaxReservationHold = TimeSpan.FromDays(8) });
         f.LoadPool(count: 3);
         f.Drain();
         var body = new C.ReserveCertificate { poolId = Inputs.Pool, channel = C.Channel.POS, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, orderId = "order-r", holdSeconds = 86_400 * 7 };
@@ -296,5 +297,46 @@ public class PoolTopologyTests
         Assert.That((afterRetention.outcome, afterRetention.replayed), Is.EqualTo((C.ReplyOutcome.ACCEPTED, false)), "after retention: a new request");
         Assert.That(afterRetention.certificateId, Is.Not.EqualTo(first.certificateId));
         Assert.That(f.StoreEntries(StoreNames.Pools).Count(e => e.Key.StartsWith("x/", StringComparison.Ordinal)), Is.EqualTo(1), "only the new key's retention entry is left");
+    }
+
+    [Test]
+    public void AHoldLongerThanTheLongest_WrittenStraightToTheCommands_IsRefused_AndReservesNothing()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool(count: 3);
+        f.Drain();
+
+        var refused = f.Reserve(holdSeconds: (int)TopologyFixture.Settings.MaxReservationHold.TotalSeconds + 1);
+        var accepted = f.Reserve(holdSeconds: (int)TopologyFixture.Settings.MaxReservationHold.TotalSeconds);
+
+        Assert.That((refused.outcome, refused.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "INVALID_AMOUNT")));
+        Assert.That(refused.message, Does.Contain("1800 s"));
+        Assert.That(accepted.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        Assert.That(f.Events().Count(e => e.Value.eventType == "certificate.reserved"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void AClientsOpenReservations_AreCappedPerPool_CountedBackWhenOneExpires_AndOtherClientsAreNotCapped()
+    {
+        using var f = new TopologyFixture(TopologyFixture.Settings with { MaxOpenReservationsPerClient = 2 });
+        f.LoadPool(count: 6);
+        f.Drain();
+        var body = new C.ReserveCertificate { poolId = Inputs.Pool, channel = C.Channel.POS, nominalMinor = Inputs.Nominal, currency = Inputs.Rub, holdSeconds = 60 };
+        C.CommandReply Reserve(string caller) => f.Replies(f.Command(Inputs.Pool, body, caller: caller));
+
+        var first = Reserve("web");
+        var second = Reserve("web");
+        var third = Reserve("web");
+        var other = Reserve("pos");
+
+        Assert.That((first.outcome, second.outcome, other.outcome), Is.EqualTo((C.ReplyOutcome.ACCEPTED, C.ReplyOutcome.ACCEPTED, C.ReplyOutcome.ACCEPTED)));
+        Assert.That((third.outcome, third.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "RESERVATION_LIMIT")));
+        Assert.That(f.StoreEntries(StoreNames.Pools).Single(e => e.Key == "o/" + Inputs.Pool + "/web").Value, Is.EqualTo("2"u8.ToArray()));
+
+        // the holds end: the count goes back to nothing and the client reserves again
+        f.Driver.AdvanceWallClockTime(TimeSpan.FromMinutes(2));
+        Assert.That(f.Events().Count(e => e.Value.eventType == "certificate.reservation_expired"), Is.EqualTo(3));
+        Assert.That(f.StoreEntries(StoreNames.Pools).Select(e => e.Key), Has.None.StartWith("o/"));
+        Assert.That(Reserve("web").outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
     }
 }

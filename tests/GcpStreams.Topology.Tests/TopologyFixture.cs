@@ -36,12 +36,13 @@ internal sealed class TopologyFixture : IDisposable
     private readonly Dictionary<string, long> piped = [];
     private int next;
 
-    public TopologyFixture()
+    /// <summary>The topology with <see cref="Settings"/>, or with <paramref name="settings"/> for a test that needs others.</summary>
+    public TopologyFixture(TopologySettings? settings = null)
     {
         Registry = new InProcessSchemaRegistry();
         Codec = new Codec(Registry);
         var builder = new StreamBuilder();
-        GcpTopology.Build(builder, Settings, Codec);
+        GcpTopology.Build(builder, settings ?? Settings, Codec);
         Topology = builder.Build();
         var config = new StreamConfig
         {

@@ -9,7 +9,9 @@ internal sealed record BenchOptions
         usage: gcp-apibench [options]
           (default)                      start the service as `make run` does (Release build, own process, free port) and measure it
           --url URL                      measure an already running service instead (`make run` prints its API address); start it with
-                                         Gcp__RateLimits__LookupsPerSecond=1000000 Gcp__RateLimits__LookupBurst=1000000 (else reads get 429)
+                                         Gcp__RateLimits__LookupsPerSecond=1000000 Gcp__RateLimits__LookupBurst=1000000
+                                         Gcp__RateLimits__WritesPerSecond=1000000 Gcp__RateLimits__WriteBurst=1000000
+                                         Gcp__MaxOpenReservationsPerClient=10000000 (else reads and writes get 429, reservations 409)
           --pid PID                      with --url: the service's process id, to report its memory
           --api-dll PATH                 the service to start (default: interactive-query-api/GcpStreams.Api/bin/Release/net10.0/GcpStreams.dll)
           --reserve-rate N               open-loop reservations per second (default 50)

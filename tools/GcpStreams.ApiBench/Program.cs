@@ -147,9 +147,9 @@ try
     var limited = runs.Concat(warmups).Sum(r => r.Statuses.GetValueOrDefault("429"));
     if (limited > 0)
     {
-        Console.Error.WriteLine("hint: " + limited.ToString(culture) + " request(s), warm-up included, got 429 rate-limited: the service limits certificate reads per OAuth2 client "
-            + "(Gcp:RateLimits:LookupsPerSecond 100, LookupBurst 200 by default) and the bench reads with one client. Start the service with the limit raised, "
-            + "e.g. `Gcp__RateLimits__LookupsPerSecond=1000000 Gcp__RateLimits__LookupBurst=1000000 make run` (docs/benchmarks.md, HTTP API).");
+        Console.Error.WriteLine("hint: " + limited.ToString(culture) + " request(s), warm-up included, got 429 rate-limited: the service limits certificate reads and writes per OAuth2 client "
+            + "(Gcp:RateLimits:LookupsPerSecond 100, WritesPerSecond 50 by default) and the bench uses one client. Start the service with the limits raised, "
+            + "e.g. `Gcp__RateLimits__LookupsPerSecond=1000000 Gcp__RateLimits__LookupBurst=1000000 Gcp__RateLimits__WritesPerSecond=1000000 Gcp__RateLimits__WriteBurst=1000000 Gcp__MaxOpenReservationsPerClient=10000000 make run` (docs/benchmarks.md, HTTP API).");
     }
 
     if (unexpected > 0)

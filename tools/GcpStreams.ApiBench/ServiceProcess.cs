@@ -100,6 +100,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
         // the bench drives all reads with one client id: lift the per-client read limit (100/s by default) so it measures the API, not the limiter
         start.Environment["Gcp__RateLimits__LookupsPerSecond"] = "1000000";
         start.Environment["Gcp__RateLimits__LookupBurst"] = "1000000";
+        // and its one client reserves thousands: lift the write limit and the open reservations a client may hold per pool
+        start.Environment["Gcp__RateLimits__WritesPerSecond"] = "1000000";
+        start.Environment["Gcp__RateLimits__WriteBurst"] = "1000000";
+        start.Environment["Gcp__MaxOpenReservationsPerClient"] = "10000000";
         var logPath = Path.Combine(root, "service.log");
         var log = new StreamWriter(logPath) { AutoFlush = true }; // deleted with the temp dir unless the run failed
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };

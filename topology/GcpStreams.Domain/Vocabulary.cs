@@ -60,6 +60,9 @@ public enum RejectionReason
     NominalMismatch,
     OrderMismatch,
     IdempotencyConflict,
+
+    /// <summary>The caller already holds the most open reservations a client may hold in the pool.</summary>
+    ReservationLimit,
 }
 
 /// <summary>What an alert on the stream is about.</summary>

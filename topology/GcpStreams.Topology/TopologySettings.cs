@@ -27,6 +27,12 @@ public sealed record TopologySettings
     /// <summary>How long the order processor keeps a placed order's certificate lines (longer than any reservation holds).</summary>
     public TimeSpan OrderLinesRetention { get; init; } = TimeSpan.FromDays(2);
 
+    /// <summary>Most reservations one client may hold open in one pool.</summary>
+    public int MaxOpenReservationsPerClient { get; init; } = Domain.Pools.PoolSettings.DefaultMaxOpenReservationsPerCaller;
+
+    /// <summary>The longest a reservation may be held; a longer request is refused (INVALID_AMOUNT), however it reached the topology.</summary>
+    public TimeSpan MaxReservationHold { get; init; } = Domain.Pools.PoolSettings.DefaultMaxHold;
+
     /// <summary>Most certificates one load command may add.</summary>
     public int MaxLoadBatch { get; init; } = Domain.Pools.PoolSettings.DefaultMaxLoadBatch;
 

@@ -14,6 +14,7 @@ internal static class ApiProblems
     public const string CommandRejectedType = "https://gcpstreams.dev/problems/command-rejected";
     public const string CommandTimeoutType = "https://gcpstreams.dev/problems/command-timeout";
     public const string NotReadyType = "https://gcpstreams.dev/problems/not-ready";
+    public const string NotAllowedType = "https://gcpstreams.dev/problems/not-allowed-for-caller";
     public const string UnsupportedMediaTypeType = "https://gcpstreams.dev/problems/unsupported-media-type";
 
     /// <summary>Seconds a client should wait before retrying after a 503 or 504 of a write.</summary>
@@ -51,6 +52,18 @@ internal static class ApiProblems
         type: InvalidFieldType,
         instance: context.Request.Path,
         extensions: new Dictionary<string, object?> { ["field"] = field });
+
+    /// <summary>
+    /// 403: the caller's channel binding or scopes do not allow what it asked (<see cref="CallerAccess"/>); the extension
+    /// <c>parameter</c> names the parameter or field at fault.
+    /// </summary>
+    public static ProblemHttpResult NotAllowed(string parameter, string detail, HttpContext context) => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "Not allowed for this caller",
+        detail: detail,
+        type: NotAllowedType,
+        instance: context.Request.Path + context.Request.QueryString,
+        extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
 
     /// <summary>415: a write's body came with another content type than JSON (or none).</summary>
     public static ProblemHttpResult UnsupportedMediaType(string? contentType, HttpContext context) => TypedResults.Problem(

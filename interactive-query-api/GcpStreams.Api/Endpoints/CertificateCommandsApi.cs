@@ -17,21 +17,26 @@ namespace GcpStreams.Api.Endpoints;
 /// </summary>
 public static class CertificateCommandsApi
 {
+    public const string ReservationLimitType = "https://gcpstreams.dev/problems/reservation-limit";
+
     /// <summary>How long an accepted write waits for the read model to show it (read-your-writes) before answering anyway.</summary>
     public static readonly TimeSpan ReadYourWritesTimeout = TimeSpan.FromSeconds(2);
 
     public static IEndpointRouteBuilder MapCertificateCommandsApi(this IEndpointRouteBuilder endpoints)
     {
-        var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates").Audited();
+        var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates").RequireRateLimiting(RateLimits.Writes).Audited();
         certificates.MapPost("/next", ReserveNext)
             .RequireAuthorization(Policies.Reserve)
             .WithName(nameof(ReserveNext))
             .AcceptsJsonBody<ReserveRequest>()
             .WithSummary("Reserve the next certificate of a pool (idempotent with an Idempotency-Key header).")
-            .WithDescription("201 with the reserved certificate; 200 when an Idempotency-Key replays an earlier reservation; 400 invalid-field (extension field); "
-                + "404 pool-not-found (a pool never loaded; nothing is created); 409 pool-empty (reason POOL_EMPTY) or command-rejected; 422 idempotency-conflict, or command-rejected when the request contradicts "
+            .WithDescription("201 with the reserved certificate (its full number: the caller hands it to the buyer's order); 200 when an Idempotency-Key replays an earlier reservation; 400 invalid-field (extension field); "
+                + "403 not-allowed-for-caller when a client bound to a channel asks for another channel (a pool of another channel is 404 for it); "
+                + "404 pool-not-found (a pool never loaded; nothing is created); 409 pool-empty (reason POOL_EMPTY), reservation-limit (RESERVATION_LIMIT: the client holds "
+                + "Gcp:MaxOpenReservationsPerClient open reservations in the pool) or command-rejected; 422 idempotency-conflict, or command-rejected when the request contradicts "
                 + "the pool (CHANNEL_MISMATCH, CURRENCY_MISMATCH, NOMINAL_MISMATCH, ...); 503 while the command channel opens; 504 on no reply (retry with the same key).")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -78,6 +83,16 @@ public static class CertificateCommandsApi
         }
 
         AuditTrail.SetPool(context, payload.poolId);
+        var access = CallerAccess.Of(context);
+        if (access.Channel is { } bound && payload.channel != bound)
+        {
+            return ApiProblems.NotAllowed("channel", $"This client is bound to the {bound} channel and may reserve only its certificates (got channel '{payload.channel}').", context);
+        }
+
+        if (model.GetPool(payload.poolId) is { } pool && !access.Sees(pool.Channel))
+        {
+            return ApiProblems.PoolNotFound(payload.poolId, context); // another channel's pool does not exist for a bound client
+        }
 
         var (reply, failed) = await CommandCalls.SendAsync(commands, payload.poolId, payload, context, idempotencyKey);
         if (failed is not null)
@@ -115,7 +130,8 @@ public static class CertificateCommandsApi
             return ApiProblems.InvalidField("reason", $"reason is required: 1 to {CommandCalls.MaxTextLength} characters saying why.", context);
         }
 
-        if (model.Get(id) is null)
+        var access = CallerAccess.Of(context);
+        if (CertificatesApi.Visible(model, id, access) is null)
         {
             return ApiProblems.CertificateNotFound(id, context);
         }
@@ -134,7 +150,7 @@ public static class CertificateCommandsApi
         }
 
         await model.WaitForEventAsync(reply.eventId, ReadYourWritesTimeout, id, context.RequestAborted);
-        return model.Get(id) is { } state ? TypedResults.Ok(CertificateResponse.From(state)) : ApiProblems.CertificateNotFound(id, context);
+        return model.Get(id) is { } state ? TypedResults.Ok(CertificateResponse.From(state, access)) : ApiProblems.CertificateNotFound(id, context);
     }
 
     private static ProblemHttpResult ReserveRejected(C.CommandReply reply, string poolId, HttpContext context)
@@ -149,6 +165,8 @@ public static class CertificateCommandsApi
                 StatusCodes.Status404NotFound, ApiProblems.PoolNotFoundType, "Pool not found", reason, reply.message, context, extensions),
             nameof(C.RejectionReason.IDEMPOTENCY_CONFLICT) => ApiProblems.Rejected(
                 StatusCodes.Status422UnprocessableEntity, ApiProblems.IdempotencyConflictType, "Idempotency-Key reused with another request", reason, reply.message, context, extensions),
+            nameof(C.RejectionReason.RESERVATION_LIMIT) => ApiProblems.Rejected(
+                StatusCodes.Status409Conflict, ReservationLimitType, "Too many open reservations", reason, reply.message, context, extensions),
             nameof(C.RejectionReason.CHANNEL_MISMATCH) or nameof(C.RejectionReason.CURRENCY_MISMATCH) or nameof(C.RejectionReason.NOMINAL_MISMATCH)
                 or nameof(C.RejectionReason.POOL_MISMATCH) or nameof(C.RejectionReason.INVALID_AMOUNT) or nameof(C.RejectionReason.UNKNOWN) => ApiProblems.Rejected(
                 StatusCodes.Status422UnprocessableEntity, ApiProblems.CommandRejectedType, "The pool refused the request", reason, reply.message, context, extensions),

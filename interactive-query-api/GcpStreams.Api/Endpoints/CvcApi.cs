@@ -97,7 +97,7 @@ public static partial class CvcApi
     private static async Task<Results<Ok<CvcResponse>, ProblemHttpResult>> DiscloseAsync(
         string id, C.RevealCvc reveal, CommandClient commands, CertificateReadModel model, IOptions<GcpOptions> gcp, HttpContext context)
     {
-        if (model.Get(id) is null)
+        if (CertificatesApi.Visible(model, id, CallerAccess.Of(context)) is null)
         {
             return ApiProblems.CertificateNotFound(id, context);
         }

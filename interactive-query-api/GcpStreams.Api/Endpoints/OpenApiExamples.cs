@@ -224,6 +224,12 @@ internal static class OpenApiExamples
                     ["type"] = ProblemResponses.UnauthorizedType, ["title"] = "Missing access token",
                     ["detail"] = "No access token: send 'Authorization: Bearer <access token>' (get one from the OAuth2 token endpoint with the client_credentials grant).",
                 }),
+            403 when reserve || path == "/certificates" => (
+                "Forbidden: the token lacks the endpoint's scope (`WWW-Authenticate: Bearer error=\"insufficient_scope\"`), or the caller's channel binding or "
+                    + "scopes do not allow the request (type not-allowed-for-caller, extension `parameter`): a client bound to a channel (token claim gcp_channel) "
+                    + "reserves and searches only its channel, never by clientId; searching needs gc.backoffice or a channel binding.",
+                ProblemOf("not-allowed-for-caller", "Not allowed for this caller",
+                    "This client is bound to the POS channel and may search only it (got channel 'INTERNET_STORE').", ("parameter", "channel"))),
             403 => (
                 "Forbidden: the token lacks the endpoint's scope (`WWW-Authenticate: Bearer error=\"insufficient_scope\"`; extensions `requiredScope`, `grantedScopes`).",
                 new JsonObject
@@ -243,7 +249,8 @@ internal static class OpenApiExamples
                 ProblemOf("certificate-not-found", "Certificate not found", $"No certificate with id '{CertificateId}' is known to the read model (ids are case-sensitive).",
                     ("certificateId", CertificateId))),
             409 when reserve => (
-                "Conflict: no certificate left (type pool-empty, `reason` POOL_EMPTY), or another refusal (type command-rejected, `reason`).",
+                "Conflict: no certificate left (type pool-empty, `reason` POOL_EMPTY), the client holds Gcp:MaxOpenReservationsPerClient open reservations "
+                    + "in the pool (type reservation-limit, `reason` RESERVATION_LIMIT), or another refusal (type command-rejected, `reason`).",
                 ProblemOf("pool-empty", "No certificate left in the pool", "pool pos-1000-rub has no certificate left", ("reason", "POOL_EMPTY"), ("poolId", "pos-1000-rub"))),
             409 when cvc => (
                 "Conflict: the grant was used already or none exists, the support ticket was used already, or the certificate's daily cap of support disclosures "

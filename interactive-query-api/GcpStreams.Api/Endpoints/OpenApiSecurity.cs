@@ -28,6 +28,7 @@ public static class OpenApiSecurity
         [GcpScopes.CvcSupport] = "Disclose a certificate's CVC to support: once per ticket, with a reason, a few times a day at most.",
         [GcpScopes.Lock] = "Lock and unlock certificates.",
         [GcpScopes.Admin] = "Operator actions (pool loads); implies none of the other scopes.",
+        [GcpScopes.BackOffice] = "Back office: search every channel and by client id, see full certificate numbers (a channel-bound caller stays bound).",
     };
 
     /// <summary>

@@ -26,6 +26,7 @@ public static class PoolCommandsApi
         endpoints.MapGroup("/pools").WithTags("Pools").Audited()
             .MapPost("/{id}/certificates", LoadPool)
             .RequireAuthorization(Policies.Admin)
+            .RequireRateLimiting(RateLimits.Writes)
             .WithName(nameof(LoadPool))
             .AcceptsJsonBody<LoadRequest>()
             .WithSummary("Create a pool or add certificates to it: count generated numbers of the pool's series, or the importedNumbers given.")

@@ -9,16 +9,20 @@ namespace GcpStreams.Api.Endpoints;
 
 /// <summary>
 /// Per-client rate limits (<c>Gcp:RateLimits</c>): token buckets partitioned by the OAuth2 client id, so one client cannot
-/// enumerate certificates or CVCs, and one busy client does not slow the others; and per source address on the embedded token
-/// endpoint, against guessing client secrets. Beyond the limit: 429 problem with Retry-After.
+/// enumerate certificates or CVCs nor flood the writes, and one busy client does not slow the others; and per source address on the
+/// embedded token endpoint, against guessing client secrets, and on every request without a valid token. Beyond the limit: 429
+/// problem with Retry-After.
 /// </summary>
 public static class RateLimits
 {
     /// <summary>GET /certificates/{id}, /certificates/{id}/history and /certificates.</summary>
     public const string Lookups = "lookups";
 
-    /// <summary>GET /certificates/{id}/cvc.</summary>
+    /// <summary>GET /certificates/{id}/cvc and POST /certificates/{id}/cvc/support-disclosures.</summary>
     public const string Cvc = "cvc";
+
+    /// <summary>POST /certificates/next, /certificates/{id}/lock and /unlock, /pools/{id}/certificates.</summary>
+    public const string Writes = "writes";
 
     public const string RateLimitedType = "https://gcpstreams.dev/problems/rate-limited";
 
@@ -29,6 +33,7 @@ public static class RateLimits
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(Lookups, context => Bucket(context, Lookups, limits => (limits.LookupBurst, limits.LookupsPerSecond, TimeSpan.FromSeconds(1))));
             o.AddPolicy(Cvc, context => Bucket(context, Cvc, limits => (limits.CvcBurst, 1, TimeSpan.FromMinutes(1) / limits.CvcPerMinute)));
+            o.AddPolicy(Writes, context => Bucket(context, Writes, limits => (limits.WriteBurst, limits.WritesPerSecond, TimeSpan.FromSeconds(1))));
             o.OnRejected = RejectAsync;
         });
         return services;
@@ -47,26 +52,57 @@ public static class RateLimits
         }
 
         var limits = app.Services.GetRequiredService<IOptions<GcpOptions>>().Value.RateLimits;
-        var byAddress = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetTokenBucketLimiter(
-            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => BucketOptions(limits.TokenBurst, 1, TimeSpan.FromMinutes(1) / limits.TokenRequestsPerMinute)));
-        app.Lifetime.ApplicationStopped.Register(byAddress.Dispose);
-        var options = new RateLimiterOptions
-        {
-            GlobalLimiter = byAddress,
-            RejectionStatusCode = StatusCodes.Status429TooManyRequests,
-            OnRejected = (rejected, _) =>
-            {
-                var address = rejected.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return ProblemAsync(rejected, retryAfter =>
-                    $"Address {address} is over the token endpoint's rate limit (Gcp:RateLimits:TokenRequestsPerMinute, TokenBurst); retry after {retryAfter} s.",
-                    new Dictionary<string, object?> { ["remoteAddress"] = address });
-            },
-        };
-        return app.UseWhen(
+        return app.UseRateLimitPerAddress(
             context => context.Request.Path.StartsWithSegments(GcpAuthenticationExtensions.TokenPath, StringComparison.OrdinalIgnoreCase),
-            branch => branch.UseRateLimiter(options));
+            limits.TokenBurst, TimeSpan.FromMinutes(1) / limits.TokenRequestsPerMinute,
+            address => $"Address {address} is over the token endpoint's rate limit (Gcp:RateLimits:TokenRequestsPerMinute, TokenBurst)");
     }
+
+    /// <summary>
+    /// Limits requests without a valid token per source address (<c>Gcp:RateLimits:AnonymousPerMinute</c>, <c>AnonymousBurst</c>):
+    /// use after authentication (which decides whether the token is valid) and before authorization (which answers 401/403), so
+    /// guessing tokens or scanning anonymously is throttled while authenticated clients keep their own per-client buckets. The
+    /// health probes, the token endpoint (its own limit) and the embedded schema registry are not limited.
+    /// </summary>
+    public static IApplicationBuilder UseAnonymousRateLimit(this WebApplication app)
+    {
+        var limits = app.Services.GetRequiredService<IOptions<GcpOptions>>().Value.RateLimits;
+        return app.UseRateLimitPerAddress(
+            context => context.User.Identity?.IsAuthenticated != true
+                && !context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
+                && !context.Request.Path.StartsWithSegments(GcpAuthenticationExtensions.TokenPath, StringComparison.OrdinalIgnoreCase)
+                && !context.Request.Path.StartsWithSegments(EmbeddedStartup.SchemaRegistryPath, StringComparison.OrdinalIgnoreCase),
+            limits.AnonymousBurst, TimeSpan.FromMinutes(1) / limits.AnonymousPerMinute,
+            address => $"Address {address} is over the rate limit of requests without a valid token (Gcp:RateLimits:AnonymousPerMinute, AnonymousBurst)");
+    }
+
+    /// <summary>
+    /// A token bucket per source address on the requests <paramref name="applies"/> selects; 429 problem beyond it. Not the
+    /// rate-limiting middleware: that one would also enforce the endpoints' per-client policies, which are not its business here.
+    /// </summary>
+    private static IApplicationBuilder UseRateLimitPerAddress(
+        this WebApplication app, Func<HttpContext, bool> applies, int burst, TimeSpan period, Func<string, string> overLimit)
+    {
+        var byAddress = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetTokenBucketLimiter(
+            AddressOf(context), _ => BucketOptions(burst, 1, period)));
+        app.Lifetime.ApplicationStopped.Register(byAddress.Dispose);
+        return app.UseWhen(applies, branch => branch.Use(async (context, next) =>
+        {
+            using var lease = byAddress.AttemptAcquire(context);
+            if (lease.IsAcquired)
+            {
+                await next(context);
+                return;
+            }
+
+            var address = AddressOf(context);
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            await ProblemAsync(new OnRejectedContext { HttpContext = context, Lease = lease }, retryAfter => $"{overLimit(address)}; retry after {retryAfter} s.",
+                new Dictionary<string, object?> { ["remoteAddress"] = address });
+        }));
+    }
+
+    private static string AddressOf(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     private static RateLimitPartition<string> Bucket(HttpContext context, string policy, Func<RateLimitOptions, (int Burst, int Rate, TimeSpan Period)> limits)
     {

@@ -4,7 +4,8 @@ using GcpStreams.Contracts;
 namespace GcpStreams.Api.Endpoints;
 
 /// <summary>
-/// A certificate as the API shows it (never the CVC, which the read model does not hold). Amounts are in minor units
+/// A certificate as the API shows it (never the CVC, which the read model does not hold); <see cref="CertificateId"/> is masked to
+/// its last four digits, and <see cref="OrderId"/> and <see cref="ClientId"/> are null, for callers not entitled to them (<see cref="CallerAccess"/>). Amounts are in minor units
 /// of <see cref="Currency"/>; the balance is the nominal minus what was captured plus what was refunded, and
 /// <see cref="HeldMinor"/> is what authorizations hold of it.
 /// </summary>
@@ -30,9 +31,11 @@ public sealed record CertificateResponse(
     long Sequence,
     DateTimeOffset UpdatedAt)
 {
-    public static CertificateResponse From(CertificateState s) => new(
-        s.certificateId, s.status.ToString(), s.balanceMinor, s.heldMinor, s.nominalMinor, s.currency, s.channel.ToString(), s.poolId,
-        s.locked, s.lockReason, s.orderId, s.clientId, Utc(s.reservedUntil), Utc(s.issuedAt), s.sequence, Utc(s.updatedAt));
+    /// <summary>The state as <paramref name="access"/> may see it: the number masked and the buyer and order left out where it must not (<see cref="CallerAccess"/>).</summary>
+    public static CertificateResponse From(CertificateState s, CallerAccess access) => new(
+        access.Number(s.certificateId), s.status.ToString(), s.balanceMinor, s.heldMinor, s.nominalMinor, s.currency, s.channel.ToString(), s.poolId,
+        s.locked, s.lockReason, access.SeesCustomer ? s.orderId : null, access.SeesCustomer ? s.clientId : null,
+        Utc(s.reservedUntil), Utc(s.issuedAt), s.sequence, Utc(s.updatedAt));
 
     internal static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));
 
@@ -61,9 +64,12 @@ public sealed record HistoryEventResponse(
     long? HeldAfterMinor,
     string? Detail)
 {
-    public static HistoryEventResponse From(HistoryEntry e) => new(
+    /// <summary>The event as <paramref name="access"/> may see it: without the order id (the detail of a reservation or issue) for a POS caller.</summary>
+    public static HistoryEventResponse From(HistoryEntry e, CallerAccess access) => new(
         e.EventId, e.EventType, e.OccurredAt, e.Sequence, e.PoolId, e.Channel.ToString(), e.Currency, e.CorrelationId,
-        e.AmountMinor, e.BalanceAfterMinor, e.HeldAfterMinor, e.Detail);
+        e.AmountMinor, e.BalanceAfterMinor, e.HeldAfterMinor, access.SeesCustomer || !NamesOrder(e.EventType) ? e.Detail : null);
+
+    private static bool NamesOrder(string eventType) => eventType is Domain.EventTypes.Reserved or Domain.EventTypes.Issued;
 }
 
 /// <summary>A certificate's events, in stream order.</summary>

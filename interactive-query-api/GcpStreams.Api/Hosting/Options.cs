@@ -116,6 +116,12 @@ public sealed class GcpOptions
     /// </summary>
     public int MaxReservationHoldSeconds { get; set; } = 1_800;
 
+    /// <summary>
+    /// The most reservations one client may hold open (neither issued, expired nor released) in one pool; beyond it a reservation
+    /// is refused (409 reservation-limit), so no client can empty a pool by reserving it.
+    /// </summary>
+    public int MaxOpenReservationsPerClient { get; set; } = GcpStreams.Domain.Pools.PoolSettings.DefaultMaxOpenReservationsPerCaller;
+
     /// <summary>How long an API write waits for the topology's reply before answering 504.</summary>
     public int CommandTimeoutSeconds { get; set; } = 10;
 
@@ -182,6 +188,21 @@ public sealed class RateLimitOptions
 
     /// <summary>CVC disclosures a client may make at once before the per-minute rate applies.</summary>
     public int CvcBurst { get; set; } = 20;
+
+    /// <summary>Writes (reservations, lock and unlock, pool loads) per second per client.</summary>
+    public int WritesPerSecond { get; set; } = 50;
+
+    /// <summary>Writes a client may make at once before the per-second rate applies.</summary>
+    public int WriteBurst { get; set; } = 100;
+
+    /// <summary>
+    /// Requests without a valid token (anonymous, or with a bad one) per minute per source address, on every path but
+    /// <c>/health</c>, the token endpoint (its own limit) and the embedded schema registry.
+    /// </summary>
+    public int AnonymousPerMinute { get; set; } = 300;
+
+    /// <summary>Requests without a valid token a source address may make at once before the per-minute rate applies.</summary>
+    public int AnonymousBurst { get; set; } = 100;
 
     /// <summary>Embedded auth mode: requests to <c>POST /connect/token</c> per minute per source address.</summary>
     public int TokenRequestsPerMinute { get; set; } = 60;

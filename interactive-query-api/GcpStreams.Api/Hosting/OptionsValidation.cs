@@ -132,6 +132,7 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         }
         KafkaOptionsValidation.Range(errors, "Gcp:ReservationHoldSeconds", options.ReservationHoldSeconds, 1, 86_400);
         KafkaOptionsValidation.Range(errors, "Gcp:MaxReservationHoldSeconds", options.MaxReservationHoldSeconds, 60, 86_400);
+        KafkaOptionsValidation.Range(errors, "Gcp:MaxOpenReservationsPerClient", options.MaxOpenReservationsPerClient, 1, 10_000_000);
         if (options.ReservationHoldSeconds > options.MaxReservationHoldSeconds)
         {
             errors.Add($"Gcp:ReservationHoldSeconds ({options.ReservationHoldSeconds}) must not exceed Gcp:MaxReservationHoldSeconds ({options.MaxReservationHoldSeconds})");
@@ -145,6 +146,10 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupBurst", options.RateLimits.LookupBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcPerMinute", options.RateLimits.CvcPerMinute, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcBurst", options.RateLimits.CvcBurst, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:WritesPerSecond", options.RateLimits.WritesPerSecond, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:WriteBurst", options.RateLimits.WriteBurst, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:AnonymousPerMinute", options.RateLimits.AnonymousPerMinute, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:AnonymousBurst", options.RateLimits.AnonymousBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:TokenRequestsPerMinute", options.RateLimits.TokenRequestsPerMinute, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:TokenBurst", options.RateLimits.TokenBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:AnonymousAuditPerMinute", options.AnonymousAuditPerMinute, 1, 1_000_000);

@@ -41,9 +41,12 @@ public static class ServiceRegistration
                 IdempotencyKeyRetention = TimeSpan.FromHours(gcp.IdempotencyKeyHours),
                 HoldExpiry = TimeSpan.FromHours(gcp.HoldExpiryHours),
                 SupportDisclosuresPerDay = gcp.SupportCvcDisclosuresPerDay,
+                MaxReservationHold = TimeSpan.FromSeconds(gcp.MaxReservationHoldSeconds),
+                MaxOpenReservationsPerClient = gcp.MaxOpenReservationsPerClient,
             };
         });
         services.AddSingleton<StreamService>();
+        services.AddSingleton<GcpStreams.Api.Endpoints.CursorProtector>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamService>());
         services.AddSingleton<EmbeddedStartup>(); // readiness asks it whether the demo pools are visible
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedStartup>());

@@ -241,26 +241,27 @@ namespace GcpStreams.Contracts
 				"LLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nomin" +
 				"al differs from the pool\'s), ORDER_MISMATCH (the certificate is reserved for or " +
 				"sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for anot" +
-				"her request). UNKNOWN is the default symbol for symbols this reader does not kno" +
-				"w.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID" +
-				"_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"E" +
-				"XCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVAL" +
-				"ID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALL" +
-				"OWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"" +
-				"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-read" +
-				"able detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refuse" +
-				"d operation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"" +
-				"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from " +
-				"one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"Certif" +
-				"icateReservationReleased\",\"doc\":\"certificate.reservation_released: the order a r" +
-				"eservation was for was cancelled, or its payment failed; the certificate returne" +
-				"d to its pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"or" +
-				"derId\",\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"string\"" +
-				"},{\"name\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, payme" +
-				"nt failed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates availa" +
-				"ble in the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"T" +
-				"he pool\'s version after this event (see PoolLoaded.poolVersion).\",\"default\":0,\"t" +
-				"ype\":\"long\"}]}]}]}"));
+				"her request), RESERVATION_LIMIT (the client already holds the most open reservat" +
+				"ions a client may hold in the pool). UNKNOWN is the default symbol for symbols t" +
+				"his reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOW" +
+				"N\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\"," +
+				"\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"" +
+				"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\"," +
+				"\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMA" +
+				"TCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\",\"RESERVATION_LIMIT\"],\"default\":\"UNK" +
+				"NOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name" +
+				"\":\"amountMinor\",\"doc\":\"Amount of the refused operation in minor units, if it had" +
+				" one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"payment" +
+				"Id of the refused payment, if it came from one.\",\"default\":null,\"type\":[\"null\",\"" +
+				"string\"]}]},{\"type\":\"record\",\"name\":\"CertificateReservationReleased\",\"doc\":\"cert" +
+				"ificate.reservation_released: the order a reservation was for was cancelled, or " +
+				"its payment failed; the certificate returned to its pool at once.\",\"namespace\":\"" +
+				"GcpStreams.Contracts\",\"fields\":[{\"name\":\"orderId\",\"doc\":\"Order that was cancelle" +
+				"d or whose payment failed.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why the res" +
+				"ervation ended, e.g. order cancelled, payment failed.\",\"type\":\"string\"},{\"name\":" +
+				"\"availableAfter\",\"doc\":\"Certificates available in the pool after the return.\",\"t" +
+				"ype\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"The pool\'s version after this event (s" +
+				"ee PoolLoaded.poolVersion).\",\"default\":0,\"type\":\"long\"}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>

@@ -32,17 +32,19 @@ namespace GcpStreams.Contracts
 				", RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nominal dif" +
 				"fers from the pool\'s), ORDER_MISMATCH (the certificate is reserved for or sold b" +
 				"y another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for another re" +
-				"quest). UNKNOWN is the default symbol for symbols this reader does not know.\",\"n" +
-				"amespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATU" +
-				"S\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS" +
-				"_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMO" +
-				"UNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\"," +
-				"\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPO" +
-				"TENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable d" +
-				"etail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused oper" +
-				"ation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"n" +
-				"ame\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from one.\"," +
-				"\"default\":null,\"type\":[\"null\",\"string\"]}]}"));
+				"quest), RESERVATION_LIMIT (the client already holds the most open reservations a" +
+				" client may hold in the pool). UNKNOWN is the default symbol for symbols this re" +
+				"ader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NO" +
+				"T_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUF" +
+				"FICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOW" +
+				"N_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_D" +
+				"ISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"" +
+				"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\",\"RESERVATION_LIMIT\"],\"default\":\"UNKNOWN\"}" +
+				"},{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name\":\"amo" +
+				"untMinor\",\"doc\":\"Amount of the refused operation in minor units, if it had one.\"" +
+				",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of " +
+				"the refused payment, if it came from one.\",\"default\":null,\"type\":[\"null\",\"string" +
+				"\"]}]}"));
 		/// <summary>
 		/// Operation refused, lower-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expire.
 		/// </summary>

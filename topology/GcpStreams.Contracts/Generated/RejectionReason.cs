@@ -13,7 +13,7 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the pool's), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nominal differs from the pool's), ORDER_MISMATCH (the certificate is reserved for or sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for another request). UNKNOWN is the default symbol for symbols this reader does not know.
+	/// Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the pool's), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nominal differs from the pool's), ORDER_MISMATCH (the certificate is reserved for or sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for another request), RESERVATION_LIMIT (the client already holds the most open reservations a client may hold in the pool). UNKNOWN is the default symbol for symbols this reader does not know.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public enum RejectionReason
@@ -39,5 +39,6 @@ namespace GcpStreams.Contracts
 		NOMINAL_MISMATCH,
 		ORDER_MISMATCH,
 		IDEMPOTENCY_CONFLICT,
+		RESERVATION_LIMIT,
 	}
 }

@@ -64,8 +64,10 @@ public sealed record Pool
 /// (<see cref="IssuedToOrder"/> is then set, so a re-sent order is recognised) or until it expires and goes back to the tail.
 /// </summary>
 /// <param name="Sequence">The certificate's sequence number at its <c>certificate.reserved</c> event.</param>
+/// <param name="Caller">The client that reserved it (counted in its open reservations of the pool until issued, expired or released).</param>
 public sealed record Reservation(
-    string CertificateId, string PoolId, long Slot, string RequestId, string? OrderId, DateTimeOffset ReservedUntil, string? IssuedToOrder = null, long Sequence = 0);
+    string CertificateId, string PoolId, long Slot, string RequestId, string? OrderId, DateTimeOffset ReservedUntil, string? IssuedToOrder = null, long Sequence = 0,
+    string? Caller = null);
 
 /// <summary>An available certificate in a pool slot, with the number of events it has had (0 when loaded, more once it came back from a reservation).</summary>
 public sealed record PoolSlot(string CertificateId, long Sequence);
@@ -87,6 +89,9 @@ public interface IPoolStore
 
     /// <summary>The load first made with an idempotency key in this pool, if any.</summary>
     KeyedLoad? LoadByKey(string poolId, string idempotencyKey);
+
+    /// <summary>How many reservations of the pool <paramref name="caller"/> holds open (neither issued, expired nor released).</summary>
+    int OpenReservationsOf(string poolId, string caller);
 }
 
 /// <summary>What an idempotency key of a pool was first used for: the request's fingerprint and the certificate it got.</summary>
@@ -98,8 +103,23 @@ public sealed record KeyedLoad(string IdempotencyKey, string RequestFingerprint,
 /// <summary>Settings that decisions need and that come from configuration, not from input events.</summary>
 /// <param name="NumberingKey">The secret key that permutes generated certificate numbers (at least 16 bytes).</param>
 /// <param name="MaxLoadBatch">The most certificates one load command may add; larger loads are split by the caller.</param>
-public sealed record PoolSettings(byte[] NumberingKey, int MaxLoadBatch = PoolSettings.DefaultMaxLoadBatch)
+/// <param name="MaxOpenReservationsPerCaller">The most reservations one client may hold open in one pool, so no client can empty a pool.</param>
+/// <param name="MaxHold">The longest a reservation may be held (a longer request is refused, whoever wrote it).</param>
+public sealed record PoolSettings(
+    byte[] NumberingKey,
+    int MaxLoadBatch = PoolSettings.DefaultMaxLoadBatch,
+    int MaxOpenReservationsPerCaller = PoolSettings.DefaultMaxOpenReservationsPerCaller,
+    TimeSpan? MaxHold = null)
 {
     /// <summary>The most certificates one load adds unless configured otherwise (the API and the demo pools use the same bound).</summary>
     public const int DefaultMaxLoadBatch = 10_000;
+
+    /// <summary>The most open reservations of one client in one pool unless configured otherwise.</summary>
+    public const int DefaultMaxOpenReservationsPerCaller = 100;
+
+    /// <summary>The longest hold unless configured otherwise: 30 minutes.</summary>
+    public static readonly TimeSpan DefaultMaxHold = TimeSpan.FromMinutes(30);
+
+    /// <summary><see cref="MaxHold"/>, or <see cref="DefaultMaxHold"/> when not given.</summary>
+    public TimeSpan LongestHold => MaxHold ?? DefaultMaxHold;
 }

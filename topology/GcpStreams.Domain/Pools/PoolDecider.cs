@@ -22,7 +22,7 @@ public static class PoolDecider
         return command switch
         {
             LoadPool c => Load(c, state, store, settings),
-            ReserveNext c => Reserve(c, state, store),
+            ReserveNext c => Reserve(c, state, store, settings),
             ExpireReservation c => Expire(c, state, store),
             ReleaseReservation c => Release(c, state, store),
             IssueReserved c => Issue(c, state, store),
@@ -91,7 +91,7 @@ public static class PoolDecider
         ];
     }
 
-    private static IReadOnlyList<PoolEvent> Reserve(ReserveNext c, Pool? state, IPoolStore store)
+    private static IReadOnlyList<PoolEvent> Reserve(ReserveNext c, Pool? state, IPoolStore store, PoolSettings settings)
     {
         if (state is null)
         {
@@ -105,9 +105,10 @@ public static class PoolDecider
                 $"pool {c.PoolId} holds {state.Channel} {state.NominalMinor} {state.Currency}, the request is for {c.Channel} {c.NominalMinor} {c.Currency}");
         }
 
-        if (c.HoldFor <= TimeSpan.Zero)
+        if (c.HoldFor <= TimeSpan.Zero || c.HoldFor > settings.LongestHold)
         {
-            return Rejected(c, RejectionReason.InvalidAmount, $"a reservation must be held for a positive time, not {c.HoldFor}");
+            return Rejected(c, RejectionReason.InvalidAmount,
+                $"a reservation is held for a positive time up to {settings.LongestHold.TotalSeconds:F0} s, not {c.HoldFor.TotalSeconds:F0} s");
         }
 
         if (c.IdempotencyKey is { } key && store.ReservationByKey(c.PoolId, key) is { } first)
@@ -115,6 +116,13 @@ public static class PoolDecider
             return first.RequestFingerprint == c.RequestFingerprint
                 ? [new ReservationReplayed(c.PoolId, c.CausationId, c.At, first.CertificateId, first.RequestId, first.ReservedUntil)]
                 : Rejected(c, RejectionReason.IdempotencyConflict, $"idempotency key '{key}' was used for another request in pool {c.PoolId}");
+        }
+
+        if (c.Caller is { } caller && store.OpenReservationsOf(c.PoolId, caller) >= settings.MaxOpenReservationsPerCaller)
+        {
+            return Rejected(c, RejectionReason.ReservationLimit,
+                $"client {caller} already holds {settings.MaxOpenReservationsPerCaller} open reservations in pool {c.PoolId}, the most a client may hold; "
+                + "issue, release or let some expire first");
         }
 
         if (state.Available == 0)
@@ -125,7 +133,7 @@ public static class PoolDecider
         var availableAfter = state.Available - 1;
         var slot = store.CertificateAt(c.PoolId, state.Head);
         var reserved = new PoolCertificateReserved(c.PoolId, c.CausationId, c.At, state.Head, slot.CertificateId, c.RequestId,
-            c.OrderId, state.Channel, state.NominalMinor, state.Currency, c.At + c.HoldFor, availableAfter, slot.Sequence + 1, c.IdempotencyKey, c.RequestFingerprint);
+            c.OrderId, state.Channel, state.NominalMinor, state.Currency, c.At + c.HoldFor, availableAfter, slot.Sequence + 1, c.IdempotencyKey, c.RequestFingerprint, c.Caller);
         return availableAfter < state.LowWatermark && state.Available >= state.LowWatermark
             ? [reserved, new PoolAlert(c.PoolId, c.CausationId, c.At, AlertKind.PoolLow, AlertSeverity.Warning,
                 $"pool {c.PoolId} is below its low-watermark: {availableAfter} left, low-watermark {state.LowWatermark}")]

@@ -27,7 +27,7 @@ public sealed record LoadPool(
 public sealed record ReserveNext(
     string PoolId, string CausationId, DateTimeOffset At,
     string RequestId, Channel Channel, long NominalMinor, string Currency, string? OrderId, TimeSpan HoldFor,
-    string? IdempotencyKey = null, string RequestFingerprint = "")
+    string? IdempotencyKey = null, string RequestFingerprint = "", string? Caller = null)
     : PoolCommand(PoolId, CausationId, At)
 {
     public override string Operation => "reserve";
@@ -93,7 +93,8 @@ public sealed record PoolLoadReplayed(
 public sealed record PoolCertificateReserved(
     string PoolId, string CausationId, DateTimeOffset At,
     long Slot, string CertificateId, string RequestId, string? OrderId, Channel Channel, long NominalMinor, string Currency,
-    DateTimeOffset ReservedUntil, long AvailableAfter, long CertificateSequence, string? IdempotencyKey = null, string RequestFingerprint = "")
+    DateTimeOffset ReservedUntil, long AvailableAfter, long CertificateSequence, string? IdempotencyKey = null, string RequestFingerprint = "",
+    string? Caller = null)
     : PoolEvent(PoolId, CausationId, At)
 {
     public override string EventType => EventTypes.Reserved;

@@ -169,7 +169,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
         {
             C.ReserveCertificate r => [ToPoolOrRefuse(new ReserveNext(RequirePoolId(r.poolId), request, at, request, Channel(r.channel), r.nominalMinor, RequireCurrency(r.currency), r.orderId,
                 TimeSpan.FromSeconds(r.holdSeconds > 0 ? r.holdSeconds : settings.DefaultReservationHold.TotalSeconds),
-                IdempotencyKeyOf(command), Fingerprint(r)), command, source, caller)],
+                IdempotencyKeyOf(command), Fingerprint(r), caller), command, source, caller)],
             C.LoadPool l => [ToPoolOrRefuse(new LoadPool(RequirePoolId(l.poolId), request, at, Channel(l.channel), l.nominalMinor, RequireCurrency(l.currency), l.lowWatermark,
                 l.series, l.count, [.. l.importedNumbers], IdempotencyKeyOf(command), Fingerprint(l)), command, source, caller)],
             C.LockCertificate l => [ToCertificate(new LockCertificate(Require(l.certificateId, "certificateId"), request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],

@@ -37,7 +37,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         : base(codec)
     {
         this.settings = settings;
-        poolSettings = new PoolSettings(settings.NumberingKey, settings.MaxLoadBatch);
+        poolSettings = new PoolSettings(settings.NumberingKey, settings.MaxLoadBatch, settings.MaxOpenReservationsPerClient, settings.MaxReservationHold);
     }
 
     public override void Init(ProcessorContext<byte[], Outgoing> context)
@@ -173,8 +173,9 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
             case PoolCertificateReserved r:
                 writes.Add((Keys.Slot(r.PoolId, r.Slot), null));
                 writes.Add((Keys.Reservation(r.PoolId, r.CertificateId),
-                    InternalJson.Serialize(new Reservation(r.CertificateId, r.PoolId, r.Slot, r.RequestId, r.OrderId, r.ReservedUntil, Sequence: r.CertificateSequence))));
+                    InternalJson.Serialize(new Reservation(r.CertificateId, r.PoolId, r.Slot, r.RequestId, r.OrderId, r.ReservedUntil, Sequence: r.CertificateSequence, Caller: r.Caller))));
                 writes.Add((Keys.Deadline(r.ReservedUntil, r.PoolId, r.CertificateId), []));
+                CountOpen(r.PoolId, r.Caller, +1, writes);
                 if (r.IdempotencyKey is { } key)
                 {
                     var keyed = Keys.IdempotencyKey(r.PoolId, key);
@@ -184,20 +185,40 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
 
                 break;
             case ReservationExpired x:
+                CountOpen(x.PoolId, ReservationOf(x.PoolId, x.CertificateId)?.Caller, -1, writes);
                 writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), null));
                 writes.Add((Keys.Slot(x.PoolId, x.Slot), SlotValue(new PoolSlot(x.CertificateId, x.CertificateSequence))));
                 break;
             case ReservationReleased x:
-                writes.Add((Keys.Deadline(ReservationOf(x.PoolId, x.CertificateId)!.ReservedUntil, x.PoolId, x.CertificateId), null));
+                var released = ReservationOf(x.PoolId, x.CertificateId)!;
+                CountOpen(x.PoolId, released.Caller, -1, writes);
+                writes.Add((Keys.Deadline(released.ReservedUntil, x.PoolId, x.CertificateId), null));
                 writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), null));
                 writes.Add((Keys.Slot(x.PoolId, x.Slot), SlotValue(new PoolSlot(x.CertificateId, x.CertificateSequence))));
                 break;
             case ReservationIssued x:
                 var reservation = ReservationOf(x.PoolId, x.CertificateId)!;
+                CountOpen(x.PoolId, reservation.Caller, -1, writes);
                 writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), InternalJson.Serialize(reservation with { IssuedToOrder = x.OrderId })));
                 writes.Add((Keys.Deadline(reservation.ReservedUntil, x.PoolId, x.CertificateId), null));
                 break;
         }
+    }
+
+    /// <summary>
+    /// Moves the count of <paramref name="caller"/>'s open reservations in the pool by <paramref name="delta"/> (one reservation
+    /// event per decision, so the stored count is current); the entry goes when it reaches 0. A reservation without a caller
+    /// (made before callers were recorded) is not counted.
+    /// </summary>
+    private void CountOpen(string poolId, string? caller, int delta, List<(string Key, byte[]? Value)> writes)
+    {
+        if (caller is null)
+        {
+            return;
+        }
+
+        var open = Math.Max(0, OpenReservationsOf(poolId, caller) + delta);
+        writes.Add((Keys.OpenReservations(poolId, caller), open == 0 ? null : Codec.Utf8(open.ToString(CultureInfo.InvariantCulture))));
     }
 
     private static Channel ChannelOf(PoolCommand command) => command switch
@@ -235,6 +256,9 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     public KeyedReservation? ReservationByKey(string poolId, string idempotencyKey) =>
         store.Get(Keys.IdempotencyKey(poolId, idempotencyKey)) is { } bytes ? InternalJson.Deserialize<KeyedReservation>(bytes) : null;
 
+    public int OpenReservationsOf(string poolId, string caller) =>
+        store.Get(Keys.OpenReservations(poolId, caller)) is { } bytes ? int.Parse(System.Text.Encoding.UTF8.GetString(bytes), CultureInfo.InvariantCulture) : 0;
+
     public KeyedLoad? LoadByKey(string poolId, string idempotencyKey) =>
         store.Get(Keys.LoadKey(poolId, idempotencyKey)) is { } bytes ? InternalJson.Deserialize<KeyedLoad>(bytes) : null;
 
@@ -252,6 +276,9 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         public static string IdempotencyKey(string poolId, string key) => $"k/{poolId}/{key}";
 
         public static string LoadKey(string poolId, string key) => $"l/{poolId}/{key}";
+
+        /// <summary>How many reservations a client holds open in the pool (absent: none).</summary>
+        public static string OpenReservations(string poolId, string caller) => $"o/{poolId}/{caller}";
 
         public const string RetentionPrefix = "x/";
 
