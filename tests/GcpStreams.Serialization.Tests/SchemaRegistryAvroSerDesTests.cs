@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Avro.Generic;
 using Confluent.Kafka;
+using Confluent.Kafka.SyncOverAsync;
 using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
 using GcpStreams.Serialization.Tests.Fixtures;
@@ -200,6 +201,72 @@ public class SchemaRegistryAvroSerDesTests
 
         Assert.That(error!.Failure, Is.EqualTo(AvroDeserializationFailure.UndecodablePayload));
         Assert.That(error.SchemaId, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void The_fast_path_writes_the_bytes_Confluents_serializer_writes()
+    {
+        var confluent = new AvroSerializer<GiftCardIssuedV1>(registry).AsSyncOverAsync();
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var records = Enumerable.Range(0, 50).Select(i => new GiftCardIssuedV1 { CertificateId = $"GC-{i:D4}", AmountMinor = i * 1_000_003L, Note = i % 3 == 0 ? null : new string('n', i) }).ToList();
+
+        serdes.Serialize(Sample(), ValueContext); // the first record goes through Confluent's serializer, the others through the fast path
+        foreach (var record in records)
+        {
+            Assert.That(serdes.Serialize(record, ValueContext), Is.EqualTo(confluent.Serialize(record, ValueContext)), record.CertificateId);
+        }
+    }
+
+    [Test]
+    public void The_fast_path_reads_what_Confluents_deserializer_reads_also_across_schema_versions()
+    {
+        var writer = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var sameReader = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var evolvedReader = new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry);
+        var confluent = new AvroDeserializer<GiftCardIssuedV2>(registry).AsSyncOverAsync();
+
+        for (var i = 0; i < 5; i++)
+        {
+            var bytes = writer.Serialize(new GiftCardIssuedV1 { CertificateId = $"GC-{i}", AmountMinor = i, Note = $"n{i}" }, ValueContext)!;
+            var same = sameReader.Deserialize(bytes, ValueContext);
+            var evolved = evolvedReader.Deserialize(bytes, ValueContext);
+            var expected = confluent.Deserialize(bytes, false, ValueContext);
+            Assert.That((same.CertificateId, same.AmountMinor, same.Note), Is.EqualTo(($"GC-{i}", (long)i, $"n{i}")));
+            Assert.That((evolved.CertificateId, evolved.AmountMinor, evolved.Note, evolved.Currency),
+                Is.EqualTo((expected.CertificateId, expected.AmountMinor, expected.Note, expected.Currency)), "the reader's default fills the new field");
+        }
+    }
+
+    [Test]
+    public void A_truncated_body_of_a_known_schema_id_is_still_refused_as_undecodable()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        var bytes = serdes.Serialize(Sample(), ValueContext)!;
+        serdes.Deserialize(bytes, ValueContext); // the id's reader is cached: the next read takes the fast path
+
+        var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize(bytes[..8], ValueContext));
+
+        Assert.That((error!.Failure, error.SchemaId), Is.EqualTo((AvroDeserializationFailure.UndecodablePayload, (int?)1)));
+    }
+
+    [Test]
+    public void Many_threads_at_once_each_get_their_own_record_back()
+    {
+        var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry);
+        serdes.Deserialize(serdes.Serialize(Sample(), ValueContext), ValueContext);
+
+        var mismatches = 0;
+        Parallel.For(0, 4_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var record = new GiftCardIssuedV1 { CertificateId = $"GC-{i}", AmountMinor = i, Note = new string('x', i % 200) };
+            var back = serdes.Deserialize(serdes.Serialize(record, ValueContext), ValueContext);
+            if (back.CertificateId != record.CertificateId || back.AmountMinor != i || back.Note != record.Note)
+            {
+                Interlocked.Increment(ref mismatches);
+            }
+        });
+
+        Assert.That(mismatches, Is.Zero);
     }
 
     [Test]

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Globalization;
+using Avro.IO;
 using System.Net.Http;
 using Avro.Generic;
 using Avro.Specific;
@@ -27,6 +29,15 @@ namespace GcpStreams.Serialization;
 /// nothing ever leaves the process.
 /// </para>
 /// <para>
+/// The fast path: once Confluent's serializer has written a record of <typeparamref name="T"/> to a topic (registering or
+/// looking up the schema), later records to that topic are written here directly with the schema id it used, and once a
+/// writer schema id has been read through Confluent's deserializer, later records of that id are read here directly —
+/// synchronously, on the calling thread, with the same Avro writer and reader: the bytes and the decoded records are the
+/// same, without a hop to the thread pool and a schema lookup per record. Only for generated (specific) records with the
+/// default strategies (Topic subjects, auto-registration, schema id in the prefix); anything else always goes through
+/// Confluent's serdes.
+/// </para>
+/// <para>
 /// Defaults (override them through the configs): schemas are auto-registered (unless
 /// <c>UseLatestVersion</c> is set) and subjects follow the Topic strategy (<c>{topic}-key</c> /
 /// <c>{topic}-value</c>), for the serializer and the deserializer alike.
@@ -49,6 +60,14 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
     private readonly IDeserializer<T> deserializer;
     private readonly bool topicInSubject;
     private readonly bool schemaIdMayBeInHeaders;
+    private readonly ISchemaRegistryClient registry;
+    private readonly Avro.Schema? specificSchema; // T's own schema, when the fast path is on
+    private readonly SpecificDatumWriter<T>? fastWriter;
+    private readonly ConcurrentDictionary<(string Topic, MessageComponentType Component), int> writtenIds = new();
+    private readonly ConcurrentDictionary<int, SpecificDatumReader<T>> readers = new();
+
+    [ThreadStatic]
+    private static MemoryStream? buffer;
 
     /// <summary>Creates the SerDes.</summary>
     /// <param name="schemaRegistryClient">
@@ -80,6 +99,15 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
         schemaIdMayBeInHeaders = deserializerSettings.SchemaIdStrategy != SchemaIdDeserializerStrategy.Prefix;
         serializer = new AvroSerializer<T>(schemaRegistryClient, serializerSettings).AsSyncOverAsync();
         deserializer = new AvroDeserializer<T>(schemaRegistryClient, deserializerSettings).AsSyncOverAsync();
+        registry = schemaRegistryClient;
+        var defaults = serializerSettings.SubjectNameStrategy == SubjectNameStrategy.Topic && serializerSettings.UseLatestVersion != true
+            && serializerSettings.AutoRegisterSchemas == true && deserializerSettings.SubjectNameStrategy == SubjectNameStrategy.Topic
+            && deserializerSettings.UseLatestVersion != true && !schemaIdMayBeInHeaders;
+        if (defaults && typeof(ISpecificRecord).IsAssignableFrom(typeof(T)))
+        {
+            specificSchema = ((ISpecificRecord)Activator.CreateInstance(typeof(T))!).Schema;
+            fastWriter = new SpecificDatumWriter<T>(specificSchema);
+        }
         isInitialized = true; // everything it needs came through the constructor
     }
 
@@ -105,7 +133,25 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
                 $"Cannot serialize {typeof(T).Name}: the subject name strategy needs a topic and the serialization context has none.");
         }
 
-        return serializer.Serialize(data, context);
+        if (fastWriter is not null && writtenIds.TryGetValue((context.Topic, context.Component), out var id))
+        {
+            var stream = buffer ??= new MemoryStream(1024);
+            stream.SetLength(0);
+            Span<byte> prefix = stackalloc byte[IdPrefixLength];
+            prefix[0] = MagicByteV0;
+            BinaryPrimitives.WriteInt32BigEndian(prefix[1..], id);
+            stream.Write(prefix);
+            fastWriter.Write(data, new BinaryEncoder(stream));
+            return stream.ToArray();
+        }
+
+        var bytes = serializer.Serialize(data, context);
+        if (fastWriter is not null && bytes is { Length: >= IdPrefixLength } && bytes[0] == MagicByteV0)
+        {
+            writtenIds.TryAdd((context.Topic, context.Component), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(1, 4)));
+        }
+
+        return bytes;
     }
 
     /// <summary>Deserializes Confluent wire-format bytes; null or empty bytes give null.</summary>
@@ -125,6 +171,18 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
 
         try
         {
+            if (specificSchema is not null && schemaId is { } known && !string.IsNullOrEmpty(context.Topic))
+            {
+                if (readers.TryGetValue(known, out var reader))
+                {
+                    return reader.Read(default!, new BinaryDecoder(new MemoryStream(data, IdPrefixLength, data.Length - IdPrefixLength, writable: false)));
+                }
+
+                var first = deserializer.Deserialize(data, isNull: false, context); // the registry checks the id and the body once
+                readers.TryAdd(known, new SpecificDatumReader<T>(WriterSchema(known, context), specificSchema));
+                return first;
+            }
+
             return deserializer.Deserialize(data, isNull: false, context);
         }
         catch (SchemaRegistryException e) when (e.ErrorCode == SchemaRegistryErrorCodes.SchemaNotFound)
@@ -142,6 +200,14 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
                 + $"{schemaId?.ToString(CultureInfo.InvariantCulture) ?? "(GUID)"} does not decode ({e.GetType().Name}: {e.Message})",
                 AvroDeserializationFailure.UndecodablePayload, context.Topic, context.Component, schemaId, e);
         }
+    }
+
+    /// <summary>The writer schema of <paramref name="id"/>, asked of the registry as Confluent's deserializer asks it (its client caches it).</summary>
+    private Avro.Schema WriterSchema(int id, SerializationContext context)
+    {
+        var subject = $"{context.Topic}-{(context.Component == MessageComponentType.Key ? "key" : "value")}";
+        var schema = registry.GetSchemaBySubjectAndIdAsync(subject, id).ConfigureAwait(false).GetAwaiter().GetResult();
+        return Avro.Schema.Parse(schema.SchemaString);
     }
 
     /// <summary>Checks the wire-format prefix and returns the schema id (null for a GUID prefix).</summary>
