@@ -26,10 +26,11 @@ run: setup ## start the service on the embedded broker (ASPNETCORE_URLS override
 
 KAFKA ?= 127.0.0.1:9092
 SCHEMA_REGISTRY ?= http://127.0.0.1:8080/schema-registry
+API ?= http://127.0.0.1:8080
 CUSTOMERS ?= 200
 RATE ?= 20
-demo: ## play POS/Internet Store customers against a running service: make demo KAFKA=... SCHEMA_REGISTRY=...
-	dotnet run --project tools/GcpStreams.Traffic -c $(CONFIGURATION) -- --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --customers $(CUSTOMERS) --rate $(RATE)
+demo: ## play POS/Internet Store customers against a running service: make demo KAFKA=... SCHEMA_REGISTRY=... API=...
+	dotnet run --project tools/GcpStreams.Traffic -c $(CONFIGURATION) -- --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --api $(API) --customers $(CUSTOMERS) --rate $(RATE)
 
 bench: ## host the service on the embedded broker (exactly-once) and print throughput, latency p50/p95/p99, memory
 	dotnet run --project tools/GcpStreams.Bench -c Release -- $(BENCH_ARGS)

@@ -20,28 +20,30 @@ public sealed class Tally
 }
 
 /// <summary>
-/// One customer's journey, as POS or the Internet Store plays it: reserve a certificate, pay the order, wait until it is
-/// issued, then redeem partially (directly or authorize + capture, sometimes void the rest), sometimes refund, sometimes
-/// have support lock and unlock it, sometimes return the purchase unused.
+/// One customer's journey, as POS or the Internet Store plays it: reserve a certificate through the HTTP API (as the pool's
+/// channel client, with an Idempotency-Key), pay the order (a record on the Orders team's topic), wait until it is issued,
+/// then redeem partially (directly or authorize + capture, sometimes void the rest: Payments' records), sometimes refund,
+/// sometimes have support lock and unlock it through the API, sometimes return the purchase unused.
 /// </summary>
-public sealed class Customer(Shop shop, PoolChoice pool, Random random, Tally tally)
+public sealed class Customer(Shop shop, GcpApi api, PoolChoice pool, Random random, Tally tally)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the reservation holds the certificate for the order.</summary>
+    public const int HoldSeconds = 600;
 
     public async Task RunAsync(CancellationToken token)
     {
         var orderId = "order-" + Guid.NewGuid().ToString("N")[..12];
-        var reserve = await shop.SendCommandAsync(pool.PoolId, new C.ReserveCertificate
+        // one key per customer: a retry after a 503/504 returns the same certificate instead of reserving another
+        var reserve = await api.ReserveAsync(pool, orderId, HoldSeconds, "gcp-traffic-" + orderId, token);
+        if (!reserve.Done)
         {
-            poolId = pool.PoolId, channel = pool.Channel, nominalMinor = pool.NominalMinor, currency = pool.Currency, orderId = orderId, holdSeconds = 600,
-        }, Timeout, token);
-        if (reserve.outcome != C.ReplyOutcome.ACCEPTED)
-        {
-            tally.Add($"reserve refused ({reserve.reason})");
+            tally.Add($"reserve refused ({reserve.Refusal})");
             return;
         }
 
-        var id = reserve.certificateId;
+        var id = reserve.CertificateId!; // a reservation done names its certificate
         tally.Add("reserved");
         await shop.ProduceAsync(Topics.SalesOrders, orderId, Order(orderId, id, C.OrderStatus.PAID), token);
         await shop.WaitForEventAsync(id, "certificate.issued", Timeout, token);
@@ -87,13 +89,25 @@ public sealed class Customer(Shop shop, PoolChoice pool, Random random, Tally ta
 
         if (random.NextDouble() < 0.1)
         {
-            var locked = await shop.SendCommandAsync(id, new C.LockCertificate { certificateId = id, reason = "customer reported loss" }, Timeout, token);
-            await PayAsync(C.PaymentOperation.CAPTURE, id, 1, null, token); // refused while locked
-            var unlocked = await shop.SendCommandAsync(id, new C.UnlockCertificate { certificateId = id, reason = "card found" }, Timeout, token);
-            tally.Add(locked.outcome == C.ReplyOutcome.ACCEPTED && unlocked.outcome == C.ReplyOutcome.ACCEPTED ? "lock+unlock" : "lock refused");
+            await LockAndUnlockAsync(id, token);
         }
 
         tally.Add("customers done");
+    }
+
+    /// <summary>Support locks the certificate (the customer reported it lost), a capture is refused meanwhile, support unlocks it.</summary>
+    private async Task LockAndUnlockAsync(string id, CancellationToken token)
+    {
+        var locked = await api.LockAsync(id, "customer reported loss", token);
+        if (!locked.Done)
+        {
+            tally.Add($"lock refused ({locked.Refusal})");
+            return;
+        }
+
+        await PayAsync(C.PaymentOperation.CAPTURE, id, 1, null, token); // refused while locked
+        var unlocked = await api.UnlockAsync(id, "card found", token);
+        tally.Add(unlocked.Done ? "lock+unlock" : $"unlock refused ({unlocked.Refusal})");
     }
 
     private async Task<string> PayAsync(C.PaymentOperation operation, string certificateId, long amount, string? parent, CancellationToken token)

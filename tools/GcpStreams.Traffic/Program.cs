@@ -4,7 +4,9 @@ using Confluent.SchemaRegistry;
 using GcpStreams.Traffic;
 using C = GcpStreams.Contracts;
 
-// gcp-traffic --bootstrap 127.0.0.1:PORT --schema-registry http://127.0.0.1:8080/schema-registry [--customers 100] [--rate 10] [--seed 1] [--pools id:CHANNEL:nominalMinor:CUR,...]
+// gcp-traffic --bootstrap 127.0.0.1:PORT --schema-registry http://127.0.0.1:8080/schema-registry [--api http://127.0.0.1:8080] [--customers 100] [--rate 10] [--seed 1] [--pools id:CHANNEL:nominalMinor:CUR,...]
+// Reservations and lock/unlock go through the HTTP API (OAuth2 client credentials, as POS, the internet store and support
+// call it); orders and payments are records on the Orders and Payments teams' topics, as those teams write them.
 var options = TrafficOptions.Parse(args);
 if (options is null)
 {
@@ -12,14 +14,28 @@ if (options is null)
     return 2;
 }
 
-using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = options.SchemaRegistry });
-await using var shop = new Shop(options.Bootstrap, registry);
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
     cancel.Cancel();
 };
+
+using var api = new GcpApi(options.Api);
+var clients = options.Pools.Select(p => DevClient.ForChannel(p.Channel)).Append(DevClient.Support).Distinct().ToList();
+try
+{
+    await api.WarmUpAsync(clients, cancel.Token);
+}
+catch (ApiUnavailableException e)
+{
+    Console.Error.WriteLine($"The API at {options.Api} gave no token: {e.Message}");
+    return 1;
+}
+
+Console.WriteLine($"API {options.Api}: tokens for {string.Join(", ", clients.Select(c => c.Id))}");
+using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = options.SchemaRegistry });
+await using var shop = new Shop(options.Bootstrap, registry);
 
 var random = new Random(options.Seed);
 var tally = new Tally();
@@ -34,14 +50,14 @@ for (var i = 0; i < options.Customers && !cancel.IsCancellationRequested; i++)
         await Task.Delay(due - clock.Elapsed, cancel.Token).ContinueWith(_ => { }, TaskScheduler.Default); // pacing, not synchronization
     }
 
-    var customer = new Customer(shop, options.Pools[random.Next(options.Pools.Count)], new Random(random.Next()), tally);
+    var customer = new Customer(shop, api, options.Pools[random.Next(options.Pools.Count)], new Random(random.Next()), tally);
     journeys.Add(Task.Run(async () =>
     {
         try
         {
             await customer.RunAsync(cancel.Token);
         }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException or Confluent.Kafka.KafkaException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException or Confluent.Kafka.KafkaException or ApiUnavailableException or HttpRequestException)
         {
             tally.Add($"failed ({e.GetType().Name})");
         }
@@ -68,9 +84,12 @@ void Print(bool final)
     }
 }
 
-internal sealed record TrafficOptions(string Bootstrap, string SchemaRegistry, int Customers, double Rate, int Seed, IReadOnlyList<PoolChoice> Pools)
+internal sealed record TrafficOptions(string Bootstrap, string SchemaRegistry, Uri Api, int Customers, double Rate, int Seed, IReadOnlyList<PoolChoice> Pools)
 {
-    public const string Usage = "usage: gcp-traffic --bootstrap HOST:PORT --schema-registry URL [--customers N] [--rate N/s] [--seed N] [--pools id:CHANNEL:nominalMinor:CUR,...]";
+    public const string DefaultApi = "http://127.0.0.1:8080";
+
+    public const string Usage = "usage: gcp-traffic --bootstrap HOST:PORT --schema-registry URL [--api URL (default " + DefaultApi + ")] [--customers N] [--rate N/s] [--seed N] "
+        + "[--pools id:CHANNEL:nominalMinor:CUR,...]";
 
     private static readonly PoolChoice[] DemoPools =
     [
@@ -94,7 +113,8 @@ internal sealed record TrafficOptions(string Bootstrap, string SchemaRegistry, i
             values[args[i][2..]] = args[i + 1];
         }
 
-        if (args.Length % 2 != 0 || !values.TryGetValue("bootstrap", out var bootstrap) || !values.TryGetValue("schema-registry", out var registry))
+        if (args.Length % 2 != 0 || !values.TryGetValue("bootstrap", out var bootstrap) || !values.TryGetValue("schema-registry", out var registry)
+            || !Uri.TryCreate(values.GetValueOrDefault("api", DefaultApi), UriKind.Absolute, out var api) || api.Scheme is not ("http" or "https"))
         {
             return null;
         }
@@ -105,6 +125,7 @@ internal sealed record TrafficOptions(string Bootstrap, string SchemaRegistry, i
         return new TrafficOptions(
             bootstrap,
             registry,
+            api,
             int.Parse(values.GetValueOrDefault("customers", "100"), CultureInfo.InvariantCulture),
             double.Parse(values.GetValueOrDefault("rate", "10"), CultureInfo.InvariantCulture),
             int.Parse(values.GetValueOrDefault("seed", "1"), CultureInfo.InvariantCulture),

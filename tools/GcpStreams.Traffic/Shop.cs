@@ -7,8 +7,10 @@ using C = GcpStreams.Contracts;
 namespace GcpStreams.Traffic;
 
 /// <summary>
-/// The other teams' side of the topics, as a client library: sends API commands, orders and payments in Avro
-/// (Murmur2 partitioning, like Streamiz), and watches replies and the event stream. One instance per process.
+/// The other teams' side of the topics, as a client library: sends orders and payments in Avro (Murmur2 partitioning,
+/// like Streamiz), and watches the event stream; the integration tests also send API commands straight onto the command
+/// topic with it (the demo's customers reserve, lock and unlock through the HTTP API, <see cref="GcpApi"/>). One instance
+/// per process.
 /// </summary>
 public sealed class Shop : IAsyncDisposable
 {
@@ -38,7 +40,10 @@ public sealed class Shop : IAsyncDisposable
     /// <summary>Counts of events seen on the stream, by type.</summary>
     public ConcurrentDictionary<string, int> EventCounts { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Sends an API command as the traffic generator and waits for its reply (<see cref="TimeoutException"/> when none comes).</summary>
+    /// <summary>
+    /// Sends an API command straight onto the command topic and waits for its reply (<see cref="TimeoutException"/> when none
+    /// comes): for the integration tests; callers outside the service go through the HTTP API (<see cref="GcpApi"/>).
+    /// </summary>
     public Task<C.CommandReply> SendCommandAsync(string key, object payload, TimeSpan timeout, CancellationToken token) =>
         channel.SendAsync(key, payload, "traffic-generator", correlationId: null, idempotencyKey: null, timeout, token);
 
