@@ -36,12 +36,13 @@ internal sealed class TopologyFixture : IDisposable
     private readonly Dictionary<string, long> piped = [];
     private int next;
 
-    public TopologyFixture()
+    /// <param name="settings">The topology's settings; <see cref="Settings"/> when null.</param>
+    public TopologyFixture(TopologySettings? settings = null)
     {
         Registry = new InProcessSchemaRegistry();
         Codec = new Codec(Registry);
         var builder = new StreamBuilder();
-        GcpTopology.Build(builder, Settings, Codec);
+        GcpTopology.Build(builder, settings ?? Settings, Codec);
         Topology = builder.Build();
         var config = new StreamConfig
         {
