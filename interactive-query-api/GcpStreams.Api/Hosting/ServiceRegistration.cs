@@ -41,6 +41,7 @@ public static class ServiceRegistration
                 IdempotencyKeyRetention = TimeSpan.FromHours(gcp.IdempotencyKeyHours),
                 HoldExpiry = TimeSpan.FromHours(gcp.HoldExpiryHours),
                 SupportDisclosuresPerDay = gcp.SupportCvcDisclosuresPerDay,
+                SupportDisclosuresPerClientPerDay = gcp.SupportCvcDisclosuresPerClientPerDay,
             };
         });
         services.AddSingleton<StreamService>();
