@@ -17,6 +17,7 @@ public sealed partial class IntakeTransformer
     /// </summary>
     private IReadOnlyList<Outgoing> ToCertificateWithinClientCap(RevealCvc reveal, C.GiftCertificateCommand api, SourceRecord source)
     {
+        var forward = ToCertificate(reveal, api.correlationId, source, api.replyTo, reveal.RequestedBy); // before the count: nothing may throw after it
         if (reveal.Kind == DisclosureKind.Support)
         {
             var caller = Require(api.caller, "caller (a support disclosure is counted against its client)");
@@ -41,7 +42,7 @@ public sealed partial class IntakeTransformer
             }
         }
 
-        return [ToCertificate(reveal, api.correlationId, source, api.replyTo, reveal.RequestedBy)];
+        return [forward];
     }
 
     /// <summary>The CVC_DISCLOSURE_LIMIT alert of a client over its daily cap: keyed by the client, about no certificate's ledger.</summary>
