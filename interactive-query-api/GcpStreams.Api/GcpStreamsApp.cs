@@ -31,6 +31,7 @@ public static class GcpStreamsApp
         builder.Services.AddGcpStreams();
         builder.Services.AddGcpReadModel();
         builder.Services.AddGcpCommandClient();
+        builder.Services.AddGcpSupportGrants(); // the CVC support grants' validator; in embedded mode their development signer
         builder.Services.AddGcpAudit(); // after the command client: it stops (and drains) first
         builder.Services.AddGcpRateLimits();
         builder.Services.AddGcpOpenApi();
@@ -55,6 +56,7 @@ public static class GcpStreamsApp
         app.MapCertificateCommandsApi();
         app.MapPoolCommandsApi();
         app.MapCvcApi();
+        app.MapDevSupportTicketsApi(); // embedded mode only: POST /dev/support-tickets mints CVC support grants
         app.MapGcpOpenApi(); // GET /openapi/v1.json and Swagger UI at /swagger, anonymous (by default in embedded mode only)
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {

@@ -21,7 +21,7 @@ internal static class Samples
         yield return ("certificate.cancelled", new CertificateCancelled { orderId = "order-1", reason = "order returned" });
         yield return ("certificate.locked", new CertificateLocked { reason = "suspected fraud", requestedBy = "support-ui" });
         yield return ("certificate.unlocked", new CertificateUnlocked { reason = "cleared", requestedBy = "support-ui" });
-        yield return ("cvc.disclosed", new CvcDisclosed { requestId = "req-2", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", supportTicket = "TICKET-9", reason = "buyer lost the e-mail", keyVersion = 3, requestedBy = "support", disclosuresSoFar = 1 });
+        yield return ("cvc.disclosed", new CvcDisclosed { requestId = "req-2", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", supportTicket = "TICKET-9", reason = "buyer lost the e-mail", keyVersion = 3, requestedBy = "support", disclosuresSoFar = 1, agent = "agent.ivanova" });
         yield return ("notification.requested", new NotificationRequested { notificationId = "ntf-1", clientId = "client-1", contactChannel = ContactChannel.EMAIL });
         yield return ("notification.sent", new NotificationSent { notificationId = "ntf-1", contactChannel = ContactChannel.SMS, attempt = 2 });
         yield return ("notification.failed", new NotificationFailed { notificationId = "ntf-1", contactChannel = ContactChannel.EMAIL, attempt = 1, reason = "smtp timeout", willRetry = true });
@@ -50,7 +50,7 @@ internal static class Samples
         yield return new LoadPool { poolId = "web-2500-EUR", channel = Channel.INTERNET_STORE, nominalMinor = 2_500, currency = "EUR", count = 2, lowWatermark = 1, series = 12, importedNumbers = ["6001000000000017", "6001000000000025"] };
         yield return new LockCertificate { certificateId = "6001000000000017", reason = "suspected fraud" };
         yield return new UnlockCertificate { certificateId = "6001000000000017", reason = "cleared" };
-        yield return new RevealCvc { certificateId = "6001000000000017", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", supportTicket = "TICKET-9", reason = "client called support" };
+        yield return new RevealCvc { certificateId = "6001000000000017", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", supportTicket = "TICKET-9", reason = "client called support", agent = "agent.ivanova" };
     }
 
     public static GiftCertificateEvent Event(string eventType, object payload) => new()

@@ -72,8 +72,8 @@ internal sealed class CertificateScenario
     public RevealCvc RevealForNotification(string? notificationId, string requestedBy = "crm-notifier") =>
         new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Notification, notificationId, null, null, requestedBy);
 
-    public RevealCvc RevealForSupport(string? ticket, string? reason = "buyer lost the e-mail") =>
-        new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Support, null, ticket, reason, "support-1");
+    public RevealCvc RevealForSupport(string? ticket, string? reason = "buyer lost the e-mail", string? agent = "agent-7") =>
+        new(Id, NextId("cmd"), Now, NextId("req"), DisclosureKind.Support, null, ticket, reason, "support-1", agent);
 
     public ExpireHold ExpireHold(string authorizationId, DateTimeOffset at) =>
         new(Id, NextId("hold-expiry"), at, authorizationId);

@@ -48,8 +48,8 @@ public class CvcDisclosureTests
 
         CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport(" ")), RejectionReason.CvcDisclosureNotAllowed);
         var disclosed = (CvcDisclosed)s.When(s.RevealForSupport("TICKET-7")).Single();
-        Assert.That((disclosed.SupportTicket, disclosed.Reason, disclosed.RequestedBy), Is.EqualTo(("TICKET-7", "buyer lost the e-mail", "support-1")),
-            "the disclosure event names the ticket, the reason and who asked (never the CVC)");
+        Assert.That((disclosed.SupportTicket, disclosed.Reason, disclosed.RequestedBy, disclosed.Agent), Is.EqualTo(("TICKET-7", "buyer lost the e-mail", "support-1", "agent-7")),
+            "the disclosure event names the ticket, the reason, the client who asked and the agent (never the CVC)");
         CertificateLifecycleTests.AssertRejected(s.When(s.RevealForSupport("TICKET-7")), RejectionReason.CvcDisclosureNotAllowed);
         Assert.That(s.When(s.RevealForSupport("TICKET-8")).Single(), Is.TypeOf<CvcDisclosed>());
         Assert.That(s.Active.CvcDisclosures, Is.EqualTo(2));

@@ -98,7 +98,8 @@ public class ApiLimitsIntegrationTests
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++)
         {
-            using var response = await api.SendAsync(HttpMethod.Post, "/certificates/7700000000000000/cvc/support-disclosures", support, $$"""{"supportTicket":"T-{{i}}","reason":"rate limit test"}""");
+            var grant = await api.MintAsync(support, "7700000000000000", $"T-{i}");
+            using var response = await api.SendAsync(HttpMethod.Post, "/certificates/7700000000000000/cvc/support-disclosures", support, SupportGrants.Disclosure(grant, "rate limit test"));
             statuses.Add(response.StatusCode);
         }
 

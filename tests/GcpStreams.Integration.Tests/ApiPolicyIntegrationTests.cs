@@ -87,7 +87,8 @@ public class ApiPolicyIntegrationTests
     }
 
     /// <summary>Every endpoint of the API: the scope its policy needs, a client that has it, one that does not, and a good request.</summary>
-    private IEnumerable<(HttpMethod Method, string Path, string Scope, string RightClient, string WrongClient, string? Body, HttpStatusCode Success)> Endpoints()
+    /// <param name="supportGrant">A CVC support grant for the certificate, issued to the client <c>support</c>.</param>
+    private IEnumerable<(HttpMethod Method, string Path, string Scope, string RightClient, string WrongClient, string? Body, HttpStatusCode Success)> Endpoints(string supportGrant)
     {
         var id = certificateId;
         yield return (HttpMethod.Get, $"/certificates/{id}", GcpScopes.Read, "crm-notifier", "admin-no-read", null, HttpStatusCode.OK);
@@ -99,7 +100,9 @@ public class ApiPolicyIntegrationTests
         yield return (HttpMethod.Post, $"/certificates/{id}/lock", GcpScopes.Lock, "support", "pos-terminal", """{"reason":"policy test"}""", HttpStatusCode.OK);
         yield return (HttpMethod.Post, $"/certificates/{id}/unlock", GcpScopes.Lock, "support", "crm-notifier", """{"reason":"policy test"}""", HttpStatusCode.OK);
         yield return (HttpMethod.Post, $"/certificates/{id}/cvc/support-disclosures", GcpScopes.CvcSupport, "support", "crm-notifier",
-            $$"""{"supportTicket":"TICKET-{{Guid.NewGuid():N}}","reason":"policy test"}""", HttpStatusCode.OK);
+            SupportGrants.Disclosure(supportGrant, "policy test"), HttpStatusCode.OK);
+        yield return (HttpMethod.Post, Api.Endpoints.DevSupportTicketsApi.Path, GcpScopes.CvcSupport, "support", "crm-notifier",
+            JsonSerializer.Serialize(new { certificateId = id, ticketId = "TICKET-POLICY", agentId = "agent-1" }), HttpStatusCode.OK);
         yield return (HttpMethod.Get, $"/certificates/{id}/cvc?notificationId=no-such-notification", GcpScopes.CvcNotify, "crm-notifier", "support", null, HttpStatusCode.Conflict);
         yield return (HttpMethod.Post, $"/pools/{PoolId}-more/certificates", GcpScopes.Admin, "admin", "support", LoadBody(count: 2, series: 951), HttpStatusCode.Created);
     }
@@ -116,7 +119,8 @@ public class ApiPolicyIntegrationTests
         var badlySigned = Sign(new SigningCredentials(new RsaSecurityKey(stranger) { KeyId = "stranger" }, SecurityAlgorithms.RsaSha256), issuer, allScopes, now.AddMinutes(-1), now.AddHours(1));
         var tampered = Tamper(await api.TokenAsync("pos-terminal", GcpScopes.Read), allScopes);
 
-        foreach (var (method, path, scope, rightClient, wrongClient, body, success) in Endpoints())
+        var supportGrant = await api.MintAsync(await api.TokenAsync("support"), certificateId, $"TICKET-{Guid.NewGuid():N}");
+        foreach (var (method, path, scope, rightClient, wrongClient, body, success) in Endpoints(supportGrant))
         {
             var what = $"{method} {path}";
             foreach (var (token, kind) in new[] { ((string?)null, "no token"), (expired, "expired"), (badlySigned, "badly signed"), (tampered, "tampered") })

@@ -215,6 +215,7 @@ public class ApiProblemsIntegrationTests
         ("GET", "/pools/it-problems-pool", "/pools/{id}"),
         ("POST", "/pools/it-problems-pool/certificates", "/pools/{id}/certificates"),
         ("POST", "/connect/token", "/connect/token"),
+        ("POST", "/dev/support-tickets", "/dev/support-tickets"),
     ];
 
     [Test]

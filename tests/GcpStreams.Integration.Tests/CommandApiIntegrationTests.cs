@@ -368,40 +368,42 @@ public class CommandApiIntegrationTests
     }
 
     [Test]
-    public async Task SupportCvc_NeedsItsOwnScopeATicketAndAReason_IsCappedPerDay_AndEachIsAnEventWithoutTheCvc()
+    public async Task SupportCvc_NeedsItsOwnScopeAGrantAndAReason_IsCappedPerDay_AndEachIsAnEventWithoutTheCvc()
     {
         var (id, notification) = await IssuedAsync("it-cmd-cvc-support", series: 41, "order-cvc-2");
         var path = $"/certificates/{id}/cvc/support-disclosures";
-        static string Request(string ticket) => JsonSerializer.Serialize(new { supportTicket = ticket, reason = "caller verified by phone" });
+        async Task<string> Request(string ticket) => SupportGrants.Disclosure(await api.MintAsync(supportToken, id, ticket));
 
-        using var crmOnSupportPath = await PostAsync(path, crmToken, Request("made-up-1"));
+        using var crmOnSupportPath = await PostAsync(path, crmToken, await Request("made-up-1"));
         using var supportOnNotificationPath = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", supportToken);
-        using var noReason = await PostAsync(path, supportToken, """{"supportTicket":"T-1"}""");
-        using var badTicket = await PostAsync(path, supportToken, """{"supportTicket":"T 1; drop","reason":"x"}""");
+        using var noReason = await PostAsync(path, supportToken, JsonSerializer.Serialize(new { grant = await api.MintAsync(supportToken, id, "T-1") }));
+        using var freeTextTicket = await PostAsync(path, supportToken, """{"supportTicket":"T-1","reason":"x"}""");
         Assert.That(crmOnSupportPath.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "the notifier's grant is for notifications only");
         Assert.That(supportOnNotificationPath.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "support cannot use a notification grant");
         Assert.That((await ApiClient.AssertProblemAsync(noReason, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("reason"));
-        Assert.That((await ApiClient.AssertProblemAsync(badTicket, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("supportTicket"));
+        Assert.That((await ApiClient.AssertProblemAsync(freeTextTicket, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("grant"),
+            "a free-text ticket is no longer taken: the ticket comes from a grant");
 
         var expected = Domain.Cvc.Derive(Convert.FromBase64String(ServiceInstance.CvcKey), 1, id);
         for (var i = 1; i <= Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay; i++)
         {
-            using var ok = await PostAsync(path, supportToken, Request($"TICKET-{i}"));
+            using var ok = await PostAsync(path, supportToken, await Request($"TICKET-{i}"));
             Assert.That(ok.StatusCode, Is.EqualTo(HttpStatusCode.OK), await ok.Content.ReadAsStringAsync());
             Assert.That((await ok.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("cvc").GetString(), Is.EqualTo(expected));
             Assert.That(ok.Headers.CacheControl?.NoStore, Is.True);
         }
 
-        using var sameTicket = await PostAsync(path, supportToken, Request("TICKET-1"));
-        using var overTheCap = await PostAsync(path, supportToken, Request("TICKET-99"));
+        using var sameTicket = await PostAsync(path, supportToken, await Request("TICKET-1"));
+        using var overTheCap = await PostAsync(path, supportToken, await Request("TICKET-99"));
         await ApiClient.AssertProblemAsync(sameTicket, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed");
         Assert.That((await ApiClient.AssertProblemAsync(overTheCap, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed")).GetProperty("detail").GetString(), Does.Contain("24 hours"));
 
         var stream = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(e => e.Key == id).Select(e => e.Event).ToList();
         Assert.That(stream.Count(e => e.payload is C.Alert { kind: C.AlertKind.CVC_DISCLOSURE_LIMIT }), Is.EqualTo(1), "hitting the daily cap raises an alert");
         var disclosures = stream.Where(e => e.eventType == "cvc.disclosed").Select(e => (C.CvcDisclosed)e.payload).ToList();
-        Assert.That(disclosures.Select(d => (d.kind, d.supportTicket, d.reason, d.requestedBy)), Is.EqualTo(Enumerable.Range(1, Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay)
-            .Select(i => (C.DisclosureKind.SUPPORT, (string?)$"TICKET-{i}", (string?)"caller verified by phone", "support"))), "every support disclosure is an event naming ticket, reason and caller");
+        Assert.That(disclosures.Select(d => (d.kind, d.supportTicket, d.reason, d.requestedBy, d.agent)), Is.EqualTo(Enumerable.Range(1, Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay)
+            .Select(i => (C.DisclosureKind.SUPPORT, (string?)$"TICKET-{i}", (string?)"caller verified by phone", "support", (string?)"agent.ivanova"))),
+            "every support disclosure is an event naming ticket, reason, caller and agent");
     }
 
     [Test]

@@ -40,6 +40,26 @@ public class HostConfigurationTests
         Assert.That(error!.Message, Does.Contain("Auth:Mode is Embedded (the development token endpoint, public client secrets) while Kafka:Mode is Cluster"));
     }
 
+    [Test]
+    public async Task ClusterModeWithoutTheTicketingSystemsKey_StopsStartupNamingTheSetting_AndRefusesTheDevSigner()
+    {
+        var settings = new Dictionary<string, string?>(ClusterAuth.Settings)
+        {
+            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
+            ["Gcp:SupportTickets:SigningKeysPem"] = null, ["Gcp:SupportTickets:Issuer"] = null,
+            ["Gcp:SupportTickets:DevSigningKeyPem"] = ClusterAuth.TicketingKey.ExportPkcs8PrivateKeyPem(),
+        };
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(settings));
+
+        Assert.That(error!.Message, Does.Contain("Gcp:SupportTickets:SigningKeysPem is required when Kafka:Mode is Cluster")
+            .And.Contain("Gcp:SupportTickets:Issuer is required when Kafka:Mode is Cluster")
+            .And.Contain("Gcp:SupportTickets:DevSigningKeyPem is a development setting; cluster mode has no development signer"));
+    }
+
+    [TestCase("Gcp:SupportCvcDisclosuresPerClientPerDay", "0", "Gcp:SupportCvcDisclosuresPerClientPerDay is 0; it must be between 1 and 100000")]
+    [TestCase("Gcp:SupportTickets:SigningKeysPem", "not a key", "Gcp:SupportTickets:SigningKeysPem: holds no PEM public key")]
+    [TestCase("Gcp:SupportTickets:MaxLifetimeMinutes", "60", "Gcp:SupportTickets:MaxLifetimeMinutes must be between 1 and 15 (got 60)")]
     [TestCase("Gcp:CvcKeys:1", "not base64!", "Gcp:CvcKeys:1 must be base64")]
     [TestCase("Gcp:CvcKeyVersion", "2", "Gcp:CvcKeys:2 is missing")]
     [TestCase("Gcp:NumberingKey", "not base64!", "Gcp:NumberingKey must be base64")]

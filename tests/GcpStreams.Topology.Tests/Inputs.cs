@@ -12,6 +12,7 @@ internal static class Inputs
     public const string Rub = "RUB";
     public const string ApiInstance = "api-1";
     public const string Caller = "pos-terminal-7";
+    public const string Agent = "agent.ivanova";
 
     public static void LoadPool(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, int count = 5, int lowWatermark = 0, int series = 1, long nominal = Nominal) =>
         f.Command(poolId, new C.LoadPool { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, count = count, lowWatermark = lowWatermark, series = series, importedNumbers = [] });
@@ -142,8 +143,17 @@ internal static class Inputs
     public static C.CommandReply RevealCvc(this TopologyFixture f, string certificateId, string notificationId) =>
         f.CertificateCommand(certificateId, new C.RevealCvc { certificateId = certificateId, kind = C.DisclosureKind.NOTIFICATION, notificationId = notificationId });
 
-    public static C.CommandReply RevealCvcToSupport(this TopologyFixture f, string certificateId, string supportTicket, string reason = "buyer lost the e-mail") =>
-        f.CertificateCommand(certificateId, new C.RevealCvc { certificateId = certificateId, kind = C.DisclosureKind.SUPPORT, supportTicket = supportTicket, reason = reason });
+    /// <summary>
+    /// A support disclosure as the API sends it: the ticket and agent of a verified grant, keyed by the caller's key
+    /// (<see cref="SupportDisclosureKeys.RecordKey"/>), so the intake counts it against the caller's daily cap; the reply.
+    /// </summary>
+    public static C.CommandReply RevealCvcToSupport(this TopologyFixture f, string certificateId, string supportTicket, string reason = "buyer lost the e-mail", string? agent = Agent,
+        string caller = Caller, DateTime? at = null, string? recordKey = null)
+    {
+        var id = f.Command(certificateId, new C.RevealCvc { certificateId = certificateId, kind = C.DisclosureKind.SUPPORT, supportTicket = supportTicket, reason = reason, agent = agent },
+            at: at, recordKey: recordKey ?? SupportDisclosureKeys.RecordKey(caller), caller: caller);
+        return f.Replies(id);
+    }
 
     /// <summary>What the CRM notifier reports for one attempt (CRM.NotificationResults, key certificateId).</summary>
     public static void NotificationResult(this TopologyFixture f, string certificateId, string notificationId, C.NotificationOutcome outcome, int attempt = 1, string? reason = null, C.ContactChannel contact = C.ContactChannel.SMS) =>

@@ -78,7 +78,7 @@ public class NotificationTopologyTests
             Is.EqualTo((first.requestId, C.DisclosureKind.NOTIFICATION, notificationId, 2, "pos-terminal-7", 1)));
         // no CVC anywhere: the event, the reply and the state have no field that could hold one
         Assert.That(((Avro.RecordSchema)payload.Schema).Fields.Select(field => field.Name),
-            Is.EquivalentTo(new[] { "requestId", "kind", "notificationId", "supportTicket", "reason", "keyVersion", "requestedBy", "disclosuresSoFar" }));
+            Is.EquivalentTo(new[] { "requestId", "kind", "notificationId", "supportTicket", "reason", "keyVersion", "requestedBy", "disclosuresSoFar", "agent" }));
         Assert.That(((Avro.RecordSchema)C.CommandReply._SCHEMA).Fields.Select(field => field.Name).Where(n => n.Contains("cvc", StringComparison.OrdinalIgnoreCase)), Is.EqualTo(new[] { "cvcKeyVersion" }));
         var state = f.States().Single().Value;
         Assert.That((state.cvcDisclosures, state.cvcDisclosuresAllowed), Is.EqualTo((1, 1)));
@@ -97,7 +97,8 @@ public class NotificationTopologyTests
         // support may see it once per ticket, with a reason naming it
         Assert.That(f.RevealCvcToSupport(id, "TICKET-42").outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
         var toSupport = f.Events().One("cvc.disclosed").Payload<C.CvcDisclosed>();
-        Assert.That((toSupport.kind, toSupport.supportTicket, toSupport.reason, toSupport.requestedBy), Is.EqualTo((C.DisclosureKind.SUPPORT, "TICKET-42", "buyer lost the e-mail", Inputs.Caller)));
+        Assert.That((toSupport.kind, toSupport.supportTicket, toSupport.reason, toSupport.requestedBy, toSupport.agent),
+            Is.EqualTo((C.DisclosureKind.SUPPORT, "TICKET-42", "buyer lost the e-mail", Inputs.Caller, Inputs.Agent)), "the event names ticket, reason, caller and agent");
         Assert.That(f.RevealCvcToSupport(id, "TICKET-42").reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"));
     }
 }

@@ -37,6 +37,7 @@ internal sealed class TopologyFixture : IDisposable
     private int next;
 
     /// <summary>The topology with <see cref="Settings"/>, or with <paramref name="settings"/> for a test that needs others.</summary>
+    /// <param name="settings">The topology's settings; <see cref="Settings"/> when null.</param>
     public TopologyFixture(TopologySettings? settings = null)
     {
         Registry = new InProcessSchemaRegistry();

@@ -45,6 +45,15 @@ public sealed record TopologySettings
     /// <summary>Most support disclosures of one certificate's CVC within any 24 hours.</summary>
     public int SupportDisclosuresPerDay { get; init; } = Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay;
 
+    /// <summary>The default of <see cref="SupportDisclosuresPerClientPerDay"/>.</summary>
+    public const int DefaultSupportDisclosuresPerClientPerDay = 50;
+
+    /// <summary>
+    /// Most support CVC disclosures one client (the caller) may ask for within any 24 hours, across every certificate: counted by
+    /// the intake, once per request it lets through to a certificate (see <see cref="SupportDisclosureKeys"/>).
+    /// </summary>
+    public int SupportDisclosuresPerClientPerDay { get; init; } = DefaultSupportDisclosuresPerClientPerDay;
+
     /// <summary>After this many failed attempts a notification failure is final (no retry expected).</summary>
     public int NotificationMaxAttempts { get; init; } = 5;
 }

@@ -16,6 +16,7 @@ internal static class ApiProblems
     public const string NotReadyType = "https://gcpstreams.dev/problems/not-ready";
     public const string NotAllowedType = "https://gcpstreams.dev/problems/not-allowed-for-caller";
     public const string UnsupportedMediaTypeType = "https://gcpstreams.dev/problems/unsupported-media-type";
+    public const string CvcGrantInvalidType = "https://gcpstreams.dev/problems/cvc-grant-invalid";
 
     /// <summary>Seconds a client should wait before retrying after a 503 or 504 of a write.</summary>
     public const int RetryAfterSeconds = 2;
@@ -64,6 +65,19 @@ internal static class ApiProblems
         type: NotAllowedType,
         instance: context.Request.Path + context.Request.QueryString,
         extensions: new Dictionary<string, object?> { ["parameter"] = parameter });
+
+    /// <summary>
+    /// 403: the CVC support grant failed a check (<see cref="Security.SupportGrantValidator"/>); the extension <c>failedCheck</c>
+    /// names it (<c>signature</c>, <c>issuer</c>, <c>audience</c>, <c>type</c>, <c>expired</c>, <c>lifetime</c>, <c>certificate</c>,
+    /// <c>client</c>, ...) and the detail says what failed, never echoing the grant.
+    /// </summary>
+    public static ProblemHttpResult CvcGrantInvalid(string failedCheck, string detail, string certificateId, HttpContext context) => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "Invalid CVC support grant",
+        detail: detail,
+        type: CvcGrantInvalidType,
+        instance: context.Request.Path,
+        extensions: new Dictionary<string, object?> { ["failedCheck"] = failedCheck, ["certificateId"] = certificateId });
 
     /// <summary>415: a write's body came with another content type than JSON (or none).</summary>
     public static ProblemHttpResult UnsupportedMediaType(string? contentType, HttpContext context) => TypedResults.Problem(

@@ -1,9 +1,9 @@
-using System.Text.RegularExpressions;
 using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.ReadModel;
 using GcpStreams.Api.Security;
 using GcpStreams.Domain;
+using GcpStreams.Topology;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using C = GcpStreams.Contracts;
@@ -13,17 +13,16 @@ namespace GcpStreams.Api.Endpoints;
 /// <summary>
 /// The CVC disclosures. <c>GET /certificates/{id}/cvc?notificationId=</c>: once per notification request, for the CRM
 /// notifier (scope <c>gc.cvc.notify</c>). <c>POST /certificates/{id}/cvc/support-disclosures</c>: for support (scope
-/// <c>gc.cvc.support</c>), with a ticket and a reason, once per ticket and a configured number of times per certificate in 24
-/// hours. The disclosure is decided by the certificate's owner in the topology (an audited <c>cvc.disclosed</c> event that
-/// names the caller, the grant and the reason, never the CVC); only then does this instance derive the CVC from the
-/// configured key of the certificate's key version.
+/// <c>gc.cvc.support</c>), with a grant the ticketing system signed for the certificate, the ticket, the agent and the calling
+/// client (checked here by <see cref="SupportGrantValidator"/>: a bad grant is 403) and a reason; once per ticket, a configured
+/// number of times per certificate and per client in 24 hours. The disclosure is decided in the topology (the client's cap by
+/// the intake, the rest by the certificate's owner: an audited <c>cvc.disclosed</c> event that names the caller, the ticket,
+/// the agent and the reason, never the CVC); only then does this instance derive the CVC from the configured key of the
+/// certificate's key version.
 /// </summary>
 public static partial class CvcApi
 {
     public const string CvcNotAllowedType = "https://gcpstreams.dev/problems/cvc-disclosure-not-allowed";
-
-    /// <summary>Longest support ticket id.</summary>
-    public const int MaxTicketLength = 64;
 
     public static IEndpointRouteBuilder MapCvcApi(this IEndpointRouteBuilder endpoints)
     {
@@ -47,11 +46,16 @@ public static partial class CvcApi
             .RequireAuthorization(Policies.CvcSupport)
             .RequireRateLimiting(RateLimits.Cvc)
             .WithName(nameof(DiscloseToSupport))
-            .WithSummary("Disclose the CVC to support: a ticket and a reason, once per ticket, a few times per certificate a day.")
-            .WithDescription("Body {supportTicket, reason} (400 invalid-field). 200 with the CVC and Cache-Control: no-store; the disclosure is a cvc.disclosed "
-                + "event naming the caller, ticket and reason. A ticket used already, or the daily cap of the certificate reached, is 409 cvc-disclosure-not-allowed; "
-                + "a locked certificate 409 command-rejected (LOCKED); 404 certificate-not-found; 429 when the caller exceeds its rate limit; 503; 504.")
+            .WithSummary("Disclose the CVC to support: a ticketing system's grant and a reason; once per ticket, a few times per certificate and per client a day.")
+            .WithDescription("Body {grant, reason} (400 invalid-field): grant is the compact JWS the ticketing system signed (typ gcp-cvc-grant+jwt, audience "
+                + "gcp-streams-cvc-support, at most 15 minutes) naming the ticket (ticket_id), this certificate (certificate_id), the agent (agent_id) and the "
+                + "calling client (client_id); embedded mode mints one with POST /dev/support-tickets. A grant that fails any check (signature, issuer, "
+                + "audience, type, lifetime, certificate, client, claims) is 403 cvc-grant-invalid, the detail naming the check. 200 with the CVC and "
+                + "Cache-Control: no-store; the disclosure is a cvc.disclosed event naming the caller, ticket, agent and reason. A ticket used already, or the "
+                + "daily cap of the certificate or of the calling client reached, is 409 cvc-disclosure-not-allowed; a locked certificate 409 command-rejected "
+                + "(LOCKED); 404 certificate-not-found; 429 when the caller exceeds its rate limit; 503; 504.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
@@ -70,18 +74,21 @@ public static partial class CvcApi
                 + "Support discloses with POST /certificates/{id}/cvc/support-disclosures.", context);
         }
 
-        return await DiscloseAsync(id, new C.RevealCvc { certificateId = id, kind = C.DisclosureKind.NOTIFICATION, notificationId = notificationId.Trim() },
+        return await DiscloseAsync(id, id, new C.RevealCvc { certificateId = id, kind = C.DisclosureKind.NOTIFICATION, notificationId = notificationId.Trim() },
             commands, model, gcp, context);
     }
 
     public static async Task<Results<Ok<CvcResponse>, ProblemHttpResult>> DiscloseToSupport(
-        string id, JsonBody<SupportDisclosureRequest> body, CommandClient commands, CertificateReadModel model, IOptions<GcpOptions> gcp, HttpContext context)
+        string id, JsonBody<SupportDisclosureRequest> body, SupportGrantValidator grants, CommandClient commands, CertificateReadModel model, IOptions<GcpOptions> gcp,
+        ILoggerFactory loggers, HttpContext context)
     {
         var request = body.Value;
-        var ticket = request?.SupportTicket?.Trim();
-        if (ticket is null || !TicketFormat().IsMatch(ticket))
+        var grant = request?.Grant?.Trim();
+        if (string.IsNullOrEmpty(grant))
         {
-            return ApiProblems.InvalidField("supportTicket", $"supportTicket is required: 1 to {MaxTicketLength} letters, digits, '.', '_', ':' or '-' (e.g. TICKET-123).", context);
+            return ApiProblems.InvalidField("grant",
+                "grant is required: the CVC support grant (a compact JWS) the ticketing system signed for this certificate, the support ticket, the agent and "
+                + "your client; in embedded mode POST /dev/support-tickets mints one.", context);
         }
 
         var reason = request!.Reason?.Trim();
@@ -90,19 +97,30 @@ public static partial class CvcApi
             return ApiProblems.InvalidField("reason", $"reason is required: 1 to {CommandCalls.MaxTextLength} characters saying why support needs the CVC.", context);
         }
 
-        return await DiscloseAsync(id, new C.RevealCvc { certificateId = id, kind = C.DisclosureKind.SUPPORT, supportTicket = ticket, reason = reason },
+        // the ticket and the agent come from the verified grant only, never from free text
+        var caller = CommandCalls.Caller(context.User);
+        var check = await grants.ValidateAsync(grant, id, caller);
+        if (check.Grant is not { } verified)
+        {
+            LogGrantRefused(loggers.CreateLogger(typeof(CvcApi).FullName!), caller, id, check.FailedCheck!);
+            return ApiProblems.CvcGrantInvalid(check.FailedCheck!, check.Failure!, id, context);
+        }
+
+        // keyed by the caller's key: the intake counts every support disclosure of the client in one place (its daily cap)
+        return await DiscloseAsync(id, SupportDisclosureKeys.RecordKey(caller),
+            new C.RevealCvc { certificateId = id, kind = C.DisclosureKind.SUPPORT, supportTicket = verified.TicketId, agent = verified.AgentId, reason = reason },
             commands, model, gcp, context);
     }
 
     private static async Task<Results<Ok<CvcResponse>, ProblemHttpResult>> DiscloseAsync(
-        string id, C.RevealCvc reveal, CommandClient commands, CertificateReadModel model, IOptions<GcpOptions> gcp, HttpContext context)
+        string id, string recordKey, C.RevealCvc reveal, CommandClient commands, CertificateReadModel model, IOptions<GcpOptions> gcp, HttpContext context)
     {
         if (CertificatesApi.Visible(model, id, CallerAccess.Of(context)) is null)
         {
             return ApiProblems.CertificateNotFound(id, context);
         }
 
-        var (reply, failed) = await CommandCalls.SendAsync(commands, id, reveal, context);
+        var (reply, failed) = await CommandCalls.SendAsync(commands, recordKey, reveal, context);
         if (failed is not null)
         {
             return failed;
@@ -122,12 +140,15 @@ public static partial class CvcApi
         return TypedResults.Ok(new CvcResponse(id, Cvc.Derive(key, version, id), version));
     }
 
-    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,64}\z")]
-    private static partial Regex TicketFormat();
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Support CVC disclosure refused: client {Client} presented a grant for certificate {CertificateId} that fails the {Check} check")]
+    private static partial void LogGrantRefused(ILogger logger, string client, string certificateId, string check);
 }
 
-/// <summary>The body of <c>POST /certificates/{id}/cvc/support-disclosures</c>: the support ticket and why the CVC is needed.</summary>
-public sealed record SupportDisclosureRequest(string? SupportTicket, string? Reason);
+/// <summary>
+/// The body of <c>POST /certificates/{id}/cvc/support-disclosures</c>: the ticketing system's grant (which names the ticket,
+/// the certificate, the agent and the client) and why the CVC is needed.
+/// </summary>
+public sealed record SupportDisclosureRequest(string? Grant, string? Reason);
 
 /// <summary>The disclosed CVC. Never logged, never cached (no-store), never in any topic, store or event.</summary>
 public sealed record CvcResponse(string CertificateId, string Cvc, int KeyVersion);

@@ -16,6 +16,9 @@ internal static class OpenApiExamples
     private const string Problems = "https://gcpstreams.dev/problems/";
     private const string CertificateId = "7700142839572011";
 
+    /// <summary>The start of a CVC support grant (its header says typ gcp-cvc-grant+jwt), for the examples.</summary>
+    private const string Grant = "eyJhbGciOiJFUzI1NiIsImtpZCI6IjRQaF9sX0x3IiwidHlwIjoiZ2NwLWN2Yy1ncmFudCtqd3QifQ.eyJqdGkiOiIzZjBj…";
+
     /// <summary>The document's description; it names the public dev clients and their secrets only when <paramref name="showDevelopmentSecrets"/>.</summary>
     public static string ApiDescription(bool showDevelopmentSecrets) =>
         "The gift-certificate API of GcpStreams: reads from each instance's read model of GiftCertificates.State and "
@@ -31,7 +34,8 @@ internal static class OpenApiExamples
         + ", tick the scopes (none ticked: every scope of the client) and *Authorize*; the token lasts until the page is reloaded.\n\n"
         + "**Errors** are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`, `detail`, `instance`, "
         + "`traceId` and the extensions named per type: 400 invalid-parameter / invalid-field (a bad body too: not JSON, or a "
-        + "member of the wrong JSON type), 401 (no or bad token), 403 (missing scope), 404 certificate-not-found / pool-not-found, "
+        + "member of the wrong JSON type), 401 (no or bad token), 403 (missing scope; cvc-grant-invalid: a support disclosure's grant fails a check), "
+        + "404 certificate-not-found / pool-not-found, "
         + "409 pool-empty / command-rejected / cvc-disclosure-not-allowed, 415 unsupported-media-type (a body not sent as "
         + "`application/json`), 422 idempotency-conflict / command-rejected, 429 rate limited, 503 not-ready, 504 "
         + "command-timeout (retry with the same Idempotency-Key).";
@@ -45,7 +49,13 @@ internal static class OpenApiExamples
             ["orderId"] = "order-42", ["holdSeconds"] = 1800,
         },
         [typeof(LockRequest)] = () => new JsonObject { ["reason"] = "customer reported loss" },
-        [typeof(SupportDisclosureRequest)] = () => new JsonObject { ["supportTicket"] = "TICKET-123", ["reason"] = "buyer lost the notification e-mail, identity checked by phone" },
+        [typeof(SupportDisclosureRequest)] = () => new JsonObject { ["grant"] = Grant, ["reason"] = "buyer lost the notification e-mail, identity checked by phone" },
+        [typeof(DevSupportTicketRequest)] = () => new JsonObject { ["certificateId"] = CertificateId, ["ticketId"] = "TICKET-123", ["agentId"] = "agent.ivanova" },
+        [typeof(DevSupportTicketResponse)] = () => new JsonObject
+        {
+            ["grant"] = Grant, ["grantId"] = "3f0c9a7e5b2d4c1e8a6f0b9d7c5e3a1f", ["certificateId"] = CertificateId, ["ticketId"] = "TICKET-123",
+            ["agentId"] = "agent.ivanova", ["clientId"] = DevClients.Support, ["expiresAt"] = "2026-11-27T12:26:30Z",
+        },
         [typeof(LoadRequest)] = () => new JsonObject
         {
             ["channel"] = "POS", ["nominalMinor"] = 300000, ["currency"] = "RUB", ["count"] = 1000, ["lowWatermark"] = 100, ["series"] = 42,
@@ -99,11 +109,21 @@ internal static class OpenApiExamples
             ["reason"],
             new(StringComparer.Ordinal) { ["reason"] = "Why (1 to 200 characters); recorded in the certificate.locked / certificate.unlocked event with the caller." }),
         [typeof(SupportDisclosureRequest)] = (
-            ["supportTicket", "reason"],
+            ["grant", "reason"],
             new(StringComparer.Ordinal)
             {
-                ["supportTicket"] = "The support ticket the disclosure is made under (1 to 64 of A-Z a-z 0-9 . _ : -); one disclosure per ticket.",
-                ["reason"] = "Why support needs the CVC (1 to 200 characters); recorded in the cvc.disclosed event with the caller and the ticket.",
+                ["grant"] = "The CVC support grant the ticketing system signed (compact JWS, header typ gcp-cvc-grant+jwt, RS256 or ES256, audience "
+                    + "gcp-streams-cvc-support, at most 15 minutes from iat to exp, a jti) naming the support ticket (ticket_id), this certificate "
+                    + "(certificate_id), the agent (agent_id) and the calling client (client_id). One disclosure per ticket; any failed check is 403 cvc-grant-invalid.",
+                ["reason"] = "Why support needs the CVC (1 to 200 characters); recorded in the cvc.disclosed event with the caller, the ticket and the agent.",
+            }),
+        [typeof(DevSupportTicketRequest)] = (
+            ["certificateId", "ticketId", "agentId"],
+            new(StringComparer.Ordinal)
+            {
+                ["certificateId"] = "The certificate the grant is for.",
+                ["ticketId"] = "The support ticket (1 to 64 of A-Z a-z 0-9 . _ : -).",
+                ["agentId"] = "The support agent working the ticket (1 to 64 of A-Z a-z 0-9 . _ : @ -).",
             }),
     };
 
@@ -201,13 +221,21 @@ internal static class OpenApiExamples
         var support = path.EndsWith("/cvc/support-disclosures", StringComparison.Ordinal);
         var lockOrUnlock = path.EndsWith("/lock", StringComparison.Ordinal) || path.EndsWith("/unlock", StringComparison.Ordinal);
         var load = path == "/pools/{id}/certificates";
+        var devTickets = path == DevSupportTicketsApi.Path;
         return status switch
         {
+            400 when devTickets => (
+                "Bad request (type invalid-field): the body is not JSON, or certificateId, ticketId or agentId is missing or invalid; the extension `field` names it.",
+                ProblemOf("invalid-field", "Invalid field 'ticketId'", "ticketId is required: 1 to 64 letters, digits, '.', '_', ':' or '-' (e.g. TICKET-123).", ("field", "ticketId"))),
             400 when reserve || lockOrUnlock || load || support => (
                 "Bad request (type invalid-field): the body is not JSON, not an object, or a member has the wrong JSON type (e.g. a string or 1e30 where a "
                     + "64-bit whole number belongs), or a field of the body (or the Idempotency-Key header) is missing or invalid; the extension `field` "
                     + "names it: the member's JSON path (`nominalMinor`, `importedNumbers[2]`), the header, or `body`.",
-                lockOrUnlock || support
+                support
+                    ? ProblemOf("invalid-field", "Invalid field 'grant'",
+                        "grant is required: the CVC support grant (a compact JWS) the ticketing system signed for this certificate, the support ticket, the agent and your client; in embedded mode POST /dev/support-tickets mints one.",
+                        ("field", "grant"))
+                    : lockOrUnlock
                     ? ProblemOf("invalid-field", "Invalid field 'reason'", "reason is required: 1 to 200 characters saying why.", ("field", "reason"))
                     : ProblemOf("invalid-field", "Invalid field 'nominalMinor'",
                         "nominalMinor must be a whole number (JSON number without fraction, within 64-bit range), got a string.", ("field", "nominalMinor"))),
@@ -224,6 +252,12 @@ internal static class OpenApiExamples
                     ["type"] = ProblemResponses.UnauthorizedType, ["title"] = "Missing access token",
                     ["detail"] = "No access token: send 'Authorization: Bearer <access token>' (get one from the OAuth2 token endpoint with the client_credentials grant).",
                 }),
+            403 when support => (
+                "Forbidden: the token lacks the scope gc.cvc.support (`WWW-Authenticate: Bearer error=\"insufficient_scope\"`), or the grant fails a check "
+                    + "(type cvc-grant-invalid; extension `failedCheck`: format, type, algorithm, signature, issuer, audience, expired, not-yet-valid, lifetime, "
+                    + "jti, ticket, agent, certificate or client; the detail says what failed, never echoing the grant).",
+                ProblemOf("cvc-grant-invalid", "Invalid CVC support grant", $"The grant is for certificate '7700142839570008', not {CertificateId}.",
+                    ("failedCheck", "certificate"), ("certificateId", CertificateId))),
             403 when reserve || path == "/certificates" => (
                 "Forbidden: the token lacks the endpoint's scope (`WWW-Authenticate: Bearer error=\"insufficient_scope\"`), or the caller's channel binding or "
                     + "scopes do not allow the request (type not-allowed-for-caller, extension `parameter`): a client bound to a channel (token claim gcp_channel) "
@@ -253,8 +287,9 @@ internal static class OpenApiExamples
                     + "in the pool (type reservation-limit, `reason` RESERVATION_LIMIT), or another refusal (type command-rejected, `reason`).",
                 ProblemOf("pool-empty", "No certificate left in the pool", "pool pos-1000-rub has no certificate left", ("reason", "POOL_EMPTY"), ("poolId", "pos-1000-rub"))),
             409 when cvc => (
-                "Conflict: the grant was used already or none exists, the support ticket was used already, or the certificate's daily cap of support disclosures "
-                    + "is reached (type cvc-disclosure-not-allowed), or the certificate refused (type command-rejected, `reason` e.g. LOCKED).",
+                "Conflict: the notification's grant was used already or none exists, the support ticket was used already, or the daily cap of support "
+                    + "disclosures of the certificate (Gcp:SupportCvcDisclosuresPerDay) or of the calling client (Gcp:SupportCvcDisclosuresPerClientPerDay) is "
+                    + "reached (type cvc-disclosure-not-allowed, the detail says which), or the certificate refused (type command-rejected, `reason` e.g. LOCKED).",
                 ProblemOf("cvc-disclosure-not-allowed", "The CVC may not be disclosed again", "the CVC was already disclosed for this notification",
                     ("reason", "CVC_DISCLOSURE_NOT_ALLOWED"), ("certificateId", CertificateId))),
             409 when load => (

@@ -145,6 +145,11 @@ public sealed partial class EmbeddedStartup : BackgroundService
         {
             rows.Add(("Dev token (docs/api.md)",
                 $"curl -s {api}{GcpAuthenticationExtensions.TokenPath} -d grant_type=client_credentials -d client_id=pos-terminal -d client_secret=pos-terminal-secret"));
+            if (environment.IsEmbedded)
+            {
+                // a support CVC disclosure needs a ticketing system's grant: the development signer mints one
+                rows.Add(("Dev CVC support grant", $"POST {api}{Endpoints.DevSupportTicketsApi.Path} with a support token (docs/api.md, CVC disclosures)"));
+            }
         }
 
         Console.Out.WriteLine(Banner($"GcpStreams is running ({kafka.Mode} mode, application id {kafka.ApplicationId}).", rows, notes));

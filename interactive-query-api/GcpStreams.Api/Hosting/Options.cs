@@ -134,6 +134,18 @@ public sealed class GcpOptions
     /// <summary>Most support disclosures of one certificate's CVC within any 24 hours.</summary>
     public int SupportCvcDisclosuresPerDay { get; set; } = GcpStreams.Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay;
 
+    /// <summary>
+    /// Most support CVC disclosures one OAuth2 client may ask for within any 24 hours, across every certificate: counted once,
+    /// in the topology's intake, whatever API instance the calls come through. 50 by default.
+    /// </summary>
+    public int SupportCvcDisclosuresPerClientPerDay { get; set; } = GcpStreams.Topology.TopologySettings.DefaultSupportDisclosuresPerClientPerDay;
+
+    /// <summary>
+    /// Section <c>Gcp:SupportTickets</c>: the grants of the ticketing system a support CVC disclosure must carry (trusted keys,
+    /// issuer, audience, lifetime) and, in embedded mode only, the development signer.
+    /// </summary>
+    public GcpStreams.Api.Security.SupportGrantOptions SupportTickets { get; set; } = new();
+
     /// <summary>How often expired reservations are looked for.</summary>
     public int ReservationSweepSeconds { get; set; } = 5;
 

@@ -142,6 +142,8 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:IdempotencyKeyHours", options.IdempotencyKeyHours, 1, 8_760);
         KafkaOptionsValidation.Range(errors, "Gcp:HoldExpiryHours", options.HoldExpiryHours, 1, 8_760);
         KafkaOptionsValidation.Range(errors, "Gcp:SupportCvcDisclosuresPerDay", options.SupportCvcDisclosuresPerDay, 1, 100);
+        KafkaOptionsValidation.Range(errors, "Gcp:SupportCvcDisclosuresPerClientPerDay", options.SupportCvcDisclosuresPerClientPerDay, 1, 100_000);
+        ValidateSupportTickets(options.SupportTickets, errors);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupsPerSecond", options.RateLimits.LookupsPerSecond, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupBurst", options.RateLimits.LookupBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcPerMinute", options.RateLimits.CvcPerMinute, 1, 1_000_000);
@@ -179,6 +181,34 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>
+    /// The CVC support grants: well-formed settings in both modes; in cluster mode the ticketing system's public key(s) and
+    /// issuer are required, and the development signer's key is refused (there is no development signer there).
+    /// </summary>
+    private void ValidateSupportTickets(SupportGrantOptions tickets, List<string> errors)
+    {
+        errors.AddRange(tickets.Problems());
+        if (kafka.Value.Mode != KafkaMode.Cluster)
+        {
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(tickets.SigningKeysPem))
+        {
+            errors.Add($"{SupportGrantOptions.Section}:SigningKeysPem is required when Kafka:Mode is Cluster: the ticketing system's public key(s), PEM, that sign the CVC support grants.");
+        }
+
+        if (string.IsNullOrWhiteSpace(tickets.Issuer))
+        {
+            errors.Add($"{SupportGrantOptions.Section}:Issuer is required when Kafka:Mode is Cluster: the issuer (iss) the ticketing system writes in its CVC support grants.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(tickets.DevSigningKeyPem))
+        {
+            errors.Add($"{SupportGrantOptions.Section}:DevSigningKeyPem is a development setting; cluster mode has no development signer (the ticketing system signs the grants).");
+        }
     }
 }
 

@@ -43,6 +43,7 @@ public static class ServiceRegistration
                 SupportDisclosuresPerDay = gcp.SupportCvcDisclosuresPerDay,
                 MaxReservationHold = TimeSpan.FromSeconds(gcp.MaxReservationHoldSeconds),
                 MaxOpenReservationsPerClient = gcp.MaxOpenReservationsPerClient,
+                SupportDisclosuresPerClientPerDay = gcp.SupportCvcDisclosuresPerClientPerDay,
             };
         });
         services.AddSingleton<StreamService>();

@@ -18,7 +18,26 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class CvcDisclosed : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""CvcDisclosed"",""doc"":""cvc.disclosed: the CVC disclosure was allowed and recorded. Never contains the CVC itself."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""requestId"",""doc"":""requestId of the RevealCvc command."",""type"":""string""},{""name"":""kind"",""doc"":""Kind of disclosure."",""type"":{""type"":""enum"",""name"":""DisclosureKind"",""doc"":""Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notification request), SUPPORT (an explicit support request). UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""NOTIFICATION"",""SUPPORT""],""default"":""UNKNOWN""}},{""name"":""notificationId"",""doc"":""For NOTIFICATION: the notification the disclosure is for."",""default"":null,""type"":[""null"",""string""]},{""name"":""supportTicket"",""doc"":""For SUPPORT: the support ticket the disclosure was made under (once per ticket)."",""default"":null,""type"":[""null"",""string""]},{""name"":""reason"",""doc"":""For SUPPORT: why support needed the CVC, as the agent gave it."",""default"":null,""type"":[""null"",""string""]},{""name"":""keyVersion"",""doc"":""Version of the key the CVC is derived or encrypted with."",""type"":""int""},{""name"":""requestedBy"",""doc"":""Caller (OAuth2 client id) who asked for the CVC."",""type"":""string""},{""name"":""disclosuresSoFar"",""doc"":""Number of disclosures of this certificate including this one."",""type"":""int""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"CvcDisclosed\",\"doc\":\"cvc.disclosed: the CVC disclosure w" +
+				"as allowed and recorded. Never contains the CVC itself.\",\"namespace\":\"GcpStreams" +
+				".Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requestId of the RevealCvc comm" +
+				"and.\",\"type\":\"string\"},{\"name\":\"kind\",\"doc\":\"Kind of disclosure.\",\"type\":{\"type\"" +
+				":\"enum\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the" +
+				" CRM notifier sends it to the client for a notification request), SUPPORT (an ex" +
+				"plicit support request). UNKNOWN is the default symbol for symbols this reader d" +
+				"oes not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICA" +
+				"TION\",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIF" +
+				"ICATION: the notification the disclosure is for.\",\"default\":null,\"type\":[\"null\"," +
+				"\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPORT: the support ticket the di" +
+				"sclosure was made under (once per ticket).\",\"default\":null,\"type\":[\"null\",\"strin" +
+				"g\"]},{\"name\":\"reason\",\"doc\":\"For SUPPORT: why support needed the CVC, as the age" +
+				"nt gave it.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"keyVersion\",\"doc\"" +
+				":\"Version of the key the CVC is derived or encrypted with.\",\"type\":\"int\"},{\"name" +
+				"\":\"requestedBy\",\"doc\":\"Caller (OAuth2 client id) who asked for the CVC.\",\"type\":" +
+				"\"string\"},{\"name\":\"disclosuresSoFar\",\"doc\":\"Number of disclosures of this certif" +
+				"icate including this one.\",\"type\":\"int\"},{\"name\":\"agent\",\"doc\":\"For SUPPORT: the" +
+				" support agent (a person) named by the ticketing system\'s grant; requestedBy is " +
+				"the OAuth2 client that called.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}"));
 		/// <summary>
 		/// requestId of the RevealCvc command.
 		/// </summary>
@@ -51,6 +70,10 @@ namespace GcpStreams.Contracts
 		/// Number of disclosures of this certificate including this one.
 		/// </summary>
 		private int _disclosuresSoFar;
+		/// <summary>
+		/// For SUPPORT: the support agent (a person) named by the ticketing system's grant; requestedBy is the OAuth2 client that called.
+		/// </summary>
+		private string _agent;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -170,6 +193,20 @@ namespace GcpStreams.Contracts
 				this._disclosuresSoFar = value;
 			}
 		}
+		/// <summary>
+		/// For SUPPORT: the support agent (a person) named by the ticketing system's grant; requestedBy is the OAuth2 client that called.
+		/// </summary>
+		public string agent
+		{
+			get
+			{
+				return this._agent;
+			}
+			set
+			{
+				this._agent = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -182,6 +219,7 @@ namespace GcpStreams.Contracts
 			case 5: return this.keyVersion;
 			case 6: return this.requestedBy;
 			case 7: return this.disclosuresSoFar;
+			case 8: return this.agent;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -197,6 +235,7 @@ namespace GcpStreams.Contracts
 			case 5: this.keyVersion = (System.Int32)fieldValue; break;
 			case 6: this.requestedBy = (System.String)fieldValue; break;
 			case 7: this.disclosuresSoFar = (System.Int32)fieldValue; break;
+			case 8: this.agent = (System.String)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

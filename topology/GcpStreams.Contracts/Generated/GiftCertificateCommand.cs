@@ -71,22 +71,27 @@ namespace GcpStreams.Contracts
 				"ms.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certificate to unlock.\",\"" +
 				"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is unlocked.\",\"type\":\"string\"}]}," +
 				"{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission to disclose a certific" +
-				"ate\'s CVC (GET /certificates/{id}/cvc). Accepted at most once per notification r" +
-				"equest, or for support once per support ticket with a reason and at most a confi" +
-				"gured number of times per certificate in 24 hours; the API derives the CVC only " +
-				"after acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certifi" +
-				"cateId\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"string\"},{\"name\":\"ki" +
-				"nd\",\"doc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enum\",\"name\":\"Disclosu" +
-				"reKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it t" +
-				"o the client for a notification request), SUPPORT (an explicit support request)." +
-				" UNKNOWN is the default symbol for symbols this reader does not know.\",\"namespac" +
-				"e\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"defaul" +
-				"t\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATION: the notificatio" +
-				"n the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"reas" +
-				"on\",\"doc\":\"For SUPPORT: the reason given by the operator.\",\"default\":null,\"type\"" +
-				":[\"null\",\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPORT: the support tick" +
-				"et the disclosure is made under (at most one disclosure per ticket).\",\"default\":" +
-				"null,\"type\":[\"null\",\"string\"]}]}]}]}"));
+				"ate\'s CVC (GET /certificates/{id}/cvc, POST /certificates/{id}/cvc/support-discl" +
+				"osures). Accepted at most once per notification request, or for support once per" +
+				" support ticket with a reason, at most a configured number of times per certific" +
+				"ate and per client in 24 hours (a SUPPORT command is keyed by its caller\'s key, " +
+				"{caller}:cvc-support, so the intake counts each client in one place); the API de" +
+				"rives the CVC only after acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields" +
+				"\":[{\"name\":\"certificateId\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"s" +
+				"tring\"},{\"name\":\"kind\",\"doc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enu" +
+				"m\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM " +
+				"notifier sends it to the client for a notification request), SUPPORT (an explici" +
+				"t support request). UNKNOWN is the default symbol for symbols this reader does n" +
+				"ot know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\"" +
+				",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATI" +
+				"ON: the notification the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"stri" +
+				"ng\"]},{\"name\":\"reason\",\"doc\":\"For SUPPORT: the reason given by the operator.\",\"d" +
+				"efault\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPOR" +
+				"T: the support ticket the disclosure is made under (at most one disclosure per t" +
+				"icket): the ticket id of the verified grant the ticketing system signed, never f" +
+				"ree text.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"agent\",\"doc\":\"For S" +
+				"UPPORT: the support agent (a person) the ticketing system\'s grant names; the cal" +
+				"ler is the OAuth2 client.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]}"));
 		/// <summary>
 		/// Fresh id of this command; the reply is keyed by it and events carry it as causationId.
 		/// </summary>

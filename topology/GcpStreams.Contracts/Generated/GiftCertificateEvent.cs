@@ -176,92 +176,95 @@ namespace GcpStreams.Contracts
 				"e CVC is derived or encrypted with.\",\"type\":\"int\"},{\"name\":\"requestedBy\",\"doc\":\"" +
 				"Caller (OAuth2 client id) who asked for the CVC.\",\"type\":\"string\"},{\"name\":\"disc" +
 				"losuresSoFar\",\"doc\":\"Number of disclosures of this certificate including this on" +
-				"e.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"NotificationRequested\",\"doc\":\"notif" +
-				"ication.requested: the certificate and its CVC must be sent to the client (read " +
-				"by the CRM notifier).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"not" +
-				"ificationId\",\"doc\":\"Deterministic id of the notification.\",\"type\":\"string\"},{\"na" +
-				"me\":\"clientId\",\"doc\":\"Client to notify, if known.\",\"default\":null,\"type\":[\"null\"" +
-				",\"string\"]},{\"name\":\"contactChannel\",\"doc\":\"Contact channel from the client\'s pr" +
-				"eference (All_Clients), NONE if unknown.\",\"type\":{\"type\":\"enum\",\"name\":\"ContactC" +
-				"hannel\",\"doc\":\"Channel used to contact a client: NONE (do not contact / no conta" +
-				"ct data), EMAIL, SMS. NONE is the default symbol, read in place of any symbol th" +
-				"is reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"NONE\",\"" +
-				"EMAIL\",\"SMS\"],\"default\":\"NONE\"}}]},{\"type\":\"record\",\"name\":\"NotificationSent\",\"d" +
-				"oc\":\"notification.sent: the CRM notifier reported the notification as sent.\",\"na" +
-				"mespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"doc\":\"Notifi" +
-				"cation sent.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"Channel it was se" +
-				"nt through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"doc\":\"Attempt that succ" +
-				"eeded, starting at 1.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"NotificationFail" +
-				"ed\",\"doc\":\"notification.failed: the CRM notifier reported a failed attempt.\",\"na" +
-				"mespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"doc\":\"Notifi" +
-				"cation that failed.\",\"type\":\"string\"},{\"name\":\"contactChannel\",\"doc\":\"Channel it" +
-				" was attempted through.\",\"type\":\"ContactChannel\"},{\"name\":\"attempt\",\"doc\":\"Attem" +
-				"pt that failed, starting at 1.\",\"type\":\"int\"},{\"name\":\"reason\",\"doc\":\"Why it fai" +
-				"led.\",\"type\":\"string\"},{\"name\":\"willRetry\",\"doc\":\"True if the notifier will try " +
-				"again.\",\"type\":\"boolean\"}]},{\"type\":\"record\",\"name\":\"IssueBlocked\",\"doc\":\"issue." +
-				"blocked: a certificate could not be reserved or issued because its pool is empty" +
-				" (key: poolId).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"requestId" +
-				"\",\"doc\":\"requestId of the ReserveCertificate command, if the block came from one" +
-				".\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"orderId\",\"doc\":\"Order affec" +
-				"ted, if known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"nominalMinor\"," +
-				"\"doc\":\"Nominal asked for, in minor units.\",\"type\":\"long\"},{\"name\":\"reason\",\"doc\"" +
-				":\"Why the issue was blocked, e.g. pool empty.\",\"type\":\"string\"}]},{\"type\":\"recor" +
-				"d\",\"name\":\"Alert\",\"doc\":\"alert: something operators or BI must look at.\",\"namesp" +
-				"ace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"kind\",\"doc\":\"Kind of alert.\",\"typ" +
-				"e\":{\"type\":\"enum\",\"name\":\"AlertKind\",\"doc\":\"Kind of alert: POOL_LOW (below the l" +
-				"ow-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outside its channe" +
-				"l), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, INVALID_EVENT" +
-				" (an input record was dead-lettered; key and details name it), RECONCILIATION_MI" +
-				"SMATCH (orders and certificate events disagree), DUPLICATE_EVENT (an input event" +
-				" delivered again, or a payment operation re-sent under another event id: ignored" +
-				"), CVC_DISCLOSURE_LIMIT (a support disclosure was refused because the certificat" +
-				"e reached its daily cap: someone may be harvesting CVCs). UNKNOWN is the default" +
-				" symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contract" +
-				"s\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MIS" +
-				"MATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIA" +
-				"TION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\"],\"default\":\"UNKNOWN\"}},{" +
-				"\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertS" +
-				"everity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKNOWN is the de" +
-				"fault symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Con" +
-				"tracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}}," +
-				"{\"name\":\"message\",\"doc\":\"Human-readable description (never contains a CVC).\",\"ty" +
-				"pe\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. expected and act" +
-				"ual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"string\"" +
-				"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operation.rejected: an o" +
-				"peration on a certificate or pool was refused; nothing changed.\",\"namespace\":\"Gc" +
-				"pStreams.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operation refused, lowe" +
-				"r-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cv" +
-				"c, notification-result, reserve, load, expire.\",\"type\":\"string\"},{\"name\":\"reason" +
-				"\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"RejectionReason\",\"do" +
-				"c\":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_MIS" +
-				"MATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the au" +
-				"thorized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUTHO" +
-				"RIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel, n" +
-				"ominal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_A" +
-				"LLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nomin" +
-				"al differs from the pool\'s), ORDER_MISMATCH (the certificate is reserved for or " +
-				"sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for anot" +
-				"her request), RESERVATION_LIMIT (the client already holds the most open reservat" +
-				"ions a client may hold in the pool). UNKNOWN is the default symbol for symbols t" +
-				"his reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOW" +
-				"N\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\"," +
-				"\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"" +
-				"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\"," +
-				"\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMA" +
-				"TCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\",\"RESERVATION_LIMIT\"],\"default\":\"UNK" +
-				"NOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":\"string\"},{\"name" +
-				"\":\"amountMinor\",\"doc\":\"Amount of the refused operation in minor units, if it had" +
-				" one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId\",\"doc\":\"payment" +
-				"Id of the refused payment, if it came from one.\",\"default\":null,\"type\":[\"null\",\"" +
-				"string\"]}]},{\"type\":\"record\",\"name\":\"CertificateReservationReleased\",\"doc\":\"cert" +
-				"ificate.reservation_released: the order a reservation was for was cancelled, or " +
-				"its payment failed; the certificate returned to its pool at once.\",\"namespace\":\"" +
-				"GcpStreams.Contracts\",\"fields\":[{\"name\":\"orderId\",\"doc\":\"Order that was cancelle" +
-				"d or whose payment failed.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why the res" +
-				"ervation ended, e.g. order cancelled, payment failed.\",\"type\":\"string\"},{\"name\":" +
-				"\"availableAfter\",\"doc\":\"Certificates available in the pool after the return.\",\"t" +
-				"ype\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"The pool\'s version after this event (s" +
-				"ee PoolLoaded.poolVersion).\",\"default\":0,\"type\":\"long\"}]}]}]}"));
+				"e.\",\"type\":\"int\"},{\"name\":\"agent\",\"doc\":\"For SUPPORT: the support agent (a perso" +
+				"n) named by the ticketing system\'s grant; requestedBy is the OAuth2 client that " +
+				"called.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"Not" +
+				"ificationRequested\",\"doc\":\"notification.requested: the certificate and its CVC m" +
+				"ust be sent to the client (read by the CRM notifier).\",\"namespace\":\"GcpStreams.C" +
+				"ontracts\",\"fields\":[{\"name\":\"notificationId\",\"doc\":\"Deterministic id of the noti" +
+				"fication.\",\"type\":\"string\"},{\"name\":\"clientId\",\"doc\":\"Client to notify, if known" +
+				".\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"contactChannel\",\"doc\":\"Cont" +
+				"act channel from the client\'s preference (All_Clients), NONE if unknown.\",\"type\"" +
+				":{\"type\":\"enum\",\"name\":\"ContactChannel\",\"doc\":\"Channel used to contact a client:" +
+				" NONE (do not contact / no contact data), EMAIL, SMS. NONE is the default symbol" +
+				", read in place of any symbol this reader does not know.\",\"namespace\":\"GcpStream" +
+				"s.Contracts\",\"symbols\":[\"NONE\",\"EMAIL\",\"SMS\"],\"default\":\"NONE\"}}]},{\"type\":\"reco" +
+				"rd\",\"name\":\"NotificationSent\",\"doc\":\"notification.sent: the CRM notifier reporte" +
+				"d the notification as sent.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name" +
+				"\":\"notificationId\",\"doc\":\"Notification sent.\",\"type\":\"string\"},{\"name\":\"contactC" +
+				"hannel\",\"doc\":\"Channel it was sent through.\",\"type\":\"ContactChannel\"},{\"name\":\"a" +
+				"ttempt\",\"doc\":\"Attempt that succeeded, starting at 1.\",\"type\":\"int\"}]},{\"type\":\"" +
+				"record\",\"name\":\"NotificationFailed\",\"doc\":\"notification.failed: the CRM notifier" +
+				" reported a failed attempt.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name" +
+				"\":\"notificationId\",\"doc\":\"Notification that failed.\",\"type\":\"string\"},{\"name\":\"c" +
+				"ontactChannel\",\"doc\":\"Channel it was attempted through.\",\"type\":\"ContactChannel\"" +
+				"},{\"name\":\"attempt\",\"doc\":\"Attempt that failed, starting at 1.\",\"type\":\"int\"},{\"" +
+				"name\":\"reason\",\"doc\":\"Why it failed.\",\"type\":\"string\"},{\"name\":\"willRetry\",\"doc\"" +
+				":\"True if the notifier will try again.\",\"type\":\"boolean\"}]},{\"type\":\"record\",\"na" +
+				"me\":\"IssueBlocked\",\"doc\":\"issue.blocked: a certificate could not be reserved or " +
+				"issued because its pool is empty (key: poolId).\",\"namespace\":\"GcpStreams.Contrac" +
+				"ts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requestId of the ReserveCertificate com" +
+				"mand, if the block came from one.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"na" +
+				"me\":\"orderId\",\"doc\":\"Order affected, if known.\",\"default\":null,\"type\":[\"null\",\"s" +
+				"tring\"]},{\"name\":\"nominalMinor\",\"doc\":\"Nominal asked for, in minor units.\",\"type" +
+				"\":\"long\"},{\"name\":\"reason\",\"doc\":\"Why the issue was blocked, e.g. pool empty.\",\"" +
+				"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"Alert\",\"doc\":\"alert: something operat" +
+				"ors or BI must look at.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"k" +
+				"ind\",\"doc\":\"Kind of alert.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertKind\",\"doc\":\"Kind" +
+				" of alert: POOL_LOW (below the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (cer" +
+				"tificate used outside its channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKE" +
+				"D_CERTIFICATE_USE, INVALID_EVENT (an input record was dead-lettered; key and det" +
+				"ails name it), RECONCILIATION_MISMATCH (orders and certificate events disagree)," +
+				" DUPLICATE_EVENT (an input event delivered again, or a payment operation re-sent" +
+				" under another event id: ignored), CVC_DISCLOSURE_LIMIT (a support disclosure wa" +
+				"s refused because the certificate, or the calling client (the alert is keyed by " +
+				"the client then), reached its daily cap: someone may be harvesting CVCs). UNKNOW" +
+				"N is the default symbol for symbols this reader does not know.\",\"namespace\":\"Gcp" +
+				"Streams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATC" +
+				"H\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EV" +
+				"ENT\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\"],\"defaul" +
+				"t\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum" +
+				"\",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. U" +
+				"NKNOWN is the default symbol for symbols this reader does not know.\",\"namespace\"" +
+				":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"defau" +
+				"lt\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable description (never conta" +
+				"ins a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. " +
+				"expected and actual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"" +
+				"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operatio" +
+				"n.rejected: an operation on a certificate or pool was refused; nothing changed.\"" +
+				",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operati" +
+				"on refused, lower-case: issue, authorize, capture, void, refund, cancel, lock, u" +
+				"nlock, reveal-cvc, notification-result, reserve, load, expire.\",\"type\":\"string\"}" +
+				",{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"Reje" +
+				"ctionReason\",\"doc\":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOC" +
+				"KED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capt" +
+				"ure above the authorized hold), EXCEEDS_CAPTURED (refund above what was captured" +
+				"), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISM" +
+				"ATCH (channel, nominal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_" +
+				"DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an " +
+				"order line nominal differs from the pool\'s), ORDER_MISMATCH (the certificate is " +
+				"reserved for or sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key" +
+				" reused for another request), RESERVATION_LIMIT (the client already holds the mo" +
+				"st open reservations a client may hold in the pool). UNKNOWN is the default symb" +
+				"ol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"s" +
+				"ymbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CUR" +
+				"RENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_" +
+				"AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"" +
+				"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED" +
+				"\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\",\"RESERVATION_LIMIT\"" +
+				"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":" +
+				"\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused operation in minor " +
+				"units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId" +
+				"\",\"doc\":\"paymentId of the refused payment, if it came from one.\",\"default\":null," +
+				"\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"CertificateReservationRelea" +
+				"sed\",\"doc\":\"certificate.reservation_released: the order a reservation was for wa" +
+				"s cancelled, or its payment failed; the certificate returned to its pool at once" +
+				".\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"orderId\",\"doc\":\"Order t" +
+				"hat was cancelled or whose payment failed.\",\"type\":\"string\"},{\"name\":\"reason\",\"d" +
+				"oc\":\"Why the reservation ended, e.g. order cancelled, payment failed.\",\"type\":\"s" +
+				"tring\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the pool after" +
+				" the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"The pool\'s version aft" +
+				"er this event (see PoolLoaded.poolVersion).\",\"default\":0,\"type\":\"long\"}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>

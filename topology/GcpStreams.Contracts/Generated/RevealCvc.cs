@@ -13,12 +13,33 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc). Accepted at most once per notification request, or for support once per support ticket with a reason and at most a configured number of times per certificate in 24 hours; the API derives the CVC only after acceptance.
+	/// Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc, POST /certificates/{id}/cvc/support-disclosures). Accepted at most once per notification request, or for support once per support ticket with a reason, at most a configured number of times per certificate and per client in 24 hours (a SUPPORT command is keyed by its caller's key, {caller}:cvc-support, so the intake counts each client in one place); the API derives the CVC only after acceptance.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class RevealCvc : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RevealCvc"",""doc"":""Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc). Accepted at most once per notification request, or for support once per support ticket with a reason and at most a configured number of times per certificate in 24 hours; the API derives the CVC only after acceptance."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""certificateId"",""doc"":""Certificate whose CVC is asked for."",""type"":""string""},{""name"":""kind"",""doc"":""Kind of disclosure asked for."",""type"":{""type"":""enum"",""name"":""DisclosureKind"",""doc"":""Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it to the client for a notification request), SUPPORT (an explicit support request). UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""NOTIFICATION"",""SUPPORT""],""default"":""UNKNOWN""}},{""name"":""notificationId"",""doc"":""For NOTIFICATION: the notification the disclosure is for."",""default"":null,""type"":[""null"",""string""]},{""name"":""reason"",""doc"":""For SUPPORT: the reason given by the operator."",""default"":null,""type"":[""null"",""string""]},{""name"":""supportTicket"",""doc"":""For SUPPORT: the support ticket the disclosure is made under (at most one disclosure per ticket)."",""default"":null,""type"":[""null"",""string""]}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission to disclose a certifica" +
+				"te\'s CVC (GET /certificates/{id}/cvc, POST /certificates/{id}/cvc/support-disclo" +
+				"sures). Accepted at most once per notification request, or for support once per " +
+				"support ticket with a reason, at most a configured number of times per certifica" +
+				"te and per client in 24 hours (a SUPPORT command is keyed by its caller\'s key, {" +
+				"caller}:cvc-support, so the intake counts each client in one place); the API der" +
+				"ives the CVC only after acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\"" +
+				":[{\"name\":\"certificateId\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"st" +
+				"ring\"},{\"name\":\"kind\",\"doc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enum" +
+				"\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM n" +
+				"otifier sends it to the client for a notification request), SUPPORT (an explicit" +
+				" support request). UNKNOWN is the default symbol for symbols this reader does no" +
+				"t know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\"," +
+				"\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATIO" +
+				"N: the notification the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"strin" +
+				"g\"]},{\"name\":\"reason\",\"doc\":\"For SUPPORT: the reason given by the operator.\",\"de" +
+				"fault\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPORT" +
+				": the support ticket the disclosure is made under (at most one disclosure per ti" +
+				"cket): the ticket id of the verified grant the ticketing system signed, never fr" +
+				"ee text.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"agent\",\"doc\":\"For SU" +
+				"PPORT: the support agent (a person) the ticketing system\'s grant names; the call" +
+				"er is the OAuth2 client.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}"));
 		/// <summary>
 		/// Certificate whose CVC is asked for.
 		/// </summary>
@@ -36,9 +57,13 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private string _reason;
 		/// <summary>
-		/// For SUPPORT: the support ticket the disclosure is made under (at most one disclosure per ticket).
+		/// For SUPPORT: the support ticket the disclosure is made under (at most one disclosure per ticket): the ticket id of the verified grant the ticketing system signed, never free text.
 		/// </summary>
 		private string _supportTicket;
+		/// <summary>
+		/// For SUPPORT: the support agent (a person) the ticketing system's grant names; the caller is the OAuth2 client.
+		/// </summary>
+		private string _agent;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -103,7 +128,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// For SUPPORT: the support ticket the disclosure is made under (at most one disclosure per ticket).
+		/// For SUPPORT: the support ticket the disclosure is made under (at most one disclosure per ticket): the ticket id of the verified grant the ticketing system signed, never free text.
 		/// </summary>
 		public string supportTicket
 		{
@@ -116,6 +141,20 @@ namespace GcpStreams.Contracts
 				this._supportTicket = value;
 			}
 		}
+		/// <summary>
+		/// For SUPPORT: the support agent (a person) the ticketing system's grant names; the caller is the OAuth2 client.
+		/// </summary>
+		public string agent
+		{
+			get
+			{
+				return this._agent;
+			}
+			set
+			{
+				this._agent = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -125,6 +164,7 @@ namespace GcpStreams.Contracts
 			case 2: return this.notificationId;
 			case 3: return this.reason;
 			case 4: return this.supportTicket;
+			case 5: return this.agent;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -137,6 +177,7 @@ namespace GcpStreams.Contracts
 			case 2: this.notificationId = (System.String)fieldValue; break;
 			case 3: this.reason = (System.String)fieldValue; break;
 			case 4: this.supportTicket = (System.String)fieldValue; break;
+			case 5: this.agent = (System.String)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

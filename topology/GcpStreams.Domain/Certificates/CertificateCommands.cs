@@ -94,11 +94,12 @@ public sealed record UnlockCertificate(string CertificateId, string CausationId,
 /// <summary>
 /// Someone asks to see the CVC: allowed once per notification request (<see cref="NotificationId"/>), or for support once per
 /// <see cref="SupportTicket"/> with a <see cref="Reason"/>, at most <see cref="CertificateSettings.SupportDisclosuresPerDay"/>
-/// a day. The CVC itself is never in a command or event.
+/// a day. For support, the ticket and the <see cref="Agent"/> (the person) come from a grant the ticketing system signed and
+/// the API verified; <see cref="RequestedBy"/> is the calling client. The CVC itself is never in a command or event.
 /// </summary>
 public sealed record RevealCvc(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string RequestId, DisclosureKind Kind, string? NotificationId, string? SupportTicket, string? Reason, string RequestedBy)
+    string RequestId, DisclosureKind Kind, string? NotificationId, string? SupportTicket, string? Reason, string RequestedBy, string? Agent = null)
     : CertificateCommand(CertificateId, CausationId, At)
 {
     public override string Operation => "reveal-cvc";

@@ -238,10 +238,10 @@ public static class CertificateDecider
         {
             return Reject(c, RejectionReason.CvcDisclosureNotAllowed,
                 $"the CVC of this certificate was disclosed to support {lastDay} times in the last 24 hours, the most allowed",
-                alert: (AlertKind.CvcDisclosureLimit, AlertSeverity.Warning, $"{c.RequestedBy} asked for the CVC of certificate {c.CertificateId} beyond its {settings.SupportDisclosuresPerDay} support disclosures a day (ticket {ticket})"));
+                alert: (AlertKind.CvcDisclosureLimit, AlertSeverity.Warning, $"{c.RequestedBy}{(c.Agent is null ? string.Empty : $" (agent {c.Agent})")} asked for the CVC of certificate {c.CertificateId} beyond its {settings.SupportDisclosuresPerDay} support disclosures a day (ticket {ticket})"));
         }
 
-        return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, null, ticket, c.Reason.Trim(), a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1)];
+        return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, null, ticket, c.Reason.Trim(), a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1, c.Agent)];
     }
 
     private static IReadOnlyList<CertificateEvent> NotificationResult(RecordNotificationResult c, Certificate.Active a) => c.Outcome switch

@@ -82,10 +82,14 @@ public sealed record CertificateUnlocked(string CertificateId, string CausationI
     public override string EventType => EventTypes.Unlocked;
 }
 
-/// <summary>The CVC was disclosed to <see cref="RequestedBy"/>. The event never contains the CVC.</summary>
+/// <summary>
+/// The CVC was disclosed to <see cref="RequestedBy"/> (the client; for support also the <see cref="Agent"/>, the person the
+/// ticket's grant names). The event never contains the CVC.
+/// </summary>
 public sealed record CvcDisclosed(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string RequestId, DisclosureKind Kind, string? NotificationId, string? SupportTicket, string? Reason, int KeyVersion, string RequestedBy, int DisclosuresSoFar)
+    string RequestId, DisclosureKind Kind, string? NotificationId, string? SupportTicket, string? Reason, int KeyVersion, string RequestedBy, int DisclosuresSoFar,
+    string? Agent = null)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.CvcDisclosed;

@@ -74,7 +74,7 @@ public static class StreamEvents
         CvcDisclosed x => new C.CvcDisclosed
         {
             requestId = x.RequestId, kind = EnumMap.Convert<DisclosureKind, C.DisclosureKind>(x.Kind), notificationId = x.NotificationId, supportTicket = x.SupportTicket,
-            reason = x.Reason, keyVersion = x.KeyVersion, requestedBy = x.RequestedBy, disclosuresSoFar = x.DisclosuresSoFar,
+            reason = x.Reason, keyVersion = x.KeyVersion, requestedBy = x.RequestedBy, disclosuresSoFar = x.DisclosuresSoFar, agent = x.Agent,
         },
         NotificationSent x => new C.NotificationSent { notificationId = x.NotificationId, contactChannel = Map(x.Contact), attempt = x.Attempt },
         NotificationFailed x => new C.NotificationFailed { notificationId = x.NotificationId, contactChannel = Map(x.Contact), attempt = x.Attempt, reason = x.Reason, willRetry = x.WillRetry },

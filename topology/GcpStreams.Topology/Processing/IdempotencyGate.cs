@@ -14,7 +14,8 @@ namespace GcpStreams.Topology.Processing;
 internal sealed class IdempotencyGate(IKeyValueStore<string, byte[]> store, TimeSpan retention)
 {
     private const string ClaimPrefix = "k/";
-    private const string RetentionPrefix = "x/";
+    /// <summary>The retention entries of the intake's store, swept by <see cref="Forget"/> (the <see cref="SupportDisclosureGate"/>'s too).</summary>
+    internal const string RetentionPrefix = "x/";
 
     /// <summary>Claims <paramref name="key"/> for this request if it is new; returns the first claim when the key was used for another request.</summary>
     public Claim? Conflict(string key, string fingerprint, string poolId, string requestId, DateTimeOffset at)

@@ -20,6 +20,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
     private readonly TopologySettings settings;
     private IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>? clients;
     private IdempotencyGate gate = null!;
+    private SupportDisclosureGate supportDisclosures = null!;
 
     /// <summary>
     /// For Streamiz's <c>TransformerBuilder.Transformer&lt;T&gt;(params)</c>, which creates a prototype with <c>new T()</c> and then one
@@ -41,7 +42,9 @@ public sealed partial class IntakeTransformer : RecordTransformer
     {
         base.Init(context);
         clients = (IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>)context.GetStateStore(StoreNames.Clients);
-        gate = new IdempotencyGate((IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.IdempotencyKeys), settings.IdempotencyKeyRetention);
+        var keys = (IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.IdempotencyKeys);
+        gate = new IdempotencyGate(keys, settings.IdempotencyKeyRetention);
+        supportDisclosures = new SupportDisclosureGate(keys, settings.SupportDisclosuresPerClientPerDay); // swept by gate.Forget
         context.Schedule(settings.ReservationSweepInterval, PunctuationType.PROCESSING_TIME, gate.Forget);
     }
 
@@ -174,9 +177,9 @@ public sealed partial class IntakeTransformer : RecordTransformer
                 l.series, l.count, [.. l.importedNumbers], IdempotencyKeyOf(command), Fingerprint(l)), command, source, caller)],
             C.LockCertificate l => [ToCertificate(new LockCertificate(Require(l.certificateId, "certificateId"), request, at, Require(l.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
             C.UnlockCertificate u => [ToCertificate(new UnlockCertificate(Require(u.certificateId, "certificateId"), request, at, Require(u.reason, "reason"), caller), command.correlationId, source, command.replyTo, caller)],
-            C.RevealCvc r => [ToCertificate(new RevealCvc(Require(r.certificateId, "certificateId"), request, at, request,
-                EnumMap.Convert<C.DisclosureKind, DisclosureKind>(r.kind == C.DisclosureKind.UNKNOWN ? throw Invalid("kind") : r.kind), r.notificationId, r.supportTicket, r.reason, caller),
-                command.correlationId, source, command.replyTo, caller)],
+            C.RevealCvc r => ToCertificateWithinClientCap(new RevealCvc(Require(r.certificateId, "certificateId"), request, at, request,
+                EnumMap.Convert<C.DisclosureKind, DisclosureKind>(r.kind == C.DisclosureKind.UNKNOWN ? throw Invalid("kind") : r.kind), r.notificationId, r.supportTicket, r.reason, caller, r.agent),
+                command, source),
             _ => throw Invalid($"payload {command.payload?.GetType().Name ?? "null"}"),
         };
     }
