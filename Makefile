@@ -28,7 +28,7 @@ KAFKA ?= 127.0.0.1:9092
 SCHEMA_REGISTRY ?= http://127.0.0.1:8080/schema-registry
 CUSTOMERS ?= 200
 RATE ?= 20
-demo: ## play POS/Internet Store customers against a running service: make demo KAFKA=... SCHEMA_REGISTRY=...
+demo: ## play POS/Internet Store customers against a running service: Gcp__CommandSigningKey=<the service's> make demo KAFKA=... SCHEMA_REGISTRY=...
 	dotnet run --project tools/GcpStreams.Traffic -c $(CONFIGURATION) -- --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --customers $(CUSTOMERS) --rate $(RATE)
 
 bench: ## host the service on the embedded broker (exactly-once) and print throughput, latency p50/p95/p99, memory

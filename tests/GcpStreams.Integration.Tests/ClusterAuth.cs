@@ -26,6 +26,7 @@ internal static class ClusterAuth
             ["Auth:AllowEmbeddedInCluster"] = "true",
             ["Auth:SigningKeyPem"] = key.ExportPkcs8PrivateKeyPem(),
             ["Auth:Issuer"] = Issuer,
+            ["Gcp:CommandSigningKey"] = ServiceInstance.CommandSigningKey, // required in cluster mode, the same on every instance
         };
         foreach (var client in DevClients.Defaults().Keys)
         {

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using Confluent.SchemaRegistry;
+using GcpStreams.Topology;
 using GcpStreams.Traffic;
 using C = GcpStreams.Contracts;
 
 // gcp-traffic --bootstrap 127.0.0.1:PORT --schema-registry http://127.0.0.1:8080/schema-registry [--customers 100] [--rate 10] [--seed 1] [--pools id:CHANNEL:nominalMinor:CUR,...]
+// with the service's command signing key in the environment variable Gcp__CommandSigningKey (never on the command line)
 var options = TrafficOptions.Parse(args);
 if (options is null)
 {
@@ -12,8 +14,15 @@ if (options is null)
     return 2;
 }
 
+if (SigningKey(Environment.GetEnvironmentVariable(TrafficOptions.SigningKeyVariable)) is not { } signer)
+{
+    Console.Error.WriteLine($"Set {TrafficOptions.SigningKeyVariable} to the service's command signing key (base64, at least {RecordSigner.MinKeyBytes} bytes): "
+        + "the service refuses unsigned commands. Start the service with the same variable set (e.g. export it before `make run`).");
+    return 2;
+}
+
 using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = options.SchemaRegistry });
-await using var shop = new Shop(options.Bootstrap, registry);
+await using var shop = new Shop(options.Bootstrap, registry, signer);
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -53,6 +62,18 @@ await Task.WhenAll(journeys);
 Print(true);
 return tally["customers done"] + tally["returned unused"] + tally.Snapshot().Where(kv => kv.Key.StartsWith("reserve refused", StringComparison.Ordinal)).Sum(kv => kv.Value) == options.Customers ? 0 : 1;
 
+static RecordSigner? SigningKey(string? base64)
+{
+    try
+    {
+        return string.IsNullOrWhiteSpace(base64) ? null : new RecordSigner(Convert.FromBase64String(base64));
+    }
+    catch (Exception e) when (e is FormatException or ArgumentException)
+    {
+        return null;
+    }
+}
+
 void Print(bool final)
 {
     var line = string.Create(CultureInfo.InvariantCulture,
@@ -70,7 +91,10 @@ void Print(bool final)
 
 internal sealed record TrafficOptions(string Bootstrap, string SchemaRegistry, int Customers, double Rate, int Seed, IReadOnlyList<PoolChoice> Pools)
 {
-    public const string Usage = "usage: gcp-traffic --bootstrap HOST:PORT --schema-registry URL [--customers N] [--rate N/s] [--seed N] [--pools id:CHANNEL:nominalMinor:CUR,...]";
+    public const string Usage = "usage: Gcp__CommandSigningKey=BASE64 gcp-traffic --bootstrap HOST:PORT --schema-registry URL [--customers N] [--rate N/s] [--seed N] [--pools id:CHANNEL:nominalMinor:CUR,...]";
+
+    /// <summary>The environment variable with the service's command signing key (the service's own setting name).</summary>
+    public const string SigningKeyVariable = "Gcp__CommandSigningKey";
 
     private static readonly PoolChoice[] DemoPools =
     [

@@ -8,7 +8,8 @@ namespace GcpStreams.Traffic;
 
 /// <summary>
 /// The other teams' side of the topics, as a client library: sends API commands, orders and payments in Avro
-/// (Murmur2 partitioning, like Streamiz), and watches replies and the event stream. One instance per process.
+/// (Murmur2 partitioning, like Streamiz), and watches replies and the event stream. One instance per process. Commands are
+/// signed with the service's command signing key (<paramref name="signer"/>): the service refuses any other.
 /// </summary>
 public sealed class Shop : IAsyncDisposable
 {
@@ -20,10 +21,10 @@ public sealed class Shop : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Task eventLoop;
 
-    public Shop(string bootstrapServers, ISchemaRegistryClient registry)
+    public Shop(string bootstrapServers, ISchemaRegistryClient registry, RecordSigner signer)
     {
         codec = new Codec(registry);
-        channel = new CommandChannel(bootstrapServers, codec, "traffic-" + Guid.NewGuid().ToString("N")[..8]);
+        channel = new CommandChannel(bootstrapServers, codec, "traffic-" + Guid.NewGuid().ToString("N")[..8], signer);
         var events = CommandChannel.OpenAtEnd(new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -34,6 +35,9 @@ public sealed class Shop : IAsyncDisposable
         }, Topics.Stream);
         eventLoop = Task.Run(() => CommandChannel.Consume(events, Topics.Stream, OnEvent, stop.Token));
     }
+
+    /// <summary>Replies addressed to this shop and dropped (not signed by the topology, or about another certificate or pool).</summary>
+    public long DroppedReplies => channel.DroppedReplies;
 
     /// <summary>Counts of events seen on the stream, by type.</summary>
     public ConcurrentDictionary<string, int> EventCounts { get; } = new(StringComparer.Ordinal);

@@ -31,11 +31,13 @@ public sealed partial class EmbeddedStartup : BackgroundService
     private readonly AuthOptions auth;
     private readonly IServer server;
     private readonly IHostApplicationLifetime lifetime;
+    private readonly CommandSigning signing;
     private readonly ILogger<EmbeddedStartup> logger;
 
     public EmbeddedStartup(StreamService stream, KafkaEnvironment environment, CommandClient commands, CertificateReadModel readModel, IOptions<GcpOptions> gcp,
-        IOptions<KafkaOptions> kafka, IOptions<AuthOptions> auth, IServer server, IHostApplicationLifetime lifetime, ILogger<EmbeddedStartup> logger)
+        IOptions<KafkaOptions> kafka, IOptions<AuthOptions> auth, IServer server, IHostApplicationLifetime lifetime, CommandSigning signing, ILogger<EmbeddedStartup> logger)
     {
+        this.signing = signing;
         this.stream = stream;
         this.environment = environment;
         this.commands = commands;
@@ -137,6 +139,9 @@ public sealed partial class EmbeddedStartup : BackgroundService
             rows.Add(("Schema registry", $"{api}{SchemaRegistryPath}"));
             rows.Add(("Tail the event stream", $"kcat -b {environment.BootstrapServers} -C -t {Topics.Stream} -f '%k %h\\n'"));
             rows.Add(("Drive traffic", $"make demo KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={api}{SchemaRegistryPath}"));
+            notes.Add(signing.Generated
+                ? "Commands are signed with a key made at start: for make demo, export Gcp__CommandSigningKey=$(openssl rand -base64 32) before make run and make demo."
+                : "make demo signs its commands with Gcp__CommandSigningKey: export the value this service was given.");
             notes.Add("The embedded broker keeps nothing after exit. Ctrl+C stops.");
         }
 

@@ -27,14 +27,19 @@ public static class ServiceRegistration
                 ? sp.GetRequiredService<InProcessSchemaRegistry>()
                 : SchemaRegistryClients.Create(registry);
         });
+        services.AddSingleton<CommandSigning>(); // one key for the command channel and the topology of this process
         services.AddSingleton(sp =>
         {
             var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             var gcp = sp.GetRequiredService<IOptions<GcpOptions>>().Value;
+            var signing = sp.GetRequiredService<CommandSigning>();
             return new TopologySettings
             {
                 ApplicationId = kafka.ApplicationId,
                 NumberingKey = Convert.FromBase64String(gcp.NumberingKey),
+                CommandSigningKey = signing.Key,
+                AcceptedCommandSigningKeys = signing.AcceptedKeys,
+                CommandMaxAge = signing.MaxAge,
                 CvcKeyVersion = gcp.CvcKeyVersion,
                 DefaultReservationHold = TimeSpan.FromSeconds(gcp.ReservationHoldSeconds),
                 ReservationSweepInterval = TimeSpan.FromSeconds(gcp.ReservationSweepSeconds),
