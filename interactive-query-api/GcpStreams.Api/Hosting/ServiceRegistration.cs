@@ -48,6 +48,7 @@ public static class ServiceRegistration
                 SupportDisclosuresPerDay = gcp.SupportCvcDisclosuresPerDay,
             };
         });
+        services.AddSingleton<ProductionFailures>(); // the stream's production exception handler; readiness reads it
         services.AddSingleton<StreamService>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamService>());
         services.AddSingleton<EmbeddedStartup>(); // readiness asks it whether the demo pools are visible

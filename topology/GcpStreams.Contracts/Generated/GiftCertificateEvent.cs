@@ -215,52 +215,55 @@ namespace GcpStreams.Contracts
 				"SMATCH (orders and certificate events disagree), DUPLICATE_EVENT (an input event" +
 				" delivered again, or a payment operation re-sent under another event id: ignored" +
 				"), CVC_DISCLOSURE_LIMIT (a support disclosure was refused because the certificat" +
-				"e reached its daily cap: someone may be harvesting CVCs). UNKNOWN is the default" +
-				" symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contract" +
-				"s\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MIS" +
-				"MATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIA" +
-				"TION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\"],\"default\":\"UNKNOWN\"}},{" +
-				"\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertS" +
-				"everity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKNOWN is the de" +
-				"fault symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Con" +
-				"tracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}}," +
-				"{\"name\":\"message\",\"doc\":\"Human-readable description (never contains a CVC).\",\"ty" +
-				"pe\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. expected and act" +
-				"ual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"string\"" +
-				"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operation.rejected: an o" +
-				"peration on a certificate or pool was refused; nothing changed.\",\"namespace\":\"Gc" +
-				"pStreams.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operation refused, lowe" +
-				"r-case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cv" +
-				"c, notification-result, reserve, load, expire.\",\"type\":\"string\"},{\"name\":\"reason" +
-				"\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"RejectionReason\",\"do" +
-				"c\":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_MIS" +
-				"MATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the au" +
-				"thorized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUTHO" +
-				"RIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel, n" +
-				"ominal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_A" +
-				"LLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nomin" +
-				"al differs from the pool\'s), ORDER_MISMATCH (the certificate is reserved for or " +
-				"sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for anot" +
-				"her request). UNKNOWN is the default symbol for symbols this reader does not kno" +
-				"w.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID" +
-				"_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"E" +
-				"XCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVAL" +
-				"ID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALL" +
-				"OWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"" +
-				"IDEMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-read" +
-				"able detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refuse" +
-				"d operation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"" +
-				"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from " +
-				"one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"Certif" +
-				"icateReservationReleased\",\"doc\":\"certificate.reservation_released: the order a r" +
-				"eservation was for was cancelled, or its payment failed; the certificate returne" +
-				"d to its pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"or" +
-				"derId\",\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"string\"" +
-				"},{\"name\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, payme" +
-				"nt failed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates availa" +
-				"ble in the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"T" +
-				"he pool\'s version after this event (see PoolLoaded.poolVersion).\",\"default\":0,\"t" +
-				"ype\":\"long\"}]}]}]}"));
+				"e reached its daily cap: someone may be harvesting CVCs), PRODUCE_FAILED (an ins" +
+				"tance could not write a record to one of its output or changelog topics, e.g. la" +
+				"rger than the broker accepts; details name the topic and the error; that instanc" +
+				"e is not ready until it is restarted). UNKNOWN is the default symbol for symbols" +
+				" this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKN" +
+				"OWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIEN" +
+				"T_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUP" +
+				"LICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\",\"PRODUCE_FAILED\"],\"default\":\"UNKNOWN\"}},{\"n" +
+				"ame\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertSev" +
+				"erity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKNOWN is the defa" +
+				"ult symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contr" +
+				"acts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}},{\"" +
+				"name\":\"message\",\"doc\":\"Human-readable description (never contains a CVC).\",\"type" +
+				"\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. expected and actua" +
+				"l channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"string\"}}" +
+				"]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operation.rejected: an ope" +
+				"ration on a certificate or pool was refused; nothing changed.\",\"namespace\":\"GcpS" +
+				"treams.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operation refused, lower-" +
+				"case: issue, authorize, capture, void, refund, cancel, lock, unlock, reveal-cvc," +
+				" notification-result, reserve, load, expire.\",\"type\":\"string\"},{\"name\":\"reason\"," +
+				"\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"RejectionReason\",\"doc\"" +
+				":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOCKED, CHANNEL_MISMA" +
+				"TCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capture above the auth" +
+				"orized hold), EXCEEDS_CAPTURED (refund above what was captured), UNKNOWN_AUTHORI" +
+				"ZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISMATCH (channel, nom" +
+				"inal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALL" +
+				"OWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an order line nominal" +
+				" differs from the pool\'s), ORDER_MISMATCH (the certificate is reserved for or so" +
+				"ld by another order), IDEMPOTENCY_CONFLICT (an idempotency key reused for anothe" +
+				"r request). UNKNOWN is the default symbol for symbols this reader does not know." +
+				"\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_S" +
+				"TATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXC" +
+				"EEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID" +
+				"_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOW" +
+				"ED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"ID" +
+				"EMPOTENCY_CONFLICT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readab" +
+				"le detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused " +
+				"operation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]}" +
+				",{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from on" +
+				"e.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"Certific" +
+				"ateReservationReleased\",\"doc\":\"certificate.reservation_released: the order a res" +
+				"ervation was for was cancelled, or its payment failed; the certificate returned " +
+				"to its pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"orde" +
+				"rId\",\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"string\"}," +
+				"{\"name\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, payment" +
+				" failed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates availabl" +
+				"e in the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"The" +
+				" pool\'s version after this event (see PoolLoaded.poolVersion).\",\"default\":0,\"typ" +
+				"e\":\"long\"}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>
