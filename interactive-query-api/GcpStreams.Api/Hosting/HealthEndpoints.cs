@@ -24,7 +24,8 @@ public static class HealthEndpoints
             .WithSummary("Readiness: the stream is RUNNING, the read model caught up, the command channel is open and the demo pools (embedded mode) are visible.")
             .WithDescription("200 {\"status\":\"ready\",\"stream\":\"Running\",\"readModel\":\"CaughtUp\"}: every endpoint works, and in embedded mode "
                 + "GET /pools lists every demo pool with its levels. Otherwise 503 not-ready with Retry-After: 5, a detail saying why and the extensions "
-                + "stream and readModel. Anonymous.")
+                + "stream and readModel; once the stream could not write a record it stays 503 until restarted, naming the topic and the error "
+                + "(extension productionFailure). Anonymous.")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
