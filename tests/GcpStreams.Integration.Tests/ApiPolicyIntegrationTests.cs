@@ -62,7 +62,7 @@ public class ApiPolicyIntegrationTests
         Assert.That(reserved.Status, Is.EqualTo(HttpStatusCode.Created), reserved.Body.ToString());
         Assert.That(reserved.Body!.Value.GetProperty("certificateId").GetString(), Is.EqualTo(certificateId), "FIFO: the first imported number");
 
-        await using var shop = new Shop(service.Kafka.BootstrapServers, service.Registry);
+        await using var shop = new Shop(service.Kafka.BootstrapServers, service.Registry, service.Signer);
         var requested = shop.WaitForEventAsync(certificateId, "notification.requested", Timeout, CancellationToken.None);
         await shop.ProduceAsync(Topics.SalesOrders, OrderId, Pools.PaidOrder(OrderId, certificateId, PoolId, C.Channel.POS, Nominal), CancellationToken.None);
         var notification = await requested;

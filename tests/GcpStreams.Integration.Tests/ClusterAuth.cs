@@ -35,6 +35,7 @@ internal static class ClusterAuth
             ["Auth:Issuer"] = Issuer,
             ["Gcp:SupportTickets:SigningKeysPem"] = TicketingKey.ExportSubjectPublicKeyInfoPem(),
             ["Gcp:SupportTickets:Issuer"] = TicketingIssuer,
+            ["Gcp:CommandSigningKey"] = ServiceInstance.CommandSigningKey, // required in cluster mode, the same on every instance
         };
         foreach (var client in DevClients.Defaults().Keys)
         {

@@ -42,7 +42,7 @@ public class CommandApiIntegrationTests
         api = new ApiClient(service.Url);
         await service.ReadModel.WhenCaughtUp.WaitAsync(Timeout);
         await Kafka.Eventually(() => service.Commands.IsOpen, "the API's command channel to open", Timeout);
-        shop = new Shop(service.Kafka.BootstrapServers, service.Registry);
+        shop = new Shop(service.Kafka.BootstrapServers, service.Registry, service.Signer);
         posToken = await api.TokenAsync("pos-terminal");
         supportToken = await api.TokenAsync("support");
         crmToken = await api.TokenAsync("crm-notifier");

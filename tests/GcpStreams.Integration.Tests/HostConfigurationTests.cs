@@ -57,6 +57,19 @@ public class HostConfigurationTests
             .And.Contain("Gcp:SupportTickets:DevSigningKeyPem is a development setting; cluster mode has no development signer"));
     }
 
+    [Test]
+    public async Task ClusterModeWithoutACommandSigningKey_StopsStartupNamingTheSetting()
+    {
+        var settings = new Dictionary<string, string?>(ClusterAuth.Settings) { ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey };
+        settings.Remove("Gcp:CommandSigningKey");
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(settings));
+        Assert.That(error!.Message, Does.Contain("Gcp:CommandSigningKey is required when Kafka:Mode is Cluster"));
+    }
+
+    [TestCase("Gcp:CommandSigningKey", "not base64!", "Gcp:CommandSigningKey must be base64")]
+    [TestCase("Gcp:CommandSigningKey", "YS1jb21tYW5kLXNpZ25pbmcta2V5LW9mLTMxLWJ5dA==", "Gcp:CommandSigningKey must decode to at least 32 bytes (it has 31)")]
+    [TestCase("Gcp:AcceptedCommandSigningKeys:0", "c2hvcnQ=", "Gcp:AcceptedCommandSigningKeys:0 must decode to at least 32 bytes (it has 5)")]
+    [TestCase("Gcp:CommandMaxAgeSeconds", "5", "Gcp:CommandMaxAgeSeconds is 5; it must be between 10 and 86400")]
     [TestCase("Gcp:SupportCvcDisclosuresPerClientPerDay", "0", "Gcp:SupportCvcDisclosuresPerClientPerDay is 0; it must be between 1 and 100000")]
     [TestCase("Gcp:SupportTickets:SigningKeysPem", "not a key", "Gcp:SupportTickets:SigningKeysPem: holds no PEM public key")]
     [TestCase("Gcp:SupportTickets:MaxLifetimeMinutes", "60", "Gcp:SupportTickets:MaxLifetimeMinutes must be between 1 and 15 (got 60)")]

@@ -18,7 +18,7 @@ public class LifecycleIntegrationTests
         await using var service = await ServiceInstance.StartEmbeddedAsync();
         // the traffic generator's client, through the schema registry the service serves over HTTP
         using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = service.Url + "/schema-registry" });
-        await using var shop = new Shop(service.Kafka.BootstrapServers, registry);
+        await using var shop = new Shop(service.Kafka.BootstrapServers, registry, service.Signer);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
         var load = await shop.SendCommandAsync("it-pos-1000", Pools.Load("it-pos-1000", C.Channel.POS, 100_000, count: 10, series: 7), Timeout, cancel.Token);
@@ -57,7 +57,7 @@ public class LifecycleIntegrationTests
         }
 
         await using var service = await ServiceInstance.StartEmbeddedAsync();
-        await using var shop = new Shop(service.Kafka.BootstrapServers, service.Registry);
+        await using var shop = new Shop(service.Kafka.BootstrapServers, service.Registry, service.Signer);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var load = await shop.SendCommandAsync("it-web-500", Pools.Load("it-web-500", C.Channel.INTERNET_STORE, 50_000, count: 3, series: 9), Timeout, cancel.Token);
         Assert.That(load.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED), load.message);

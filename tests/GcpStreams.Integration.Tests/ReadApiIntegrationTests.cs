@@ -43,7 +43,7 @@ public class ReadApiIntegrationTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await service.ReadModel.WhenCaughtUp.WaitAsync(Timeout, cancel.Token);
 
-        await using var shop = new Shop(service.Kafka.BootstrapServers, service.Registry);
+        await using var shop = new Shop(service.Kafka.BootstrapServers, service.Registry, service.Signer);
         var load = await shop.SendCommandAsync(PoolId, Pools.Load(PoolId, C.Channel.POS, Nominal, count: 5, series: 11), Timeout, cancel.Token);
         Assert.That(load.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED), load.message);
         var reserved = await shop.SendCommandAsync(PoolId, Pools.Reserve(PoolId, C.Channel.POS, Nominal, OrderId), Timeout, cancel.Token);

@@ -29,7 +29,7 @@ public class ScaleOutIntegrationTests
         TestContext.Out.WriteLine($"{clock.Elapsed}: instance a running");
         var b = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId);
         TestContext.Out.WriteLine($"{clock.Elapsed}: instance b running");
-        await using var shop = new Shop(cluster.BootstrapServers, registry);
+        await using var shop = new Shop(cluster.BootstrapServers, registry, ServiceInstance.ClusterSigner);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         string[] pools = ["scale-a", "scale-b", "scale-c", "scale-d"];
         for (var i = 0; i < pools.Length; i++)
@@ -62,7 +62,7 @@ public class ScaleOutIntegrationTests
     {
         using var cluster = StartCluster();
         var registry = new InProcessSchemaRegistry();
-        await using var shop = new Shop(cluster.BootstrapServers, registry);
+        await using var shop = new Shop(cluster.BootstrapServers, registry, ServiceInstance.ClusterSigner);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         string id;
         await using (var first = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId))
@@ -106,7 +106,7 @@ public class ScaleOutIntegrationTests
     {
         var cluster = new EmbeddedKafkaCluster();
         var builder = new StreamBuilder();
-        GcpTopology.Build(builder, new TopologySettings { ApplicationId = AppId, NumberingKey = new byte[16] }, new Codec(new InProcessSchemaRegistry()));
+        GcpTopology.Build(builder, new TopologySettings { ApplicationId = AppId, NumberingKey = new byte[16], CommandSigningKey = new byte[32] }, new Codec(new InProcessSchemaRegistry()));
         cluster.CreateTopics(TopologyTopics.Of(builder.Build(), AppId).Select(t => (t.Name, 4)));
         return cluster;
     }

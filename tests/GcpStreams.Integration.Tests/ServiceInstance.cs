@@ -2,6 +2,7 @@ using Confluent.SchemaRegistry;
 using GcpStreams.Api;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.ReadModel;
+using GcpStreams.Topology;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -21,6 +22,12 @@ internal sealed class ServiceInstance : IAsyncDisposable
 
     /// <summary>CVC key version 1 of the tests (not the public development key, so cluster mode accepts it).</summary>
     public const string CvcKey = "aW50ZWdyYXRpb24tdGVzdC1jdmMta2V5LTMyYnl0ZSE=";
+
+    /// <summary>The command signing key of cluster-mode instances (embedded ones make their own at start).</summary>
+    public const string CommandSigningKey = "aW50ZWdyYXRpb24tdGVzdC1jb21tYW5kLXNpZ25pbmcta2V5ISE=";
+
+    /// <summary>A signer with <see cref="CommandSigningKey"/>, as every cluster-mode instance of the tests has.</summary>
+    public static readonly RecordSigner ClusterSigner = new(Convert.FromBase64String(CommandSigningKey));
 
     private readonly WebApplication app;
     private readonly string root;
@@ -42,6 +49,9 @@ internal sealed class ServiceInstance : IAsyncDisposable
     public IServiceProvider Services => app.Services;
 
     public ISchemaRegistryClient Registry => app.Services.GetRequiredService<ISchemaRegistryClient>();
+
+    /// <summary>This instance's command signer: what a client of the topics (the traffic generator, a test) signs commands with.</summary>
+    public RecordSigner Signer => app.Services.GetRequiredService<CommandSigning>().Signer;
 
     public string Url => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 

@@ -22,18 +22,21 @@ internal static class Inputs
         string caller = Caller)
     {
         var id = requestId ?? f.NextId("req");
-        f.Pipe(Topics.Commands, recordKey ?? (idempotencyKey is null ? key : IdempotencyKeys.Scoped(caller, idempotencyKey)), new C.GiftCertificateCommand
-        {
-            requestId = id,
-            replyTo = ApiInstance,
-            idempotencyKey = idempotencyKey,
-            caller = caller,
-            correlationId = "corr-" + id,
-            issuedAt = at ?? TopologyFixture.T0,
-            payload = payload,
-        });
+        f.PipeCommand(recordKey ?? (idempotencyKey is null ? key : IdempotencyKeys.Scoped(caller, idempotencyKey)), NewCommand(payload, id, at, idempotencyKey, caller));
         return id;
     }
+
+    /// <summary>An API command as the API builds it (not yet signed nor sent).</summary>
+    public static C.GiftCertificateCommand NewCommand(object payload, string requestId, DateTime? at = null, string? idempotencyKey = null, string caller = Caller) => new()
+    {
+        requestId = requestId,
+        replyTo = ApiInstance,
+        idempotencyKey = idempotencyKey,
+        caller = caller,
+        correlationId = "corr-" + requestId,
+        issuedAt = at ?? TopologyFixture.T0,
+        payload = payload,
+    };
 
     /// <summary>Reserves through the pool and returns the reply (ACCEPTED with the certificate id, or REJECTED).</summary>
     public static C.CommandReply Reserve(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, string? orderId = "order-1", int holdSeconds = 900, DateTime? at = null, long nominal = Nominal)

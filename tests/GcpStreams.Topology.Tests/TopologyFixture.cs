@@ -24,6 +24,7 @@ internal sealed class TopologyFixture : IDisposable
     {
         ApplicationId = AppId,
         NumberingKey = Encoding.UTF8.GetBytes("topology-test-numbering-key-32b!"),
+        CommandSigningKey = Encoding.UTF8.GetBytes("topology-test-command-signing-key-32+"),
         CvcKeyVersion = 2,
         ReservationSweepInterval = TimeSpan.FromSeconds(1),
     };
@@ -63,6 +64,9 @@ internal sealed class TopologyFixture : IDisposable
         }
     }
 
+    /// <summary>Signs as the API and the topology do (the key of <see cref="Settings"/>).</summary>
+    public static readonly RecordSigner Signer = Settings.Signer();
+
     public InProcessSchemaRegistry Registry { get; }
     public Codec Codec { get; }
     public Streamiz.Kafka.Net.Stream.Topology Topology { get; }
@@ -73,6 +77,29 @@ internal sealed class TopologyFixture : IDisposable
     public void Pipe<T>(string topic, string key, T value, DateTime? timestamp = null)
         where T : class, ISpecificRecord =>
         PipeRaw(topic, Encoding.UTF8.GetBytes(key), Codec.Encode(topic, value), timestamp);
+
+    /// <summary>
+    /// Pipes an API command as the API writes it: signed with <paramref name="signer"/> (the service's key by default; null: not
+    /// signed), appended at its <c>issuedAt</c> unless <paramref name="appendedAt"/> says otherwise.
+    /// </summary>
+    public void PipeCommand(string recordKey, C.GiftCertificateCommand command, RecordSigner? signer = null, DateTime? appendedAt = null, bool sign = true)
+    {
+        var key = Encoding.UTF8.GetBytes(recordKey);
+        var value = Codec.Encode(Topics.Commands, command);
+        PipeRaw(Topics.Commands, key, value, appendedAt ?? command.issuedAt, sign ? (signer ?? Signer).Signed(Topics.Commands, key, value) : []);
+    }
+
+    /// <summary>Pipes raw bytes into an internal topic (what someone with write access to it could do); signed only when a signer is given.</summary>
+    public void PipeInternal(string topic, byte[] key, byte[] value, RecordSigner? signer = null)
+    {
+        if (!inputs.TryGetValue(topic, out var input))
+        {
+            input = Driver.CreateInputTopic(topic, Bytes, Bytes);
+            inputs[topic] = input;
+        }
+
+        input.PipeInput(key, value, T0, signer?.Signed(topic, key, value) ?? []);
+    }
 
     public void PipeRaw(string topic, byte[]? key, byte[]? value, DateTime? timestamp = null, Headers? headers = null)
     {

@@ -34,7 +34,7 @@ var stream = app.Services.GetRequiredService<StreamService>();
 await stream.WhenRunning.WaitAsync(TimeSpan.FromMinutes(2));
 var kafka = app.Services.GetRequiredService<KafkaEnvironment>();
 var kafkaOptions = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KafkaOptions>>().Value;
-var shop = new Shop(kafka.BootstrapServers, app.Services.GetRequiredService<Confluent.SchemaRegistry.ISchemaRegistryClient>());
+var shop = new Shop(kafka.BootstrapServers, app.Services.GetRequiredService<Confluent.SchemaRegistry.ISchemaRegistryClient>(), app.Services.GetRequiredService<CommandSigning>().Signer);
 var timeout = TimeSpan.FromSeconds(60);
 using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(15));
 

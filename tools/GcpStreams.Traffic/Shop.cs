@@ -9,8 +9,8 @@ namespace GcpStreams.Traffic;
 /// <summary>
 /// The other teams' side of the topics, as a client library: sends orders and payments in Avro (Murmur2 partitioning,
 /// like Streamiz), and watches the event stream; the integration tests also send API commands straight onto the command
-/// topic with it (the demo's customers reserve, lock and unlock through the HTTP API, <see cref="GcpApi"/>). One instance
-/// per process.
+/// topic with it, signed with the service's command signing key (the demo's customers reserve, lock and unlock through the
+/// HTTP API, <see cref="GcpApi"/>, and need no key). One instance per process.
 /// </summary>
 public sealed class Shop : IAsyncDisposable
 {
@@ -22,10 +22,17 @@ public sealed class Shop : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Task eventLoop;
 
-    public Shop(string bootstrapServers, ISchemaRegistryClient registry)
+    /// <param name="bootstrapServers">The brokers.</param>
+    /// <param name="registry">The schema registry.</param>
+    /// <param name="signer">
+    /// The service's command signing key, to send commands with <see cref="SendCommandAsync"/>; without it the shop signs with a
+    /// key of its own that no service accepts (it then only produces orders and payments and watches the stream).
+    /// </param>
+    public Shop(string bootstrapServers, ISchemaRegistryClient registry, RecordSigner? signer = null)
     {
         codec = new Codec(registry);
-        channel = new CommandChannel(bootstrapServers, codec, "traffic-" + Guid.NewGuid().ToString("N")[..8]);
+        signer ??= new RecordSigner(System.Security.Cryptography.RandomNumberGenerator.GetBytes(RecordSigner.MinKeyBytes));
+        channel = new CommandChannel(bootstrapServers, codec, "traffic-" + Guid.NewGuid().ToString("N")[..8], signer);
         var events = CommandChannel.OpenAtEnd(new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -36,6 +43,9 @@ public sealed class Shop : IAsyncDisposable
         }, Topics.Stream);
         eventLoop = Task.Run(() => CommandChannel.Consume(events, Topics.Stream, OnEvent, stop.Token));
     }
+
+    /// <summary>Replies addressed to this shop and dropped (not signed by the topology, or about another certificate or pool).</summary>
+    public long DroppedReplies => channel.DroppedReplies;
 
     /// <summary>Counts of events seen on the stream, by type.</summary>
     public ConcurrentDictionary<string, int> EventCounts { get; } = new(StringComparer.Ordinal);

@@ -78,6 +78,9 @@ public enum AlertKind
     ReconciliationMismatch,
     DuplicateEvent,
     CvcDisclosureLimit,
+
+    /// <summary>An instance could not write a record to an output or changelog topic (raised by the host, not by a decision).</summary>
+    ProduceFailed,
 }
 
 /// <summary>How urgently a person should look at an alert.</summary>

@@ -14,32 +14,44 @@ namespace GcpStreams.Topology;
 /// completes each with the <see cref="C.CommandReply"/> that comes back on <see cref="Topics.Replies"/> for it (routed by
 /// the <c>reply-to</c> header, then by request id). One per process: one idempotent producer (Murmur2 partitioning, like
 /// Streamiz) and one read_committed consumer of the replies assigned to every partition at its end when the channel opens.
+/// Every command is signed with the command signing key (<see cref="RecordSigner"/>, header <see cref="RecordSigner.Header"/>);
+/// a reply is taken only when the topology signed it and it answers a command this channel sent and still waits for, about the
+/// same certificate or pool: any other reply addressed here is dropped, counted and reported (issue 10, M3).
 /// </summary>
 public sealed class CommandChannel : IAsyncDisposable
 {
     private readonly Codec codec;
+    private readonly RecordSigner signer;
     private readonly IProducer<byte[], byte[]> producer;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<C.CommandReply>> pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Waiting> pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Type, object> serializers = new();
     private readonly CancellationTokenSource stop = new();
     private readonly Task replyLoop;
     private readonly Action<string>? onError;
+    private readonly Action<string>? onWarning;
+    private long droppedReplies;
+    private long lateReplies;
     private int disposed;
 
     /// <param name="bootstrapServers">The cluster.</param>
     /// <param name="codec">Avro on the Confluent wire format, through the service's schema registry.</param>
     /// <param name="instanceId">This process's reply address: the <c>replyTo</c> of every command it sends.</param>
+    /// <param name="signer">Signs the commands and checks the replies (the service's command signing key).</param>
     /// <param name="settings">Extra librdkafka settings (security) for both clients; keys a client does not know are ignored with a warning.</param>
     /// <param name="fetchWaitMaxMs">The reply consumer's fetch.wait.max.ms (a reply's latency floor).</param>
     /// <param name="onError">Where consume errors are reported (default: standard error).</param>
-    public CommandChannel(string bootstrapServers, Codec codec, string instanceId, IEnumerable<KeyValuePair<string, string>>? settings = null,
-        int fetchWaitMaxMs = 5, Action<string>? onError = null)
+    /// <param name="onWarning">Where dropped and late replies are reported (default: standard error).</param>
+    public CommandChannel(string bootstrapServers, Codec codec, string instanceId, RecordSigner signer, IEnumerable<KeyValuePair<string, string>>? settings = null,
+        int fetchWaitMaxMs = 5, Action<string>? onError = null, Action<string>? onWarning = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(bootstrapServers);
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        ArgumentNullException.ThrowIfNull(signer);
         this.codec = codec;
+        this.signer = signer;
         InstanceId = instanceId;
         this.onError = onError;
+        this.onWarning = onWarning;
         var extra = settings?.ToList() ?? [];
         var producerConfig = new ProducerConfig
         {
@@ -79,6 +91,15 @@ public sealed class CommandChannel : IAsyncDisposable
     public int Pending => pending.Count;
 
     /// <summary>
+    /// Replies addressed to this channel and dropped: not signed by the topology (forged or changed), or naming another
+    /// certificate or pool than the command asked about.
+    /// </summary>
+    public long DroppedReplies => Interlocked.Read(ref droppedReplies);
+
+    /// <summary>Signed replies addressed to this channel for a command nobody waits for any more (it timed out, or was answered already).</summary>
+    public long LateReplies => Interlocked.Read(ref lateReplies);
+
+    /// <summary>
     /// Sends a command and waits for its reply. The command's request id is new for every call; an
     /// <paramref name="idempotencyKey"/> (scoped by the service to <paramref name="caller"/>) makes a retry the same request.
     /// </summary>
@@ -100,7 +121,7 @@ public sealed class CommandChannel : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         var requestId = Guid.NewGuid().ToString();
         var reply = new TaskCompletionSource<C.CommandReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        pending[requestId] = reply; // before the send: the reply cannot overtake the registration
+        pending[requestId] = new Waiting(reply, Target.Of(payload)); // before the send: the reply cannot overtake the registration
         try
         {
             var command = new C.GiftCertificateCommand
@@ -118,7 +139,7 @@ public sealed class CommandChannel : IAsyncDisposable
             try
             {
                 var recordKey = idempotencyKey is null ? key : IdempotencyKeys.Scoped(caller, idempotencyKey);
-                await ProduceAsync(Topics.Commands, recordKey, command, deadline.Token).ConfigureAwait(false);
+                await ProduceAsync(Topics.Commands, recordKey, command, deadline.Token, signed: true).ConfigureAwait(false);
                 return await reply.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -138,7 +159,18 @@ public sealed class CommandChannel : IAsyncDisposable
     /// meant for stream threads): many concurrent callers on the thread pool would block threads on its internal lock
     /// and starve the pool. Same wire format: Topic subject strategy, schemas auto-registered.
     /// </remarks>
-    public async Task ProduceAsync<T>(string topic, string key, T value, CancellationToken cancellationToken)
+    public Task ProduceAsync<T>(string topic, string key, T value, CancellationToken cancellationToken)
+        where T : class, ISpecificRecord =>
+        ProduceAsync(topic, key, value, cancellationToken, signed: false);
+
+    /// <summary>Produces a record already encoded, with its own headers (never signed: only commands are).</summary>
+    public async Task ProduceAsync(Outgoing record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await producer.ProduceAsync(record.Topic, new Message<byte[], byte[]> { Key = record.Key!, Value = record.Value!, Headers = record.Headers }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ProduceAsync<T>(string topic, string key, T value, CancellationToken cancellationToken, bool signed)
         where T : class, ISpecificRecord
     {
         var serializer = (IAsyncSerializer<T>)serializers.GetOrAdd(typeof(T), _ => new AvroSerializer<T>(codec.Registry, new AvroSerializerConfig
@@ -147,7 +179,9 @@ public sealed class CommandChannel : IAsyncDisposable
             AutoRegisterSchemas = true,
         }));
         var bytes = await serializer.SerializeAsync(value, new SerializationContext(MessageComponentType.Value, topic)).ConfigureAwait(false);
-        await producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = bytes }, cancellationToken).ConfigureAwait(false);
+        var keyBytes = Encoding.UTF8.GetBytes(key);
+        var message = new Message<byte[], byte[]> { Key = keyBytes, Value = bytes, Headers = signed ? signer.Signed(topic, keyBytes, bytes) : null };
+        await producer.ProduceAsync(topic, message, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -208,7 +242,14 @@ public sealed class CommandChannel : IAsyncDisposable
         var replyTo = record.Message.Headers?.FirstOrDefault(h => h.Key == Header.ReplyTo)?.GetValueBytes();
         if (replyTo is null || !replyTo.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(InstanceId)))
         {
-            return; // another instance's reply
+            return; // another instance's reply (that instance checks it)
+        }
+
+        // only the topology can sign: a reply without its signature never completes a command (a forged ACCEPTED for a CVC gives nothing)
+        if (signer.Verify(Topics.Replies, record.Message.Key, record.Message.Value, record.Message.Headers) is { IsValid: false } forged)
+        {
+            Drop(record, $"its signature is not the topology's ({forged.Message})");
+            return;
         }
 
         C.CommandReply reply;
@@ -222,9 +263,66 @@ public sealed class CommandChannel : IAsyncDisposable
             return;
         }
 
-        if (pending.TryGetValue(reply.requestId, out var waiting))
+        if (reply.replyTo != InstanceId)
         {
-            waiting.TrySetResult(reply);
+            Drop(record, $"its reply-to header names this instance, its content '{reply.replyTo}'");
+            return;
+        }
+
+        if (!pending.TryGetValue(reply.requestId ?? string.Empty, out var waiting))
+        {
+            Interlocked.Increment(ref lateReplies);
+            (onWarning ?? Console.Error.WriteLine)($"reply at {record.TopicPartitionOffset} to request {reply.requestId} ({reply.outcome}) came when no command of this instance waited for it: "
+                + "the command timed out before it was carried out, or the reply is a copy");
+            return;
+        }
+
+        if (waiting.Target.Mismatch(reply) is { } mismatch)
+        {
+            Drop(record, mismatch);
+            return;
+        }
+
+        waiting.Reply.TrySetResult(reply);
+    }
+
+    private void Drop(ConsumeResult<byte[], byte[]> record, string why)
+    {
+        Interlocked.Increment(ref droppedReplies);
+        (onWarning ?? Console.Error.WriteLine)($"dropped the reply at {record.TopicPartitionOffset} addressed to {InstanceId}: {why}");
+    }
+
+    /// <summary>A command waiting for its reply, and what the reply must be about.</summary>
+    private sealed record Waiting(TaskCompletionSource<C.CommandReply> Reply, Target Target);
+
+    /// <summary>The certificate or the pool a command is about: its reply must be about the same one.</summary>
+    private sealed record Target(string? CertificateId, string? PoolId)
+    {
+        public static Target Of(object payload) => payload switch
+        {
+            C.LockCertificate l => new(l.certificateId, null),
+            C.UnlockCertificate u => new(u.certificateId, null),
+            C.RevealCvc r => new(r.certificateId, null),
+            C.ReserveCertificate r => new(null, r.poolId),
+            C.LoadPool l => new(null, l.poolId),
+            _ => new(null, null),
+        };
+
+        /// <summary>
+        /// Why <paramref name="reply"/> does not answer a command about this target, or null: an ACCEPTED reply names the command's
+        /// certificate (certificate commands) or pool (pool commands); a REJECTED one names no other.
+        /// </summary>
+        public string? Mismatch(C.CommandReply reply)
+        {
+            var accepted = reply.outcome == C.ReplyOutcome.ACCEPTED;
+            if (CertificateId is not null && (accepted ? reply.certificateId != CertificateId : reply.certificateId is not null && reply.certificateId != CertificateId))
+            {
+                return $"it is about certificate '{reply.certificateId}', the command about '{CertificateId}'";
+            }
+
+            return PoolId is not null && (accepted ? reply.poolId != PoolId : reply.poolId is not null && reply.poolId != PoolId)
+                ? $"it is about pool '{reply.poolId}', the command about '{PoolId}'"
+                : null;
         }
     }
 
@@ -250,7 +348,7 @@ public sealed class CommandChannel : IAsyncDisposable
         stop.Dispose();
         foreach (var waiting in pending.Values)
         {
-            waiting.TrySetCanceled();
+            waiting.Reply.TrySetCanceled();
         }
     }
 }

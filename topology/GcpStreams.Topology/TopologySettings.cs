@@ -9,6 +9,26 @@ public sealed record TopologySettings
     /// <summary>The secret key that permutes generated certificate numbers (at least 16 bytes).</summary>
     public required byte[] NumberingKey { get; init; }
 
+    /// <summary>
+    /// The command signing key (at least <see cref="RecordSigner.MinKeyBytes"/> bytes): the intake accepts an API command only when
+    /// it is signed with it, the owners accept a record of an internal topic only when the topology signed it, and every reply
+    /// is signed with it for the API to check (<see cref="RecordSigner"/>). A secret: never logged.
+    /// </summary>
+    public required byte[] CommandSigningKey { get; init; }
+
+    /// <summary>More keys whose signatures are accepted, never used to sign: the new key during a rotation.</summary>
+    public IReadOnlyList<byte[]> AcceptedCommandSigningKeys { get; init; } = [];
+
+    /// <summary>
+    /// How far a command's <c>issuedAt</c> may be from the time its record was appended to the commands topic (either way):
+    /// beyond it the command is refused as a possible replay. A command's request id is also remembered for twice this long,
+    /// so a copy of a fresh command is refused too.
+    /// </summary>
+    public TimeSpan CommandMaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The signer of <see cref="CommandSigningKey"/> (accepting <see cref="AcceptedCommandSigningKeys"/> too).</summary>
+    public RecordSigner Signer() => new(CommandSigningKey, AcceptedCommandSigningKeys);
+
     /// <summary>The CVC key version new certificates are issued with (the key itself is only in the API that discloses).</summary>
     public int CvcKeyVersion { get; init; } = 1;
 

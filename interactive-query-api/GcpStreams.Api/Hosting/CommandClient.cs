@@ -16,18 +16,21 @@ public sealed partial class CommandClient : IAsyncDisposable
     private readonly KafkaEnvironment environment;
     private readonly KafkaOptions kafka;
     private readonly ISchemaRegistryClient registry;
+    private readonly CommandSigning signing;
     private readonly ILogger<CommandClient> logger;
 
     /// <summary>How long a write waits for its reply before answering 504 (<c>Gcp:CommandTimeoutSeconds</c>).</summary>
     public TimeSpan ReplyTimeout { get; }
 
-    public CommandClient(KafkaEnvironment environment, IOptions<KafkaOptions> kafka, IOptions<GcpOptions> gcp, ISchemaRegistryClient registry, ILogger<CommandClient> logger)
+    public CommandClient(KafkaEnvironment environment, IOptions<KafkaOptions> kafka, IOptions<GcpOptions> gcp, ISchemaRegistryClient registry, CommandSigning signing,
+        ILogger<CommandClient> logger)
     {
         ArgumentNullException.ThrowIfNull(gcp);
         ReplyTimeout = TimeSpan.FromSeconds(gcp.Value.CommandTimeoutSeconds);
         this.environment = environment;
         this.kafka = kafka.Value;
         this.registry = registry;
+        this.signing = signing;
         this.logger = logger;
         InstanceId = $"api-{MachineName()}-{Guid.NewGuid().ToString("N")[..8]}";
     }
@@ -41,6 +44,12 @@ public sealed partial class CommandClient : IAsyncDisposable
     /// <summary>Completes when the channel is open (cancelled if the service stops first).</summary>
     public Task WhenOpen => opened.Task;
 
+    /// <summary>Replies addressed to this instance and dropped: not signed by the topology, or about another certificate or pool (each logged as a warning).</summary>
+    public long DroppedReplies => opened.Task.IsCompletedSuccessfully ? opened.Task.Result.DroppedReplies : 0;
+
+    /// <summary>Signed replies that came after their command stopped waiting (each logged as a warning).</summary>
+    public long LateReplies => opened.Task.IsCompletedSuccessfully ? opened.Task.Result.LateReplies : 0;
+
     /// <summary>Opens the channel (its reply consumer starts at the current end of every partition of the replies).</summary>
     public void Open()
     {
@@ -49,8 +58,8 @@ public sealed partial class CommandClient : IAsyncDisposable
             return;
         }
 
-        var channel = new CommandChannel(environment.BootstrapServers, new Codec(registry), InstanceId, ReadModelHosting.ConsumerSettings(kafka).ToList(),
-            kafka.FetchWaitMaxMs, error => LogConsumeError(logger, error));
+        var channel = new CommandChannel(environment.BootstrapServers, new Codec(registry), InstanceId, signing.Signer, ReadModelHosting.ConsumerSettings(kafka).ToList(),
+            kafka.FetchWaitMaxMs, error => LogConsumeError(logger, error), warning => LogReplyDropped(logger, warning));
         opened.SetResult(channel);
         LogOpened(logger, InstanceId);
     }
@@ -72,6 +81,13 @@ public sealed partial class CommandClient : IAsyncDisposable
     {
         var channel = await opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         await channel.ProduceAsync(topic, key, value, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Produces a record already encoded (e.g. an alert with its headers) through the channel's producer; waits until the channel is open.</summary>
+    public async Task ProduceAsync(Outgoing record, CancellationToken cancellationToken)
+    {
+        var channel = await opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await channel.ProduceAsync(record, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -97,6 +113,9 @@ public sealed partial class CommandClient : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Command replies: {Error}")]
     private static partial void LogConsumeError(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Command replies: {Warning}")]
+    private static partial void LogReplyDropped(ILogger logger, string warning);
 }
 
 /// <summary>The command channel is not open yet: the stream is not RUNNING yet.</summary>

@@ -93,6 +93,23 @@ public sealed class GcpOptions
     public int CvcKeyVersion { get; set; } = 1;
 
     /// <summary>
+    /// Base64 of the command signing key (at least 32 bytes), the same on every instance: the API signs its commands with it,
+    /// the topology signs its internal records and replies with it, and refuses any of them that it did not sign (issue 10,
+    /// M3). Required in cluster mode; in embedded mode (one process) a random key is made at start when it is unset. A secret:
+    /// never logged.
+    /// </summary>
+    public string? CommandSigningKey { get; set; }
+
+    /// <summary>Base64 keys whose signatures are accepted too, never used to sign: the next key during a rotation (docs/operations.md).</summary>
+    public List<string> AcceptedCommandSigningKeys { get; set; } = [];
+
+    /// <summary>
+    /// How far a command's <c>issuedAt</c> may be from the time the broker appended it (seconds, either way): an older command is
+    /// refused as a possible replay. At least <see cref="CommandTimeoutSeconds"/>.
+    /// </summary>
+    public int CommandMaxAgeSeconds { get; set; } = 300;
+
+    /// <summary>
     /// The development CVC key shipped in appsettings.json (version 1). Embedded mode may use it; cluster mode refuses it.
     /// </summary>
     public const string DevelopmentCvcKey = "ZGV2LW9ubHktY3ZjLWtleS1uZXZlci11c2UtaW4tcHJvZA==";

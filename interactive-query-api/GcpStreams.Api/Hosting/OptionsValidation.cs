@@ -102,6 +102,25 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
             errors.Add("Gcp:NumberingKey is the public development key; cluster mode needs a secret one (`openssl rand -base64 32`).");
         }
 
+        if (string.IsNullOrEmpty(options.CommandSigningKey))
+        {
+            if (kafka.Value.Mode == KafkaMode.Cluster)
+            {
+                errors.Add("Gcp:CommandSigningKey is required when Kafka:Mode is Cluster: base64 of at least 32 random bytes, the same on every instance "
+                    + "(`openssl rand -base64 32`); the topology refuses commands, internal records and replies not signed with it.");
+            }
+        }
+        else
+        {
+            CommandSigningKeyRule(errors, "Gcp:CommandSigningKey", options.CommandSigningKey);
+        }
+
+        for (var i = 0; i < options.AcceptedCommandSigningKeys.Count; i++)
+        {
+            CommandSigningKeyRule(errors, $"Gcp:AcceptedCommandSigningKeys:{i}", options.AcceptedCommandSigningKeys[i]);
+        }
+
+        KafkaOptionsValidation.Range(errors, "Gcp:CommandMaxAgeSeconds", options.CommandMaxAgeSeconds, Math.Max(1, options.CommandTimeoutSeconds), 86_400);
         KafkaOptionsValidation.Range(errors, "Gcp:CvcKeyVersion", options.CvcKeyVersion, 1, int.MaxValue);
         foreach (var (version, cvcKey) in options.CvcKeys)
         {
@@ -208,6 +227,26 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         if (!string.IsNullOrWhiteSpace(tickets.DevSigningKeyPem))
         {
             errors.Add($"{SupportGrantOptions.Section}:DevSigningKeyPem is a development setting; cluster mode has no development signer (the ticketing system signs the grants).");
+        }
+    }
+
+    /// <summary>A command signing key is base64 of at least <see cref="Topology.RecordSigner.MinKeyBytes"/> bytes; the message never shows the value.</summary>
+    private static void CommandSigningKeyRule(List<string> errors, string setting, string? value)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(value ?? string.Empty);
+        }
+        catch (FormatException)
+        {
+            errors.Add($"{setting} must be base64 (`openssl rand -base64 32`).");
+            return;
+        }
+
+        if (bytes.Length < Topology.RecordSigner.MinKeyBytes)
+        {
+            errors.Add($"{setting} must decode to at least {Topology.RecordSigner.MinKeyBytes} bytes (it has {bytes.Length}); generate one with `openssl rand -base64 32`.");
         }
     }
 }

@@ -27,14 +27,19 @@ public static class ServiceRegistration
                 ? sp.GetRequiredService<InProcessSchemaRegistry>()
                 : SchemaRegistryClients.Create(registry);
         });
+        services.AddSingleton<CommandSigning>(); // one key for the command channel and the topology of this process
         services.AddSingleton(sp =>
         {
             var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             var gcp = sp.GetRequiredService<IOptions<GcpOptions>>().Value;
+            var signing = sp.GetRequiredService<CommandSigning>();
             return new TopologySettings
             {
                 ApplicationId = kafka.ApplicationId,
                 NumberingKey = Convert.FromBase64String(gcp.NumberingKey),
+                CommandSigningKey = signing.Key,
+                AcceptedCommandSigningKeys = signing.AcceptedKeys,
+                CommandMaxAge = signing.MaxAge,
                 CvcKeyVersion = gcp.CvcKeyVersion,
                 DefaultReservationHold = TimeSpan.FromSeconds(gcp.ReservationHoldSeconds),
                 ReservationSweepInterval = TimeSpan.FromSeconds(gcp.ReservationSweepSeconds),
@@ -46,6 +51,7 @@ public static class ServiceRegistration
                 SupportDisclosuresPerClientPerDay = gcp.SupportCvcDisclosuresPerClientPerDay,
             };
         });
+        services.AddSingleton<ProductionFailures>(); // the stream's production exception handler; readiness reads it
         services.AddSingleton<StreamService>();
         services.AddSingleton<GcpStreams.Api.Endpoints.CursorProtector>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamService>());

@@ -32,11 +32,14 @@ public sealed class StreamService : BackgroundService
     private readonly Codec codec;
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger<StreamService> logger;
+    private readonly ProductionFailures productionFailures;
     private readonly TaskCompletionSource running = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private KafkaStream? stream;
 
-    public StreamService(IOptions<KafkaOptions> kafka, KafkaEnvironment environment, TopologySettings settings, ISchemaRegistryClient registry, ILoggerFactory loggerFactory)
+    public StreamService(IOptions<KafkaOptions> kafka, KafkaEnvironment environment, TopologySettings settings, ISchemaRegistryClient registry, ProductionFailures productionFailures,
+        ILoggerFactory loggerFactory)
     {
+        this.productionFailures = productionFailures;
         this.kafka = kafka.Value;
         this.environment = environment;
         this.settings = settings;
@@ -139,11 +142,8 @@ public sealed class StreamService : BackgroundService
             Logger = StreamizLogging.Instance,
             // every processor dead-letters its own failures; these only see what escapes them
             DeserializationExceptionHandler = (_, record, e) => LogAndContinue("deserialization", record.Topic, record.Partition, record.Offset, e),
-            ProductionExceptionHandler = report =>
-            {
-                logger.LogError("Could not produce to {Topic}: {Reason}", report.Topic, report.Error.Reason);
-                return ProductionExceptionHandlerResponse.FAIL; // a lost output must not be committed past: fail and let the task restart
-            },
+            // a lost output must not be committed past: the task fails; the instance says so (log, readiness, alert on the stream)
+            ProductionExceptionHandler = productionFailures.Handle,
             InnerExceptionHandler = e =>
             {
                 logger.LogError(e, "Unexpected error in a stream thread");

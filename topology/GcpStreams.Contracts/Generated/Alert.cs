@@ -27,20 +27,22 @@ namespace GcpStreams.Contracts
 				"NCILIATION_MISMATCH (orders and certificate events disagree), DUPLICATE_EVENT (a" +
 				"n input event delivered again, or a payment operation re-sent under another even" +
 				"t id: ignored), CVC_DISCLOSURE_LIMIT (a support disclosure was refused because t" +
-				"he certificate, or the calling client (the alert is keyed by the client then), r" +
-				"eached its daily cap: someone may be harvesting CVCs). UNKNOWN is the default sy" +
-				"mbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\"," +
-				"\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMAT" +
-				"CH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIATIO" +
-				"N_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\"],\"default\":\"UNKNOWN\"}},{\"na" +
-				"me\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertSeve" +
-				"rity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKNOWN is the defau" +
-				"lt symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contra" +
-				"cts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}},{\"n" +
-				"ame\":\"message\",\"doc\":\"Human-readable description (never contains a CVC).\",\"type\"" +
-				":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. expected and actual" +
-				" channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"string\"}}]" +
-				"}"));
+				"he certificate reached its daily cap: someone may be harvesting CVCs), PRODUCE_F" +
+				"AILED (an instance could not write a record to one of its output or changelog to" +
+				"pics, e.g. larger than the broker accepts; details name the topic and the error;" +
+				" that instance is not ready until it is restarted). UNKNOWN is the default symbo" +
+				"l for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"sy" +
+				"mbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\"" +
+				",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT\",\"RECONCILIATION_M" +
+				"ISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\",\"PRODUCE_FAILED\"],\"default\":\"U" +
+				"NKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum\",\"na" +
+				"me\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. UNKNOW" +
+				"N is the default symbol for symbols this reader does not know.\",\"namespace\":\"Gcp" +
+				"Streams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"default\":\"" +
+				"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable description (never contains a" +
+				" CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. expec" +
+				"ted and actual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"value" +
+				"s\":\"string\"}}]}"));
 		/// <summary>
 		/// Kind of alert.
 		/// </summary>

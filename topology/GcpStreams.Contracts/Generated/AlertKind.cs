@@ -13,7 +13,7 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// Kind of alert: POOL_LOW (below the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outside its channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, INVALID_EVENT (an input record was dead-lettered; key and details name it), RECONCILIATION_MISMATCH (orders and certificate events disagree), DUPLICATE_EVENT (an input event delivered again, or a payment operation re-sent under another event id: ignored), CVC_DISCLOSURE_LIMIT (a support disclosure was refused because the certificate, or the calling client (the alert is keyed by the client then), reached its daily cap: someone may be harvesting CVCs). UNKNOWN is the default symbol for symbols this reader does not know.
+	/// Kind of alert: POOL_LOW (below the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (certificate used outside its channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKED_CERTIFICATE_USE, INVALID_EVENT (an input record was dead-lettered; key and details name it), RECONCILIATION_MISMATCH (orders and certificate events disagree), DUPLICATE_EVENT (an input event delivered again, or a payment operation re-sent under another event id: ignored), CVC_DISCLOSURE_LIMIT (a support disclosure was refused because the certificate reached its daily cap: someone may be harvesting CVCs), PRODUCE_FAILED (an instance could not write a record to one of its output or changelog topics, e.g. larger than the broker accepts; details name the topic and the error; that instance is not ready until it is restarted). UNKNOWN is the default symbol for symbols this reader does not know.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public enum AlertKind
@@ -29,5 +29,6 @@ namespace GcpStreams.Contracts
 		RECONCILIATION_MISMATCH,
 		DUPLICATE_EVENT,
 		CVC_DISCLOSURE_LIMIT,
+		PRODUCE_FAILED,
 	}
 }

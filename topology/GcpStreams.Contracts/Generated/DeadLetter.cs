@@ -33,15 +33,19 @@ namespace GcpStreams.Contracts
 				"HEMA_INVALID (decoded but violates the contract), INVALID_CONTENT (fields incons" +
 				"istent, e.g. negative amount), UNKNOWN_CERTIFICATE (refers to a certificate that" +
 				" does not exist), CURRENCY_MISMATCH (currency differs from the certificate\'s), P" +
-				"ROCESSING_ERROR (unexpected failure while processing). UNKNOWN is the default sy" +
-				"mbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\"," +
-				"\"symbols\":[\"UNKNOWN\",\"UNDECODABLE\",\"SCHEMA_INVALID\",\"INVALID_CONTENT\",\"UNKNOWN_C" +
-				"ERTIFICATE\",\"CURRENCY_MISMATCH\",\"PROCESSING_ERROR\"],\"default\":\"UNKNOWN\"}},{\"name" +
-				"\":\"message\",\"doc\":\"Human-readable detail of the reason (never contains a CVC).\"," +
-				"\"type\":\"string\"},{\"name\":\"headers\",\"doc\":\"Original record headers whose values a" +
-				"re UTF-8 text.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"string\"}},{\"name\":\"r" +
-				"ecordTimestamp\",\"doc\":\"Timestamp of the original record (UTC, milliseconds).\",\"t" +
-				"ype\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
+				"ROCESSING_ERROR (unexpected failure while processing), UNAUTHENTICATED (a record" +
+				" of a topic only this service writes, an API command or an internal record, with" +
+				"out a valid signature of the command signing key: forged or changed), REPLAYED (" +
+				"a signed command outside its freshness window, or one whose request id was alrea" +
+				"dy carried out: a possible replay). UNKNOWN is the default symbol for symbols th" +
+				"is reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN" +
+				"\",\"UNDECODABLE\",\"SCHEMA_INVALID\",\"INVALID_CONTENT\",\"UNKNOWN_CERTIFICATE\",\"CURREN" +
+				"CY_MISMATCH\",\"PROCESSING_ERROR\",\"UNAUTHENTICATED\",\"REPLAYED\"],\"default\":\"UNKNOWN" +
+				"\"}},{\"name\":\"message\",\"doc\":\"Human-readable detail of the reason (never contains" +
+				" a CVC).\",\"type\":\"string\"},{\"name\":\"headers\",\"doc\":\"Original record headers whos" +
+				"e values are UTF-8 text.\",\"default\":{},\"type\":{\"type\":\"map\",\"values\":\"string\"}}," +
+				"{\"name\":\"recordTimestamp\",\"doc\":\"Timestamp of the original record (UTC, millisec" +
+				"onds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
 		/// <summary>
 		/// Topic the record was read from.
 		/// </summary>

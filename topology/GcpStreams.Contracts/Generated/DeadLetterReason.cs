@@ -13,7 +13,7 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// Why a record was dead-lettered: UNDECODABLE (bytes are not a valid Avro/registry payload), SCHEMA_INVALID (decoded but violates the contract), INVALID_CONTENT (fields inconsistent, e.g. negative amount), UNKNOWN_CERTIFICATE (refers to a certificate that does not exist), CURRENCY_MISMATCH (currency differs from the certificate's), PROCESSING_ERROR (unexpected failure while processing). UNKNOWN is the default symbol for symbols this reader does not know.
+	/// Why a record was dead-lettered: UNDECODABLE (bytes are not a valid Avro/registry payload), SCHEMA_INVALID (decoded but violates the contract), INVALID_CONTENT (fields inconsistent, e.g. negative amount), UNKNOWN_CERTIFICATE (refers to a certificate that does not exist), CURRENCY_MISMATCH (currency differs from the certificate's), PROCESSING_ERROR (unexpected failure while processing), UNAUTHENTICATED (a record of a topic only this service writes, an API command or an internal record, without a valid signature of the command signing key: forged or changed), REPLAYED (a signed command outside its freshness window, or one whose request id was already carried out: a possible replay). UNKNOWN is the default symbol for symbols this reader does not know.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public enum DeadLetterReason
@@ -25,5 +25,7 @@ namespace GcpStreams.Contracts
 		UNKNOWN_CERTIFICATE,
 		CURRENCY_MISMATCH,
 		PROCESSING_ERROR,
+		UNAUTHENTICATED,
+		REPLAYED,
 	}
 }

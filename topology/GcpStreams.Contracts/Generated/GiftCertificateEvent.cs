@@ -217,54 +217,57 @@ namespace GcpStreams.Contracts
 				"ails name it), RECONCILIATION_MISMATCH (orders and certificate events disagree)," +
 				" DUPLICATE_EVENT (an input event delivered again, or a payment operation re-sent" +
 				" under another event id: ignored), CVC_DISCLOSURE_LIMIT (a support disclosure wa" +
-				"s refused because the certificate, or the calling client (the alert is keyed by " +
-				"the client then), reached its daily cap: someone may be harvesting CVCs). UNKNOW" +
-				"N is the default symbol for symbols this reader does not know.\",\"namespace\":\"Gcp" +
-				"Streams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATC" +
-				"H\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EV" +
-				"ENT\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\"],\"defaul" +
-				"t\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\":{\"type\":\"enum" +
-				"\",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WARNING, CRITICAL. U" +
-				"NKNOWN is the default symbol for symbols this reader does not know.\",\"namespace\"" +
-				":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRITICAL\"],\"defau" +
-				"lt\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable description (never conta" +
-				"ins a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured details, e.g. " +
-				"expected and actual channel, pool counters.\",\"default\":{},\"type\":{\"type\":\"map\",\"" +
-				"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"doc\":\"operatio" +
-				"n.rejected: an operation on a certificate or pool was refused; nothing changed.\"" +
-				",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"operation\",\"doc\":\"Operati" +
-				"on refused, lower-case: issue, authorize, capture, void, refund, cancel, lock, u" +
-				"nlock, reveal-cvc, notification-result, reserve, load, expire.\",\"type\":\"string\"}" +
-				",{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum\",\"name\":\"Reje" +
-				"ctionReason\",\"doc\":\"Why an operation was refused: NOT_FOUND, INVALID_STATUS, LOC" +
-				"KED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCEEDS_HOLD (capt" +
-				"ure above the authorized hold), EXCEEDS_CAPTURED (refund above what was captured" +
-				"), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EMPTY, POOL_MISM" +
-				"ATCH (channel, nominal or currency differ from the pool\'s), ALREADY_EXISTS, CVC_" +
-				"DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL_MISMATCH (an " +
-				"order line nominal differs from the pool\'s), ORDER_MISMATCH (the certificate is " +
-				"reserved for or sold by another order), IDEMPOTENCY_CONFLICT (an idempotency key" +
-				" reused for another request), RESERVATION_LIMIT (the client already holds the mo" +
-				"st open reservations a client may hold in the pool). UNKNOWN is the default symb" +
-				"ol for symbols this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"s" +
-				"ymbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_MISMATCH\",\"CUR" +
-				"RENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTURED\",\"UNKNOWN_" +
-				"AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"POOL_MISMATCH\",\"" +
-				"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\",\"NOT_RESERVED" +
-				"\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\",\"RESERVATION_LIMIT\"" +
-				"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable detail.\",\"type\":" +
-				"\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused operation in minor " +
-				"units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"paymentId" +
-				"\",\"doc\":\"paymentId of the refused payment, if it came from one.\",\"default\":null," +
-				"\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"CertificateReservationRelea" +
-				"sed\",\"doc\":\"certificate.reservation_released: the order a reservation was for wa" +
-				"s cancelled, or its payment failed; the certificate returned to its pool at once" +
-				".\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"orderId\",\"doc\":\"Order t" +
-				"hat was cancelled or whose payment failed.\",\"type\":\"string\"},{\"name\":\"reason\",\"d" +
-				"oc\":\"Why the reservation ended, e.g. order cancelled, payment failed.\",\"type\":\"s" +
-				"tring\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in the pool after" +
-				" the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"The pool\'s version aft" +
-				"er this event (see PoolLoaded.poolVersion).\",\"default\":0,\"type\":\"long\"}]}]}]}"));
+				"s refused because the certificate reached its daily cap: someone may be harvesti" +
+				"ng CVCs), PRODUCE_FAILED (an instance could not write a record to one of its out" +
+				"put or changelog topics, e.g. larger than the broker accepts; details name the t" +
+				"opic and the error; that instance is not ready until it is restarted). UNKNOWN i" +
+				"s the default symbol for symbols this reader does not know.\",\"namespace\":\"GcpStr" +
+				"eams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\"," +
+				"\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT" +
+				"\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\",\"PRODUCE_FA" +
+				"ILED\"],\"default\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\"" +
+				":{\"type\":\"enum\",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WARNIN" +
+				"G, CRITICAL. UNKNOWN is the default symbol for symbols this reader does not know" +
+				".\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRI" +
+				"TICAL\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable descriptio" +
+				"n (never contains a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured " +
+				"details, e.g. expected and actual channel, pool counters.\",\"default\":{},\"type\":{" +
+				"\"type\":\"map\",\"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"" +
+				"doc\":\"operation.rejected: an operation on a certificate or pool was refused; not" +
+				"hing changed.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"operation\"," +
+				"\"doc\":\"Operation refused, lower-case: issue, authorize, capture, void, refund, c" +
+				"ancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expire.\",\"t" +
+				"ype\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum" +
+				"\",\"name\":\"RejectionReason\",\"doc\":\"Why an operation was refused: NOT_FOUND, INVAL" +
+				"ID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCE" +
+				"EDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refund above wha" +
+				"t was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EM" +
+				"PTY, POOL_MISMATCH (channel, nominal or currency differ from the pool\'s), ALREAD" +
+				"Y_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL" +
+				"_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MISMATCH (the c" +
+				"ertificate is reserved for or sold by another order), IDEMPOTENCY_CONFLICT (an i" +
+				"dempotency key reused for another request), RESERVATION_LIMIT (the client alread" +
+				"y holds the most open reservations a client may hold in the pool). UNKNOWN is th" +
+				"e default symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams" +
+				".Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_" +
+				"MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTU" +
+				"RED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"PO" +
+				"OL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\"" +
+				",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\",\"RESE" +
+				"RVATION_LIMIT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable de" +
+				"tail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused opera" +
+				"tion in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"na" +
+				"me\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from one.\",\"" +
+				"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"CertificateRe" +
+				"servationReleased\",\"doc\":\"certificate.reservation_released: the order a reservat" +
+				"ion was for was cancelled, or its payment failed; the certificate returned to it" +
+				"s pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"orderId\"," +
+				"\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"string\"},{\"nam" +
+				"e\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, payment fail" +
+				"ed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in " +
+				"the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"The pool" +
+				"\'s version after this event (see PoolLoaded.poolVersion).\",\"default\":0,\"type\":\"l" +
+				"ong\"}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>

@@ -27,14 +27,14 @@ public sealed class CertificateProcessor : RecordTransformer
     /// instance per task through the constructor that takes the parameters. The prototype never processes a record.
     /// </summary>
     public CertificateProcessor()
-        : base(null!)
+        : base(null!, null!)
     {
         settings = null!;
         rules = null!;
     }
 
     public CertificateProcessor(Codec codec, TopologySettings settings)
-        : base(codec)
+        : base(codec, settings)
     {
         this.settings = settings;
         rules = new CertificateSettings(settings.HoldExpiry, settings.SupportDisclosuresPerDay);

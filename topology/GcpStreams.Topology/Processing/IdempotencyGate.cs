@@ -16,6 +16,7 @@ internal sealed class IdempotencyGate(IKeyValueStore<string, byte[]> store, Time
     private const string ClaimPrefix = "k/";
     /// <summary>The retention entries of the intake's store, swept by <see cref="Forget"/> (the <see cref="SupportDisclosureGate"/>'s too).</summary>
     internal const string RetentionPrefix = "x/";
+    private const string RequestPrefix = "q/";
 
     /// <summary>Claims <paramref name="key"/> for this request if it is new; returns the first claim when the key was used for another request.</summary>
     public Claim? Conflict(string key, string fingerprint, string poolId, string requestId, DateTimeOffset at)
@@ -32,7 +33,28 @@ internal sealed class IdempotencyGate(IKeyValueStore<string, byte[]> store, Time
         return null;
     }
 
-    /// <summary>Forgets the claims past their retention (bounded per sweep): a retry after that is a new request.</summary>
+    /// <summary>
+    /// Remembers the record that first carried <paramref name="requestId"/> (topic/partition/offset) until <paramref name="until"/>;
+    /// returns those coordinates when another record carries it again (a copy of a signed command), null for the first record
+    /// or the same record read again. Commands are keyed by their pool, certificate or Idempotency-Key, and a copy must keep the
+    /// signed key, so every copy of a command meets its first record in this task.
+    /// </summary>
+    public string? FirstSeen(string requestId, SourceRecord source, DateTimeOffset until)
+    {
+        var requestKey = RequestPrefix + requestId;
+        var coordinates = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{source.Topic}/{source.Partition}/{source.Offset}");
+        if (store.Get(requestKey) is { } bytes)
+        {
+            var first = System.Text.Encoding.UTF8.GetString(bytes);
+            return first == coordinates ? null : first;
+        }
+
+        store.Put(requestKey, System.Text.Encoding.UTF8.GetBytes(coordinates));
+        store.Put(TimeIndex.Key(RetentionPrefix, until, requestKey), []);
+        return null;
+    }
+
+    /// <summary>Forgets the claims and request ids past their retention (bounded per sweep): a retry after that is a new request.</summary>
     public void Forget(long wallClockMs) => TimeIndex.ForgetDue(store, RetentionPrefix, wallClockMs);
 
     /// <summary>What an Idempotency-Key was first used for: the request's fingerprint, its pool and its request id.</summary>

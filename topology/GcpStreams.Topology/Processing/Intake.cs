@@ -27,13 +27,13 @@ public sealed partial class IntakeTransformer : RecordTransformer
     /// instance per task through the constructor that takes the parameters. The prototype never processes a record.
     /// </summary>
     public IntakeTransformer()
-        : base(null!)
+        : base(null!, null!)
     {
         settings = null!;
     }
 
     public IntakeTransformer(Codec codec, TopologySettings settings)
-        : base(codec)
+        : base(codec, settings)
     {
         this.settings = settings;
     }
@@ -47,6 +47,12 @@ public sealed partial class IntakeTransformer : RecordTransformer
         supportDisclosures = new SupportDisclosureGate(keys, settings.SupportDisclosuresPerClientPerDay); // swept by gate.Forget
         context.Schedule(settings.ReservationSweepInterval, PunctuationType.PROCESSING_TIME, gate.Forget);
     }
+
+    /// <summary>
+    /// Of the intake's inputs, only the API's commands are signed (with the command signing key): the other teams' topics are
+    /// guarded by their write ACLs (docs/operations.md).
+    /// </summary>
+    protected override bool Signed(string topic) => topic == Topics.Commands;
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source) =>
         source.Topic switch
@@ -145,9 +151,18 @@ public sealed partial class IntakeTransformer : RecordTransformer
         return [ToCertificate(command, payment.correlationId, source)];
     }
 
-    /// <summary>An API command that cannot be carried out is dead-lettered, and its caller gets a REJECTED reply at once.</summary>
+    /// <summary>
+    /// An API command (its signature was checked before it was decoded) that cannot be carried out is dead-lettered, and its
+    /// caller gets a REJECTED reply at once. A stale command, or a copy of one already carried out, is dead-lettered
+    /// (REPLAYED) without a reply: whoever wrote the copy is not the caller waiting for it.
+    /// </summary>
     private IReadOnlyList<Outgoing> Command(C.GiftCertificateCommand command, SourceRecord source)
     {
+        if (Replay(command, source) is { } replayed)
+        {
+            return DeadLetter(source, C.DeadLetterReason.REPLAYED, replayed);
+        }
+
         try
         {
             return RouteCommand(command, source);
@@ -160,6 +175,28 @@ public sealed partial class IntakeTransformer : RecordTransformer
                 Codec.Reply(Replies.Refused(command, nameof(C.RejectionReason.UNKNOWN), e.Message)),
             ];
         }
+    }
+
+    /// <summary>
+    /// Why a signed command is not carried out, or null: its <c>issuedAt</c> is further than <see cref="TopologySettings.CommandMaxAge"/>
+    /// from the time its record was appended to the topic (the broker's time with <c>message.timestamp.type=LogAppendTime</c>), or
+    /// its request id was carried out already from another record (a copy within the window). The same record read again (a
+    /// restart before its offset was committed) is not a copy: the owners recognise their own duplicates.
+    /// </summary>
+    private string? Replay(C.GiftCertificateCommand command, SourceRecord source)
+    {
+        var issuedAt = At(command.issuedAt);
+        var appended = DateTimeOffset.FromUnixTimeMilliseconds(source.Timestamp);
+        var skew = (appended - issuedAt).Duration();
+        if (skew > settings.CommandMaxAge)
+        {
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"command {command.requestId} was issued at {issuedAt:O} but appended at {appended:O}: {skew.TotalSeconds:F0} s apart, more than the {settings.CommandMaxAge.TotalSeconds:F0} s allowed (a replay, or the API's clock is off)");
+        }
+
+        return string.IsNullOrWhiteSpace(command.requestId) || gate.FirstSeen(command.requestId, source, issuedAt + (2 * settings.CommandMaxAge)) is not { } first
+            ? null
+            : $"request {command.requestId} was carried out already from {first}; this is a copy";
     }
 
     private IReadOnlyList<Outgoing> RouteCommand(C.GiftCertificateCommand command, SourceRecord source)

@@ -21,13 +21,13 @@ public sealed class OrderProcessor : RecordTransformer
 
     /// <summary>For Streamiz's prototype instance (see <see cref="PoolProcessor()"/>); never processes a record.</summary>
     public OrderProcessor()
-        : base(null!)
+        : base(null!, null!)
     {
         settings = null!;
     }
 
     public OrderProcessor(Codec codec, TopologySettings settings)
-        : base(codec)
+        : base(codec, settings)
     {
         this.settings = settings;
     }

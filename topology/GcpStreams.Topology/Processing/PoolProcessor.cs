@@ -27,14 +27,14 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     /// instance per task through the constructor that takes the parameters. The prototype never processes a record.
     /// </summary>
     public PoolProcessor()
-        : base(null!)
+        : base(null!, null!)
     {
         settings = null!;
         poolSettings = null!;
     }
 
     public PoolProcessor(Codec codec, TopologySettings settings)
-        : base(codec)
+        : base(codec, settings)
     {
         this.settings = settings;
         poolSettings = new PoolSettings(settings.NumberingKey, settings.MaxLoadBatch, settings.MaxOpenReservationsPerClient, settings.MaxReservationHold);

@@ -11,12 +11,29 @@ namespace GcpStreams.Topology.Processing;
 /// Base of every processor here: it turns one input record into any number of <see cref="Outgoing"/> records and forwards
 /// them (with their own headers, never the input's). If handling throws, nothing is written but a dead letter with the
 /// reason and the source coordinates, and an INVALID_EVENT alert on the stream that says so: bad input never stops the stream.
+/// Records of a topic only this service may write (<see cref="Signed"/>) are checked first: one without a valid signature of
+/// the command signing key is dead-lettered (UNAUTHENTICATED) and decides nothing. What the processor writes to an internal
+/// topic or to the replies is signed on its way out.
 /// </summary>
 public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], Outgoing>
 {
-    protected RecordTransformer(Codec codec) => Codec = codec;
+    private readonly HashSet<string> signedOutputs;
+
+    /// <param name="codec">The Avro codec.</param>
+    /// <param name="settings">The topology's settings: the command signing key and the application id. Null only for Streamiz's prototype instance.</param>
+    protected RecordTransformer(Codec codec, TopologySettings settings)
+    {
+        Codec = codec;
+        Signer = settings?.Signer()!;
+        signedOutputs = settings is null
+            ? []
+            : new(StringComparer.Ordinal) { Topics.OrderInput(settings.ApplicationId), Topics.PoolInput(settings.ApplicationId), Topics.CertificateInput(settings.ApplicationId), Topics.Replies };
+    }
 
     protected Codec Codec { get; }
+
+    /// <summary>Signs what this processor writes to its own topics and checks the signature of what it reads from them.</summary>
+    protected RecordSigner Signer { get; }
 
     protected ProcessorContext<byte[], Outgoing> Context { get; private set; } = null!;
 
@@ -29,9 +46,11 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
         IReadOnlyList<Outgoing> outputs;
         try
         {
-            outputs = record.Value is { Length: > 0 }
-                ? Handle(record, source)
-                : DeadLetter(source, C.DeadLetterReason.INVALID_CONTENT, "empty record (a tombstone is not an event)", record.Headers);
+            outputs = Signed(source.Topic) && Signer.Verify(source.Topic, record.Key, record.Value, record.Headers) is { IsValid: false } forged
+                ? DeadLetter(source, C.DeadLetterReason.UNAUTHENTICATED, forged.Message, record.Headers) // before anything else: no reply, no decision
+                : record.Value is { Length: > 0 }
+                    ? Handle(record, source)
+                    : DeadLetter(source, C.DeadLetterReason.INVALID_CONTENT, "empty record (a tombstone is not an event)", record.Headers);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -46,7 +65,13 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
     {
     }
 
-    /// <summary>Decides what to write for one (non-empty) record. Must not write to stores before it can no longer throw.</summary>
+    /// <summary>
+    /// Whether records read from <paramref name="topic"/> must carry a valid signature of the command signing key: by default every
+    /// one (the owners read only internal topics, which only the topology writes); the intake says which of its inputs.
+    /// </summary>
+    protected virtual bool Signed(string topic) => true;
+
+    /// <summary>Decides what to write for one (non-empty, authentic) record. Must not write to stores before it can no longer throw.</summary>
     protected abstract IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source);
 
     /// <summary>The original record's coordinates and bytes, for a dead letter.</summary>
@@ -82,6 +107,11 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
     {
         foreach (var output in outputs)
         {
+            if (signedOutputs.Contains(output.Topic))
+            {
+                Signer.Sign(output.Topic, output.Key, output.Value, output.Headers);
+            }
+
             Context.SetHeaders(output.Headers);
             Context.Forward(output.Key!, output);
         }
