@@ -54,7 +54,7 @@ public class SupportGrantIntegrationTests
         api = new ApiClient(service.Url);
         await service.ReadModel.WhenCaughtUp.WaitAsync(Timeout);
         await Kafka.Eventually(() => service.Commands.IsOpen, "the API's command channel to open", Timeout);
-        shop = new Shop(service.Kafka.BootstrapServers, service.Registry);
+        shop = new Shop(service.Kafka.BootstrapServers, service.Registry, service.Signer);
     }
 
     [OneTimeTearDown]

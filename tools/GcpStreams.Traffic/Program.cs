@@ -36,7 +36,8 @@ catch (ApiUnavailableException e)
 
 Console.WriteLine($"API {options.Api}: tokens for {string.Join(", ", clients.Select(c => c.Id))}");
 using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = options.SchemaRegistry });
-await using var shop = new Shop(options.Bootstrap, registry);
+// the demo sends no command (its customers use the HTTP API): its shop's key is its own, which the service would refuse
+await using var shop = new Shop(options.Bootstrap, registry, new RecordSigner(System.Security.Cryptography.RandomNumberGenerator.GetBytes(RecordSigner.MinKeyBytes)));
 
 var random = new Random(options.Seed);
 var tally = new Tally();

@@ -25,13 +25,12 @@ public sealed class Shop : IAsyncDisposable
     /// <param name="bootstrapServers">The brokers.</param>
     /// <param name="registry">The schema registry.</param>
     /// <param name="signer">
-    /// The service's command signing key, to send commands with <see cref="SendCommandAsync"/>; without it the shop signs with a
-    /// key of its own that no service accepts (it then only produces orders and payments and watches the stream).
+    /// The service's command signing key, to send commands with <see cref="SendCommandAsync"/> (a shop that sends none, as the
+    /// demo's, may sign with a key of its own, which no service accepts).
     /// </param>
-    public Shop(string bootstrapServers, ISchemaRegistryClient registry, RecordSigner? signer = null)
+    public Shop(string bootstrapServers, ISchemaRegistryClient registry, RecordSigner signer)
     {
         codec = new Codec(registry);
-        signer ??= new RecordSigner(System.Security.Cryptography.RandomNumberGenerator.GetBytes(RecordSigner.MinKeyBytes));
         channel = new CommandChannel(bootstrapServers, codec, "traffic-" + Guid.NewGuid().ToString("N")[..8], signer);
         var events = CommandChannel.OpenAtEnd(new ConsumerConfig
         {
