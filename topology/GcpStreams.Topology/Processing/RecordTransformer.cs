@@ -39,6 +39,7 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
         }
 
         Emit(outputs);
+        TopologyMetrics.Processed(this, source.Timestamp, outputs);
         return null;
     }
 
@@ -84,6 +85,7 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
         {
             Context.SetHeaders(output.Headers);
             Context.Forward(output.Key!, output);
+            TopologyMetrics.Emitted(output);
         }
     }
 
