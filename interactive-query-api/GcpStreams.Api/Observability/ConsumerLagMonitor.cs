@@ -9,13 +9,16 @@ namespace GcpStreams.Api.Observability;
 /// The stream's consumer lag per input partition, as Kafka sees it: every <see cref="Interval"/> once the stream runs, the
 /// group's committed offsets (<c>Kafka:ApplicationId</c>) against the partitions' last stable offsets. librdkafka's own
 /// statistics cannot say it under exactly-once (the offsets are committed by the transactional producers, so the consumer
-/// reports -1). Every instance reports every partition of the group, so aggregate with <c>max</c>, not <c>sum</c>.
-/// Two admin requests per interval; failures are logged at Debug and the last values kept until the next success.
+/// reports -1). The embedded broker keeps no transactional offset commits either: in embedded mode the lag shows only with
+/// <c>Kafka:ProcessingGuarantee=AtLeastOnce</c>. Every instance reports every partition of the group, so aggregate with <c>max</c>, not <c>sum</c>.
+/// One metadata and two admin requests per interval (<c>Telemetry:ConsumerLagIntervalSeconds</c>, default 15); failures are logged at Debug and the last values kept until the next success.
 /// </summary>
 public sealed partial class ConsumerLagMonitor(
-    StreamService stream, KafkaEnvironment environment, IOptions<KafkaOptions> kafka, ILogger<ConsumerLagMonitor> logger) : BackgroundService
+    StreamService stream, KafkaEnvironment environment, IOptions<KafkaOptions> kafka, IConfiguration configuration, ILogger<ConsumerLagMonitor> logger) : BackgroundService
 {
-    public static TimeSpan Interval { get; } = TimeSpan.FromSeconds(15);
+    /// <summary>How often the lag is measured.</summary>
+    public TimeSpan Interval { get; } = TimeSpan.FromSeconds(configuration.GetValue("Telemetry:ConsumerLagIntervalSeconds", 15.0) is var s && s >= 0.1 ? s
+        : throw new InvalidOperationException("Telemetry:ConsumerLagIntervalSeconds must be at least 0.1"));
 
     private volatile IReadOnlyDictionary<TopicPartition, long> lags = new Dictionary<TopicPartition, long>();
 
