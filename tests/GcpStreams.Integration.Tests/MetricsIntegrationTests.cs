@@ -3,6 +3,8 @@ using Confluent.Kafka;
 using GcpStreams.Api.Observability;
 using GcpStreams.Deployment.Tests;
 using GcpStreams.Topology;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using C = GcpStreams.Contracts;
@@ -42,7 +44,7 @@ public class MetricsIntegrationTests
         using (var first = await api.SendAsync(HttpMethod.Post, "/certificates/next", token, reserve, new Dictionary<string, string> { ["Idempotency-Key"] = "m1" }))
         using (var second = await api.SendAsync(HttpMethod.Post, "/certificates/next", token, reserve, new Dictionary<string, string> { ["Idempotency-Key"] = "m2" }))
         {
-            Assert.That((int)first.StatusCode, Is.EqualTo(200), await first.Content.ReadAsStringAsync());
+            Assert.That((int)first.StatusCode, Is.EqualTo(201), await first.Content.ReadAsStringAsync());
             Assert.That((int)second.StatusCode, Is.EqualTo(409), "the pool is empty");
         }
 
@@ -96,7 +98,7 @@ public class MetricsIntegrationTests
         var token = await api.TokenAsync("pos-terminal");
         using var response = await api.SendAsync(HttpMethod.Post, "/certificates/next", token, "{\"poolId\":\"trace-pool\",\"channel\":\"POS\",\"nominalMinor\":10000,\"currency\":\"RUB\"}",
             new Dictionary<string, string> { ["X-Correlation-Id"] = "trace-me-42", ["Idempotency-Key"] = "t1" });
-        Assert.That((int)response.StatusCode, Is.EqualTo(200), await response.Content.ReadAsStringAsync());
+        Assert.That((int)response.StatusCode, Is.EqualTo(201), await response.Content.ReadAsStringAsync());
         await Kafka.Eventually(() => { lock (spans) { return spans.Any(s => s.Kind == ActivityKind.Server && s.DisplayName.Contains("/certificates/next", StringComparison.Ordinal)); } },
             "the HTTP span to end", Timeout);
         lock (spans)
