@@ -28,27 +28,41 @@ public sealed partial class ConsumerLagMonitor(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await stream.WhenRunning.WaitAsync(stoppingToken);
-        var config = new AdminClientConfig { BootstrapServers = environment.BootstrapServers };
-        foreach (var (key, value) in ReadModelHosting.ConsumerSettings(kafka.Value))
+        IAdminClient admin;
+        try
         {
-            config.Set(key, value);
+            var config = new AdminClientConfig { BootstrapServers = environment.BootstrapServers };
+            foreach (var (key, value) in ReadModelHosting.ConsumerSettings(kafka.Value))
+            {
+                config.Set(key, value);
+            }
+
+            admin = new AdminClientBuilder(config).SetLogHandler((_, m) => LogAdmin(logger, m.Message)).Build();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailed(logger, e.Message); // a metric must never stop the service
+            return;
         }
 
-        using var admin = new AdminClientBuilder(config).SetLogHandler((_, m) => LogAdmin(logger, m.Message)).Build();
-        using var timer = new PeriodicTimer(Interval);
-        do
+        using (admin)
         {
-            try
+            var topics = SourceTopics(stream.Topology);
+            using var timer = new PeriodicTimer(Interval);
+            do
             {
-                lags = await MeasureAsync(admin, kafka.Value.ApplicationId, SourceTopics(stream.Topology), stoppingToken);
-                LogMeasured(logger, lags.Count);
+                try
+                {
+                    lags = await MeasureAsync(admin, kafka.Value.ApplicationId, topics, stoppingToken);
+                    LogMeasured(logger, lags.Count);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailed(logger, e.Message);
+                }
             }
-            catch (Exception e) when (e is KafkaException or TimeoutException)
-            {
-                LogFailed(logger, e.Message);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     /// <summary>The topics the stream threads consume (inputs and internal repartition topics; not the global store's).</summary>
