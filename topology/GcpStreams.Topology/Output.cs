@@ -12,7 +12,11 @@ namespace GcpStreams.Topology;
 /// One record a processor writes: already serialized, with its destination topic and headers.
 /// Processors emit these; the topology routes each to the static sink of its topic.
 /// </summary>
-public sealed record Outgoing(string Topic, byte[]? Key, byte[]? Value, Headers Headers);
+public sealed record Outgoing(string Topic, byte[]? Key, byte[]? Value, Headers Headers)
+{
+    /// <summary>The contract record the value was encoded from (event, reply, dead letter), for <see cref="TopologyMetrics"/>; null for internal records.</summary>
+    public object? Contract { get; init; }
+}
 
 /// <summary>Sink value SerDes for <see cref="Outgoing"/>: the bytes were produced by the processor.</summary>
 public sealed class OutgoingSerDes : AbstractSerDes<Outgoing>
@@ -66,16 +70,16 @@ public sealed class Codec
         {
             { Header.EventType, Utf8(e.eventType) },
             { Header.Channel, Utf8(e.channel.ToString()) },
-        });
+        }) { Contract = e };
 
     public Outgoing State(C.CertificateState state) =>
         new(Topics.State, Utf8(state.certificateId), Encode(Topics.State, state), new Headers { { Header.Channel, Utf8(state.channel.ToString()) } });
 
     public Outgoing Reply(C.CommandReply reply) =>
-        new(Topics.Replies, Utf8(reply.requestId), Encode(Topics.Replies, reply), reply.replyTo is null ? [] : new Headers { { Header.ReplyTo, Utf8(reply.replyTo) } });
+        new(Topics.Replies, Utf8(reply.requestId), Encode(Topics.Replies, reply), reply.replyTo is null ? [] : new Headers { { Header.ReplyTo, Utf8(reply.replyTo) } }) { Contract = reply };
 
     public Outgoing DeadLetter(C.DeadLetter letter, byte[]? key) =>
-        new(Topics.DeadLetter, key, Encode(Topics.DeadLetter, letter), new Headers { { Header.DeadLetterReason, Utf8(letter.reason.ToString()) } });
+        new(Topics.DeadLetter, key, Encode(Topics.DeadLetter, letter), new Headers { { Header.DeadLetterReason, Utf8(letter.reason.ToString()) } }) { Contract = letter };
 
     public static byte[] Utf8(string value) => Encoding.UTF8.GetBytes(value);
 }

@@ -24,17 +24,23 @@ internal static partial class CommandCalls
     public static async Task<(C.CommandReply? Reply, ProblemHttpResult? Problem)> SendAsync(
         CommandClient commands, string key, object payload, HttpContext context, string? idempotencyKey = null)
     {
+        var correlationId = CorrelationId(context);
+        using var span = Observability.Telemetry.StartCommand(payload, key, correlationId); // HTTP -> command -> reply, with the correlation id
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            var reply = await commands.SendAsync(key, payload, Caller(context.User), CorrelationId(context), idempotencyKey, commands.ReplyTimeout, context.RequestAborted);
+            var reply = await commands.SendAsync(key, payload, Caller(context.User), correlationId, idempotencyKey, commands.ReplyTimeout, context.RequestAborted);
+            Observability.Telemetry.EndCommand(span, payload, started, reply.outcome == C.ReplyOutcome.ACCEPTED ? "accepted" : "rejected", reply.reason);
             return (reply, null);
         }
         catch (TimeoutException)
         {
+            Observability.Telemetry.EndCommand(span, payload, started, "timeout");
             return (null, ApiProblems.CommandTimeout(commands.ReplyTimeout, context));
         }
         catch (CommandClientNotOpenException)
         {
+            Observability.Telemetry.EndCommand(span, payload, started, "not_ready");
             return (null, ApiProblems.NotReady(context));
         }
     }

@@ -124,6 +124,7 @@ public sealed partial class EmbeddedStartup : BackgroundService
         {
             ("API", api),
             ("Health", $"{api}/health/ready"),
+            ("Metrics (Prometheus)", $"{api}{Observability.Telemetry.MetricsPath}"),
         };
         if (gcp.ServesOpenApi(kafka.Mode))
         {

@@ -166,6 +166,7 @@ public sealed class StreamService : BackgroundService
             config.SslCaLocation = kafka.SslCaLocation;
         }
 
+        Observability.StreamMetrics.Configure(config); // librdkafka statistics (consumer lag) into Streamiz's sensors, before Kafka:Settings
         foreach (var (key, value) in kafka.Settings)
         {
             AddSetting(config, key, value);

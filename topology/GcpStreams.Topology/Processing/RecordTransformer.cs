@@ -58,6 +58,7 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
         }
 
         Emit(outputs);
+        TopologyMetrics.Processed(this, source.Timestamp, outputs);
         return null;
     }
 
@@ -114,6 +115,7 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
 
             Context.SetHeaders(output.Headers);
             Context.Forward(output.Key!, output);
+            TopologyMetrics.Emitted(output);
         }
     }
 
