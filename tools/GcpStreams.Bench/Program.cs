@@ -54,7 +54,12 @@ await Parallel.ForEachAsync(Enumerable.Range(0, options.Certificates), new Paral
 {
     var pool = pools[i % pools.Length];
     var orderId = $"bench-order-{i}";
-    var reply = await shop.SendCommandAsync(pool, new C.ReserveCertificate { poolId = pool, channel = C.Channel.POS, nominalMinor = 10_000_000, currency = "RUB", orderId = orderId, holdSeconds = 3600 }, timeout, token);
+    var reply = await shop.SendCommandAsync(pool, new C.ReserveCertificate { poolId = pool, channel = C.Channel.POS, nominalMinor = 10_000_000, currency = "RUB", orderId = orderId, holdSeconds = 1800 }, timeout, token);
+    if (reply.outcome != C.ReplyOutcome.ACCEPTED)
+    {
+        throw new InvalidOperationException($"setup: reservation {i} in {pool} refused: {reply.reason} {reply.message}");
+    }
+
     await shop.ProduceAsync(Topics.SalesOrders, orderId, TeamRecords.Order(orderId, reply.certificateId, pool, C.Channel.POS, 10_000_000), token);
     await shop.WaitForEventAsync(reply.certificateId, "certificate.issued", timeout, token);
     lock (certificates)
