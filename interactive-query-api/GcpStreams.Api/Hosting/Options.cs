@@ -148,6 +148,12 @@ public sealed class GcpOptions
     /// <summary>How long an authorization holds its amount when Payments neither captures nor voids it (default 7 days); then it is released.</summary>
     public int HoldExpiryHours { get; set; } = 168;
 
+    /// <summary>The delivery SLA of a notification: without a result this long after its request, <c>notification.overdue</c> (once).</summary>
+    public int NotificationOverdueSeconds { get; set; } = 300;
+
+    /// <summary>How often overdue notifications are looked for.</summary>
+    public int NotificationSweepSeconds { get; set; } = 5;
+
     /// <summary>Most support disclosures of one certificate's CVC within any 24 hours.</summary>
     public int SupportCvcDisclosuresPerDay { get; set; } = GcpStreams.Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay;
 

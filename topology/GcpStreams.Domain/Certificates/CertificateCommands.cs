@@ -105,6 +105,28 @@ public sealed record RevealCvc(
     public override string Operation => "reveal-cvc";
 }
 
+/// <summary>
+/// Support (or an operator) asks for the certificate and its CVC to be sent to the buyer again, with a reason: a new
+/// notification request (a new id), which grants the notifier CVC reads until its result.
+/// </summary>
+/// <remarks><see cref="Contact"/> is the buyer's contact channel as CRM's client record says when the owner decides (NONE if unknown).</remarks>
+public sealed record RequestNotification(
+    string CertificateId, string CausationId, DateTimeOffset At, string Reason, string RequestedBy, ContactChannel Contact = ContactChannel.None)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "request-notification";
+}
+
+/// <summary>
+/// The delivery SLA timer of notification <see cref="NotificationId"/>: if it is still pending, it is overdue. <see cref="At"/>
+/// is the deadline (the request's time plus the SLA), so a replay decides the same.
+/// </summary>
+public sealed record CheckNotificationOverdue(string CertificateId, string CausationId, DateTimeOffset At, string NotificationId)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "notification-overdue";
+}
+
 /// <summary>CRM reports how sending a notification went.</summary>
 public sealed record RecordNotificationResult(
     string CertificateId, string CausationId, DateTimeOffset At,
