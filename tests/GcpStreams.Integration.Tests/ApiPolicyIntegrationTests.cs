@@ -104,6 +104,7 @@ public class ApiPolicyIntegrationTests
         yield return (HttpMethod.Post, Api.Endpoints.DevSupportTicketsApi.Path, GcpScopes.CvcSupport, "support", "crm-notifier",
             JsonSerializer.Serialize(new { certificateId = id, ticketId = "TICKET-POLICY", agentId = "agent-1" }), HttpStatusCode.OK);
         yield return (HttpMethod.Get, $"/certificates/{id}/cvc?notificationId=no-such-notification", GcpScopes.CvcNotify, "crm-notifier", "support", null, HttpStatusCode.Conflict);
+        yield return (HttpMethod.Post, $"/certificates/{id}/notifications", GcpScopes.CvcSupport, "support", "crm-notifier", """{"reason":"policy test"}""", HttpStatusCode.Accepted);
         yield return (HttpMethod.Post, $"/pools/{PoolId}-more/certificates", GcpScopes.Admin, "admin", "support", LoadBody(count: 2, series: 951), HttpStatusCode.Created);
     }
 

@@ -218,13 +218,22 @@ public sealed class RateLimitOptions
     /// <summary>Certificate reads a client may make at once before the per-second rate applies.</summary>
     public int LookupBurst { get; set; } = 200;
 
-    /// <summary>CVC disclosures per minute per client.</summary>
+    /// <summary>Support CVC disclosures per minute per client.</summary>
     public int CvcPerMinute { get; set; } = 120;
 
     /// <summary>CVC disclosures a client may make at once before the per-minute rate applies.</summary>
     public int CvcBurst { get; set; } = 20;
 
-    /// <summary>Writes (reservations, lock and unlock, pool loads) per second per client.</summary>
+    /// <summary>
+    /// Notification CVC reads (<c>GET /certificates/{id}/cvc?notificationId=</c>, the CRM notifier) per minute per client: one per
+    /// notification sent, so sized to the purchases a minute, higher than the support disclosures' <see cref="CvcPerMinute"/>.
+    /// </summary>
+    public int NotifyCvcPerMinute { get; set; } = 3_000;
+
+    /// <summary>Notification CVC reads a client may make at once before the per-minute rate applies.</summary>
+    public int NotifyCvcBurst { get; set; } = 200;
+
+    /// <summary>Writes (reservations, lock and unlock, pool loads, notifications asked again) per second per client.</summary>
     public int WritesPerSecond { get; set; } = 50;
 
     /// <summary>Writes a client may make at once before the per-second rate applies.</summary>

@@ -169,6 +169,8 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupBurst", options.RateLimits.LookupBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcPerMinute", options.RateLimits.CvcPerMinute, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcBurst", options.RateLimits.CvcBurst, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:NotifyCvcPerMinute", options.RateLimits.NotifyCvcPerMinute, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:NotifyCvcBurst", options.RateLimits.NotifyCvcBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:WritesPerSecond", options.RateLimits.WritesPerSecond, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:WriteBurst", options.RateLimits.WriteBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:AnonymousPerMinute", options.RateLimits.AnonymousPerMinute, 1, 1_000_000);
