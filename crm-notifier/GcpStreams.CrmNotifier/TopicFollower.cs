@@ -20,6 +20,7 @@ public abstract partial class TopicFollower : IAsyncDisposable
     private IConsumer<string, byte[]>? watermarks; // asked from any thread: not the following consumer
     private Task loop = Task.CompletedTask;
     private List<TopicPartition> partitions = [];
+    private int disposed;
 
     protected TopicFollower(KafkaClients kafka, string topic, ILogger logger)
     {
@@ -147,6 +148,11 @@ public abstract partial class TopicFollower : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return; // stopped by the host's shutdown, then disposed by the container
+        }
+
         await stop.CancelAsync();
         await loop;
         consumer?.Close();
