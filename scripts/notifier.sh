@@ -4,7 +4,7 @@
 # SMTP4DEV_URL (web UI and its REST API, default http://127.0.0.1:5000), SMTP_PORT (default 2525), CONFIGURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${KAFKA:?KAFKA=host:port of the service's brokers (make run prints it)}"
+: "${KAFKA:?KAFKA=host:port of the brokers of the service (make run prints it)}"
 SCHEMA_REGISTRY="${SCHEMA_REGISTRY:-http://127.0.0.1:8080/schema-registry}"
 API="${API:-http://127.0.0.1:8080}"
 SMTP4DEV_URL="${SMTP4DEV_URL:-http://127.0.0.1:5000}"
@@ -16,9 +16,10 @@ dotnet tool restore >/dev/null
 dotnet build crm-notifier/GcpStreams.CrmNotifier -c "$CONFIGURATION" -v quiet -nologo >/dev/null
 
 dotnet tool run smtp4dev -- --urls="$SMTP4DEV_URL" --smtpport="$SMTP_PORT" --db= --hostname=127.0.0.1 --tlsmode=None \
-  --imapport= --pop3port= --nousersettings >"$log" 2>&1 &
+  --imapport= --pop3port= --nousersettings --messagestokeep=100000 >"$log" 2>&1 &
 smtp4dev=$!
-stop() { kill "$smtp4dev" 2>/dev/null || true; wait "$smtp4dev" 2>/dev/null || true; }
+# `dotnet tool run` starts smtp4dev's own executable as its child: stop both
+stop() { pkill -TERM -P "$smtp4dev" 2>/dev/null || true; kill "$smtp4dev" 2>/dev/null || true; wait "$smtp4dev" 2>/dev/null || true; }
 trap stop EXIT INT TERM
 
 for _ in $(seq 1 120); do
@@ -47,6 +48,9 @@ dotnet crm-notifier/GcpStreams.CrmNotifier/bin/"$CONFIGURATION"/net10.0/gcp-crm-
   --Notifier:Smtp:Port="$SMTP_PORT" \
   --Notifier:Smtp:Security=None &
 notifier=$!
-stop() { kill "$notifier" 2>/dev/null || true; wait "$notifier" 2>/dev/null || true; kill "$smtp4dev" 2>/dev/null || true; wait "$smtp4dev" 2>/dev/null || true; }
+stop() {
+  kill "$notifier" 2>/dev/null || true; wait "$notifier" 2>/dev/null || true
+  pkill -TERM -P "$smtp4dev" 2>/dev/null || true; kill "$smtp4dev" 2>/dev/null || true; wait "$smtp4dev" 2>/dev/null || true
+}
 trap stop EXIT INT TERM
 wait "$notifier"

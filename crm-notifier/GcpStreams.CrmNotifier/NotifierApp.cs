@@ -14,7 +14,13 @@ public static class NotifierApp
     /// <param name="configure">More setup (tests: settings, a capturing logger, a shared schema registry client).</param>
     public static IHost Build(string[] args, Action<HostApplicationBuilder>? configure = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // its own sources, lowest first: crm-notifier.json beside the program, environment variables, the command line
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true });
+        builder.Configuration
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "crm-notifier.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -1,7 +1,7 @@
 using GcpStreams.CrmNotifier;
 using Microsoft.Extensions.Hosting;
 
-// gcp-crm-notifier: settings under "Notifier" (appsettings.json, Notifier__… environment variables, --Notifier:…=… arguments).
+// gcp-crm-notifier: settings under "Notifier" (crm-notifier.json, Notifier__… environment variables, --Notifier:…=… arguments).
 // `make notifier` starts it against `make run` with smtp4dev as the SMTP server; README has the settings.
 try
 {

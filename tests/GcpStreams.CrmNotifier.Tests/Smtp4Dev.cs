@@ -40,7 +40,7 @@ internal sealed class Smtp4Dev : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "tool", "run", "smtp4dev", "--", $"--urls=http://127.0.0.1:{web}", $"--smtpport={smtp}", "--db=", "--hostname=127.0.0.1", "--tlsmode=None", "--imapport=", "--pop3port=", "--nousersettings" })
+        foreach (var arg in new[] { "tool", "run", "smtp4dev", "--", $"--urls=http://127.0.0.1:{web}", $"--smtpport={smtp}", "--db=", "--hostname=127.0.0.1", "--tlsmode=None", "--imapport=", "--pop3port=", "--nousersettings", "--messagestokeep=1000000" })
         {
             start.ArgumentList.Add(arg);
         }

@@ -36,6 +36,7 @@ var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", 
         ["Kafka:StateDir"] = Path.Combine(root, "state"),
         ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey,
         ["Gcp:CvcKeys:1"] = GcpOptions.DevelopmentCvcKey,
+        ["Gcp:MaxOpenReservationsPerClient"] = "100000", // the bench reserves every certificate before the clock starts
         ["Gcp:DemoPools:0:PoolId"] = "bench-notify-pool", // one demo pool, big enough
         ["Gcp:DemoPools:0:Channel"] = "POS",
         ["Gcp:DemoPools:0:NominalMinor"] = "100000",
@@ -68,6 +69,7 @@ try
             ["Notifier:Smtp:Host"] = "127.0.0.1",
             ["Notifier:Smtp:Port"] = smtp.SmtpPort.ToString(CultureInfo.InvariantCulture),
             ["Notifier:Smtp:Security"] = "None",
+            ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
     });
@@ -204,7 +206,7 @@ internal sealed class Smtp4DevProcess : IAsyncDisposable
         var root = Root();
         var (smtp, web) = (FreePort(), FreePort());
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "tool", "run", "smtp4dev", "--", $"--urls=http://127.0.0.1:{web}", $"--smtpport={smtp}", "--db=", "--hostname=127.0.0.1", "--tlsmode=None", "--imapport=", "--pop3port=", "--nousersettings" })
+        foreach (var arg in new[] { "tool", "run", "smtp4dev", "--", $"--urls=http://127.0.0.1:{web}", $"--smtpport={smtp}", "--db=", "--hostname=127.0.0.1", "--tlsmode=None", "--imapport=", "--pop3port=", "--nousersettings", "--messagestokeep=1000000" })
         {
             start.ArgumentList.Add(arg);
         }
