@@ -72,33 +72,34 @@ namespace GcpStreams.Contracts
 				"ificate to unlock.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is unlocked." +
 				"\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission t" +
 				"o disclose a certificate\'s CVC (GET /certificates/{id}/cvc, POST /certificates/{" +
-				"id}/cvc/support-disclosures). Accepted at most once per notification request, or" +
-				" for support once per support ticket with a reason, at most a configured number " +
-				"of times per certificate and per client in 24 hours (a SUPPORT command is keyed " +
-				"by its caller\'s key, {caller}:cvc-support, so the intake counts each client in o" +
-				"ne place); the API derives the CVC only after acceptance.\",\"namespace\":\"GcpStrea" +
-				"ms.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certificate whose CVC is " +
-				"asked for.\",\"type\":\"string\"},{\"name\":\"kind\",\"doc\":\"Kind of disclosure asked for." +
-				"\",\"type\":{\"type\":\"enum\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC is disclosed: N" +
-				"OTIFICATION (the CRM notifier sends it to the client for a notification request)" +
-				", SUPPORT (an explicit support request). UNKNOWN is the default symbol for symbo" +
-				"ls this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UN" +
-				"KNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notificationId\"," +
-				"\"doc\":\"For NOTIFICATION: the notification the disclosure is for.\",\"default\":null" +
-				",\"type\":[\"null\",\"string\"]},{\"name\":\"reason\",\"doc\":\"For SUPPORT: the reason given" +
-				" by the operator.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"supportTick" +
-				"et\",\"doc\":\"For SUPPORT: the support ticket the disclosure is made under (at most" +
-				" one disclosure per ticket): the ticket id of the verified grant the ticketing s" +
-				"ystem signed, never free text.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\"" +
-				":\"agent\",\"doc\":\"For SUPPORT: the support agent (a person) the ticketing system\'s" +
-				" grant names; the caller is the OAuth2 client.\",\"default\":null,\"type\":[\"null\",\"s" +
-				"tring\"]}]},{\"type\":\"record\",\"name\":\"RequestNotification\",\"doc\":\"Ask for the cert" +
-				"ificate and its CVC to be sent to the buyer again (POST /certificates/{id}/notif" +
-				"ications, support): a new notification.requested with a new notification id, whi" +
-				"ch grants the CRM notifier CVC reads until its result is recorded.\",\"namespace\":" +
-				"\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certificate to n" +
-				"otify about again.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is sent agai" +
-				"n, as the caller gave it.\",\"type\":\"string\"}]}]}]}"));
+				"id}/cvc/support-disclosures). Accepted for a notification request until its resu" +
+				"lt is recorded (every acceptance a cvc.disclosed), or for support once per suppo" +
+				"rt ticket with a reason, at most a configured number of times per certificate an" +
+				"d per client in 24 hours (a SUPPORT command is keyed by its caller\'s key, {calle" +
+				"r}:cvc-support, so the intake counts each client in one place); the API derives " +
+				"the CVC only after acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"n" +
+				"ame\":\"certificateId\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"string\"" +
+				"},{\"name\":\"kind\",\"doc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enum\",\"na" +
+				"me\":\"DisclosureKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM notifi" +
+				"er sends it to the client for a notification request), SUPPORT (an explicit supp" +
+				"ort request). UNKNOWN is the default symbol for symbols this reader does not kno" +
+				"w.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPP" +
+				"ORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATION: th" +
+				"e notification the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"string\"]}," +
+				"{\"name\":\"reason\",\"doc\":\"For SUPPORT: the reason given by the operator.\",\"default" +
+				"\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPORT: the" +
+				" support ticket the disclosure is made under (at most one disclosure per ticket)" +
+				": the ticket id of the verified grant the ticketing system signed, never free te" +
+				"xt.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"agent\",\"doc\":\"For SUPPORT" +
+				": the support agent (a person) the ticketing system\'s grant names; the caller is" +
+				" the OAuth2 client.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\"" +
+				",\"name\":\"RequestNotification\",\"doc\":\"Ask for the certificate and its CVC to be s" +
+				"ent to the buyer again (POST /certificates/{id}/notifications, support): a new n" +
+				"otification.requested with a new notification id, which grants the CRM notifier " +
+				"CVC reads until its result is recorded.\",\"namespace\":\"GcpStreams.Contracts\",\"fie" +
+				"lds\":[{\"name\":\"certificateId\",\"doc\":\"Certificate to notify about again.\",\"type\":" +
+				"\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is sent again, as the caller gave it.\"," +
+				"\"type\":\"string\"}]}]}]}"));
 		/// <summary>
 		/// Fresh id of this command; the reply is keyed by it and events carry it as causationId.
 		/// </summary>

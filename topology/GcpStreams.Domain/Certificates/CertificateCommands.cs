@@ -92,7 +92,7 @@ public sealed record UnlockCertificate(string CertificateId, string CausationId,
 }
 
 /// <summary>
-/// Someone asks to see the CVC: allowed once per notification request (<see cref="NotificationId"/>), or for support once per
+/// Someone asks to see the CVC: allowed while notification request <see cref="NotificationId"/> has no result, or for support once per
 /// <see cref="SupportTicket"/> with a <see cref="Reason"/>, at most <see cref="CertificateSettings.SupportDisclosuresPerDay"/>
 /// a day. For support, the ticket and the <see cref="Agent"/> (the person) come from a grant the ticketing system signed and
 /// the API verified; <see cref="RequestedBy"/> is the calling client. The CVC itself is never in a command or event.
