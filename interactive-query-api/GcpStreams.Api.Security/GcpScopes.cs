@@ -14,7 +14,7 @@ public static class GcpScopes
     /// <summary>Reserve the next certificate of a pool.</summary>
     public const string Reserve = "gc.reserve";
 
-    /// <summary>Disclose a certificate's CVC once per notification request: the CRM notifier's scope.</summary>
+    /// <summary>Read a certificate's CVC for a notification request until its result is recorded: the CRM notifier's scope.</summary>
     public const string CvcNotify = "gc.cvc.notify";
 
     /// <summary>Disclose a certificate's CVC to support: once per support ticket, with a reason, a bounded number of times a day.</summary>

@@ -41,7 +41,12 @@ public class ReadModelStoreTests
         Assert.That(Of(new CertificateLocked { reason = "fraud", requestedBy = "support" }).Detail, Is.EqualTo("fraud"));
         Assert.That(Of(new CertificateUnlocked { reason = "ok", requestedBy = "support" }).Detail, Is.EqualTo("ok"));
         Assert.That(Of(new Alert { kind = AlertKind.CHANNEL_MISMATCH, severity = AlertSeverity.WARNING, message = "m", details = new Dictionary<string, string>() }).Detail, Does.StartWith("CHANNEL_MISMATCH"));
-        Assert.That(Of(new NotificationSent { notificationId = "n", contactChannel = ContactChannel.EMAIL, attempt = 1 }).Detail, Is.Null);
+        Assert.That(Of(new NotificationSent { notificationId = "n", contactChannel = ContactChannel.EMAIL, attempt = 1 }).Detail, Is.EqualTo("n by EMAIL, attempt 1"));
+        Assert.That(Of(new NotificationFailed { notificationId = "n", contactChannel = ContactChannel.SMS, attempt = 2, reason = "SMTP 451", willRetry = true }).Detail,
+            Is.EqualTo("n by SMS, attempt 2 (will retry): SMTP 451"));
+        Assert.That(Of(new NotificationRequested { notificationId = "n", requestedBy = "support", reason = "lost" }).Detail, Is.EqualTo("n again, asked by support: lost"));
+        Assert.That(Of(new NotificationRequested { notificationId = "n" }).Detail, Is.EqualTo("n"));
+        Assert.That(Of(new NotificationOverdue { notificationId = "n", slaSeconds = 300 }).Detail, Is.EqualTo("n has no result after 300 s"));
     }
 
     [Test]

@@ -22,7 +22,8 @@ internal static class Samples
         yield return ("certificate.locked", new CertificateLocked { reason = "suspected fraud", requestedBy = "support-ui" });
         yield return ("certificate.unlocked", new CertificateUnlocked { reason = "cleared", requestedBy = "support-ui" });
         yield return ("cvc.disclosed", new CvcDisclosed { requestId = "req-2", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", supportTicket = "TICKET-9", reason = "buyer lost the e-mail", keyVersion = 3, requestedBy = "support", disclosuresSoFar = 1, agent = "agent.ivanova" });
-        yield return ("notification.requested", new NotificationRequested { notificationId = "ntf-1", clientId = "client-1", contactChannel = ContactChannel.EMAIL });
+        yield return ("notification.requested", new NotificationRequested { notificationId = "ntf-1", clientId = "client-1", contactChannel = ContactChannel.EMAIL, nominalMinor = 5_000, requestedBy = "support", reason = "buyer lost the e-mail" });
+        yield return ("notification.overdue", new NotificationOverdue { notificationId = "ntf-1", requestedAt = At, slaSeconds = 300, clientId = "client-1" });
         yield return ("notification.sent", new NotificationSent { notificationId = "ntf-1", contactChannel = ContactChannel.SMS, attempt = 2 });
         yield return ("notification.failed", new NotificationFailed { notificationId = "ntf-1", contactChannel = ContactChannel.EMAIL, attempt = 1, reason = "smtp timeout", willRetry = true });
         yield return ("issue.blocked", new IssueBlocked { requestId = "req-3", orderId = "order-2", nominalMinor = 10_000, reason = "pool empty" });
@@ -51,6 +52,7 @@ internal static class Samples
         yield return new LockCertificate { certificateId = "6001000000000017", reason = "suspected fraud" };
         yield return new UnlockCertificate { certificateId = "6001000000000017", reason = "cleared" };
         yield return new RevealCvc { certificateId = "6001000000000017", kind = DisclosureKind.SUPPORT, notificationId = "ntf-1", supportTicket = "TICKET-9", reason = "client called support", agent = "agent.ivanova" };
+        yield return new RequestNotification { certificateId = "6001000000000017", reason = "buyer lost the e-mail" };
     }
 
     public static GiftCertificateEvent Event(string eventType, object payload) => new()
@@ -123,7 +125,8 @@ internal static class Samples
             email = "ada@example.org",
             phone = "+441234567890",
             preferredContact = ContactChannel.SMS,
-            lastNotification = new ClientNotificationStatus { certificateId = "6001000000000017", notificationId = "ntf-1", outcome = NotificationOutcome.SENT, at = At },
+            locale = "en-GB",
+            lastNotification = new ClientNotificationStatus { certificateId = "6001000000000017", notificationId = "ntf-1", outcome = NotificationOutcome.SENT, contactChannel = ContactChannel.SMS, at = At },
             updatedAt = Later,
         };
         yield return new CertificateState
@@ -160,6 +163,7 @@ internal static class Samples
             eventId = "evt-1",
             reservedUntil = Later,
             cvcKeyVersion = 3,
+            notificationId = "ntf-2",
             replayed = true,
             occurredAt = At,
         };
@@ -185,6 +189,7 @@ internal static class Samples
             outcome = NotificationOutcome.FAILED,
             attempt = 2,
             reason = "mailbox full",
+            willRetry = true,
             occurredAt = At,
         };
         yield return new AuditRecord

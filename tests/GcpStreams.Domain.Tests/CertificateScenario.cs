@@ -79,4 +79,13 @@ internal sealed class CertificateScenario
         new(Id, NextId("hold-expiry"), at, authorizationId);
 
     public string NotificationId => History.OfType<NotificationRequested>().Last().NotificationId;
+
+    public RequestNotification RequestAgain(string reason = "buyer lost the e-mail", ContactChannel contact = ContactChannel.Email) =>
+        new(Id, NextId("cmd"), Now, reason, "support-1", contact);
+
+    public RecordNotificationResult Result(string notificationId, NotificationOutcome outcome, int attempt = 1, bool willRetry = false, string? reason = null) =>
+        new(Id, NextId("crm"), Now, notificationId, ContactChannel.Email, outcome, attempt, reason ?? (outcome == NotificationOutcome.Failed ? "smtp 550" : null), willRetry);
+
+    public CheckNotificationOverdue OverdueCheck(string notificationId, DateTimeOffset at) =>
+        new(Id, DeterministicId.Derive("notification-overdue", Id, notificationId), at, notificationId);
 }

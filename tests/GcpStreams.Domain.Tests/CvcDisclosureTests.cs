@@ -3,33 +3,125 @@ using GcpStreams.Domain.Certificates;
 
 namespace GcpStreams.Domain.Tests;
 
-/// <summary>The CVC is a secret: derived, never stored, disclosed once per notification request or per support ticket.</summary>
+/// <summary>
+/// The CVC is a secret: derived, never stored, disclosed to the notifier while a notification request has no result (every read
+/// audited), or per support ticket.
+/// </summary>
 public class CvcDisclosureTests
 {
     private static readonly byte[] Key = Encoding.UTF8.GetBytes("a-test-cvc-key-of-32-bytes-long!");
 
     [Test]
-    public void GettingTheCvc_OnceForTheNotificationRequest_IsAllowed()
+    public void GettingTheCvc_ForAPendingNotification_IsAllowedAndEveryReadIsAudited()
     {
         var s = CertificateScenario.Issued();
 
         var disclosed = (CvcDisclosed)s.When(s.RevealForNotification(s.NotificationId)).Single();
+        var again = (CvcDisclosed)s.When(s.RevealForNotification(s.NotificationId)).Single(); // a retry after a failed send or a lost answer
 
-        Assert.That(disclosed.Kind, Is.EqualTo(DisclosureKind.Notification));
-        Assert.That(disclosed.KeyVersion, Is.EqualTo(3));
-        Assert.That(disclosed.DisclosuresSoFar, Is.EqualTo(1));
-        Assert.That(s.Active.PendingCvcGrants, Is.Empty);
+        Assert.That((disclosed.Kind, disclosed.KeyVersion, disclosed.DisclosuresSoFar), Is.EqualTo((DisclosureKind.Notification, 3, 1)));
+        Assert.That(again.DisclosuresSoFar, Is.EqualTo(2), "each read is its own cvc.disclosed");
+        Assert.That(s.Active.PendingNotifications.Select(p => p.NotificationId), Is.EqualTo(new[] { s.NotificationId }), "the grant stays open until the result");
     }
 
-    [Test]
-    public void GettingTheCvc_ASecondTimeForTheSameNotification_IsRejected()
+    [TestCase(NotificationOutcome.Sent, false)]
+    [TestCase(NotificationOutcome.Failed, false)]
+    public void GettingTheCvc_AfterTheNotificationsResult_IsRejected(NotificationOutcome outcome, bool willRetry)
     {
         var s = CertificateScenario.Issued();
         var notificationId = s.NotificationId;
         s.When(s.RevealForNotification(notificationId));
 
+        s.When(s.Result(notificationId, outcome, attempt: 2, willRetry: willRetry));
+
         CertificateLifecycleTests.AssertRejected(s.When(s.RevealForNotification(notificationId)), RejectionReason.CvcDisclosureNotAllowed);
+        Assert.That(s.Active.PendingNotifications, Is.Empty);
         Assert.That(s.Active.CvcDisclosures, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void GettingTheCvc_AfterAFailureTheNotifierWillRetry_IsStillAllowed()
+    {
+        var s = CertificateScenario.Issued();
+        var notificationId = s.NotificationId;
+
+        s.When(s.Result(notificationId, NotificationOutcome.Failed, attempt: 1, willRetry: true, reason: "smtp 451 try later"));
+
+        Assert.That(s.When(s.RevealForNotification(notificationId)).Single(), Is.TypeOf<CvcDisclosed>());
+    }
+
+    [Test]
+    public void NotificationRequestedAgain_HasANewIdTheCallerAndTheReason_AndGrantsItsOwnReads()
+    {
+        var s = CertificateScenario.Issued();
+        var first = s.NotificationId;
+        s.When(s.Result(first, NotificationOutcome.Sent));
+
+        var again = (NotificationRequested)s.When(s.RequestAgain(contact: ContactChannel.Sms)).Single();
+
+        Assert.That(again.NotificationId, Is.Not.EqualTo(first));
+        Assert.That((again.ClientId, again.Contact, again.NominalMinor, again.RequestedBy, again.Reason),
+            Is.EqualTo(("client-1", ContactChannel.Sms, CertificateScenario.Nominal, "support-1", "buyer lost the e-mail")));
+        Assert.That(s.When(s.RevealForNotification(again.NotificationId)).Single(), Is.TypeOf<CvcDisclosed>());
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForNotification(first)), RejectionReason.CvcDisclosureNotAllowed);
+        Assert.That(s.Active.CvcDisclosuresAllowed, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void NotificationRequestedAgain_OfALockedCertificateOrWithoutAReason_IsRejected()
+    {
+        var s = CertificateScenario.Issued();
+
+        CertificateLifecycleTests.AssertRejected(s.When(s.RequestAgain(reason: " ")), RejectionReason.InvalidStatus);
+        s.When(s.Lock());
+        CertificateLifecycleTests.AssertRejected(s.When(s.RequestAgain()), RejectionReason.Locked);
+        Assert.That(s.Active.PendingNotifications, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void PendingNotifications_AreBounded_TheOldestGrantIsDropped()
+    {
+        var s = CertificateScenario.Issued();
+        var issueNotification = s.NotificationId;
+
+        for (var i = 0; i < PendingNotification.MaxPending + 3; i++)
+        {
+            s.When(s.RequestAgain());
+        }
+
+        Assert.That(s.Active.PendingNotifications, Has.Count.EqualTo(PendingNotification.MaxPending), "a gc.cvc client cannot grow the state without bound");
+        Assert.That(s.Active.Pending(issueNotification), Is.Null, "the oldest went first");
+        CertificateLifecycleTests.AssertRejected(s.When(s.RevealForNotification(issueNotification)), RejectionReason.CvcDisclosureNotAllowed);
+        Assert.That(s.When(s.RevealForNotification(s.NotificationId)).Single(), Is.TypeOf<CvcDisclosed>(), "the newest is open");
+    }
+
+    [Test]
+    public void ANotificationWithoutAResultAfterTheSla_IsOverdueOnce()
+    {
+        var s = CertificateScenario.Issued();
+        var notificationId = s.NotificationId;
+        var due = s.Now + CertificateSettings.DefaultNotificationOverdueAfter;
+
+        var overdue = (NotificationOverdue)s.When(s.OverdueCheck(notificationId, due)).Single();
+
+        Assert.That((overdue.NotificationId, overdue.RequestedAt, overdue.Sla, overdue.ClientId, overdue.At),
+            Is.EqualTo((notificationId, CertificateScenario.Start, CertificateSettings.DefaultNotificationOverdueAfter, "client-1", due)));
+        Assert.That(s.Active.Pending(notificationId)!.Overdue, Is.True);
+        Assert.That(s.When(s.OverdueCheck(notificationId, due)), Is.Empty, "the same timer again: nothing");
+        Assert.That(s.When(s.OverdueCheck(notificationId, due.AddMinutes(1)) with { CausationId = "another-timer" }), Is.Empty, "once per notification");
+        Assert.That(s.When(s.RevealForNotification(notificationId)).Single(), Is.TypeOf<CvcDisclosed>(), "late is not closed: the notifier may still send it");
+    }
+
+    [Test]
+    public void ANotificationWithAResult_IsNeverOverdue()
+    {
+        var s = CertificateScenario.Issued();
+        var notificationId = s.NotificationId;
+        s.When(s.Result(notificationId, NotificationOutcome.Sent));
+
+        Assert.That(s.When(s.OverdueCheck(notificationId, s.Now.AddMinutes(5))), Is.Empty);
+        s.When(s.Cancel());
+        Assert.That(s.When(s.OverdueCheck("any", s.Now.AddMinutes(5))), Is.Empty, "a cancelled certificate has nothing pending");
     }
 
     [Test]

@@ -211,6 +211,7 @@ public class ApiProblemsIntegrationTests
         ("POST", "/certificates/next", "/certificates/next"),
         ("POST", "/certificates/7700000000000000/lock", "/certificates/{id}/lock"),
         ("POST", "/certificates/7700000000000000/unlock", "/certificates/{id}/unlock"),
+        ("POST", "/certificates/7700000000000000/notifications", "/certificates/{id}/notifications"),
         ("GET", "/pools", "/pools"),
         ("GET", "/pools/it-problems-pool", "/pools/{id}"),
         ("POST", "/pools/it-problems-pool/certificates", "/pools/{id}/certificates"),

@@ -343,14 +343,14 @@ public class CommandApiIntegrationTests
         JsonSerializer.Serialize(new { poolId = pool, channel = "POS", nominalMinor = Nominal, currency = "RUB", orderId, holdSeconds = 600 });
 
     [Test]
-    public async Task Cvc_OncePerNotificationRequest_ThenConflict_NoStore_AndNeverOnTheStream()
+    public async Task Cvc_ForANotificationRequestUntilItsResult_ThenConflict_NoStore_AndNeverOnTheStream()
     {
         var (id, notification) = await IssuedAsync("it-cmd-cvc", series: 26, "order-cvc-1");
         var expected = Domain.Cvc.Derive(Convert.FromBase64String(ServiceInstance.CvcKey), 1, id);
 
         using var forbidden = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", posToken);
         using var first = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", crmToken);
-        using var second = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", crmToken);
+        using var retried = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", crmToken);
         using var neither = await GetAsync($"/certificates/{id}/cvc", crmToken);
 
         Assert.That(forbidden.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "pos-terminal has no gc.cvc.notify");
@@ -358,13 +358,51 @@ public class CommandApiIntegrationTests
         var body = await first.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That((body.GetProperty("cvc").GetString(), body.GetProperty("keyVersion").GetInt32()), Is.EqualTo((expected, 1)));
         Assert.That(first.Headers.CacheControl?.NoStore, Is.True);
-        await ApiClient.AssertProblemAsync(second, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed");
+        Assert.That(retried.StatusCode, Is.EqualTo(HttpStatusCode.OK), "no result yet: the notifier may read again (a retry)");
         await ApiClient.AssertProblemAsync(neither, HttpStatusCode.BadRequest, "invalid-parameter");
+
+        // CRM records the result: the grant closes
+        var sent = shop.WaitForEventAsync(id, "notification.sent", Timeout, CancellationToken.None);
+        await shop.ProduceAsync(Topics.NotificationResults, id, new C.NotificationResult
+        {
+            eventId = Guid.NewGuid().ToString(), notificationId = notification.notificationId, certificateId = id, contactChannel = C.ContactChannel.EMAIL,
+            outcome = C.NotificationOutcome.SENT, attempt = 1, willRetry = false, occurredAt = DateTime.UtcNow,
+        }, CancellationToken.None);
+        await sent;
+        using var after = await GetAsync($"/certificates/{id}/cvc?notificationId={notification.notificationId}", crmToken);
+        await ApiClient.AssertProblemAsync(after, HttpStatusCode.Conflict, "cvc-disclosure-not-allowed");
+
         var disclosed = await shop.WaitForEventAsync(id, "cvc.disclosed", Timeout, CancellationToken.None);
         var stream = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(e => e.Key == id).Select(e => e.Event).ToList();
-        Assert.That(stream.Count(e => e.eventType == "cvc.disclosed"), Is.EqualTo(1), "one disclosure, audited on the stream");
+        Assert.That(stream.Count(e => e.eventType == "cvc.disclosed"), Is.EqualTo(2), "every read audited on the stream");
         Assert.That(((C.CvcDisclosed)disclosed.payload).requestedBy, Is.EqualTo("crm-notifier"));
         Assert.That(typeof(C.CvcDisclosed).GetFields().Select(f => f.Name.ToLowerInvariant()), Has.None.EqualTo("cvc"), "the event has no field for the CVC");
+    }
+
+    [Test]
+    public async Task NotificationAgain_BySupportWithAReason_IsANewNotificationRequest_ThatGrantsItsOwnCvcReads()
+    {
+        var (id, notification) = await IssuedAsync("it-cmd-resend", series: 27, "order-resend-1");
+        var path = $"/certificates/{id}/notifications";
+
+        using var noReason = await PostAsync(path, supportToken, "{}");
+        using var notSupport = await PostAsync(path, posToken, """{"reason":"x"}""");
+        using var unknown = await PostAsync("/certificates/7700000000000000/notifications", supportToken, """{"reason":"x"}""");
+        Assert.That((await ApiClient.AssertProblemAsync(noReason, HttpStatusCode.BadRequest, "invalid-field")).GetProperty("field").GetString(), Is.EqualTo("reason"));
+        Assert.That(notSupport.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "gc.cvc.support asks for it again");
+        await ApiClient.AssertProblemAsync(unknown, HttpStatusCode.NotFound, "certificate-not-found");
+
+        using var accepted = await PostAsync(path, supportToken, """{"reason":"buyer lost the e-mail"}""");
+
+        Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await accepted.Content.ReadAsStringAsync());
+        var again = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("notificationId").GetString();
+        Assert.That(again, Is.Not.Null.And.Not.EqualTo(notification.notificationId));
+        var events = Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Where(e => e.Key == id && e.Event.eventType == "notification.requested")
+            .Select(e => (C.NotificationRequested)e.Event.payload).ToList();
+        Assert.That(events.Select(e => e.notificationId), Is.EqualTo(new[] { notification.notificationId, again }));
+        Assert.That((events[1].requestedBy, events[1].reason), Is.EqualTo(("support", "buyer lost the e-mail")));
+        using var cvc = await GetAsync($"/certificates/{id}/cvc?notificationId={again}", crmToken);
+        Assert.That(cvc.StatusCode, Is.EqualTo(HttpStatusCode.OK), await cvc.Content.ReadAsStringAsync());
     }
 
     [Test]

@@ -144,6 +144,7 @@ public class OpenApiIntegrationTests
         Assert.That(Scopes("get", "/certificates/{id}/cvc"), Is.EqualTo(new[] { GcpScopes.CvcNotify }));
         Assert.That(Scopes("post", "/certificates/{id}/cvc/support-disclosures"), Is.EqualTo(new[] { GcpScopes.CvcSupport }));
         Assert.That(Scopes("post", "/pools/{id}/certificates"), Is.EqualTo(new[] { GcpScopes.Admin }));
+        Assert.That(Scopes("post", "/certificates/{id}/notifications"), Is.EqualTo(new[] { GcpScopes.CvcSupport }));
         Assert.That(Operation("get", "/health/ready").TryGetProperty("security", out _), Is.False);
         Assert.That(Operation("post", GcpAuthenticationExtensions.TokenPath).TryGetProperty("security", out _), Is.False);
     }
@@ -157,6 +158,7 @@ public class OpenApiIntegrationTests
     [TestCase("post", "/certificates/{id}/lock", new[] { 400, 401, 403, 404, 409, 413, 415, 503, 504 })]
     [TestCase("post", "/certificates/{id}/unlock", new[] { 400, 401, 403, 404, 409, 413, 415, 503, 504 })]
     [TestCase("get", "/certificates/{id}/cvc", new[] { 400, 401, 403, 404, 409, 429, 503, 504 })]
+    [TestCase("post", "/certificates/{id}/notifications", new[] { 400, 401, 403, 404, 409, 413, 415, 503, 504 })]
     [TestCase("post", "/certificates/{id}/cvc/support-disclosures", new[] { 400, 401, 403, 404, 409, 413, 415, 429, 503, 504 })]
     [TestCase("post", "/pools/{id}/certificates", new[] { 400, 401, 403, 409, 413, 415, 422, 503, 504 })]
     [TestCase("get", "/health/ready", new[] { 503 })]
@@ -219,6 +221,7 @@ public class OpenApiIntegrationTests
     [TestCase("/certificates/next", "ReserveRequest")]
     [TestCase("/certificates/{id}/lock", "LockRequest")]
     [TestCase("/certificates/{id}/unlock", "LockRequest")]
+    [TestCase("/certificates/{id}/notifications", "LockRequest")]
     [TestCase("/pools/{id}/certificates", "LoadRequest")]
     [TestCase("/certificates/{id}/cvc/support-disclosures", "SupportDisclosureRequest")]
     public void WriteOperation_TakesItsRecordAsARequiredJsonBody_WithNumbersAsJsonNumbersOnly_And415UnsupportedMediaType(string path, string schema)

@@ -144,7 +144,7 @@ public class DeadLetterTopologyTests
         Assert.That(events[0].Key, Is.EqualTo("7700000000000000"));
         Assert.That(events.Rejection().reason, Is.EqualTo(C.RejectionReason.NOT_FOUND));
         Assert.That(f.States(), Is.Empty);
-        Assert.That(f.StoreEntries(StoreNames.Certificates).Select(e => e.Key), Is.EqualTo(new[] { id }), "no ledger is opened for a stranger");
+        Assert.That(f.StoreEntries(StoreNames.Certificates).Select(e => e.Key).Where(Processing.CertificateProcessor.Keys.IsCertificate), Is.EqualTo(new[] { id }), "no ledger is opened for a stranger");
         AssertNextPaymentIsProcessed(f, id, Nominal - 100_00);
     }
 

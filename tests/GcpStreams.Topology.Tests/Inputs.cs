@@ -159,7 +159,8 @@ internal static class Inputs
     }
 
     /// <summary>What the CRM notifier reports for one attempt (CRM.NotificationResults, key certificateId).</summary>
-    public static void NotificationResult(this TopologyFixture f, string certificateId, string notificationId, C.NotificationOutcome outcome, int attempt = 1, string? reason = null, C.ContactChannel contact = C.ContactChannel.SMS) =>
+    public static void NotificationResult(this TopologyFixture f, string certificateId, string notificationId, C.NotificationOutcome outcome, int attempt = 1, string? reason = null, C.ContactChannel contact = C.ContactChannel.SMS,
+        bool? willRetry = null) =>
         f.Pipe(Topics.NotificationResults, certificateId, new C.NotificationResult
         {
             eventId = f.NextId("crm-evt"),
@@ -170,8 +171,13 @@ internal static class Inputs
             outcome = outcome,
             attempt = attempt,
             reason = reason,
+            willRetry = willRetry,
             occurredAt = TopologyFixture.T0.AddMinutes(2),
         });
+
+    /// <summary>Support asks for the notification again (<c>POST /certificates/{id}/notifications</c>); the reply.</summary>
+    public static C.CommandReply RequestNotification(this TopologyFixture f, string certificateId, string reason = "buyer lost the e-mail") =>
+        f.CertificateCommand(certificateId, new C.RequestNotification { certificateId = certificateId, reason = reason });
 
     /// <summary>The reply to one request (the replies read before it are dropped).</summary>
     public static C.CommandReply Replies(this TopologyFixture f, string requestId) => f.Replies().Single(r => r.Value.requestId == requestId).Value;

@@ -59,7 +59,7 @@ public class NotificationTopologyTests
     }
 
     [Test]
-    public void CvcReveal_OncePerNotificationThenRejected_AndTheEventCarriesNoCvc()
+    public void CvcReveal_WhileTheNotificationIsPending_ThenRejectedAfterItsResult_AndTheEventCarriesNoCvc()
     {
         using var f = new TopologyFixture();
         f.LoadPool();
@@ -83,9 +83,15 @@ public class NotificationTopologyTests
         var state = f.States().Single().Value;
         Assert.That((state.cvcDisclosures, state.cvcDisclosuresAllowed), Is.EqualTo((1, 1)));
 
-        var second = f.RevealCvc(id, notificationId);
+        // a retry (after a failed send, a lost answer, a restart): read again, audited again
+        Assert.That(f.RevealCvc(id, notificationId).outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        Assert.That(f.Events().One("cvc.disclosed").Payload<C.CvcDisclosed>().disclosuresSoFar, Is.EqualTo(2));
 
-        Assert.That((second.outcome, second.reason, second.cvcKeyVersion), Is.EqualTo((C.ReplyOutcome.REJECTED, "CVC_DISCLOSURE_NOT_ALLOWED", (int?)null)));
+        f.NotificationResult(id, notificationId, C.NotificationOutcome.SENT, attempt: 2, contact: C.ContactChannel.EMAIL);
+        f.Drain();
+        var after = f.RevealCvc(id, notificationId);
+
+        Assert.That((after.outcome, after.reason, after.cvcKeyVersion), Is.EqualTo((C.ReplyOutcome.REJECTED, "CVC_DISCLOSURE_NOT_ALLOWED", (int?)null)));
         var refused = f.Events();
         Assert.That(refused.Types(), Is.EqualTo(new[] { "operation.rejected" }));
         Assert.That(refused.Rejection().reason, Is.EqualTo(C.RejectionReason.CVC_DISCLOSURE_NOT_ALLOWED));
@@ -100,5 +106,81 @@ public class NotificationTopologyTests
         Assert.That((toSupport.kind, toSupport.supportTicket, toSupport.reason, toSupport.requestedBy, toSupport.agent),
             Is.EqualTo((C.DisclosureKind.SUPPORT, "TICKET-42", "buyer lost the e-mail", Inputs.Caller, Inputs.Agent)), "the event names ticket, reason, caller and agent");
         Assert.That(f.RevealCvcToSupport(id, "TICKET-42").reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"));
+    }
+
+    [Test]
+    public void NotificationResult_WillRetryAsTheNotifierSays_AFinalFailureClosesTheGrant()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool();
+        var id = f.Reserve().certificateId;
+        f.PayOrder(id);
+        var notificationId = f.Events().One("notification.requested").Payload<C.NotificationRequested>().notificationId;
+        f.Drain();
+
+        f.NotificationResult(id, notificationId, C.NotificationOutcome.FAILED, attempt: 7, reason: "smtp 451", willRetry: true);
+        Assert.That(f.Events().One("notification.failed").Payload<C.NotificationFailed>().willRetry, Is.True, "attempt 7 of a notifier that says it retries");
+        Assert.That(f.RevealCvc(id, notificationId).outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+
+        f.NotificationResult(id, notificationId, C.NotificationOutcome.FAILED, attempt: 1, reason: "smtp 550 5.1.1 no such mailbox", willRetry: false);
+        Assert.That(f.Events().One("notification.failed").Payload<C.NotificationFailed>().willRetry, Is.False);
+        f.Drain();
+        Assert.That(f.RevealCvc(id, notificationId).reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"), "a final failure closes the grant: no further reads");
+    }
+
+    [Test]
+    public void NotificationRequestedAgain_ANewNotificationWithItsOwnGrant_WithTheCallerReasonAndContact()
+    {
+        using var f = new TopologyFixture();
+        f.LoadPool();
+        f.Client("client-1", C.ContactChannel.EMAIL);
+        var id = f.Reserve().certificateId;
+        f.PayOrder(id, clientId: "client-1");
+        var first = f.Events().One("notification.requested").Payload<C.NotificationRequested>();
+        f.NotificationResult(id, first.notificationId, C.NotificationOutcome.SENT, contact: C.ContactChannel.EMAIL);
+        f.Client("client-1", C.ContactChannel.SMS); // the buyer changed their preference since
+        f.Drain();
+
+        var reply = f.RequestNotification(id, "buyer lost the e-mail");
+
+        Assert.That(reply.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        var again = f.Events().One("notification.requested");
+        var payload = again.Payload<C.NotificationRequested>();
+        Assert.That(payload.notificationId, Is.Not.EqualTo(first.notificationId).And.EqualTo(reply.notificationId));
+        Assert.That((payload.clientId, payload.contactChannel, payload.nominalMinor, payload.requestedBy, payload.reason),
+            Is.EqualTo(("client-1", C.ContactChannel.SMS, (long?)first.nominalMinor, "pos-terminal-7", "buyer lost the e-mail")));
+        Assert.That(first.nominalMinor, Is.GreaterThan(0));
+        Assert.That(f.States().Single().Value.cvcDisclosuresAllowed, Is.EqualTo(2));
+        Assert.That(f.RevealCvc(id, payload.notificationId).outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+        Assert.That(f.RevealCvc(id, first.notificationId).reason, Is.EqualTo("CVC_DISCLOSURE_NOT_ALLOWED"));
+
+        f.Lock(id);
+        Assert.That(f.RequestNotification(id).reason, Is.EqualTo("LOCKED"), "unlock before sending the CVC again");
+    }
+
+    [Test]
+    public void ANotificationWithoutAResultAfterTheSla_RaisesNotificationOverdueOnce()
+    {
+        var settings = TopologyFixture.Settings with { NotificationOverdueAfter = TimeSpan.FromMinutes(5), NotificationSweepInterval = TimeSpan.FromSeconds(1) };
+        using var f = new TopologyFixture(settings);
+        f.LoadPool();
+        var late = f.Reserve(orderId: "order-1").certificateId;
+        var done = f.Reserve(orderId: "order-2").certificateId;
+        f.PayOrder(late, "order-1"); // at T0: the driver's wall clock is past T0 + SLA at its first sweep
+        f.PayOrder(done, "order-2");
+        var requested = f.Events().Where(e => e.Value.eventType == "notification.requested").ToDictionary(e => e.Key!, e => e.Payload<C.NotificationRequested>().notificationId);
+        f.NotificationResult(done, requested[done], C.NotificationOutcome.SENT);
+        f.Drain();
+
+        f.Driver.AdvanceWallClockTime(TimeSpan.FromSeconds(2));
+
+        var overdue = f.Events().Where(e => e.Value.eventType == "notification.overdue").ToList();
+        Assert.That(overdue.Select(e => e.Key), Is.EqualTo(new[] { late }), "only the notification without a result");
+        var payload = overdue[0].Payload<C.NotificationOverdue>();
+        Assert.That((payload.notificationId, payload.slaSeconds), Is.EqualTo((requested[late], 300)));
+        Assert.That(overdue[0].Value.occurredAt, Is.EqualTo(payload.requestedAt.AddMinutes(5)).Within(TimeSpan.FromMilliseconds(1)), "decided at its deadline, not the wall clock");
+
+        f.Driver.AdvanceWallClockTime(TimeSpan.FromSeconds(2));
+        Assert.That(f.Events().Where(e => e.Value.eventType == "notification.overdue"), Is.Empty, "once");
     }
 }

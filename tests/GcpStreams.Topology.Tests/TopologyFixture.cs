@@ -27,6 +27,9 @@ internal sealed class TopologyFixture : IDisposable
         CommandSigningKey = Encoding.UTF8.GetBytes("topology-test-command-signing-key-32+"),
         CvcKeyVersion = 2,
         ReservationSweepInterval = TimeSpan.FromSeconds(1),
+        // the inputs are at T0, days before the driver's wall clock: a notification's SLA would have passed at the first sweep of
+        // every test that advances the wall clock (the SLA tests set their own)
+        NotificationOverdueAfter = TimeSpan.FromDays(3650),
     };
 
     private static readonly ByteArraySerDes Bytes = new();

@@ -20,7 +20,8 @@ public sealed class Tally
 }
 
 /// <summary>
-/// One customer's journey, as POS or the Internet Store plays it: reserve a certificate through the HTTP API (as the pool's
+/// One customer's journey, as POS or the Internet Store plays it: CRM publishes the buyer's client record (All_Clients, an
+/// e-mail address, English or Russian), reserve a certificate through the HTTP API (as the pool's
 /// channel client, with an Idempotency-Key), pay the order (a record on the Orders team's topic), wait until it is issued,
 /// then redeem partially (directly or authorize + capture, sometimes void the rest: Payments' records), sometimes refund,
 /// sometimes have support lock and unlock it through the API, sometimes return the purchase unused.
@@ -32,9 +33,14 @@ public sealed class Customer(Shop shop, GcpApi api, PoolChoice pool, Random rand
     /// <summary>How long the reservation holds the certificate for the order.</summary>
     public const int HoldSeconds = 600;
 
+    private string clientId = "client-1";
+
     public async Task RunAsync(CancellationToken token)
     {
         var orderId = "order-" + Guid.NewGuid().ToString("N")[..12];
+        // CRM knows the buyer before the order: the notifier sends the certificate and its CVC to this record's address
+        clientId = "client-" + Guid.NewGuid().ToString("N")[..10];
+        await shop.ProduceAsync(Topics.Clients, clientId, TeamRecords.Client(clientId, random), token);
         // one key per customer: a retry after a 503/504 returns the same certificate instead of reserving another
         var reserve = await api.ReserveAsync(pool, orderId, HoldSeconds, "gcp-traffic-" + orderId, token);
         if (!reserve.Done)
@@ -125,5 +131,5 @@ public sealed class Customer(Shop shop, GcpApi api, PoolChoice pool, Random rand
     }
 
     private C.SalesOrder Order(string orderId, string certificateId, C.OrderStatus status) =>
-        TeamRecords.Order(orderId, certificateId, pool.PoolId, pool.Channel, pool.NominalMinor, pool.Currency, status, "client-" + random.Next(1, 1000));
+        TeamRecords.Order(orderId, certificateId, pool.PoolId, pool.Channel, pool.NominalMinor, pool.Currency, status, clientId);
 }

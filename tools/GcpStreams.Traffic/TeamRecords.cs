@@ -27,6 +27,27 @@ public static class TeamRecords
         correlationId = orderId,
     };
 
+    private static readonly string[] FirstNames = ["Anna", "Boris", "Clara", "Dmitri", "Elena", "Fedor", "Galina", "Igor", "Julia", "Kirill"];
+
+    /// <summary>
+    /// A buyer as CRM publishes it on All_Clients: a name, an e-mail address at example.test (e-mail preferred, the demo's notifier
+    /// sends to smtp4dev), a phone, a language (Russian or English).
+    /// </summary>
+    public static C.Client Client(string clientId, Random random)
+    {
+        var name = FirstNames[random.Next(FirstNames.Length)];
+        return new()
+        {
+            clientId = clientId,
+            fullName = name,
+            email = $"{name.ToLowerInvariant()}.{clientId}@example.test",
+            phone = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"+7900{random.Next(1_000_000, 9_999_999)}"),
+            preferredContact = C.ContactChannel.EMAIL,
+            locale = random.Next(2) == 0 ? "ru-RU" : "en",
+            updatedAt = DateTime.UtcNow,
+        };
+    }
+
     /// <summary>A SUCCEEDED gift-certificate payment with a fresh event id and payment id (<c>pay-…</c>).</summary>
     public static C.Payment Payment(C.PaymentOperation operation, string certificateId, long amount, string? parent, C.Channel channel, string currency = "RUB")
     {

@@ -19,6 +19,7 @@ public static class EventTypes
     public const string NotificationRequested = "notification.requested";
     public const string NotificationSent = "notification.sent";
     public const string NotificationFailed = "notification.failed";
+    public const string NotificationOverdue = "notification.overdue";
     public const string IssueBlocked = "issue.blocked";
     public const string Alert = "alert";
     public const string OperationRejected = "operation.rejected";
@@ -28,6 +29,6 @@ public static class EventTypes
     [
         PoolLoaded, Reserved, ReservationExpired, ReservationReleased, Issued, Authorized, Redeemed, HoldReleased, Refunded, Cancelled,
         Locked, Unlocked, CvcDisclosed, NotificationRequested, NotificationSent, NotificationFailed, IssueBlocked, Alert,
-        OperationRejected,
+        OperationRejected, NotificationOverdue,
     ];
 }

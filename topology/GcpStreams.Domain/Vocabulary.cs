@@ -19,7 +19,7 @@ public enum ContactChannel
     Sms,
 }
 
-/// <summary>Why a CVC was disclosed: once per notification request, or once per explicit support request with a reason.</summary>
+/// <summary>Why a CVC was disclosed: for a notification request (until its result), or once per explicit support request with a reason.</summary>
 public enum DisclosureKind
 {
     Notification = 1,

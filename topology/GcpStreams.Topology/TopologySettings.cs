@@ -74,6 +74,15 @@ public sealed record TopologySettings
     /// </summary>
     public int SupportDisclosuresPerClientPerDay { get; init; } = DefaultSupportDisclosuresPerClientPerDay;
 
-    /// <summary>After this many failed attempts a notification failure is final (no retry expected).</summary>
+    /// <summary>
+    /// After this many failed attempts a notification failure is final (no retry expected), for a result that does not say
+    /// itself (<c>willRetry</c> null); the CRM notifier says it on every result.
+    /// </summary>
     public int NotificationMaxAttempts { get; init; } = 5;
+
+    /// <summary>The delivery SLA: a notification without a result this long after its request raises <c>notification.overdue</c>, once.</summary>
+    public TimeSpan NotificationOverdueAfter { get; init; } = Domain.Certificates.CertificateSettings.DefaultNotificationOverdueAfter;
+
+    /// <summary>How often the certificate processor looks for overdue notifications (wall-clock punctuation).</summary>
+    public TimeSpan NotificationSweepInterval { get; init; } = TimeSpan.FromSeconds(5);
 }

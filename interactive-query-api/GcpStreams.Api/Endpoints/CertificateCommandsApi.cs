@@ -66,7 +66,56 @@ public static class CertificateCommandsApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+        certificates.MapPost("/{id}/notifications", RequestNotification)
+            .RequireAuthorization(Policies.CvcSupport)
+            .WithName(nameof(RequestNotification))
+            .AcceptsJsonBody<LockRequest>()
+            .WithSummary("Send the certificate and its CVC to the buyer again (support), with a reason: a new notification.requested with a new notification id.")
+            .WithDescription("202 with the new notification id: the CRM notifier sends it to the buyer's contact (All_Clients) and may read the CVC for it until its "
+                + "result is recorded. 400 invalid-field (reason); 404 certificate-not-found; 409 command-rejected (LOCKED: unlock first; INVALID_STATUS: not issued "
+                + "or cancelled; NOT_FOUND: reserved but not issued); 429 over the write rate limit; 503 while the command channel opens; 504 on no reply "
+                + "(it may still be carried out: look at the certificate's history before asking again).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         return endpoints;
+    }
+
+    /// <summary>
+    /// Support asks for the notification again: the certificate's owner emits a new <c>notification.requested</c> (new id, the
+    /// caller and the reason in it), which grants the CRM notifier CVC reads until its result is recorded.
+    /// </summary>
+    public static async Task<Results<Accepted<NotificationRequestResponse>, ProblemHttpResult>> RequestNotification(
+        string id, JsonBody<LockRequest> request, CommandClient commands, CertificateReadModel model, HttpContext context)
+    {
+        var reason = request.Value?.Reason?.Trim();
+        if (string.IsNullOrEmpty(reason) || reason.Length > CommandCalls.MaxTextLength)
+        {
+            return ApiProblems.InvalidField("reason", $"reason is required: 1 to {CommandCalls.MaxTextLength} characters saying why the buyer gets the certificate again.", context);
+        }
+
+        if (CertificatesApi.Visible(model, id, CallerAccess.Of(context)) is null)
+        {
+            return ApiProblems.CertificateNotFound(id, context);
+        }
+
+        var (reply, failed) = await CommandCalls.SendAsync(commands, id, new C.RequestNotification { certificateId = id, reason = reason }, context);
+        if (failed is not null)
+        {
+            return failed;
+        }
+
+        if (reply!.outcome != C.ReplyOutcome.ACCEPTED)
+        {
+            var detail = reply.reason == nameof(C.RejectionReason.NOT_FOUND) ? $"certificate {id} is not issued ({reply.message})" : reply.message;
+            return ApiProblems.Rejected(StatusCodes.Status409Conflict, ApiProblems.CommandRejectedType, "The certificate refused the notification", reply.reason ?? "UNKNOWN",
+                detail, context, new() { ["certificateId"] = id });
+        }
+
+        await model.WaitForEventAsync(reply.eventId, ReadYourWritesTimeout, id, context.RequestAborted);
+        return TypedResults.Accepted((string?)null, new NotificationRequestResponse(id, reply.notificationId ?? string.Empty, CertificateResponse.Utc(reply.occurredAt)));
     }
 
     public static async Task<Results<Created<ReservationResponse>, Ok<ReservationResponse>, ProblemHttpResult>> ReserveNext(
@@ -227,5 +276,8 @@ public sealed record ReserveRequest(string? PoolId, string? Channel, long? Nomin
 /// <summary>A reserved certificate: held for the order until <see cref="ReservedUntil"/>.</summary>
 public sealed record ReservationResponse(string CertificateId, string PoolId, DateTimeOffset? ReservedUntil);
 
-/// <summary>The body of <c>POST /certificates/{id}/lock</c> and <c>/unlock</c>.</summary>
+/// <summary>The body of <c>POST /certificates/{id}/lock</c>, <c>/unlock</c> and <c>/notifications</c>: why.</summary>
 public sealed record LockRequest(string? Reason);
+
+/// <summary>A notification requested again: its id (as on the stream's <c>notification.requested</c>) and when.</summary>
+public sealed record NotificationRequestResponse(string CertificateId, string NotificationId, DateTimeOffset? RequestedAt);

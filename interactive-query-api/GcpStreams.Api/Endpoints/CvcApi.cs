@@ -11,8 +11,8 @@ using C = GcpStreams.Contracts;
 namespace GcpStreams.Api.Endpoints;
 
 /// <summary>
-/// The CVC disclosures. <c>GET /certificates/{id}/cvc?notificationId=</c>: once per notification request, for the CRM
-/// notifier (scope <c>gc.cvc.notify</c>). <c>POST /certificates/{id}/cvc/support-disclosures</c>: for support (scope
+/// The CVC disclosures. <c>GET /certificates/{id}/cvc?notificationId=</c>: for the CRM notifier (scope <c>gc.cvc.notify</c>),
+/// while the notification request has no result recorded (a retry reads again; every read is audited). <c>POST /certificates/{id}/cvc/support-disclosures</c>: for support (scope
 /// <c>gc.cvc.support</c>), with a grant the ticketing system signed for the certificate, the ticket, the agent and the calling
 /// client (checked here by <see cref="SupportGrantValidator"/>: a bad grant is 403) and a reason; once per ticket, a configured
 /// number of times per certificate and per client in 24 hours. The disclosure is decided in the topology (the client's cap by
@@ -29,11 +29,11 @@ public static partial class CvcApi
         var certificates = endpoints.MapGroup("/certificates").WithTags("Certificates").Audited();
         certificates.MapGet("/{id}/cvc", GetCvc)
             .RequireAuthorization(Policies.CvcNotify)
-            .RequireRateLimiting(RateLimits.Cvc)
+            .RequireRateLimiting(RateLimits.NotifyCvc)
             .WithName(nameof(GetCvc))
-            .WithSummary("Disclose the CVC once per notification request (?notificationId=), for the CRM notifier.")
-            .WithDescription("notificationId is required (400 invalid-parameter). 200 with the CVC and Cache-Control: no-store; "
-                + "a repeated disclosure, or a notification id that grants none, is 409 cvc-disclosure-not-allowed; a locked certificate 409 command-rejected (LOCKED); "
+            .WithSummary("Disclose the CVC for a notification request (?notificationId=) until its result is recorded, for the CRM notifier.")
+            .WithDescription("notificationId is required (400 invalid-parameter). 200 with the CVC and Cache-Control: no-store; every read is audited (a cvc.disclosed event). "
+                + "Once the notification's result (sent, or a final failure) is recorded, or for a notification id that grants none, 409 cvc-disclosure-not-allowed; a locked certificate 409 command-rejected (LOCKED); "
                 + "404 certificate-not-found; 429 when the caller exceeds its rate limit; 503 while the command channel opens; 504 on no reply.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)

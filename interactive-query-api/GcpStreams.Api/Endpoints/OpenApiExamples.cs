@@ -76,6 +76,10 @@ internal static class OpenApiExamples
         [typeof(PoolResponse)] = Pool,
         [typeof(PoolListResponse)] = () => new JsonObject { ["items"] = new JsonArray(Pool()) },
         [typeof(CvcResponse)] = () => new JsonObject { ["certificateId"] = CertificateId, ["cvc"] = "0427", ["keyVersion"] = 1 },
+        [typeof(NotificationRequestResponse)] = () => new JsonObject
+        {
+            ["certificateId"] = CertificateId, ["notificationId"] = "0193a5c1-7e2f-8a4b-9c1d-2e3f4a5b6c7d", ["requestedAt"] = "2026-11-27T12:40:00Z",
+        },
         [typeof(HealthStatus)] = () => new JsonObject { ["status"] = "ready", ["stream"] = "Running", ["readModel"] = "CaughtUp" },
     };
 
@@ -107,7 +111,7 @@ internal static class OpenApiExamples
             }),
         [typeof(LockRequest)] = (
             ["reason"],
-            new(StringComparer.Ordinal) { ["reason"] = "Why (1 to 200 characters); recorded in the certificate.locked / certificate.unlocked event with the caller." }),
+            new(StringComparer.Ordinal) { ["reason"] = "Why (1 to 200 characters); recorded in the certificate.locked / certificate.unlocked / notification.requested event with the caller." }),
         [typeof(SupportDisclosureRequest)] = (
             ["grant", "reason"],
             new(StringComparer.Ordinal)

@@ -24,7 +24,7 @@ public static class OpenApiSecurity
     {
         [GcpScopes.Read] = "Look up certificates, their history and pools (the GET endpoints).",
         [GcpScopes.Reserve] = "Reserve the next certificate of a pool (POST /certificates/next).",
-        [GcpScopes.CvcNotify] = "Disclose a certificate's CVC once per notification request (the CRM notifier).",
+        [GcpScopes.CvcNotify] = "Read a certificate's CVC for a notification request until its result is recorded (the CRM notifier).",
         [GcpScopes.CvcSupport] = "Disclose a certificate's CVC to support: once per ticket, with a reason, a few times a day at most.",
         [GcpScopes.Lock] = "Lock and unlock certificates.",
         [GcpScopes.Admin] = "Operator actions (pool loads); implies none of the other scopes.",

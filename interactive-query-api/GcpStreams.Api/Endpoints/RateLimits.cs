@@ -18,10 +18,13 @@ public static class RateLimits
     /// <summary>GET /certificates/{id}, /certificates/{id}/history and /certificates.</summary>
     public const string Lookups = "lookups";
 
-    /// <summary>GET /certificates/{id}/cvc and POST /certificates/{id}/cvc/support-disclosures.</summary>
+    /// <summary>POST /certificates/{id}/cvc/support-disclosures.</summary>
     public const string Cvc = "cvc";
 
-    /// <summary>POST /certificates/next, /certificates/{id}/lock and /unlock, /pools/{id}/certificates.</summary>
+    /// <summary>GET /certificates/{id}/cvc?notificationId= (the CRM notifier: one read per notification sent).</summary>
+    public const string NotifyCvc = "notify-cvc";
+
+    /// <summary>POST /certificates/next, /certificates/{id}/lock, /unlock and /notifications, /pools/{id}/certificates.</summary>
     public const string Writes = "writes";
 
     public const string RateLimitedType = "https://gcpstreams.dev/problems/rate-limited";
@@ -33,6 +36,7 @@ public static class RateLimits
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(Lookups, context => Bucket(context, Lookups, limits => (limits.LookupBurst, limits.LookupsPerSecond, TimeSpan.FromSeconds(1))));
             o.AddPolicy(Cvc, context => Bucket(context, Cvc, limits => (limits.CvcBurst, 1, TimeSpan.FromMinutes(1) / limits.CvcPerMinute)));
+            o.AddPolicy(NotifyCvc, context => Bucket(context, NotifyCvc, limits => (limits.NotifyCvcBurst, 1, TimeSpan.FromMinutes(1) / limits.NotifyCvcPerMinute)));
             o.AddPolicy(Writes, context => Bucket(context, Writes, limits => (limits.WriteBurst, limits.WritesPerSecond, TimeSpan.FromSeconds(1))));
             o.OnRejected = RejectAsync;
         });

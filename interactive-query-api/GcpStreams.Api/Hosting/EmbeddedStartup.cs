@@ -138,6 +138,7 @@ public sealed partial class EmbeddedStartup : BackgroundService
             rows.Add(("Schema registry", $"{api}{SchemaRegistryPath}"));
             rows.Add(("Tail the event stream", $"kcat -b {environment.BootstrapServers} -C -t {Topics.Stream} -f '%k %h\\n'"));
             rows.Add(("Drive traffic", $"make demo KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={api}{SchemaRegistryPath} API={api}"));
+            rows.Add(("CRM notifier (e-mails)", $"make notifier KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={api}{SchemaRegistryPath} API={api}"));
             notes.Add("The embedded broker keeps nothing after exit. Ctrl+C stops.");
         }
 

@@ -148,6 +148,12 @@ public sealed class GcpOptions
     /// <summary>How long an authorization holds its amount when Payments neither captures nor voids it (default 7 days); then it is released.</summary>
     public int HoldExpiryHours { get; set; } = 168;
 
+    /// <summary>The delivery SLA of a notification: without a result this long after its request, <c>notification.overdue</c> (once).</summary>
+    public int NotificationOverdueSeconds { get; set; } = 300;
+
+    /// <summary>How often overdue notifications are looked for.</summary>
+    public int NotificationSweepSeconds { get; set; } = 5;
+
     /// <summary>Most support disclosures of one certificate's CVC within any 24 hours.</summary>
     public int SupportCvcDisclosuresPerDay { get; set; } = GcpStreams.Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay;
 
@@ -212,13 +218,22 @@ public sealed class RateLimitOptions
     /// <summary>Certificate reads a client may make at once before the per-second rate applies.</summary>
     public int LookupBurst { get; set; } = 200;
 
-    /// <summary>CVC disclosures per minute per client.</summary>
+    /// <summary>Support CVC disclosures per minute per client.</summary>
     public int CvcPerMinute { get; set; } = 120;
 
     /// <summary>CVC disclosures a client may make at once before the per-minute rate applies.</summary>
     public int CvcBurst { get; set; } = 20;
 
-    /// <summary>Writes (reservations, lock and unlock, pool loads) per second per client.</summary>
+    /// <summary>
+    /// Notification CVC reads (<c>GET /certificates/{id}/cvc?notificationId=</c>, the CRM notifier) per minute per client: one per
+    /// notification sent, so sized to the purchases a minute, higher than the support disclosures' <see cref="CvcPerMinute"/>.
+    /// </summary>
+    public int NotifyCvcPerMinute { get; set; } = 3_000;
+
+    /// <summary>Notification CVC reads a client may make at once before the per-minute rate applies.</summary>
+    public int NotifyCvcBurst { get; set; } = 200;
+
+    /// <summary>Writes (reservations, lock and unlock, pool loads, notifications asked again) per second per client.</summary>
     public int WritesPerSecond { get; set; } = 50;
 
     /// <summary>Writes a client may make at once before the per-second rate applies.</summary>

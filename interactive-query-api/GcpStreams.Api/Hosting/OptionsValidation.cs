@@ -161,12 +161,16 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:IdempotencyKeyHours", options.IdempotencyKeyHours, 1, 8_760);
         KafkaOptionsValidation.Range(errors, "Gcp:HoldExpiryHours", options.HoldExpiryHours, 1, 8_760);
         KafkaOptionsValidation.Range(errors, "Gcp:SupportCvcDisclosuresPerDay", options.SupportCvcDisclosuresPerDay, 1, 100);
+        KafkaOptionsValidation.Range(errors, "Gcp:NotificationOverdueSeconds", options.NotificationOverdueSeconds, 1, 86_400);
+        KafkaOptionsValidation.Range(errors, "Gcp:NotificationSweepSeconds", options.NotificationSweepSeconds, 1, 3_600);
         KafkaOptionsValidation.Range(errors, "Gcp:SupportCvcDisclosuresPerClientPerDay", options.SupportCvcDisclosuresPerClientPerDay, 1, 100_000);
         ValidateSupportTickets(options.SupportTickets, errors);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupsPerSecond", options.RateLimits.LookupsPerSecond, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupBurst", options.RateLimits.LookupBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcPerMinute", options.RateLimits.CvcPerMinute, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:CvcBurst", options.RateLimits.CvcBurst, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:NotifyCvcPerMinute", options.RateLimits.NotifyCvcPerMinute, 1, 1_000_000);
+        KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:NotifyCvcBurst", options.RateLimits.NotifyCvcBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:WritesPerSecond", options.RateLimits.WritesPerSecond, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:WriteBurst", options.RateLimits.WriteBurst, 1, 1_000_000);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:AnonymousPerMinute", options.RateLimits.AnonymousPerMinute, 1, 1_000_000);

@@ -49,6 +49,8 @@ public static class ServiceRegistration
                 MaxReservationHold = TimeSpan.FromSeconds(gcp.MaxReservationHoldSeconds),
                 MaxOpenReservationsPerClient = gcp.MaxOpenReservationsPerClient,
                 SupportDisclosuresPerClientPerDay = gcp.SupportCvcDisclosuresPerClientPerDay,
+                NotificationOverdueAfter = TimeSpan.FromSeconds(gcp.NotificationOverdueSeconds),
+                NotificationSweepInterval = TimeSpan.FromSeconds(gcp.NotificationSweepSeconds),
             };
         });
         services.AddSingleton<ProductionFailures>(); // the stream's production exception handler; readiness reads it

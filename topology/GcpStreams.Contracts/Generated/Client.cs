@@ -30,21 +30,25 @@ namespace GcpStreams.Contracts
 				"um\",\"name\":\"ContactChannel\",\"doc\":\"Channel used to contact a client: NONE (do no" +
 				"t contact / no contact data), EMAIL, SMS. NONE is the default symbol, read in pl" +
 				"ace of any symbol this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\"" +
-				",\"symbols\":[\"NONE\",\"EMAIL\",\"SMS\"],\"default\":\"NONE\"}},{\"name\":\"lastNotification\"," +
-				"\"doc\":\"Last certificate notification result, or null if the client was never not" +
-				"ified.\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"ClientNotificatio" +
-				"nStatus\",\"doc\":\"Result of the last certificate notification sent to the client.\"" +
-				",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Cer" +
-				"tificate the notification was about.\",\"type\":\"string\"},{\"name\":\"notificationId\"," +
-				"\"doc\":\"Notification id (from notification.requested).\",\"type\":\"string\"},{\"name\":" +
-				"\"outcome\",\"doc\":\"Outcome of the notification.\",\"type\":{\"type\":\"enum\",\"name\":\"Not" +
-				"ificationOutcome\",\"doc\":\"Outcome of a notification attempt: SENT (delivered to t" +
-				"he gateway), FAILED. UNKNOWN is the default symbol for symbols this reader does " +
-				"not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"SENT\",\"FAILE" +
-				"D\"],\"default\":\"UNKNOWN\"}},{\"name\":\"at\",\"doc\":\"When the outcome was recorded (UTC" +
-				", milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}]},{" +
-				"\"name\":\"updatedAt\",\"doc\":\"When this client record was last changed (UTC, millise" +
-				"conds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
+				",\"symbols\":[\"NONE\",\"EMAIL\",\"SMS\"],\"default\":\"NONE\"}},{\"name\":\"locale\",\"doc\":\"The" +
+				" client\'s language for messages, a BCP 47 tag such as ru-RU or en, if known.\",\"d" +
+				"efault\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"lastNotification\",\"doc\":\"Last ce" +
+				"rtificate notification result, or null if the client was never notified.\",\"defau" +
+				"lt\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"ClientNotificationStatus\",\"doc\"" +
+				":\"Result of the last certificate notification sent to the client.\",\"namespace\":\"" +
+				"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certificate the n" +
+				"otification was about.\",\"type\":\"string\"},{\"name\":\"notificationId\",\"doc\":\"Notific" +
+				"ation id (from notification.requested).\",\"type\":\"string\"},{\"name\":\"outcome\",\"doc" +
+				"\":\"Outcome of the notification.\",\"type\":{\"type\":\"enum\",\"name\":\"NotificationOutco" +
+				"me\",\"doc\":\"Outcome of a notification attempt: SENT (delivered to the gateway), F" +
+				"AILED. UNKNOWN is the default symbol for symbols this reader does not know.\",\"na" +
+				"mespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"SENT\",\"FAILED\"],\"default\":" +
+				"\"UNKNOWN\"}},{\"name\":\"contactChannel\",\"doc\":\"Channel the notification was sent (o" +
+				"r attempted) through.\",\"default\":\"NONE\",\"type\":\"ContactChannel\"},{\"name\":\"at\",\"d" +
+				"oc\":\"When the outcome was recorded (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"" +
+				"logicalType\":\"timestamp-millis\"}}]}]},{\"name\":\"updatedAt\",\"doc\":\"When this clien" +
+				"t record was last changed (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalTy" +
+				"pe\":\"timestamp-millis\"}}]}"));
 		/// <summary>
 		/// Client id; the Kafka key of All_Clients.
 		/// </summary>
@@ -65,6 +69,10 @@ namespace GcpStreams.Contracts
 		/// Channel the client prefers for certificate notifications.
 		/// </summary>
 		private GcpStreams.Contracts.ContactChannel _preferredContact = GcpStreams.Contracts.ContactChannel.NONE;
+		/// <summary>
+		/// The client's language for messages, a BCP 47 tag such as ru-RU or en, if known.
+		/// </summary>
+		private string _locale;
 		/// <summary>
 		/// Last certificate notification result, or null if the client was never notified.
 		/// </summary>
@@ -151,6 +159,20 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
+		/// The client's language for messages, a BCP 47 tag such as ru-RU or en, if known.
+		/// </summary>
+		public string locale
+		{
+			get
+			{
+				return this._locale;
+			}
+			set
+			{
+				this._locale = value;
+			}
+		}
+		/// <summary>
 		/// Last certificate notification result, or null if the client was never notified.
 		/// </summary>
 		public GcpStreams.Contracts.ClientNotificationStatus lastNotification
@@ -187,8 +209,9 @@ namespace GcpStreams.Contracts
 			case 2: return this.email;
 			case 3: return this.phone;
 			case 4: return this.preferredContact;
-			case 5: return this.lastNotification;
-			case 6: return this.updatedAt;
+			case 5: return this.locale;
+			case 6: return this.lastNotification;
+			case 7: return this.updatedAt;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -201,8 +224,9 @@ namespace GcpStreams.Contracts
 			case 2: this.email = (System.String)fieldValue; break;
 			case 3: this.phone = (System.String)fieldValue; break;
 			case 4: this.preferredContact = (GcpStreams.Contracts.ContactChannel)fieldValue; break;
-			case 5: this.lastNotification = (GcpStreams.Contracts.ClientNotificationStatus)fieldValue; break;
-			case 6: this.updatedAt = (System.DateTime)fieldValue; break;
+			case 5: this.locale = (System.String)fieldValue; break;
+			case 6: this.lastNotification = (GcpStreams.Contracts.ClientNotificationStatus)fieldValue; break;
+			case 7: this.updatedAt = (System.DateTime)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class ClientNotificationStatus : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""ClientNotificationStatus"",""doc"":""Result of the last certificate notification sent to the client."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""certificateId"",""doc"":""Certificate the notification was about."",""type"":""string""},{""name"":""notificationId"",""doc"":""Notification id (from notification.requested)."",""type"":""string""},{""name"":""outcome"",""doc"":""Outcome of the notification."",""type"":{""type"":""enum"",""name"":""NotificationOutcome"",""doc"":""Outcome of a notification attempt: SENT (delivered to the gateway), FAILED. UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""SENT"",""FAILED""],""default"":""UNKNOWN""}},{""name"":""at"",""doc"":""When the outcome was recorded (UTC, milliseconds)."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""ClientNotificationStatus"",""doc"":""Result of the last certificate notification sent to the client."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""certificateId"",""doc"":""Certificate the notification was about."",""type"":""string""},{""name"":""notificationId"",""doc"":""Notification id (from notification.requested)."",""type"":""string""},{""name"":""outcome"",""doc"":""Outcome of the notification."",""type"":{""type"":""enum"",""name"":""NotificationOutcome"",""doc"":""Outcome of a notification attempt: SENT (delivered to the gateway), FAILED. UNKNOWN is the default symbol for symbols this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""UNKNOWN"",""SENT"",""FAILED""],""default"":""UNKNOWN""}},{""name"":""contactChannel"",""doc"":""Channel the notification was sent (or attempted) through."",""default"":""NONE"",""type"":{""type"":""enum"",""name"":""ContactChannel"",""doc"":""Channel used to contact a client: NONE (do not contact / no contact data), EMAIL, SMS. NONE is the default symbol, read in place of any symbol this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""NONE"",""EMAIL"",""SMS""],""default"":""NONE""}},{""name"":""at"",""doc"":""When the outcome was recorded (UTC, milliseconds)."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}}]}");
 		/// <summary>
 		/// Certificate the notification was about.
 		/// </summary>
@@ -31,6 +31,10 @@ namespace GcpStreams.Contracts
 		/// Outcome of the notification.
 		/// </summary>
 		private GcpStreams.Contracts.NotificationOutcome _outcome = GcpStreams.Contracts.NotificationOutcome.UNKNOWN;
+		/// <summary>
+		/// Channel the notification was sent (or attempted) through.
+		/// </summary>
+		private GcpStreams.Contracts.ContactChannel _contactChannel = GcpStreams.Contracts.ContactChannel.NONE;
 		/// <summary>
 		/// When the outcome was recorded (UTC, milliseconds).
 		/// </summary>
@@ -85,6 +89,20 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
+		/// Channel the notification was sent (or attempted) through.
+		/// </summary>
+		public GcpStreams.Contracts.ContactChannel contactChannel
+		{
+			get
+			{
+				return this._contactChannel;
+			}
+			set
+			{
+				this._contactChannel = value;
+			}
+		}
+		/// <summary>
 		/// When the outcome was recorded (UTC, milliseconds).
 		/// </summary>
 		public System.DateTime at
@@ -105,7 +123,8 @@ namespace GcpStreams.Contracts
 			case 0: return this.certificateId;
 			case 1: return this.notificationId;
 			case 2: return this.outcome;
-			case 3: return this.at;
+			case 3: return this.contactChannel;
+			case 4: return this.at;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -116,7 +135,8 @@ namespace GcpStreams.Contracts
 			case 0: this.certificateId = (System.String)fieldValue; break;
 			case 1: this.notificationId = (System.String)fieldValue; break;
 			case 2: this.outcome = (GcpStreams.Contracts.NotificationOutcome)fieldValue; break;
-			case 3: this.at = (System.DateTime)fieldValue; break;
+			case 3: this.contactChannel = (GcpStreams.Contracts.ContactChannel)fieldValue; break;
+			case 4: this.at = (System.DateTime)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

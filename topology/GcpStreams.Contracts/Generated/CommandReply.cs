@@ -42,7 +42,9 @@ namespace GcpStreams.Contracts
 				"l,\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]},{\"name\":\"cvc" +
 				"KeyVersion\",\"doc\":\"For an accepted CVC reveal: version of the key the API must u" +
 				"se to derive or decrypt the CVC. The CVC itself is never in a reply.\",\"default\":" +
-				"null,\"type\":[\"null\",\"int\"]},{\"name\":\"occurredAt\",\"doc\":\"Event time of the decisi" +
+				"null,\"type\":[\"null\",\"int\"]},{\"name\":\"notificationId\",\"doc\":\"For an accepted Requ" +
+				"estNotification: the id of the notification.requested it emitted.\",\"default\":nul" +
+				"l,\"type\":[\"null\",\"string\"]},{\"name\":\"occurredAt\",\"doc\":\"Event time of the decisi" +
 				"on (the command\'s issuedAt or the triggering event time; UTC, milliseconds).\",\"t" +
 				"ype\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"replayed\",\"doc\":" +
 				"\"True when an idempotency key repeated an earlier request (reservation or load):" +
@@ -88,6 +90,10 @@ namespace GcpStreams.Contracts
 		/// For an accepted CVC reveal: version of the key the API must use to derive or decrypt the CVC. The CVC itself is never in a reply.
 		/// </summary>
 		private System.Nullable<System.Int32> _cvcKeyVersion;
+		/// <summary>
+		/// For an accepted RequestNotification: the id of the notification.requested it emitted.
+		/// </summary>
+		private string _notificationId;
 		/// <summary>
 		/// Event time of the decision (the command's issuedAt or the triggering event time; UTC, milliseconds).
 		/// </summary>
@@ -244,6 +250,20 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
+		/// For an accepted RequestNotification: the id of the notification.requested it emitted.
+		/// </summary>
+		public string notificationId
+		{
+			get
+			{
+				return this._notificationId;
+			}
+			set
+			{
+				this._notificationId = value;
+			}
+		}
+		/// <summary>
 		/// Event time of the decision (the command's issuedAt or the triggering event time; UTC, milliseconds).
 		/// </summary>
 		public System.DateTime occurredAt
@@ -285,8 +305,9 @@ namespace GcpStreams.Contracts
 			case 7: return this.eventId;
 			case 8: return this.reservedUntil;
 			case 9: return this.cvcKeyVersion;
-			case 10: return this.occurredAt;
-			case 11: return this.replayed;
+			case 10: return this.notificationId;
+			case 11: return this.occurredAt;
+			case 12: return this.replayed;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -304,8 +325,9 @@ namespace GcpStreams.Contracts
 			case 7: this.eventId = (System.String)fieldValue; break;
 			case 8: this.reservedUntil = (System.Nullable<System.DateTime>)fieldValue; break;
 			case 9: this.cvcKeyVersion = (System.Nullable<System.Int32>)fieldValue; break;
-			case 10: this.occurredAt = (System.DateTime)fieldValue; break;
-			case 11: this.replayed = (System.Boolean)fieldValue; break;
+			case 10: this.notificationId = (System.String)fieldValue; break;
+			case 11: this.occurredAt = (System.DateTime)fieldValue; break;
+			case 12: this.replayed = (System.Boolean)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

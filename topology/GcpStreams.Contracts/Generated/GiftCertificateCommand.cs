@@ -33,65 +33,73 @@ namespace GcpStreams.Contracts
 				"\"When the API issued the command (UTC, milliseconds); the event time of the resu" +
 				"lting events.\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":" +
 				"\"payload\",\"doc\":\"The command itself: one of ReserveCertificate, LoadPool, LockCe" +
-				"rtificate, UnlockCertificate, RevealCvc.\",\"type\":[{\"type\":\"record\",\"name\":\"Reser" +
-				"veCertificate\",\"doc\":\"Reserve the next available certificate of a pool (POST /ce" +
-				"rtificates/next).\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"poolId\"" +
-				",\"doc\":\"Pool to reserve from (a pool is one channel, nominal and currency).\",\"ty" +
-				"pe\":\"string\"},{\"name\":\"channel\",\"doc\":\"Channel asking; must be the pool\'s channe" +
-				"l.\",\"type\":{\"type\":\"enum\",\"name\":\"Channel\",\"doc\":\"Sales channel. A certificate i" +
-				"s bound to its pool\'s channel and may only be used in that channel. UNKNOWN is t" +
-				"he default symbol, read in place of any symbol this reader does not know.\",\"name" +
-				"space\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POS\",\"INTERNET_STORE\",\"MOBIL" +
-				"E_APP\",\"CALL_CENTER\",\"PARTNER\"],\"default\":\"UNKNOWN\"}},{\"name\":\"nominalMinor\",\"do" +
-				"c\":\"Nominal asked for, in minor units; must be the pool\'s nominal.\",\"type\":\"long" +
-				"\"},{\"name\":\"currency\",\"doc\":\"ISO-4217 currency asked for; must be the pool\'s cur" +
-				"rency.\",\"type\":\"string\"},{\"name\":\"orderId\",\"doc\":\"Order the reservation is for, " +
-				"if already known.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"holdSeconds" +
-				"\",\"doc\":\"How long the reservation holds before it expires and returns to the poo" +
-				"l, in seconds.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"LoadPool\",\"doc\":\"Create" +
-				" a pool or add certificates to it: generated numbers, or the importedNumbers giv" +
-				"en.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"poolId\",\"doc\":\"Pool t" +
-				"o create or extend.\",\"type\":\"string\"},{\"name\":\"channel\",\"doc\":\"Channel of the po" +
-				"ol; every certificate of the pool is bound to it.\",\"type\":\"Channel\"},{\"name\":\"no" +
-				"minalMinor\",\"doc\":\"Nominal of every certificate in the pool, in minor units.\",\"t" +
-				"ype\":\"long\"},{\"name\":\"currency\",\"doc\":\"ISO-4217 currency of the pool.\",\"type\":\"s" +
-				"tring\"},{\"name\":\"count\",\"doc\":\"Number of certificates to add (ignored when impor" +
-				"tedNumbers is not empty).\",\"type\":\"int\"},{\"name\":\"lowWatermark\",\"doc\":\"When avai" +
-				"lable certificates fall below this, a POOL_LOW alert is raised.\",\"type\":\"int\"},{" +
-				"\"name\":\"series\",\"doc\":\"The pool\'s certificate number range (0-99999, unique per " +
-				"pool), required on the first load that generates numbers; later loads continue t" +
-				"he pool\'s own series.\",\"default\":null,\"type\":[\"null\",\"int\"]},{\"name\":\"importedNu" +
-				"mbers\",\"doc\":\"Certificate numbers to import as they are; empty means generate co" +
-				"unt numbers.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":\"string\"}}]},{\"type\":\"" +
-				"record\",\"name\":\"LockCertificate\",\"doc\":\"Lock a certificate (support): every debi" +
-				"t is rejected until unlocked.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"na" +
-				"me\":\"certificateId\",\"doc\":\"Certificate to lock.\",\"type\":\"string\"},{\"name\":\"reaso" +
-				"n\",\"doc\":\"Why it is locked.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"UnlockC" +
-				"ertificate\",\"doc\":\"Unlock a locked certificate (support).\",\"namespace\":\"GcpStrea" +
-				"ms.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certificate to unlock.\",\"" +
-				"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is unlocked.\",\"type\":\"string\"}]}," +
-				"{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission to disclose a certific" +
-				"ate\'s CVC (GET /certificates/{id}/cvc, POST /certificates/{id}/cvc/support-discl" +
-				"osures). Accepted at most once per notification request, or for support once per" +
-				" support ticket with a reason, at most a configured number of times per certific" +
-				"ate and per client in 24 hours (a SUPPORT command is keyed by its caller\'s key, " +
-				"{caller}:cvc-support, so the intake counts each client in one place); the API de" +
-				"rives the CVC only after acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields" +
-				"\":[{\"name\":\"certificateId\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"s" +
-				"tring\"},{\"name\":\"kind\",\"doc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enu" +
-				"m\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM " +
-				"notifier sends it to the client for a notification request), SUPPORT (an explici" +
-				"t support request). UNKNOWN is the default symbol for symbols this reader does n" +
-				"ot know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\"" +
-				",\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATI" +
-				"ON: the notification the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"stri" +
-				"ng\"]},{\"name\":\"reason\",\"doc\":\"For SUPPORT: the reason given by the operator.\",\"d" +
-				"efault\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPOR" +
-				"T: the support ticket the disclosure is made under (at most one disclosure per t" +
-				"icket): the ticket id of the verified grant the ticketing system signed, never f" +
-				"ree text.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"agent\",\"doc\":\"For S" +
-				"UPPORT: the support agent (a person) the ticketing system\'s grant names; the cal" +
-				"ler is the OAuth2 client.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]}"));
+				"rtificate, UnlockCertificate, RevealCvc, RequestNotification.\",\"type\":[{\"type\":\"" +
+				"record\",\"name\":\"ReserveCertificate\",\"doc\":\"Reserve the next available certificat" +
+				"e of a pool (POST /certificates/next).\",\"namespace\":\"GcpStreams.Contracts\",\"fiel" +
+				"ds\":[{\"name\":\"poolId\",\"doc\":\"Pool to reserve from (a pool is one channel, nomina" +
+				"l and currency).\",\"type\":\"string\"},{\"name\":\"channel\",\"doc\":\"Channel asking; must" +
+				" be the pool\'s channel.\",\"type\":{\"type\":\"enum\",\"name\":\"Channel\",\"doc\":\"Sales cha" +
+				"nnel. A certificate is bound to its pool\'s channel and may only be used in that " +
+				"channel. UNKNOWN is the default symbol, read in place of any symbol this reader " +
+				"does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POS\",\"I" +
+				"NTERNET_STORE\",\"MOBILE_APP\",\"CALL_CENTER\",\"PARTNER\"],\"default\":\"UNKNOWN\"}},{\"nam" +
+				"e\":\"nominalMinor\",\"doc\":\"Nominal asked for, in minor units; must be the pool\'s n" +
+				"ominal.\",\"type\":\"long\"},{\"name\":\"currency\",\"doc\":\"ISO-4217 currency asked for; m" +
+				"ust be the pool\'s currency.\",\"type\":\"string\"},{\"name\":\"orderId\",\"doc\":\"Order the" +
+				" reservation is for, if already known.\",\"default\":null,\"type\":[\"null\",\"string\"]}" +
+				",{\"name\":\"holdSeconds\",\"doc\":\"How long the reservation holds before it expires a" +
+				"nd returns to the pool, in seconds.\",\"type\":\"int\"}]},{\"type\":\"record\",\"name\":\"Lo" +
+				"adPool\",\"doc\":\"Create a pool or add certificates to it: generated numbers, or th" +
+				"e importedNumbers given.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"" +
+				"poolId\",\"doc\":\"Pool to create or extend.\",\"type\":\"string\"},{\"name\":\"channel\",\"do" +
+				"c\":\"Channel of the pool; every certificate of the pool is bound to it.\",\"type\":\"" +
+				"Channel\"},{\"name\":\"nominalMinor\",\"doc\":\"Nominal of every certificate in the pool" +
+				", in minor units.\",\"type\":\"long\"},{\"name\":\"currency\",\"doc\":\"ISO-4217 currency of" +
+				" the pool.\",\"type\":\"string\"},{\"name\":\"count\",\"doc\":\"Number of certificates to ad" +
+				"d (ignored when importedNumbers is not empty).\",\"type\":\"int\"},{\"name\":\"lowWaterm" +
+				"ark\",\"doc\":\"When available certificates fall below this, a POOL_LOW alert is rai" +
+				"sed.\",\"type\":\"int\"},{\"name\":\"series\",\"doc\":\"The pool\'s certificate number range " +
+				"(0-99999, unique per pool), required on the first load that generates numbers; l" +
+				"ater loads continue the pool\'s own series.\",\"default\":null,\"type\":[\"null\",\"int\"]" +
+				"},{\"name\":\"importedNumbers\",\"doc\":\"Certificate numbers to import as they are; em" +
+				"pty means generate count numbers.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":\"" +
+				"string\"}}]},{\"type\":\"record\",\"name\":\"LockCertificate\",\"doc\":\"Lock a certificate " +
+				"(support): every debit is rejected until unlocked.\",\"namespace\":\"GcpStreams.Cont" +
+				"racts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Certificate to lock.\",\"type\":\"st" +
+				"ring\"},{\"name\":\"reason\",\"doc\":\"Why it is locked.\",\"type\":\"string\"}]},{\"type\":\"re" +
+				"cord\",\"name\":\"UnlockCertificate\",\"doc\":\"Unlock a locked certificate (support).\"," +
+				"\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"doc\":\"Cert" +
+				"ificate to unlock.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is unlocked." +
+				"\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission t" +
+				"o disclose a certificate\'s CVC (GET /certificates/{id}/cvc, POST /certificates/{" +
+				"id}/cvc/support-disclosures). Accepted for a notification request until its resu" +
+				"lt is recorded (every acceptance a cvc.disclosed), or for support once per suppo" +
+				"rt ticket with a reason, at most a configured number of times per certificate an" +
+				"d per client in 24 hours (a SUPPORT command is keyed by its caller\'s key, {calle" +
+				"r}:cvc-support, so the intake counts each client in one place); the API derives " +
+				"the CVC only after acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"n" +
+				"ame\":\"certificateId\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"string\"" +
+				"},{\"name\":\"kind\",\"doc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enum\",\"na" +
+				"me\":\"DisclosureKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM notifi" +
+				"er sends it to the client for a notification request), SUPPORT (an explicit supp" +
+				"ort request). UNKNOWN is the default symbol for symbols this reader does not kno" +
+				"w.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPP" +
+				"ORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATION: th" +
+				"e notification the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"string\"]}," +
+				"{\"name\":\"reason\",\"doc\":\"For SUPPORT: the reason given by the operator.\",\"default" +
+				"\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPORT: the" +
+				" support ticket the disclosure is made under (at most one disclosure per ticket)" +
+				": the ticket id of the verified grant the ticketing system signed, never free te" +
+				"xt.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"agent\",\"doc\":\"For SUPPORT" +
+				": the support agent (a person) the ticketing system\'s grant names; the caller is" +
+				" the OAuth2 client.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\"" +
+				",\"name\":\"RequestNotification\",\"doc\":\"Ask for the certificate and its CVC to be s" +
+				"ent to the buyer again (POST /certificates/{id}/notifications, support): a new n" +
+				"otification.requested with a new notification id, which grants the CRM notifier " +
+				"CVC reads until its result is recorded.\",\"namespace\":\"GcpStreams.Contracts\",\"fie" +
+				"lds\":[{\"name\":\"certificateId\",\"doc\":\"Certificate to notify about again.\",\"type\":" +
+				"\"string\"},{\"name\":\"reason\",\"doc\":\"Why it is sent again, as the caller gave it.\"," +
+				"\"type\":\"string\"}]}]}]}"));
 		/// <summary>
 		/// Fresh id of this command; the reply is keyed by it and events carry it as causationId.
 		/// </summary>
@@ -117,7 +125,7 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private System.DateTime _issuedAt;
 		/// <summary>
-		/// The command itself: one of ReserveCertificate, LoadPool, LockCertificate, UnlockCertificate, RevealCvc.
+		/// The command itself: one of ReserveCertificate, LoadPool, LockCertificate, UnlockCertificate, RevealCvc, RequestNotification.
 		/// </summary>
 		private object _payload;
 		public virtual global::Avro.Schema Schema
@@ -212,7 +220,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// The command itself: one of ReserveCertificate, LoadPool, LockCertificate, UnlockCertificate, RevealCvc.
+		/// The command itself: one of ReserveCertificate, LoadPool, LockCertificate, UnlockCertificate, RevealCvc, RequestNotification.
 		/// </summary>
 		public object payload
 		{

@@ -188,86 +188,101 @@ namespace GcpStreams.Contracts
 				":{\"type\":\"enum\",\"name\":\"ContactChannel\",\"doc\":\"Channel used to contact a client:" +
 				" NONE (do not contact / no contact data), EMAIL, SMS. NONE is the default symbol" +
 				", read in place of any symbol this reader does not know.\",\"namespace\":\"GcpStream" +
-				"s.Contracts\",\"symbols\":[\"NONE\",\"EMAIL\",\"SMS\"],\"default\":\"NONE\"}}]},{\"type\":\"reco" +
-				"rd\",\"name\":\"NotificationSent\",\"doc\":\"notification.sent: the CRM notifier reporte" +
-				"d the notification as sent.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name" +
-				"\":\"notificationId\",\"doc\":\"Notification sent.\",\"type\":\"string\"},{\"name\":\"contactC" +
-				"hannel\",\"doc\":\"Channel it was sent through.\",\"type\":\"ContactChannel\"},{\"name\":\"a" +
-				"ttempt\",\"doc\":\"Attempt that succeeded, starting at 1.\",\"type\":\"int\"}]},{\"type\":\"" +
-				"record\",\"name\":\"NotificationFailed\",\"doc\":\"notification.failed: the CRM notifier" +
-				" reported a failed attempt.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name" +
-				"\":\"notificationId\",\"doc\":\"Notification that failed.\",\"type\":\"string\"},{\"name\":\"c" +
-				"ontactChannel\",\"doc\":\"Channel it was attempted through.\",\"type\":\"ContactChannel\"" +
-				"},{\"name\":\"attempt\",\"doc\":\"Attempt that failed, starting at 1.\",\"type\":\"int\"},{\"" +
-				"name\":\"reason\",\"doc\":\"Why it failed.\",\"type\":\"string\"},{\"name\":\"willRetry\",\"doc\"" +
-				":\"True if the notifier will try again.\",\"type\":\"boolean\"}]},{\"type\":\"record\",\"na" +
-				"me\":\"IssueBlocked\",\"doc\":\"issue.blocked: a certificate could not be reserved or " +
-				"issued because its pool is empty (key: poolId).\",\"namespace\":\"GcpStreams.Contrac" +
-				"ts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requestId of the ReserveCertificate com" +
-				"mand, if the block came from one.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"na" +
-				"me\":\"orderId\",\"doc\":\"Order affected, if known.\",\"default\":null,\"type\":[\"null\",\"s" +
-				"tring\"]},{\"name\":\"nominalMinor\",\"doc\":\"Nominal asked for, in minor units.\",\"type" +
-				"\":\"long\"},{\"name\":\"reason\",\"doc\":\"Why the issue was blocked, e.g. pool empty.\",\"" +
-				"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"Alert\",\"doc\":\"alert: something operat" +
-				"ors or BI must look at.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"k" +
-				"ind\",\"doc\":\"Kind of alert.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertKind\",\"doc\":\"Kind" +
-				" of alert: POOL_LOW (below the low-watermark), POOL_EMPTY, CHANNEL_MISMATCH (cer" +
-				"tificate used outside its channel), CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, LOCKE" +
-				"D_CERTIFICATE_USE, INVALID_EVENT (an input record was dead-lettered; key and det" +
-				"ails name it), RECONCILIATION_MISMATCH (orders and certificate events disagree)," +
-				" DUPLICATE_EVENT (an input event delivered again, or a payment operation re-sent" +
-				" under another event id: ignored), CVC_DISCLOSURE_LIMIT (a support disclosure wa" +
-				"s refused because the certificate reached its daily cap: someone may be harvesti" +
-				"ng CVCs), PRODUCE_FAILED (an instance could not write a record to one of its out" +
-				"put or changelog topics, e.g. larger than the broker accepts; details name the t" +
-				"opic and the error; that instance is not ready until it is restarted). UNKNOWN i" +
-				"s the default symbol for symbols this reader does not know.\",\"namespace\":\"GcpStr" +
-				"eams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNEL_MISMATCH\"," +
-				"\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"INVALID_EVENT" +
-				"\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\",\"PRODUCE_FA" +
-				"ILED\"],\"default\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it is.\",\"type\"" +
-				":{\"type\":\"enum\",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: INFO, WARNIN" +
-				"G, CRITICAL. UNKNOWN is the default symbol for symbols this reader does not know" +
-				".\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"WARNING\",\"CRI" +
-				"TICAL\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable descriptio" +
-				"n (never contains a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":\"Structured " +
-				"details, e.g. expected and actual channel, pool counters.\",\"default\":{},\"type\":{" +
-				"\"type\":\"map\",\"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"OperationRejected\",\"" +
-				"doc\":\"operation.rejected: an operation on a certificate or pool was refused; not" +
-				"hing changed.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"operation\"," +
-				"\"doc\":\"Operation refused, lower-case: issue, authorize, capture, void, refund, c" +
-				"ancel, lock, unlock, reveal-cvc, notification-result, reserve, load, expire.\",\"t" +
-				"ype\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{\"type\":\"enum" +
-				"\",\"name\":\"RejectionReason\",\"doc\":\"Why an operation was refused: NOT_FOUND, INVAL" +
-				"ID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS, EXCE" +
-				"EDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refund above wha" +
-				"t was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMOUNT, POOL_EM" +
-				"PTY, POOL_MISMATCH (channel, nominal or currency differ from the pool\'s), ALREAD" +
-				"Y_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESERVED, NOMINAL" +
-				"_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MISMATCH (the c" +
-				"ertificate is reserved for or sold by another order), IDEMPOTENCY_CONFLICT (an i" +
-				"dempotency key reused for another request), RESERVATION_LIMIT (the client alread" +
-				"y holds the most open reservations a client may hold in the pool). UNKNOWN is th" +
-				"e default symbol for symbols this reader does not know.\",\"namespace\":\"GcpStreams" +
-				".Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKED\",\"CHANNEL_" +
-				"MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"EXCEEDS_CAPTU" +
-				"RED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POOL_EMPTY\",\"PO" +
-				"OL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVATION_EXPIRED\"" +
-				",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CONFLICT\",\"RESE" +
-				"RVATION_LIMIT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readable de" +
-				"tail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the refused opera" +
-				"tion in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"na" +
-				"me\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came from one.\",\"" +
-				"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"CertificateRe" +
-				"servationReleased\",\"doc\":\"certificate.reservation_released: the order a reservat" +
-				"ion was for was cancelled, or its payment failed; the certificate returned to it" +
-				"s pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"orderId\"," +
-				"\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"string\"},{\"nam" +
-				"e\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, payment fail" +
-				"ed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates available in " +
-				"the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"doc\":\"The pool" +
-				"\'s version after this event (see PoolLoaded.poolVersion).\",\"default\":0,\"type\":\"l" +
-				"ong\"}]}]}]}"));
+				"s.Contracts\",\"symbols\":[\"NONE\",\"EMAIL\",\"SMS\"],\"default\":\"NONE\"}},{\"name\":\"nomina" +
+				"lMinor\",\"doc\":\"Nominal of the certificate, in minor units (for the message to th" +
+				"e buyer).\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"requestedBy\",\"doc\":\"F" +
+				"or a notification requested again (POST /certificates/{id}/notifications): the O" +
+				"Auth2 client that asked; null for the notification of the issue.\",\"default\":null" +
+				",\"type\":[\"null\",\"string\"]},{\"name\":\"reason\",\"doc\":\"For a notification requested " +
+				"again: why, as the caller gave it.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{" +
+				"\"type\":\"record\",\"name\":\"NotificationSent\",\"doc\":\"notification.sent: the CRM noti" +
+				"fier reported the notification as sent.\",\"namespace\":\"GcpStreams.Contracts\",\"fie" +
+				"lds\":[{\"name\":\"notificationId\",\"doc\":\"Notification sent.\",\"type\":\"string\"},{\"nam" +
+				"e\":\"contactChannel\",\"doc\":\"Channel it was sent through.\",\"type\":\"ContactChannel\"" +
+				"},{\"name\":\"attempt\",\"doc\":\"Attempt that succeeded, starting at 1.\",\"type\":\"int\"}" +
+				"]},{\"type\":\"record\",\"name\":\"NotificationFailed\",\"doc\":\"notification.failed: the " +
+				"CRM notifier reported a failed attempt.\",\"namespace\":\"GcpStreams.Contracts\",\"fie" +
+				"lds\":[{\"name\":\"notificationId\",\"doc\":\"Notification that failed.\",\"type\":\"string\"" +
+				"},{\"name\":\"contactChannel\",\"doc\":\"Channel it was attempted through.\",\"type\":\"Con" +
+				"tactChannel\"},{\"name\":\"attempt\",\"doc\":\"Attempt that failed, starting at 1.\",\"typ" +
+				"e\":\"int\"},{\"name\":\"reason\",\"doc\":\"Why it failed.\",\"type\":\"string\"},{\"name\":\"will" +
+				"Retry\",\"doc\":\"True if the notifier will try again.\",\"type\":\"boolean\"}]},{\"type\":" +
+				"\"record\",\"name\":\"IssueBlocked\",\"doc\":\"issue.blocked: a certificate could not be " +
+				"reserved or issued because its pool is empty (key: poolId).\",\"namespace\":\"GcpStr" +
+				"eams.Contracts\",\"fields\":[{\"name\":\"requestId\",\"doc\":\"requestId of the ReserveCer" +
+				"tificate command, if the block came from one.\",\"default\":null,\"type\":[\"null\",\"st" +
+				"ring\"]},{\"name\":\"orderId\",\"doc\":\"Order affected, if known.\",\"default\":null,\"type" +
+				"\":[\"null\",\"string\"]},{\"name\":\"nominalMinor\",\"doc\":\"Nominal asked for, in minor u" +
+				"nits.\",\"type\":\"long\"},{\"name\":\"reason\",\"doc\":\"Why the issue was blocked, e.g. po" +
+				"ol empty.\",\"type\":\"string\"}]},{\"type\":\"record\",\"name\":\"Alert\",\"doc\":\"alert: some" +
+				"thing operators or BI must look at.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\"" +
+				":[{\"name\":\"kind\",\"doc\":\"Kind of alert.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertKind\"" +
+				",\"doc\":\"Kind of alert: POOL_LOW (below the low-watermark), POOL_EMPTY, CHANNEL_M" +
+				"ISMATCH (certificate used outside its channel), CURRENCY_MISMATCH, INSUFFICIENT_" +
+				"FUNDS, LOCKED_CERTIFICATE_USE, INVALID_EVENT (an input record was dead-lettered;" +
+				" key and details name it), RECONCILIATION_MISMATCH (orders and certificate event" +
+				"s disagree), DUPLICATE_EVENT (an input event delivered again, or a payment opera" +
+				"tion re-sent under another event id: ignored), CVC_DISCLOSURE_LIMIT (a support d" +
+				"isclosure was refused because the certificate reached its daily cap: someone may" +
+				" be harvesting CVCs), PRODUCE_FAILED (an instance could not write a record to on" +
+				"e of its output or changelog topics, e.g. larger than the broker accepts; detail" +
+				"s name the topic and the error; that instance is not ready until it is restarted" +
+				"). UNKNOWN is the default symbol for symbols this reader does not know.\",\"namesp" +
+				"ace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POOL_LOW\",\"POOL_EMPTY\",\"CHANNE" +
+				"L_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"LOCKED_CERTIFICATE_USE\",\"I" +
+				"NVALID_EVENT\",\"RECONCILIATION_MISMATCH\",\"DUPLICATE_EVENT\",\"CVC_DISCLOSURE_LIMIT\"" +
+				",\"PRODUCE_FAILED\"],\"default\":\"UNKNOWN\"}},{\"name\":\"severity\",\"doc\":\"How urgent it" +
+				" is.\",\"type\":{\"type\":\"enum\",\"name\":\"AlertSeverity\",\"doc\":\"Severity of an alert: " +
+				"INFO, WARNING, CRITICAL. UNKNOWN is the default symbol for symbols this reader d" +
+				"oes not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"INFO\",\"W" +
+				"ARNING\",\"CRITICAL\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human-readabl" +
+				"e description (never contains a CVC).\",\"type\":\"string\"},{\"name\":\"details\",\"doc\":" +
+				"\"Structured details, e.g. expected and actual channel, pool counters.\",\"default\"" +
+				":{},\"type\":{\"type\":\"map\",\"values\":\"string\"}}]},{\"type\":\"record\",\"name\":\"Operatio" +
+				"nRejected\",\"doc\":\"operation.rejected: an operation on a certificate or pool was " +
+				"refused; nothing changed.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":" +
+				"\"operation\",\"doc\":\"Operation refused, lower-case: issue, authorize, capture, voi" +
+				"d, refund, cancel, lock, unlock, reveal-cvc, notification-result, reserve, load," +
+				" expire.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"Why it was refused.\",\"type\":{" +
+				"\"type\":\"enum\",\"name\":\"RejectionReason\",\"doc\":\"Why an operation was refused: NOT_" +
+				"FOUND, INVALID_STATUS, LOCKED, CHANNEL_MISMATCH, CURRENCY_MISMATCH, INSUFFICIENT" +
+				"_FUNDS, EXCEEDS_HOLD (capture above the authorized hold), EXCEEDS_CAPTURED (refu" +
+				"nd above what was captured), UNKNOWN_AUTHORIZATION, UNKNOWN_CAPTURE, INVALID_AMO" +
+				"UNT, POOL_EMPTY, POOL_MISMATCH (channel, nominal or currency differ from the poo" +
+				"l\'s), ALREADY_EXISTS, CVC_DISCLOSURE_NOT_ALLOWED, RESERVATION_EXPIRED, NOT_RESER" +
+				"VED, NOMINAL_MISMATCH (an order line nominal differs from the pool\'s), ORDER_MIS" +
+				"MATCH (the certificate is reserved for or sold by another order), IDEMPOTENCY_CO" +
+				"NFLICT (an idempotency key reused for another request), RESERVATION_LIMIT (the c" +
+				"lient already holds the most open reservations a client may hold in the pool). U" +
+				"NKNOWN is the default symbol for symbols this reader does not know.\",\"namespace\"" +
+				":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOT_FOUND\",\"INVALID_STATUS\",\"LOCKE" +
+				"D\",\"CHANNEL_MISMATCH\",\"CURRENCY_MISMATCH\",\"INSUFFICIENT_FUNDS\",\"EXCEEDS_HOLD\",\"E" +
+				"XCEEDS_CAPTURED\",\"UNKNOWN_AUTHORIZATION\",\"UNKNOWN_CAPTURE\",\"INVALID_AMOUNT\",\"POO" +
+				"L_EMPTY\",\"POOL_MISMATCH\",\"ALREADY_EXISTS\",\"CVC_DISCLOSURE_NOT_ALLOWED\",\"RESERVAT" +
+				"ION_EXPIRED\",\"NOT_RESERVED\",\"NOMINAL_MISMATCH\",\"ORDER_MISMATCH\",\"IDEMPOTENCY_CON" +
+				"FLICT\",\"RESERVATION_LIMIT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"message\",\"doc\":\"Human" +
+				"-readable detail.\",\"type\":\"string\"},{\"name\":\"amountMinor\",\"doc\":\"Amount of the r" +
+				"efused operation in minor units, if it had one.\",\"default\":null,\"type\":[\"null\",\"" +
+				"long\"]},{\"name\":\"paymentId\",\"doc\":\"paymentId of the refused payment, if it came " +
+				"from one.\",\"default\":null,\"type\":[\"null\",\"string\"]}]},{\"type\":\"record\",\"name\":\"C" +
+				"ertificateReservationReleased\",\"doc\":\"certificate.reservation_released: the orde" +
+				"r a reservation was for was cancelled, or its payment failed; the certificate re" +
+				"turned to its pool at once.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name" +
+				"\":\"orderId\",\"doc\":\"Order that was cancelled or whose payment failed.\",\"type\":\"st" +
+				"ring\"},{\"name\":\"reason\",\"doc\":\"Why the reservation ended, e.g. order cancelled, " +
+				"payment failed.\",\"type\":\"string\"},{\"name\":\"availableAfter\",\"doc\":\"Certificates a" +
+				"vailable in the pool after the return.\",\"type\":\"long\"},{\"name\":\"poolVersion\",\"do" +
+				"c\":\"The pool\'s version after this event (see PoolLoaded.poolVersion).\",\"default\"" +
+				":0,\"type\":\"long\"}]},{\"type\":\"record\",\"name\":\"NotificationOverdue\",\"doc\":\"notific" +
+				"ation.overdue: an issued certificate\'s notification has no result (sent or final" +
+				"ly failed) from the CRM notifier within the delivery SLA (Gcp:NotificationOverdu" +
+				"eSeconds); raised once per notification, for operations.\",\"namespace\":\"GcpStream" +
+				"s.Contracts\",\"fields\":[{\"name\":\"notificationId\",\"doc\":\"Notification without a re" +
+				"sult.\",\"type\":\"string\"},{\"name\":\"requestedAt\",\"doc\":\"When the notification was r" +
+				"equested (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-mi" +
+				"llis\"}},{\"name\":\"slaSeconds\",\"doc\":\"The delivery SLA it missed, in seconds.\",\"ty" +
+				"pe\":\"int\"},{\"name\":\"clientId\",\"doc\":\"Client to notify, if known.\",\"default\":null" +
+				",\"type\":[\"null\",\"string\"]}]}]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>

@@ -18,7 +18,7 @@ namespace GcpStreams.Contracts
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class NotificationRequested : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""NotificationRequested"",""doc"":""notification.requested: the certificate and its CVC must be sent to the client (read by the CRM notifier)."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""notificationId"",""doc"":""Deterministic id of the notification."",""type"":""string""},{""name"":""clientId"",""doc"":""Client to notify, if known."",""default"":null,""type"":[""null"",""string""]},{""name"":""contactChannel"",""doc"":""Contact channel from the client's preference (All_Clients), NONE if unknown."",""type"":{""type"":""enum"",""name"":""ContactChannel"",""doc"":""Channel used to contact a client: NONE (do not contact / no contact data), EMAIL, SMS. NONE is the default symbol, read in place of any symbol this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""NONE"",""EMAIL"",""SMS""],""default"":""NONE""}}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""NotificationRequested"",""doc"":""notification.requested: the certificate and its CVC must be sent to the client (read by the CRM notifier)."",""namespace"":""GcpStreams.Contracts"",""fields"":[{""name"":""notificationId"",""doc"":""Deterministic id of the notification."",""type"":""string""},{""name"":""clientId"",""doc"":""Client to notify, if known."",""default"":null,""type"":[""null"",""string""]},{""name"":""contactChannel"",""doc"":""Contact channel from the client's preference (All_Clients), NONE if unknown."",""type"":{""type"":""enum"",""name"":""ContactChannel"",""doc"":""Channel used to contact a client: NONE (do not contact / no contact data), EMAIL, SMS. NONE is the default symbol, read in place of any symbol this reader does not know."",""namespace"":""GcpStreams.Contracts"",""symbols"":[""NONE"",""EMAIL"",""SMS""],""default"":""NONE""}},{""name"":""nominalMinor"",""doc"":""Nominal of the certificate, in minor units (for the message to the buyer)."",""default"":null,""type"":[""null"",""long""]},{""name"":""requestedBy"",""doc"":""For a notification requested again (POST /certificates/{id}/notifications): the OAuth2 client that asked; null for the notification of the issue."",""default"":null,""type"":[""null"",""string""]},{""name"":""reason"",""doc"":""For a notification requested again: why, as the caller gave it."",""default"":null,""type"":[""null"",""string""]}]}");
 		/// <summary>
 		/// Deterministic id of the notification.
 		/// </summary>
@@ -31,6 +31,18 @@ namespace GcpStreams.Contracts
 		/// Contact channel from the client's preference (All_Clients), NONE if unknown.
 		/// </summary>
 		private GcpStreams.Contracts.ContactChannel _contactChannel = GcpStreams.Contracts.ContactChannel.NONE;
+		/// <summary>
+		/// Nominal of the certificate, in minor units (for the message to the buyer).
+		/// </summary>
+		private System.Nullable<System.Int64> _nominalMinor;
+		/// <summary>
+		/// For a notification requested again (POST /certificates/{id}/notifications): the OAuth2 client that asked; null for the notification of the issue.
+		/// </summary>
+		private string _requestedBy;
+		/// <summary>
+		/// For a notification requested again: why, as the caller gave it.
+		/// </summary>
+		private string _reason;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -80,6 +92,48 @@ namespace GcpStreams.Contracts
 				this._contactChannel = value;
 			}
 		}
+		/// <summary>
+		/// Nominal of the certificate, in minor units (for the message to the buyer).
+		/// </summary>
+		public System.Nullable<System.Int64> nominalMinor
+		{
+			get
+			{
+				return this._nominalMinor;
+			}
+			set
+			{
+				this._nominalMinor = value;
+			}
+		}
+		/// <summary>
+		/// For a notification requested again (POST /certificates/{id}/notifications): the OAuth2 client that asked; null for the notification of the issue.
+		/// </summary>
+		public string requestedBy
+		{
+			get
+			{
+				return this._requestedBy;
+			}
+			set
+			{
+				this._requestedBy = value;
+			}
+		}
+		/// <summary>
+		/// For a notification requested again: why, as the caller gave it.
+		/// </summary>
+		public string reason
+		{
+			get
+			{
+				return this._reason;
+			}
+			set
+			{
+				this._reason = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -87,6 +141,9 @@ namespace GcpStreams.Contracts
 			case 0: return this.notificationId;
 			case 1: return this.clientId;
 			case 2: return this.contactChannel;
+			case 3: return this.nominalMinor;
+			case 4: return this.requestedBy;
+			case 5: return this.reason;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -97,6 +154,9 @@ namespace GcpStreams.Contracts
 			case 0: this.notificationId = (System.String)fieldValue; break;
 			case 1: this.clientId = (System.String)fieldValue; break;
 			case 2: this.contactChannel = (GcpStreams.Contracts.ContactChannel)fieldValue; break;
+			case 3: this.nominalMinor = (System.Nullable<System.Int64>)fieldValue; break;
+			case 4: this.requestedBy = (System.String)fieldValue; break;
+			case 5: this.reason = (System.String)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -38,9 +38,14 @@ namespace GcpStreams.Contracts
 				"s not know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"SENT\",\"FAI" +
 				"LED\"],\"default\":\"UNKNOWN\"}},{\"name\":\"attempt\",\"doc\":\"Attempt number, starting at" +
 				" 1.\",\"type\":\"int\"},{\"name\":\"reason\",\"doc\":\"Failure reason when outcome is FAILED" +
-				" (never contains the CVC).\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"oc" +
-				"curredAt\",\"doc\":\"When the attempt finished (UTC, milliseconds).\",\"type\":{\"type\":" +
-				"\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
+				" (never contains the CVC).\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"wi" +
+				"llRetry\",\"doc\":\"For outcome FAILED: true when the notifier will try again (a tra" +
+				"nsient failure within its deadline), false when the failure is final (a permanen" +
+				"t failure, or the deadline passed): a final result closes the notification\'s CVC" +
+				" grant. Null (a notifier that does not say): final once attempt reaches the serv" +
+				"ice\'s Gcp:NotificationMaxAttempts.\",\"default\":null,\"type\":[\"null\",\"boolean\"]},{\"" +
+				"name\":\"occurredAt\",\"doc\":\"When the attempt finished (UTC, milliseconds).\",\"type\"" +
+				":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}"));
 		/// <summary>
 		/// Unique id of this result; a repeated eventId is a duplicate and is a no-op.
 		/// </summary>
@@ -73,6 +78,10 @@ namespace GcpStreams.Contracts
 		/// Failure reason when outcome is FAILED (never contains the CVC).
 		/// </summary>
 		private string _reason;
+		/// <summary>
+		/// For outcome FAILED: true when the notifier will try again (a transient failure within its deadline), false when the failure is final (a permanent failure, or the deadline passed): a final result closes the notification's CVC grant. Null (a notifier that does not say): final once attempt reaches the service's Gcp:NotificationMaxAttempts.
+		/// </summary>
+		private System.Nullable<System.Boolean> _willRetry;
 		/// <summary>
 		/// When the attempt finished (UTC, milliseconds).
 		/// </summary>
@@ -197,6 +206,20 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
+		/// For outcome FAILED: true when the notifier will try again (a transient failure within its deadline), false when the failure is final (a permanent failure, or the deadline passed): a final result closes the notification's CVC grant. Null (a notifier that does not say): final once attempt reaches the service's Gcp:NotificationMaxAttempts.
+		/// </summary>
+		public System.Nullable<System.Boolean> willRetry
+		{
+			get
+			{
+				return this._willRetry;
+			}
+			set
+			{
+				this._willRetry = value;
+			}
+		}
+		/// <summary>
 		/// When the attempt finished (UTC, milliseconds).
 		/// </summary>
 		public System.DateTime occurredAt
@@ -222,7 +245,8 @@ namespace GcpStreams.Contracts
 			case 5: return this.outcome;
 			case 6: return this.attempt;
 			case 7: return this.reason;
-			case 8: return this.occurredAt;
+			case 8: return this.willRetry;
+			case 9: return this.occurredAt;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -238,7 +262,8 @@ namespace GcpStreams.Contracts
 			case 5: this.outcome = (GcpStreams.Contracts.NotificationOutcome)fieldValue; break;
 			case 6: this.attempt = (System.Int32)fieldValue; break;
 			case 7: this.reason = (System.String)fieldValue; break;
-			case 8: this.occurredAt = (System.DateTime)fieldValue; break;
+			case 8: this.willRetry = (System.Nullable<System.Boolean>)fieldValue; break;
+			case 9: this.occurredAt = (System.DateTime)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

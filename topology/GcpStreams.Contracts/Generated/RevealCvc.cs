@@ -13,33 +13,34 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc, POST /certificates/{id}/cvc/support-disclosures). Accepted at most once per notification request, or for support once per support ticket with a reason, at most a configured number of times per certificate and per client in 24 hours (a SUPPORT command is keyed by its caller's key, {caller}:cvc-support, so the intake counts each client in one place); the API derives the CVC only after acceptance.
+	/// Ask permission to disclose a certificate's CVC (GET /certificates/{id}/cvc, POST /certificates/{id}/cvc/support-disclosures). Accepted for a notification request until its result is recorded (every acceptance a cvc.disclosed), or for support once per support ticket with a reason, at most a configured number of times per certificate and per client in 24 hours (a SUPPORT command is keyed by its caller's key, {caller}:cvc-support, so the intake counts each client in one place); the API derives the CVC only after acceptance.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class RevealCvc : global::Avro.Specific.ISpecificRecord
 	{
 		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"RevealCvc\",\"doc\":\"Ask permission to disclose a certifica" +
 				"te\'s CVC (GET /certificates/{id}/cvc, POST /certificates/{id}/cvc/support-disclo" +
-				"sures). Accepted at most once per notification request, or for support once per " +
-				"support ticket with a reason, at most a configured number of times per certifica" +
-				"te and per client in 24 hours (a SUPPORT command is keyed by its caller\'s key, {" +
-				"caller}:cvc-support, so the intake counts each client in one place); the API der" +
-				"ives the CVC only after acceptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\"" +
-				":[{\"name\":\"certificateId\",\"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"st" +
-				"ring\"},{\"name\":\"kind\",\"doc\":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enum" +
-				"\",\"name\":\"DisclosureKind\",\"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM n" +
-				"otifier sends it to the client for a notification request), SUPPORT (an explicit" +
-				" support request). UNKNOWN is the default symbol for symbols this reader does no" +
-				"t know.\",\"namespace\":\"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\"," +
-				"\"SUPPORT\"],\"default\":\"UNKNOWN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATIO" +
-				"N: the notification the disclosure is for.\",\"default\":null,\"type\":[\"null\",\"strin" +
-				"g\"]},{\"name\":\"reason\",\"doc\":\"For SUPPORT: the reason given by the operator.\",\"de" +
-				"fault\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPORT" +
-				": the support ticket the disclosure is made under (at most one disclosure per ti" +
-				"cket): the ticket id of the verified grant the ticketing system signed, never fr" +
-				"ee text.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"agent\",\"doc\":\"For SU" +
-				"PPORT: the support agent (a person) the ticketing system\'s grant names; the call" +
-				"er is the OAuth2 client.\",\"default\":null,\"type\":[\"null\",\"string\"]}]}"));
+				"sures). Accepted for a notification request until its result is recorded (every " +
+				"acceptance a cvc.disclosed), or for support once per support ticket with a reaso" +
+				"n, at most a configured number of times per certificate and per client in 24 hou" +
+				"rs (a SUPPORT command is keyed by its caller\'s key, {caller}:cvc-support, so the" +
+				" intake counts each client in one place); the API derives the CVC only after acc" +
+				"eptance.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"certificateId\",\"" +
+				"doc\":\"Certificate whose CVC is asked for.\",\"type\":\"string\"},{\"name\":\"kind\",\"doc\"" +
+				":\"Kind of disclosure asked for.\",\"type\":{\"type\":\"enum\",\"name\":\"DisclosureKind\",\"" +
+				"doc\":\"Why a CVC is disclosed: NOTIFICATION (the CRM notifier sends it to the cli" +
+				"ent for a notification request), SUPPORT (an explicit support request). UNKNOWN " +
+				"is the default symbol for symbols this reader does not know.\",\"namespace\":\"GcpSt" +
+				"reams.Contracts\",\"symbols\":[\"UNKNOWN\",\"NOTIFICATION\",\"SUPPORT\"],\"default\":\"UNKNO" +
+				"WN\"}},{\"name\":\"notificationId\",\"doc\":\"For NOTIFICATION: the notification the dis" +
+				"closure is for.\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"reason\",\"doc\"" +
+				":\"For SUPPORT: the reason given by the operator.\",\"default\":null,\"type\":[\"null\"," +
+				"\"string\"]},{\"name\":\"supportTicket\",\"doc\":\"For SUPPORT: the support ticket the di" +
+				"sclosure is made under (at most one disclosure per ticket): the ticket id of the" +
+				" verified grant the ticketing system signed, never free text.\",\"default\":null,\"t" +
+				"ype\":[\"null\",\"string\"]},{\"name\":\"agent\",\"doc\":\"For SUPPORT: the support agent (a" +
+				" person) the ticketing system\'s grant names; the caller is the OAuth2 client.\",\"" +
+				"default\":null,\"type\":[\"null\",\"string\"]}]}"));
 		/// <summary>
 		/// Certificate whose CVC is asked for.
 		/// </summary>

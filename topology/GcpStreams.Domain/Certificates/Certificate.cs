@@ -31,6 +31,19 @@ public sealed record SupportDisclosure(string TicketDigest, DateTimeOffset At)
 }
 
 /// <summary>
+/// A notification request that has no final result yet: while it is pending, the CRM notifier may read the CVC for it (every
+/// read an audited <c>cvc.disclosed</c>); its result (sent, or a final failure) closes it. <see cref="Overdue"/> says the
+/// <c>notification.overdue</c> alert was raised for it (once). A certificate keeps at most <see cref="MaxPending"/> of them,
+/// the oldest dropped first (its grant closes with it), so no caller can grow a certificate's state without bound by asking
+/// for notifications again.
+/// </summary>
+public sealed record PendingNotification(string NotificationId, DateTimeOffset RequestedAt, bool Overdue = false)
+{
+    /// <summary>The most pending notifications (open CVC grants) a certificate keeps.</summary>
+    public const int MaxPending = 5;
+}
+
+/// <summary>
 /// The ledger state of one certificate: a closed hierarchy folded from its events by <see cref="CertificateDecider.Evolve"/>.
 /// The ledger starts at issue: before that a certificate is a slot or a reservation of its pool (see <c>Pools.Pool</c>),
 /// and has no ledger state (null). What is known from the issue on (buyer, order, lock, CVC counters) stays in every state,
@@ -64,7 +77,10 @@ public abstract record Certificate
 
     public int CvcDisclosures { get; init; }
 
-    /// <summary>Disclosures granted so far: one per notification request and one per support disclosure made.</summary>
+    /// <summary>
+    /// Disclosures granted so far: one per notification request and one per support disclosure made. (A notification grant allows
+    /// reads until its result, so <see cref="CvcDisclosures"/>, which counts every read, may exceed it.)
+    /// </summary>
     public int CvcDisclosuresAllowed { get; init; }
 
     /// <summary>The ledger balance (for an active certificate: nominal - captured + refunded; zero once cancelled).</summary>
@@ -87,8 +103,12 @@ public abstract record Certificate
         /// <summary>Payment operations already applied, as "OPERATION:paymentId": a re-sent payment is a no-op.</summary>
         public ImmutableSortedSet<string> AppliedPayments { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
-        /// <summary>Notification requests whose one CVC disclosure has not been used yet.</summary>
-        public ImmutableSortedSet<string> PendingCvcGrants { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+        /// <summary>Notification requests without a final result, oldest first (at most <see cref="PendingNotification.MaxPending"/>): each grants CVC reads to the notifier.</summary>
+        public ImmutableList<PendingNotification> PendingNotifications { get; init; } = ImmutableList<PendingNotification>.Empty;
+
+        /// <summary>The pending notification <paramref name="notificationId"/>, or null.</summary>
+        public PendingNotification? Pending(string? notificationId) =>
+            notificationId is null ? null : PendingNotifications.Find(p => string.Equals(p.NotificationId, notificationId, StringComparison.Ordinal));
 
         /// <summary>Support disclosures remembered (see <see cref="SupportDisclosure"/>), oldest first: once per ticket, and a bounded number per day.</summary>
         public ImmutableList<SupportDisclosure> SupportDisclosures { get; init; } = ImmutableList<SupportDisclosure>.Empty;

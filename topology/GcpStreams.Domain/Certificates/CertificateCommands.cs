@@ -92,7 +92,7 @@ public sealed record UnlockCertificate(string CertificateId, string CausationId,
 }
 
 /// <summary>
-/// Someone asks to see the CVC: allowed once per notification request (<see cref="NotificationId"/>), or for support once per
+/// Someone asks to see the CVC: allowed while notification request <see cref="NotificationId"/> has no result, or for support once per
 /// <see cref="SupportTicket"/> with a <see cref="Reason"/>, at most <see cref="CertificateSettings.SupportDisclosuresPerDay"/>
 /// a day. For support, the ticket and the <see cref="Agent"/> (the person) come from a grant the ticketing system signed and
 /// the API verified; <see cref="RequestedBy"/> is the calling client. The CVC itself is never in a command or event.
@@ -103,6 +103,28 @@ public sealed record RevealCvc(
     : CertificateCommand(CertificateId, CausationId, At)
 {
     public override string Operation => "reveal-cvc";
+}
+
+/// <summary>
+/// Support (or an operator) asks for the certificate and its CVC to be sent to the buyer again, with a reason: a new
+/// notification request (a new id), which grants the notifier CVC reads until its result.
+/// </summary>
+/// <remarks><see cref="Contact"/> is the buyer's contact channel as CRM's client record says when the owner decides (NONE if unknown).</remarks>
+public sealed record RequestNotification(
+    string CertificateId, string CausationId, DateTimeOffset At, string Reason, string RequestedBy, ContactChannel Contact = ContactChannel.None)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "request-notification";
+}
+
+/// <summary>
+/// The delivery SLA timer of notification <see cref="NotificationId"/>: if it is still pending, it is overdue. <see cref="At"/>
+/// is the deadline (the request's time plus the SLA), so a replay decides the same.
+/// </summary>
+public sealed record CheckNotificationOverdue(string CertificateId, string CausationId, DateTimeOffset At, string NotificationId)
+    : CertificateCommand(CertificateId, CausationId, At)
+{
+    public override string Operation => "notification-overdue";
 }
 
 /// <summary>CRM reports how sending a notification went.</summary>

@@ -18,7 +18,7 @@ public static class CertificateDecider
         settings ??= CertificateSettings.Default;
         if (state is not null && state.Seen.Contains(command.CausationId))
         {
-            return command is ExpireHold ? Nothing : Duplicate(command, $"input {command.CausationId} was delivered again");
+            return command is Certificates.ExpireHold or CheckNotificationOverdue ? Nothing : Duplicate(command, $"input {command.CausationId} was delivered again");
         }
 
         return command switch
@@ -34,6 +34,8 @@ public static class CertificateDecider
             UnlockCertificate c => WithActive(c, state, a => Unlock(c, a)),
             RevealCvc c => WithActive(c, state, a => Reveal(c, a, settings)),
             RecordNotificationResult c => WithActive(c, state, a => NotificationResult(c, a)),
+            RequestNotification c => WithActive(c, state, a => RequestAgain(c, a)),
+            CheckNotificationOverdue c => state is Certificate.Active a ? Overdue(c, a, settings) : Nothing, // a timer: nothing to refuse to anyone
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown certificate command."),
         };
     }
@@ -58,7 +60,7 @@ public static class CertificateDecider
         return
         [
             new CertificateIssued(c.CertificateId, c.CausationId, c.At, c.Identity, c.OrderId, c.ClientId, c.Identity.NominalMinor, c.CvcKeyVersion, c.SequenceBefore),
-            new NotificationRequested(c.CertificateId, c.CausationId, c.At, notificationId, c.ClientId, c.Contact),
+            new NotificationRequested(c.CertificateId, c.CausationId, c.At, notificationId, c.ClientId, c.Contact, c.Identity.NominalMinor),
         ];
     }
 
@@ -208,8 +210,9 @@ public static class CertificateDecider
 
         switch (c.Kind)
         {
-            case DisclosureKind.Notification when c.NotificationId is null || !a.PendingCvcGrants.Contains(c.NotificationId):
-                return Reject(c, RejectionReason.CvcDisclosureNotAllowed, $"no open notification request {c.NotificationId ?? "(none given)"} allows a disclosure");
+            case DisclosureKind.Notification when a.Pending(c.NotificationId) is null:
+                return Reject(c, RejectionReason.CvcDisclosureNotAllowed,
+                    $"no open notification request {c.NotificationId ?? "(none given)"} allows a disclosure (its result is recorded, or it was never requested)");
             case DisclosureKind.Notification:
                 return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, c.NotificationId, null, null, a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1)];
             case DisclosureKind.Support:
@@ -243,6 +246,29 @@ public static class CertificateDecider
 
         return [new CvcDisclosed(c.CertificateId, c.CausationId, c.At, c.RequestId, c.Kind, null, ticket, c.Reason.Trim(), a.CvcKeyVersion, c.RequestedBy, a.CvcDisclosures + 1, c.Agent)];
     }
+
+    /// <summary>Support asks for the notification again: a new request (new id) with the caller and the reason; not while locked.</summary>
+    private static IReadOnlyList<CertificateEvent> RequestAgain(RequestNotification c, Certificate.Active a)
+    {
+        if (a.Locked)
+        {
+            return Reject(c, RejectionReason.Locked, $"certificate is locked ({a.LockReason}): unlock it before sending its CVC again");
+        }
+
+        if (string.IsNullOrWhiteSpace(c.Reason))
+        {
+            return Reject(c, RejectionReason.InvalidStatus, "a notification requested again needs a reason");
+        }
+
+        var notificationId = DeterministicId.Derive("notification", c.CertificateId, c.CausationId);
+        return [new NotificationRequested(c.CertificateId, c.CausationId, c.At, notificationId, a.ClientId, c.Contact, a.Identity.NominalMinor, c.RequestedBy, c.Reason.Trim())];
+    }
+
+    /// <summary>The SLA timer of a notification: still pending and not reported yet, it is overdue (once).</summary>
+    private static IReadOnlyList<CertificateEvent> Overdue(CheckNotificationOverdue c, Certificate.Active a, CertificateSettings settings) =>
+        a.Pending(c.NotificationId) is { Overdue: false } pending
+            ? [new NotificationOverdue(c.CertificateId, c.CausationId, c.At, pending.NotificationId, pending.RequestedAt, settings.NotificationOverdueAfter, a.ClientId)]
+            : Nothing; // sent, finally failed, dropped or reported already
 
     private static IReadOnlyList<CertificateEvent> NotificationResult(RecordNotificationResult c, Certificate.Active a) => c.Outcome switch
     {
@@ -343,8 +369,12 @@ public static class CertificateDecider
             },
             NotificationRequested e => Active(state) with
             {
-                PendingCvcGrants = Active(state).PendingCvcGrants.Add(e.NotificationId),
+                PendingNotifications = Open(Active(state).PendingNotifications, new PendingNotification(e.NotificationId, e.At)),
                 CvcDisclosuresAllowed = Active(state).CvcDisclosuresAllowed + 1,
+            },
+            NotificationOverdue e => Active(state) with
+            {
+                PendingNotifications = Active(state).PendingNotifications.ConvertAll(p => p.NotificationId == e.NotificationId ? p with { Overdue = true } : p),
             },
             PaymentAuthorized e => Active(state) with
             {
@@ -362,7 +392,8 @@ public static class CertificateDecider
             CertificateLocked e => Active(state) with { Locked = true, LockReason = e.Reason },
             CertificateUnlocked => Active(state) with { Locked = false, LockReason = null },
             CvcDisclosed e => Disclose(Active(state), e),
-            NotificationSent or NotificationFailed => Active(state),
+            NotificationSent e => Close(Active(state), e.NotificationId),
+            NotificationFailed e => e.WillRetry ? Active(state) : Close(Active(state), e.NotificationId),
             CertificateOperationRejected or CertificateAlert => state,
             _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown certificate event."),
         };
@@ -400,10 +431,25 @@ public static class CertificateDecider
         };
     }
 
+    /// <summary>A new pending notification (a repeated id changes nothing); beyond <see cref="PendingNotification.MaxPending"/> the oldest is dropped.</summary>
+    private static ImmutableList<PendingNotification> Open(ImmutableList<PendingNotification> pending, PendingNotification added)
+    {
+        if (pending.Exists(p => p.NotificationId == added.NotificationId))
+        {
+            return pending;
+        }
+
+        var kept = pending.Add(added);
+        return kept.Count > PendingNotification.MaxPending ? kept.RemoveRange(0, kept.Count - PendingNotification.MaxPending) : kept;
+    }
+
+    /// <summary>The result of a notification is recorded: its CVC grant closes.</summary>
+    private static Certificate.Active Close(Certificate.Active a, string notificationId) =>
+        a with { PendingNotifications = a.PendingNotifications.RemoveAll(p => p.NotificationId == notificationId) };
+
     private static Certificate.Active Disclose(Certificate.Active a, CvcDisclosed e) => a with
     {
         CvcDisclosures = e.DisclosuresSoFar,
-        PendingCvcGrants = e.NotificationId is null ? a.PendingCvcGrants : a.PendingCvcGrants.Remove(e.NotificationId),
         SupportDisclosures = e.SupportTicket is null ? a.SupportDisclosures : Remember(a.SupportDisclosures, new SupportDisclosure(SupportDisclosure.Digest(e.SupportTicket), e.At)),
         CvcDisclosuresAllowed = e.SupportTicket is null ? a.CvcDisclosuresAllowed : a.CvcDisclosuresAllowed + 1,
     };

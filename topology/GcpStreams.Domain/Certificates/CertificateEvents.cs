@@ -18,12 +18,24 @@ public sealed record CertificateIssued(
     public override string EventType => EventTypes.Issued;
 }
 
+/// <summary>
+/// The buyer must get the certificate and its CVC: for the issue, or again when support asked (<see cref="RequestedBy"/> and
+/// <see cref="Reason"/> set). It grants the notifier CVC reads for <see cref="NotificationId"/> until its result.
+/// </summary>
 public sealed record NotificationRequested(
     string CertificateId, string CausationId, DateTimeOffset At,
-    string NotificationId, string? ClientId, ContactChannel Contact)
+    string NotificationId, string? ClientId, ContactChannel Contact, long NominalMinor = 0, string? RequestedBy = null, string? Reason = null)
     : CertificateEvent(CertificateId, CausationId, At)
 {
     public override string EventType => EventTypes.NotificationRequested;
+}
+
+/// <summary>A notification had no result within the delivery SLA (raised once per notification).</summary>
+public sealed record NotificationOverdue(
+    string CertificateId, string CausationId, DateTimeOffset At, string NotificationId, DateTimeOffset RequestedAt, TimeSpan Sla, string? ClientId)
+    : CertificateEvent(CertificateId, CausationId, At)
+{
+    public override string EventType => EventTypes.NotificationOverdue;
 }
 
 public sealed record PaymentAuthorized(

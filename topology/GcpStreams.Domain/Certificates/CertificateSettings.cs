@@ -9,5 +9,11 @@ public sealed record CertificateSettings(TimeSpan HoldExpiry, int SupportDisclos
 
     public const int DefaultSupportDisclosuresPerDay = 3;
 
+    /// <summary>The default delivery SLA of a notification: after it without a result, <c>notification.overdue</c>.</summary>
+    public static readonly TimeSpan DefaultNotificationOverdueAfter = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a notification may stay without a result before it is reported overdue (once).</summary>
+    public TimeSpan NotificationOverdueAfter { get; init; } = DefaultNotificationOverdueAfter;
+
     public static readonly CertificateSettings Default = new(DefaultHoldExpiry, DefaultSupportDisclosuresPerDay);
 }

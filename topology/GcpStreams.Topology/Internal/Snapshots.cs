@@ -27,7 +27,8 @@ public sealed record CertificateSnapshot(
     int CvcDisclosures = 0,
     int CvcDisclosuresAllowed = 0,
     string? CancelReason = null,
-    long CancelledMinor = 0)
+    long CancelledMinor = 0,
+    IReadOnlyList<PendingNotificationSnapshot>? PendingNotifications = null)
 {
     public const string ActiveKind = "active";
     public const string CancelledKind = "cancelled";
@@ -46,7 +47,7 @@ public sealed record CertificateSnapshot(
                 Holds = a.Holds.ToDictionary(h => h.Key, h => new HoldSnapshot(h.Value.AmountMinor, h.Value.ExpiresAt), StringComparer.Ordinal),
                 Captures = a.Captures.ToDictionary(c => c.Key, c => new CaptureSnapshot(c.Value.AmountMinor, c.Value.RefundedMinor), StringComparer.Ordinal),
                 AppliedPayments = [.. a.AppliedPayments],
-                PendingCvcGrants = [.. a.PendingCvcGrants],
+                PendingNotifications = [.. a.PendingNotifications.Select(p => new PendingNotificationSnapshot(p.NotificationId, p.RequestedAt, p.Overdue))],
                 SupportDisclosures = [.. a.SupportDisclosures.Select(d => new SupportDisclosureSnapshot(d.TicketDigest, d.At))],
             },
             Certificate.Cancelled c => common with { Kind = CancelledKind, CancelReason = c.Reason, CancelledMinor = c.CancelledMinor },
@@ -76,7 +77,9 @@ public sealed record CertificateSnapshot(
                 AppliedPayments = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, AppliedPayments ?? []),
                 Locked = Locked,
                 LockReason = LockReason,
-                PendingCvcGrants = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, PendingCvcGrants ?? []),
+                PendingNotifications = PendingNotifications is not null
+                    ? [.. PendingNotifications.Select(p => new PendingNotification(p.NotificationId, p.RequestedAt, p.Overdue))]
+                    : [.. (PendingCvcGrants ?? []).Select(id => new PendingNotification(id, IssuedAt))], // stored before issue 12: one grant per id
                 SupportDisclosures = [.. (SupportDisclosures ?? []).Select(d => new SupportDisclosure(d.TicketDigest, d.At))],
                 CvcDisclosures = CvcDisclosures,
                 CvcDisclosuresAllowed = CvcDisclosuresAllowed,
@@ -107,6 +110,8 @@ public sealed record CaptureSnapshot(long AmountMinor, long RefundedMinor);
 public sealed record HoldSnapshot(long AmountMinor, DateTimeOffset ExpiresAt);
 
 public sealed record SupportDisclosureSnapshot(string TicketDigest, DateTimeOffset At);
+
+public sealed record PendingNotificationSnapshot(string NotificationId, DateTimeOffset RequestedAt, bool Overdue);
 
 /// <summary>The stored form of a pool's counters (store value, JSON).</summary>
 public sealed record PoolSnapshot(

@@ -63,6 +63,10 @@ public static class Replies
                 reply.outcome = C.ReplyOutcome.ACCEPTED;
                 reply.cvcKeyVersion = d.KeyVersion;
                 break;
+            case Domain.Certificates.NotificationRequested n:
+                reply.outcome = C.ReplyOutcome.ACCEPTED;
+                reply.notificationId = n.NotificationId;
+                break;
             default:
                 reply.outcome = C.ReplyOutcome.ACCEPTED;
                 break;

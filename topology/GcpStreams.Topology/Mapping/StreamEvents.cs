@@ -49,7 +49,15 @@ public static class StreamEvents
     public static object Payload(CertificateEvent e) => e switch
     {
         CertificateIssued x => new C.CertificateIssued { orderId = x.OrderId, clientId = x.ClientId, nominalMinor = x.Identity.NominalMinor, balanceAfterMinor = x.BalanceAfterMinor, heldAfterMinor = 0 },
-        NotificationRequested x => new C.NotificationRequested { notificationId = x.NotificationId, clientId = x.ClientId, contactChannel = Map(x.Contact) },
+        NotificationRequested x => new C.NotificationRequested
+        {
+            notificationId = x.NotificationId, clientId = x.ClientId, contactChannel = Map(x.Contact), nominalMinor = x.NominalMinor > 0 ? x.NominalMinor : null,
+            requestedBy = x.RequestedBy, reason = x.Reason,
+        },
+        NotificationOverdue x => new C.NotificationOverdue
+        {
+            notificationId = x.NotificationId, requestedAt = x.RequestedAt.UtcDateTime, slaSeconds = (int)Math.Min(int.MaxValue, x.Sla.TotalSeconds), clientId = x.ClientId,
+        },
         PaymentAuthorized x => new C.CertificateAuthorized
         {
             paymentId = x.PaymentId, amountMinor = x.AmountMinor, balanceAfterMinor = x.BalanceAfterMinor, heldAfterMinor = x.HeldAfterMinor,

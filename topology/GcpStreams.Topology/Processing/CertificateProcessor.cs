@@ -21,6 +21,7 @@ public sealed class CertificateProcessor : RecordTransformer
     private readonly TopologySettings settings;
     private readonly CertificateSettings rules;
     private IKeyValueStore<string, byte[]> store = null!;
+    private IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>? clients;
 
     /// <summary>
     /// For Streamiz's <c>TransformerBuilder.Transformer&lt;T&gt;(params)</c>, which creates a prototype with <c>new T()</c> and then one
@@ -37,7 +38,7 @@ public sealed class CertificateProcessor : RecordTransformer
         : base(codec, settings)
     {
         this.settings = settings;
-        rules = new CertificateSettings(settings.HoldExpiry, settings.SupportDisclosuresPerDay);
+        rules = new CertificateSettings(settings.HoldExpiry, settings.SupportDisclosuresPerDay) { NotificationOverdueAfter = settings.NotificationOverdueAfter };
     }
 
     public override void Init(ProcessorContext<byte[], Outgoing> context)
@@ -45,6 +46,8 @@ public sealed class CertificateProcessor : RecordTransformer
         base.Init(context);
         store = (IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.Certificates);
         context.Schedule(settings.HoldSweepInterval, PunctuationType.PROCESSING_TIME, ExpireDueHolds);
+        context.Schedule(settings.NotificationSweepInterval, PunctuationType.PROCESSING_TIME, ReportOverdueNotifications);
+        clients = (IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>)context.GetStateStore(StoreNames.Clients); // for a notification requested again
     }
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
@@ -63,11 +66,29 @@ public sealed class CertificateProcessor : RecordTransformer
         });
     }
 
+    /// <summary>
+    /// The wall-clock sweep of the delivery SLA: every notification whose deadline (request time plus the SLA) has passed is checked;
+    /// one still without a result is reported overdue, once (bounded per sweep).
+    /// </summary>
+    internal void ReportOverdueNotifications(long wallClockMs)
+    {
+        FireDueTimers(store, Keys.NotificationPrefix, wallClockMs, (due, certificateId, notificationId) =>
+        {
+            var causation = DeterministicId.Derive("notification-overdue", certificateId, notificationId);
+            return Decide(new CheckNotificationOverdue(certificateId, causation, due, notificationId), null, null, null);
+        });
+    }
+
     private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source)
     {
         var before = Keys.IsCertificate(command.CertificateId) && store.Get(command.CertificateId) is { } bytes
             ? InternalJson.Deserialize<CertificateSnapshot>(bytes).ToDomain()
             : null;
+        if (command is RequestNotification again && before?.ClientId is { } clientId)
+        {
+            command = again with { Contact = ClientContacts.Of(clients, Codec, clientId) }; // the buyer's channel as CRM says now
+        }
+
         var events = CertificateDecider.Decide(command, before, rules);
         var outputs = new List<Outgoing>();
         var eventIds = new List<string>();
@@ -114,6 +135,11 @@ public sealed class CertificateProcessor : RecordTransformer
                 store.Put(Keys.Hold(authorized.ExpiresAt, command.CertificateId, authorized.PaymentId), []);
             }
 
+            foreach (var requested in events.OfType<NotificationRequested>())
+            {
+                store.Put(Keys.Notification(requested.At + rules.NotificationOverdueAfter, command.CertificateId, requested.NotificationId), []);
+            }
+
             store.Put(command.CertificateId, InternalJson.Serialize(CertificateSnapshot.From(certificate)));
         }
 
@@ -135,15 +161,21 @@ public sealed class CertificateProcessor : RecordTransformer
     };
 
     /// <summary>
-    /// The key layout of the certificates store: a ledger under its certificate number (digits), and the hold expiry index
-    /// <c>h/{expiresMs:D15}/{certificateId}/{authorizationId}</c>, whose byte order is time order.
+    /// The key layout of the certificates store: a ledger under its certificate number (digits), the hold expiry index
+    /// <c>h/{expiresMs:D15}/{certificateId}/{authorizationId}</c> and the notification SLA index
+    /// <c>n/{dueMs:D15}/{certificateId}/{notificationId}</c>, whose byte order is time order.
     /// </summary>
     internal static class Keys
     {
         public const string HoldPrefix = "h/";
+        public const string NotificationPrefix = "n/";
 
         /// <summary>Whether an id can name a ledger (and not an index entry of the same store).</summary>
-        public static bool IsCertificate(string id) => !id.StartsWith(HoldPrefix, StringComparison.Ordinal);
+        public static bool IsCertificate(string id) =>
+            !id.StartsWith(HoldPrefix, StringComparison.Ordinal) && !id.StartsWith(NotificationPrefix, StringComparison.Ordinal);
+
+        public static string Notification(DateTimeOffset due, string certificateId, string notificationId) =>
+            TimeIndex.Key(NotificationPrefix, due, $"{certificateId}/{notificationId}");
 
         public static string Hold(DateTimeOffset expiresAt, string certificateId, string authorizationId) =>
             TimeIndex.Key(HoldPrefix, expiresAt, $"{certificateId}/{authorizationId}");

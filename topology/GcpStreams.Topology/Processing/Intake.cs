@@ -217,6 +217,8 @@ public sealed partial class IntakeTransformer : RecordTransformer
             C.RevealCvc r => ToCertificateWithinClientCap(new RevealCvc(Require(r.certificateId, "certificateId"), request, at, request,
                 EnumMap.Convert<C.DisclosureKind, DisclosureKind>(r.kind == C.DisclosureKind.UNKNOWN ? throw Invalid("kind") : r.kind), r.notificationId, r.supportTicket, r.reason, caller, r.agent),
                 command, source),
+            C.RequestNotification n => [ToCertificate(new RequestNotification(Require(n.certificateId, "certificateId"), request, at, Require(n.reason, "reason"), caller),
+                command.correlationId, source, command.replyTo, caller)],
             _ => throw Invalid($"payload {command.payload?.GetType().Name ?? "null"}"),
         };
     }
@@ -236,7 +238,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
         return
         [
             ToCertificate(new RecordNotificationResult(result.certificateId, result.eventId, At(result.occurredAt), result.notificationId, contact, outcome,
-                result.attempt, result.reason, WillRetry: outcome == NotificationOutcome.Failed && result.attempt < settings.NotificationMaxAttempts), null, source),
+                result.attempt, result.reason, WillRetry: outcome == NotificationOutcome.Failed && (result.willRetry ?? result.attempt < settings.NotificationMaxAttempts)), null, source),
         ];
     }
 
@@ -285,22 +287,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
     private static ReservedLine Reserved(C.CertificateOrderLine line) =>
         new(Require(line.lineId, "certificateLines.lineId"), Require(line.certificateId, "certificateLines.certificateId"), RequirePoolId(line.poolId));
 
-    private ContactChannel ContactOf(string? clientId)
-    {
-        if (clientId is null || clients?.Get(clientId)?.Value is not { Length: > 0 } bytes)
-        {
-            return ContactChannel.None;
-        }
-
-        try
-        {
-            return EnumMap.Convert<C.ContactChannel, ContactChannel>(Codec.Decode<C.Client>(Topics.Clients, bytes).preferredContact);
-        }
-        catch (Exception e) when (e is Serialization.AvroDeserializationException or Avro.AvroException)
-        {
-            return ContactChannel.None; // an undecodable client record must not block an issue; CRM resolves the contact itself
-        }
-    }
+    private ContactChannel ContactOf(string? clientId) => ClientContacts.Of(clients, Codec, clientId);
 
     /// <summary>An idempotency key is the caller's: two callers may use the same key without meeting.</summary>
     private static string? IdempotencyKeyOf(C.GiftCertificateCommand command) =>
