@@ -109,8 +109,8 @@ public class ChartTests
             Assert.That(users["orders"], Is.EquivalentTo(new[] { "topic:All_SalesOrder:literal:Describe,Write" }));
             Assert.That(users["crm"], Is.EquivalentTo(new[]
             {
-                "topic:GiftCertificates.Stream:literal:Describe,Read", "topic:CRM.NotificationResults:literal:Describe,Write",
-                "topic:All_Clients:literal:Describe,Write", "group:crm-:prefix:Read",
+                "topic:GiftCertificates.Stream:literal:Describe,Read", "topic:CRM.NotificationResults:literal:Describe,Read,Write",
+                "topic:All_Clients:literal:Describe,Read,Write", "group:gcp-crm-:prefix:Read",
             }));
             Assert.That(users["bi"], Is.EquivalentTo(new[] { "topic:GiftCertificates.Stream:literal:Describe,Read", "group:bi-:prefix:Read" }));
             Assert.That(users["gcp"], Is.EquivalentTo(new[]
