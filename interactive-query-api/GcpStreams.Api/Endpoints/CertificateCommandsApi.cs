@@ -96,26 +96,14 @@ public static class CertificateCommandsApi
             return ApiProblems.InvalidField("reason", $"reason is required: 1 to {CommandCalls.MaxTextLength} characters saying why the buyer gets the certificate again.", context);
         }
 
-        if (CertificatesApi.Visible(model, id, CallerAccess.Of(context)) is null)
+        var (reply, problem) = await SendToCertificateAsync(id, new C.RequestNotification { certificateId = id, reason = reason }, "The certificate refused the notification",
+            CallerAccess.Of(context), commands, model, context);
+        if (problem is not null)
         {
-            return ApiProblems.CertificateNotFound(id, context);
+            return problem;
         }
 
-        var (reply, failed) = await CommandCalls.SendAsync(commands, id, new C.RequestNotification { certificateId = id, reason = reason }, context);
-        if (failed is not null)
-        {
-            return failed;
-        }
-
-        if (reply!.outcome != C.ReplyOutcome.ACCEPTED)
-        {
-            var detail = reply.reason == nameof(C.RejectionReason.NOT_FOUND) ? $"certificate {id} is not issued ({reply.message})" : reply.message;
-            return ApiProblems.Rejected(StatusCodes.Status409Conflict, ApiProblems.CommandRejectedType, "The certificate refused the notification", reply.reason ?? "UNKNOWN",
-                detail, context, new() { ["certificateId"] = id });
-        }
-
-        await model.WaitForEventAsync(reply.eventId, ReadYourWritesTimeout, id, context.RequestAborted);
-        return TypedResults.Accepted((string?)null, new NotificationRequestResponse(id, reply.notificationId ?? string.Empty, CertificateResponse.Utc(reply.occurredAt)));
+        return TypedResults.Accepted((string?)null, new NotificationRequestResponse(id, reply!.notificationId ?? string.Empty, CertificateResponse.Utc(reply.occurredAt)));
     }
 
     public static async Task<Results<Created<ReservationResponse>, Ok<ReservationResponse>, ProblemHttpResult>> ReserveNext(
@@ -180,26 +168,43 @@ public static class CertificateCommandsApi
         }
 
         var access = CallerAccess.Of(context);
-        if (CertificatesApi.Visible(model, id, access) is null)
+        var (_, problem) = await SendToCertificateAsync(id, command(reason), "The certificate refused the command", access, commands, model, context);
+        if (problem is not null)
         {
-            return ApiProblems.CertificateNotFound(id, context);
+            return problem;
         }
 
-        var (reply, failed) = await CommandCalls.SendAsync(commands, id, command(reason), context);
+        return model.Get(id) is { } state ? TypedResults.Ok(CertificateResponse.From(state, access)) : ApiProblems.CertificateNotFound(id, context);
+    }
+
+    /// <summary>
+    /// A command to one certificate the caller may see (another channel's is 404, as an unknown one): sent, and once accepted,
+    /// waited for in the read model (read-your-writes). A refusal is a 409 command-rejected titled <paramref name="refusedTitle"/>.
+    /// </summary>
+    /// <returns>The accepted reply, or the problem to answer.</returns>
+    private static async Task<(C.CommandReply? Reply, ProblemHttpResult? Problem)> SendToCertificateAsync(
+        string id, object payload, string refusedTitle, CallerAccess access, CommandClient commands, CertificateReadModel model, HttpContext context)
+    {
+        if (CertificatesApi.Visible(model, id, access) is null)
+        {
+            return (null, ApiProblems.CertificateNotFound(id, context));
+        }
+
+        var (reply, failed) = await CommandCalls.SendAsync(commands, id, payload, context);
         if (failed is not null)
         {
-            return failed;
+            return (null, failed);
         }
 
         if (reply!.outcome != C.ReplyOutcome.ACCEPTED)
         {
             var detail = reply.reason == nameof(C.RejectionReason.NOT_FOUND) ? $"certificate {id} is not issued ({reply.message})" : reply.message;
-            return ApiProblems.Rejected(StatusCodes.Status409Conflict, ApiProblems.CommandRejectedType, "The certificate refused the command", reply.reason ?? "UNKNOWN",
-                detail, context, new() { ["certificateId"] = id });
+            return (null, ApiProblems.Rejected(StatusCodes.Status409Conflict, ApiProblems.CommandRejectedType, refusedTitle, reply.reason ?? "UNKNOWN",
+                detail, context, new() { ["certificateId"] = id }));
         }
 
         await model.WaitForEventAsync(reply.eventId, ReadYourWritesTimeout, id, context.RequestAborted);
-        return model.Get(id) is { } state ? TypedResults.Ok(CertificateResponse.From(state, access)) : ApiProblems.CertificateNotFound(id, context);
+        return (reply, null);
     }
 
     private static ProblemHttpResult ReserveRejected(C.CommandReply reply, string poolId, HttpContext context)
