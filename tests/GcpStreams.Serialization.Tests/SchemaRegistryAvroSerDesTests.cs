@@ -215,6 +215,8 @@ public class SchemaRegistryAvroSerDesTests
         {
             Assert.That(serdes.Serialize(record, ValueContext), Is.EqualTo(confluent.Serialize(record, ValueContext)), record.CertificateId);
         }
+
+        Assert.That(serdes.FastPath.Writes, Is.EqualTo(records.Count), "every record after the first was written on the fast path");
     }
 
     [Test]
@@ -235,6 +237,8 @@ public class SchemaRegistryAvroSerDesTests
             Assert.That((evolved.CertificateId, evolved.AmountMinor, evolved.Note, evolved.Currency),
                 Is.EqualTo((expected.CertificateId, expected.AmountMinor, expected.Note, expected.Currency)), "the reader's default fills the new field");
         }
+
+        Assert.That((writer.FastPath.Writes, sameReader.FastPath.Reads, evolvedReader.FastPath.Reads), Is.EqualTo((4L, 4L, 4L)), "all but the first record on the fast path");
     }
 
     [Test]
