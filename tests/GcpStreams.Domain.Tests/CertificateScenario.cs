@@ -26,6 +26,8 @@ internal sealed class CertificateScenario
     public IReadOnlyList<CertificateEvent> When(CertificateCommand command)
     {
         var events = CertificateDecider.Decide(command, State);
+        NUnit.Framework.Assert.That(CertificateDecider.Decide(command, Sliced(State, CertificateDecider.HistoryNeededBy(command))), NUnit.Framework.Is.EqualTo(events),
+            $"{command.Operation} decides the same on the payment history it names as on the whole history");
         foreach (var e in events)
         {
             State = CertificateDecider.Evolve(State, e);
@@ -34,6 +36,15 @@ internal sealed class CertificateScenario
         History.AddRange(events);
         return events;
     }
+
+    /// <summary>The state as the ledger's owner hands it to Decide: of the payment history, only what the command names.</summary>
+    private static Certificate? Sliced(Certificate? state, PaymentHistoryNeeds needs) => state is Certificate.Active a
+        ? a with
+        {
+            AppliedPayments = [.. a.AppliedPayments.Where(k => k == needs.AppliedKey)],
+            Captures = a.Captures.RemoveRange(a.Captures.Keys.Where(k => k != needs.CaptureId)),
+        }
+        : state;
 
     public string NextId(string prefix) => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{++_next}");
 

@@ -177,6 +177,8 @@ public class LedgerPropertyTests
         Assert.That(a.HeldMinor, Is.InRange(0, a.BalanceMinor));
         Assert.That(a.Holds.Values.Select(h => h.AmountMinor), Is.All.Positive);
         Assert.That(a.Captures.Values, Is.All.Matches<Capture>(c => c!.RefundedMinor >= 0 && c.RefundedMinor <= c.AmountMinor));
+        Assert.That((a.CapturedMinor, a.RefundedMinor), Is.EqualTo((a.Captures.Values.Sum(c => c.AmountMinor), a.Captures.Values.Sum(c => c.RefundedMinor))),
+            "the folded totals are the sums over every capture");
         var lastBalance = s.History.Select(e => e switch
         {
             CertificateIssued i => i.BalanceAfterMinor,

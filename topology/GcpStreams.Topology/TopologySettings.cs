@@ -83,6 +83,12 @@ public sealed record TopologySettings
     /// <summary>The delivery SLA: a notification without a result this long after its request raises <c>notification.overdue</c>, once.</summary>
     public TimeSpan NotificationOverdueAfter { get; init; } = Domain.Certificates.CertificateSettings.DefaultNotificationOverdueAfter;
 
+    /// <summary>
+    /// How many decoded certificate ledgers each certificate task keeps in memory in front of its RocksDB store (least recently
+    /// used dropped first); 0 turns the cache off. Each takes a few hundred bytes to a few KB.
+    /// </summary>
+    public int DecodedStateCacheEntries { get; init; } = 10_000;
+
     /// <summary>How often the certificate processor looks for overdue notifications (wall-clock punctuation).</summary>
     public TimeSpan NotificationSweepInterval { get; init; } = TimeSpan.FromSeconds(5);
 }

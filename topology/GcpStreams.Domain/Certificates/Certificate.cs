@@ -97,11 +97,22 @@ public abstract record Certificate
         /// <summary>Open authorizations: authorization payment id -> what it still holds and until when.</summary>
         public ImmutableSortedDictionary<string, Hold> Holds { get; init; } = ImmutableSortedDictionary<string, Hold>.Empty.WithComparers(StringComparer.Ordinal);
 
-        /// <summary>Every capture by its payment id, with the amount refunded against it.</summary>
-        public ImmutableSortedDictionary<string, Capture> Captures { get; init; } = ImmutableSortedDictionary<string, Capture>.Empty.WithComparers(StringComparer.Ordinal);
+        /// <summary>
+        /// Captures by payment id, with the amount refunded against each: in a fold of the events every one; in the state the
+        /// ledger's owner hands to <see cref="CertificateDecider.Decide"/>, the ones the command names
+        /// (<see cref="CertificateDecider.HistoryNeededBy"/>; the owner keeps each under its own key), so a payment costs the same
+        /// whatever the certificate's history. The totals are <see cref="CapturedMinor"/> and <see cref="RefundedMinor"/>.
+        /// </summary>
+        public ImmutableSortedDictionary<string, Capture> Captures { get; init; } = NoCaptures;
 
-        /// <summary>Payment operations already applied, as "OPERATION:paymentId": a re-sent payment is a no-op.</summary>
-        public ImmutableSortedSet<string> AppliedPayments { get; init; } = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+        public static readonly ImmutableSortedDictionary<string, Capture> NoCaptures = ImmutableSortedDictionary<string, Capture>.Empty.WithComparers(StringComparer.Ordinal);
+        public static readonly ImmutableSortedSet<string> NoAppliedPayments = ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal);
+
+        /// <summary>
+        /// Payment operations already applied (<see cref="PaymentOperations.Key"/>): a re-sent payment is a no-op. Like
+        /// <see cref="Captures"/>, all of them in a fold, the ones the command names in a decision.
+        /// </summary>
+        public ImmutableSortedSet<string> AppliedPayments { get; init; } = NoAppliedPayments;
 
         /// <summary>Notification requests without a final result, oldest first (at most <see cref="PendingNotification.MaxPending"/>): each grants CVC reads to the notifier.</summary>
         public ImmutableList<PendingNotification> PendingNotifications { get; init; } = ImmutableList<PendingNotification>.Empty;
@@ -113,10 +124,13 @@ public abstract record Certificate
         /// <summary>Support disclosures remembered (see <see cref="SupportDisclosure"/>), oldest first: once per ticket, and a bounded number per day.</summary>
         public ImmutableList<SupportDisclosure> SupportDisclosures { get; init; } = ImmutableList<SupportDisclosure>.Empty;
 
-        public long CapturedMinor => Captures.Values.Sum(c => c.AmountMinor);
-        public long RefundedMinor => Captures.Values.Sum(c => c.RefundedMinor);
+        /// <summary>Everything ever captured (folded from <see cref="CertificateRedeemed"/>).</summary>
+        public long CapturedMinor { get; init; }
 
-        /// <summary>The ledger balance: nominal - captured + refunded. Derived, never stored, so it always equals the fold of the events.</summary>
+        /// <summary>Everything ever refunded (folded from <see cref="CertificateRefunded"/>).</summary>
+        public long RefundedMinor { get; init; }
+
+        /// <summary>The ledger balance: nominal - captured + refunded, both totals folded from the events.</summary>
         public override long BalanceMinor => Identity.NominalMinor - CapturedMinor + RefundedMinor;
 
         public override long HeldMinor => Holds.Values.Sum(h => h.AmountMinor);

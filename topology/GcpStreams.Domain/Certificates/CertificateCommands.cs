@@ -30,7 +30,7 @@ public sealed record AuthorizePayment(
     string PaymentId, long AmountMinor, string Currency, Channel Channel)
     : CertificateCommand(CertificateId, CausationId, At)
 {
-    public override string Operation => "authorize";
+    public override string Operation => PaymentOperations.Authorize;
 }
 
 /// <summary>Debit the balance: against an authorization (at most what it holds) or directly (at most what is available).</summary>
@@ -39,7 +39,7 @@ public sealed record CapturePayment(
     string PaymentId, string? AuthorizationId, long AmountMinor, string Currency, Channel Channel)
     : CertificateCommand(CertificateId, CausationId, At)
 {
-    public override string Operation => "capture";
+    public override string Operation => PaymentOperations.Capture;
 }
 
 /// <summary>Release what an authorization still holds.</summary>
@@ -48,7 +48,7 @@ public sealed record VoidAuthorization(
     string PaymentId, string AuthorizationId, Channel Channel)
     : CertificateCommand(CertificateId, CausationId, At)
 {
-    public override string Operation => "void";
+    public override string Operation => PaymentOperations.Void;
 }
 
 /// <summary>
@@ -67,7 +67,7 @@ public sealed record RefundPayment(
     string PaymentId, string? CapturePaymentId, long AmountMinor, string Currency, Channel Channel)
     : CertificateCommand(CertificateId, CausationId, At)
 {
-    public override string Operation => "refund";
+    public override string Operation => PaymentOperations.Refund;
 }
 
 /// <summary>The order that bought this certificate was returned: cancel it if it is still unused.</summary>

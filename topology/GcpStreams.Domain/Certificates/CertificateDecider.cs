@@ -66,7 +66,7 @@ public static class CertificateDecider
 
     private static IReadOnlyList<CertificateEvent> Authorize(AuthorizePayment c, Certificate.Active a, CertificateSettings settings)
     {
-        if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
+        if (a.AppliedPayments.Contains(PaymentOperations.Key(c.Operation, c.PaymentId)))
         {
             return Duplicate(c, $"payment {c.PaymentId} was applied already");
         }
@@ -86,7 +86,7 @@ public static class CertificateDecider
 
     private static IReadOnlyList<CertificateEvent> Capture(CapturePayment c, Certificate.Active a)
     {
-        if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
+        if (a.AppliedPayments.Contains(PaymentOperations.Key(c.Operation, c.PaymentId)))
         {
             return Duplicate(c, $"payment {c.PaymentId} was applied already");
         }
@@ -126,7 +126,7 @@ public static class CertificateDecider
 
     private static IReadOnlyList<CertificateEvent> Void(VoidAuthorization c, Certificate.Active a)
     {
-        if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
+        if (a.AppliedPayments.Contains(PaymentOperations.Key(c.Operation, c.PaymentId)))
         {
             return Duplicate(c, $"payment {c.PaymentId} was applied already");
         }
@@ -151,7 +151,7 @@ public static class CertificateDecider
 
     private static IReadOnlyList<CertificateEvent> Refund(RefundPayment c, Certificate.Active a)
     {
-        if (a.AppliedPayments.Contains(PaymentKey(c.Operation, c.PaymentId)))
+        if (a.AppliedPayments.Contains(PaymentOperations.Key(c.Operation, c.PaymentId)))
         {
             return Duplicate(c, $"payment {c.PaymentId} was applied already");
         }
@@ -185,7 +185,7 @@ public static class CertificateDecider
         Certificate.Cancelled x when x.OrderId == c.OrderId => Duplicate(c, $"the return of order {c.OrderId} was applied already"),
         Certificate.Cancelled => Reject(c, RejectionReason.OrderMismatch, $"certificate was sold by order {state.OrderId}"),
         Certificate.Active a when a.OrderId != c.OrderId => Reject(c, RejectionReason.OrderMismatch, $"certificate was sold by order {a.OrderId}"),
-        Certificate.Active a when a.Captures.Count > 0 || a.Holds.Count > 0 =>
+        Certificate.Active a when a.CapturedMinor > 0 || a.Holds.Count > 0 =>
             Reject(c, RejectionReason.InvalidStatus, "certificate has been used and cannot be returned"),
         _ => [new CertificateCancelled(c.CertificateId, c.CausationId, c.At, c.OrderId, c.Reason, state.BalanceMinor, 0, 0)],
     };
@@ -349,7 +349,19 @@ public static class CertificateDecider
         _ => state.Status.ToString().ToLowerInvariant(),
     };
 
-    internal static string PaymentKey(string operation, string paymentId) => string.Create(CultureInfo.InvariantCulture, $"{operation}:{paymentId}");
+    /// <summary>
+    /// What a decision on <paramref name="command"/> needs from the certificate's payment history (<see cref="Certificate.Active.AppliedPayments"/>,
+    /// <see cref="Certificate.Active.Captures"/>): whether its own payment operation was applied, and for a refund the capture it names.
+    /// The ledger's owner loads these (and only these) before deciding.
+    /// </summary>
+    public static PaymentHistoryNeeds HistoryNeededBy(CertificateCommand command) => command switch
+    {
+        AuthorizePayment c => new(PaymentOperations.Key(c.Operation, c.PaymentId), null),
+        CapturePayment c => new(PaymentOperations.Key(c.Operation, c.PaymentId), null),
+        VoidAuthorization c => new(PaymentOperations.Key(c.Operation, c.PaymentId), null),
+        RefundPayment c => new(PaymentOperations.Key(c.Operation, c.PaymentId), c.CapturePaymentId),
+        _ => PaymentHistoryNeeds.None,
+    };
 
     /// <summary>Folds one event into the state. Total: every event of <see cref="Decide"/> is accepted for any state it was decided on.</summary>
     public static Certificate? Evolve(Certificate? state, CertificateEvent @event)
@@ -379,13 +391,13 @@ public static class CertificateDecider
             PaymentAuthorized e => Active(state) with
             {
                 Holds = Active(state).Holds.SetItem(e.PaymentId, new Hold(e.AmountMinor, e.ExpiresAt)),
-                AppliedPayments = Active(state).AppliedPayments.Add(PaymentKey("authorize", e.PaymentId)),
+                AppliedPayments = Active(state).AppliedPayments.Add(PaymentOperations.Key(PaymentOperations.Authorize, e.PaymentId)),
             },
             CertificateRedeemed e => Redeem(Active(state), e),
             HoldReleased e => Active(state) with
             {
                 Holds = Active(state).Holds.Remove(e.AuthorizationId),
-                AppliedPayments = e.PaymentId is null ? Active(state).AppliedPayments : Active(state).AppliedPayments.Add(PaymentKey("void", e.PaymentId)),
+                AppliedPayments = e.PaymentId is null ? Active(state).AppliedPayments : Active(state).AppliedPayments.Add(PaymentOperations.Key(PaymentOperations.Void, e.PaymentId)),
             },
             CertificateRefunded e => Refund(Active(state), e),
             CertificateCancelled e => Cancel(Required(state), e),
@@ -417,7 +429,8 @@ public static class CertificateDecider
         {
             Holds = e.AuthorizationId is not null && holds[e.AuthorizationId].AmountMinor == 0 ? holds.Remove(e.AuthorizationId) : holds,
             Captures = a.Captures.SetItem(e.PaymentId, new Capture(e.AmountMinor, 0)),
-            AppliedPayments = a.AppliedPayments.Add(PaymentKey("capture", e.PaymentId)),
+            CapturedMinor = a.CapturedMinor + e.AmountMinor,
+            AppliedPayments = a.AppliedPayments.Add(PaymentOperations.Key(PaymentOperations.Capture, e.PaymentId)),
         };
     }
 
@@ -427,7 +440,8 @@ public static class CertificateDecider
         return a with
         {
             Captures = a.Captures.SetItem(e.CapturePaymentId, capture with { RefundedMinor = capture.RefundedMinor + e.AmountMinor }),
-            AppliedPayments = a.AppliedPayments.Add(PaymentKey("refund", e.PaymentId)),
+            RefundedMinor = a.RefundedMinor + e.AmountMinor,
+            AppliedPayments = a.AppliedPayments.Add(PaymentOperations.Key(PaymentOperations.Refund, e.PaymentId)),
         };
     }
 

@@ -7,7 +7,10 @@ namespace GcpStreams.Topology.Internal;
 
 /// <summary>
 /// The stored form of a certificate ledger (store value, JSON): plain lists and maps, so the store format is explicit
-/// and evolves by adding fields, independent of the domain's in-memory collections.
+/// and evolves by adding fields, independent of the domain's in-memory collections. Its size does not grow with the
+/// certificate's payments: the payment history (captures, applied operations) is kept under keys of its own
+/// (<see cref="Processing.CertificateProcessor"/>) and only the totals are here. <see cref="Captures"/> and
+/// <see cref="AppliedPayments"/> are only read, from ledgers stored before that; the processor moves them out.
 /// </summary>
 public sealed record CertificateSnapshot(
     string Kind,
@@ -28,7 +31,9 @@ public sealed record CertificateSnapshot(
     int CvcDisclosuresAllowed = 0,
     string? CancelReason = null,
     long CancelledMinor = 0,
-    IReadOnlyList<PendingNotificationSnapshot>? PendingNotifications = null)
+    IReadOnlyList<PendingNotificationSnapshot>? PendingNotifications = null,
+    long? CapturedMinor = null,
+    long? RefundedMinor = null)
 {
     public const string ActiveKind = "active";
     public const string CancelledKind = "cancelled";
@@ -45,8 +50,8 @@ public sealed record CertificateSnapshot(
             Certificate.Active a => common with
             {
                 Holds = a.Holds.ToDictionary(h => h.Key, h => new HoldSnapshot(h.Value.AmountMinor, h.Value.ExpiresAt), StringComparer.Ordinal),
-                Captures = a.Captures.ToDictionary(c => c.Key, c => new CaptureSnapshot(c.Value.AmountMinor, c.Value.RefundedMinor), StringComparer.Ordinal),
-                AppliedPayments = [.. a.AppliedPayments],
+                CapturedMinor = a.CapturedMinor,
+                RefundedMinor = a.RefundedMinor,
                 PendingNotifications = [.. a.PendingNotifications.Select(p => new PendingNotificationSnapshot(p.NotificationId, p.RequestedAt, p.Overdue))],
                 SupportDisclosures = [.. a.SupportDisclosures.Select(d => new SupportDisclosureSnapshot(d.TicketDigest, d.At))],
             },
@@ -73,8 +78,10 @@ public sealed record CertificateSnapshot(
                 Holds = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
                     (Holds ?? ImmutableDictionary<string, HoldSnapshot>.Empty).Select(h => KeyValuePair.Create(h.Key, new Hold(h.Value.AmountMinor, h.Value.ExpiresAt)))),
                 Captures = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
-                    (Captures ?? ImmutableDictionary<string, CaptureSnapshot>.Empty).Select(c => KeyValuePair.Create(c.Key, new Capture(c.Value.AmountMinor, c.Value.RefundedMinor)))),
+                    (Captures ?? ImmutableDictionary<string, CaptureSnapshot>.Empty).Select(c => KeyValuePair.Create(c.Key, c.Value.ToDomain()))),
                 AppliedPayments = ImmutableSortedSet.CreateRange(StringComparer.Ordinal, AppliedPayments ?? []),
+                CapturedMinor = CapturedMinor ?? Captures?.Values.Sum(c => c.AmountMinor) ?? 0,
+                RefundedMinor = RefundedMinor ?? Captures?.Values.Sum(c => c.RefundedMinor) ?? 0,
                 Locked = Locked,
                 LockReason = LockReason,
                 PendingNotifications = PendingNotifications is not null
@@ -105,7 +112,12 @@ public sealed record CertificateSnapshot(
     }
 }
 
-public sealed record CaptureSnapshot(long AmountMinor, long RefundedMinor);
+public sealed record CaptureSnapshot(long AmountMinor, long RefundedMinor)
+{
+    public static CaptureSnapshot From(Capture capture) => new(capture.AmountMinor, capture.RefundedMinor);
+
+    public Capture ToDomain() => new(AmountMinor, RefundedMinor);
+}
 
 public sealed record HoldSnapshot(long AmountMinor, DateTimeOffset ExpiresAt);
 

@@ -15,12 +15,17 @@ namespace GcpStreams.Topology.Processing;
 /// <see cref="StoreNames.Certificates"/> store and publishes events, the latest state, replies and dead letters.
 /// Authorization holds lapse on a wall-clock punctuation over a time index of their expiries (as pool reservations do); the
 /// decision uses the hold's own expiry, so the events are the same on a replay.
+/// A payment costs the same whatever the certificate's history: the ledger record holds totals, each capture and applied
+/// payment operation has a key of its own, and a decision loads only the ones its command names
+/// (<see cref="CertificateDecider.HistoryNeededBy"/>). Decoded ledgers are cached in front of the store (<see cref="DecodedStateCache{T}"/>).
 /// </summary>
 public sealed class CertificateProcessor : RecordTransformer
 {
     private readonly TopologySettings settings;
     private readonly CertificateSettings rules;
+    private static readonly byte[] Applied = [1];
     private IKeyValueStore<string, byte[]> store = null!;
+    private DecodedStateCache<Certificate> ledgers = null!;
     private IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>? clients;
 
     /// <summary>
@@ -45,6 +50,7 @@ public sealed class CertificateProcessor : RecordTransformer
     {
         base.Init(context);
         store = (IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.Certificates);
+        ledgers = new DecodedStateCache<Certificate>(settings.DecodedStateCacheEntries);
         context.Schedule(settings.HoldSweepInterval, PunctuationType.PROCESSING_TIME, ExpireDueHolds);
         context.Schedule(settings.NotificationSweepInterval, PunctuationType.PROCESSING_TIME, ReportOverdueNotifications);
         clients = (IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>)context.GetStateStore(StoreNames.Clients); // for a notification requested again
@@ -81,9 +87,7 @@ public sealed class CertificateProcessor : RecordTransformer
 
     private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source)
     {
-        var before = Keys.IsCertificate(command.CertificateId) && store.Get(command.CertificateId) is { } bytes
-            ? InternalJson.Deserialize<CertificateSnapshot>(bytes).ToDomain()
-            : null;
+        var before = Keys.IsCertificate(command.CertificateId) ? WithHistory(Load(command.CertificateId), command) : null;
         if (command is RequestNotification again && before?.ClientId is { } clientId)
         {
             command = again with { Contact = ClientContacts.Of(clients, Codec, clientId) }; // the buyer's channel as CRM says now
@@ -140,11 +144,81 @@ public sealed class CertificateProcessor : RecordTransformer
                 store.Put(Keys.Notification(requested.At + rules.NotificationOverdueAfter, command.CertificateId, requested.NotificationId), []);
             }
 
-            store.Put(command.CertificateId, InternalJson.Serialize(CertificateSnapshot.From(certificate)));
+            Store(command.CertificateId, certificate, before);
         }
 
         return outputs;
     }
+
+    /// <summary>The ledger without its payment history (from the cache, or the store), or null if there is none.</summary>
+    private Certificate? Load(string certificateId)
+    {
+        if (ledgers.TryGet(certificateId, out var cached))
+        {
+            return cached;
+        }
+
+        if (store.Get(certificateId) is not { } bytes)
+        {
+            return null;
+        }
+
+        var certificate = InternalJson.Deserialize<CertificateSnapshot>(bytes).ToDomain();
+        if (certificate is Certificate.Active { Captures.Count: > 0 } or Certificate.Active { AppliedPayments.Count: > 0 })
+        {
+            Store(certificateId, certificate, null); // stored with its payment history inline (before it had keys of its own): moved out, once
+        }
+
+        var ledger = WithoutHistory(certificate);
+        ledgers.Put(certificateId, ledger);
+        return ledger;
+    }
+
+    /// <summary>The ledger with the entries of its payment history <paramref name="command"/> names, as far as they exist.</summary>
+    private Certificate? WithHistory(Certificate? certificate, CertificateCommand command)
+    {
+        if (certificate is not Certificate.Active active)
+        {
+            return certificate;
+        }
+
+        var needs = CertificateDecider.HistoryNeededBy(command);
+        var applied = needs.AppliedKey is { } key && store.Get(Keys.Applied(command.CertificateId, key)) is not null ? active.AppliedPayments.Add(key) : active.AppliedPayments;
+        var captures = needs.CaptureId is { } id && store.Get(Keys.Capture(command.CertificateId, id)) is { } bytes
+            ? active.Captures.SetItem(id, InternalJson.Deserialize<CaptureSnapshot>(bytes).ToDomain())
+            : active.Captures;
+        return active with { AppliedPayments = applied, Captures = captures };
+    }
+
+    /// <summary>
+    /// Writes the ledger (its record, and each entry of its payment history that is new or changed since <paramref name="before"/>)
+    /// and caches it.
+    /// </summary>
+    private void Store(string certificateId, Certificate certificate, Certificate? before)
+    {
+        if (certificate is Certificate.Active active)
+        {
+            var known = before as Certificate.Active;
+            foreach (var key in active.AppliedPayments.Where(k => known?.AppliedPayments.Contains(k) != true))
+            {
+                store.Put(Keys.Applied(certificateId, key), Applied);
+            }
+
+            foreach (var (id, capture) in active.Captures.Where(c => known?.Captures.GetValueOrDefault(c.Key) != c.Value))
+            {
+                store.Put(Keys.Capture(certificateId, id), InternalJson.Serialize(CaptureSnapshot.From(capture)));
+            }
+        }
+
+        var ledger = WithoutHistory(certificate);
+        store.Put(certificateId, InternalJson.Serialize(CertificateSnapshot.From(ledger)));
+        ledgers.Put(certificateId, ledger);
+    }
+
+    private static Certificate WithoutHistory(Certificate certificate) =>
+        certificate is Certificate.Active { Captures.Count: > 0 } or Certificate.Active { AppliedPayments.Count: > 0 }
+            ? (Certificate.Active)certificate with { Captures = Certificate.Active.NoCaptures, AppliedPayments = Certificate.Active.NoAppliedPayments }
+            : certificate;
 
     /// <summary>A command on its way to the owner of its certificate (the internal topic keyed by certificate id).</summary>
     public static Outgoing Input(TopologySettings settings, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
@@ -161,18 +235,24 @@ public sealed class CertificateProcessor : RecordTransformer
     };
 
     /// <summary>
-    /// The key layout of the certificates store: a ledger under its certificate number (digits), the hold expiry index
-    /// <c>h/{expiresMs:D15}/{certificateId}/{authorizationId}</c> and the notification SLA index
-    /// <c>n/{dueMs:D15}/{certificateId}/{notificationId}</c>, whose byte order is time order.
+    /// The key layout of the certificates store: a ledger under its certificate number (digits); its payment history under
+    /// <c>a/{certificateId}/{operation}:{paymentId}</c> (an applied payment operation) and <c>c/{certificateId}/{capturePaymentId}</c>
+    /// (a capture and what was refunded of it); the hold expiry index <c>h/{expiresMs:D15}/{certificateId}/{authorizationId}</c> and
+    /// the notification SLA index <c>n/{dueMs:D15}/{certificateId}/{notificationId}</c>, whose byte order is time order.
     /// </summary>
     internal static class Keys
     {
         public const string HoldPrefix = "h/";
         public const string NotificationPrefix = "n/";
+        private const string AppliedPrefix = "a/";
+        private const string CapturePrefix = "c/";
 
-        /// <summary>Whether an id can name a ledger (and not an index entry of the same store).</summary>
-        public static bool IsCertificate(string id) =>
-            !id.StartsWith(HoldPrefix, StringComparison.Ordinal) && !id.StartsWith(NotificationPrefix, StringComparison.Ordinal);
+        /// <summary>Whether an id can name a ledger (and not another entry of the same store): certificate numbers have no '/'.</summary>
+        public static bool IsCertificate(string id) => !id.Contains('/', StringComparison.Ordinal);
+
+        public static string Applied(string certificateId, string paymentKey) => $"{AppliedPrefix}{certificateId}/{paymentKey}";
+
+        public static string Capture(string certificateId, string capturePaymentId) => $"{CapturePrefix}{certificateId}/{capturePaymentId}";
 
         public static string Notification(DateTimeOffset due, string certificateId, string notificationId) =>
             TimeIndex.Key(NotificationPrefix, due, $"{certificateId}/{notificationId}");
