@@ -16,12 +16,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using C = GcpStreams.Contracts;
 
-// gcp-bench [--certificates 400] [--throughput 10000] [--warmup 2000] [--rate 200] [--seconds 20]
+// gcp-bench [--certificates 400] [--throughput 10000] [--warmup 2000] [--raw 40000] [--rate 200] [--seconds 20]
 // Hosts the whole service on the embedded broker with exactly-once, issues certificates through the real flow, then
 // (1) warms up: a smaller batch through the full topology and through the raw pipe, untimed (JIT, caches, connections);
 // (2) blasts capture payments as fast as they can be produced and times until the last outcome is on the stream;
-// (3) runs the raw pipe (RawPipe.cs: a transactional consume -> produce loop, no Streamiz) over the same records on the
-//     same broker, for the ratio of the two;
+// (3) runs the raw pipe (RawPipe.cs: a transactional consume -> produce loop, no Streamiz) over the same kind of records on
+//     the same broker (more of them: it is so fast that the throughput batch would time a single commit), for the ratio;
 // (4) sends captures at a fixed moderate rate and measures each one's end-to-end latency: produced on All_Payments ->
 //     its outcome event delivered to a read_committed consumer of GiftCertificates.Stream.
 // Outcomes are counted by their event-type header, never decoded (OutcomeCounter.cs), so the load generator takes as
@@ -54,7 +54,7 @@ var latencyPayments = (int)(options.Rate * options.Seconds);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"GcpStreams benchmark: embedded broker, {kafkaOptions.ProcessingGuarantee}, commit {kafkaOptions.CommitIntervalMs} ms, poll {kafkaOptions.PollMs} ms, fetch.wait.max.ms {kafkaOptions.FetchWaitMaxMs}, {kafkaOptions.NumStreamThreads} stream thread(s), {partitions} partitions, {Environment.ProcessorCount} cores"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"plan: {options.Certificates} certificates; warm-up {options.Warmup:N0} payments (full topology) and {options.Warmup:N0} records (raw pipe), untimed; throughput {options.Throughput:N0} payments, then the raw pipe over the same {options.Throughput:N0} records; latency {options.Rate:F0}/s for {options.Seconds} s ({latencyPayments:N0} payments)"));
+    $"plan: {options.Certificates} certificates; warm-up {options.Warmup:N0} payments (full topology) and {options.Warmup:N0} records (raw pipe), untimed; throughput {options.Throughput:N0} payments, then the raw pipe over {options.Raw:N0} such records; latency {options.Rate:F0}/s for {options.Seconds} s ({latencyPayments:N0} payments)"));
 
 // setup: pools, then certificates issued through reserve -> paid order
 var certificates = new List<string>();
@@ -169,13 +169,13 @@ using (var pipe = new RawPipe(kafka.BootstrapServers, partitions, kafkaOptions.C
 {
     ProduceAll(RawPipe.Input, warmupBatch);
     pipe.Run(options.Warmup, cancel.Token);
-    ProduceAll(RawPipe.Input, batch);
+    ProduceAll(RawPipe.Input, Captures(options.Raw));
     var rawAllocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-    var piped = pipe.Run(options.Throughput, cancel.Token);
-    var rawAllocatedPerRecord = (GC.GetTotalAllocatedBytes(precise: true) - rawAllocatedBefore) / (double)options.Throughput;
-    rawThroughput = options.Throughput / piped.TotalSeconds;
+    var piped = pipe.Run(options.Raw, cancel.Token);
+    var rawAllocatedPerRecord = (GC.GetTotalAllocatedBytes(precise: true) - rawAllocatedBefore) / (double)options.Raw;
+    rawThroughput = options.Raw / piped.TotalSeconds;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"raw pipe: {options.Throughput:N0} records consumed -> produced under transactions (commit every {kafkaOptions.CommitIntervalMs} ms) in {piped.TotalSeconds:F3} s = {rawThroughput:F0} records/s, {rawAllocatedPerRecord / 1024:F2} KB allocated per record (after a warm-up of {options.Warmup:N0})"));
+        $"raw pipe: {options.Raw:N0} records consumed -> produced under transactions (commit every {kafkaOptions.CommitIntervalMs} ms) in {piped.TotalSeconds:F3} s = {rawThroughput:F0} records/s, {rawAllocatedPerRecord / 1024:F2} KB allocated per record (after a warm-up of {options.Warmup:N0})"));
     Console.WriteLine($"raw pipe logs: {LogSize(RawPipe.Input)}; {LogSize(RawPipe.Output)}");
 }
 
@@ -257,7 +257,7 @@ string LogSize(string topic)
         $"{topic} {marks.Sum(m => m.High.Value - m.Low.Value):N0} offsets (largest partition {marks.Max(m => m.High.Value):N0}{(dropped ? ", OLDEST RECORDS DROPPED by the mock's retention" : string.Empty)})");
 }
 
-static (int Certificates, int Throughput, int Warmup, double Rate, int Seconds) ParseArgs(string[] args)
+static (int Certificates, int Throughput, int Warmup, int Raw, double Rate, int Seconds) ParseArgs(string[] args)
 {
     var values = new Dictionary<string, string>(StringComparer.Ordinal);
     for (var i = 0; i + 1 < args.Length; i += 2)
@@ -267,5 +267,5 @@ static (int Certificates, int Throughput, int Warmup, double Rate, int Seconds) 
 
     int Int(string key, int fallback) => values.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
     var throughput = Int("throughput", 10_000);
-    return (Int("certificates", 400), throughput, Int("warmup", Math.Max(1_000, throughput / 5)), Int("rate", 200), Int("seconds", 20));
+    return (Int("certificates", 400), throughput, Int("warmup", Math.Max(1_000, throughput / 5)), Int("raw", 40_000), Int("rate", 200), Int("seconds", 20));
 }

@@ -48,7 +48,7 @@ public static class GcpTopology
         var intake = inputs.Transform(
             TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                 .Transformer<IntakeTransformer>(codec, settings)
-                .StateStore(Stores.KeyValueStoreBuilder(new Internal.WalRocksDbStore.Supplier(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
+                .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
                 .Build(),
             ProcessorNames.Intake);
         Route(intake, ProcessorNames.Intake, orderInput, poolInput, certificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
@@ -74,7 +74,7 @@ public static class GcpTopology
             .Transform(
                 TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                     .Transformer<T>(codec, settings)
-                    .StateStore(Stores.KeyValueStoreBuilder(new Internal.WalRocksDbStore.Supplier(store), new StringSerDes(), Bytes))
+                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(store), new StringSerDes(), Bytes))
                     .Build(),
                 name);
         Route(owner, name, outputs);
