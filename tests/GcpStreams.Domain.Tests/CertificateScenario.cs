@@ -28,9 +28,17 @@ internal sealed class CertificateScenario
         var events = CertificateDecider.Decide(command, State);
         NUnit.Framework.Assert.That(CertificateDecider.Decide(command, Sliced(State, CertificateDecider.HistoryNeededBy(command))), NUnit.Framework.Is.EqualTo(events),
             $"{command.Operation} decides the same on the payment history it names as on the whole history");
+        var before = State as Certificate.Active;
         foreach (var e in events)
         {
             State = CertificateDecider.Evolve(State, e);
+        }
+
+        if (State is Certificate.Active after)
+        {
+            var changed = after.AppliedPayments.Except(before?.AppliedPayments ?? []).Select(PaymentOperations.PaymentIdOf)
+                .Concat(after.Captures.Where(c => before?.Captures.GetValueOrDefault(c.Key) != c.Value).Select(c => c.Key)).Distinct();
+            NUnit.Framework.Assert.That(changed, NUnit.Framework.Is.SubsetOf(CertificateDecider.HistoryNeededBy(command)), "the history a decision changes is that of the payments it names");
         }
 
         History.AddRange(events);
@@ -38,11 +46,11 @@ internal sealed class CertificateScenario
     }
 
     /// <summary>The state as the ledger's owner hands it to Decide: of the payment history, only what the command names.</summary>
-    private static Certificate? Sliced(Certificate? state, PaymentHistoryNeeds needs) => state is Certificate.Active a
+    private static Certificate? Sliced(Certificate? state, IReadOnlyList<string> payments) => state is Certificate.Active a
         ? a with
         {
-            AppliedPayments = [.. a.AppliedPayments.Where(k => k == needs.AppliedKey)],
-            Captures = a.Captures.RemoveRange(a.Captures.Keys.Where(k => k != needs.CaptureId)),
+            AppliedPayments = [.. a.AppliedPayments.Where(k => payments.Contains(PaymentOperations.PaymentIdOf(k)))],
+            Captures = a.Captures.RemoveRange(a.Captures.Keys.Where(k => !payments.Contains(k))),
         }
         : state;
 

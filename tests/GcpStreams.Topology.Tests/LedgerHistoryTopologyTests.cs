@@ -40,8 +40,7 @@ public class LedgerHistoryTopologyTests
         Assert.That(f.Events().Rejection().reason, Is.EqualTo(C.RejectionReason.EXCEEDS_CAPTURED), "what was refunded of it is known too");
 
         var keys = f.StoreEntries(StoreNames.Certificates).Select(e => e.Key).ToList();
-        Assert.That(keys.Count(k => k.StartsWith($"c/{id}/", StringComparison.Ordinal)), Is.EqualTo(Captures), "one entry per capture");
-        Assert.That(keys.Count(k => k.StartsWith($"a/{id}/", StringComparison.Ordinal)), Is.EqualTo(Captures + 1), "one per applied payment operation");
+        Assert.That(keys.Count(k => k.StartsWith($"p/{id}/", StringComparison.Ordinal)), Is.EqualTo(Captures + 1), "one entry per applied payment (the refused refund has none)");
     }
 
     [Test]
@@ -53,10 +52,10 @@ public class LedgerHistoryTopologyTests
         f.Pay(C.PaymentOperation.CAPTURE, id, 1_00, paymentId: "cap-1");
         f.Events();
 
-        f.Pay(C.PaymentOperation.CAPTURE, $"c/{id}/cap-1", 1_00);
+        f.Pay(C.PaymentOperation.CAPTURE, $"p/{id}/cap-1", 1_00);
 
         Assert.That(f.Events().Rejection().reason, Is.EqualTo(C.RejectionReason.NOT_FOUND));
-        Assert.That(f.StoreEntries(StoreNames.Certificates).Count(e => e.Key.StartsWith("c/", StringComparison.Ordinal)), Is.EqualTo(1), "nothing was written under it");
+        Assert.That(f.StoreEntries(StoreNames.Certificates).Count(e => e.Key.StartsWith("p/", StringComparison.Ordinal)), Is.EqualTo(1), "nothing was written under it");
     }
 
     [Test]
@@ -79,7 +78,7 @@ public class LedgerHistoryTopologyTests
             Captures = new Dictionary<string, CaptureSnapshot>(StringComparer.Ordinal) { ["cap-1"] = new(1_00, 0), ["cap-2"] = new(2_00, 0) },
             AppliedPayments = ["capture:cap-1", "capture:cap-2"],
         }));
-        foreach (var key in store.All().Select(e => e.Key).Where(k => k.StartsWith("a/", StringComparison.Ordinal) || k.StartsWith("c/", StringComparison.Ordinal)).ToList())
+        foreach (var key in store.All().Select(e => e.Key).Where(k => k.StartsWith("p/", StringComparison.Ordinal)).ToList())
         {
             store.Delete(key);
         }
@@ -92,7 +91,9 @@ public class LedgerHistoryTopologyTests
         var moved = InternalJson.Deserialize<CertificateSnapshot>(store.Get(id)!);
         Assert.That((moved.Captures, moved.AppliedPayments, moved.CapturedMinor, moved.RefundedMinor), Is.EqualTo(((IReadOnlyDictionary<string, CaptureSnapshot>?)null, (IReadOnlyList<string>?)null, (long?)3_00, (long?)2_00)));
         Assert.That(store.All().Select(e => e.Key).Where(k => !Processing.CertificateProcessor.Keys.IsCertificate(k) && !k.StartsWith("n/", StringComparison.Ordinal)),
-            Is.EquivalentTo(new[] { $"c/{id}/cap-1", $"c/{id}/cap-2", $"a/{id}/capture:cap-1", $"a/{id}/capture:cap-2", $"a/{id}/refund:ref-2" }));
+            Is.EquivalentTo(new[] { $"p/{id}/cap-1", $"p/{id}/cap-2", $"p/{id}/ref-2" }));
+        Assert.That(InternalJson.Deserialize<PaymentSnapshot>(store.Get($"p/{id}/cap-2")!), Is.EqualTo(new PaymentSnapshot(["capture"], new CaptureSnapshot(2_00, 2_00))).Using<PaymentSnapshot>((a, b) =>
+            a.Operations.SequenceEqual(b.Operations) && a.Capture == b.Capture), "the capture's entry: applied, and refunded in full");
     }
 
     private static byte[] LedgerRecord(TopologyFixture f, string id) => f.StoreEntries(StoreNames.Certificates).Single(e => e.Key == id).Value;

@@ -99,9 +99,9 @@ public abstract record Certificate
 
         /// <summary>
         /// Captures by payment id, with the amount refunded against each: in a fold of the events every one; in the state the
-        /// ledger's owner hands to <see cref="CertificateDecider.Decide"/>, the ones the command names
-        /// (<see cref="CertificateDecider.HistoryNeededBy"/>; the owner keeps each under its own key), so a payment costs the same
-        /// whatever the certificate's history. The totals are <see cref="CapturedMinor"/> and <see cref="RefundedMinor"/>.
+        /// ledger's owner hands to <see cref="CertificateDecider.Decide"/>, those of the payments the command names
+        /// (<see cref="CertificateDecider.HistoryNeededBy"/>; the owner keeps each payment's under its own key), so a payment costs
+        /// the same whatever the certificate's history. The totals are <see cref="CapturedMinor"/> and <see cref="RefundedMinor"/>.
         /// </summary>
         public ImmutableSortedDictionary<string, Capture> Captures { get; init; } = NoCaptures;
 

@@ -350,17 +350,19 @@ public static class CertificateDecider
     };
 
     /// <summary>
-    /// What a decision on <paramref name="command"/> needs from the certificate's payment history (<see cref="Certificate.Active.AppliedPayments"/>,
-    /// <see cref="Certificate.Active.Captures"/>): whether its own payment operation was applied, and for a refund the capture it names.
-    /// The ledger's owner loads these (and only these) before deciding.
+    /// The payments whose history (<see cref="Certificate.Active.AppliedPayments"/> under their id, and their
+    /// <see cref="Certificate.Active.Captures"/> entry) a decision on <paramref name="command"/> reads or changes: its own payment
+    /// (applied already?) and, for a refund, the capture it names. The ledger's owner loads the history of these (and only these)
+    /// before deciding, and every history entry the decision's events change is one of theirs.
     /// </summary>
-    public static PaymentHistoryNeeds HistoryNeededBy(CertificateCommand command) => command switch
+    public static IReadOnlyList<string> HistoryNeededBy(CertificateCommand command) => command switch
     {
-        AuthorizePayment c => new(PaymentOperations.Key(c.Operation, c.PaymentId), null),
-        CapturePayment c => new(PaymentOperations.Key(c.Operation, c.PaymentId), null),
-        VoidAuthorization c => new(PaymentOperations.Key(c.Operation, c.PaymentId), null),
-        RefundPayment c => new(PaymentOperations.Key(c.Operation, c.PaymentId), c.CapturePaymentId),
-        _ => PaymentHistoryNeeds.None,
+        AuthorizePayment c => [c.PaymentId],
+        CapturePayment c => [c.PaymentId],
+        VoidAuthorization c => [c.PaymentId],
+        RefundPayment { CapturePaymentId: { } capture } c when capture != c.PaymentId => [c.PaymentId, capture],
+        RefundPayment c => [c.PaymentId],
+        _ => [],
     };
 
     /// <summary>Folds one event into the state. Total: every event of <see cref="Decide"/> is accepted for any state it was decided on.</summary>

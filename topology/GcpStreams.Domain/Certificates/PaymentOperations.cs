@@ -12,13 +12,10 @@ public static class PaymentOperations
 
     /// <summary>The key of an applied payment operation: <c>{operation}:{paymentId}</c>.</summary>
     public static string Key(string operation, string paymentId) => string.Create(CultureInfo.InvariantCulture, $"{operation}:{paymentId}");
-}
 
-/// <summary>
-/// The entries of a certificate's payment history one decision reads: the key of its own payment operation (applied already?)
-/// and the capture a refund names. Either may be null.
-/// </summary>
-public sealed record PaymentHistoryNeeds(string? AppliedKey, string? CaptureId)
-{
-    public static readonly PaymentHistoryNeeds None = new(null, null);
+    /// <summary>The operation of a <see cref="Key"/> (operations have no ':').</summary>
+    public static string OperationOf(string key) => key[..key.IndexOf(':', StringComparison.Ordinal)];
+
+    /// <summary>The payment id of a <see cref="Key"/>.</summary>
+    public static string PaymentIdOf(string key) => key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..];
 }

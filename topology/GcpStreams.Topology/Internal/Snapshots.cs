@@ -112,6 +112,14 @@ public sealed record CertificateSnapshot(
     }
 }
 
+/// <summary>The stored history of one payment of a certificate (store value, JSON): the operations applied under its id, and its capture.</summary>
+public sealed record PaymentSnapshot(IReadOnlyList<string> Operations, CaptureSnapshot? Capture)
+{
+    public static PaymentSnapshot Of(Certificate.Active certificate, string paymentId) => new(
+        [.. certificate.AppliedPayments.Where(k => PaymentOperations.PaymentIdOf(k) == paymentId).Select(PaymentOperations.OperationOf)],
+        certificate.Captures.TryGetValue(paymentId, out var capture) ? CaptureSnapshot.From(capture) : null);
+}
+
 public sealed record CaptureSnapshot(long AmountMinor, long RefundedMinor)
 {
     public static CaptureSnapshot From(Capture capture) => new(capture.AmountMinor, capture.RefundedMinor);

@@ -15,15 +15,14 @@ namespace GcpStreams.Topology.Processing;
 /// <see cref="StoreNames.Certificates"/> store and publishes events, the latest state, replies and dead letters.
 /// Authorization holds lapse on a wall-clock punctuation over a time index of their expiries (as pool reservations do); the
 /// decision uses the hold's own expiry, so the events are the same on a replay.
-/// A payment costs the same whatever the certificate's history: the ledger record holds totals, each capture and applied
-/// payment operation has a key of its own, and a decision loads only the ones its command names
+/// A payment costs the same whatever the certificate's history: the ledger record holds totals, each payment's history
+/// (operations applied under its id, its capture) has a key of its own, and a decision loads only those of the payments its command names
 /// (<see cref="CertificateDecider.HistoryNeededBy"/>). Decoded ledgers are cached in front of the store (<see cref="DecodedStateCache{T}"/>).
 /// </summary>
 public sealed class CertificateProcessor : RecordTransformer
 {
     private readonly TopologySettings settings;
     private readonly CertificateSettings rules;
-    private static readonly byte[] Applied = [1];
     private IKeyValueStore<string, byte[]> store = null!;
     private DecodedStateCache<Certificate> ledgers = null!;
     private IReadOnlyKeyValueStore<string, ValueAndTimestamp<byte[]>>? clients;
@@ -174,7 +173,7 @@ public sealed class CertificateProcessor : RecordTransformer
         return ledger;
     }
 
-    /// <summary>The ledger with the entries of its payment history <paramref name="command"/> names, as far as they exist.</summary>
+    /// <summary>The ledger with the history of the payments <paramref name="command"/> names (<see cref="CertificateDecider.HistoryNeededBy"/>).</summary>
     private Certificate? WithHistory(Certificate? certificate, CertificateCommand command)
     {
         if (certificate is not Certificate.Active active)
@@ -182,31 +181,37 @@ public sealed class CertificateProcessor : RecordTransformer
             return certificate;
         }
 
-        var needs = CertificateDecider.HistoryNeededBy(command);
-        var applied = needs.AppliedKey is { } key && store.Get(Keys.Applied(command.CertificateId, key)) is not null ? active.AppliedPayments.Add(key) : active.AppliedPayments;
-        var captures = needs.CaptureId is { } id && store.Get(Keys.Capture(command.CertificateId, id)) is { } bytes
-            ? active.Captures.SetItem(id, InternalJson.Deserialize<CaptureSnapshot>(bytes).ToDomain())
-            : active.Captures;
-        return active with { AppliedPayments = applied, Captures = captures };
+        foreach (var paymentId in CertificateDecider.HistoryNeededBy(command))
+        {
+            if (store.Get(Keys.Payment(command.CertificateId, paymentId)) is { } bytes)
+            {
+                var payment = InternalJson.Deserialize<PaymentSnapshot>(bytes);
+                active = active with
+                {
+                    AppliedPayments = active.AppliedPayments.Union(payment.Operations.Select(operation => PaymentOperations.Key(operation, paymentId))),
+                    Captures = payment.Capture is { } capture ? active.Captures.SetItem(paymentId, capture.ToDomain()) : active.Captures,
+                };
+            }
+        }
+
+        return active;
     }
 
     /// <summary>
-    /// Writes the ledger (its record, and each entry of its payment history that is new or changed since <paramref name="before"/>)
-    /// and caches it.
+    /// Writes the ledger record and the history entry of every payment whose history changed since <paramref name="before"/>
+    /// (a decision changes only the payments it named and loaded, so each entry is written whole), and caches the ledger.
     /// </summary>
     private void Store(string certificateId, Certificate certificate, Certificate? before)
     {
         if (certificate is Certificate.Active active)
         {
             var known = before as Certificate.Active;
-            foreach (var key in active.AppliedPayments.Where(k => known?.AppliedPayments.Contains(k) != true))
+            var changed = active.AppliedPayments.Where(k => known?.AppliedPayments.Contains(k) != true).Select(PaymentOperations.PaymentIdOf)
+                .Concat(active.Captures.Where(c => known?.Captures.GetValueOrDefault(c.Key) != c.Value).Select(c => c.Key))
+                .Distinct(StringComparer.Ordinal);
+            foreach (var paymentId in changed)
             {
-                store.Put(Keys.Applied(certificateId, key), Applied);
-            }
-
-            foreach (var (id, capture) in active.Captures.Where(c => known?.Captures.GetValueOrDefault(c.Key) != c.Value))
-            {
-                store.Put(Keys.Capture(certificateId, id), InternalJson.Serialize(CaptureSnapshot.From(capture)));
+                store.Put(Keys.Payment(certificateId, paymentId), InternalJson.Serialize(PaymentSnapshot.Of(active, paymentId)));
             }
         }
 
@@ -235,24 +240,21 @@ public sealed class CertificateProcessor : RecordTransformer
     };
 
     /// <summary>
-    /// The key layout of the certificates store: a ledger under its certificate number (digits); its payment history under
-    /// <c>a/{certificateId}/{operation}:{paymentId}</c> (an applied payment operation) and <c>c/{certificateId}/{capturePaymentId}</c>
-    /// (a capture and what was refunded of it); the hold expiry index <c>h/{expiresMs:D15}/{certificateId}/{authorizationId}</c> and
+    /// The key layout of the certificates store: a ledger under its certificate number (digits); the history of each of its
+    /// payments under <c>p/{certificateId}/{paymentId}</c> (the operations applied under the id, and the capture with what was
+    /// refunded of it); the hold expiry index <c>h/{expiresMs:D15}/{certificateId}/{authorizationId}</c> and
     /// the notification SLA index <c>n/{dueMs:D15}/{certificateId}/{notificationId}</c>, whose byte order is time order.
     /// </summary>
     internal static class Keys
     {
         public const string HoldPrefix = "h/";
         public const string NotificationPrefix = "n/";
-        private const string AppliedPrefix = "a/";
-        private const string CapturePrefix = "c/";
+        private const string PaymentPrefix = "p/";
 
         /// <summary>Whether an id can name a ledger (and not another entry of the same store): certificate numbers have no '/'.</summary>
         public static bool IsCertificate(string id) => !id.Contains('/', StringComparison.Ordinal);
 
-        public static string Applied(string certificateId, string paymentKey) => $"{AppliedPrefix}{certificateId}/{paymentKey}";
-
-        public static string Capture(string certificateId, string capturePaymentId) => $"{CapturePrefix}{certificateId}/{capturePaymentId}";
+        public static string Payment(string certificateId, string paymentId) => $"{PaymentPrefix}{certificateId}/{paymentId}";
 
         public static string Notification(DateTimeOffset due, string certificateId, string notificationId) =>
             TimeIndex.Key(NotificationPrefix, due, $"{certificateId}/{notificationId}");
