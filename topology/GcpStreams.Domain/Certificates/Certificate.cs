@@ -133,7 +133,7 @@ public abstract record Certificate
         /// <summary>The ledger balance: nominal - captured + refunded, both totals folded from the events.</summary>
         public override long BalanceMinor => Identity.NominalMinor - CapturedMinor + RefundedMinor;
 
-        public override long HeldMinor => Holds.Values.Sum(h => h.AmountMinor);
+        public override long HeldMinor => Holds.IsEmpty ? 0 : Holds.Values.Sum(h => h.AmountMinor); // enumerating an immutable sorted dictionary allocates, even an empty one
 
         /// <summary>What a new authorization or direct capture may take.</summary>
         public long AvailableMinor => BalanceMinor - HeldMinor;
