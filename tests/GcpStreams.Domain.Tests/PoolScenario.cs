@@ -14,6 +14,7 @@ internal sealed class PoolScenario : IPoolStore
     private readonly Dictionary<string, Reservation> _reservations = [];
     private readonly Dictionary<string, KeyedReservation> _keyed = [];
     private readonly Dictionary<string, KeyedLoad> _keyedLoads = [];
+    private readonly Dictionary<string, int> _open = new(StringComparer.Ordinal);
     private int _next;
 
     public DateTimeOffset Now { get; set; } = CertificateScenario.Start;
@@ -28,7 +29,47 @@ internal sealed class PoolScenario : IPoolStore
 
     public KeyedLoad? LoadByKey(string poolId, string idempotencyKey) => _keyedLoads.GetValueOrDefault(idempotencyKey);
 
-    public int OpenReservationsOf(string poolId, string caller) => _reservations.Values.Count(r => r.Caller == caller && r.IssuedToOrder is null);
+    public int OpenReservationsOf(string poolId, string caller) => _open.GetValueOrDefault(caller);
+
+    /// <summary>Deadlines set and not cleared: the timers of open reservations.</summary>
+    public HashSet<(DateTimeOffset At, string CertificateId)> Deadlines { get; } = [];
+
+    /// <summary>Applies one entry change the domain decided, as the topology writes it to its store.</summary>
+    private void Apply(PoolEntryChange change)
+    {
+        switch (change)
+        {
+            case SlotFilled c:
+                _slots[c.Slot] = c.Value;
+                break;
+            case SlotEmptied c:
+                _slots.Remove(c.Slot);
+                break;
+            case ReservationStored c:
+                _reservations[c.Reservation.CertificateId] = c.Reservation;
+                break;
+            case ReservationRemoved c:
+                _reservations.Remove(c.CertificateId);
+                break;
+            case DeadlineSet c:
+                Deadlines.Add((c.At, c.CertificateId));
+                break;
+            case DeadlineCleared c:
+                Deadlines.Remove((c.At, c.CertificateId));
+                break;
+            case OpenReservationsCounted c:
+                _open[c.Caller] = c.Count;
+                break;
+            case ReservationKeyRemembered c:
+                _keyed[c.Keyed.IdempotencyKey] = c.Keyed;
+                break;
+            case LoadKeyRemembered c:
+                _keyedLoads[c.Keyed.IdempotencyKey] = c.Keyed;
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(change), change.GetType().Name, "unknown change");
+        }
+    }
 
     public IReadOnlyList<PoolEvent> When(PoolCommand command)
     {
@@ -36,41 +77,9 @@ internal sealed class PoolScenario : IPoolStore
         foreach (var e in events)
         {
             State = PoolDecider.Evolve(State, e);
-            switch (e)
+            foreach (var change in PoolDecider.EntryChanges(e, this, Settings))
             {
-                case PoolLoaded loaded:
-                    for (var i = 0; i < loaded.Numbers.Count; i++)
-                    {
-                        _slots[loaded.FirstSlot + i] = new PoolSlot(loaded.Numbers[i], 0);
-                    }
-
-                    if (loaded.IdempotencyKey is { } loadKey)
-                    {
-                        _keyedLoads[loadKey] = new KeyedLoad(loadKey, loaded.RequestFingerprint, loaded.CausationId, loaded.FirstSlot, loaded.Numbers.Count);
-                    }
-
-                    break;
-                case PoolCertificateReserved reserved:
-                    _slots.Remove(reserved.Slot);
-                    _reservations[reserved.CertificateId] = new Reservation(reserved.CertificateId, reserved.PoolId, reserved.Slot, reserved.RequestId, reserved.OrderId,
-                        reserved.ReservedUntil, Sequence: reserved.CertificateSequence, Caller: reserved.Caller);
-                    if (reserved.IdempotencyKey is { } key)
-                    {
-                        _keyed[key] = new KeyedReservation(key, reserved.RequestFingerprint, reserved.CertificateId, reserved.RequestId, reserved.ReservedUntil);
-                    }
-
-                    break;
-                case ReservationExpired expired:
-                    _reservations.Remove(expired.CertificateId);
-                    _slots[expired.Slot] = new PoolSlot(expired.CertificateId, expired.CertificateSequence);
-                    break;
-                case ReservationReleased released:
-                    _reservations.Remove(released.CertificateId);
-                    _slots[released.Slot] = new PoolSlot(released.CertificateId, released.CertificateSequence);
-                    break;
-                case ReservationIssued issued:
-                    _reservations[issued.CertificateId] = _reservations[issued.CertificateId] with { IssuedToOrder = issued.OrderId };
-                    break;
+                Apply(change);
             }
         }
 

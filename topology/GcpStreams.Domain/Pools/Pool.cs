@@ -105,12 +105,20 @@ public sealed record KeyedLoad(string IdempotencyKey, string RequestFingerprint,
 /// <param name="MaxLoadBatch">The most certificates one load command may add; larger loads are split by the caller.</param>
 /// <param name="MaxOpenReservationsPerCaller">The most reservations one client may hold open in one pool, so no client can empty a pool.</param>
 /// <param name="MaxHold">The longest a reservation may be held (a longer request is refused, whoever wrote it).</param>
+/// <param name="IdempotencyKeyRetention">How long a pool remembers an idempotency key after its first use.</param>
 public sealed record PoolSettings(
     byte[] NumberingKey,
     int MaxLoadBatch = PoolSettings.DefaultMaxLoadBatch,
     int MaxOpenReservationsPerCaller = PoolSettings.DefaultMaxOpenReservationsPerCaller,
-    TimeSpan? MaxHold = null)
+    TimeSpan? MaxHold = null,
+    TimeSpan? IdempotencyKeyRetention = null)
 {
+    /// <summary>How long idempotency keys are remembered unless configured otherwise: 24 hours.</summary>
+    public static readonly TimeSpan DefaultIdempotencyKeyRetention = TimeSpan.FromHours(24);
+
+    /// <summary><see cref="IdempotencyKeyRetention"/>, or <see cref="DefaultIdempotencyKeyRetention"/> when not given.</summary>
+    public TimeSpan KeyRetention => IdempotencyKeyRetention ?? DefaultIdempotencyKeyRetention;
+
     /// <summary>The most certificates one load adds unless configured otherwise (the API and the demo pools use the same bound).</summary>
     public const int DefaultMaxLoadBatch = 10_000;
 

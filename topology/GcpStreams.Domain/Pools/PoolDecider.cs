@@ -266,5 +266,77 @@ public static class PoolDecider
 
     public static Pool? Fold(IEnumerable<PoolEvent> events, Pool? initial = null) => events.Aggregate(initial, Evolve);
 
+    /// <summary>
+    /// What <paramref name="event"/> does to the pool's entries besides its counters (<see cref="Evolve"/>): slots, reservations,
+    /// deadlines, open-reservation counts and idempotency keys, as read in <paramref name="entries"/> before the decision (one
+    /// reservation event per decision, so the counts read are current).
+    /// </summary>
+    public static IReadOnlyList<PoolEntryChange> EntryChanges(PoolEvent @event, IPoolStore entries, PoolSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(settings);
+        var changes = new List<PoolEntryChange>();
+        switch (@event)
+        {
+            case PoolLoaded loaded:
+                for (var i = 0; i < loaded.Numbers.Count; i++)
+                {
+                    changes.Add(new SlotFilled(loaded.FirstSlot + i, new PoolSlot(loaded.Numbers[i], 0)));
+                }
+
+                if (loaded.IdempotencyKey is { } loadKey)
+                {
+                    changes.Add(new LoadKeyRemembered(new KeyedLoad(loadKey, loaded.RequestFingerprint, loaded.CausationId, loaded.FirstSlot, loaded.Numbers.Count), loaded.At + settings.KeyRetention));
+                }
+
+                break;
+            case PoolCertificateReserved r:
+                changes.Add(new SlotEmptied(r.Slot));
+                changes.Add(new ReservationStored(new Reservation(r.CertificateId, r.PoolId, r.Slot, r.RequestId, r.OrderId, r.ReservedUntil, Sequence: r.CertificateSequence, Caller: r.Caller)));
+                changes.Add(new DeadlineSet(r.ReservedUntil, r.CertificateId));
+                CountOpen(r.PoolId, r.Caller, +1, entries, changes);
+                if (r.IdempotencyKey is { } key)
+                {
+                    changes.Add(new ReservationKeyRemembered(new KeyedReservation(key, r.RequestFingerprint, r.CertificateId, r.RequestId, r.ReservedUntil), r.At + settings.KeyRetention));
+                }
+
+                break;
+            case ReservationExpired x:
+                CountOpen(x.PoolId, entries.ReservationOf(x.PoolId, x.CertificateId)?.Caller, -1, entries, changes);
+                changes.Add(new DeadlineCleared(x.ReservedUntil, x.CertificateId)); // its timer fired (and deletes it too)
+                changes.Add(new ReservationRemoved(x.CertificateId));
+                changes.Add(new SlotFilled(x.Slot, new PoolSlot(x.CertificateId, x.CertificateSequence)));
+                break;
+            case ReservationReleased x:
+                var released = entries.ReservationOf(x.PoolId, x.CertificateId)!;
+                CountOpen(x.PoolId, released.Caller, -1, entries, changes);
+                changes.Add(new DeadlineCleared(released.ReservedUntil, x.CertificateId));
+                changes.Add(new ReservationRemoved(x.CertificateId));
+                changes.Add(new SlotFilled(x.Slot, new PoolSlot(x.CertificateId, x.CertificateSequence)));
+                break;
+            case ReservationIssued x:
+                var reservation = entries.ReservationOf(x.PoolId, x.CertificateId)!;
+                CountOpen(x.PoolId, reservation.Caller, -1, entries, changes);
+                changes.Add(new ReservationStored(reservation with { IssuedToOrder = x.OrderId }));
+                changes.Add(new DeadlineCleared(reservation.ReservedUntil, x.CertificateId));
+                break;
+        }
+
+        return changes;
+    }
+
+    /// <summary>
+    /// Moves the count of <paramref name="caller"/>'s open reservations by <paramref name="delta"/>. A reservation without a caller
+    /// (made before callers were recorded) is not counted.
+    /// </summary>
+    private static void CountOpen(string poolId, string? caller, int delta, IPoolStore entries, List<PoolEntryChange> changes)
+    {
+        if (caller is not null)
+        {
+            changes.Add(new OpenReservationsCounted(caller, Math.Max(0, entries.OpenReservationsOf(poolId, caller) + delta)));
+        }
+    }
+
     private static Pool Required(Pool? state) => state ?? throw new InvalidOperationException("event applies to a pool that has no state");
 }

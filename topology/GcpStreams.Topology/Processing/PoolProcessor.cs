@@ -37,7 +37,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         : base(codec, settings)
     {
         this.settings = settings;
-        poolSettings = new PoolSettings(settings.NumberingKey, settings.MaxLoadBatch, settings.MaxOpenReservationsPerClient, settings.MaxReservationHold);
+        poolSettings = new PoolSettings(settings.NumberingKey, settings.MaxLoadBatch, settings.MaxOpenReservationsPerClient, settings.MaxReservationHold, settings.IdempotencyKeyRetention);
     }
 
     public override void Init(ProcessorContext<byte[], Outgoing> context)
@@ -94,7 +94,14 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
             var salt = PoolDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(source) : null;
             var eventId = StreamEvents.EventId(StreamEvents.CertificateOf(e) ?? e.PoolId, e.CausationId, i, salt);
             eventIds.Add(eventId);
-            StoreEffects(e, writes);
+            foreach (var change in PoolDecider.EntryChanges(e, this, poolSettings))
+            {
+                writes.Add(Write(e.PoolId, change));
+                if (Retention(e.PoolId, change) is { } retention)
+                {
+                    writes.Add(retention);
+                }
+            }
             var certificateId = StreamEvents.CertificateOf(e);
 
             // an event keyed by a pool that does not exist is not published: refusing an unknown pool creates nothing anywhere
@@ -152,74 +159,28 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         return outputs;
     }
 
-    private void StoreEffects(PoolEvent e, List<(string Key, byte[]? Value)> writes)
+    /// <summary>The store write of each entry change the domain decided (<see cref="PoolDecider.EntryChanges"/>): null deletes.</summary>
+    private static (string Key, byte[]? Value) Write(string poolId, PoolEntryChange change) => change switch
     {
-        switch (e)
-        {
-            case PoolLoaded loaded:
-                for (var i = 0; i < loaded.Numbers.Count; i++)
-                {
-                    writes.Add((Keys.Slot(loaded.PoolId, loaded.FirstSlot + i), SlotValue(new PoolSlot(loaded.Numbers[i], 0))));
-                }
+        SlotFilled c => (Keys.Slot(poolId, c.Slot), SlotValue(c.Value)),
+        SlotEmptied c => (Keys.Slot(poolId, c.Slot), null),
+        ReservationStored c => (Keys.Reservation(poolId, c.Reservation.CertificateId), InternalJson.Serialize(c.Reservation)),
+        ReservationRemoved c => (Keys.Reservation(poolId, c.CertificateId), null),
+        DeadlineSet c => (Keys.Deadline(c.At, poolId, c.CertificateId), []),
+        DeadlineCleared c => (Keys.Deadline(c.At, poolId, c.CertificateId), null),
+        OpenReservationsCounted c => (Keys.OpenReservations(poolId, c.Caller), c.Count == 0 ? null : Codec.Utf8(c.Count.ToString(CultureInfo.InvariantCulture))),
+        ReservationKeyRemembered c => (Keys.IdempotencyKey(poolId, c.Keyed.IdempotencyKey), InternalJson.Serialize(c.Keyed)),
+        LoadKeyRemembered c => (Keys.LoadKey(poolId, c.Keyed.IdempotencyKey), InternalJson.Serialize(c.Keyed)),
+        _ => throw new ArgumentOutOfRangeException(nameof(change), change.GetType().Name, "Unknown pool entry change."),
+    };
 
-                if (loaded.IdempotencyKey is { } loadKey)
-                {
-                    var keyed = Keys.LoadKey(loaded.PoolId, loadKey);
-                    writes.Add((keyed, InternalJson.Serialize(new KeyedLoad(loadKey, loaded.RequestFingerprint, loaded.CausationId, loaded.FirstSlot, loaded.Numbers.Count))));
-                    writes.Add((Keys.Retention(loaded.At + settings.IdempotencyKeyRetention, keyed), []));
-                }
-
-                break;
-            case PoolCertificateReserved r:
-                writes.Add((Keys.Slot(r.PoolId, r.Slot), null));
-                writes.Add((Keys.Reservation(r.PoolId, r.CertificateId),
-                    InternalJson.Serialize(new Reservation(r.CertificateId, r.PoolId, r.Slot, r.RequestId, r.OrderId, r.ReservedUntil, Sequence: r.CertificateSequence, Caller: r.Caller))));
-                writes.Add((Keys.Deadline(r.ReservedUntil, r.PoolId, r.CertificateId), []));
-                CountOpen(r.PoolId, r.Caller, +1, writes);
-                if (r.IdempotencyKey is { } key)
-                {
-                    var keyed = Keys.IdempotencyKey(r.PoolId, key);
-                    writes.Add((keyed, InternalJson.Serialize(new KeyedReservation(key, r.RequestFingerprint, r.CertificateId, r.RequestId, r.ReservedUntil))));
-                    writes.Add((Keys.Retention(r.At + settings.IdempotencyKeyRetention, keyed), []));
-                }
-
-                break;
-            case ReservationExpired x:
-                CountOpen(x.PoolId, ReservationOf(x.PoolId, x.CertificateId)?.Caller, -1, writes);
-                writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), null));
-                writes.Add((Keys.Slot(x.PoolId, x.Slot), SlotValue(new PoolSlot(x.CertificateId, x.CertificateSequence))));
-                break;
-            case ReservationReleased x:
-                var released = ReservationOf(x.PoolId, x.CertificateId)!;
-                CountOpen(x.PoolId, released.Caller, -1, writes);
-                writes.Add((Keys.Deadline(released.ReservedUntil, x.PoolId, x.CertificateId), null));
-                writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), null));
-                writes.Add((Keys.Slot(x.PoolId, x.Slot), SlotValue(new PoolSlot(x.CertificateId, x.CertificateSequence))));
-                break;
-            case ReservationIssued x:
-                var reservation = ReservationOf(x.PoolId, x.CertificateId)!;
-                CountOpen(x.PoolId, reservation.Caller, -1, writes);
-                writes.Add((Keys.Reservation(x.PoolId, x.CertificateId), InternalJson.Serialize(reservation with { IssuedToOrder = x.OrderId })));
-                writes.Add((Keys.Deadline(reservation.ReservedUntil, x.PoolId, x.CertificateId), null));
-                break;
-        }
-    }
-
-    /// <summary>
-    /// Moves the count of <paramref name="caller"/>'s open reservations in the pool by <paramref name="delta"/> (one reservation
-    /// event per decision, so the stored count is current); the entry goes when it reaches 0. A reservation without a caller
-    /// (made before callers were recorded) is not counted.
-    /// </summary>
-    private void CountOpen(string poolId, string? caller, int delta, List<(string Key, byte[]? Value)> writes)
+    /// <summary>The retention index entry of a remembered idempotency key (swept after its retention), if the change remembers one.</summary>
+    private static (string Key, byte[]? Value)? Retention(string poolId, PoolEntryChange change) => change switch
     {
-        if (caller is null)
-        {
-            return;
-        }
-
-        var open = Math.Max(0, OpenReservationsOf(poolId, caller) + delta);
-        writes.Add((Keys.OpenReservations(poolId, caller), open == 0 ? null : Codec.Utf8(open.ToString(CultureInfo.InvariantCulture))));
-    }
+        ReservationKeyRemembered c => (Keys.Retention(c.Until, Keys.IdempotencyKey(poolId, c.Keyed.IdempotencyKey)), []),
+        LoadKeyRemembered c => (Keys.Retention(c.Until, Keys.LoadKey(poolId, c.Keyed.IdempotencyKey)), []),
+        _ => null,
+    };
 
     private static Channel ChannelOf(PoolCommand command) => command switch
     {
