@@ -1,16 +1,17 @@
 using GcpStreams.Api.Endpoints;
-using GcpStreams.Api.ReadModel;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using CheckStatus = Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus;
 
 namespace GcpStreams.Api.Hosting;
 
 public static class HealthEndpoints
 {
     /// <summary>
-    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the stream is RUNNING, the read model has read
-    /// the start-up backlog, the command channel is open and, in embedded mode, every demo pool shows in the read model
-    /// with its levels, and the stream never failed to write a record (else 503 with Retry-After and the reason; a failed
-    /// write names its topic and error, and lasts until the instance is restarted).
+    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the readiness health checks (<see cref="ReadinessChecks"/>)
+    /// pass — the stream is RUNNING, the read model has read the start-up backlog, the command channel is open and, in embedded
+    /// mode, every demo pool shows in the read model with its levels, and the stream never failed to write a record (else 503 with
+    /// Retry-After and the reason; a failed write names its topic and error, and lasts until the instance is restarted).
     /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -30,53 +31,28 @@ public static class HealthEndpoints
         return endpoints;
     }
 
-    private static Results<Ok<HealthStatus>, ProblemHttpResult> Ready(
-        StreamService stream, CertificateReadModel readModel, CommandClient commands, EmbeddedStartup startup, ProductionFailures productionFailures, HttpContext context)
+    /// <summary>Runs the readiness checks (<see cref="ReadinessChecks"/>) and answers with the first failing one's reason.</summary>
+    private static async Task<Results<Ok<HealthStatus>, ProblemHttpResult>> Ready(HealthCheckService health, HttpContext context)
     {
-        var readModelState = ReadModelState(readModel);
-        var demoPools = startup.WhenDemoPoolsVisible;
-        var failed = productionFailures.First;
-        if (failed is null && stream.State == ServiceState.Running && readModel.IsCaughtUp && commands.IsOpen && demoPools.IsCompletedSuccessfully)
+        var report = await health.CheckHealthAsync(check => check.Tags.Contains(ReadinessChecks.Tag), context.RequestAborted);
+        var data = report.Entries.Values.SelectMany(e => e.Data).ToDictionary(d => d.Key, d => (object?)d.Value, StringComparer.Ordinal);
+        var stream = data.GetValueOrDefault(ReadinessChecks.StreamKey) as string;
+        var readModel = data.GetValueOrDefault(ReadinessChecks.ReadModelKey) as string;
+        if (report.Status == CheckStatus.Healthy)
         {
-            return TypedResults.Ok(new HealthStatus("ready", stream.State.ToString(), readModelState));
+            return TypedResults.Ok(new HealthStatus("ready", stream, readModel));
         }
 
-        var extensions = new Dictionary<string, object?> { ["stream"] = stream.State.ToString(), ["readModel"] = readModelState };
-        if (failed is not null)
-        {
-            extensions["productionFailure"] = failed;
-        }
-
-        var detail = failed is not null
-            ? $"The stream could not write a record to {failed.Topic} (partition {failed.Partition}): {failed.Reason} ({failed.Error}). Its task stopped there, so the "
-                + "commands and events of its keys are not processed; fix the cause (e.g. the topic's max.message.bytes or Kafka:Settings:message.max.bytes) and restart the instance."
-            : stream.State != ServiceState.Running
-            ? $"The stream is {stream.State}; the service answers once it is Running and the read model has caught up."
-            : readModel.WhenCaughtUp.IsFaulted
-                ? $"The stream is Running but the read model failed: {readModel.WhenCaughtUp.Exception?.GetBaseException().Message}"
-                : !readModel.IsCaughtUp
-                    ? "The stream is Running; the read model is still reading GiftCertificates.State and GiftCertificates.Stream up to their end offsets."
-                    : !commands.IsOpen
-                        ? "The stream is Running and the read model caught up; the command channel (GiftCertificates.Replies) is still opening."
-                        : demoPools.IsFaulted
-                            ? $"The demo pools (Gcp:DemoPools) could not be loaded: {demoPools.Exception?.GetBaseException().Message}"
-                            : "The stream is Running, the read model caught up and the command channel is open; the demo pools (Gcp:DemoPools) are "
-                                + "being loaded: ready once GET /pools shows every one.";
+        var reason = ReadinessChecks.Order.Select(name => report.Entries.GetValueOrDefault(name)).First(e => e.Status != CheckStatus.Healthy).Description;
         context.Response.Headers.RetryAfter = "5";
         return TypedResults.Problem(
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "Not ready",
-            detail: detail,
+            detail: reason,
             type: ApiProblems.NotReadyType,
             instance: context.Request.Path,
-            extensions: extensions);
+            extensions: data);
     }
-
-    private static string ReadModelState(CertificateReadModel readModel) =>
-        readModel.IsCaughtUp ? "CaughtUp"
-        : readModel.WhenCaughtUp.IsFaulted ? "Failed"
-        : readModel.WhenCaughtUp.IsCanceled ? "Stopped"
-        : "CatchingUp";
 }
 
 /// <summary>The health answer: overall status, the stream's state and the read model's (null on <c>/health/live</c>).</summary>

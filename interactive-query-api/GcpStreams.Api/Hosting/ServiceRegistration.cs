@@ -58,6 +58,7 @@ public static class ServiceRegistration
         services.AddSingleton<GcpStreams.Api.Endpoints.CursorProtector>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamService>());
         services.AddSingleton<EmbeddedStartup>(); // readiness asks it whether the demo pools are visible
+        services.AddReadinessChecks();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedStartup>());
         return services;
     }
