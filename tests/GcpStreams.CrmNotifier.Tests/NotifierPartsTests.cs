@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using GcpStreams.Traffic;
 
 namespace GcpStreams.CrmNotifier.Tests;
 

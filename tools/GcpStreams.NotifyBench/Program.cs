@@ -27,7 +27,7 @@ var count = (int)Math.Round(rate * seconds);
 var root = Directory.CreateTempSubdirectory("gcp-bench-notify-").FullName;
 using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(20));
 
-var smtp = await Smtp4DevProcess.StartAsync();
+var smtp = await Smtp4Dev.StartAsync();
 var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
 {
     builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -122,7 +122,7 @@ try
     }
 
     await Task.WhenAll(sends);
-    var received = await smtp.WaitForAsync(count, TimeSpan.FromMinutes(5), cancel.Token);
+    var received = await smtp.FirstMessagesAsync(count, TimeSpan.FromMinutes(5), cancel.Token);
     var latencies = new List<double>();
     var missing = 0;
     for (var i = 0; i < count; i++)
@@ -180,120 +180,5 @@ static async Task WaitForPoolAsync(WebApplication app, CancellationToken token)
     while (model.GetPool("bench-notify-pool") is not { Available: > 0 })
     {
         await Task.Delay(100, token); // polling a condition: the demo pool is loaded at start
-    }
-}
-
-/// <summary>smtp4dev, the repository's dotnet tool, on ports the OS chose, in memory.</summary>
-internal sealed class Smtp4DevProcess : IAsyncDisposable
-{
-    private readonly Process process;
-    private readonly HttpClient http;
-
-    private Smtp4DevProcess(Process process, int smtpPort, string webUrl)
-    {
-        this.process = process;
-        SmtpPort = smtpPort;
-        WebUrl = webUrl;
-        http = new HttpClient { BaseAddress = new Uri(webUrl) };
-    }
-
-    public int SmtpPort { get; }
-
-    public string WebUrl { get; }
-
-    public static async Task<Smtp4DevProcess> StartAsync()
-    {
-        var root = Root();
-        var (smtp, web) = (FreePort(), FreePort());
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "tool", "run", "smtp4dev", "--", $"--urls=http://127.0.0.1:{web}", $"--smtpport={smtp}", "--db=", "--hostname=127.0.0.1", "--tlsmode=None", "--imapport=", "--pop3port=", "--nousersettings", "--messagestokeep=1000000" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new Smtp4DevProcess(process, smtp, $"http://127.0.0.1:{web}");
-        for (var deadline = DateTime.UtcNow.AddSeconds(90); ; await Task.Delay(200))
-        {
-            try
-            {
-                using var response = await server.http.GetAsync(new Uri("/api/messages", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    return server;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not yet
-            }
-
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException("smtp4dev did not start (run `make setup`: dotnet tool restore)");
-            }
-        }
-    }
-
-    /// <summary>When each address got its first message (smtp4dev's receivedDate), once <paramref name="count"/> have arrived or the time is up.</summary>
-    public async Task<Dictionary<string, DateTimeOffset>> WaitForAsync(int count, TimeSpan within, CancellationToken token)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (true)
-        {
-            var json = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/messages?pageSize=1000000", UriKind.Relative), token)).RootElement;
-            var byAddress = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
-            foreach (var message in json.GetProperty("results").EnumerateArray())
-            {
-                var at = message.GetProperty("receivedDate").GetDateTimeOffset();
-                foreach (var to in message.GetProperty("to").EnumerateArray().Select(t => t.GetString()!))
-                {
-                    byAddress[to] = byAddress.TryGetValue(to, out var earlier) && earlier < at ? earlier : at;
-                }
-            }
-
-            if (byAddress.Count >= count || DateTime.UtcNow > deadline)
-            {
-                return byAddress;
-            }
-
-            await Task.Delay(500, token); // polling the server's list until every e-mail is in, with a deadline
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        http.Dispose();
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
-        process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, ".config", "dotnet-tools.json")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
     }
 }

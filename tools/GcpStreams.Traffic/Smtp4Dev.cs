@@ -3,15 +3,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 
-namespace GcpStreams.CrmNotifier.Tests;
+namespace GcpStreams.Traffic;
 
 /// <summary>
-/// A real SMTP server for the tests: smtp4dev, the repository's dotnet tool (<c>.config/dotnet-tools.json</c>, restored by
+/// A real SMTP server for the tests and the notification benchmark: smtp4dev, the repository's dotnet tool (<c>.config/dotnet-tools.json</c>, restored by
 /// <c>make setup</c>; restored here too when missing), on ports the OS chose, with an in-memory database. Recipients containing
 /// <c>bounce</c> are refused with 550 (its RecipientValidationExpression), as a mailbox that does not exist. Its REST API lists
 /// what it received.
 /// </summary>
-internal sealed class Smtp4Dev : IAsyncDisposable
+public sealed class Smtp4Dev : IAsyncDisposable
 {
     private readonly Process process;
     private readonly HttpClient http;
@@ -89,6 +89,30 @@ internal sealed class Smtp4Dev : IAsyncDisposable
             m.GetProperty("receivedDate").GetDateTimeOffset()))];
     }
 
+    /// <summary>When each address got its first message, once <paramref name="count"/> addresses have one or the time is up.</summary>
+    public async Task<Dictionary<string, DateTimeOffset>> FirstMessagesAsync(int count, TimeSpan within, CancellationToken token)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            var byAddress = new Dictionary<string, DateTimeOffset>(StringComparer.OrdinalIgnoreCase);
+            foreach (var message in await MessagesAsync())
+            {
+                foreach (var to in message.To)
+                {
+                    byAddress[to] = byAddress.TryGetValue(to, out var earlier) && earlier < message.ReceivedAt ? earlier : message.ReceivedAt;
+                }
+            }
+
+            if (byAddress.Count >= count || DateTime.UtcNow > deadline)
+            {
+                return byAddress;
+            }
+
+            await Task.Delay(500, token); // polling the server's list until every e-mail is in, with a deadline
+        }
+    }
+
     public async Task<List<ReceivedMail>> MessagesToAsync(string address) =>
         [.. (await MessagesAsync()).Where(m => m.To.Contains(address, StringComparer.OrdinalIgnoreCase))];
 
@@ -149,7 +173,7 @@ internal sealed class Smtp4Dev : IAsyncDisposable
 }
 
 /// <summary>One message smtp4dev received.</summary>
-internal sealed record ReceivedMail(string Id, IReadOnlyList<string> To, string Subject, DateTimeOffset ReceivedAt);
+public sealed record ReceivedMail(string Id, IReadOnlyList<string> To, string Subject, DateTimeOffset ReceivedAt);
 
 internal static class HttpJson
 {
