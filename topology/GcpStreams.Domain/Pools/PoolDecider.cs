@@ -303,17 +303,10 @@ public static class PoolDecider
 
                 break;
             case ReservationExpired x:
-                CountOpen(x.PoolId, entries.ReservationOf(x.PoolId, x.CertificateId)?.Caller, -1, entries, changes);
-                changes.Add(new DeadlineCleared(x.ReservedUntil, x.CertificateId)); // its timer fired (and deletes it too)
-                changes.Add(new ReservationRemoved(x.CertificateId));
-                changes.Add(new SlotFilled(x.Slot, new PoolSlot(x.CertificateId, x.CertificateSequence)));
+                BackToTheTail(x.PoolId, x.CertificateId, x.Slot, x.CertificateSequence, entries, changes); // its timer fired (and deletes its deadline too)
                 break;
             case ReservationReleased x:
-                var released = entries.ReservationOf(x.PoolId, x.CertificateId)!;
-                CountOpen(x.PoolId, released.Caller, -1, entries, changes);
-                changes.Add(new DeadlineCleared(released.ReservedUntil, x.CertificateId));
-                changes.Add(new ReservationRemoved(x.CertificateId));
-                changes.Add(new SlotFilled(x.Slot, new PoolSlot(x.CertificateId, x.CertificateSequence)));
+                BackToTheTail(x.PoolId, x.CertificateId, x.Slot, x.CertificateSequence, entries, changes);
                 break;
             case ReservationIssued x:
                 var reservation = entries.ReservationOf(x.PoolId, x.CertificateId)!;
@@ -324,6 +317,20 @@ public static class PoolDecider
         }
 
         return changes;
+    }
+
+    /// <summary>A reservation that ends without an order (expired, released): its certificate goes back to a slot at the tail.</summary>
+    private static void BackToTheTail(string poolId, string certificateId, long slot, long sequence, IPoolStore entries, List<PoolEntryChange> changes)
+    {
+        var reservation = entries.ReservationOf(poolId, certificateId);
+        CountOpen(poolId, reservation?.Caller, -1, entries, changes);
+        if (reservation is not null)
+        {
+            changes.Add(new DeadlineCleared(reservation.ReservedUntil, certificateId));
+        }
+
+        changes.Add(new ReservationRemoved(certificateId));
+        changes.Add(new SlotFilled(slot, new PoolSlot(certificateId, sequence)));
     }
 
     /// <summary>
