@@ -11,7 +11,7 @@ COPY topology/GcpStreams.Contracts/GcpStreams.Contracts.csproj topology/GcpStrea
 COPY topology/GcpStreams.Serialization/GcpStreams.Serialization.csproj topology/GcpStreams.Serialization/
 COPY topology/GcpStreams.Topology/GcpStreams.Topology.csproj topology/GcpStreams.Topology/
 COPY dev-infrastructure/GcpStreams.Embedded/GcpStreams.Embedded.csproj dev-infrastructure/GcpStreams.Embedded/
-COPY topology/GcpStreams.SchemaRegistry.Http/GcpStreams.SchemaRegistry.Http.csproj topology/GcpStreams.SchemaRegistry.Http/
+COPY dev-infrastructure/GcpStreams.SchemaRegistry/GcpStreams.SchemaRegistry.csproj dev-infrastructure/GcpStreams.SchemaRegistry/
 COPY interactive-query-api/GcpStreams.Api.Security/GcpStreams.Api.Security.csproj interactive-query-api/GcpStreams.Api.Security/
 COPY interactive-query-api/GcpStreams.Api.ReadModel/GcpStreams.Api.ReadModel.csproj interactive-query-api/GcpStreams.Api.ReadModel/
 COPY interactive-query-api/GcpStreams.Api/GcpStreams.Api.csproj interactive-query-api/GcpStreams.Api/

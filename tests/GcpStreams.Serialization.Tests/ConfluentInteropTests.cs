@@ -3,6 +3,7 @@ using Avro.Generic;
 using Confluent.Kafka;
 using Confluent.Kafka.SyncOverAsync;
 using Confluent.SchemaRegistry.Serdes;
+using GcpStreams.SchemaRegistry;
 using GcpStreams.Serialization.Tests.Fixtures;
 
 namespace GcpStreams.Serialization.Tests;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using Confluent.SchemaRegistry;
 
-namespace GcpStreams.Serialization;
+namespace GcpStreams.SchemaRegistry;
 
 /// <summary>Confluent Schema Registry error codes (HTTP status followed by two digits), as its REST API returns them.</summary>
 public static class SchemaRegistryErrorCodes

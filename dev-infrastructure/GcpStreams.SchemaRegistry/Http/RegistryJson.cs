@@ -1,6 +1,5 @@
 using System.Globalization;
 using Confluent.SchemaRegistry;
-using GcpStreams.Serialization;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using ConfluentSchema = Confluent.SchemaRegistry.Schema;

@@ -1,6 +1,6 @@
 using Confluent.SchemaRegistry;
 
-namespace GcpStreams.Serialization;
+namespace GcpStreams.SchemaRegistry;
 
 /// <summary>Associations (resource -&gt; subject links, used by Confluent's "Associated" subject name strategy).</summary>
 public sealed partial class InProcessSchemaRegistry

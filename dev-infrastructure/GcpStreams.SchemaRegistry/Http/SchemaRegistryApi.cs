@@ -1,6 +1,5 @@
 using Avro;
 using Confluent.SchemaRegistry;
-using GcpStreams.Serialization;
 using Microsoft.AspNetCore.Http;
 using Newtonsoft.Json.Linq;
 using ConfluentSchema = Confluent.SchemaRegistry.Schema;

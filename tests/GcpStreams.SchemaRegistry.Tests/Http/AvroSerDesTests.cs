@@ -5,7 +5,7 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
 
-namespace GcpStreams.SchemaRegistry.Http.Tests;
+namespace GcpStreams.SchemaRegistry.Tests.Http;
 
 /// <summary>
 /// Confluent's Avro serializer and deserializer (default settings of the 2.16 client) through HTTP: the same bytes

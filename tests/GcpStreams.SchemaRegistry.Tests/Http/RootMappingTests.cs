@@ -1,8 +1,9 @@
 using System.Net;
 using Confluent.SchemaRegistry;
+using GcpStreams.SchemaRegistry.Http;
 using Microsoft.AspNetCore.Hosting;
 
-namespace GcpStreams.SchemaRegistry.Http.Tests;
+namespace GcpStreams.SchemaRegistry.Tests.Http;
 
 /// <summary>The API mapped at the root (no prefix), as a stand-alone registry would be.</summary>
 public class RootMappingTests
@@ -45,7 +46,7 @@ public class RootMappingTests
     [Test]
     public void Mapping_needs_a_route_builder_a_registry_and_a_prefix()
     {
-        using var registry = new Serialization.InProcessSchemaRegistry();
+        using var registry = new InProcessSchemaRegistry();
 
         Assert.Throws<ArgumentNullException>(() => SchemaRegistryApiEndpoints.MapSchemaRegistryApi(null!, registry));
     }

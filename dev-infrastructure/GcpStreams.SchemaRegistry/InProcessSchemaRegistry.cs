@@ -7,7 +7,7 @@ using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using ConfluentSchema = Confluent.SchemaRegistry.Schema;
 
-namespace GcpStreams.Serialization;
+namespace GcpStreams.SchemaRegistry;
 
 /// <summary>
 /// A thread-safe, in-memory schema registry with Confluent Schema Registry's semantics, used in embedded mode

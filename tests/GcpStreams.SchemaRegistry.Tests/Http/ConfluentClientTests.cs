@@ -1,7 +1,7 @@
 using System.Net;
 using Confluent.SchemaRegistry;
 
-namespace GcpStreams.SchemaRegistry.Http.Tests;
+namespace GcpStreams.SchemaRegistry.Tests.Http;
 
 /// <summary>Confluent's own <see cref="CachedSchemaRegistryClient"/> against the served in-process registry.</summary>
 public class ConfluentClientTests

@@ -1,18 +1,28 @@
 using System.Net;
 using Confluent.SchemaRegistry;
-using GcpStreams.Serialization.Tests.Fixtures;
 using ConfluentSchema = Confluent.SchemaRegistry.Schema;
 
-namespace GcpStreams.Serialization.Tests;
+namespace GcpStreams.SchemaRegistry.Tests;
 
 /// <summary>The in-process registry behaves like Confluent Schema Registry.</summary>
 public class InProcessSchemaRegistryTests
 {
     private const string Subject = "GiftCertificates.Stream-value";
 
-    private static readonly ConfluentSchema V1 = Avro(GiftCardIssuedV1.SchemaJson);
-    private static readonly ConfluentSchema V2 = Avro(GiftCardIssuedV2.SchemaJson);
-    private static readonly ConfluentSchema RequiresChannel = Avro(GiftCardIssuedRequiresChannel.SchemaJson);
+    private const string V1Json =
+        """{"type":"record","name":"GiftCardIssued","namespace":"gcp.registry.test","fields":[{"name":"certificateId","type":"string"},{"name":"amountMinor","type":"long"},{"name":"note","type":["null","string"],"default":null}]}""";
+
+    /// <summary>V1 plus a field with a default: BACKWARD compatible.</summary>
+    private const string V2Json =
+        """{"type":"record","name":"GiftCardIssued","namespace":"gcp.registry.test","fields":[{"name":"certificateId","type":"string"},{"name":"amountMinor","type":"long"},{"name":"note","type":["null","string"],"default":null},{"name":"currency","type":"string","default":"EUR"}]}""";
+
+    /// <summary>V1 plus a field without a default: v2 readers cannot read v1 data (BACKWARD incompatible).</summary>
+    private const string RequiresChannelJson =
+        """{"type":"record","name":"GiftCardIssued","namespace":"gcp.registry.test","fields":[{"name":"certificateId","type":"string"},{"name":"amountMinor","type":"long"},{"name":"note","type":["null","string"],"default":null},{"name":"channel","type":"string"}]}""";
+
+    private static readonly ConfluentSchema V1 = Avro(V1Json);
+    private static readonly ConfluentSchema V2 = Avro(V2Json);
+    private static readonly ConfluentSchema RequiresChannel = Avro(RequiresChannelJson);
 
     private InProcessSchemaRegistry registry = null!;
 
@@ -43,7 +53,7 @@ public class InProcessSchemaRegistryTests
     {
         var first = await registry.RegisterSchemaAsync(Subject, V1);
         var again = await registry.RegisterSchemaAsync(Subject, V1);
-        var reformatted = await registry.RegisterSchemaAsync(Subject, Avro(GiftCardIssuedV1.AvroSchema.ToString()));
+        var reformatted = await registry.RegisterSchemaAsync(Subject, Avro(global::Avro.Schema.Parse(V1Json).ToString()));
 
         Assert.That(again, Is.EqualTo(first));
         Assert.That(reformatted, Is.EqualTo(first), "the canonical form ignores whitespace and namespace spelling");
@@ -153,7 +163,7 @@ public class InProcessSchemaRegistryTests
         await registry.RegisterSchemaAsync(Subject, V1);
 
         Assert.That((await registry.RegisterSchemaWithResponseAsync(Subject, RequiresChannel)).Version, Is.EqualTo(2), "v1 readers skip 'channel'");
-        var withoutAmount = Avro("""{"type":"record","name":"GiftCardIssued","namespace":"gcp.serialization.test","fields":[{"name":"certificateId","type":"string"},{"name":"channel","type":"string"}]}""");
+        var withoutAmount = Avro("""{"type":"record","name":"GiftCardIssued","namespace":"gcp.registry.test","fields":[{"name":"certificateId","type":"string"},{"name":"channel","type":"string"}]}""");
         var refusal = await Refusal(() => registry.RegisterSchemaAsync(Subject, withoutAmount));
         Assert.That(refusal.Message, Does.Contain("/fields/amountMinor: reader field has no default and is missing from writer"));
     }
@@ -205,7 +215,7 @@ public class InProcessSchemaRegistryTests
         Assert.That((latest.Version, latest.Id), Is.EqualTo((2, v2.Id)));
         Assert.That(minusOne.Version, Is.EqualTo(2));
         Assert.That((first.Version, first.Id, first.Subject), Is.EqualTo((1, v1.Id, Subject)));
-        Assert.That(global::Avro.Schema.Parse(byId.SchemaString), Is.EqualTo(GiftCardIssuedV1.AvroSchema));
+        Assert.That(global::Avro.Schema.Parse(byId.SchemaString), Is.EqualTo(global::Avro.Schema.Parse(V1Json)));
         Assert.That(byId.SchemaType, Is.EqualTo(SchemaType.Avro));
         Assert.That(byId.References, Is.Empty);
         Assert.That(byGuid.SchemaString, Is.EqualTo(v2.SchemaString));

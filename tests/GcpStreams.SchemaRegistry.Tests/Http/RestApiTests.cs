@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace GcpStreams.SchemaRegistry.Http.Tests;
+namespace GcpStreams.SchemaRegistry.Tests.Http;
 
 /// <summary>The JSON bodies, media types and error bodies, with a plain <see cref="HttpClient"/>.</summary>
 public class RestApiTests
