@@ -1,68 +1,51 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Avro;
 using Confluent.SchemaRegistry;
 using Newtonsoft.Json;
-using Newtonsoft.Json.Linq;
 using ConfluentSchema = Confluent.SchemaRegistry.Schema;
 
 namespace GcpStreams.SchemaRegistry;
 
 /// <summary>
 /// A thread-safe, in-memory schema registry with Confluent Schema Registry's semantics, used in embedded mode
-/// and in tests (and meant to be served over HTTP with the Confluent REST subset).
+/// (served over HTTP, see <see cref="Http.SchemaRegistryApiEndpoints"/>) and in tests.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
 /// <item>Subjects have versions 1..n. Schema ids are global, assigned from 1 upward; the same schema (same
-/// canonical text, references, metadata and rule set) gets the same id in every subject, and a GUID derived
-/// from its content.</item>
+/// canonical text) gets the same id in every subject.</item>
 /// <item>Registering a schema that a subject already has returns its existing version and id (no new
 /// version, no compatibility check), as Confluent does.</item>
-/// <item>A new version must be compatible with the subject's earlier versions under the subject's
-/// compatibility level, else the registration is refused with HTTP 409 / error code 40901. The global default
-/// is BACKWARD.</item>
-/// <item>Only AVRO schemas are accepted (JSON Schema and Protobuf are refused with 42201). Avro references
-/// to other subjects' versions are supported. Field defaults are validated like Confluent does.</item>
+/// <item>A new version must be BACKWARD compatible (Confluent's default level) with the subject's latest
+/// version, else the registration is refused with HTTP 409 / error code 40901.</item>
+/// <item>Only plain AVRO schemas are accepted: JSON Schema and Protobuf, schema references, metadata and rule
+/// sets are refused with 42201 (Confluent's Avro serializers send none of them). Field defaults are validated
+/// like Confluent does.</item>
 /// <item>Errors are <see cref="SchemaRegistryException"/>s with Confluent's error codes (see
 /// <see cref="SchemaRegistryErrorCodes"/>), delivered through faulted tasks.</item>
-/// <item>Canonical text: Apache.Avro's JSON form of the parsed schema (full names, no whitespace); for a
-/// schema with references, its compact JSON text. That is the text <c>GetSchemaAsync</c> returns.</item>
+/// <item>Canonical text: Apache.Avro's JSON form of the parsed schema (full names, no whitespace). That is the
+/// text <see cref="GetSchemaBySubjectAndIdAsync"/> returns.</item>
 /// </list>
+/// <para>
+/// It implements what Confluent's Avro serializers and deserializers (and the Streamiz SerDes on them) call:
+/// registration (or lookup, without auto-registration), schemas by id, the latest version (UseLatestVersion) and
+/// the association lookup of the default "Associated" subject name strategy (always none here), plus the subject
+/// and version lists tests read. Every other <see cref="ISchemaRegistryClient"/> method throws
+/// <see cref="NotSupportedException"/> (through a faulted task): GUIDs, metadata, compatibility levels and tests,
+/// associations, the obsolete overloads.
+/// </para>
 /// </remarks>
-public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
+public sealed class InProcessSchemaRegistry : ISchemaRegistryClient
 {
     /// <summary>The cache size the serializers are told about (<see cref="MaxCachedSchemas"/>).</summary>
     public const int DefaultMaxCachedSchemas = 1000;
 
+    private const Compatibility Level = Compatibility.Backward;
+
     private readonly Lock gate = new();
     private readonly List<StoredSchema> schemasById = []; // index = id - 1
-    private readonly Dictionary<SchemaIdentity, StoredSchema> schemasByIdentity = [];
-    private readonly Dictionary<Guid, StoredSchema> schemasByGuid = [];
+    private readonly Dictionary<string, StoredSchema> schemasByCanonical = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<StoredSchema>> subjects = new(StringComparer.Ordinal); // index = version - 1
-    private readonly Dictionary<string, Compatibility> subjectCompatibility = new(StringComparer.Ordinal);
-    private readonly AvroCompatibilityOptions compatibilityOptions;
-    private Compatibility globalCompatibility;
-
-    /// <summary>Creates an empty registry.</summary>
-    /// <param name="defaultCompatibility">The global compatibility level (Confluent's default: BACKWARD).</param>
-    /// <param name="compatibilityOptions">
-    /// Rules of the compatibility checks; <see cref="AvroCompatibilityOptions.Specification"/> (Confluent's) by
-    /// default, <see cref="AvroCompatibilityOptions.ApacheAvroDotNet"/> to also refuse what .NET readers cannot read.
-    /// </param>
-    public InProcessSchemaRegistry(
-        Compatibility defaultCompatibility = Compatibility.Backward,
-        AvroCompatibilityOptions? compatibilityOptions = null)
-    {
-        if (!Enum.IsDefined(defaultCompatibility))
-        {
-            throw new ArgumentOutOfRangeException(nameof(defaultCompatibility), defaultCompatibility, "Unknown compatibility level.");
-        }
-
-        globalCompatibility = defaultCompatibility;
-        this.compatibilityOptions = compatibilityOptions ?? AvroCompatibilityOptions.Specification;
-    }
 
     /// <inheritdoc />
     /// <remarks>Empty: the in-process registry has no client configuration.</remarks>
@@ -91,178 +74,65 @@ public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
         }
     }
 
-    #region Registration and lookup
-
-    /// <inheritdoc />
-    [Obsolete("Superseded by RegisterSchemaAsync(string, Schema, bool)")]
-    public Task<int> RegisterSchemaAsync(string subject, string avroSchema, bool normalize = false) =>
-        Complete(() => Register(subject, AvroSchema(avroSchema), normalize).Id);
-
-    /// <inheritdoc />
-    public Task<int> RegisterSchemaAsync(string subject, ConfluentSchema schema, bool normalize = false) =>
-        Complete(() => Register(subject, schema, normalize).Id);
-
-    /// <inheritdoc />
-    public Task<RegisteredSchema> RegisterSchemaWithResponseAsync(string subject, ConfluentSchema schema, bool normalize = false) =>
-        Complete(() => Register(subject, schema, normalize));
-
-    /// <inheritdoc />
-    [Obsolete("Superseded by GetSchemaIdAsync(string, Schema, bool)")]
-    public Task<int> GetSchemaIdAsync(string subject, string avroSchema, bool normalize = false) =>
-        Complete(() => Lookup(subject, AvroSchema(avroSchema), normalize).Id);
-
-    /// <inheritdoc />
-    public Task<int> GetSchemaIdAsync(string subject, ConfluentSchema schema, bool normalize = false) =>
-        Complete(() => Lookup(subject, schema, normalize).Id);
-
-    /// <inheritdoc />
-    /// <remarks>Nothing is ever deleted here, so <paramref name="ignoreDeletedSchemas"/> changes nothing.</remarks>
-    public Task<RegisteredSchema> LookupSchemaAsync(string subject, ConfluentSchema schema, bool ignoreDeletedSchemas, bool normalize = false) =>
-        Complete(() => Lookup(subject, schema, normalize));
-
-    private RegisteredSchema Register(string subject, ConfluentSchema schema, bool normalize)
-    {
-        ValidateSubject(subject);
-        ArgumentNullException.ThrowIfNull(schema);
-        lock (gate)
-        {
-            var candidate = Prepare(schema, normalize);
-            subjects.TryGetValue(subject, out var versions);
-            var existing = versions?.FindIndex(v => v.Identity.Equals(candidate.Identity)) ?? -1;
-            if (existing >= 0)
-            {
-                return ToRegistered(subject, existing + 1, versions![existing]);
-            }
-
-            var level = EffectiveCompatibility(subject);
-            if (versions is { Count: > 0 })
-            {
-                var result = AvroCompatibility.CheckEvolution(
-                    level, candidate.Parsed, versions.Select(v => v.Parsed).ToList(), compatibilityOptions);
-                if (!result.IsCompatible)
-                {
-                    throw SchemaRegistryErrors.Incompatible(subject, level, result.Messages);
-                }
-            }
-
-            var stored = GetOrAddSchema(candidate);
-            if (versions is null)
-            {
-                versions = [];
-                subjects.Add(subject, versions);
-            }
-
-            versions.Add(stored);
-            return ToRegistered(subject, versions.Count, stored);
-        }
-    }
-
-    private RegisteredSchema Lookup(string subject, ConfluentSchema schema, bool normalize)
-    {
-        ValidateSubject(subject);
-        ArgumentNullException.ThrowIfNull(schema);
-        lock (gate)
-        {
-            if (!subjects.TryGetValue(subject, out var versions))
-            {
-                throw SchemaRegistryErrors.SubjectNotFound(subject);
-            }
-
-            var candidate = Prepare(schema, normalize);
-            var index = versions.FindIndex(v => v.Identity.Equals(candidate.Identity));
-            return index >= 0
-                ? ToRegistered(subject, index + 1, versions[index])
-                : throw SchemaRegistryErrors.SchemaNotFound();
-        }
-    }
-
-    private StoredSchema GetOrAddSchema(Candidate candidate)
-    {
-        if (schemasByIdentity.TryGetValue(candidate.Identity, out var known))
-        {
-            return known;
-        }
-
-        var stored = new StoredSchema(
-            schemasById.Count + 1,
-            ContentGuid(candidate.Identity),
-            candidate.Identity,
-            candidate.References,
-            candidate.Parsed,
-            ToSchema(candidate.Identity, candidate.References));
-        schemasById.Add(stored);
-        schemasByIdentity.Add(stored.Identity, stored);
-        schemasByGuid.TryAdd(stored.Guid, stored);
-        return stored;
-    }
-
-    #endregion
-
-    #region Reads
-
-    /// <inheritdoc />
-    /// <remarks><paramref name="format"/> is ignored: Avro schemas are returned in their canonical form.</remarks>
-    public Task<ConfluentSchema> GetSchemaAsync(int id, string? format = null) =>
-        Complete(() => ToSchema(ById(id)));
+    #region What Confluent's serializers and deserializers call
 
     /// <inheritdoc />
     /// <remarks>
-    /// The subject only selects a context in Confluent's registry; there is one (default) context here, so the
-    /// schema is found by id alone.
+    /// The serializers' auto-registration (and <c>POST /subjects/{subject}/versions</c>). <paramref name="normalize"/>
+    /// changes nothing: the schema is always stored in its canonical form.
+    /// </remarks>
+    public Task<RegisteredSchema> RegisterSchemaWithResponseAsync(string subject, ConfluentSchema schema, bool normalize = false) =>
+        Complete(() => Register(subject, schema));
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The serializers without auto-registration. Nothing is ever deleted here, so
+    /// <paramref name="ignoreDeletedSchemas"/> changes nothing; nor does <paramref name="normalize"/>.
+    /// </remarks>
+    public Task<RegisteredSchema> LookupSchemaAsync(string subject, ConfluentSchema schema, bool ignoreDeletedSchemas, bool normalize = false) =>
+        Complete(() => Lookup(subject, schema));
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The deserializers (and <c>GET /schemas/ids/{id}</c>). The subject only selects a context in Confluent's
+    /// registry; there is one (default) context here, so the schema is found by id alone. <paramref name="format"/>
+    /// is ignored: Avro schemas are returned in their canonical form.
     /// </remarks>
     public Task<ConfluentSchema> GetSchemaBySubjectAndIdAsync(string? subject, int id, string? format = null) =>
-        Complete(() => ToSchema(ById(id)));
+        Complete(() => ById(id).Served);
 
     /// <inheritdoc />
-    public Task<ConfluentSchema> GetSchemaByGuidAsync(string guid, string? format = null) =>
-        Complete(() =>
-        {
-            lock (gate)
-            {
-                return Guid.TryParse(guid, out var parsed) && schemasByGuid.TryGetValue(parsed, out var stored)
-                    ? ToSchema(stored)
-                    : throw SchemaRegistryErrors.SchemaNotFound(guid ?? "(null)");
-            }
-        });
-
-    /// <inheritdoc />
-    /// <remarks><paramref name="version"/> -1 means the latest version, as in Confluent's REST API.</remarks>
-    public Task<RegisteredSchema> GetRegisteredSchemaAsync(string subject, int version, bool ignoreDeletedSchemas = true) =>
-        Complete(() => ByVersion(subject, version));
-
-    /// <inheritdoc />
-    [Obsolete("Superseded by GetRegisteredSchemaAsync(string subject, int version). This method will be removed in a future release.")]
-    public Task<string> GetSchemaAsync(string subject, int version) =>
-        Complete(() => ByVersion(subject, version).SchemaString);
-
-    /// <inheritdoc />
+    /// <remarks>The serializers and deserializers with <c>UseLatestVersion</c>.</remarks>
     public Task<RegisteredSchema> GetLatestSchemaAsync(string subject) =>
-        Complete(() => ByVersion(subject, -1));
-
-    /// <inheritdoc />
-    /// <remarks>The latest version whose metadata properties contain every given key and value.</remarks>
-    public Task<RegisteredSchema> GetLatestWithMetadataAsync(string subject, IDictionary<string, string> metadata, bool ignoreDeletedSchemas) =>
         Complete(() =>
         {
             ValidateSubject(subject);
-            ArgumentNullException.ThrowIfNull(metadata);
             lock (gate)
             {
                 var versions = VersionsOf(subject);
-                for (var i = versions.Count - 1; i >= 0; i--)
-                {
-                    var properties = versions[i].Identity.Metadata?.Properties;
-                    if (metadata.All(kv => properties is not null
-                                           && properties.TryGetValue(kv.Key, out var value)
-                                           && string.Equals(value, kv.Value, StringComparison.Ordinal)))
-                    {
-                        return ToRegistered(subject, i + 1, versions[i]);
-                    }
-                }
-
-                throw SchemaRegistryErrors.SchemaNotFound();
+                return ToRegistered(subject, versions.Count, versions[^1]);
             }
         });
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Asked first by the "Associated" subject name strategy (the default of Confluent's 2.16 serializers and
+    /// deserializers): there are no associations here, so the answer is always empty and they fall back to the
+    /// Topic strategy (<c>{topic}-key</c> / <c>{topic}-value</c>).
+    /// </remarks>
+    public Task<List<Association>> GetAssociationsByResourceNameAsync(
+        string resourceName,
+        string? resourceNamespace,
+        string? resourceType,
+        List<string>? associationTypes,
+        string? lifecycle,
+        int offset,
+        int limit) =>
+        Task.FromResult(new List<Association>());
+
+    #endregion
+
+    #region Reads for tests
 
     /// <inheritdoc />
     public Task<List<string>> GetAllSubjectsAsync() =>
@@ -285,160 +155,90 @@ public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
             }
         });
 
-    private StoredSchema ById(int id)
-    {
-        lock (gate)
-        {
-            return id >= 1 && id <= schemasById.Count
-                ? schemasById[id - 1]
-                : throw SchemaRegistryErrors.SchemaNotFound(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-    }
-
-    private RegisteredSchema ByVersion(string subject, int version)
-    {
-        ValidateSubject(subject);
-        if (version == 0 || version < -1)
-        {
-            throw SchemaRegistryErrors.InvalidVersion(version);
-        }
-
-        lock (gate)
-        {
-            var versions = VersionsOf(subject);
-            if (version == -1)
-            {
-                return ToRegistered(subject, versions.Count, versions[^1]);
-            }
-
-            return version <= versions.Count
-                ? ToRegistered(subject, version, versions[version - 1])
-                : throw SchemaRegistryErrors.VersionNotFound(version);
-        }
-    }
-
-    private List<StoredSchema> VersionsOf(string subject) =>
-        subjects.TryGetValue(subject, out var versions) ? versions : throw SchemaRegistryErrors.SubjectNotFound(subject);
-
     #endregion
 
-    #region Compatibility
+    #region Not supported
 
     /// <inheritdoc />
-    /// <remarks>
-    /// As Confluent's <c>POST /compatibility/subjects/{subject}/versions/latest</c>: checked against the latest
-    /// version only, in the direction(s) of the subject's level; true when the subject has no version yet.
-    /// </remarks>
+    /// <remarks>Not supported (obsolete; nothing calls it).</remarks>
+    [Obsolete("Superseded by RegisterSchemaAsync(string, Schema, bool)")]
+    public Task<int> RegisterSchemaAsync(string subject, string avroSchema, bool normalize = false) => Unsupported<int>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported: Confluent's serializers call <see cref="RegisterSchemaWithResponseAsync"/>.</remarks>
+    public Task<int> RegisterSchemaAsync(string subject, ConfluentSchema schema, bool normalize = false) => Unsupported<int>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported (obsolete; nothing calls it).</remarks>
+    [Obsolete("Superseded by GetSchemaIdAsync(string, Schema, bool)")]
+    public Task<int> GetSchemaIdAsync(string subject, string avroSchema, bool normalize = false) => Unsupported<int>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported: Confluent's serializers call <see cref="LookupSchemaAsync"/>.</remarks>
+    public Task<int> GetSchemaIdAsync(string subject, ConfluentSchema schema, bool normalize = false) => Unsupported<int>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported: Confluent's deserializers call <see cref="GetSchemaBySubjectAndIdAsync"/>.</remarks>
+    public Task<ConfluentSchema> GetSchemaAsync(int id, string? format = null) => Unsupported<ConfluentSchema>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported: schemas have no GUIDs here (Confluent's serializers write the id by default).</remarks>
+    public Task<ConfluentSchema> GetSchemaByGuidAsync(string guid, string? format = null) => Unsupported<ConfluentSchema>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported: the deserializers ask for it only to resolve references and migration rules, which are refused here.</remarks>
+    public Task<RegisteredSchema> GetRegisteredSchemaAsync(string subject, int version, bool ignoreDeletedSchemas = true) =>
+        Unsupported<RegisteredSchema>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported (obsolete; nothing calls it).</remarks>
+    [Obsolete("Superseded by GetRegisteredSchemaAsync(string subject, int version). This method will be removed in a future release.")]
+    public Task<string> GetSchemaAsync(string subject, int version) => Unsupported<string>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported: metadata is refused here.</remarks>
+    public Task<RegisteredSchema> GetLatestWithMetadataAsync(string subject, IDictionary<string, string> metadata, bool ignoreDeletedSchemas) =>
+        Unsupported<RegisteredSchema>();
+
+    /// <inheritdoc />
+    /// <remarks>Not supported (obsolete; nothing calls it).</remarks>
     [Obsolete("Superseded by IsCompatibleAsync(string, Schema)")]
-    public Task<bool> IsCompatibleAsync(string subject, string avroSchema) =>
-        Complete(() => IsCompatible(subject, AvroSchema(avroSchema)));
+    public Task<bool> IsCompatibleAsync(string subject, string avroSchema) => Unsupported<bool>();
 
     /// <inheritdoc />
-    /// <remarks>
-    /// As Confluent's <c>POST /compatibility/subjects/{subject}/versions/latest</c>: checked against the latest
-    /// version only, in the direction(s) of the subject's level; true when the subject has no version yet.
-    /// </remarks>
-    public Task<bool> IsCompatibleAsync(string subject, ConfluentSchema schema) =>
-        Complete(() => IsCompatible(subject, schema));
-
-    /// <summary>
-    /// Like <see cref="IsCompatibleAsync(string, ConfluentSchema)"/>, with the reasons (Confluent's
-    /// <c>verbose=true</c>): empty when compatible.
-    /// </summary>
-    public Task<IReadOnlyList<string>> TestCompatibilityVerboseAsync(string subject, ConfluentSchema schema) =>
-        Complete(() => CompatibilityMessages(subject, schema));
-
-    /// <summary>The level that applies to a subject: its own, else the global one.</summary>
-    public Compatibility GetEffectiveCompatibility(string subject)
-    {
-        ValidateSubject(subject);
-        lock (gate)
-        {
-            return EffectiveCompatibility(subject);
-        }
-    }
+    /// <remarks>Not supported: registration checks compatibility itself (409 / 40901).</remarks>
+    public Task<bool> IsCompatibleAsync(string subject, ConfluentSchema schema) => Unsupported<bool>();
 
     /// <inheritdoc />
-    /// <remarks>
-    /// Without subject: the global level. With a subject: its own level, or error 40408 when it has none
-    /// (Confluent's <c>GET /config/{subject}</c>); see <see cref="GetEffectiveCompatibility"/>.
-    /// </remarks>
-    public Task<Compatibility> GetCompatibilityAsync(string? subject = null) =>
-        Complete(() =>
-        {
-            lock (gate)
-            {
-                if (string.IsNullOrEmpty(subject))
-                {
-                    return globalCompatibility;
-                }
-
-                return subjectCompatibility.TryGetValue(subject, out var level)
-                    ? level
-                    : throw SchemaRegistryErrors.SubjectCompatibilityNotConfigured(subject);
-            }
-        });
+    /// <remarks>Not supported: the level is BACKWARD, Confluent's default.</remarks>
+    public Task<Compatibility> GetCompatibilityAsync(string? subject = null) => Unsupported<Compatibility>();
 
     /// <inheritdoc />
-    /// <remarks>Without subject: sets the global level. A subject needs no version to be configured.</remarks>
-    public Task<Compatibility> UpdateCompatibilityAsync(Compatibility compatibility, string? subject = null) =>
-        Complete(() =>
-        {
-            if (!Enum.IsDefined(compatibility))
-            {
-                throw SchemaRegistryErrors.InvalidCompatibilityLevel(compatibility);
-            }
+    /// <remarks>Not supported: the level is BACKWARD, Confluent's default.</remarks>
+    public Task<Compatibility> UpdateCompatibilityAsync(Compatibility compatibility, string? subject = null) => Unsupported<Compatibility>();
 
-            lock (gate)
-            {
-                if (string.IsNullOrEmpty(subject))
-                {
-                    globalCompatibility = compatibility;
-                }
-                else
-                {
-                    subjectCompatibility[subject] = compatibility;
-                }
+    /// <inheritdoc />
+    /// <remarks>Not supported: there are no associations here.</remarks>
+    public Task<AssociationResponse> CreateAssociationAsync(AssociationCreateOrUpdateRequest request) => Unsupported<AssociationResponse>();
 
-                return compatibility;
-            }
-        });
+    /// <inheritdoc />
+    /// <remarks>Not supported: there are no associations here.</remarks>
+    public Task DeleteAssociationsAsync(string resourceId, string? resourceType, List<string>? associationTypes, bool cascadeLifecycle) =>
+        Unsupported<bool>();
 
-    private bool IsCompatible(string subject, ConfluentSchema schema) => CompatibilityMessages(subject, schema).Count == 0;
+    /// <inheritdoc />
+    /// <remarks>Not supported (obsolete: subject name strategies are set in the serializer configuration).</remarks>
+    [Obsolete("SubjectNameStrategy should now be specified via serializer configuration. This method will be removed in a future release.")]
+    public string ConstructKeySubjectName(string topic, string? recordType = null) => throw NotSupported();
 
-    private IReadOnlyList<string> CompatibilityMessages(string subject, ConfluentSchema schema)
-    {
-        ValidateSubject(subject);
-        ArgumentNullException.ThrowIfNull(schema);
-        lock (gate)
-        {
-            var candidate = Prepare(schema, normalize: false);
-            if (!subjects.TryGetValue(subject, out var versions) || versions.Count == 0)
-            {
-                return [];
-            }
-
-            var level = EffectiveCompatibility(subject);
-            return AvroCompatibility.CheckEvolution(level, candidate.Parsed, [versions[^1].Parsed], compatibilityOptions).Messages;
-        }
-    }
-
-    private Compatibility EffectiveCompatibility(string subject) =>
-        subjectCompatibility.TryGetValue(subject, out var level) ? level : globalCompatibility;
+    /// <inheritdoc />
+    /// <remarks>Not supported (obsolete: subject name strategies are set in the serializer configuration).</remarks>
+    [Obsolete("SubjectNameStrategy should now be specified via serializer configuration. This method will be removed in a future release.")]
+    public string ConstructValueSubjectName(string topic, string? recordType = null) => throw NotSupported();
 
     #endregion
 
     #region Client plumbing
-
-    /// <inheritdoc />
-    /// <remarks>Confluent's default Topic strategy: <c>{topic}-key</c>.</remarks>
-    [Obsolete("SubjectNameStrategy should now be specified via serializer configuration. This method will be removed in a future release.")]
-    public string ConstructKeySubjectName(string topic, string? recordType = null) => $"{topic}-key";
-
-    /// <inheritdoc />
-    /// <remarks>Confluent's default Topic strategy: <c>{topic}-value</c>.</remarks>
-    [Obsolete("SubjectNameStrategy should now be specified via serializer configuration. This method will be removed in a future release.")]
-    public string ConstructValueSubjectName(string topic, string? recordType = null) => $"{topic}-value";
 
     /// <inheritdoc />
     /// <remarks>Nothing to do: there is no cache in front of the in-process store.</remarks>
@@ -460,9 +260,93 @@ public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
 
     #endregion
 
-    #region Parsing and identity
+    #region Registration and lookup
 
-    private Candidate Prepare(ConfluentSchema schema, bool normalize)
+    private RegisteredSchema Register(string subject, ConfluentSchema schema)
+    {
+        ValidateSubject(subject);
+        ArgumentNullException.ThrowIfNull(schema);
+        var candidate = Prepare(schema);
+        lock (gate)
+        {
+            subjects.TryGetValue(subject, out var versions);
+            var existing = versions?.FindIndex(v => v.Canonical == candidate.Canonical) ?? -1;
+            if (existing >= 0)
+            {
+                return ToRegistered(subject, existing + 1, versions![existing]);
+            }
+
+            if (versions is { Count: > 0 })
+            {
+                var result = AvroCompatibility.CheckEvolution(Level, candidate.Parsed, versions.Select(v => v.Parsed).ToList());
+                if (!result.IsCompatible)
+                {
+                    throw SchemaRegistryErrors.Incompatible(subject, Level, result.Messages);
+                }
+            }
+
+            var stored = GetOrAddSchema(candidate);
+            if (versions is null)
+            {
+                versions = [];
+                subjects.Add(subject, versions);
+            }
+
+            versions.Add(stored);
+            return ToRegistered(subject, versions.Count, stored);
+        }
+    }
+
+    private RegisteredSchema Lookup(string subject, ConfluentSchema schema)
+    {
+        ValidateSubject(subject);
+        ArgumentNullException.ThrowIfNull(schema);
+        lock (gate)
+        {
+            var versions = VersionsOf(subject);
+            var candidate = Prepare(schema);
+            var index = versions.FindIndex(v => v.Canonical == candidate.Canonical);
+            return index >= 0
+                ? ToRegistered(subject, index + 1, versions[index])
+                : throw SchemaRegistryErrors.SchemaNotFound();
+        }
+    }
+
+    private StoredSchema GetOrAddSchema(Candidate candidate)
+    {
+        if (schemasByCanonical.TryGetValue(candidate.Canonical, out var known))
+        {
+            return known;
+        }
+
+        var stored = new StoredSchema(
+            schemasById.Count + 1,
+            candidate.Canonical,
+            candidate.Parsed,
+            new ConfluentSchema(candidate.Canonical, [], SchemaType.Avro));
+        schemasById.Add(stored);
+        schemasByCanonical.Add(stored.Canonical, stored);
+        return stored;
+    }
+
+    private StoredSchema ById(int id)
+    {
+        lock (gate)
+        {
+            return id >= 1 && id <= schemasById.Count
+                ? schemasById[id - 1]
+                : throw SchemaRegistryErrors.SchemaNotFound(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private List<StoredSchema> VersionsOf(string subject) =>
+        subjects.TryGetValue(subject, out var versions) ? versions : throw SchemaRegistryErrors.SubjectNotFound(subject);
+
+    #endregion
+
+    #region Parsing
+
+    private static Candidate Prepare(ConfluentSchema schema)
     {
         if (schema.SchemaType != SchemaType.Avro)
         {
@@ -470,34 +354,22 @@ public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
                 $"schema type {schema.SchemaType} is not supported by the in-process schema registry (AVRO only)");
         }
 
+        if (schema.References is { Count: > 0 } || schema.Metadata is not null || schema.RuleSet is not null)
+        {
+            throw SchemaRegistryErrors.InvalidSchema(
+                "schema references, metadata and rule sets are not supported by the in-process schema registry");
+        }
+
         if (string.IsNullOrWhiteSpace(schema.SchemaString))
         {
             throw SchemaRegistryErrors.InvalidSchema("the schema text is empty");
         }
 
-        IEnumerable<SchemaReference> references = schema.References ?? [];
-        if (normalize)
-        {
-            references = references.Distinct().Order();
-        }
-
-        var referenceList = references.ToList();
         Avro.Schema parsed;
-        string canonical;
         try
         {
-            var names = new SchemaNames();
-            var resolved = new HashSet<(string, int)>();
-            foreach (var reference in referenceList)
-            {
-                AddReferencedNames(reference, names, resolved);
-            }
-
-            parsed = Avro.Schema.Parse(schema.SchemaString, names)
+            parsed = Avro.Schema.Parse(schema.SchemaString)
                      ?? throw SchemaRegistryErrors.InvalidSchema("the schema does not define a known Avro type");
-            canonical = referenceList.Count == 0
-                ? parsed.ToString()
-                : JToken.Parse(schema.SchemaString).ToString(Formatting.None);
         }
         catch (Exception e) when (e is AvroException or JsonException or ArgumentException or FormatException or InvalidOperationException)
         {
@@ -510,60 +382,8 @@ public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
             throw SchemaRegistryErrors.InvalidSchema("invalid default value: " + string.Join("; ", invalidDefaults));
         }
 
-        var identity = new SchemaIdentity(
-            SchemaType.Avro,
-            canonical,
-            string.Join("\n", referenceList.Select(r => $"{r.Name}|{r.Subject}|{r.Version}")),
-            schema.Metadata,
-            schema.RuleSet);
-        return new Candidate(identity, referenceList, parsed);
+        return new Candidate(parsed.ToString(), parsed);
     }
-
-    private void AddReferencedNames(SchemaReference reference, SchemaNames names, HashSet<(string, int)> resolved)
-    {
-        if (reference is null || string.IsNullOrEmpty(reference.Subject))
-        {
-            throw SchemaRegistryErrors.InvalidSchema("a schema reference has no subject");
-        }
-
-        if (!subjects.TryGetValue(reference.Subject, out var versions)
-            || reference.Version == 0 || reference.Version < -1 || reference.Version > versions.Count)
-        {
-            throw SchemaRegistryErrors.InvalidSchema(
-                $"reference '{reference.Name}' to subject '{reference.Subject}' version {reference.Version} does not exist");
-        }
-
-        var version = reference.Version == -1 ? versions.Count : reference.Version;
-        if (!resolved.Add((reference.Subject, version)))
-        {
-            return;
-        }
-
-        var target = versions[version - 1];
-        foreach (var nested in target.References)
-        {
-            AddReferencedNames(nested, names, resolved);
-        }
-
-        Avro.Schema.Parse(target.Identity.Canonical, names);
-    }
-
-    private static Guid ContentGuid(SchemaIdentity identity)
-    {
-        var text = string.Join(
-            "\u0000",
-            identity.Type.ToString(),
-            identity.Canonical,
-            identity.References,
-            identity.Metadata is null ? string.Empty : JsonConvert.SerializeObject(identity.Metadata),
-            identity.RuleSet is null ? string.Empty : JsonConvert.SerializeObject(identity.RuleSet));
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(text)).AsSpan(0, 16).ToArray();
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // version 8: application-defined (content hash)
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
-        return new Guid(bytes, bigEndian: true);
-    }
-
-    private static ConfluentSchema AvroSchema(string avroSchema) => new(avroSchema, [], SchemaType.Avro);
 
     private static void ValidateSubject(string? subject)
     {
@@ -573,21 +393,10 @@ public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
         }
     }
 
-    /// <summary>
-    /// The schema served by id or GUID: one instance per id, as Confluent's cached client returns, so the
-    /// deserializers' parsed-schema caches hit on every record.
-    /// </summary>
-    private static ConfluentSchema ToSchema(StoredSchema stored) => stored.Served;
-
-    private static ConfluentSchema ToSchema(SchemaIdentity identity, List<SchemaReference> references) =>
-        new(identity.Canonical, [.. references], identity.Type, identity.Metadata, identity.RuleSet);
+    #endregion
 
     private static RegisteredSchema ToRegistered(string subject, int version, StoredSchema stored) =>
-        new(subject, version, stored.Id, stored.Guid.ToString("D"), stored.Identity.Canonical, stored.Identity.Type, [.. stored.References])
-        {
-            Metadata = stored.Identity.Metadata,
-            RuleSet = stored.Identity.RuleSet,
-        };
+        new(subject, version, stored.Id, stored.Canonical, SchemaType.Avro, []);
 
     private static Task<T> Complete<T>(Func<T> operation)
     {
@@ -601,61 +410,16 @@ public sealed partial class InProcessSchemaRegistry : ISchemaRegistryClient
         }
     }
 
-    /// <summary>What makes two registrations the same schema (and so the same id).</summary>
-    /// <remarks>
-    /// Rule sets are compared by content: Confluent's <see cref="RuleSet.Equals(RuleSet)"/> compares its rule
-    /// lists by reference, so two equal rule sets read from two requests would otherwise make two schemas.
-    /// A missing rule list and an empty one are the same.
-    /// </remarks>
-    private sealed record SchemaIdentity(SchemaType Type, string Canonical, string References, Metadata? Metadata, RuleSet? RuleSet)
-    {
-        public bool Equals(SchemaIdentity? other) =>
-            other is not null
-            && Type == other.Type
-            && string.Equals(Canonical, other.Canonical, StringComparison.Ordinal)
-            && string.Equals(References, other.References, StringComparison.Ordinal)
-            && Equals(Metadata, other.Metadata)
-            && SameRuleSet(RuleSet, other.RuleSet);
+    private static Task<T> Unsupported<T>() => Task.FromException<T>(NotSupported());
 
-        public override int GetHashCode() =>
-            HashCode.Combine(Type, StringComparer.Ordinal.GetHashCode(Canonical), StringComparer.Ordinal.GetHashCode(References), Metadata, RuleSetHash(RuleSet));
+    private static NotSupportedException NotSupported() =>
+        new("The in-process schema registry implements only what Confluent's Avro serializers and deserializers call.");
 
-        private static bool SameRuleSet(RuleSet? x, RuleSet? y) =>
-            ReferenceEquals(x, y)
-            || (x is not null && y is not null
-                && SameRules(x.MigrationRules, y.MigrationRules)
-                && SameRules(x.DomainRules, y.DomainRules)
-                && SameRules(x.EncodingRules, y.EncodingRules)
-                && string.Equals(x.EnableAt, y.EnableAt, StringComparison.Ordinal));
+    private sealed record Candidate(string Canonical, Avro.Schema Parsed);
 
-        private static bool SameRules(IList<Rule>? x, IList<Rule>? y) => (x ?? []).SequenceEqual(y ?? []);
-
-        private static int RuleSetHash(RuleSet? ruleSet)
-        {
-            if (ruleSet is null)
-            {
-                return 0;
-            }
-
-            var hash = new HashCode();
-            foreach (var rules in new[] { ruleSet.MigrationRules, ruleSet.DomainRules, ruleSet.EncodingRules })
-            {
-                hash.Add(rules?.Count ?? 0);
-                foreach (var rule in rules ?? [])
-                {
-                    hash.Add(rule);
-                }
-            }
-
-            hash.Add(ruleSet.EnableAt, StringComparer.Ordinal);
-            return hash.ToHashCode();
-        }
-    }
-
-    private sealed record Candidate(SchemaIdentity Identity, List<SchemaReference> References, Avro.Schema Parsed);
-
-    private sealed record StoredSchema(
-        int Id, Guid Guid, SchemaIdentity Identity, List<SchemaReference> References, Avro.Schema Parsed, ConfluentSchema Served);
-
-    #endregion
+    /// <param name="Served">
+    /// The schema served by id: one instance per id, as Confluent's cached client returns, so the deserializers'
+    /// parsed-schema caches hit on every record.
+    /// </param>
+    private sealed record StoredSchema(int Id, string Canonical, Avro.Schema Parsed, ConfluentSchema Served);
 }

@@ -16,9 +16,10 @@ public class RootMappingTests
 
         var id = await client.RegisterSchemaAsync("root-value", Schemas.Avro(Schemas.V1));
 
-        Assert.That((await client.GetLatestSchemaAsync("root-value")).Id, Is.EqualTo(id));
-        var missing = await Assert.ThrowsAsync<SchemaRegistryException>(() => client.GetLatestSchemaAsync("nope"));
-        Assert.That(missing!.ErrorCode, Is.EqualTo(40401));
+        using var reader = server.NewClient();
+        Assert.That((await reader.GetSchemaBySubjectAndIdAsync("root-value", id)).SchemaString, Is.EqualTo((await server.Registry.GetLatestSchemaAsync("root-value")).SchemaString));
+        var missing = await Assert.ThrowsAsync<SchemaRegistryException>(() => reader.GetSchemaAsync(99));
+        Assert.That(missing!.ErrorCode, Is.EqualTo(40403));
 
         using var http = server.NewHttpClient();
         using var unknown = await http.GetAsync("subjects/root-value/nothing-here");
