@@ -10,14 +10,15 @@ COPY topology/GcpStreams.Domain/GcpStreams.Domain.csproj topology/GcpStreams.Dom
 COPY topology/GcpStreams.Contracts/GcpStreams.Contracts.csproj topology/GcpStreams.Contracts/
 COPY topology/GcpStreams.Serialization/GcpStreams.Serialization.csproj topology/GcpStreams.Serialization/
 COPY topology/GcpStreams.Topology/GcpStreams.Topology.csproj topology/GcpStreams.Topology/
-COPY topology/GcpStreams.Embedded/GcpStreams.Embedded.csproj topology/GcpStreams.Embedded/
-COPY topology/GcpStreams.SchemaRegistry.Http/GcpStreams.SchemaRegistry.Http.csproj topology/GcpStreams.SchemaRegistry.Http/
+COPY dev-infrastructure/GcpStreams.Embedded/GcpStreams.Embedded.csproj dev-infrastructure/GcpStreams.Embedded/
+COPY dev-infrastructure/GcpStreams.SchemaRegistry/GcpStreams.SchemaRegistry.csproj dev-infrastructure/GcpStreams.SchemaRegistry/
 COPY interactive-query-api/GcpStreams.Api.Security/GcpStreams.Api.Security.csproj interactive-query-api/GcpStreams.Api.Security/
 COPY interactive-query-api/GcpStreams.Api.ReadModel/GcpStreams.Api.ReadModel.csproj interactive-query-api/GcpStreams.Api.ReadModel/
 COPY interactive-query-api/GcpStreams.Api/GcpStreams.Api.csproj interactive-query-api/GcpStreams.Api/
 RUN dotnet restore interactive-query-api/GcpStreams.Api/GcpStreams.Api.csproj -r linux-x64
 COPY avro/ avro/
 COPY topology/ topology/
+COPY dev-infrastructure/ dev-infrastructure/
 COPY interactive-query-api/ interactive-query-api/
 RUN dotnet publish interactive-query-api/GcpStreams.Api/GcpStreams.Api.csproj -c Release -r linux-x64 --self-contained false --no-restore -o /app
 

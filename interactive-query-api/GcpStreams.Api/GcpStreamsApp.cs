@@ -3,8 +3,8 @@ using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.Observability;
 using GcpStreams.Api.Security;
+using GcpStreams.SchemaRegistry;
 using GcpStreams.SchemaRegistry.Http;
-using GcpStreams.Serialization;
 using Microsoft.Extensions.Options;
 
 namespace GcpStreams.Api;

@@ -3,7 +3,7 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using GcpStreams.Contracts;
 using GcpStreams.Embedded;
-using GcpStreams.Serialization;
+using GcpStreams.SchemaRegistry;
 using GcpStreams.Topology;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,5 @@
 using System.Text;
-using GcpStreams.Serialization;
+using GcpStreams.SchemaRegistry;
 using GcpStreams.Topology;
 using Streamiz.Kafka.Net;
 

@@ -69,7 +69,7 @@ public partial class HardeningIntegrationTests
             (HttpMethod.Get, OpenApiSetup.SwaggerUiPath + "/index.html", null, null, HttpStatusCode.OK),
             (HttpMethod.Get, "/no-such-endpoint", null, null, HttpStatusCode.NotFound),
             (HttpMethod.Delete, "/pools", posToken, null, HttpStatusCode.MethodNotAllowed),
-            (HttpMethod.Get, EmbeddedStartup.SchemaRegistryPath + "/subjects", null, null, HttpStatusCode.OK),
+            (HttpMethod.Get, EmbeddedStartup.SchemaRegistryPath + "/associations/resources/-/GiftCertificates.Stream", null, null, HttpStatusCode.OK),
         };
         foreach (var (method, path, token, body, status) in calls)
         {

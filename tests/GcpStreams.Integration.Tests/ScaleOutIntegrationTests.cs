@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using GcpStreams.Embedded;
-using GcpStreams.Serialization;
+using GcpStreams.SchemaRegistry;
 using GcpStreams.Topology;
 using GcpStreams.Traffic;
 using Streamiz.Kafka.Net;

@@ -3,6 +3,7 @@ using Avro.Generic;
 using Confluent.Kafka;
 using Confluent.Kafka.SyncOverAsync;
 using Confluent.SchemaRegistry.Serdes;
+using GcpStreams.SchemaRegistry;
 using GcpStreams.Serialization.Tests.Fixtures;
 
 namespace GcpStreams.Serialization.Tests;
@@ -82,18 +83,5 @@ public class ConfluentInteropTests
         var v1 = new AvroDeserializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Deserialize(v2Bytes, isNull: false, ValueContext);
 
         Assert.That((v1.CertificateId, v1.AmountMinor), Is.EqualTo(("GC-7", 7L)));
-    }
-
-    [Test]
-    public async Task Confluents_default_strategy_follows_an_association_created_in_the_registry()
-    {
-        await registry.CreateAssociationAsync(new Confluent.SchemaRegistry.AssociationCreateOrUpdateRequest(
-            Topic, "-", "topic-1", "topic",
-            [new Confluent.SchemaRegistry.AssociationCreateOrUpdateInfo("gift-cards", "value", null, null, new Confluent.SchemaRegistry.Schema(GiftCardIssuedV1.SchemaJson, Confluent.SchemaRegistry.SchemaType.Avro), null)]));
-
-        var plain = new AvroSerializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Serialize(Sample(), ValueContext);
-
-        Assert.That(await registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { "gift-cards" }));
-        Assert.That(BinaryPrimitives.ReadInt32BigEndian(plain.AsSpan(1, 4)), Is.EqualTo(1));
     }
 }

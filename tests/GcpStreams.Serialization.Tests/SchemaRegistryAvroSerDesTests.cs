@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using Confluent.Kafka.SyncOverAsync;
 using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
+using GcpStreams.SchemaRegistry;
 using GcpStreams.Serialization.Tests.Fixtures;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Mock;

@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using Confluent.SchemaRegistry;
+using GcpStreams.SchemaRegistry;
 
 namespace GcpStreams.Serialization.Tests;
 
 /// <summary>The factory picks the in-process registry or Confluent's client, without any I/O.</summary>
 public class SchemaRegistryClientsTests
 {
+    private static ISchemaRegistryClient NoInProcessRegistry() => throw new AssertionException("a URL must not ask for the in-process registry");
+
     [TestCase(null)]
     [TestCase("")]
     [TestCase("   ")]
@@ -13,7 +16,7 @@ public class SchemaRegistryClientsTests
     [TestCase(" InProcess ")]
     public void An_empty_or_inprocess_url_gives_the_in_process_registry(string? url)
     {
-        using var client = SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = url });
+        using var client = SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = url }, () => new InProcessSchemaRegistry());
 
         Assert.That(client, Is.TypeOf<InProcessSchemaRegistry>());
     }
@@ -23,7 +26,7 @@ public class SchemaRegistryClientsTests
     {
         using var shared = new InProcessSchemaRegistry();
 
-        var client = SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = "inprocess" }, shared);
+        var client = SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = "inprocess" }, () => shared);
 
         Assert.That(client, Is.SameAs(shared));
     }
@@ -42,7 +45,7 @@ public class SchemaRegistryClientsTests
         };
         var clock = Stopwatch.StartNew();
 
-        using var client = SchemaRegistryClients.Create(options);
+        using var client = SchemaRegistryClients.Create(options, NoInProcessRegistry);
 
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "nothing is contacted at construction");
         Assert.That(client, Is.TypeOf<CachedSchemaRegistryClient>());
@@ -83,7 +86,7 @@ public class SchemaRegistryClientsTests
     public void A_malformed_basic_auth_is_rejected_by_Confluents_client()
     {
         Assert.Throws<ArgumentException>(() =>
-            SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = "http://sr:8081", BasicAuthUserInfo = "no-colon" }));
+            SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = "http://sr:8081", BasicAuthUserInfo = "no-colon" }, NoInProcessRegistry));
     }
 
     [Test]

@@ -25,7 +25,7 @@ namespace GcpStreams.Serialization;
 /// Confluent serdes are asynchronous and are awaited here with <c>AsSyncOverAsync</c> (safe: Streamiz threads
 /// have no synchronization context and Confluent's code never resumes on one). The serializer registers (or
 /// looks up) its schema once per subject and then caches the id; the deserializer caches writer schemas by id.
-/// After that first call per subject / id, no registry I/O happens. With <see cref="InProcessSchemaRegistry"/>
+/// After that first call per subject / id, no registry I/O happens. With the in-process registry (embedded mode)
 /// nothing ever leaves the process.
 /// </para>
 /// <para>
@@ -56,6 +56,9 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
     private const int IdPrefixLength = 5;
     private const int GuidPrefixLength = 17;
 
+    /// <summary>Confluent's error code for an unknown schema id or GUID (HTTP 404), as every registry reports it.</summary>
+    private const int SchemaNotFoundErrorCode = 40403;
+
     private readonly ISerializer<T> serializer;
     private readonly IDeserializer<T> deserializer;
     private readonly bool topicInSubject;
@@ -74,9 +77,8 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
 
     /// <summary>Creates the SerDes.</summary>
     /// <param name="schemaRegistryClient">
-    /// Where schemas are registered and looked up: <see cref="InProcessSchemaRegistry"/> or Confluent's
-    /// <see cref="CachedSchemaRegistryClient"/> (see <see cref="SchemaRegistryClients.Create"/>). Not disposed
-    /// by the SerDes.
+    /// Where schemas are registered and looked up: Confluent's <see cref="CachedSchemaRegistryClient"/> or the
+    /// in-process registry (see <see cref="SchemaRegistryClients.Create"/>). Not disposed by the SerDes.
     /// </param>
     /// <param name="serializerConfig">
     /// Confluent serializer settings; null for the defaults (auto-register, Topic subject name strategy).
@@ -195,7 +197,7 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
 
             return deserializer.Deserialize(data, isNull: false, context);
         }
-        catch (SchemaRegistryException e) when (e.ErrorCode == SchemaRegistryErrorCodes.SchemaNotFound)
+        catch (SchemaRegistryException e) when (e.ErrorCode == SchemaNotFoundErrorCode)
         {
             var id = schemaId?.ToString(CultureInfo.InvariantCulture) ?? "(GUID)";
             throw new AvroDeserializationException(

@@ -1,4 +1,5 @@
 using Confluent.SchemaRegistry;
+using GcpStreams.SchemaRegistry;
 using GcpStreams.Serialization;
 using GcpStreams.Topology;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,7 @@ public static class ServiceRegistration
             var registry = sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
             return kafka.Mode == KafkaMode.Embedded
                 ? sp.GetRequiredService<InProcessSchemaRegistry>()
-                : SchemaRegistryClients.Create(registry);
+                : SchemaRegistryClients.Create(registry, () => new InProcessSchemaRegistry());
         });
         services.AddSingleton<CommandSigning>(); // one key for the command channel and the topology of this process
         services.AddSingleton(sp =>

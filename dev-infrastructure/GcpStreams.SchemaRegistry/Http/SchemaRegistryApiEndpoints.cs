@@ -1,4 +1,3 @@
-using GcpStreams.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -13,37 +12,31 @@ namespace GcpStreams.SchemaRegistry.Http;
 /// <remarks>
 /// <para>
 /// <b>No authentication and no authorization.</b> This is a development convenience of embedded mode: bind the
-/// host to loopback (127.0.0.1 / ::1) only. Anyone who can reach the port can register schemas and change the
-/// compatibility levels. In cluster mode use a real Schema Registry instead.
+/// host to loopback (127.0.0.1 / ::1) only. Anyone who can reach the port can register schemas. In cluster mode
+/// use a real Schema Registry instead.
 /// </para>
 /// <para>
-/// Endpoints (relative to the prefix), with Confluent's JSON shapes, content type
+/// Endpoints (relative to the prefix): the ones Confluent's .NET client sends on its Avro serializers' and
+/// deserializers' path (the CRM notifier, the traffic tool, the benches), with Confluent's JSON shapes, content type
 /// <c>application/vnd.schemaregistry.v1+json</c> (or <c>application/vnd.schemaregistry+json</c> /
 /// <c>application/json</c> when that is all the request accepts) and request bodies accepted in any of those
 /// three types:
 /// </para>
 /// <list type="bullet">
-/// <item><c>GET /subjects</c> (<c>subjectPrefix</c>), <c>GET /subjects/{subject}/versions</c>,
-/// <c>GET /subjects/{subject}/versions/{version}</c> and <c>…/{version}/schema</c> (a number, <c>-1</c> or
-/// <c>latest</c>), <c>GET /subjects/{subject}/metadata</c> (<c>key</c>/<c>value</c> pairs).</item>
-/// <item><c>POST /subjects/{subject}/versions</c> (register: <c>{schema, schemaType?, references?, metadata?,
-/// ruleSet?}</c>, <c>normalize</c>) and <c>POST /subjects/{subject}</c> (look a schema up under a subject).</item>
+/// <item><c>POST /subjects/{subject}/versions</c> (register: <c>{schema, schemaType?}</c>), answering
+/// <c>{id, version, schema}</c>: the serializers' auto-registration.</item>
 /// <item><c>GET /schemas/ids/{id}</c> (<c>subject</c> and <c>format</c> accepted and ignored: one context, Avro
-/// only), <c>…/schema</c>, <c>…/versions</c>, <c>…/subjects</c>; <c>GET /schemas/guids/{guid}</c>;
-/// <c>GET /schemas/types</c>.</item>
-/// <item><c>POST /compatibility/subjects/{subject}/versions/{version}</c> (<c>verbose</c>).</item>
-/// <item><c>GET</c>/<c>PUT /config</c> and <c>/config/{subject}</c> (<c>defaultToGlobal</c>): GET answers
-/// <c>{"compatibilityLevel": …}</c>, PUT takes and echoes <c>{"compatibility": …}</c>.</item>
-/// <item>Associations, which Confluent's 2.16 serializers query first (their default "Associated" subject name
-/// strategy): <c>GET /associations/resources/{namespace}/{name}</c> (an empty list when there is none: the
-/// serializers then fall back to the Topic strategy), <c>POST /associations</c>,
-/// <c>DELETE /associations/resources/{resourceId}</c>.</item>
+/// only), answering <c>{schema}</c>: the deserializers' writer schema.</item>
+/// <item><c>GET /associations/resources/{namespace}/{name}</c>: always an empty list. Confluent's 2.16 serializers
+/// and deserializers ask it first (their default "Associated" subject name strategy) and then fall back to the
+/// Topic strategy.</item>
 /// </list>
 /// <para>
 /// Errors are Confluent's: <c>{"error_code": 40401, "message": "Subject 'x' not found."}</c>, with the HTTP
 /// status the error code starts with (40401 → 404, 40901 → 409, 42201 → 422, 500xx → 500). Any other path under
-/// the prefix answers 404 <c>{"error_code": 404, "message": "HTTP 404 Not Found"}</c>. Nothing is ever deleted
-/// (no DELETE of subjects or versions), and there is no mode, context or exporter API.
+/// the prefix answers 404 <c>{"error_code": 404, "message": "HTTP 404 Not Found"}</c>: there is no listing, no
+/// compatibility or config API, no lookup, no GUID or metadata read, no association management, nothing is ever
+/// deleted.
 /// </para>
 /// </remarks>
 public static class SchemaRegistryApiEndpoints
@@ -74,31 +67,9 @@ public static class SchemaRegistryApiEndpoints
         group.AddEndpointFilter(RegistryHttp.HandleErrorsAsync);
         group.ExcludeFromDescription();
 
-        group.MapGet("/subjects", api.ListSubjectsAsync);
-        group.MapGet("/subjects/{subject}/versions", api.ListVersionsAsync);
         group.MapPost("/subjects/{subject}/versions", api.RegisterAsync);
-        group.MapGet("/subjects/{subject}/versions/{version}", api.GetVersionAsync);
-        group.MapGet("/subjects/{subject}/versions/{version}/schema", api.GetVersionSchemaTextAsync);
-        group.MapGet("/subjects/{subject}/metadata", api.GetLatestWithMetadataAsync);
-        group.MapPost("/subjects/{subject}", api.LookupAsync);
-
-        group.MapGet("/schemas/types", SchemaRegistryApi.SchemaTypes);
         group.MapGet("/schemas/ids/{id:int}", api.GetByIdAsync);
-        group.MapGet("/schemas/ids/{id:int}/schema", api.GetSchemaTextByIdAsync);
-        group.MapGet("/schemas/ids/{id:int}/versions", api.GetVersionsByIdAsync);
-        group.MapGet("/schemas/ids/{id:int}/subjects", api.GetSubjectsByIdAsync);
-        group.MapGet("/schemas/guids/{guid}", api.GetByGuidAsync);
-
-        group.MapPost("/compatibility/subjects/{subject}/versions/{version}", api.TestCompatibilityAsync);
-
-        group.MapGet("/config", api.GetGlobalConfigAsync);
-        group.MapPut("/config", api.UpdateGlobalConfigAsync);
-        group.MapGet("/config/{subject}", api.GetSubjectConfigAsync);
-        group.MapPut("/config/{subject}", api.UpdateSubjectConfigAsync);
-
-        group.MapGet("/associations/resources/{resourceNamespace}/{resourceName}", api.GetAssociationsByResourceNameAsync);
-        group.MapPost("/associations", api.CreateAssociationAsync);
-        group.MapDelete("/associations/resources/{resourceId}", api.DeleteAssociationsAsync);
+        group.MapGet("/associations/resources/{resourceNamespace}/{resourceName}", SchemaRegistryApi.NoAssociations);
 
         if (trimmed.Length == 0)
         {

@@ -4,7 +4,7 @@ using Avro;
 using Newtonsoft.Json.Linq;
 using Compatibility = Confluent.SchemaRegistry.Compatibility;
 
-namespace GcpStreams.Serialization;
+namespace GcpStreams.SchemaRegistry;
 
 /// <summary>
 /// Avro schema resolution checker: can a reader schema read data written with a writer schema?

@@ -2,7 +2,7 @@ using System.Numerics;
 using Avro;
 using Newtonsoft.Json.Linq;
 
-namespace GcpStreams.Serialization;
+namespace GcpStreams.SchemaRegistry;
 
 /// <summary>
 /// Checks that every field default in a schema is a valid value of the field's type, with Apache Avro Java's

@@ -39,9 +39,6 @@ internal static partial class RegistryHttp
     /// <summary>A 200 with a JSON body.</summary>
     public static IResult Ok(JToken body) => new RegistryResult(StatusCodes.Status200OK, body.ToString(Formatting.None));
 
-    /// <summary>A 200 whose body is the text itself (a schema: Confluent's <c>…/schema</c> endpoints).</summary>
-    public static IResult OkText(string text) => new RegistryResult(StatusCodes.Status200OK, text);
-
     /// <summary>Confluent's error body: <c>{"error_code": …, "message": …}</c>.</summary>
     public static IResult Error(int status, int errorCode, string message) =>
         new RegistryResult(status, new JObject { ["error_code"] = errorCode, ["message"] = message }.ToString(Formatting.None));
@@ -199,20 +196,9 @@ internal static partial class RegistryHttp
         return values.Count == 0 ? null : values[0];
     }
 
-    /// <summary>Every value of a repeated query parameter (null when absent).</summary>
-    public static List<string>? QueryList(HttpRequest request, string name)
-    {
-        var values = request.Query[name];
-        return values.Count == 0 ? null : values.Where(v => v is not null).Select(v => v!).ToList();
-    }
-
     /// <summary>A boolean query parameter: true only for "true" (any case), as JAX-RS reads it.</summary>
     public static bool QueryFlag(HttpRequest request, string name) =>
         string.Equals(Query(request, name), "true", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>An integer query parameter, or the default when absent or not a number.</summary>
-    public static int QueryInt(HttpRequest request, string name, int defaultValue) =>
-        int.TryParse(Query(request, name), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : defaultValue;
 
     /// <summary>
     /// A path segment as the client wrote it, percent-decoded: route values keep "%2F" encoded (Kestrel does not

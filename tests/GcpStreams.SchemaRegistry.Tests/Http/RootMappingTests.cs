@@ -1,8 +1,9 @@
 using System.Net;
 using Confluent.SchemaRegistry;
+using GcpStreams.SchemaRegistry.Http;
 using Microsoft.AspNetCore.Hosting;
 
-namespace GcpStreams.SchemaRegistry.Http.Tests;
+namespace GcpStreams.SchemaRegistry.Tests.Http;
 
 /// <summary>The API mapped at the root (no prefix), as a stand-alone registry would be.</summary>
 public class RootMappingTests
@@ -15,9 +16,10 @@ public class RootMappingTests
 
         var id = await client.RegisterSchemaAsync("root-value", Schemas.Avro(Schemas.V1));
 
-        Assert.That((await client.GetLatestSchemaAsync("root-value")).Id, Is.EqualTo(id));
-        var missing = await Assert.ThrowsAsync<SchemaRegistryException>(() => client.GetLatestSchemaAsync("nope"));
-        Assert.That(missing!.ErrorCode, Is.EqualTo(40401));
+        using var reader = server.NewClient();
+        Assert.That((await reader.GetSchemaBySubjectAndIdAsync("root-value", id)).SchemaString, Is.EqualTo((await server.Registry.GetLatestSchemaAsync("root-value")).SchemaString));
+        var missing = await Assert.ThrowsAsync<SchemaRegistryException>(() => reader.GetSchemaAsync(99));
+        Assert.That(missing!.ErrorCode, Is.EqualTo(40403));
 
         using var http = server.NewHttpClient();
         using var unknown = await http.GetAsync("subjects/root-value/nothing-here");
@@ -45,7 +47,7 @@ public class RootMappingTests
     [Test]
     public void Mapping_needs_a_route_builder_a_registry_and_a_prefix()
     {
-        using var registry = new Serialization.InProcessSchemaRegistry();
+        using var registry = new InProcessSchemaRegistry();
 
         Assert.Throws<ArgumentNullException>(() => SchemaRegistryApiEndpoints.MapSchemaRegistryApi(null!, registry));
     }

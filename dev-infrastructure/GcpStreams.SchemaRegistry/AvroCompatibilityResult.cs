@@ -1,4 +1,4 @@
-namespace GcpStreams.Serialization;
+namespace GcpStreams.SchemaRegistry;
 
 /// <summary>What kind of schema-resolution rule a reader/writer pair breaks.</summary>
 public enum AvroIncompatibilityKind

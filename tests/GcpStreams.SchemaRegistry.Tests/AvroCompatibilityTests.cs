@@ -1,11 +1,11 @@
 using Avro;
 using Avro.Generic;
 using Avro.IO;
-using GcpStreams.Serialization.Tests.Fixtures;
-using static GcpStreams.Serialization.Tests.Fixtures.Avsc;
+using GcpStreams.SchemaRegistry.Tests.Fixtures;
+using static GcpStreams.SchemaRegistry.Tests.Fixtures.Avsc;
 using Compatibility = Confluent.SchemaRegistry.Compatibility;
 
-namespace GcpStreams.Serialization.Tests;
+namespace GcpStreams.SchemaRegistry.Tests;
 
 /// <summary>The Avro specification's schema resolution rules, each checked in both directions.</summary>
 public class AvroCompatibilityTests

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Confluent.SchemaRegistry;
-using GcpStreams.Serialization;
+using GcpStreams.SchemaRegistry.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace GcpStreams.SchemaRegistry.Http.Tests;
+namespace GcpStreams.SchemaRegistry.Tests.Http;
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 and a port the OS picks, serving a fresh <see cref="InProcessSchemaRegistry"/>

@@ -1,6 +1,6 @@
 using Avro;
 
-namespace GcpStreams.Serialization.Tests.Fixtures;
+namespace GcpStreams.SchemaRegistry.Tests.Fixtures;
 
 /// <summary>Tiny builders for test schemas.</summary>
 internal static class Avsc

@@ -1,6 +1,6 @@
 using Confluent.SchemaRegistry;
 
-namespace GcpStreams.SchemaRegistry.Http.Tests;
+namespace GcpStreams.SchemaRegistry.Tests;
 
 /// <summary>Avro schemas of the tests: a record and its evolutions.</summary>
 internal static class Schemas
