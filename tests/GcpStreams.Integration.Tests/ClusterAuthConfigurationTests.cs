@@ -66,6 +66,7 @@ public class ClusterAuthConfigurationTests
                     {
                         ["Kafka:Mode"] = "Cluster",
                         ["Kafka:BootstrapServers"] = "kafka:9092",
+                        ["SchemaRegistry:Url"] = "http://schema-registry:8081",
                         ["Kafka:StateDir"] = Path.Combine(root, "state"),
                         ["Auth:AllowEmbeddedInCluster"] = "true",
                         ["Auth:Clients:admin:Secret"] = "a-secret-of-its-own",

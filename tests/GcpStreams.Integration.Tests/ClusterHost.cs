@@ -42,6 +42,7 @@ internal sealed class ClusterHost : IAsyncDisposable
             {
                 ["Kafka:Mode"] = "Cluster",
                 ["Kafka:BootstrapServers"] = $"127.0.0.1:{UnusedPort()}",
+                ["SchemaRegistry:Url"] = $"http://127.0.0.1:{UnusedPort()}",
                 ["Kafka:StateDir"] = Path.Combine(root, "state"),
                 ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
                 ["Gcp:CvcKeys:1"] = ServiceInstance.CvcKey,

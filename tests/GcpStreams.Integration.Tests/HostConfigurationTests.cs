@@ -16,8 +16,18 @@ public class HostConfigurationTests
     [Test]
     public async Task ClusterModeWithoutBootstrapServers_StopsStartupNamingTheSetting()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new() { ["Kafka:Mode"] = "Cluster", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey }));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new() { ["Kafka:Mode"] = "Cluster", ["SchemaRegistry:Url"] = "http://schema-registry:8081", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey }));
         Assert.That(error!.Message, Does.Contain("Kafka:BootstrapServers is required when Kafka:Mode is Cluster"));
+    }
+
+    [Test]
+    public async Task ClusterModeWithoutASchemaRegistryUrl_StopsStartupNamingTheSetting()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new(ClusterAuth.Settings)
+        {
+            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
+        }));
+        Assert.That(error!.Message, Does.Contain("SchemaRegistry:Url is required when Kafka:Mode is Cluster"));
     }
 
     [Test]
@@ -25,7 +35,7 @@ public class HostConfigurationTests
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new(ClusterAuth.Settings)
         {
-            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey, ["Auth:AllowEmbeddedInCluster"] = "true",
+            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["SchemaRegistry:Url"] = "http://schema-registry:8081", ["Gcp:NumberingKey"] = GcpOptions.DevelopmentNumberingKey, ["Auth:AllowEmbeddedInCluster"] = "true",
         }));
         Assert.That(error!.Message, Does.Contain("Gcp:NumberingKey is the public development key"));
     }
@@ -35,7 +45,7 @@ public class HostConfigurationTests
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(new()
         {
-            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
+            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["SchemaRegistry:Url"] = "http://schema-registry:8081", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
         }));
         Assert.That(error!.Message, Does.Contain("Auth:Mode is Embedded (the development token endpoint, public client secrets) while Kafka:Mode is Cluster"));
     }
@@ -45,7 +55,7 @@ public class HostConfigurationTests
     {
         var settings = new Dictionary<string, string?>(ClusterAuth.Settings)
         {
-            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
+            ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["SchemaRegistry:Url"] = "http://schema-registry:8081", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
             ["Gcp:SupportTickets:SigningKeysPem"] = null, ["Gcp:SupportTickets:Issuer"] = null,
             ["Gcp:SupportTickets:DevSigningKeyPem"] = ClusterAuth.TicketingKey.ExportPkcs8PrivateKeyPem(),
         };
@@ -60,7 +70,7 @@ public class HostConfigurationTests
     [Test]
     public async Task ClusterModeWithoutACommandSigningKey_StopsStartupNamingTheSetting()
     {
-        var settings = new Dictionary<string, string?>(ClusterAuth.Settings) { ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey };
+        var settings = new Dictionary<string, string?>(ClusterAuth.Settings) { ["Kafka:Mode"] = "Cluster", ["Kafka:BootstrapServers"] = "kafka:9092", ["SchemaRegistry:Url"] = "http://schema-registry:8081", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey };
         settings.Remove("Gcp:CommandSigningKey");
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartWith(settings));
         Assert.That(error!.Message, Does.Contain("Gcp:CommandSigningKey is required when Kafka:Mode is Cluster"));
@@ -113,6 +123,7 @@ public class HostConfigurationTests
             {
                 ["Kafka:Mode"] = "Cluster",
                 ["Kafka:BootstrapServers"] = $"127.0.0.1:{UnusedPort()}",
+                ["SchemaRegistry:Url"] = $"http://127.0.0.1:{UnusedPort()}",
                 ["Auth:AllowEmbeddedInCluster"] = "true",
                 ["Kafka:StateDir"] = Path.Combine(root, "state"),
                 ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,

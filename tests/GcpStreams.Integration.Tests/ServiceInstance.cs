@@ -71,6 +71,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
             {
                 ["Kafka:Mode"] = "Cluster",
                 ["Kafka:BootstrapServers"] = bootstrapServers,
+                ["SchemaRegistry:Url"] = "http://schema-registry.invalid:8081", // replaced by the shared registry below
                 ["Kafka:ApplicationId"] = applicationId,
                 ["Kafka:RetryBackoffSeconds"] = "1",
                 ["Auth:AllowEmbeddedInCluster"] = "true", // a test cluster: the dev token endpoint is fine

@@ -261,6 +261,20 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
 /// every client (none of the public development secrets), a signing key (<c>Auth:SigningKeyPem</c>, the same on every
 /// instance) and a pinned issuer (<c>Auth:Issuer</c>).
 /// </summary>
+/// <summary>In cluster mode the service reads and writes Avro against the company's Confluent Schema Registry: it must be configured.</summary>
+public sealed class SchemaRegistryModeValidation(IOptions<KafkaOptions> kafka) : IValidateOptions<GcpStreams.Serialization.SchemaRegistryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GcpStreams.Serialization.SchemaRegistryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return kafka.Value.Mode == KafkaMode.Cluster && options.IsInProcess
+            ? ValidateOptionsResult.Fail("SchemaRegistry:Url is required when Kafka:Mode is Cluster: the Confluent Schema Registry the other teams' producers "
+                + "and consumers use (e.g. https://schema-registry:8081); the in-process registry exists only in embedded mode, and records of the "
+                + "company's topics carry ids of the real registry.")
+            : ValidateOptionsResult.Success;
+    }
+}
+
 public sealed class AuthModeValidation(IOptions<KafkaOptions> kafka) : IValidateOptions<AuthOptions>
 {
     public ValidateOptionsResult Validate(string? name, AuthOptions options)

@@ -13,7 +13,8 @@ public static class ServiceRegistration
     {
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
         services.AddOptions<GcpOptions>().BindConfiguration(GcpOptions.Section).ValidateOnStart();
-        services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.SectionName);
+        services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryModeValidation>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidation>();
         services.AddSingleton<IValidateOptions<GcpOptions>, GcpOptionsValidation>();
         services.AddSingleton<IValidateOptions<GcpStreams.Api.Security.AuthOptions>, AuthModeValidation>();
