@@ -148,6 +148,18 @@ internal sealed class ApiClient(HttpClient http, Uri baseUrl, string runId)
             : new Outcome(response.StatusCode, false, "200 with no items");
     }
 
+    /// <summary>The same client (same bearer token, so the same request bytes) aimed at another server: the baseline.</summary>
+    public ApiClient At(Uri otherUrl) => new(http, otherUrl, runId) { bearer = bearer };
+
+    /// <summary>The body of GET /certificates/{id} as the service answers it (for the baseline to answer the same bytes).</summary>
+    public async Task<byte[]> LookupBodyAsync(string certificateId, CancellationToken token)
+    {
+        using var request = Request(HttpMethod.Get, $"/certificates/{Uri.EscapeDataString(certificateId)}");
+        using var response = await http.SendAsync(request, token);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync(token);
+    }
+
     private HttpRequestMessage Request(HttpMethod method, string path)
     {
         var request = new HttpRequestMessage(method, new Uri(baseUrl, path));

@@ -117,6 +117,35 @@ try
     // phase 2: lookups of the reserved certificates, and search pages
     runs.Add(Report(await Load.OpenLoopAsync("GET /certificates/{id}", options.LookupRate, open, (_, t) => api.LookupAsync(AnyReserved(), t), cancel.Token)));
     runs.Add(Report(await Load.ClosedLoopAsync("GET /certificates/{id}", options.Concurrency, closed, int.MaxValue, (_, t) => api.LookupAsync(AnyReserved(), t), cancel.Token)));
+    var serviceLookups = runs[^1];
+
+    // the baseline: a trivial Minimal API answering the same bytes for the same certificates, by the same load functions
+    string[] sample;
+    lock (reserved)
+    {
+        sample = [.. reserved.Distinct(StringComparer.Ordinal).Take(1_000)];
+    }
+
+    var bodies = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+    foreach (var id in sample)
+    {
+        bodies[id] = await api.LookupBodyAsync(id, cancel.Token);
+    }
+
+    await using (var baseline = await Baseline.StartAsync(bodies, cancel.Token))
+    {
+        var trivial = api.At(baseline.Url);
+        string AnySampled() => sample[Random.Shared.Next(sample.Length)];
+        await Load.ClosedLoopAsync("warmup", 4, TimeSpan.FromMinutes(1), options.Warmup, (_, t) => trivial.LookupAsync(AnySampled(), t), cancel.Token);
+        runs.Add(Report(await Load.OpenLoopAsync("baseline GET /certificates/{id}", options.LookupRate, open, (_, t) => trivial.LookupAsync(AnySampled(), t), cancel.Token)));
+        var baselineLookups = Report(await Load.ClosedLoopAsync("baseline GET /certificates/{id}", options.Concurrency, closed, int.MaxValue, (_, t) => trivial.LookupAsync(AnySampled(), t), cancel.Token));
+        runs.Add(baselineLookups);
+        Console.WriteLine(string.Create(culture,
+            $"lookups: the service {serviceLookups.Throughput:F0} req/s = {serviceLookups.Throughput / baselineLookups.Throughput:F2}x the trivial Minimal API's {baselineLookups.Throughput:F0} req/s (closed-loop, {options.Concurrency} clients; issue 11's target >= 0.5x)"));
+    }
+
+    // the service's lookups at half its own maximum: the tail at a rate it sustains
+    runs.Add(Report(await Load.OpenLoopAsync("GET /certificates/{id}", Math.Max(1, serviceLookups.Throughput / 2), open, (_, t) => api.LookupAsync(AnyReserved(), t), cancel.Token)));
     runs.Add(Report(await Load.OpenLoopAsync("GET /certificates?poolId=", options.SearchRate, open, (_, t) => api.SearchAsync(AnyPool(), 50, t), cancel.Token)));
     runs.Add(Report(await Load.ClosedLoopAsync("GET /certificates?poolId=", options.Concurrency, closed, int.MaxValue, (_, t) => api.SearchAsync(AnyPool(), 50, t), cancel.Token)));
 
@@ -136,7 +165,7 @@ try
         Console.WriteLine(string.Create(culture, $"service stopped (SIGTERM) in {s.TotalSeconds:F1} s"));
     }
 
-    foreach (var run in runs.Where(r => r.Mode.StartsWith("open", StringComparison.Ordinal)))
+    foreach (var run in runs.Where(r => r.Mode.StartsWith("open", StringComparison.Ordinal) && !r.Operation.StartsWith("baseline", StringComparison.Ordinal)))
     {
         var p99 = run.Percentile(99);
         Console.WriteLine(string.Create(culture,
