@@ -42,7 +42,7 @@ public sealed record TopologySettings
     /// How long a pool remembers an Idempotency-Key (of a reservation or a load) after its first use; a retry within it gets
     /// the first outcome. Forgotten keys are swept with the reservations (wall-clock punctuation).
     /// </summary>
-    public TimeSpan IdempotencyKeyRetention { get; init; } = TimeSpan.FromHours(24);
+    public TimeSpan IdempotencyKeyRetention { get; init; } = Domain.Pools.PoolSettings.DefaultIdempotencyKeyRetention;
 
     /// <summary>How long the order processor keeps a placed order's certificate lines (longer than any reservation holds).</summary>
     public TimeSpan OrderLinesRetention { get; init; } = TimeSpan.FromDays(2);

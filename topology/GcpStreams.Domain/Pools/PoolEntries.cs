@@ -28,8 +28,11 @@ public sealed record DeadlineCleared(DateTimeOffset At, string CertificateId) : 
 /// <summary>How many reservations <paramref name="Caller"/> holds open in the pool now (0: none, the entry goes).</summary>
 public sealed record OpenReservationsCounted(string Caller, int Count) : PoolEntryChange;
 
+/// <summary>An idempotency key remembered until <paramref name="Until"/> (then forgotten: a retry after it is a new request).</summary>
+public abstract record KeyRemembered(DateTimeOffset Until) : PoolEntryChange;
+
 /// <summary>A reservation's idempotency key, remembered until <paramref name="Until"/>.</summary>
-public sealed record ReservationKeyRemembered(KeyedReservation Keyed, DateTimeOffset Until) : PoolEntryChange;
+public sealed record ReservationKeyRemembered(KeyedReservation Keyed, DateTimeOffset Until) : KeyRemembered(Until);
 
 /// <summary>A load's idempotency key, remembered until <paramref name="Until"/>.</summary>
-public sealed record LoadKeyRemembered(KeyedLoad Keyed, DateTimeOffset Until) : PoolEntryChange;
+public sealed record LoadKeyRemembered(KeyedLoad Keyed, DateTimeOffset Until) : KeyRemembered(Until);

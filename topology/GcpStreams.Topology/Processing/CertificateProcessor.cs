@@ -163,13 +163,16 @@ public sealed class CertificateProcessor : RecordTransformer
         }
 
         var certificate = InternalJson.Deserialize<CertificateSnapshot>(bytes).ToDomain();
-        if (certificate is Certificate.Active { Captures.Count: > 0 } or Certificate.Active { AppliedPayments.Count: > 0 })
+        var ledger = WithoutHistory(certificate);
+        if (ReferenceEquals(ledger, certificate))
         {
-            Store(certificateId, certificate, null); // stored with its payment history inline (before it had keys of its own): moved out, once
+            ledgers.Put(certificateId, ledger);
+        }
+        else
+        {
+            Store(certificateId, certificate, null); // stored with its payment history inline (before it had keys of its own): moved out, once, and cached
         }
 
-        var ledger = WithoutHistory(certificate);
-        ledgers.Put(certificateId, ledger);
         return ledger;
     }
 
@@ -220,6 +223,7 @@ public sealed class CertificateProcessor : RecordTransformer
         ledgers.Put(certificateId, ledger);
     }
 
+    /// <summary>The ledger without payment history; the same instance when it has none.</summary>
     private static Certificate WithoutHistory(Certificate certificate) =>
         certificate is Certificate.Active { Captures.Count: > 0 } or Certificate.Active { AppliedPayments.Count: > 0 }
             ? (Certificate.Active)certificate with { Captures = Certificate.Active.NoCaptures, AppliedPayments = Certificate.Active.NoAppliedPayments }

@@ -96,10 +96,11 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
             eventIds.Add(eventId);
             foreach (var change in PoolDecider.EntryChanges(e, this, poolSettings))
             {
-                writes.Add(Write(e.PoolId, change));
-                if (Retention(e.PoolId, change) is { } retention)
+                var write = Write(e.PoolId, change);
+                writes.Add(write);
+                if (change is KeyRemembered { Until: var until })
                 {
-                    writes.Add(retention);
+                    writes.Add((Keys.Retention(until, write.Key), [])); // its retention index entry, swept after it
                 }
             }
             var certificateId = StreamEvents.CertificateOf(e);
@@ -172,14 +173,6 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
         ReservationKeyRemembered c => (Keys.IdempotencyKey(poolId, c.Keyed.IdempotencyKey), InternalJson.Serialize(c.Keyed)),
         LoadKeyRemembered c => (Keys.LoadKey(poolId, c.Keyed.IdempotencyKey), InternalJson.Serialize(c.Keyed)),
         _ => throw new ArgumentOutOfRangeException(nameof(change), change.GetType().Name, "Unknown pool entry change."),
-    };
-
-    /// <summary>The retention index entry of a remembered idempotency key (swept after its retention), if the change remembers one.</summary>
-    private static (string Key, byte[]? Value)? Retention(string poolId, PoolEntryChange change) => change switch
-    {
-        ReservationKeyRemembered c => (Keys.Retention(c.Until, Keys.IdempotencyKey(poolId, c.Keyed.IdempotencyKey)), []),
-        LoadKeyRemembered c => (Keys.Retention(c.Until, Keys.LoadKey(poolId, c.Keyed.IdempotencyKey)), []),
-        _ => null,
     };
 
     private static Channel ChannelOf(PoolCommand command) => command switch
