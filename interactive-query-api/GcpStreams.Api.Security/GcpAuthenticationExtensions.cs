@@ -46,6 +46,7 @@ public static class GcpAuthenticationExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.TryAddSingleton(_ => new ValidatedTokenCache(TimeProvider.System));
         services.AddAuthorization(Policies.AddScopePolicies);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, ScopeAuthorizationHandler>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
@@ -55,9 +56,9 @@ public static class GcpAuthenticationExtensions
         {
             AddEmbeddedServer(services);
             services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-                .Configure<IOptions<AuthOptions>, EmbeddedSigningKey, EmbeddedIssuer>((jwt, auth, key, issuer) =>
+                .Configure<IOptions<AuthOptions>, EmbeddedSigningKey, EmbeddedIssuer, ValidatedTokenCache>((jwt, auth, key, issuer, cache) =>
                 {
-                    ConfigureCommon(jwt, auth.Value);
+                    ConfigureCommon(jwt, auth.Value, cache);
                     jwt.TokenValidationParameters.IssuerSigningKey = key.Key;
                     jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256];
                     // the pinned issuer, read at the first validation (the server listens by then)
@@ -67,9 +68,9 @@ public static class GcpAuthenticationExtensions
         else
         {
             services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-                .Configure<IOptions<AuthOptions>>((jwt, auth) =>
+                .Configure<IOptions<AuthOptions>, ValidatedTokenCache>((jwt, auth, cache) =>
                 {
-                    ConfigureCommon(jwt, auth.Value);
+                    ConfigureCommon(jwt, auth.Value, cache);
                     jwt.Authority = auth.Value.Authority;
                     jwt.RequireHttpsMetadata = auth.Value.RequireHttpsMetadata;
                     jwt.TokenValidationParameters.ValidAlgorithms = auth.Value.AcceptedAlgorithms;
@@ -172,9 +173,13 @@ public static class GcpAuthenticationExtensions
             });
     }
 
-    private static void ConfigureCommon(JwtBearerOptions jwt, AuthOptions auth)
+    private static void ConfigureCommon(JwtBearerOptions jwt, AuthOptions auth, ValidatedTokenCache cache)
     {
+        // one handler: JWS access tokens, validated once per token (see ValidatedTokenCache)
+        jwt.TokenHandlers.Clear();
+        jwt.TokenHandlers.Add(cache);
         jwt.MapInboundClaims = false; // keep `scope`, `sub`, `client_id` as the token names them
+        cache.MapInboundClaims = false; // (the options' setter reaches only its own default handlers)
         jwt.TokenValidationParameters.ValidAudience = auth.Audience;
         jwt.TokenValidationParameters.NameClaimType = Claims.Subject;
         jwt.TokenValidationParameters.RoleClaimType = Claims.Role;
