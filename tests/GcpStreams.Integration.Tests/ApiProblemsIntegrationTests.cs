@@ -39,6 +39,7 @@ public class ApiProblemsIntegrationTests
     {
         service = await ServiceInstance.StartEmbeddedAsync(
             "gcp-it-problems",
+            settings: new Dictionary<string, string?> { ["Gcp:AuditLog"] = "EveryCall" },
             logging: logging => logging.AddProvider(logs).AddFilter<CapturedLogs>("GcpStreams.Audit", LogLevel.Information),
             services: services => services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodySize));
         api = new ApiClient(service.Url);

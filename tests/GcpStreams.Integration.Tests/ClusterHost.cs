@@ -46,6 +46,7 @@ internal sealed class ClusterHost : IAsyncDisposable
                 ["Kafka:StateDir"] = Path.Combine(root, "state"),
                 ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey,
                 ["Gcp:CvcKeys:1"] = ServiceInstance.CvcKey,
+                ["Gcp:AuditLog"] = "EveryCall", // no broker: the log is where these tests read the audit
             }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
             builder.Logging.SetMinimumLevel(LogLevel.Information).AddProvider(logs);
         });

@@ -32,7 +32,7 @@ public partial class HardeningIntegrationTests
     [OneTimeSetUp]
     public async Task StartService()
     {
-        service = await ServiceInstance.StartEmbeddedAsync("gcp-it-hardening", logging: l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
+        service = await ServiceInstance.StartEmbeddedAsync("gcp-it-hardening", settings: new Dictionary<string, string?> { ["Gcp:AuditLog"] = "EveryCall" }, logging: l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
         api = new ApiClient(service.Url);
         await service.ReadModel.WhenCaughtUp.WaitAsync(Timeout);
         await Kafka.Eventually(() => service.Commands.IsOpen, "the API's command channel to open", Timeout);

@@ -142,6 +142,30 @@ public class TokenEndpointHardeningTests
     }
 
     [Test]
+    public async Task With_the_default_audit_log_a_call_whose_record_never_reached_the_topic_is_in_the_log_at_stop()
+    {
+        // no broker: the command channel never opens, so every record is still buffered when the host stops
+        await using var own = await ClusterHost.StartAsync(new Dictionary<string, string?> { ["Gcp:AuditLog"] = "Fallback" });
+        var token = await own.TokenAsync(DevClients.PosTerminal);
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/pools/fallback-pool"))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await own.Http.SendAsync(request);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        }
+
+        Assert.That(own.AuditLines(), Is.Empty, "while the record may still reach the topic, no line");
+
+        await own.StopAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(Matching(own.AuditLines(), "GET /pools/{id} -> 404 not_found", "client pos-terminal,", "pool fallback-pool,"), Is.EqualTo(1));
+            Assert.That(Matching(own.AuditLines(), "POST /connect/token -> 200 ok"), Is.EqualTo(1));
+            Assert.That(Matching(own.AuditLines(), "Stopping: 2 audit records are in the log but not on the audit topic"), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task Requests_without_a_valid_token_are_throttled_per_source_address_but_probes_and_valid_tokens_are_not()
     {
         await using var own = await ClusterHost.StartAsync(new Dictionary<string, string?>

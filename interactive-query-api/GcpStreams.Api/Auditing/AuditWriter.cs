@@ -7,11 +7,13 @@ using C = GcpStreams.Contracts;
 namespace GcpStreams.Api.Auditing;
 
 /// <summary>
-/// Writes audit records: each one to the log at once (category <c>GcpStreams.Audit</c>, one line whatever the values hold:
-/// control characters are escaped), and to <c>GiftCertificates.Audit</c> (key: the certificate id, else the pool id, else
-/// the client id) through the command channel's idempotent producer, off the request path. Records wait in a bounded buffer
-/// until the channel is open; at stop the buffer is drained (bounded). Unauthenticated failures beyond
-/// <c>Gcp:AnonymousAuditPerMinute</c> are counted instead (<see cref="AnonymousAuditBudget"/>), and the counts logged.
+/// Writes audit records to <c>GiftCertificates.Audit</c> (key: the certificate id, else the pool id, else the client id)
+/// through the command channel's idempotent producer, off the request path, and to the log (category <c>GcpStreams.Audit</c>,
+/// one line whatever the values hold: control characters are escaped) when the record does not reach the topic — the buffer
+/// was full, the broker refused it, it was still buffered at stop — or for every call with <c>Gcp:AuditLog</c> =
+/// <see cref="AuditLogMode.EveryCall"/>: no call goes unaudited. Records wait in a bounded buffer until the channel is open;
+/// at stop the buffer is drained (bounded). Unauthenticated failures beyond <c>Gcp:AnonymousAuditPerMinute</c> are counted
+/// instead (<see cref="AnonymousAuditBudget"/>), and the counts logged.
 /// </summary>
 public sealed partial class AuditWriter : BackgroundService
 {
@@ -26,6 +28,7 @@ public sealed partial class AuditWriter : BackgroundService
     private readonly ILogger logger;
     private readonly SemaphoreSlim inFlight = new(MaxInFlight, MaxInFlight);
     private readonly AnonymousAuditBudget anonymous;
+    private readonly bool logEveryCall;
     private long produced;
     private long dropped;
     private long failed;
@@ -34,10 +37,15 @@ public sealed partial class AuditWriter : BackgroundService
     {
         this.commands = commands;
         anonymous = new AnonymousAuditBudget(gcp.Value.AnonymousAuditPerMinute, TimeProvider.System);
+        logEveryCall = gcp.Value.AuditLog == AuditLogMode.EveryCall;
         logger = loggers.CreateLogger("GcpStreams.Audit");
         buffer = Channel.CreateBounded<C.AuditRecord>(
             new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
-            _ => Interlocked.Increment(ref dropped));
+            record =>
+            {
+                Interlocked.Increment(ref dropped);
+                LogFallback(record);
+            });
     }
 
     /// <summary>Records on the topic so far.</summary>
@@ -53,8 +61,8 @@ public sealed partial class AuditWriter : BackgroundService
     public long AnonymousCounted => anonymous.Counted;
 
     /// <summary>
-    /// Logs the record now and queues it for the topic; an unauthenticated failure beyond the minute's budget is only
-    /// counted. Logs first the counts of a minute that is over.
+    /// Queues the record for the topic (and logs it now with <see cref="AuditLogMode.EveryCall"/>); an unauthenticated failure
+    /// beyond the minute's budget is only counted. Logs first the counts of a minute that is over.
     /// </summary>
     /// <param name="record">The call.</param>
     /// <param name="unauthenticatedFailure">The call failed without a valid token: it counts against the anonymous budget.</param>
@@ -67,9 +75,25 @@ public sealed partial class AuditWriter : BackgroundService
             return;
         }
 
+        if (logEveryCall)
+        {
+            Log(record);
+        }
+
+        buffer.Writer.TryWrite(record);
+    }
+
+    private void Log(C.AuditRecord record) =>
         LogCall(logger, Escape(record.method), Escape(record.endpoint), record.statusCode, record.outcome, record.latencyMs, Escape(record.clientId),
             Escape(record.certificateId ?? "-"), Escape(record.poolId ?? "-"), Escape(record.correlationId), record.auditId);
-        buffer.Writer.TryWrite(record);
+
+    /// <summary>The record will not reach the topic: into the log instead, unless it is there already.</summary>
+    private void LogFallback(C.AuditRecord record)
+    {
+        if (!logEveryCall)
+        {
+            Log(record);
+        }
     }
 
     /// <summary>
@@ -115,10 +139,17 @@ public sealed partial class AuditWriter : BackgroundService
         try
         {
             await commands.WhenOpen.WaitAsync(stoppingToken);
-            await foreach (var record in buffer.Reader.ReadAllAsync(stoppingToken))
+            while (await buffer.Reader.WaitToReadAsync(stoppingToken))
             {
-                await inFlight.WaitAsync(stoppingToken);
-                _ = ProduceAsync(record);
+                await inFlight.WaitAsync(stoppingToken); // a slot first: a record read is a record produced (one reader)
+                if (buffer.Reader.TryRead(out var record))
+                {
+                    _ = ProduceAsync(record);
+                }
+                else
+                {
+                    inFlight.Release();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -133,6 +164,12 @@ public sealed partial class AuditWriter : BackgroundService
         LogCounted(anonymous.TakeSummaries(includeCurrent: true));
         if (!commands.IsOpen)
         {
+            if (buffer.Reader.Count > 0)
+            {
+                LogDrainIncomplete(logger, buffer.Reader.Count);
+                LogBuffered();
+            }
+
             return;
         }
 
@@ -140,10 +177,17 @@ public sealed partial class AuditWriter : BackgroundService
         drain.CancelAfter(DrainTimeout);
         try
         {
-            while (buffer.Reader.TryRead(out var record))
+            while (buffer.Reader.Count > 0)
             {
-                await inFlight.WaitAsync(drain.Token);
-                _ = ProduceAsync(record);
+                await inFlight.WaitAsync(drain.Token); // a slot first: a record read is a record produced
+                if (buffer.Reader.TryRead(out var record))
+                {
+                    _ = ProduceAsync(record);
+                }
+                else
+                {
+                    inFlight.Release();
+                }
             }
 
             for (var i = 0; i < MaxInFlight; i++)
@@ -154,6 +198,16 @@ public sealed partial class AuditWriter : BackgroundService
         catch (OperationCanceledException)
         {
             LogDrainIncomplete(logger, buffer.Reader.Count);
+            LogBuffered();
+        }
+    }
+
+    /// <summary>Stopping with records that never reached the topic: each into the log.</summary>
+    private void LogBuffered()
+    {
+        while (buffer.Reader.TryRead(out var record))
+        {
+            LogFallback(record);
         }
     }
 
@@ -168,6 +222,7 @@ public sealed partial class AuditWriter : BackgroundService
         {
             Interlocked.Increment(ref failed);
             LogProduceFailed(logger, record.auditId, e.Message);
+            LogFallback(record);
         }
         finally
         {
