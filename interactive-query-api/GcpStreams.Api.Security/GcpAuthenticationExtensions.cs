@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -148,6 +149,7 @@ public static class GcpAuthenticationExtensions
         services.TryAddSingleton<EmbeddedSigningKey>();
         services.TryAddSingleton<EmbeddedIssuer>();
         services.TryAddSingleton<DevClientStore>();
+        services.Replace(ServiceDescriptor.Scoped<IAuthenticationHandlerProvider, TokenServerRequestScope>());
         services.AddOpenIddict().AddServer(server =>
         {
             server.SetTokenEndpointUris(TokenPath.TrimStart('/'))
