@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 
 namespace GcpStreams.Api.ReadModel;
 

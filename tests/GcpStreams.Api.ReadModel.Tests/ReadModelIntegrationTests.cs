@@ -1,10 +1,10 @@
 using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
+using GcpStreams.Client;
 using GcpStreams.Contracts;
 using GcpStreams.Embedded;
 using GcpStreams.SchemaRegistry;
-using GcpStreams.Topology;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using static GcpStreams.Api.ReadModel.Tests.Samples;

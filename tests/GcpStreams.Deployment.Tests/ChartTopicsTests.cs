@@ -1,4 +1,5 @@
 using System.Text;
+using GcpStreams.Client;
 using GcpStreams.SchemaRegistry;
 using GcpStreams.Topology;
 using Streamiz.Kafka.Net;

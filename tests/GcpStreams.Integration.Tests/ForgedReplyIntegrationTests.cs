@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Confluent.Kafka;
 using GcpStreams.Api.Security;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.Logging;
 using C = GcpStreams.Contracts;
 
@@ -111,7 +111,7 @@ public class ForgedReplyIntegrationTests
             var key = Encoding.UTF8.GetBytes(reply.requestId);
             var value = codec.Encode(Topics.Replies, reply);
             var headers = signer?.Signed(Topics.Replies, key, value) ?? [];
-            headers.Add(GcpStreams.Topology.Header.ReplyTo, Encoding.UTF8.GetBytes(reply.replyTo));
+            headers.Add(GcpStreams.Client.Header.ReplyTo, Encoding.UTF8.GetBytes(reply.replyTo));
             producer.Produce(Topics.Replies, new Message<byte[], byte[]> { Key = key, Value = value, Headers = headers });
         }
 

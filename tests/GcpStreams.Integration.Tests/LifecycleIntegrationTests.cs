@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Confluent.SchemaRegistry;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using GcpStreams.Traffic;
 using C = GcpStreams.Contracts;
 

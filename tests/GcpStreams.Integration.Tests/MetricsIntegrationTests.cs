@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using GcpStreams.Api.Observability;
+using GcpStreams.Client;
 using GcpStreams.Deployment.Tests;
-using GcpStreams.Topology;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;

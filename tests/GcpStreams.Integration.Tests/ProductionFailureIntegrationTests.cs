@@ -1,7 +1,7 @@
 using System.Net;
 using Confluent.Kafka;
 using GcpStreams.Api.Hosting;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using C = GcpStreams.Contracts;

@@ -1,3 +1,5 @@
+using GcpStreams.Client;
+
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Topology.Tests;

@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using GcpStreams.Client;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Topology.Tests;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using GcpStreams.Client;
 using GcpStreams.Topology.Internal;
 using C = GcpStreams.Contracts;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text;
+using GcpStreams.Client;
 
 namespace GcpStreams.Topology.Tests;
 

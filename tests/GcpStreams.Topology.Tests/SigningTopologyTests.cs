@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Topology.Internal;
@@ -100,7 +101,7 @@ public class SigningTopologyTests
     public void GivenAForgedIssueCertificateOnTheCertificateInputTopic_WhenUnsignedOrSignedWithAnotherKey_ThenItIsDeadLettered_AndNoCertificateIsMinted()
     {
         using var f = new TopologyFixture();
-        var topic = Topics.CertificateInput(TopologyFixture.AppId);
+        var topic = InternalTopics.CertificateInput(TopologyFixture.AppId);
         var (key, value) = ForgedIssue("7700000000000017");
 
         f.PipeInternal(topic, key, value);
@@ -128,7 +129,7 @@ public class SigningTopologyTests
         f.LoadPool();
         var reserved = f.Reserve();
         f.Drain();
-        var topic = Topics.PoolInput(TopologyFixture.AppId);
+        var topic = InternalTopics.PoolInput(TopologyFixture.AppId);
         var release = new GcpStreams.Domain.Pools.ReleaseReservation(Inputs.Pool, "forged-release", new DateTimeOffset(T0.AddMinutes(2)),
             reserved.certificateId, "order-1", "forged");
 

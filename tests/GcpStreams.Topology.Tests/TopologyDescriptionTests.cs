@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using GcpStreams.Client;
 using GcpStreams.Topology;
 
 namespace GcpStreams.Topology.Tests;
@@ -56,19 +57,19 @@ public class TopologyTopicsTests
 
         var expected = Topics.Inputs.Concat(Topics.Outputs).Concat(
         [
-            Topics.PoolInput(TopologyFixture.AppId),
-            Topics.CertificateInput(TopologyFixture.AppId),
-            Topics.OrderInput(TopologyFixture.AppId),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
+            InternalTopics.PoolInput(TopologyFixture.AppId),
+            InternalTopics.CertificateInput(TopologyFixture.AppId),
+            InternalTopics.OrderInput(TopologyFixture.AppId),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Pools),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
         ]);
         Assert.That(topics.Select(t => t.Name), Is.EquivalentTo(expected));
         Assert.That(topics.Where(t => t.Kind == TopicKind.Compacted).Select(t => t.Name), Is.EquivalentTo(new[]
         {
-            Topics.Clients, Topics.State, Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools), Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys), Topics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
+            Topics.Clients, Topics.State, InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Pools), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
         }));
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Avro.Specific;
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.SchemaRegistry;
 using Microsoft.Extensions.Logging;
 using GcpStreams.Topology;

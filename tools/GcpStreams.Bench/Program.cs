@@ -7,6 +7,7 @@ using Confluent.Kafka;
 using GcpStreams.Api;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Bench;
+using GcpStreams.Client;
 using GcpStreams.Embedded;
 using GcpStreams.Topology;
 using GcpStreams.Traffic;

@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using GcpStreams.Topology.Processing;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Processors.Public;
@@ -29,9 +30,9 @@ public static class GcpTopology
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
-        var poolInput = Topics.PoolInput(settings.ApplicationId);
-        var certificateInput = Topics.CertificateInput(settings.ApplicationId);
-        var orderInput = Topics.OrderInput(settings.ApplicationId);
+        var poolInput = InternalTopics.PoolInput(settings.ApplicationId);
+        var certificateInput = InternalTopics.CertificateInput(settings.ApplicationId);
+        var orderInput = InternalTopics.OrderInput(settings.ApplicationId);
 
         // the notification contact channel of a buyer: any instance may need any client, so a global store
         builder.GlobalTable(Topics.Clients, new StringSerDes(), Bytes, RocksDb.As<string, byte[]>(StoreNames.Clients), $"{StoreNames.Clients}-global-table");

@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using Streamiz.Kafka.Net.Stream;
 
 namespace GcpStreams.Topology;
@@ -41,7 +42,7 @@ public static class TopologyTopics
                     names.Add(topic);
                     break;
                 case IProcessorNodeDescription processor:
-                    changelogs.UnionWith(processor.Stores.Select(store => Topics.Changelog(applicationId, store)));
+                    changelogs.UnionWith(processor.Stores.Select(store => InternalTopics.Changelog(applicationId, store)));
                     break;
             }
         }

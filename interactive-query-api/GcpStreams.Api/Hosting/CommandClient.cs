@@ -1,5 +1,5 @@
 using Confluent.SchemaRegistry;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.Options;
 using C = GcpStreams.Contracts;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using GcpStreams.Api.ReadModel;
+using GcpStreams.Client;
 using GcpStreams.Topology;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Topology.Internal;
@@ -231,7 +232,7 @@ public sealed class CertificateProcessor : RecordTransformer
 
     /// <summary>A command on its way to the owner of its certificate (the internal topic keyed by certificate id).</summary>
     public static Outgoing Input(TopologySettings settings, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
-        new(Topics.CertificateInput(settings.ApplicationId), Codec.Utf8(command.CertificateId),
+        new(InternalTopics.CertificateInput(settings.ApplicationId), Codec.Utf8(command.CertificateId),
             InternalJson.Serialize(new CertificateInput(command, replyTo, correlationId, caller, source)), []);
 
     private static Channel ChannelOf(CertificateCommand command) => command switch

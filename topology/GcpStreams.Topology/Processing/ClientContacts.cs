@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Topology.Mapping;
 using Streamiz.Kafka.Net.State;

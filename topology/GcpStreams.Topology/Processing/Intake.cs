@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Domain.Pools;
@@ -280,7 +281,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
         CertificateProcessor.Input(settings, command, correlationId, source, replyTo, caller);
 
     private Outgoing ToOrders(string orderId, string causationId, DateTimeOffset at, IReadOnlyList<ReservedLine>? placed, string? failedPaymentId, string? correlationId, SourceRecord source) =>
-        new(Topics.OrderInput(settings.ApplicationId), Codec.Utf8(orderId),
+        new(InternalTopics.OrderInput(settings.ApplicationId), Codec.Utf8(orderId),
             InternalJson.Serialize(new OrderInput(orderId, causationId, at, placed, failedPaymentId, correlationId, source)), []);
 
     /// <summary>A certificate line of an order as the pools know it; its fields are checked as for a paid order.</summary>

@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using GcpStreams.Domain.Pools;
 using GcpStreams.Topology.Internal;
 using Streamiz.Kafka.Net.Processors.Public;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Domain.Pools;
@@ -185,7 +186,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
 
     /// <summary>A command on its way to the owner of its pool (the internal topic keyed by pool id).</summary>
     public static Outgoing Input(TopologySettings settings, PoolCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
-        new(Topics.PoolInput(settings.ApplicationId), Codec.Utf8(command.PoolId), InternalJson.Serialize(new PoolInput(command, replyTo, correlationId, caller, source)), []);
+        new(InternalTopics.PoolInput(settings.ApplicationId), Codec.Utf8(command.PoolId), InternalJson.Serialize(new PoolInput(command, replyTo, correlationId, caller, source)), []);
 
     private Pool? Load(string poolId) =>
         store.Get(Keys.Pool(poolId)) is { } bytes ? InternalJson.Deserialize<PoolSnapshot>(bytes).ToDomain() : null;

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.Topology.Internal;
 using Microsoft.Extensions.Logging;
 using Streamiz.Kafka.Net.Processors.Public;
@@ -27,7 +28,7 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
         Signer = settings?.Signer()!;
         signedOutputs = settings is null
             ? []
-            : new(StringComparer.Ordinal) { Topics.OrderInput(settings.ApplicationId), Topics.PoolInput(settings.ApplicationId), Topics.CertificateInput(settings.ApplicationId), Topics.Replies };
+            : new(StringComparer.Ordinal) { InternalTopics.OrderInput(settings.ApplicationId), InternalTopics.PoolInput(settings.ApplicationId), InternalTopics.CertificateInput(settings.ApplicationId), Topics.Replies };
     }
 
     protected Codec Codec { get; }

@@ -6,7 +6,7 @@ using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
 using C = GcpStreams.Contracts;
 
-namespace GcpStreams.Topology;
+namespace GcpStreams.Client;
 
 /// <summary>
 /// Request/reply over the topics, for a caller of the service (the HTTP API, the traffic generator): sends

@@ -3,28 +3,18 @@ using Avro.Specific;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using GcpStreams.Serialization;
-using Streamiz.Kafka.Net.SerDes;
 using C = GcpStreams.Contracts;
 
-namespace GcpStreams.Topology;
+namespace GcpStreams.Client;
 
 /// <summary>
-/// One record a processor writes: already serialized, with its destination topic and headers.
-/// Processors emit these; the topology routes each to the static sink of its topic.
+/// One record for a topic: already serialized, with its destination topic and headers. The topology's processors emit
+/// these (it routes each to the static sink of its topic); a caller produces them through <see cref="CommandChannel.ProduceAsync(Outgoing, CancellationToken)"/>.
 /// </summary>
 public sealed record Outgoing(string Topic, byte[]? Key, byte[]? Value, Headers Headers)
 {
-    /// <summary>The contract record the value was encoded from (event, reply, dead letter), for <see cref="TopologyMetrics"/>; null for internal records.</summary>
+    /// <summary>The contract record the value was encoded from (event, reply, dead letter), for the topology's metrics; null for internal records.</summary>
     public object? Contract { get; init; }
-}
-
-/// <summary>Sink value SerDes for <see cref="Outgoing"/>: the bytes were produced by the processor.</summary>
-public sealed class OutgoingSerDes : AbstractSerDes<Outgoing>
-{
-    public override byte[]? Serialize(Outgoing data, SerializationContext context) => data?.Value;
-
-    public override Outgoing Deserialize(byte[] data, SerializationContext context) =>
-        throw new NotSupportedException("Outgoing records are only written.");
 }
 
 /// <summary>
@@ -34,36 +24,37 @@ public sealed class OutgoingSerDes : AbstractSerDes<Outgoing>
 public sealed class Codec
 {
     private readonly ISchemaRegistryClient registry;
-    private readonly Dictionary<Type, object> serdes = [];
+    private readonly Dictionary<Type, object> formats = [];
     private readonly Lock gate = new();
 
     public Codec(ISchemaRegistryClient registry) => this.registry = registry;
 
     public ISchemaRegistryClient Registry => registry;
 
-    public SchemaRegistryAvroSerDes<T> SerDes<T>()
+    /// <summary>The wire format of <typeparamref name="T"/>, one per contract (its schema ids and readers are cached there).</summary>
+    public AvroWireFormat<T> Format<T>()
         where T : class, ISpecificRecord
     {
         lock (gate)
         {
-            if (!serdes.TryGetValue(typeof(T), out var existing))
+            if (!formats.TryGetValue(typeof(T), out var existing))
             {
-                existing = new SchemaRegistryAvroSerDes<T>(registry);
-                serdes[typeof(T)] = existing;
+                existing = new AvroWireFormat<T>(registry);
+                formats[typeof(T)] = existing;
             }
 
-            return (SchemaRegistryAvroSerDes<T>)existing;
+            return (AvroWireFormat<T>)existing;
         }
     }
 
     public byte[] Encode<T>(string topic, T value)
         where T : class, ISpecificRecord =>
-        SerDes<T>().Serialize(value, new SerializationContext(MessageComponentType.Value, topic))!;
+        Format<T>().Serialize(value, new SerializationContext(MessageComponentType.Value, topic))!;
 
     /// <summary>Decodes Avro bytes; throws <see cref="AvroDeserializationException"/> (or an Avro error) on bad input.</summary>
     public T Decode<T>(string topic, byte[] value, Headers? headers = null)
         where T : class, ISpecificRecord =>
-        SerDes<T>().Deserialize(value, new SerializationContext(MessageComponentType.Value, topic, headers));
+        Format<T>().Deserialize(value, new SerializationContext(MessageComponentType.Value, topic, headers))!;
 
     public Outgoing Event(C.GiftCertificateEvent e, string key) =>
         new(Topics.Stream, Utf8(key), Encode(Topics.Stream, e), new Headers
