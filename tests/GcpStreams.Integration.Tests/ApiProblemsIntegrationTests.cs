@@ -245,7 +245,7 @@ public class ApiProblemsIntegrationTests
         var records = new Dictionary<string, C.AuditRecord>();
         await Kafka.Eventually(() =>
         {
-            records = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit).Select(m => codec.Decode<C.AuditRecord>(Topics.Audit, m.Value))
+            records = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit.Name).Select(m => codec.Decode(Topics.Audit, m.Value))
                 .Where(r => r.correlationId is not null).GroupBy(r => r.correlationId!).ToDictionary(g => g.Key, g => g.Last());
             return calls.All(c => records.ContainsKey(c.CorrelationId));
         }, "every call on the audit topic", Timeout);

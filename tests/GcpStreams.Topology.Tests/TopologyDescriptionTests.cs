@@ -55,11 +55,12 @@ public class TopologyTopicsTests
 
         var topics = TopologyTopics.Of(f.Topology, TopologyFixture.AppId);
 
+        var internals = new InternalTopics(TopologyFixture.AppId);
         var expected = Topics.Inputs.Concat(Topics.Outputs).Concat(
         [
-            InternalTopics.PoolInput(TopologyFixture.AppId),
-            InternalTopics.CertificateInput(TopologyFixture.AppId),
-            InternalTopics.OrderInput(TopologyFixture.AppId),
+            internals.PoolInput.Name,
+            internals.CertificateInput.Name,
+            internals.OrderInput.Name,
             InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Pools),
             InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
             InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys),
@@ -68,7 +69,7 @@ public class TopologyTopicsTests
         Assert.That(topics.Select(t => t.Name), Is.EquivalentTo(expected));
         Assert.That(topics.Where(t => t.Kind == TopicKind.Compacted).Select(t => t.Name), Is.EquivalentTo(new[]
         {
-            Topics.Clients, Topics.State, InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Pools), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+            Topics.Clients.Name, Topics.State.Name, InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Pools), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
             InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
         }));
     }

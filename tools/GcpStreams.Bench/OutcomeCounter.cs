@@ -40,7 +40,7 @@ public sealed class OutcomeCounter : IDisposable
         }).Build();
         consumer.Assign(Enumerable.Range(0, partitions).Select(p =>
         {
-            var partition = new TopicPartition(Topics.Stream, p);
+            var partition = new TopicPartition(Topics.Stream.Name, p);
             return new TopicPartitionOffset(partition, consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High);
         }));
         thread = new Thread(Run) { Name = "bench-outcomes", IsBackground = true };

@@ -1,24 +1,5 @@
 namespace GcpStreams.Topology;
 
-/// <summary>
-/// The topology's internal topics (only this application reads them), named from the application id. Renaming one is a
-/// breaking change: it needs an application reset. The public topics are in the client library's <c>Topics</c>.
-/// </summary>
-public static class InternalTopics
-{
-    /// <summary>Internal: commands to pools, keyed by pool id (JSON, only this application reads it).</summary>
-    public static string PoolInput(string applicationId) => $"{applicationId}-pool-input-repartition";
-
-    /// <summary>Internal: commands to certificate ledgers, keyed by certificate id (JSON, only this application reads it).</summary>
-    public static string CertificateInput(string applicationId) => $"{applicationId}-certificate-input-repartition";
-
-    /// <summary>Internal: the certificate lines of placed orders and their failed payments, keyed by order id, to the order processor.</summary>
-    public static string OrderInput(string applicationId) => $"{applicationId}-order-input-repartition";
-
-    /// <summary>The changelog Streamiz keeps for a store.</summary>
-    public static string Changelog(string applicationId, string store) => $"{applicationId}-{store}-changelog";
-}
-
 /// <summary>State store names. Renaming one is a breaking change: it needs an application reset.</summary>
 public static class StoreNames
 {

@@ -1,4 +1,3 @@
-
 using GcpStreams.Client;
 
 namespace GcpStreams.Topology;

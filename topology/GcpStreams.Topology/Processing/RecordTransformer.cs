@@ -26,12 +26,16 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
     {
         Codec = codec;
         Signer = settings?.Signer()!;
+        Internals = settings is null ? null! : new InternalTopics(settings.ApplicationId);
         signedOutputs = settings is null
             ? []
-            : new(StringComparer.Ordinal) { InternalTopics.OrderInput(settings.ApplicationId), InternalTopics.PoolInput(settings.ApplicationId), InternalTopics.CertificateInput(settings.ApplicationId), Topics.Replies };
+            : new(StringComparer.Ordinal) { Internals.OrderInput.Name, Internals.PoolInput.Name, Internals.CertificateInput.Name, Topics.Replies.Name };
     }
 
     protected Codec Codec { get; }
+
+    /// <summary>The topology's internal topics (of the application id of the settings).</summary>
+    protected InternalTopics Internals { get; }
 
     /// <summary>Signs what this processor writes to its own topics and checks the signature of what it reads from them.</summary>
     protected RecordSigner Signer { get; }
