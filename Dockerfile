@@ -9,6 +9,7 @@ COPY global.json Directory.Build.props Directory.Build.targets Directory.Package
 COPY topology/GcpStreams.Domain/GcpStreams.Domain.csproj topology/GcpStreams.Domain/
 COPY topology/GcpStreams.Contracts/GcpStreams.Contracts.csproj topology/GcpStreams.Contracts/
 COPY topology/GcpStreams.Serialization/GcpStreams.Serialization.csproj topology/GcpStreams.Serialization/
+COPY topology/GcpStreams.Client/GcpStreams.Client.csproj topology/GcpStreams.Client/
 COPY topology/GcpStreams.Topology/GcpStreams.Topology.csproj topology/GcpStreams.Topology/
 COPY dev-infrastructure/GcpStreams.Embedded/GcpStreams.Embedded.csproj dev-infrastructure/GcpStreams.Embedded/
 COPY dev-infrastructure/GcpStreams.SchemaRegistry/GcpStreams.SchemaRegistry.csproj dev-infrastructure/GcpStreams.SchemaRegistry/

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.Contracts;
-using GcpStreams.Topology;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 
 namespace GcpStreams.Api.ReadModel;
 
@@ -10,10 +10,10 @@ public sealed class ReadModelOptions
     public string BootstrapServers { get; set; } = "";
 
     /// <summary>The compacted state topic (key certificateId, Avro CertificateState).</summary>
-    public string StateTopic { get; set; } = Topics.State;
+    public string StateTopic { get; set; } = Topics.State.Name;
 
     /// <summary>The event stream (key certificateId or poolId, Avro GiftCertificateEvent).</summary>
-    public string StreamTopic { get; set; } = Topics.Stream;
+    public string StreamTopic { get; set; } = Topics.Stream.Name;
 
     /// <summary>The consumer's <c>fetch.wait.max.ms</c>: 5 ms by default (the embedded broker answers an empty fetch only after it).</summary>
     public int FetchWaitMaxMs { get; set; } = 5;

@@ -1,10 +1,10 @@
 using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
+using GcpStreams.Client;
 using GcpStreams.Contracts;
 using GcpStreams.Embedded;
 using GcpStreams.SchemaRegistry;
-using GcpStreams.Topology;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using static GcpStreams.Api.ReadModel.Tests.Samples;
@@ -21,7 +21,7 @@ public class ReadModelIntegrationTests
         public Fixture(int partitions = 3)
         {
             Cluster = new EmbeddedKafkaCluster();
-            Cluster.CreateTopics([(Topics.State, partitions), (Topics.Stream, partitions)]);
+            Cluster.CreateTopics([(Topics.State.Name, partitions), (Topics.Stream.Name, partitions)]);
             Registry = new InProcessSchemaRegistry();
             Codec = new Codec(Registry);
             Producer = new ProducerBuilder<byte[], byte[]?>(new ProducerConfig
@@ -49,11 +49,11 @@ public class ReadModelIntegrationTests
             Producer.CommitTransaction(Deadline);
         }
 
-        public void State(CertificateState state) => Raw(Topics.State, state.certificateId, Codec.Encode(Topics.State, state));
+        public void State(CertificateState state) => Raw(Topics.State.Name, state.certificateId, Codec.Encode(Topics.State, state));
 
-        public void Tombstone(string certificateId) => Raw(Topics.State, certificateId, null);
+        public void Tombstone(string certificateId) => Raw(Topics.State.Name, certificateId, null);
 
-        public void Event(GiftCertificateEvent e) => Raw(Topics.Stream, e.certificateId ?? e.poolId!, Codec.Encode(Topics.Stream, e));
+        public void Event(GiftCertificateEvent e) => Raw(Topics.Stream.Name, e.certificateId ?? e.poolId!, Codec.Encode(Topics.Stream, e));
 
         public void Raw(string topic, string key, byte[]? value) =>
             Producer.Produce(topic, new Message<byte[], byte[]?> { Key = Encoding.UTF8.GetBytes(key), Value = value });
@@ -82,8 +82,8 @@ public class ReadModelIntegrationTests
             f.State(State("c2", "p1", CertificateStatus.PARTIALLY_REDEEMED, order: "o2", client: "k2", sequence: 3, lastEventId: "d2"));
             f.State(State("c3", "p1", CertificateStatus.ACTIVE, order: "o3", sequence: 1));
             f.Tombstone("c3");
-            f.Raw(Topics.State, "c4", [0, 0, 0, 0, 42, 1, 2, 3]); // not Avro of a registered schema
-            f.Raw(Topics.Stream, "c4", Encoding.UTF8.GetBytes("not avro at all"));
+            f.Raw(Topics.State.Name, "c4", [0, 0, 0, 0, 42, 1, 2, 3]); // not Avro of a registered schema
+            f.Raw(Topics.Stream.Name, "c4", Encoding.UTF8.GetBytes("not avro at all"));
         });
 
         using var model = fx.Model();

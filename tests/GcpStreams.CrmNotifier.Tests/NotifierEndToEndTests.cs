@@ -2,9 +2,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Integration.Tests;
-using GcpStreams.Topology;
 using GcpStreams.Traffic;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -347,7 +347,7 @@ public class NotifierEndToEndTests
     public async Task IssueBlocked_SendsNothing_AndReadsNoCvc()
     {
         var mailsBefore = (await smtp.MessagesAsync()).Count;
-        var resultsBefore = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.NotificationResults).Count;
+        var resultsBefore = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.NotificationResults.Name).Count;
         var disclosedBefore = await CountAsync(null, "cvc.disclosed");
         var first = await ReserveAsync(TinyPoolId, "order-crm-tiny-1");
         Assert.That(first.Status, Is.EqualTo(HttpStatusCode.Created));
@@ -358,7 +358,7 @@ public class NotifierEndToEndTests
         var blocked = ReadStreamRecords().Last(r => r.Key == TinyPoolId && r.Type == "issue.blocked");
         await Until(() => Task.FromResult(CommittedOffset(blocked.Partition) > blocked.Offset), "the notifier to pass the issue.blocked record");
         Assert.That((await smtp.MessagesAsync()).Count, Is.EqualTo(mailsBefore), "no message");
-        Assert.That(Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.NotificationResults), Has.Count.EqualTo(resultsBefore), "no result");
+        Assert.That(Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.NotificationResults.Name), Has.Count.EqualTo(resultsBefore), "no result");
         Assert.That(await CountAsync(null, "cvc.disclosed"), Is.EqualTo(disclosedBefore), "no CVC read");
         Assert.That(ReadStreamRecords().Any(r => r.Key == TinyPoolId && r.Type == "notification.requested"), Is.False);
     }
@@ -371,7 +371,7 @@ public class NotifierEndToEndTests
         var stateDir = service.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Api.Hosting.KafkaOptions>>().Value.StateDir;
         var storeFiles = Directory.EnumerateFiles(stateDir, "*", SearchOption.AllDirectories).ToList();
         var topics = Kafka.TopicNames(service.Kafka.BootstrapServers);
-        Assert.That(topics, Does.Contain(Topics.NotificationResults).And.Contain(Topics.Clients).And.Contain(Topics.Stream), "the notifier's topics are scanned");
+        Assert.That(topics, Does.Contain(Topics.NotificationResults.Name).And.Contain(Topics.Clients.Name).And.Contain(Topics.Stream.Name), "the notifier's topics are scanned");
         Assert.That(notifierLogs.Lines.Count(l => l.Contains("GcpStreams.CrmNotifier", StringComparison.Ordinal)), Is.GreaterThan(10), "the notifier's log was captured");
 
         var (leaks, records) = await Task.Run(() => CvcSecrecy.Scan(cvcs, service.Kafka.BootstrapServers, storeFiles, serviceLogs.Lines.Concat(notifierLogs.Lines)));
@@ -475,9 +475,9 @@ public class NotifierEndToEndTests
     private async Task<C.Client> ClientRecordAsync(string clientId, Func<C.Client, bool> condition)
     {
         C.Client? found = null;
-        await Until(() => Task.FromResult((found = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Clients)
+        await Until(() => Task.FromResult((found = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Clients.Name)
             .Where(m => Encoding.UTF8.GetString(m.Key) == clientId)
-            .Select(m => codec.Decode<C.Client>(Topics.Clients, m.Value)).LastOrDefault()) is { } c && condition(c)), $"the All_Clients record of {clientId}");
+            .Select(m => codec.Decode(Topics.Clients, m.Value)).LastOrDefault()) is { } c && condition(c)), $"the All_Clients record of {clientId}");
         return found!;
     }
 
@@ -489,7 +489,7 @@ public class NotifierEndToEndTests
             IsolationLevel = IsolationLevel.ReadCommitted,
         }).Build();
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = service.Kafka.BootstrapServers }).Build();
-        var partitions = admin.GetMetadata(Topics.Stream, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => new TopicPartition(Topics.Stream, p.PartitionId)).ToList();
+        var partitions = admin.GetMetadata(Topics.Stream.Name, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => new TopicPartition(Topics.Stream.Name, p.PartitionId)).ToList();
         var ends = partitions.ToDictionary(p => p.Partition.Value, p => consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
         var records = new List<RawRecord>();
@@ -511,20 +511,20 @@ public class NotifierEndToEndTests
 
     private RawRecord RawNotificationRequest(string notificationId) =>
         ReadStreamRecords().Single(r => r.Type == "notification.requested"
-            && ((C.NotificationRequested)codec.Decode<C.GiftCertificateEvent>(Topics.Stream, r.Value).payload).notificationId == notificationId);
+            && ((C.NotificationRequested)codec.Decode(Topics.Stream, r.Value).payload).notificationId == notificationId);
 
     /// <summary>The same record delivered again (as a redelivery after a rebalance would), on its own partition.</summary>
     private async Task RedeliverAsync(RawRecord record)
     {
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = service.Kafka.BootstrapServers }).Build();
-        await producer.ProduceAsync(new TopicPartition(Topics.Stream, record.Partition),
+        await producer.ProduceAsync(new TopicPartition(Topics.Stream.Name, record.Partition),
             new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(record.Key), Value = record.Value, Headers = record.Headers });
     }
 
     private long CommittedOffset(int partition)
     {
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = service.Kafka.BootstrapServers, GroupId = GroupId }).Build();
-        return consumer.Committed([new TopicPartition(Topics.Stream, partition)], TimeSpan.FromSeconds(10)).Single().Offset.Value;
+        return consumer.Committed([new TopicPartition(Topics.Stream.Name, partition)], TimeSpan.FromSeconds(10)).Single().Offset.Value;
     }
 
     private static async Task Until(Func<Task<bool>> condition, string what)

@@ -1,4 +1,5 @@
 using System.Text;
+using GcpStreams.Client;
 using GcpStreams.SchemaRegistry;
 using GcpStreams.Topology;
 using Streamiz.Kafka.Net;
@@ -30,7 +31,7 @@ public class ChartTopicsTests
             .Append("topics:\n");
         foreach (var topic in TopologyTopics.Of(builder.Build(), AppPlaceholder))
         {
-            var role = topic.Name == Topics.Commands || Topics.Outputs.Contains(topic.Name) ? "service" : Topics.Inputs.Contains(topic.Name) ? "team" : "internal";
+            var role = topic.Name == Topics.Commands.Name || Topics.Outputs.Contains(topic.Name) ? "service" : Topics.Inputs.Contains(topic.Name) ? "team" : "internal";
             var policy = topic.Kind == TopicKind.Compacted ? "compact" : "delete";
             text.Append("  - name: \"").Append(topic.Name).Append("\"\n")
                 .Append("    role: ").Append(role).Append('\n')

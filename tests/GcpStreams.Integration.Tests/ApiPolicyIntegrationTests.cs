@@ -6,8 +6,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Security;
+using GcpStreams.Client;
 using GcpStreams.Domain;
-using GcpStreams.Topology;
 using GcpStreams.Traffic;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -156,7 +156,7 @@ public class ApiPolicyIntegrationTests
         List<(string Key, C.AuditRecord Record)> audit = [];
         await Kafka.Eventually(() =>
         {
-            audit = [.. Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit).Select(m => (Encoding.UTF8.GetString(m.Key), codec.Decode<C.AuditRecord>(Topics.Audit, m.Value)))];
+            audit = [.. Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit.Name).Select(m => (Encoding.UTF8.GetString(m.Key), codec.Decode(Topics.Audit, m.Value)))];
             return audit.Any(a => a.Record.correlationId == "corr-it-anonymous");
         }, "the anonymous call on the audit topic", Timeout);
 
@@ -186,12 +186,12 @@ public class ApiPolicyIntegrationTests
         // the disclosure is audited on the stream and the audit topic before we look
         var codec = new Codec(service.Registry);
         await Kafka.Eventually(
-            () => Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit).Any(m => codec.Decode<C.AuditRecord>(Topics.Audit, m.Value).correlationId == CvcCorrelationId),
+            () => Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit.Name).Any(m => codec.Decode(Topics.Audit, m.Value).correlationId == CvcCorrelationId),
             "the disclosure on the audit topic", Timeout);
         Assert.That(Kafka.ReadStream(service.Kafka.BootstrapServers, service.Registry).Count(e => e.Key == certificateId && e.Event.eventType == "cvc.disclosed"), Is.EqualTo(1));
 
         var topics = Kafka.TopicNames(service.Kafka.BootstrapServers);
-        Assert.That(topics, Does.Contain(Topics.Audit).And.Contain(Topics.Stream).And.Contain(Topics.State).And.Some.Contains("changelog"), "every kind of topic is scanned");
+        Assert.That(topics, Does.Contain(Topics.Audit.Name).And.Contain(Topics.Stream.Name).And.Contain(Topics.State.Name).And.Some.Contains("changelog"), "every kind of topic is scanned");
         var stateDir = service.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GcpStreams.Api.Hosting.KafkaOptions>>().Value.StateDir;
         var storeFiles = Directory.EnumerateFiles(stateDir, "*", SearchOption.AllDirectories).ToList();
         Assert.That(storeFiles, Is.Not.Empty, "the state stores are on disk");

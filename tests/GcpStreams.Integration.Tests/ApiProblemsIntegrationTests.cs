@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using GcpStreams.Api.Auditing;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -246,7 +246,7 @@ public class ApiProblemsIntegrationTests
         var records = new Dictionary<string, C.AuditRecord>();
         await Kafka.Eventually(() =>
         {
-            records = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit).Select(m => codec.Decode<C.AuditRecord>(Topics.Audit, m.Value))
+            records = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit.Name).Select(m => codec.Decode(Topics.Audit, m.Value))
                 .Where(r => r.correlationId is not null).GroupBy(r => r.correlationId!).ToDictionary(g => g.Key, g => g.Last());
             return calls.All(c => records.ContainsKey(c.CorrelationId));
         }, "every call on the audit topic", Timeout);

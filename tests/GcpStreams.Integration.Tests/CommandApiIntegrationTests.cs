@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using GcpStreams.Traffic;
 using C = GcpStreams.Contracts;
 

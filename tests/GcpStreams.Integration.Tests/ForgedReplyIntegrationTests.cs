@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Confluent.Kafka;
 using GcpStreams.Api.Security;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.Logging;
 using C = GcpStreams.Contracts;
 
@@ -66,7 +66,7 @@ public class ForgedReplyIntegrationTests
             GroupId = "it-forger",
             EnableAutoCommit = false,
             FetchWaitMaxMs = 5,
-        }, Topics.Commands);
+        }, Topics.Commands.Name);
 
         private readonly IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers }).Build();
 
@@ -80,7 +80,7 @@ public class ForgedReplyIntegrationTests
                     continue;
                 }
 
-                var command = codec.Decode<C.GiftCertificateCommand>(Topics.Commands, record.Message.Value);
+                var command = codec.Decode(Topics.Commands, record.Message.Value);
                 if (command.payload is not C.RevealCvc reveal)
                 {
                     continue;
@@ -110,9 +110,9 @@ public class ForgedReplyIntegrationTests
         {
             var key = Encoding.UTF8.GetBytes(reply.requestId);
             var value = codec.Encode(Topics.Replies, reply);
-            var headers = signer?.Signed(Topics.Replies, key, value) ?? [];
-            headers.Add(GcpStreams.Topology.Header.ReplyTo, Encoding.UTF8.GetBytes(reply.replyTo));
-            producer.Produce(Topics.Replies, new Message<byte[], byte[]> { Key = key, Value = value, Headers = headers });
+            var headers = signer?.Signed(Topics.Replies.Name, key, value) ?? [];
+            headers.Add(GcpStreams.Client.Header.ReplyTo, Encoding.UTF8.GetBytes(reply.replyTo));
+            producer.Produce(Topics.Replies.Name, new Message<byte[], byte[]> { Key = key, Value = value, Headers = headers });
         }
 
         public void Dispose()

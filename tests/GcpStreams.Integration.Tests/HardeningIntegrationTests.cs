@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.Security;
+using GcpStreams.Client;
 using GcpStreams.Serialization;
-using GcpStreams.Topology;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -217,7 +217,7 @@ public partial class HardeningIntegrationTests
         C.AuditRecord? record = null;
         await Kafka.Eventually(() =>
         {
-            record = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit).Select(m => codec.Decode<C.AuditRecord>(Topics.Audit, m.Value))
+            record = Kafka.ReadTopic(service.Kafka.BootstrapServers, Topics.Audit.Name).Select(m => codec.Decode(Topics.Audit, m.Value))
                 .FirstOrDefault(r => r.correlationId == "corr-it-token-refused");
             return record is not null;
         }, "the refused token request on the audit topic", Timeout);

@@ -1,7 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Integration.Tests;
@@ -15,7 +15,7 @@ internal static class Kafka
     public static List<(string Key, C.GiftCertificateEvent Event)> ReadStream(string bootstrapServers, ISchemaRegistryClient registry)
     {
         var codec = new Codec(registry);
-        return [.. ReadTopic(bootstrapServers, Topics.Stream).Select(m => (Encoding.UTF8.GetString(m.Key), codec.Decode<C.GiftCertificateEvent>(Topics.Stream, m.Value)))];
+        return [.. ReadTopic(bootstrapServers, Topics.Stream.Name).Select(m => (Encoding.UTF8.GetString(m.Key), codec.Decode(Topics.Stream, m.Value)))];
     }
 
     /// <summary>Every topic on the broker, internal ones (repartition, changelog) included.</summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Confluent.SchemaRegistry;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using GcpStreams.Traffic;
 using C = GcpStreams.Contracts;
 
@@ -62,7 +62,7 @@ public class LifecycleIntegrationTests
         var load = await shop.SendCommandAsync("it-web-500", Pools.Load("it-web-500", C.Channel.INTERNET_STORE, 50_000, count: 3, series: 9), Timeout, cancel.Token);
         Assert.That(load.outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED), load.message);
 
-        var kcat = Process.Start(new ProcessStartInfo("kcat", ["-b", service.Kafka.BootstrapServers, "-C", "-t", Topics.Stream, "-e", "-q", "-f", "%k %h\\n"])
+        var kcat = Process.Start(new ProcessStartInfo("kcat", ["-b", service.Kafka.BootstrapServers, "-C", "-t", Topics.Stream.Name, "-e", "-q", "-f", "%k %h\\n"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using GcpStreams.Api.Observability;
+using GcpStreams.Client;
 using GcpStreams.Deployment.Tests;
-using GcpStreams.Topology;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
@@ -50,7 +50,7 @@ public class MetricsIntegrationTests
 
         using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = service.Kafka.BootstrapServers }).Build())
         {
-            await producer.ProduceAsync(Topics.Payments, new Message<byte[], byte[]> { Key = "bad"u8.ToArray(), Value = "not avro"u8.ToArray() });
+            await producer.ProduceAsync(Topics.Payments.Name, new Message<byte[], byte[]> { Key = "bad"u8.ToArray(), Value = "not avro"u8.ToArray() });
         }
 
         var manifests = Chart.Render("prod");

@@ -1,7 +1,7 @@
 using System.Net;
 using Confluent.Kafka;
 using GcpStreams.Api.Hosting;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using C = GcpStreams.Contracts;
@@ -34,7 +34,7 @@ public class ProductionFailureIntegrationTests
         // a payment of 1.2 MB: not Avro, so the intake dead-letters it, with its bytes: too large for the stream's producer
         using (var payments = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = service.Kafka.BootstrapServers, MessageMaxBytes = 2_000_000 }).Build())
         {
-            await payments.ProduceAsync(Topics.Payments, new Message<byte[], byte[]> { Key = "pay-huge"u8.ToArray(), Value = new byte[1_200_000] });
+            await payments.ProduceAsync(Topics.Payments.Name, new Message<byte[], byte[]> { Key = "pay-huge"u8.ToArray(), Value = new byte[1_200_000] });
         }
 
         var failures = service.Services.GetRequiredService<ProductionFailures>();
@@ -44,7 +44,7 @@ public class ProductionFailureIntegrationTests
         Assert.That(status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), body.ToString());
         var detail = body!.Value.GetProperty("detail").GetString();
         Assert.That(detail, Does.Contain($"could not write a record to {Topics.DeadLetter}").And.Contain("MsgSizeTooLarge"));
-        Assert.That(body.Value.GetProperty("productionFailure").GetProperty("topic").GetString(), Is.EqualTo(Topics.DeadLetter));
+        Assert.That(body.Value.GetProperty("productionFailure").GetProperty("topic").GetString(), Is.EqualTo(Topics.DeadLetter.Name));
         Assert.That(logs.Lines.Where(l => l.StartsWith("Error GcpStreams.Api.Hosting.ProductionFailures", StringComparison.Ordinal)),
             Has.Some.Contains($"Could not produce to {Topics.DeadLetter}"));
 
@@ -56,6 +56,6 @@ public class ProductionFailureIntegrationTests
             return alert is not null;
         }, "the PRODUCE_FAILED alert on the stream", Timeout);
         Assert.That(alert!.severity, Is.EqualTo(C.AlertSeverity.CRITICAL));
-        Assert.That((alert.details["topic"], alert.details["error"], alert.details["recordKey"]), Is.EqualTo((Topics.DeadLetter, "MsgSizeTooLarge", "pay-huge")));
+        Assert.That((alert.details["topic"], alert.details["error"], alert.details["recordKey"]), Is.EqualTo((Topics.DeadLetter.Name, "MsgSizeTooLarge", "pay-huge")));
     }
 }

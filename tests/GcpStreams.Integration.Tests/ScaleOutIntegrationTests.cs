@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using GcpStreams.Client;
 using GcpStreams.Embedded;
 using GcpStreams.SchemaRegistry;
 using GcpStreams.Topology;

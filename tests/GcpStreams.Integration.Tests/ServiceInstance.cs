@@ -2,7 +2,7 @@ using Confluent.SchemaRegistry;
 using GcpStreams.Api;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.ReadModel;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.Security;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using GcpStreams.Traffic;
 using C = GcpStreams.Contracts;
 

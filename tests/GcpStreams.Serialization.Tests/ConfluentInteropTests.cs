@@ -10,7 +10,7 @@ namespace GcpStreams.Serialization.Tests;
 
 /// <summary>
 /// Confluent's own Avro serializer and deserializer (the Confluent.Kafka client style, default settings)
-/// interoperate with the Streamiz SerDes: same wire format, same schema ids.
+/// interoperate with <see cref="AvroWireFormat{T}"/> (which the client library's codec and the Streamiz SerDes use): same wire format, same schema ids.
 /// </summary>
 public class ConfluentInteropTests
 {
@@ -29,9 +29,9 @@ public class ConfluentInteropTests
     private static GiftCardIssuedV1 Sample() => new() { CertificateId = "GC-0042", AmountMinor = 1999, Note = null };
 
     [Test]
-    public void Confluents_deserializer_reads_what_the_Streamiz_serdes_wrote()
+    public void Confluents_deserializer_reads_what_the_wire_format_wrote()
     {
-        var bytes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext);
+        var bytes = new AvroWireFormat<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext);
 
         var plain = new AvroDeserializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Deserialize(bytes, isNull: false, ValueContext);
 
@@ -39,9 +39,9 @@ public class ConfluentInteropTests
     }
 
     [Test]
-    public void Confluents_generic_deserializer_reads_what_the_Streamiz_serdes_wrote()
+    public void Confluents_generic_deserializer_reads_what_the_wire_format_wrote()
     {
-        var bytes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext);
+        var bytes = new AvroWireFormat<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext);
 
         var generic = new AvroDeserializer<GenericRecord>(registry).AsSyncOverAsync().Deserialize(bytes, isNull: false, ValueContext);
 
@@ -52,7 +52,7 @@ public class ConfluentInteropTests
     [Test]
     public void Confluents_serializer_with_default_settings_writes_the_same_bytes_with_the_same_id()
     {
-        var streamiz = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext)!;
+        var streamiz = new AvroWireFormat<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext)!;
 
         var plain = new AvroSerializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Serialize(Sample(), ValueContext);
 
@@ -62,22 +62,22 @@ public class ConfluentInteropTests
     }
 
     [Test]
-    public async Task Confluents_serializer_registers_under_the_same_subject_the_Streamiz_serdes_reads()
+    public async Task Confluents_serializer_registers_under_the_same_subject_the_wire_format_reads()
     {
         // Confluent 2.16 defaults to the "Associated" strategy: it asks the registry for the topic's associations
         // (none here) and falls back to the Topic strategy.
         var plain = new AvroSerializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Serialize(Sample(), ValueContext);
 
-        var back = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Deserialize(plain, ValueContext);
+        var back = new AvroWireFormat<GiftCardIssuedV1>(registry).Deserialize(plain, ValueContext)!;
 
         Assert.That(back.CertificateId, Is.EqualTo("GC-0042"));
         Assert.That(await registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { Topic + "-value" }));
     }
 
     [Test]
-    public void An_old_Confluent_consumer_reads_records_an_evolved_Streamiz_producer_wrote()
+    public void An_old_Confluent_consumer_reads_records_an_evolved_wire_format_writer_wrote()
     {
-        var v2Bytes = new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry)
+        var v2Bytes = new AvroWireFormat<GiftCardIssuedV2>(registry)
             .Serialize(new GiftCardIssuedV2 { CertificateId = "GC-7", AmountMinor = 7, Currency = "CHF" }, ValueContext);
 
         var v1 = new AvroDeserializer<GiftCardIssuedV1>(registry).AsSyncOverAsync().Deserialize(v2Bytes, isNull: false, ValueContext);

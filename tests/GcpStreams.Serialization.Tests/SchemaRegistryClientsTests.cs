@@ -1,34 +1,20 @@
 using System.Diagnostics;
 using Confluent.SchemaRegistry;
-using GcpStreams.SchemaRegistry;
 
 namespace GcpStreams.Serialization.Tests;
 
-/// <summary>The factory picks the in-process registry or Confluent's client, without any I/O.</summary>
+/// <summary>The factory gives Confluent's client of a cluster's registry, without any I/O; the in-process registry is not its to give.</summary>
 public class SchemaRegistryClientsTests
 {
-    private static ISchemaRegistryClient NoInProcessRegistry() => throw new AssertionException("a URL must not ask for the in-process registry");
-
     [TestCase(null)]
     [TestCase("")]
     [TestCase("   ")]
     [TestCase("inprocess")]
     [TestCase(" InProcess ")]
-    public void An_empty_or_inprocess_url_gives_the_in_process_registry(string? url)
+    public void An_empty_or_inprocess_url_is_refused_the_in_process_registry_is_the_embedded_hosts(string? url)
     {
-        using var client = SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = url }, () => new InProcessSchemaRegistry());
-
-        Assert.That(client, Is.TypeOf<InProcessSchemaRegistry>());
-    }
-
-    [Test]
-    public void A_supplied_in_process_registry_is_the_one_returned()
-    {
-        using var shared = new InProcessSchemaRegistry();
-
-        var client = SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = "inprocess" }, () => shared);
-
-        Assert.That(client, Is.SameAs(shared));
+        Assert.That(new SchemaRegistryOptions { Url = url }.IsInProcess, Is.True);
+        Assert.Throws<InvalidOperationException>(() => SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = url }));
     }
 
     [Test]
@@ -45,7 +31,7 @@ public class SchemaRegistryClientsTests
         };
         var clock = Stopwatch.StartNew();
 
-        using var client = SchemaRegistryClients.Create(options, NoInProcessRegistry);
+        using var client = SchemaRegistryClients.Create(options);
 
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "nothing is contacted at construction");
         Assert.That(client, Is.TypeOf<CachedSchemaRegistryClient>());
@@ -86,7 +72,7 @@ public class SchemaRegistryClientsTests
     public void A_malformed_basic_auth_is_rejected_by_Confluents_client()
     {
         Assert.Throws<ArgumentException>(() =>
-            SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = "http://sr:8081", BasicAuthUserInfo = "no-colon" }, NoInProcessRegistry));
+            SchemaRegistryClients.Create(new SchemaRegistryOptions { Url = "http://sr:8081", BasicAuthUserInfo = "no-colon" }));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Topology.Tests;
@@ -116,11 +117,11 @@ public class ControlTopologyTests
         f.Pay(C.PaymentOperation.CAPTURE, web, 200_00, channel: C.Channel.INTERNET_STORE);
         f.Pay(C.PaymentOperation.CAPTURE, web, 300_00, channel: C.Channel.POS); // refused, on the web certificate
 
-        var all = f.All<C.GiftCertificateEvent>(Topics.Stream);
+        var all = f.All(Topics.Stream);
         Assert.That(all.Select(e => e.Headers.Keys.Order(StringComparer.Ordinal)), Has.All.EqualTo(new[] { "channel", "event-type" }));
 
         // the consumer decides on the header alone, without decoding
-        var webOnly = f.AllRaw(Topics.Stream).Where(r => r.Headers.Any(h => h.Key == "channel" && h.Value == "INTERNET_STORE")).Select(r => r.Decode<C.GiftCertificateEvent>(f.Codec, Topics.Stream)).ToList();
+        var webOnly = f.AllRaw(Topics.Stream.Name).Where(r => r.Headers.Any(h => h.Key == "channel" && h.Value == "INTERNET_STORE")).Select(r => r.Decode<C.GiftCertificateEvent>(f.Codec, Topics.Stream.Name)).ToList();
 
         Assert.That(webOnly.Types(), Is.EqualTo(new[]
         {
@@ -133,7 +134,7 @@ public class ControlTopologyTests
         Assert.That(all.Where(e => e.Headers["channel"] == "POS").Select(e => e.Key), Is.All.EqualTo(pos).Or.EqualTo(Inputs.Pool));
 
         // the latest-state topic carries the same header
-        var states = f.All<C.CertificateState>(Topics.State);
+        var states = f.All(Topics.State);
         Assert.That(states.Where(s => s.Headers["channel"] == "INTERNET_STORE").Select(s => s.Key), Is.All.EqualTo(web));
         Assert.That(states.Where(s => s.Headers["channel"] == "POS").Select(s => s.Key), Is.All.EqualTo(pos));
     }

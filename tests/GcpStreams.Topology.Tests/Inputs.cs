@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using GcpStreams.Topology;
 using C = GcpStreams.Contracts;
 

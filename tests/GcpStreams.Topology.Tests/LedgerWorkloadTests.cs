@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using GcpStreams.Client;
 using GcpStreams.Topology.Internal;
 using C = GcpStreams.Contracts;
 
@@ -38,9 +39,9 @@ public class LedgerWorkloadTests
         f.Drain();
         f.Driver.AdvanceWallClockTime(TopologyFixture.Settings.HoldExpiry + TopologyFixture.Settings.HoldSweepInterval); // every hold left open lapses
         f.Drain();
-        var events = f.All<C.GiftCertificateEvent>(Topics.Stream);
-        var states = f.All<C.CertificateState>(Topics.State);
-        var letters = f.All<C.DeadLetter>(Topics.DeadLetter);
+        var events = f.All(Topics.Stream);
+        var states = f.All(Topics.State);
+        var letters = f.All(Topics.DeadLetter);
 
         // the workload was what it claims to be: every kind of movement and of refusal happened, many times
         var counts = events.GroupBy(e => e.Value.eventType).ToDictionary(g => g.Key, g => g.Count());
@@ -290,7 +291,7 @@ public class LedgerWorkloadTests
                 case < 95:
                     var garbage = new byte[random.Next(1, 40)];
                     random.NextBytes(garbage);
-                    f.PipeRaw(Topics.Payments, Encoding.UTF8.GetBytes("garbage"), garbage);
+                    f.PipeRaw(Topics.Payments.Name, Encoding.UTF8.GetBytes("garbage"), garbage);
                     break;
                 case < 96:
                     // the buyer returns the order: cancels the certificate if unused, refused if not

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text;
+using GcpStreams.Client;
 
 namespace GcpStreams.Topology.Tests;
 
@@ -38,7 +39,7 @@ public class MetricsTopologyTests
 
         using (var f = new TopologyFixture())
         {
-            f.PipeRaw(Topics.Payments, Encoding.UTF8.GetBytes("k0"), Encoding.UTF8.GetBytes("not avro"));
+            f.PipeRaw(Topics.Payments.Name, Encoding.UTF8.GetBytes("k0"), Encoding.UTF8.GetBytes("not avro"));
         }
 
         List<(string Instrument, long Value, Dictionary<string, string?> Tags)> measured;
@@ -50,7 +51,7 @@ public class MetricsTopologyTests
         Assert.Multiple(() =>
         {
             Assert.That(measured.Where(m => m.Instrument == "gcp.dead_letters").Select(m => (m.Value, m.Tags["source_topic"], m.Tags["reason"])),
-                Is.EqualTo(new[] { (1L, (string?)Topics.Payments, (string?)"UNDECODABLE") }));
+                Is.EqualTo(new[] { (1L, (string?)Topics.Payments.Name, (string?)"UNDECODABLE") }));
             Assert.That(measured.Where(m => m.Instrument == "gcp.alerts").Select(m => (m.Tags["kind"], m.Tags["severity"])),
                 Is.EqualTo(new[] { ((string?)"INVALID_EVENT", (string?)"WARNING") }));
             Assert.That(measured.Where(m => m.Instrument == "gcp.decisions").Select(m => (m.Tags["subtopology"], m.Tags["outcome"], m.Tags["reason"])),

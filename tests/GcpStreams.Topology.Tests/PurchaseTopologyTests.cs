@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Topology.Tests;

@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Topology.Internal;
@@ -22,7 +23,7 @@ public class SigningTopologyTests
     {
         using var f = new TopologyFixture();
 
-        var offset = f.NextOffset(Topics.Commands);
+        var offset = f.NextOffset(Topics.Commands.Name);
         f.PipeCommand(Inputs.Pool, Inputs.NewCommand(Load(), "req-unsigned"), sign: false);
 
         AssertRefused(f, C.DeadLetterReason.UNAUTHENTICATED, offset, "no gcp-signature header");
@@ -34,7 +35,7 @@ public class SigningTopologyTests
     {
         using var f = new TopologyFixture();
 
-        var offset = f.NextOffset(Topics.Commands);
+        var offset = f.NextOffset(Topics.Commands.Name);
         f.PipeCommand(Inputs.Pool, Inputs.NewCommand(Load(), "req-other-key"), OtherKey);
 
         AssertRefused(f, C.DeadLetterReason.UNAUTHENTICATED, offset, "a key this service does not accept");
@@ -51,10 +52,10 @@ public class SigningTopologyTests
         // the API signed a lock asked by pos-terminal-7; someone who can write the topic puts another caller in it
         var signed = Inputs.NewCommand(new C.LockCertificate { certificateId = id, reason = "card reported stolen" }, "req-tampered");
         var key = Encoding.UTF8.GetBytes(id);
-        var headers = TopologyFixture.Signer.Signed(Topics.Commands, key, f.Codec.Encode(Topics.Commands, signed));
+        var headers = TopologyFixture.Signer.Signed(Topics.Commands.Name, key, f.Codec.Encode(Topics.Commands, signed));
         signed.caller = "support";
-        var offset = f.NextOffset(Topics.Commands);
-        f.PipeRaw(Topics.Commands, key, f.Codec.Encode(Topics.Commands, signed), T0, headers);
+        var offset = f.NextOffset(Topics.Commands.Name);
+        f.PipeRaw(Topics.Commands.Name, key, f.Codec.Encode(Topics.Commands, signed), T0, headers);
 
         AssertRefused(f, C.DeadLetterReason.UNAUTHENTICATED, offset, "does not match the record");
         Assert.That(f.Lock(id).outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED), "the ledger was not locked by the changed command: a signed lock is the first");
@@ -66,7 +67,7 @@ public class SigningTopologyTests
         using var f = new TopologyFixture();
         var window = TopologyFixture.Settings.CommandMaxAge;
 
-        var offset = f.NextOffset(Topics.Commands);
+        var offset = f.NextOffset(Topics.Commands.Name);
         f.PipeCommand(Inputs.Pool, Inputs.NewCommand(Load(), "req-stale", at: T0), appendedAt: T0 + window + TimeSpan.FromSeconds(1));
         AssertRefused(f, C.DeadLetterReason.REPLAYED, offset, "more than the 300 s allowed");
 
@@ -88,7 +89,7 @@ public class SigningTopologyTests
         f.Drain();
 
         // the same signed bytes, written again by someone who read the topic
-        var offset = f.NextOffset(Topics.Commands);
+        var offset = f.NextOffset(Topics.Commands.Name);
         f.PipeCommand(Inputs.Pool, reserve, appendedAt: T0.AddMinutes(2));
 
         var letter = AssertRefused(f, C.DeadLetterReason.REPLAYED, offset, "carried out already");
@@ -100,7 +101,7 @@ public class SigningTopologyTests
     public void GivenAForgedIssueCertificateOnTheCertificateInputTopic_WhenUnsignedOrSignedWithAnotherKey_ThenItIsDeadLettered_AndNoCertificateIsMinted()
     {
         using var f = new TopologyFixture();
-        var topic = Topics.CertificateInput(TopologyFixture.AppId);
+        var topic = new InternalTopics(TopologyFixture.AppId).CertificateInput.Name;
         var (key, value) = ForgedIssue("7700000000000017");
 
         f.PipeInternal(topic, key, value);
@@ -128,7 +129,7 @@ public class SigningTopologyTests
         f.LoadPool();
         var reserved = f.Reserve();
         f.Drain();
-        var topic = Topics.PoolInput(TopologyFixture.AppId);
+        var topic = new InternalTopics(TopologyFixture.AppId).PoolInput.Name;
         var release = new GcpStreams.Domain.Pools.ReleaseReservation(Inputs.Pool, "forged-release", new DateTimeOffset(T0.AddMinutes(2)),
             reserved.certificateId, "order-1", "forged");
 
@@ -147,7 +148,7 @@ public class SigningTopologyTests
         f.LoadPool();
         var id = f.IssuedCertificate(); // intake -> pool input -> certificate input, with replies on the way
 
-        var replies = f.AllRaw(Topics.Replies);
+        var replies = f.AllRaw(Topics.Replies.Name);
         Assert.That(replies, Is.Not.Empty);
         foreach (var reply in replies)
         {
@@ -157,8 +158,8 @@ public class SigningTopologyTests
                 headers.Add(name, Encoding.ASCII.GetBytes(value));
             }
 
-            Assert.That(TopologyFixture.Signer.Verify(Topics.Replies, reply.Key, reply.Value, headers).Status, Is.EqualTo(SignatureStatus.Valid));
-            Assert.That(OtherKey.Verify(Topics.Replies, reply.Key, reply.Value, headers).Status, Is.EqualTo(SignatureStatus.UnknownKey));
+            Assert.That(TopologyFixture.Signer.Verify(Topics.Replies.Name, reply.Key, reply.Value, headers).Status, Is.EqualTo(SignatureStatus.Valid));
+            Assert.That(OtherKey.Verify(Topics.Replies.Name, reply.Key, reply.Value, headers).Status, Is.EqualTo(SignatureStatus.UnknownKey));
         }
 
         Assert.That(f.DeadLetters(), Is.Empty, "every internal record the owners read was signed: none was refused");
@@ -175,11 +176,11 @@ public class SigningTopologyTests
         var key = Encoding.UTF8.GetBytes("7700000000000017");
         var value = Encoding.UTF8.GetBytes("value");
 
-        Assert.That(rotating.Verify(Topics.Commands, key, value, afterRotation.Signed(Topics.Commands, key, value)).IsValid, Is.True, "the next key is accepted before it signs");
-        Assert.That(rotating.Verify(Topics.Commands, key, value, rotating.Signed(Topics.Commands, key, value)).IsValid, Is.True);
-        Assert.That(afterRotation.Verify(Topics.Commands, key, value, rotating.Signed(Topics.Commands, key, value)).Status, Is.EqualTo(SignatureStatus.UnknownKey));
-        Assert.That(rotating.Verify(Topics.Replies, key, value, rotating.Signed(Topics.Commands, key, value)).Status, Is.EqualTo(SignatureStatus.Invalid), "bound to its topic");
-        Assert.That(rotating.Verify(Topics.Commands, key, value, new Headers { { RecordSigner.Header, "v1:abc:not base64"u8.ToArray() } }).Status, Is.EqualTo(SignatureStatus.Malformed));
+        Assert.That(rotating.Verify(Topics.Commands.Name, key, value, afterRotation.Signed(Topics.Commands.Name, key, value)).IsValid, Is.True, "the next key is accepted before it signs");
+        Assert.That(rotating.Verify(Topics.Commands.Name, key, value, rotating.Signed(Topics.Commands.Name, key, value)).IsValid, Is.True);
+        Assert.That(afterRotation.Verify(Topics.Commands.Name, key, value, rotating.Signed(Topics.Commands.Name, key, value)).Status, Is.EqualTo(SignatureStatus.UnknownKey));
+        Assert.That(rotating.Verify(Topics.Replies.Name, key, value, rotating.Signed(Topics.Commands.Name, key, value)).Status, Is.EqualTo(SignatureStatus.Invalid), "bound to its topic");
+        Assert.That(rotating.Verify(Topics.Commands.Name, key, value, new Headers { { RecordSigner.Header, "v1:abc:not base64"u8.ToArray() } }).Status, Is.EqualTo(SignatureStatus.Malformed));
         Assert.Throws<ArgumentException>(() => _ = new RecordSigner(new byte[31]));
         Assert.That(rotating.ToString(), Does.Not.Contain(Convert.ToBase64String(current)).And.Contain(rotating.KeyId));
     }
@@ -202,7 +203,7 @@ public class SigningTopologyTests
         var letter = f.DeadLetters().Single().Value;
         Assert.Multiple(() =>
         {
-            Assert.That((letter.reason, letter.sourceTopic, letter.offset), Is.EqualTo((reason, Topics.Commands, offset)));
+            Assert.That((letter.reason, letter.sourceTopic, letter.offset), Is.EqualTo((reason, Topics.Commands.Name, offset)));
             Assert.That(letter.message, Does.Contain(message));
             Assert.That(f.Replies(), Is.Empty, "no reply: the record's replyTo is not to be trusted");
             var events = f.Events();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using GcpStreams.Client;
 using GcpStreams.Topology;
 
 namespace GcpStreams.Topology.Tests;
@@ -54,21 +55,22 @@ public class TopologyTopicsTests
 
         var topics = TopologyTopics.Of(f.Topology, TopologyFixture.AppId);
 
+        var internals = new InternalTopics(TopologyFixture.AppId);
         var expected = Topics.Inputs.Concat(Topics.Outputs).Concat(
         [
-            Topics.PoolInput(TopologyFixture.AppId),
-            Topics.CertificateInput(TopologyFixture.AppId),
-            Topics.OrderInput(TopologyFixture.AppId),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
+            internals.PoolInput.Name,
+            internals.CertificateInput.Name,
+            internals.OrderInput.Name,
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Pools),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
         ]);
         Assert.That(topics.Select(t => t.Name), Is.EquivalentTo(expected));
         Assert.That(topics.Where(t => t.Kind == TopicKind.Compacted).Select(t => t.Name), Is.EquivalentTo(new[]
         {
-            Topics.Clients, Topics.State, Topics.Changelog(TopologyFixture.AppId, StoreNames.Pools), Topics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
-            Topics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys), Topics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
+            Topics.Clients.Name, Topics.State.Name, InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Pools), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
         }));
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Avro.Specific;
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.SchemaRegistry;
 using Microsoft.Extensions.Logging;
 using GcpStreams.Topology;
@@ -77,9 +78,9 @@ internal sealed class TopologyFixture : IDisposable
 
     public string NextId(string prefix) => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{++next}");
 
-    public void Pipe<T>(string topic, string key, T value, DateTime? timestamp = null)
-        where T : class, ISpecificRecord =>
-        PipeRaw(topic, Encoding.UTF8.GetBytes(key), Codec.Encode(topic, value), timestamp);
+    public void Pipe<TValue>(Topic<string, TValue> topic, string key, TValue value, DateTime? timestamp = null)
+        where TValue : class, ISpecificRecord =>
+        PipeRaw(topic.Name, topic.KeyBytes(key), Codec.Encode(topic, value), timestamp);
 
     /// <summary>
     /// Pipes an API command as the API writes it: signed with <paramref name="signer"/> (the service's key by default; null: not
@@ -89,7 +90,7 @@ internal sealed class TopologyFixture : IDisposable
     {
         var key = Encoding.UTF8.GetBytes(recordKey);
         var value = Codec.Encode(Topics.Commands, command);
-        PipeRaw(Topics.Commands, key, value, appendedAt ?? command.issuedAt, sign ? (signer ?? Signer).Signed(Topics.Commands, key, value) : []);
+        PipeRaw(Topics.Commands.Name, key, value, appendedAt ?? command.issuedAt, sign ? (signer ?? Signer).Signed(Topics.Commands.Name, key, value) : []);
     }
 
     /// <summary>Pipes raw bytes into an internal topic (what someone with write access to it could do); signed only when a signer is given.</summary>
@@ -114,9 +115,9 @@ internal sealed class TopologyFixture : IDisposable
     public long NextOffset(string topic) => piped.GetValueOrDefault(topic);
 
     /// <summary>Everything written to an output topic since the last read, decoded.</summary>
-    public List<Output<T>> Read<T>(string topic)
-        where T : class, ISpecificRecord =>
-        [.. ReadRaw(topic).Select(r => r.Decode<T>(Codec, topic))];
+    public List<Output<TValue>> Read<TKey, TValue>(Topic<TKey, TValue> topic)
+        where TValue : class, ISpecificRecord =>
+        [.. ReadRaw(topic.Name).Select(r => r.Decode<TValue>(Codec, topic.Name))];
 
     /// <summary>Everything written to an output topic since the last read, as the raw key, value and headers.</summary>
     public List<RawOutput> ReadRaw(string topic)
@@ -146,21 +147,21 @@ internal sealed class TopologyFixture : IDisposable
     }
 
     /// <summary>Everything ever written to an output topic during this test, decoded, in order.</summary>
-    public List<Output<T>> All<T>(string topic)
-        where T : class, ISpecificRecord =>
-        [.. AllRaw(topic).Select(r => r.Decode<T>(Codec, topic))];
+    public List<Output<TValue>> All<TKey, TValue>(Topic<TKey, TValue> topic)
+        where TValue : class, ISpecificRecord =>
+        [.. AllRaw(topic.Name).Select(r => r.Decode<TValue>(Codec, topic.Name))];
 
     /// <summary>Every entry of a state store (key order).</summary>
     public List<KeyValuePair<string, byte[]>> StoreEntries(string store) =>
         [.. Driver.GetKeyValueStore<string, byte[]>(store).All()];
 
-    public List<Output<C.GiftCertificateEvent>> Events() => Read<C.GiftCertificateEvent>(Topics.Stream);
+    public List<Output<C.GiftCertificateEvent>> Events() => Read(Topics.Stream);
 
-    public List<Output<C.CertificateState>> States() => Read<C.CertificateState>(Topics.State);
+    public List<Output<C.CertificateState>> States() => Read(Topics.State);
 
-    public List<Output<C.CommandReply>> Replies() => Read<C.CommandReply>(Topics.Replies);
+    public List<Output<C.CommandReply>> Replies() => Read(Topics.Replies);
 
-    public List<Output<C.DeadLetter>> DeadLetters() => Read<C.DeadLetter>(Topics.DeadLetter);
+    public List<Output<C.DeadLetter>> DeadLetters() => Read(Topics.DeadLetter);
 
     public void Dispose()
     {

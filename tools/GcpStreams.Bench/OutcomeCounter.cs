@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.Domain;
-using GcpStreams.Topology;
 
 namespace GcpStreams.Bench;
 
 /// <summary>
 /// Counts payment outcomes on <see cref="Topics.Stream"/> without decoding a single event: one dedicated consumer, assigned to
-/// every partition at its end when it opens, looks only at each record's <c>event-type</c> header (<see cref="GcpStreams.Topology.Header.EventType"/>)
+/// every partition at its end when it opens, looks only at each record's <c>event-type</c> header (<see cref="GcpStreams.Client.Header.EventType"/>)
 /// and counts <c>certificate.redeemed</c> and <c>operation.rejected</c>, the one outcome a CAPTURE payment has. Values are never
 /// even copied (<see cref="Ignore"/>); the key (the certificate id) is read only while <see cref="OnOutcome"/> is set.
 /// </summary>
@@ -40,7 +40,7 @@ public sealed class OutcomeCounter : IDisposable
         }).Build();
         consumer.Assign(Enumerable.Range(0, partitions).Select(p =>
         {
-            var partition = new TopicPartition(Topics.Stream, p);
+            var partition = new TopicPartition(Topics.Stream.Name, p);
             return new TopicPartitionOffset(partition, consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High);
         }));
         thread = new Thread(Run) { Name = "bench-outcomes", IsBackground = true };
@@ -99,7 +99,7 @@ public sealed class OutcomeCounter : IDisposable
                 continue;
             }
 
-            if (record?.Message.Headers is not { } headers || !headers.TryGetLastBytes(GcpStreams.Topology.Header.EventType, out var type)
+            if (record?.Message.Headers is not { } headers || !headers.TryGetLastBytes(GcpStreams.Client.Header.EventType, out var type)
                 || !(type.AsSpan().SequenceEqual(Redeemed) || type.AsSpan().SequenceEqual(Rejected)))
             {
                 continue;

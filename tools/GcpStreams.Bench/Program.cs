@@ -7,6 +7,7 @@ using Confluent.Kafka;
 using GcpStreams.Api;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Bench;
+using GcpStreams.Client;
 using GcpStreams.Embedded;
 using GcpStreams.Topology;
 using GcpStreams.Traffic;
@@ -130,7 +131,7 @@ async Task<(TimeSpan Produced, TimeSpan Drained)> Blast(List<Message<byte[], byt
 {
     var drained = outcomes.WhenCountReaches(outcomes.Count + batch.Count);
     var start = Stopwatch.GetTimestamp();
-    ProduceAll(Topics.Payments, batch);
+    ProduceAll(Topics.Payments.Name, batch);
     var produced = Stopwatch.GetElapsedTime(start);
     var end = await drained.WaitAsync(TimeSpan.FromMinutes(10), cancel.Token);
     return (produced, Stopwatch.GetElapsedTime(start, end));
@@ -160,7 +161,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"throughput: {options.Throughput:N0} payments produced in {produced.TotalSeconds:F2} s, all {options.Throughput:N0} outcomes on the stream after {drained.TotalSeconds:F2} s = {throughput:F0} input events/s end to end"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"allocated: {allocatedPerEvent / 1024:F1} KB per input event during the timed throughput phase (whole process: service, read model and load generator)"));
-Console.WriteLine($"logs after it: {LogSize(Topics.Payments)}; {LogSize(Topics.Stream)}");
+Console.WriteLine($"logs after it: {LogSize(Topics.Payments.Name)}; {LogSize(Topics.Stream.Name)}");
 
 // (3) the raw pipe over the same records, on the same broker: warm-up, then timed
 kafka.CreateTopics([new RequiredTopic(RawPipe.Input, TopicKind.Regular), new RequiredTopic(RawPipe.Output, TopicKind.Regular)], partitions);
@@ -216,7 +217,7 @@ for (var i = 0; i < latencyPayments; i++)
 
     var message = Encoded(TeamRecords.Payment(C.PaymentOperation.CAPTURE, certificateId, 1, null, C.Channel.POS));
     inflight[certificateId] = Stopwatch.GetTimestamp();
-    payments.Produce(Topics.Payments, message, Delivered);
+    payments.Produce(Topics.Payments.Name, message, Delivered);
 }
 
 await allAnswered.WaitAsync(timeout, cancel.Token);

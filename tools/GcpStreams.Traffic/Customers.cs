@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Traffic;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Confluent.SchemaRegistry;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using GcpStreams.Traffic;
 using C = GcpStreams.Contracts;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Traffic;
@@ -39,8 +39,8 @@ public sealed class Shop : IAsyncDisposable
             EnableAutoCommit = false,
             IsolationLevel = IsolationLevel.ReadCommitted,
             FetchWaitMaxMs = 5,
-        }, Topics.Stream);
-        eventLoop = Task.Run(() => CommandChannel.Consume(events, Topics.Stream, OnEvent, stop.Token));
+        }, Topics.Stream.Name);
+        eventLoop = Task.Run(() => CommandChannel.Consume(events, Topics.Stream.Name, OnEvent, stop.Token));
     }
 
     /// <summary>Replies addressed to this shop and dropped (not signed by the topology, or about another certificate or pool).</summary>
@@ -56,8 +56,9 @@ public sealed class Shop : IAsyncDisposable
     public Task<C.CommandReply> SendCommandAsync(string key, object payload, TimeSpan timeout, CancellationToken token) =>
         channel.SendAsync(key, payload, "traffic-generator", correlationId: null, idempotencyKey: null, timeout, token);
 
-    public Task ProduceAsync<T>(string topic, string key, T value, CancellationToken token)
-        where T : class, Avro.Specific.ISpecificRecord =>
+    /// <summary>Produces a record of one of the service's topics (an order, a payment, a client), in Avro.</summary>
+    public Task ProduceAsync<TValue>(Topic<string, TValue> topic, string key, TValue value, CancellationToken token)
+        where TValue : class, Avro.Specific.ISpecificRecord =>
         channel.ProduceAsync(topic, key, value, token);
 
     /// <summary>Waits until the stream shows an event of <paramref name="eventType"/> for the certificate (or it was already seen).</summary>
@@ -87,7 +88,7 @@ public sealed class Shop : IAsyncDisposable
 
     private void OnEvent(ConsumeResult<byte[], byte[]> record)
     {
-        var e = codec.Decode<C.GiftCertificateEvent>(Topics.Stream, record.Message.Value);
+        var e = codec.Decode(Topics.Stream, record.Message.Value);
         EventCounts.AddOrUpdate(e.eventType, 1, (_, n) => n + 1);
         outcomes.GetOrAdd(e.causationId, _ => new TaskCompletionSource<C.GiftCertificateEvent>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(e);
         if (e.certificateId is null)

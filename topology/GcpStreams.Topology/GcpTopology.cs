@@ -1,3 +1,5 @@
+using GcpStreams.Client;
+using GcpStreams.Topology.Internal;
 using GcpStreams.Topology.Processing;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Processors.Public;
@@ -29,51 +31,62 @@ public static class GcpTopology
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
-        var poolInput = Topics.PoolInput(settings.ApplicationId);
-        var certificateInput = Topics.CertificateInput(settings.ApplicationId);
-        var orderInput = Topics.OrderInput(settings.ApplicationId);
+        var internals = new InternalTopics(settings.ApplicationId);
 
-        // the notification contact channel of a buyer: any instance may need any client, so a global store
-        builder.GlobalTable(Topics.Clients, new StringSerDes(), Bytes, RocksDb.As<string, byte[]>(StoreNames.Clients), $"{StoreNames.Clients}-global-table");
+        // the notification contact channel of a buyer (Client records by client id): any instance may need any client, so a global store
+        builder.GlobalTable(Topics.Clients.Name, new StringSerDes(), Bytes, RocksDb.As<string, byte[]>(StoreNames.Clients), $"{StoreNames.Clients}-global-table");
 
-        // one intake for every input topic (merged: one sub-topology, so one task per partition, not one per topic and partition)
-        string[] inputTopics = [Topics.SalesOrders, Topics.Payments, Topics.Commands, Topics.NotificationResults];
-        var inputs = builder.Stream(inputTopics[0], Bytes, Bytes, $"{ProcessorNames.Intake}-{inputTopics[0]}-source");
-        foreach (var topic in inputTopics.Skip(1))
+        // the intake reads SalesOrder, Payment, GiftCertificateCommand and NotificationResult records, decodes and validates them and routes
+        // each to the owner of its decision; it also owns the Idempotency-Keys: commands that carry one are keyed by it, so each key meets in one partition
+        var intake = Intake(builder, codec, settings, Topics.SalesOrders, Topics.Payments, Topics.Commands, Topics.NotificationResults);
+        Route(intake, ProcessorNames.Intake, internals.OrderInput, internals.PoolInput, internals.CertificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
+
+        // the certificates each unpaid order reserved, released to their pools when a payment of the order fails
+        Owner<OrderProcessor, OrderInput>(builder, internals.OrderInput, ProcessorNames.OrderProcessor, StoreNames.Orders, codec, settings,
+            internals.PoolInput, Topics.Stream, Topics.DeadLetter);
+
+        // only the pool processor decides a pool: it hands out, takes back and confirms reservations
+        Owner<PoolProcessor, PoolInput>(builder, internals.PoolInput, ProcessorNames.PoolProcessor, StoreNames.Pools, codec, settings,
+            Topics.Stream, Topics.State, Topics.Replies, internals.CertificateInput, Topics.DeadLetter);
+
+        // only the certificate processor decides a ledger: every debit of one certificate happens here, one at a time
+        Owner<CertificateProcessor, CertificateInput>(builder, internals.CertificateInput, ProcessorNames.CertificateProcessor, StoreNames.Certificates, codec, settings,
+            Topics.Stream, Topics.State, Topics.Replies, Topics.DeadLetter);
+    }
+
+    /// <summary>
+    /// The intake: every input topic read as raw bytes and merged (one sub-topology, so one task per partition, not one per topic
+    /// and partition), into its processor with the Idempotency-Key store.
+    /// </summary>
+    private static IKStream<byte[], Outgoing> Intake(StreamBuilder builder, Codec codec, TopologySettings settings, params ITopic[] inputs)
+    {
+        var merged = builder.Stream(inputs[0].Name, Bytes, Bytes, $"{ProcessorNames.Intake}-{inputs[0].Name}-source");
+        foreach (var topic in inputs.Skip(1))
         {
-            inputs = inputs.Merge(builder.Stream(topic, Bytes, Bytes, $"{ProcessorNames.Intake}-{topic}-source"), $"{ProcessorNames.Intake}-merge-{topic}");
+            merged = merged.Merge(builder.Stream(topic.Name, Bytes, Bytes, $"{ProcessorNames.Intake}-{topic.Name}-source"), $"{ProcessorNames.Intake}-merge-{topic.Name}");
         }
 
-        // the intake also owns the Idempotency-Keys: commands that carry one are keyed by it, so each key meets in one partition
-        var intake = inputs.Transform(
+        return merged.Transform(
             TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                 .Transformer<IntakeTransformer>(codec, settings)
                 .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
                 .Build(),
             ProcessorNames.Intake);
-        Route(intake, ProcessorNames.Intake, orderInput, poolInput, certificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
-
-        // the certificates each unpaid order reserved, released to their pools when a payment of the order fails
-        Owner<OrderProcessor>(builder, orderInput, ProcessorNames.OrderProcessor, StoreNames.Orders, codec, settings,
-            poolInput, Topics.Stream, Topics.DeadLetter);
-
-        // only the pool processor decides a pool: it hands out, takes back and confirms reservations
-        Owner<PoolProcessor>(builder, poolInput, ProcessorNames.PoolProcessor, StoreNames.Pools, codec, settings,
-            Topics.Stream, Topics.State, Topics.Replies, certificateInput, Topics.DeadLetter);
-
-        // only the certificate processor decides a ledger: every debit of one certificate happens here, one at a time
-        Owner<CertificateProcessor>(builder, certificateInput, ProcessorNames.CertificateProcessor, StoreNames.Certificates, codec, settings,
-            Topics.Stream, Topics.State, Topics.Replies, Topics.DeadLetter);
     }
 
-    /// <summary>A single owner of what its key names: the internal topic keyed by it, its processor with its RocksDB store, and the topics it writes.</summary>
-    private static void Owner<T>(StreamBuilder builder, string input, string name, string store, Codec codec, TopologySettings settings, params string[] outputs)
-        where T : ITransformer<byte[], byte[], byte[], Outgoing>, new()
+    /// <summary>
+    /// A single owner of what its key names: the internal topic of its input type, keyed by that key, its processor with its
+    /// RocksDB store, and the topics it writes.
+    /// </summary>
+    private static void Owner<TProcessor, TInput>(StreamBuilder builder, InternalTopic<TInput> input, string name, string store, Codec codec, TopologySettings settings,
+        params ITopic[] outputs)
+        where TProcessor : ITransformer<byte[], byte[], byte[], Outgoing>, IReads<TInput>, new()
+        where TInput : class
     {
-        var owner = builder.Stream(input, Bytes, Bytes, $"{name}-source")
+        var owner = builder.Stream(input.Name, Bytes, Bytes, $"{name}-source")
             .Transform(
                 TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
-                    .Transformer<T>(codec, settings)
+                    .Transformer<TProcessor>(codec, settings)
                     .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(store), new StringSerDes(), Bytes))
                     .Build(),
                 name);
@@ -81,8 +94,9 @@ public static class GcpTopology
     }
 
     /// <summary>One static sink per destination topic (static, so the topology description and test driver know every link).</summary>
-    private static void Route(IKStream<byte[], Outgoing> stream, string name, params string[] topics)
+    private static void Route(IKStream<byte[], Outgoing> stream, string name, params ITopic[] destinations)
     {
+        string[] topics = [.. destinations.Select(d => d.Name)];
         var branches = stream.Branch($"{name}-route", [.. topics.Select(t => (Func<byte[], Outgoing, Streamiz.Kafka.Net.Processors.IRecordContext, bool>)((_, o, _) => o.Topic == t))]);
         for (var i = 0; i < topics.Length; i++)
         {

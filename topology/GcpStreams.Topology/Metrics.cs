@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using GcpStreams.Client;
 using GcpStreams.Topology.Processing;
 using C = GcpStreams.Contracts;
 

@@ -1,3 +1,5 @@
+using GcpStreams.Client;
+
 namespace GcpStreams.Topology;
 
 /// <summary>What the topology needs from configuration. Secrets (the numbering key) come from configuration, never from input.</summary>

@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using Streamiz.Kafka.Net.Stream;
 
 namespace GcpStreams.Topology;
@@ -22,13 +23,13 @@ public sealed record RequiredTopic(string Name, TopicKind Kind);
 /// </summary>
 public static class TopologyTopics
 {
-    private static readonly HashSet<string> CompactedTopics = [Topics.Clients, Topics.State];
+    private static readonly HashSet<string> CompactedTopics = [.. Topics.All.Where(t => t.Compacted).Select(t => t.Name)];
 
     public static IReadOnlyList<RequiredTopic> Of(Streamiz.Kafka.Net.Stream.Topology topology, string applicationId)
     {
         ArgumentNullException.ThrowIfNull(topology);
         var description = topology.Describe();
-        var names = new SortedSet<string>(StringComparer.Ordinal) { Topics.Audit };
+        var names = new SortedSet<string>(StringComparer.Ordinal) { Topics.Audit.Name };
         var changelogs = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var node in description.SubTopologies.SelectMany(s => s.Nodes))
         {
@@ -41,7 +42,7 @@ public static class TopologyTopics
                     names.Add(topic);
                     break;
                 case IProcessorNodeDescription processor:
-                    changelogs.UnionWith(processor.Stores.Select(store => Topics.Changelog(applicationId, store)));
+                    changelogs.UnionWith(processor.Stores.Select(store => InternalTopics.Changelog(applicationId, store)));
                     break;
             }
         }

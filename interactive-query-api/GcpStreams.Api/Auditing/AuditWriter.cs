@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using GcpStreams.Api.Hosting;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.Options;
 using C = GcpStreams.Contracts;
 

@@ -1,5 +1,5 @@
 using Confluent.SchemaRegistry;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.Options;
 using C = GcpStreams.Contracts;
 
@@ -76,8 +76,8 @@ public sealed partial class CommandClient : IAsyncDisposable
             : throw new CommandClientNotOpenException();
 
     /// <summary>Produces an Avro record through the channel's producer (the audit trail uses it); waits until the channel is open.</summary>
-    public async Task ProduceAsync<T>(string topic, string key, T value, CancellationToken cancellationToken)
-        where T : class, Avro.Specific.ISpecificRecord
+    public async Task ProduceAsync<TValue>(Topic<string, TValue> topic, string key, TValue value, CancellationToken cancellationToken)
+        where TValue : class, Avro.Specific.ISpecificRecord
     {
         var channel = await opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         await channel.ProduceAsync(topic, key, value, cancellationToken).ConfigureAwait(false);

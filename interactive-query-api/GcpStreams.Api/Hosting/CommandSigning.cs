@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.Options;
 
 namespace GcpStreams.Api.Hosting;

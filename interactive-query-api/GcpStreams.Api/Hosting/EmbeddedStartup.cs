@@ -1,6 +1,6 @@
 using GcpStreams.Api.ReadModel;
 using GcpStreams.Api.Security;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;

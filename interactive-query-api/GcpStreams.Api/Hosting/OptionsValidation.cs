@@ -234,7 +234,7 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         }
     }
 
-    /// <summary>A command signing key is base64 of at least <see cref="Topology.RecordSigner.MinKeyBytes"/> bytes; the message never shows the value.</summary>
+    /// <summary>A command signing key is base64 of at least <see cref="Client.RecordSigner.MinKeyBytes"/> bytes; the message never shows the value.</summary>
     private static void CommandSigningKeyRule(List<string> errors, string setting, string? value)
     {
         byte[] bytes;
@@ -248,9 +248,9 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
             return;
         }
 
-        if (bytes.Length < Topology.RecordSigner.MinKeyBytes)
+        if (bytes.Length < Client.RecordSigner.MinKeyBytes)
         {
-            errors.Add($"{setting} must decode to at least {Topology.RecordSigner.MinKeyBytes} bytes (it has {bytes.Length}); generate one with `openssl rand -base64 32`.");
+            errors.Add($"{setting} must decode to at least {Client.RecordSigner.MinKeyBytes} bytes (it has {bytes.Length}); generate one with `openssl rand -base64 32`.");
         }
     }
 }

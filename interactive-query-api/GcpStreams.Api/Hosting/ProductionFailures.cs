@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using GcpStreams.Topology.Mapping;
 using Streamiz.Kafka.Net;
 

@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using GcpStreams.Api.ReadModel;
-using GcpStreams.Topology;
+using GcpStreams.Client;
 using Microsoft.Extensions.Options;
 
 namespace GcpStreams.Api.Hosting;

@@ -25,9 +25,10 @@ public static class ServiceRegistration
         {
             var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             var registry = sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
+            // the in-process registry only in embedded mode; cluster mode names its registry (SchemaRegistryModeValidation)
             return kafka.Mode == KafkaMode.Embedded
                 ? sp.GetRequiredService<InProcessSchemaRegistry>()
-                : SchemaRegistryClients.Create(registry, () => new InProcessSchemaRegistry());
+                : SchemaRegistryClients.Create(registry);
         });
         services.AddSingleton<CommandSigning>(); // one key for the command channel and the topology of this process
         services.AddSingleton(sp =>

@@ -1,6 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
+using GcpStreams.Client;
 using GcpStreams.Topology;
 using Microsoft.Extensions.Options;
 using Streamiz.Kafka.Net;

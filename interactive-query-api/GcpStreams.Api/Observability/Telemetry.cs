@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using GcpStreams.Api.ReadModel;
+using GcpStreams.Client;
 using GcpStreams.Topology;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -104,7 +105,7 @@ public static class Telemetry
             activity.SetTag("gcp.command.key", key);
             activity.SetTag(CorrelationIdAttribute, correlationId);
             activity.SetTag("messaging.system", "kafka");
-            activity.SetTag("messaging.destination.name", Topics.Commands);
+            activity.SetTag("messaging.destination.name", Topics.Commands.Name);
         }
 
         return activity;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Topology.Internal;
@@ -19,7 +20,7 @@ namespace GcpStreams.Topology.Processing;
 /// (operations applied under its id, its capture) has a key of its own, and a decision loads only those of the payments its command names
 /// (<see cref="CertificateDecider.HistoryNeededBy"/>). Decoded ledgers are cached in front of the store (<see cref="DecodedStateCache{T}"/>).
 /// </summary>
-public sealed class CertificateProcessor : RecordTransformer
+public sealed class CertificateProcessor : RecordTransformer, IReads<CertificateInput>
 {
     private readonly TopologySettings settings;
     private readonly CertificateSettings rules;
@@ -57,7 +58,7 @@ public sealed class CertificateProcessor : RecordTransformer
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
     {
-        var input = InternalJson.Deserialize<CertificateInput>(record.Value);
+        var input = Internals.CertificateInput.Read(record.Value);
         return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source);
     }
 
@@ -230,9 +231,8 @@ public sealed class CertificateProcessor : RecordTransformer
             : certificate;
 
     /// <summary>A command on its way to the owner of its certificate (the internal topic keyed by certificate id).</summary>
-    public static Outgoing Input(TopologySettings settings, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
-        new(Topics.CertificateInput(settings.ApplicationId), Codec.Utf8(command.CertificateId),
-            InternalJson.Serialize(new CertificateInput(command, replyTo, correlationId, caller, source)), []);
+    public static Outgoing Input(InternalTopics topics, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
+        topics.CertificateInput.Record(command.CertificateId, new CertificateInput(command, replyTo, correlationId, caller, source));
 
     private static Channel ChannelOf(CertificateCommand command) => command switch
     {

@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Topology.Mapping;
 using Streamiz.Kafka.Net.State;
@@ -18,7 +19,7 @@ internal static class ClientContacts
 
         try
         {
-            return EnumMap.Convert<C.ContactChannel, ContactChannel>(codec.Decode<C.Client>(Topics.Clients, bytes).preferredContact);
+            return EnumMap.Convert<C.ContactChannel, ContactChannel>(codec.Decode(Topics.Clients, bytes).preferredContact);
         }
         catch (Exception e) when (e is Serialization.AvroDeserializationException or Avro.AvroException)
         {

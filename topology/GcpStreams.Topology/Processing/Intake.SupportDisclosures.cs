@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Topology.Internal;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Domain.Pools;
@@ -52,15 +53,15 @@ public sealed partial class IntakeTransformer : RecordTransformer
     /// Of the intake's inputs, only the API's commands are signed (with the command signing key): the other teams' topics are
     /// guarded by their write ACLs (docs/operations.md).
     /// </summary>
-    protected override bool Signed(string topic) => topic == Topics.Commands;
+    protected override bool Signed(string topic) => topic == Topics.Commands.Name;
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source) =>
         source.Topic switch
         {
-            Topics.SalesOrders => Order(Codec.Decode<C.SalesOrder>(source.Topic, record.Value, record.Headers), source),
-            Topics.Payments => Payment(Codec.Decode<C.Payment>(source.Topic, record.Value, record.Headers), source),
-            Topics.Commands => Command(Codec.Decode<C.GiftCertificateCommand>(source.Topic, record.Value, record.Headers), source),
-            Topics.NotificationResults => NotificationResult(Codec.Decode<C.NotificationResult>(source.Topic, record.Value, record.Headers), source),
+            var t when t == Topics.SalesOrders.Name => Order(Codec.Decode(Topics.SalesOrders, record.Value, record.Headers), source),
+            var t when t == Topics.Payments.Name => Payment(Codec.Decode(Topics.Payments, record.Value, record.Headers), source),
+            var t when t == Topics.Commands.Name => Command(Codec.Decode(Topics.Commands, record.Value, record.Headers), source),
+            var t when t == Topics.NotificationResults.Name => NotificationResult(Codec.Decode(Topics.NotificationResults, record.Value, record.Headers), source),
             _ => throw new InvalidOperationException($"no intake for topic {source.Topic}"),
         };
 
@@ -243,7 +244,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
     }
 
     private Outgoing ToPool(PoolCommand command, string? correlationId, SourceRecord source) =>
-        PoolProcessor.Input(settings, command, correlationId, source);
+        PoolProcessor.Input(Internals, command, correlationId, source);
 
     /// <summary>
     /// A reservation or load goes to its pool. With an Idempotency-Key it must first pass the key's claim, kept here: the
@@ -273,15 +274,14 @@ public sealed partial class IntakeTransformer : RecordTransformer
             }
         }
 
-        return PoolProcessor.Input(settings, command, api.correlationId, source, api.replyTo, caller);
+        return PoolProcessor.Input(Internals, command, api.correlationId, source, api.replyTo, caller);
     }
 
     private Outgoing ToCertificate(CertificateCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>
-        CertificateProcessor.Input(settings, command, correlationId, source, replyTo, caller);
+        CertificateProcessor.Input(Internals, command, correlationId, source, replyTo, caller);
 
     private Outgoing ToOrders(string orderId, string causationId, DateTimeOffset at, IReadOnlyList<ReservedLine>? placed, string? failedPaymentId, string? correlationId, SourceRecord source) =>
-        new(Topics.OrderInput(settings.ApplicationId), Codec.Utf8(orderId),
-            InternalJson.Serialize(new OrderInput(orderId, causationId, at, placed, failedPaymentId, correlationId, source)), []);
+        Internals.OrderInput.Record(orderId, new OrderInput(orderId, causationId, at, placed, failedPaymentId, correlationId, source));
 
     /// <summary>A certificate line of an order as the pools know it; its fields are checked as for a paid order.</summary>
     private static ReservedLine Reserved(C.CertificateOrderLine line) =>

@@ -1,3 +1,4 @@
+using GcpStreams.Client;
 using GcpStreams.Domain.Pools;
 using GcpStreams.Topology.Internal;
 using Streamiz.Kafka.Net.Processors.Public;
@@ -11,7 +12,7 @@ namespace GcpStreams.Topology.Processing;
 /// the order but not its certificates, and are keyed by payment id, hence this owner keyed by order id between the intake
 /// and the pools. The lines are kept for <see cref="TopologySettings.OrderLinesRetention"/> (longer than any reservation).
 /// </summary>
-public sealed class OrderProcessor : RecordTransformer
+public sealed class OrderProcessor : RecordTransformer, IReads<OrderInput>
 {
     private const string LinesPrefix = "o/";
     private const string RetentionPrefix = "x/";
@@ -41,7 +42,7 @@ public sealed class OrderProcessor : RecordTransformer
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
     {
-        var input = InternalJson.Deserialize<OrderInput>(record.Value);
+        var input = Internals.OrderInput.Read(record.Value);
         var key = LinesPrefix + input.OrderId;
         if (input.PlacedLines is { Count: > 0 } placed)
         {
@@ -58,7 +59,7 @@ public sealed class OrderProcessor : RecordTransformer
 
         return
         [
-            .. Lines(key).Select(line => PoolProcessor.Input(settings,
+            .. Lines(key).Select(line => PoolProcessor.Input(Internals,
                 new ReleaseReservation(line.PoolId, $"{input.CausationId}/{line.LineId}", input.At, line.CertificateId, input.OrderId, $"payment {paymentId} failed"),
                 input.CorrelationId, input.Source)),
         ];

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GcpStreams.Client;
 using GcpStreams.Domain;
 using GcpStreams.Domain.Certificates;
 using GcpStreams.Domain.Pools;
@@ -16,7 +17,7 @@ namespace GcpStreams.Topology.Processing;
 /// Reservation expiry is a wall-clock punctuation: liveness needs the clock (stream time stands still when no input arrives),
 /// while the decision itself uses the reservation's deadline, so the events it produces are the same on a replay.
 /// </summary>
-public sealed class PoolProcessor : RecordTransformer, IPoolStore
+public sealed class PoolProcessor : RecordTransformer, IReads<PoolInput>, IPoolStore
 {
     private readonly TopologySettings settings;
     private readonly PoolSettings poolSettings;
@@ -49,7 +50,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
     {
-        var input = InternalJson.Deserialize<PoolInput>(record.Value);
+        var input = Internals.PoolInput.Read(record.Value);
         return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source);
     }
 
@@ -130,7 +131,7 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
                     var identity = new CertificateIdentity(issued.CertificateId, issued.PoolId, issued.Channel, issued.NominalMinor, issued.Currency);
                     var issue = new IssueCertificate(issued.CertificateId, issued.CausationId, issued.At, identity, issued.OrderId, issued.ClientId, issued.Contact,
                         settings.CvcKeyVersion, issued.CertificateSequence);
-                    outputs.Add(CertificateProcessor.Input(settings, issue, correlationId, source));
+                    outputs.Add(CertificateProcessor.Input(Internals, issue, correlationId, source));
                     break;
             }
         }
@@ -184,8 +185,8 @@ public sealed class PoolProcessor : RecordTransformer, IPoolStore
     };
 
     /// <summary>A command on its way to the owner of its pool (the internal topic keyed by pool id).</summary>
-    public static Outgoing Input(TopologySettings settings, PoolCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
-        new(Topics.PoolInput(settings.ApplicationId), Codec.Utf8(command.PoolId), InternalJson.Serialize(new PoolInput(command, replyTo, correlationId, caller, source)), []);
+    public static Outgoing Input(InternalTopics topics, PoolCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
+        topics.PoolInput.Record(command.PoolId, new PoolInput(command, replyTo, correlationId, caller, source));
 
     private Pool? Load(string poolId) =>
         store.Get(Keys.Pool(poolId)) is { } bytes ? InternalJson.Deserialize<PoolSnapshot>(bytes).ToDomain() : null;

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using GcpStreams.Client;
 using GcpStreams.Topology.Internal;
 using Microsoft.Extensions.Logging;
 using Streamiz.Kafka.Net.Processors.Public;
@@ -25,12 +26,16 @@ public abstract class RecordTransformer : ITransformer<byte[], byte[], byte[], O
     {
         Codec = codec;
         Signer = settings?.Signer()!;
+        Internals = settings is null ? null! : new InternalTopics(settings.ApplicationId);
         signedOutputs = settings is null
             ? []
-            : new(StringComparer.Ordinal) { Topics.OrderInput(settings.ApplicationId), Topics.PoolInput(settings.ApplicationId), Topics.CertificateInput(settings.ApplicationId), Topics.Replies };
+            : new(StringComparer.Ordinal) { Internals.OrderInput.Name, Internals.PoolInput.Name, Internals.CertificateInput.Name, Topics.Replies.Name };
     }
 
     protected Codec Codec { get; }
+
+    /// <summary>The topology's internal topics (of the application id of the settings).</summary>
+    protected InternalTopics Internals { get; }
 
     /// <summary>Signs what this processor writes to its own topics and checks the signature of what it reads from them.</summary>
     protected RecordSigner Signer { get; }

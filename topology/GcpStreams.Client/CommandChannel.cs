@@ -6,7 +6,7 @@ using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
 using C = GcpStreams.Contracts;
 
-namespace GcpStreams.Topology;
+namespace GcpStreams.Client;
 
 /// <summary>
 /// Request/reply over the topics, for a caller of the service (the HTTP API, the traffic generator): sends
@@ -73,8 +73,8 @@ public sealed class CommandChannel : IAsyncDisposable
                 FetchWaitMaxMs = fetchWaitMaxMs,
             };
             Apply(consumerConfig, extra);
-            var replies = OpenAtEnd(consumerConfig, Topics.Replies);
-            replyLoop = Task.Factory.StartNew(() => Consume(replies, Topics.Replies, OnReply, stop.Token, onError), CancellationToken.None,
+            var replies = OpenAtEnd(consumerConfig, Topics.Replies.Name);
+            replyLoop = Task.Factory.StartNew(() => Consume(replies, Topics.Replies.Name, OnReply, stop.Token, onError), CancellationToken.None,
                 TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch
@@ -153,14 +153,14 @@ public sealed class CommandChannel : IAsyncDisposable
         }
     }
 
-    /// <summary>Produces any Avro contract record through this channel's producer (Murmur2 partitioning on the key).</summary>
+    /// <summary>Produces a record of <paramref name="topic"/> through this channel's producer (Murmur2 partitioning on the key).</summary>
     /// <remarks>
     /// Encodes with Confluent's serializer awaited asynchronously, not <see cref="Codec.Encode{T}"/> (sync over async,
     /// meant for stream threads): many concurrent callers on the thread pool would block threads on its internal lock
     /// and starve the pool. Same wire format: Topic subject strategy, schemas auto-registered.
     /// </remarks>
-    public Task ProduceAsync<T>(string topic, string key, T value, CancellationToken cancellationToken)
-        where T : class, ISpecificRecord =>
+    public Task ProduceAsync<TValue>(Topic<string, TValue> topic, string key, TValue value, CancellationToken cancellationToken)
+        where TValue : class, ISpecificRecord =>
         ProduceAsync(topic, key, value, cancellationToken, signed: false);
 
     /// <summary>Produces a record already encoded, with its own headers (never signed: only commands are).</summary>
@@ -170,18 +170,18 @@ public sealed class CommandChannel : IAsyncDisposable
         await producer.ProduceAsync(record.Topic, new Message<byte[], byte[]> { Key = record.Key!, Value = record.Value!, Headers = record.Headers }, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ProduceAsync<T>(string topic, string key, T value, CancellationToken cancellationToken, bool signed)
-        where T : class, ISpecificRecord
+    private async Task ProduceAsync<TValue>(Topic<string, TValue> topic, string key, TValue value, CancellationToken cancellationToken, bool signed)
+        where TValue : class, ISpecificRecord
     {
-        var serializer = (IAsyncSerializer<T>)serializers.GetOrAdd(typeof(T), _ => new AvroSerializer<T>(codec.Registry, new AvroSerializerConfig
+        var serializer = (IAsyncSerializer<TValue>)serializers.GetOrAdd(typeof(TValue), _ => new AvroSerializer<TValue>(codec.Registry, new AvroSerializerConfig
         {
             SubjectNameStrategy = SubjectNameStrategy.Topic,
             AutoRegisterSchemas = true,
         }));
-        var bytes = await serializer.SerializeAsync(value, new SerializationContext(MessageComponentType.Value, topic)).ConfigureAwait(false);
-        var keyBytes = Encoding.UTF8.GetBytes(key);
-        var message = new Message<byte[], byte[]> { Key = keyBytes, Value = bytes, Headers = signed ? signer.Signed(topic, keyBytes, bytes) : null };
-        await producer.ProduceAsync(topic, message, cancellationToken).ConfigureAwait(false);
+        var bytes = await serializer.SerializeAsync(value, new SerializationContext(MessageComponentType.Value, topic.Name)).ConfigureAwait(false);
+        var keyBytes = topic.KeyBytes(key);
+        var message = new Message<byte[], byte[]> { Key = keyBytes!, Value = bytes, Headers = signed ? signer.Signed(topic.Name, keyBytes, bytes) : null };
+        await producer.ProduceAsync(topic.Name, message, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -246,7 +246,7 @@ public sealed class CommandChannel : IAsyncDisposable
         }
 
         // only the topology can sign: a reply without its signature never completes a command (a forged ACCEPTED for a CVC gives nothing)
-        if (signer.Verify(Topics.Replies, record.Message.Key, record.Message.Value, record.Message.Headers) is { IsValid: false } forged)
+        if (signer.Verify(Topics.Replies.Name, record.Message.Key, record.Message.Value, record.Message.Headers) is { IsValid: false } forged)
         {
             Drop(record, $"its signature is not the topology's ({forged.Message})");
             return;
@@ -255,7 +255,7 @@ public sealed class CommandChannel : IAsyncDisposable
         C.CommandReply reply;
         try
         {
-            reply = codec.Decode<C.CommandReply>(Topics.Replies, record.Message.Value);
+            reply = codec.Decode(Topics.Replies, record.Message.Value);
         }
         catch (Exception e) when (e is Serialization.AvroDeserializationException or Avro.AvroException)
         {

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Confluent.Kafka;
 
-namespace GcpStreams.Topology;
+namespace GcpStreams.Client;
 
 /// <summary>
 /// Signs and verifies the records only this service may write: the API's commands on <see cref="Topics.Commands"/>, the

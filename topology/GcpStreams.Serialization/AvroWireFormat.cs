@@ -9,19 +9,19 @@ using Confluent.Kafka;
 using Confluent.Kafka.SyncOverAsync;
 using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
-using Streamiz.Kafka.Net.SerDes;
 
 namespace GcpStreams.Serialization;
 
 /// <summary>
-/// Streamiz SerDes for Avro records on the Confluent wire format (magic byte 0, 4-byte big-endian schema id,
-/// Avro binary body), built on Confluent's <see cref="AvroSerializer{T}"/> and <see cref="AvroDeserializer{T}"/>:
-/// bytes are interchangeable with every Confluent client in any language.
+/// Avro records on the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro binary body), built on
+/// Confluent's <see cref="AvroSerializer{T}"/> and <see cref="AvroDeserializer{T}"/>: bytes are interchangeable with every
+/// Confluent client in any language. No Streamiz here: the client library's <c>Codec</c> and the topology's Streamiz SerDes
+/// (<c>SchemaRegistryAvroSerDes</c>, a thin adapter) both encode and decode through it.
 /// </summary>
 /// <typeparam name="T">An <see cref="ISpecificRecord"/> class (generated from .avsc), or <see cref="GenericRecord"/>.</typeparam>
 /// <remarks>
 /// <para>
-/// Streamiz calls <see cref="Serialize"/> and <see cref="Deserialize"/> on its stream thread, synchronously: the
+/// <see cref="Serialize"/> and <see cref="Deserialize"/> are synchronous (a Streamiz stream thread calls them so): the
 /// Confluent serdes are asynchronous and are awaited here with <c>AsSyncOverAsync</c> (safe: Streamiz threads
 /// have no synchronization context and Confluent's code never resumes on one). The serializer registers (or
 /// looks up) its schema once per subject and then caches the id; the deserializer caches writer schemas by id.
@@ -48,7 +48,7 @@ namespace GcpStreams.Serialization;
 /// <see cref="AvroDeserializationException"/>, which the topology routes to a dead-letter topic.
 /// </para>
 /// </remarks>
-public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
+public sealed class AvroWireFormat<T>
     where T : class
 {
     private const byte MagicByteV0 = 0;
@@ -75,17 +75,17 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
     [ThreadStatic]
     private static MemoryStream? buffer;
 
-    /// <summary>Creates the SerDes.</summary>
+    /// <summary>Creates the format.</summary>
     /// <param name="schemaRegistryClient">
     /// Where schemas are registered and looked up: Confluent's <see cref="CachedSchemaRegistryClient"/> or the
-    /// in-process registry (see <see cref="SchemaRegistryClients.Create"/>). Not disposed by the SerDes.
+    /// in-process registry (embedded mode). Not disposed here.
     /// </param>
     /// <param name="serializerConfig">
     /// Confluent serializer settings; null for the defaults (auto-register, Topic subject name strategy).
     /// Settings left unset get those defaults too.
     /// </param>
     /// <param name="deserializerConfig">Confluent deserializer settings; unset subject name strategy means Topic.</param>
-    public SchemaRegistryAvroSerDes(
+    public AvroWireFormat(
         ISchemaRegistryClient schemaRegistryClient,
         AvroSerializerConfig? serializerConfig = null,
         AvroDeserializerConfig? deserializerConfig = null)
@@ -94,7 +94,7 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
         if (!typeof(ISpecificRecord).IsAssignableFrom(typeof(T)) && typeof(T) != typeof(GenericRecord))
         {
             throw new NotSupportedException(
-                $"{nameof(SchemaRegistryAvroSerDes<T>)} supports ISpecificRecord classes and GenericRecord, not {typeof(T).FullName}.");
+                $"{nameof(AvroWireFormat<T>)} supports ISpecificRecord classes and GenericRecord, not {typeof(T).FullName}.");
         }
 
         SchemaRegistryClient = schemaRegistryClient;
@@ -114,22 +114,17 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
             specificSchema = ((ISpecificRecord)Activator.CreateInstance(typeof(T))!).Schema;
             fastWriter = new SpecificDatumWriter<T>(specificSchema);
         }
-        isInitialized = true; // everything it needs came through the constructor
     }
 
     /// <summary>How many records were written and read on the fast path (for the tests: a fast path that is never taken is a bug).</summary>
     internal (long Writes, long Reads) FastPath => (Interlocked.Read(ref fastWrites), Interlocked.Read(ref fastReads));
 
-    /// <summary>The registry client the SerDes uses.</summary>
+    /// <summary>The registry client the format uses.</summary>
     public ISchemaRegistryClient SchemaRegistryClient { get; }
-
-    /// <inheritdoc />
-    /// <remarks>Nothing to read from the stream configuration: the SerDes is complete once constructed.</remarks>
-    public override void Initialize(SerDesContext context) => isInitialized = true;
 
     /// <summary>Serializes a record to the Confluent wire format; null gives null (a tombstone).</summary>
     /// <exception cref="SchemaRegistryException">The registry refused the schema (e.g. 40901: incompatible).</exception>
-    public override byte[]? Serialize(T? data, SerializationContext context)
+    public byte[]? Serialize(T? data, SerializationContext context)
     {
         if (data is null)
         {
@@ -166,11 +161,11 @@ public sealed class SchemaRegistryAvroSerDes<T> : AbstractSerDes<T>
 
     /// <summary>Deserializes Confluent wire-format bytes; null or empty bytes give null.</summary>
     /// <exception cref="AvroDeserializationException">The bytes are not a decodable payload (dead-letter them).</exception>
-    public override T Deserialize(byte[]? data, SerializationContext context)
+    public T? Deserialize(byte[]? data, SerializationContext context)
     {
         if (data is null || data.Length == 0)
         {
-            return null!; // Streamiz's contract: a null record value (tombstone) is a null T
+            return null; // a tombstone
         }
 
         int? schemaId = null;

@@ -1,4 +1,4 @@
-namespace GcpStreams.Topology;
+namespace GcpStreams.Client;
 
 /// <summary>
 /// An Idempotency-Key is its caller's: one key is one request of one client, across every pool and write kind. A command

@@ -1,4 +1,4 @@
-namespace GcpStreams.Topology;
+namespace GcpStreams.Client;
 
 /// <summary>
 /// Support CVC disclosures are capped per client per day, counted by the intake: every support <c>RevealCvc</c> of one client
