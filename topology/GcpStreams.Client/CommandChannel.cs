@@ -170,6 +170,19 @@ public sealed class CommandChannel : IAsyncDisposable
         await producer.ProduceAsync(record.Topic, new Message<byte[], byte[]> { Key = record.Key!, Value = record.Value!, Headers = record.Headers }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Queues a record already encoded without waiting for it (no task per record): <paramref name="onDelivered"/> runs on the
+    /// producer's delivery thread — keep it short — with <see langword="null"/> once the broker has the record, or the error.
+    /// </summary>
+    /// <exception cref="ProduceException{TKey, TValue}">The producer refused it at once (e.g. its local queue is full); <paramref name="onDelivered"/> is not called.</exception>
+    public void Produce(Outgoing record, Action<Error?> onDelivered)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(onDelivered);
+        producer.Produce(record.Topic, new Message<byte[], byte[]> { Key = record.Key!, Value = record.Value!, Headers = record.Headers },
+            report => onDelivered(report.Error.IsError ? report.Error : null));
+    }
+
     private async Task ProduceAsync<TValue>(Topic<string, TValue> topic, string key, TValue value, CancellationToken cancellationToken, bool signed)
         where TValue : class, ISpecificRecord
     {

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Confluent.SchemaRegistry;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Client;
 using Microsoft.Extensions.Options;
@@ -20,22 +22,26 @@ public sealed partial class AuditWriter : BackgroundService
     /// <summary>Records buffered for the topic at most; beyond that they are only in the log (and counted as dropped).</summary>
     public const int Capacity = 100_000;
 
-    private const int MaxInFlight = 1_000;
+    /// <summary>Records handed to the producer and not yet delivered, at most (backpressure on the buffer).</summary>
+    private const int MaxInFlight = 10_000;
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Channel<C.AuditRecord> buffer;
     private readonly CommandClient commands;
     private readonly ILogger logger;
     private readonly SemaphoreSlim inFlight = new(MaxInFlight, MaxInFlight);
+    private readonly ConcurrentDictionary<string, C.AuditRecord> undelivered = new(StringComparer.Ordinal); // by audit id
+    private readonly Codec codec;
     private readonly AnonymousAuditBudget anonymous;
     private readonly bool logEveryCall;
     private long produced;
     private long dropped;
     private long failed;
 
-    public AuditWriter(CommandClient commands, ILoggerFactory loggers, IOptions<GcpOptions> gcp)
+    public AuditWriter(CommandClient commands, ISchemaRegistryClient registry, ILoggerFactory loggers, IOptions<GcpOptions> gcp)
     {
         this.commands = commands;
+        codec = new Codec(registry);
         anonymous = new AnonymousAuditBudget(gcp.Value.AnonymousAuditPerMinute, TimeProvider.System);
         logEveryCall = gcp.Value.AuditLog == AuditLogMode.EveryCall;
         logger = loggers.CreateLogger("GcpStreams.Audit");
@@ -144,7 +150,7 @@ public sealed partial class AuditWriter : BackgroundService
                 await inFlight.WaitAsync(stoppingToken); // a slot first: a record read is a record produced (one reader)
                 if (buffer.Reader.TryRead(out var record))
                 {
-                    _ = ProduceAsync(record);
+                    Produce(record);
                 }
                 else
                 {
@@ -182,7 +188,7 @@ public sealed partial class AuditWriter : BackgroundService
                 await inFlight.WaitAsync(drain.Token); // a slot first: a record read is a record produced
                 if (buffer.Reader.TryRead(out var record))
                 {
-                    _ = ProduceAsync(record);
+                    Produce(record);
                 }
                 else
                 {
@@ -192,13 +198,17 @@ public sealed partial class AuditWriter : BackgroundService
 
             for (var i = 0; i < MaxInFlight; i++)
             {
-                await inFlight.WaitAsync(drain.Token); // every produce in flight has finished
+                await inFlight.WaitAsync(drain.Token); // every record handed to the producer is delivered (or failed)
             }
         }
         catch (OperationCanceledException)
         {
-            LogDrainIncomplete(logger, buffer.Reader.Count);
+            LogDrainIncomplete(logger, buffer.Reader.Count + undelivered.Count);
             LogBuffered();
+            foreach (var record in undelivered.Values)
+            {
+                LogFallback(record); // may still reach the topic before the producer closes: then it is in both
+            }
         }
     }
 
@@ -211,23 +221,40 @@ public sealed partial class AuditWriter : BackgroundService
         }
     }
 
-    private async Task ProduceAsync(C.AuditRecord record)
+    /// <summary>
+    /// Encodes the record (the codec's fast path: the schema id is known after the first) and hands it to the producer; its
+    /// delivery, or its failure, releases its slot. No task per record: the delivery thread only counts and releases.
+    /// </summary>
+    private void Produce(C.AuditRecord record)
     {
         try
         {
-            await commands.ProduceAsync(Topics.Audit, record.certificateId ?? record.poolId ?? record.clientId, record, CancellationToken.None);
-            Interlocked.Increment(ref produced);
+            var key = record.certificateId ?? record.poolId ?? record.clientId;
+            var outgoing = new Outgoing(Topics.Audit.Name, Topics.Audit.KeyBytes(key), codec.Encode(Topics.Audit, record), []);
+            undelivered[record.auditId] = record;
+            commands.Produce(outgoing, error => Delivered(record, error?.Reason));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            Delivered(record, e.Message);
+        }
+    }
+
+    private void Delivered(C.AuditRecord record, string? error)
+    {
+        undelivered.TryRemove(record.auditId, out _);
+        if (error is null)
+        {
+            Interlocked.Increment(ref produced);
+        }
+        else
+        {
             Interlocked.Increment(ref failed);
-            LogProduceFailed(logger, record.auditId, e.Message);
+            LogProduceFailed(logger, record.auditId, error);
             LogFallback(record);
         }
-        finally
-        {
-            inFlight.Release();
-        }
+
+        inFlight.Release();
     }
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -75,19 +75,25 @@ public sealed partial class CommandClient : IAsyncDisposable
             ? opened.Task.Result.SendAsync(key, payload, caller, correlationId, idempotencyKey, timeout, cancellationToken)
             : throw new CommandClientNotOpenException();
 
-    /// <summary>Produces an Avro record through the channel's producer (the audit trail uses it); waits until the channel is open.</summary>
-    public async Task ProduceAsync<TValue>(Topic<string, TValue> topic, string key, TValue value, CancellationToken cancellationToken)
-        where TValue : class, Avro.Specific.ISpecificRecord
-    {
-        var channel = await opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await channel.ProduceAsync(topic, key, value, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Produces a record already encoded (e.g. an alert with its headers) through the channel's producer; waits until the channel is open.</summary>
     public async Task ProduceAsync(Outgoing record, CancellationToken cancellationToken)
     {
         var channel = await opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         await channel.ProduceAsync(record, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Queues a record already encoded through the channel's producer without waiting (see <see cref="CommandChannel.Produce"/>).
+    /// </summary>
+    /// <exception cref="CommandClientNotOpenException">The channel is not open yet.</exception>
+    public void Produce(Outgoing record, Action<Confluent.Kafka.Error?> onDelivered)
+    {
+        if (!opened.Task.IsCompletedSuccessfully)
+        {
+            throw new CommandClientNotOpenException();
+        }
+
+        opened.Task.Result.Produce(record, onDelivered);
     }
 
     public async ValueTask DisposeAsync()
