@@ -1,7 +1,7 @@
 // The console's shell: reads how to sign in (/console/config.json), completes an authority sign-in, then routes on the address's
 // fragment: #/signin, #/search, #/certificates/{id}, #/pools, #/tail, #/reports. Each view renders into <main> and may return a
 // function that stops what it started (a live tail) when the person leaves it.
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import { completeAuthoritySignIn, hasScope, session, signOut } from './auth.js';
 import { h, problemBox, replace } from './dom.js';
 import * as certificate from './views/certificate.js';
@@ -83,7 +83,8 @@ async function route() {
     try {
       leave = (await view.render(main, { parts: parts.slice(1), params }, ctx)) ?? null;
     } catch (e) {
-      replace(main, h('h1', { tabindex: '-1' }, 'Error'), problemBox(e));
+      if (!(e instanceof ApiError)) console.error('console view failed', e); // a fault of the page itself: for the developer's tools
+      replace(main, h('h1', { tabindex: '-1' }, 'Error'), problemBox(e instanceof ApiError ? e : { title: 'The page failed', detail: 'Reload the page; if it fails again, tell the service team.' }));
     }
   }
   const heading = main.querySelector('h1');

@@ -14,7 +14,7 @@ export async function render(main, { parts }, ctx) {
   let certificate;
   let history;
   try {
-    [certificate, history] = await Promise.all([ctx.api(path), ctx.api(`${path}/history`)]);
+    [certificate, history] = await Promise.all([ctx.api(path), ctx.api(`${path}/history`).then((r) => r.events)]);
   } catch (error) {
     main.append(problemBox(error));
     return null;
@@ -24,7 +24,7 @@ export async function render(main, { parts }, ctx) {
   const facts = h('section', { 'aria-label': 'Certificate' });
   const chart = h('section', { 'aria-labelledby': 'chart-heading' });
   const ledger = h('section', { 'aria-labelledby': 'ledger-heading' });
-  const actions = h('section', { 'aria-label': 'Actions' });
+  const actions = h('section.action-grid', { 'aria-label': 'Actions' });
   const messages = h('div', { id: 'cert-messages', 'aria-live': 'polite' });
   main.append(h('p', {}, live), messages, facts, actions, chart, ledger);
 
@@ -33,22 +33,28 @@ export async function render(main, { parts }, ctx) {
     replace(chart, h('h2', { id: 'chart-heading' }, 'Balance over time'), balanceChart(balancePoints(history), { currency: certificate.currency }));
     replace(ledger, h('h2', { id: 'ledger-heading' }, 'Ledger history'), ledgerOf(history, certificate.currency));
   };
-  const refresh = async () => {
-    [certificate, history] = await Promise.all([ctx.api(path), ctx.api(`${path}/history`)]);
-    draw();
-    drawActions();
-  };
-  const drawActions = () => replace(actions,
-    hasScope('gc.lock') ? lockPanel(certificate, path, ctx, async (updated) => {
+  // the forms are drawn once (what the person types survives live updates); the lock form again only when the lock changes
+  const lockHost = h('div');
+  let drawnLocked = null;
+  const drawLock = () => {
+    if (!hasScope('gc.lock') || drawnLocked === certificate.locked) return;
+    drawnLocked = certificate.locked;
+    replace(lockHost, lockPanel(certificate, path, ctx, async (updated) => {
       certificate = updated;
-      history = await ctx.api(`${path}/history`);
+      history = (await ctx.api(`${path}/history`)).events;
       draw();
-      drawActions();
+      drawLock();
       replace(messages, notice(updated.locked ? `Locked: ${updated.lockReason ?? ''}` : 'Unlocked.'));
-    }) : null,
-    hasScope('gc.cvc.support') ? cvcPanel(id, ctx) : null);
+    }));
+  };
+  const refresh = async () => {
+    [certificate, history] = await Promise.all([ctx.api(path), ctx.api(`${path}/history`).then((r) => r.events)]);
+    draw();
+    drawLock();
+  };
+  replace(actions, lockHost, hasScope('gc.cvc.support') ? cvcPanel(id, ctx) : null);
   draw();
-  drawActions();
+  drawLock();
 
   const stop = new AbortController();
   (async () => {
