@@ -47,6 +47,14 @@ public sealed class ConsoleOptionsTests
         Assert.That(ConsoleHosting.Policy(Authority, Complete()), Does.Contain("connect-src 'self' https://login.example;"));
     }
 
+    [Test]
+    public void ContentSecurityPolicy_IsStrict()
+    {
+        var policy = GcpStreams.Api.OperatorConsole.ConsoleHosting.Policy(new(), new());
+        Assert.That(policy, Does.Contain("script-src 'self';").And.Contain("style-src 'self';").And.Contain("require-trusted-types-for 'script'")
+            .And.Contain("frame-ancestors 'none'").And.Not.Contain("unsafe"));
+    }
+
     private static ConsoleOptions Complete(Action<ConsoleOptions>? change = null)
     {
         var options = new ConsoleOptions

@@ -44,6 +44,7 @@ public sealed class ConsoleService
     [OneTimeTearDown]
     public async Task StopAsync()
     {
+        await ConsoleTest.CloseSharedBrowserAsync();
         if (shop is not null)
         {
             await shop.DisposeAsync();

@@ -11,8 +11,9 @@ namespace GcpStreams.Console.Tests;
 /// </summary>
 public abstract class ConsoleTest : PlaywrightTest
 {
+    private static readonly SemaphoreSlim Launch = new(1, 1);
+    private static IBrowser? shared;
     private readonly List<string> errors = [];
-    private IBrowser? browser;
 
     protected IBrowserContext Context { get; private set; } = null!;
 
@@ -70,7 +71,7 @@ public abstract class ConsoleTest : PlaywrightTest
     public async Task OpenBrowserAsync()
     {
         SetDefaultExpectTimeout(30_000); // events travel through Kafka on a busy 2-core machine
-        browser = await BrowserType.LaunchAsync(new() { ExecutablePath = ChromiumPath(), Headless = true, Args = ["--no-sandbox"] });
+        var browser = await BrowserAsync();
         Context = await browser.NewContextAsync(new() { ViewportSize = Viewport, Locale = "en-GB", TimezoneId = "UTC" });
         Context.SetDefaultTimeout(30_000);
         Page = await Context.NewPageAsync();
@@ -101,13 +102,42 @@ public abstract class ConsoleTest : PlaywrightTest
             await ShotAsync("failed-" + TestContext.CurrentContext.Test.MethodName);
         }
 
-        if (browser is not null)
+        if (Context is not null)
         {
             await Context.CloseAsync();
-            await browser.CloseAsync();
         }
 
         Assert.That(seen.Where(e => !Tolerated(e)), Is.Empty, "the page logged errors (a CSP violation is one)");
+    }
+
+    /// <summary>Closes the browser the tests share (at the end of the run).</summary>
+    public static async Task CloseSharedBrowserAsync()
+    {
+        if (shared is { IsConnected: true } browser)
+        {
+            await browser.CloseAsync();
+        }
+
+        shared = null;
+    }
+
+    /// <summary>One chromium for every test (a launch costs seconds); each test has its own context (cookies, storage) and page.</summary>
+    private async Task<IBrowser> BrowserAsync()
+    {
+        await Launch.WaitAsync();
+        try
+        {
+            if (shared is not { IsConnected: true })
+            {
+                shared = await BrowserType.LaunchAsync(new() { ExecutablePath = ChromiumPath(), Headless = true, Args = ["--no-sandbox"] });
+            }
+
+            return shared;
+        }
+        finally
+        {
+            Launch.Release();
+        }
     }
 
     /// <summary>Errors a test provokes on purpose and the browser logs for every failed response (the console shows the problem instead).</summary>
