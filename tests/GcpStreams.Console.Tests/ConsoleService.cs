@@ -124,9 +124,10 @@ public sealed class ConsoleService
     }
 
     /// <summary>Payments captures <paramref name="amount"/> from the certificate; the certificate's answer on the stream.</summary>
-    public static async Task<C.GiftCertificateEvent> CaptureAsync(string certificateId, long amount)
+    public static async Task<C.GiftCertificateEvent> CaptureAsync(string certificateId, long amount, string? storeId = null)
     {
         var capture = Pools.Payment(C.PaymentOperation.CAPTURE, certificateId, amount, null, C.Channel.POS);
+        capture.storeId = storeId;
         var outcome = Shop.WaitForOutcomeAsync(capture.eventId, Timeout, CancellationToken.None);
         await Shop.ProduceAsync(Topics.Payments, capture.paymentId, capture, CancellationToken.None);
         return await outcome;

@@ -96,9 +96,10 @@ public sealed partial class ConsoleTests : ConsoleTest
         await Expect(Page.Locator("#cert-locked")).ToHaveCountAsync(0);
         await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Lock", Exact = true })).ToBeVisibleAsync();
 
-        var redeemed = await ConsoleService.CaptureAsync(id, 10_000);
+        var redeemed = await ConsoleService.CaptureAsync(id, 10_000, storeId: "store-042");
         Assert.That(redeemed.eventType, Is.EqualTo("certificate.redeemed"));
         await Expect(Page.Locator("#cert-balance")).ToHaveTextAsync("900.00 RUB");
+        await Expect(Page.Locator("tr[data-event-type='certificate.redeemed']")).ToContainTextAsync("store-042"); // where it was spent
         await Expect(Page.Locator("svg.chart circle.dot")).ToHaveCountAsync(2);
     }
 

@@ -58,7 +58,7 @@ public sealed class CertificateProcessor : RecordTransformer
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
     {
         var input = InternalJson.Deserialize<CertificateInput>(record.Value);
-        return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source);
+        return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source, input.StoreId);
     }
 
     /// <summary>The wall-clock sweep: releases every hold whose expiry has passed (bounded per sweep; the rest wait for the next one).</summary>
@@ -84,7 +84,7 @@ public sealed class CertificateProcessor : RecordTransformer
         });
     }
 
-    private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source)
+    private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source, string? storeId = null)
     {
         var before = Keys.IsCertificate(command.CertificateId) ? WithHistory(Load(command.CertificateId), command) : null;
         if (command is RequestNotification again && before?.ClientId is { } clientId)
@@ -104,7 +104,7 @@ public sealed class CertificateProcessor : RecordTransformer
             var identity = certificate?.Identity ?? (command as IssueCertificate)?.Identity;
             var subject = new EventSubject(command.CertificateId, command.CertificateId, identity?.PoolId, identity?.Channel ?? ChannelOf(command), identity?.Currency, certificate?.Sequence ?? 0);
             var salt = CertificateDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(source) : null;
-            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, StreamEvents.Payload(e), salt);
+            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, StreamEvents.Payload(e), salt, storeId);
             eventIds.Add(envelope.eventId);
             outputs.Add(Codec.Event(envelope, command.CertificateId));
             lastChange = CertificateDecider.ChangesState(e) ? i : lastChange;
@@ -230,9 +230,11 @@ public sealed class CertificateProcessor : RecordTransformer
             : certificate;
 
     /// <summary>A command on its way to the owner of its certificate (the internal topic keyed by certificate id).</summary>
-    public static Outgoing Input(TopologySettings settings, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
+    /// <param name="storeId">The store the input named (a payment's storeId): the events of its decision carry it.</param>
+    public static Outgoing Input(TopologySettings settings, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null,
+        string? storeId = null) =>
         new(Topics.CertificateInput(settings.ApplicationId), Codec.Utf8(command.CertificateId),
-            InternalJson.Serialize(new CertificateInput(command, replyTo, correlationId, caller, source)), []);
+            InternalJson.Serialize(new CertificateInput(command, replyTo, correlationId, caller, source, storeId)), []);
 
     private static Channel ChannelOf(CertificateCommand command) => command switch
     {

@@ -1,4 +1,4 @@
-// One certificate: status, balance, held, its ledger (amount, balance after, channel, time) and a balance chart; lock and unlock
+// One certificate: status, balance, held, its ledger (amount, balance after, channel, store, time) and a balance chart; lock and unlock
 // with a reason (gc.lock); the CVC for support (gc.cvc.support) with a ticket and a reason, masked until clicked and never kept;
 // and its events live (the page follows /certificates/{id}/events and redraws on each).
 import { enc } from '../api.js';
@@ -120,8 +120,9 @@ function ledgerOf(history, currency) {
     h('td.num', {}, money(e.balanceAfterMinor, e.balanceAfterMinor === null ? null : e.currency ?? currency)),
     h('td.num', {}, money(e.heldAfterMinor, null)),
     h('td', {}, e.channel),
+    h('td', {}, e.storeId ?? '—'),
     h('td.wrap', {}, e.detail ?? '')));
-  return table('Ledger history, newest first', ['Time', 'Event', { num: 'Amount' }, { num: 'Balance after' }, { num: 'Held after' }, 'Channel', 'Detail'], rows);
+  return table('Ledger history, newest first', ['Time', 'Event', { num: 'Amount' }, { num: 'Balance after' }, { num: 'Held after' }, 'Channel', 'Store', 'Detail'], rows);
 }
 
 function lockPanel(c, path, ctx, done) {

@@ -70,5 +70,6 @@ function item({ certificateId, event }) {
     h('span.muted', {}, time(event.occurredAt)),
     certificateId ? [' · ', certificateId.includes('*') ? certificateId : h('a', { href: `#/certificates/${encodeURIComponent(certificateId)}` }, certificateId)] : null,
     amount, balance,
+    event.storeId ? ` · store ${event.storeId}` : '',
     event.detail ? h('div.muted', {}, event.detail) : null);
 }
