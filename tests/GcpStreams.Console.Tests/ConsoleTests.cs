@@ -13,6 +13,8 @@ public sealed partial class ConsoleTests : ConsoleTest
         var id = await ConsoleService.IssuedCertificateAsync("console-search");
         await Page.GotoAsync(ConsoleUrl);
         await Expect(Page.Locator("main h1")).ToHaveTextAsync("Sign in");
+        await Expect(Page.Locator("#nav")).ToBeHiddenAsync(); // nothing but the sign-in before signing in
+        await Expect(Page.Locator("#sign-out")).ToBeHiddenAsync();
         await ShotAsync("01-sign-in");
 
         await SignInAsync("support");

@@ -18,7 +18,7 @@ export function appendTo(main, config) {
     const secret = h('input', { type: 'password', name: 'secret', id: 'signin-secret', required: true, autocomplete: 'off' });
     const submit = h('button', { type: 'submit' }, 'Sign in');
     const form = h('form.stack', { 'aria-label': 'Sign in with a development client' },
-      h('p.muted', {}, 'Development sign-in: the service\'s own token endpoint (embedded mode). Choose a dev client and type its secret (docs/api.md, "Dev clients").'),
+      h('p.muted', {}, 'Development sign-in: the service\'s own token endpoint (embedded mode). Choose a dev client and type its secret (docs/api.md, "Authentication").'),
       field('Client', client),
       field('Client secret', secret),
       h('div.actions', {}, submit),
