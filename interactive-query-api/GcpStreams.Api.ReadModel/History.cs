@@ -20,6 +20,7 @@ namespace GcpStreams.Api.ReadModel;
 /// <param name="BalanceAfterMinor">Balance after the event, when the payload says (issue, redeem, refund).</param>
 /// <param name="HeldAfterMinor">Total held after the event, when the payload says (authorize, redeem, release).</param>
 /// <param name="Detail">A short human detail when the payload has one: reason, order id, payment id.</param>
+/// <param name="StoreId">The store (or POS location) of the input that caused the event, when it named one (a payment's storeId).</param>
 public sealed record HistoryEntry(
     string EventId,
     string EventType,
@@ -32,7 +33,8 @@ public sealed record HistoryEntry(
     long? AmountMinor,
     long? BalanceAfterMinor,
     long? HeldAfterMinor,
-    string? Detail)
+    string? Detail,
+    string? StoreId = null)
 {
     /// <summary>Projects an event envelope.</summary>
     public static HistoryEntry From(GiftCertificateEvent e)
@@ -112,7 +114,7 @@ public sealed record HistoryEntry(
         }
 
         return new HistoryEntry(e.eventId, e.eventType, new DateTimeOffset(DateTime.SpecifyKind(e.occurredAt, DateTimeKind.Utc)), e.sequence,
-            e.poolId, e.channel, e.currency, e.correlationId, amount, balance, held, detail);
+            e.poolId, e.channel, e.currency, e.correlationId, amount, balance, held, detail, e.storeId);
     }
 }
 

@@ -27,6 +27,9 @@ public sealed class ReadModelStore : IDisposable
     private readonly Lock waitGate = new();
     private readonly Dictionary<string, List<Waiter>> stateWaiters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Waiter>> eventWaiters = new(StringComparer.Ordinal);
+    private readonly Lock liveGate = new();
+    private LiveSubscription[] live = []; // copy-on-write: the consumer reads it without a lock
+    private bool liveClosed;
     private bool disposed;
 
     /// <summary>Creates an empty store.</summary>
@@ -139,9 +142,65 @@ public sealed class ReadModelStore : IDisposable
         if (applied)
         {
             NotifyEvent(e.eventId, new AppliedEvent(e.certificateId, Requirement(e.certificateId, e.eventType, e.sequence)));
+            Publish(e);
         }
 
         return applied;
+    }
+
+    /// <summary>How many live tails are open.</summary>
+    public int LiveSubscriptions => Volatile.Read(ref live).Length;
+
+    /// <summary>
+    /// Opens a live tail: every event applied from now on that <paramref name="filter"/> matches, through a buffer of
+    /// <paramref name="capacity"/> events (<see cref="LiveSubscription"/>: a reader that falls that far behind is dropped, never
+    /// waited for). Dispose the subscription to close it; disposing the store ends every subscription.
+    /// </summary>
+    public LiveSubscription Subscribe(LiveFilter filter, int capacity)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        if (filter.CertificateId is null && filter.PoolId is null)
+        {
+            throw new ArgumentException("A live tail follows a certificate or a pool.", nameof(filter));
+        }
+
+        var subscription = new LiveSubscription(filter, capacity, Unsubscribe);
+        lock (liveGate)
+        {
+            ObjectDisposedException.ThrowIf(liveClosed, this);
+            live = [.. live, subscription];
+        }
+
+        return subscription;
+    }
+
+    private void Unsubscribe(LiveSubscription subscription)
+    {
+        lock (liveGate)
+        {
+            live = Array.FindAll(live, s => !ReferenceEquals(s, subscription));
+        }
+    }
+
+    /// <summary>Hands an applied event to the live tails that follow it; one that cannot take it is ended (overflow) and removed.</summary>
+    private void Publish(GiftCertificateEvent e)
+    {
+        var subscriptions = Volatile.Read(ref live);
+        if (subscriptions.Length == 0)
+        {
+            return;
+        }
+
+        LiveEvent? projected = null;
+        foreach (var subscription in subscriptions)
+        {
+            if (subscription.Filter.Matches(e.certificateId, e.poolId)
+                && !subscription.Offer(projected ??= new LiveEvent(e.certificateId, HistoryEntry.From(e))))
+            {
+                Unsubscribe(subscription);
+            }
+        }
     }
 
     /// <summary>The latest state of a certificate, or null when unknown. Treat it as read-only.</summary>
@@ -246,9 +305,22 @@ public sealed class ReadModelStore : IDisposable
         }
     }
 
-    /// <summary>Completes every pending wait with false and refuses new ones.</summary>
+    /// <summary>Completes every pending wait with false, ends every live tail, and refuses new ones.</summary>
     public void Dispose()
     {
+        LiveSubscription[] tails;
+        lock (liveGate)
+        {
+            tails = live;
+            live = [];
+            liveClosed = true;
+        }
+
+        foreach (var tail in tails)
+        {
+            tail.End();
+        }
+
         List<Waiter> pending;
         lock (waitGate)
         {

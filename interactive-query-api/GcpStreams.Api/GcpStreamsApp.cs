@@ -2,6 +2,7 @@ using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.Observability;
+using GcpStreams.Api.OperatorConsole;
 using GcpStreams.Api.Security;
 using GcpStreams.SchemaRegistry;
 using GcpStreams.SchemaRegistry.Http;
@@ -36,6 +37,8 @@ public static class GcpStreamsApp
         builder.Services.AddGcpAudit(); // after the command client: it stops (and drains) first
         builder.Services.AddGcpRateLimits();
         builder.Services.AddGcpOpenApi();
+        builder.Services.AddGcpLiveTails(); // Server-Sent Events tails of the stream from the read model (Gcp:LiveTail)
+        builder.Services.AddGcpConsole(); // the support and POS console at /console (section Console)
         builder.Services.AddGcpTelemetry(builder.Configuration); // metrics at /metrics; traces over OTLP when Telemetry:OtlpEndpoint is set
         configure?.Invoke(builder);
         builder.Services.AddGcpAuthentication(builder.Configuration); // after configure: it reads Auth:Mode now
@@ -44,6 +47,7 @@ public static class GcpStreamsApp
         WarnOfTheDevelopmentTokenEndpointInCluster(app);
         app.UseGcpSecurityHeaders(); // first: every response, problems of the handlers below included
         app.UseExceptionHandler();
+        app.UseGcpConsole(); // the console's static files: public, no data, so before the audit, authentication and rate limits
         app.UseStatusCodePages();
         app.UseMiddleware<AuditMiddleware>(); // before authentication: it records 401s and 403s too
         app.UseTokenEndpointRateLimit(); // per source address, before authentication: the token server answers there
@@ -60,6 +64,8 @@ public static class GcpStreamsApp
         app.MapPoolCommandsApi();
         app.MapCvcApi();
         app.MapDevSupportTicketsApi(); // embedded mode only: POST /dev/support-tickets mints CVC support grants
+        app.MapLiveTailApi(); // GET /certificates/{id}/events, /pools/{id}/events: Server-Sent Events from the read model
+        app.MapGcpConsole(); // GET /console/config.json: how the console signs in
         app.MapGcpOpenApi(); // GET /openapi/v1.json and Swagger UI at /swagger, anonymous (by default in embedded mode only)
         if (app.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded)
         {

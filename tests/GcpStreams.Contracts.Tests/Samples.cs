@@ -68,6 +68,7 @@ internal static class Samples
         correlationId = "corr-1",
         sequence = 7,
         payload = payload,
+        storeId = "store-12",
     };
 
     public static GiftCertificateCommand Command(object payload) => new()

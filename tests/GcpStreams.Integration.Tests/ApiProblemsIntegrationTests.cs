@@ -218,6 +218,9 @@ public class ApiProblemsIntegrationTests
         ("POST", "/pools/it-problems-pool/certificates", "/pools/{id}/certificates"),
         ("POST", "/connect/token", "/connect/token"),
         ("POST", "/dev/support-tickets", "/dev/support-tickets"),
+        // the live tails: an unknown certificate or pool is a 404 at once (a known one would open a stream that stays open)
+        ("GET", "/certificates/7700000000000000/events", "/certificates/{id}/events"),
+        ("GET", "/pools/it-problems-no-such-pool/events", "/pools/{id}/events"),
     ];
 
     [Test]

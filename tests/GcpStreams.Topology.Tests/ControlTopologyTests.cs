@@ -19,6 +19,7 @@ public class ControlTopologyTests
         Assert.That((locked.outcome, locked.certificateId), Is.EqualTo((C.ReplyOutcome.ACCEPTED, id)));
         var lockEvent = f.Events().Single();
         Assert.That(lockEvent.Value.eventType, Is.EqualTo("certificate.locked"));
+        Assert.That(lockEvent.Value.storeId, Is.Null, "a lock comes through the API: no store");
         Assert.That(locked.eventId, Is.EqualTo(lockEvent.Value.eventId), "the reply names the event it caused");
         Assert.That(lockEvent.Payload<C.CertificateLocked>().reason, Is.EqualTo("card reported stolen"));
         Assert.That(lockEvent.Payload<C.CertificateLocked>().requestedBy, Is.EqualTo("pos-terminal-7"));
@@ -30,6 +31,7 @@ public class ControlTopologyTests
         Assert.That(refused.Types(), Is.EqualTo(new[] { "operation.rejected", "alert" }));
         Assert.That((refused.Rejection().reason, refused.Rejection().paymentId), Is.EqualTo((C.RejectionReason.LOCKED, capture.paymentId)));
         Assert.That(refused.Alert().kind, Is.EqualTo(C.AlertKind.LOCKED_CERTIFICATE_USE));
+        Assert.That(refused.Select(e => e.Value.storeId), Is.All.EqualTo("store-12"), "the refusal and its alert name the payment's store");
         f.Pay(C.PaymentOperation.AUTHORIZE, id, 1_000_00);
         Assert.That(f.Events().Rejection().reason, Is.EqualTo(C.RejectionReason.LOCKED));
         Assert.That(f.States(), Is.Empty, "nothing was debited");
@@ -50,6 +52,7 @@ public class ControlTopologyTests
         var redeemed = f.Events().Single();
         Assert.That(redeemed.Value.eventType, Is.EqualTo("certificate.redeemed"));
         Assert.That(redeemed.Payload<C.CertificateRedeemed>().balanceAfterMinor, Is.EqualTo(Nominal - 1_000_00));
+        Assert.That(redeemed.Value.storeId, Is.EqualTo("store-12"), "where it was spent");
 
         var unlockAgain = f.Unlock(id);
         Assert.That((unlockAgain.outcome, unlockAgain.reason), Is.EqualTo((C.ReplyOutcome.REJECTED, "INVALID_STATUS")));

@@ -49,7 +49,10 @@ public sealed record CertificateResponse(
 /// </summary>
 public sealed record CertificatePageResponse(IReadOnlyList<CertificateResponse> Items, string? NextCursor);
 
-/// <summary>One event of a certificate's history (amounts in minor units; null when the event has none).</summary>
+/// <summary>
+/// One event of a certificate's history (amounts in minor units; null when the event has none); <see cref="StoreId"/> is the store
+/// (or POS location) of the payment that caused it, when the payment named one.
+/// </summary>
 public sealed record HistoryEventResponse(
     string EventId,
     string EventType,
@@ -62,12 +65,13 @@ public sealed record HistoryEventResponse(
     long? AmountMinor,
     long? BalanceAfterMinor,
     long? HeldAfterMinor,
-    string? Detail)
+    string? Detail,
+    string? StoreId)
 {
     /// <summary>The event as <paramref name="access"/> may see it: without the order id (the detail of a reservation or issue) for a POS caller.</summary>
     public static HistoryEventResponse From(HistoryEntry e, CallerAccess access) => new(
         e.EventId, e.EventType, e.OccurredAt, e.Sequence, e.PoolId, e.Channel.ToString(), e.Currency, e.CorrelationId,
-        e.AmountMinor, e.BalanceAfterMinor, e.HeldAfterMinor, access.SeesCustomer || !NamesOrder(e.EventType) ? e.Detail : null);
+        e.AmountMinor, e.BalanceAfterMinor, e.HeldAfterMinor, access.SeesCustomer || !NamesOrder(e.EventType) ? e.Detail : null, e.StoreId);
 
     private static bool NamesOrder(string eventType) => eventType is Domain.EventTypes.Reserved or Domain.EventTypes.Issued;
 }

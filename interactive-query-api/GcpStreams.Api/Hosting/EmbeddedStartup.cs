@@ -29,12 +29,14 @@ public sealed partial class EmbeddedStartup : BackgroundService
     private readonly GcpOptions gcp;
     private readonly KafkaOptions kafka;
     private readonly AuthOptions auth;
+    private readonly OperatorConsole.ConsoleOptions console;
     private readonly IServer server;
     private readonly IHostApplicationLifetime lifetime;
     private readonly ILogger<EmbeddedStartup> logger;
 
     public EmbeddedStartup(StreamService stream, KafkaEnvironment environment, CommandClient commands, CertificateReadModel readModel, IOptions<GcpOptions> gcp,
-        IOptions<KafkaOptions> kafka, IOptions<AuthOptions> auth, IServer server, IHostApplicationLifetime lifetime, ILogger<EmbeddedStartup> logger)
+        IOptions<KafkaOptions> kafka, IOptions<AuthOptions> auth, IOptions<OperatorConsole.ConsoleOptions> console, IServer server, IHostApplicationLifetime lifetime,
+        ILogger<EmbeddedStartup> logger)
     {
         this.stream = stream;
         this.environment = environment;
@@ -43,6 +45,7 @@ public sealed partial class EmbeddedStartup : BackgroundService
         this.gcp = gcp.Value;
         this.kafka = kafka.Value;
         this.auth = auth.Value;
+        this.console = console.Value;
         this.server = server;
         this.lifetime = lifetime;
         this.logger = logger;
@@ -126,6 +129,11 @@ public sealed partial class EmbeddedStartup : BackgroundService
             ("Health", $"{api}/health/ready"),
             ("Metrics (Prometheus)", $"{api}{Observability.Telemetry.MetricsPath}"),
         };
+        if (console.Enabled)
+        {
+            rows.Add(("Console (support, POS)", $"{api}{OperatorConsole.ConsoleHosting.Path}/"));
+        }
+
         if (gcp.ServesOpenApi(kafka.Mode))
         {
             rows.Add(("Swagger UI", $"{api}{Endpoints.OpenApiSetup.SwaggerUiPath}"));

@@ -282,7 +282,11 @@ namespace GcpStreams.Contracts
 				"equested (UTC, milliseconds).\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-mi" +
 				"llis\"}},{\"name\":\"slaSeconds\",\"doc\":\"The delivery SLA it missed, in seconds.\",\"ty" +
 				"pe\":\"int\"},{\"name\":\"clientId\",\"doc\":\"Client to notify, if known.\",\"default\":null" +
-				",\"type\":[\"null\",\"string\"]}]}]}]}"));
+				",\"type\":[\"null\",\"string\"]}]}]},{\"name\":\"storeId\",\"doc\":\"Store (or POS location) " +
+				"of the input that caused the event, when that input named one: the payment\'s sto" +
+				"reId on the events of a payment operation (certificate.authorized, .redeemed, .h" +
+				"old_released, .refunded and their refusals and alerts); null otherwise.\",\"defaul" +
+				"t\":null,\"type\":[\"null\",\"string\"]}]}"));
 		/// <summary>
 		/// Deterministic id of this event, derived from its cause (causationId, aggregate, sequence), so a replay produces the same ids.
 		/// </summary>
@@ -327,6 +331,10 @@ namespace GcpStreams.Contracts
 		/// The event's data, one record type per eventType.
 		/// </summary>
 		private object _payload;
+		/// <summary>
+		/// Store (or POS location) of the input that caused the event, when that input named one: the payment's storeId on the events of a payment operation (certificate.authorized, .redeemed, .hold_released, .refunded and their refusals and alerts); null otherwise.
+		/// </summary>
+		private string _storeId;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -488,6 +496,20 @@ namespace GcpStreams.Contracts
 				this._payload = value;
 			}
 		}
+		/// <summary>
+		/// Store (or POS location) of the input that caused the event, when that input named one: the payment's storeId on the events of a payment operation (certificate.authorized, .redeemed, .hold_released, .refunded and their refusals and alerts); null otherwise.
+		/// </summary>
+		public string storeId
+		{
+			get
+			{
+				return this._storeId;
+			}
+			set
+			{
+				this._storeId = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -503,6 +525,7 @@ namespace GcpStreams.Contracts
 			case 8: return this.correlationId;
 			case 9: return this.sequence;
 			case 10: return this.payload;
+			case 11: return this.storeId;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -521,6 +544,7 @@ namespace GcpStreams.Contracts
 			case 8: this.correlationId = (System.String)fieldValue; break;
 			case 9: this.sequence = (System.Int64)fieldValue; break;
 			case 10: this.payload = (System.Object)fieldValue; break;
+			case 11: this.storeId = (System.String)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -10,7 +10,7 @@ public sealed record SourceRecord(string Topic, int Partition, long Offset, byte
 /// A command on its way to its certificate ledger through an internal topic (keyed by certificate id), with what the
 /// outputs need besides the decision: who waits for a reply, the correlation id, the caller and the source record.
 /// </summary>
-public sealed record CertificateInput(CertificateCommand Command, string? ReplyTo, string? CorrelationId, string? Caller, SourceRecord? Source);
+public sealed record CertificateInput(CertificateCommand Command, string? ReplyTo, string? CorrelationId, string? Caller, SourceRecord? Source, string? StoreId = null);
 
 /// <summary>A command on its way to its pool through an internal topic (keyed by pool id); fields as for <see cref="CertificateInput"/>.</summary>
 public sealed record PoolInput(PoolCommand Command, string? ReplyTo, string? CorrelationId, string? Caller, SourceRecord? Source);

@@ -30,7 +30,9 @@ public static class StreamEvents
     public static string DuplicateSalt(Internal.SourceRecord? source) =>
         source is null ? "duplicate" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"duplicate:{source.Topic}/{source.Partition}/{source.Offset}");
 
-    public static C.GiftCertificateEvent Envelope(EventSubject subject, string eventType, string causationId, DateTimeOffset at, string? correlationId, int index, object payload, string? salt = null) => new()
+    /// <param name="storeId">The store (or POS location) the causing input named (a payment's storeId), if any.</param>
+    public static C.GiftCertificateEvent Envelope(EventSubject subject, string eventType, string causationId, DateTimeOffset at, string? correlationId, int index, object payload, string? salt = null,
+        string? storeId = null) => new()
     {
         eventId = EventId(subject.Key, causationId, index, salt),
         eventType = eventType,
@@ -43,6 +45,7 @@ public static class StreamEvents
         correlationId = correlationId,
         sequence = subject.Sequence,
         payload = payload,
+        storeId = storeId,
     };
 
     /// <summary>The stream payload of a certificate ledger event.</summary>

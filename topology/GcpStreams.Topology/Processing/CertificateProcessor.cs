@@ -59,7 +59,7 @@ public sealed class CertificateProcessor : RecordTransformer, IReads<Certificate
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
     {
         var input = Internals.CertificateInput.Read(record.Value);
-        return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source);
+        return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source, input.StoreId);
     }
 
     /// <summary>The wall-clock sweep: releases every hold whose expiry has passed (bounded per sweep; the rest wait for the next one).</summary>
@@ -85,7 +85,7 @@ public sealed class CertificateProcessor : RecordTransformer, IReads<Certificate
         });
     }
 
-    private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source)
+    private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source, string? storeId = null)
     {
         var before = Keys.IsCertificate(command.CertificateId) ? WithHistory(Load(command.CertificateId), command) : null;
         if (command is RequestNotification again && before?.ClientId is { } clientId)
@@ -105,7 +105,7 @@ public sealed class CertificateProcessor : RecordTransformer, IReads<Certificate
             var identity = certificate?.Identity ?? (command as IssueCertificate)?.Identity;
             var subject = new EventSubject(command.CertificateId, command.CertificateId, identity?.PoolId, identity?.Channel ?? ChannelOf(command), identity?.Currency, certificate?.Sequence ?? 0);
             var salt = CertificateDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(source) : null;
-            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, StreamEvents.Payload(e), salt);
+            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, StreamEvents.Payload(e), salt, storeId);
             eventIds.Add(envelope.eventId);
             outputs.Add(Codec.Event(envelope, command.CertificateId));
             lastChange = CertificateDecider.ChangesState(e) ? i : lastChange;
@@ -231,8 +231,10 @@ public sealed class CertificateProcessor : RecordTransformer, IReads<Certificate
             : certificate;
 
     /// <summary>A command on its way to the owner of its certificate (the internal topic keyed by certificate id).</summary>
-    public static Outgoing Input(InternalTopics topics, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null) =>
-        topics.CertificateInput.Record(command.CertificateId, new CertificateInput(command, replyTo, correlationId, caller, source));
+    /// <param name="storeId">The store the input named (a payment's storeId): the events of its decision carry it.</param>
+    public static Outgoing Input(InternalTopics topics, CertificateCommand command, string? correlationId, SourceRecord? source, string? replyTo = null, string? caller = null,
+        string? storeId = null) =>
+        topics.CertificateInput.Record(command.CertificateId, new CertificateInput(command, replyTo, correlationId, caller, source, storeId));
 
     private static Channel ChannelOf(CertificateCommand command) => command switch
     {

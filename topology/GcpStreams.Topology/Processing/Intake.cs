@@ -149,7 +149,7 @@ public sealed partial class IntakeTransformer : RecordTransformer
             C.PaymentOperation.REFUND => new RefundPayment(id, payment.eventId, at, payment.paymentId, payment.parentPaymentId, Amount(payment), Currency(payment), channel),
             _ => throw new InvalidInputException(C.DeadLetterReason.INVALID_CONTENT, $"payment operation {payment.operation} is not one this service knows"),
         };
-        return [ToCertificate(command, payment.correlationId, source)];
+        return [ToCertificate(command, payment.correlationId, source, storeId: string.IsNullOrWhiteSpace(payment.storeId) ? null : payment.storeId)];
     }
 
     /// <summary>
@@ -277,8 +277,8 @@ public sealed partial class IntakeTransformer : RecordTransformer
         return PoolProcessor.Input(Internals, command, api.correlationId, source, api.replyTo, caller);
     }
 
-    private Outgoing ToCertificate(CertificateCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null) =>
-        CertificateProcessor.Input(Internals, command, correlationId, source, replyTo, caller);
+    private Outgoing ToCertificate(CertificateCommand command, string? correlationId, SourceRecord source, string? replyTo = null, string? caller = null, string? storeId = null) =>
+        CertificateProcessor.Input(Internals, command, correlationId, source, replyTo, caller, storeId);
 
     private Outgoing ToOrders(string orderId, string causationId, DateTimeOffset at, IReadOnlyList<ReservedLine>? placed, string? failedPaymentId, string? correlationId, SourceRecord source) =>
         Internals.OrderInput.Record(orderId, new OrderInput(orderId, causationId, at, placed, failedPaymentId, correlationId, source));
