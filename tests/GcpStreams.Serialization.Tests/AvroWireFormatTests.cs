@@ -10,31 +10,19 @@ using GcpStreams.Serialization.Tests.Fixtures;
 namespace GcpStreams.Serialization.Tests;
 
 /// <summary>Avro on the Confluent wire format (Confluent's serdes and the fast path), with the in-process registry.</summary>
-public class AvroWireFormatTests
+public class AvroWireFormatTests : RegistryTest
 {
-    private const string Topic = "GiftCertificates.Stream";
-
-    private static readonly SerializationContext ValueContext = new(MessageComponentType.Value, Topic);
-
-    private InProcessSchemaRegistry registry = null!;
-
-    [SetUp]
-    public void SetUp() => registry = new InProcessSchemaRegistry();
-
-    [TearDown]
-    public void TearDown() => registry.Dispose();
-
     private static GiftCardIssuedV1 Sample() => new() { CertificateId = "GC-0001", AmountMinor = 2500, Note = "birthday" };
 
     [Test]
     public async Task A_specific_record_round_trips_behind_magic_byte_0_and_the_big_endian_schema_id()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
 
         var bytes = serdes.Serialize(Sample(), ValueContext)!;
         var back = serdes.Deserialize(bytes, ValueContext)!;
 
-        var registered = await registry.GetLatestSchemaAsync(Topic + "-value");
+        var registered = await Registry.GetLatestSchemaAsync(Topic + "-value");
         Assert.That(bytes[0], Is.EqualTo(0), "magic byte");
         Assert.That(BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(1, 4)), Is.EqualTo(registered.Id));
         Assert.That(registered.Id, Is.EqualTo(1));
@@ -44,18 +32,18 @@ public class AvroWireFormatTests
     [Test]
     public async Task Keys_and_values_use_the_topic_key_and_topic_value_subjects()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
 
         serdes.Serialize(Sample(), new SerializationContext(MessageComponentType.Key, Topic));
         serdes.Serialize(Sample(), ValueContext);
 
-        Assert.That(await registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { Topic + "-key", Topic + "-value" }));
+        Assert.That(await Registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { Topic + "-key", Topic + "-value" }));
     }
 
     [Test]
     public void After_the_first_record_the_serializer_no_longer_calls_the_registry()
     {
-        var (client, counter) = CountingRegistry.Wrap(registry);
+        var (client, counter) = CountingRegistry.Wrap(Registry);
         var serdes = new AvroWireFormat<GiftCardIssuedV1>(client);
         serdes.Serialize(Sample(), ValueContext);
         var callsAfterFirst = counter.TotalCalls;
@@ -74,7 +62,7 @@ public class AvroWireFormatTests
     {
         // Confluent's deserializer leaves caching schemas by id to the client: CachedSchemaRegistryClient caches
         // them (no I/O after the first record); the in-process registry answers from memory.
-        var (client, counter) = CountingRegistry.Wrap(registry);
+        var (client, counter) = CountingRegistry.Wrap(Registry);
         var serdes = new AvroWireFormat<GiftCardIssuedV1>(client);
         var bytes = serdes.Serialize(Sample(), ValueContext);
         counter.Calls.Clear();
@@ -90,8 +78,8 @@ public class AvroWireFormatTests
     [Test]
     public void A_reader_with_an_evolved_schema_decodes_bytes_written_with_the_old_one()
     {
-        var writer = new AvroWireFormat<GiftCardIssuedV1>(registry);
-        var reader = new AvroWireFormat<GiftCardIssuedV2>(registry);
+        var writer = new AvroWireFormat<GiftCardIssuedV1>(Registry);
+        var reader = new AvroWireFormat<GiftCardIssuedV2>(Registry);
 
         var evolved = reader.Deserialize(writer.Serialize(Sample(), ValueContext), ValueContext)!;
 
@@ -102,23 +90,23 @@ public class AvroWireFormatTests
     [Test]
     public async Task Writing_the_evolved_schema_registers_version_2_and_old_readers_still_read_it()
     {
-        var v1 = new AvroWireFormat<GiftCardIssuedV1>(registry);
-        var v2 = new AvroWireFormat<GiftCardIssuedV2>(registry);
+        var v1 = new AvroWireFormat<GiftCardIssuedV1>(Registry);
+        var v2 = new AvroWireFormat<GiftCardIssuedV2>(Registry);
         v1.Serialize(Sample(), ValueContext);
 
         var bytes = v2.Serialize(new GiftCardIssuedV2 { CertificateId = "GC-2", AmountMinor = 1, Currency = "USD" }, ValueContext)!;
         var old = v1.Deserialize(bytes, ValueContext)!;
 
         Assert.That(BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(1, 4)), Is.EqualTo(2));
-        Assert.That(await registry.GetSubjectVersionsAsync(Topic + "-value"), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(await Registry.GetSubjectVersionsAsync(Topic + "-value"), Is.EqualTo(new[] { 1, 2 }));
         Assert.That(old.CertificateId, Is.EqualTo("GC-2"));
     }
 
     [Test]
     public void Serializing_an_incompatible_schema_fails_with_the_registrys_409()
     {
-        new AvroWireFormat<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext);
-        var incompatible = new AvroWireFormat<GiftCardIssuedRequiresChannel>(registry);
+        new AvroWireFormat<GiftCardIssuedV1>(Registry).Serialize(Sample(), ValueContext);
+        var incompatible = new AvroWireFormat<GiftCardIssuedRequiresChannel>(Registry);
 
         var refusal = Assert.Throws<SchemaRegistryException>(() =>
             incompatible.Serialize(new GiftCardIssuedRequiresChannel { CertificateId = "x", Channel = "web" }, ValueContext));
@@ -129,7 +117,7 @@ public class AvroWireFormatTests
     [Test]
     public void Null_and_empty_bytes_deserialize_to_null_and_null_serializes_to_null()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
 
         Assert.That(serdes.Deserialize(null, ValueContext), Is.Null);
         Assert.That(serdes.Deserialize([], ValueContext), Is.Null);
@@ -139,7 +127,7 @@ public class AvroWireFormatTests
     [Test]
     public void A_wrong_magic_byte_is_refused_with_a_clear_exception()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
         var bytes = serdes.Serialize(Sample(), ValueContext)!;
         bytes[0] = 5;
 
@@ -155,7 +143,7 @@ public class AvroWireFormatTests
     [Test]
     public void Plain_json_bytes_are_refused_as_a_wrong_magic_byte()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
 
         var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize("{\"id\":1}"u8.ToArray(), ValueContext));
 
@@ -166,7 +154,7 @@ public class AvroWireFormatTests
     [Test]
     public void Bytes_shorter_than_the_prefix_are_refused()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
 
         var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize([0, 0, 1], ValueContext));
 
@@ -176,7 +164,7 @@ public class AvroWireFormatTests
     [Test]
     public void An_unknown_schema_id_is_refused_with_a_clear_exception()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
         var bytes = serdes.Serialize(Sample(), ValueContext)!;
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1, 4), 4242);
 
@@ -191,7 +179,7 @@ public class AvroWireFormatTests
     [Test]
     public void A_truncated_body_is_refused_as_undecodable()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
         var bytes = serdes.Serialize(Sample(), ValueContext)!;
 
         var error = Assert.Throws<AvroDeserializationException>(() => serdes.Deserialize(bytes[..8], ValueContext));
@@ -203,8 +191,8 @@ public class AvroWireFormatTests
     [Test]
     public void The_fast_path_writes_the_bytes_Confluents_serializer_writes()
     {
-        var confluent = new AvroSerializer<GiftCardIssuedV1>(registry).AsSyncOverAsync();
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var confluent = new AvroSerializer<GiftCardIssuedV1>(Registry).AsSyncOverAsync();
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
         var records = Enumerable.Range(0, 50).Select(i => new GiftCardIssuedV1 { CertificateId = $"GC-{i:D4}", AmountMinor = i * 1_000_003L, Note = i % 3 == 0 ? null : new string('n', i) }).ToList();
 
         serdes.Serialize(Sample(), ValueContext); // the first record goes through Confluent's serializer, the others through the fast path
@@ -219,10 +207,10 @@ public class AvroWireFormatTests
     [Test]
     public void The_fast_path_reads_what_Confluents_deserializer_reads_also_across_schema_versions()
     {
-        var writer = new AvroWireFormat<GiftCardIssuedV1>(registry);
-        var sameReader = new AvroWireFormat<GiftCardIssuedV1>(registry);
-        var evolvedReader = new AvroWireFormat<GiftCardIssuedV2>(registry);
-        var confluent = new AvroDeserializer<GiftCardIssuedV2>(registry).AsSyncOverAsync();
+        var writer = new AvroWireFormat<GiftCardIssuedV1>(Registry);
+        var sameReader = new AvroWireFormat<GiftCardIssuedV1>(Registry);
+        var evolvedReader = new AvroWireFormat<GiftCardIssuedV2>(Registry);
+        var confluent = new AvroDeserializer<GiftCardIssuedV2>(Registry).AsSyncOverAsync();
 
         for (var i = 0; i < 5; i++)
         {
@@ -241,7 +229,7 @@ public class AvroWireFormatTests
     [Test]
     public void A_truncated_body_of_a_known_schema_id_is_still_refused_as_undecodable()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
         var bytes = serdes.Serialize(Sample(), ValueContext)!;
         serdes.Deserialize(bytes, ValueContext); // the id's reader is cached: the next read takes the fast path
 
@@ -253,7 +241,7 @@ public class AvroWireFormatTests
     [Test]
     public void Many_threads_at_once_each_get_their_own_record_back()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
         serdes.Deserialize(serdes.Serialize(Sample(), ValueContext), ValueContext);
 
         var mismatches = 0;
@@ -273,14 +261,14 @@ public class AvroWireFormatTests
     [Test]
     public void Bytes_of_an_unrelated_schema_are_refused_as_undecodable()
     {
-        var other = new AvroWireFormat<GenericRecord>(registry);
+        var other = new AvroWireFormat<GenericRecord>(Registry);
         var schema = (Avro.RecordSchema)Avro.Schema.Parse("""{"type":"record","name":"Other","fields":[{"name":"x","type":"int"}]}""");
         var record = new GenericRecord(schema);
         record.Add("x", 1);
         var bytes = other.Serialize(record, new SerializationContext(MessageComponentType.Value, "other"))!;
 
         var error = Assert.Throws<AvroDeserializationException>(() =>
-            new AvroWireFormat<GiftCardIssuedV1>(registry).Deserialize(bytes, ValueContext));
+            new AvroWireFormat<GiftCardIssuedV1>(Registry).Deserialize(bytes, ValueContext));
 
         Assert.That(error!.Failure, Is.EqualTo(AvroDeserializationFailure.UndecodablePayload));
     }
@@ -288,7 +276,7 @@ public class AvroWireFormatTests
     [Test]
     public void A_generic_record_round_trips()
     {
-        var serdes = new AvroWireFormat<GenericRecord>(registry);
+        var serdes = new AvroWireFormat<GenericRecord>(Registry);
         var record = new GenericRecord((Avro.RecordSchema)GiftCardIssuedV1.AvroSchema);
         record.Add("certificateId", "GC-9");
         record.Add("amountMinor", 99L);
@@ -302,13 +290,13 @@ public class AvroWireFormatTests
     [Test]
     public void Types_that_are_not_Avro_records_are_refused_at_construction()
     {
-        Assert.Throws<NotSupportedException>(() => _ = new AvroWireFormat<string>(registry));
+        Assert.Throws<NotSupportedException>(() => _ = new AvroWireFormat<string>(Registry));
     }
 
     [Test]
     public void Serializing_without_a_topic_under_the_topic_strategy_is_refused()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry);
 
         Assert.Throws<InvalidOperationException>(() => serdes.Serialize(Sample(), new SerializationContext(MessageComponentType.Value, null)));
     }
@@ -317,18 +305,18 @@ public class AvroWireFormatTests
     public async Task Configured_strategies_override_the_defaults()
     {
         var serdes = new AvroWireFormat<GiftCardIssuedV1>(
-            registry,
+            Registry,
             new AvroSerializerConfig { SubjectNameStrategy = Confluent.SchemaRegistry.SubjectNameStrategy.Record });
 
         serdes.Serialize(Sample(), ValueContext);
 
-        Assert.That(await registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { "gcp.serialization.test.GiftCardIssued" }));
+        Assert.That(await Registry.GetAllSubjectsAsync(), Is.EqualTo(new[] { "gcp.serialization.test.GiftCardIssued" }));
     }
 
     [Test]
     public void Auto_registration_can_be_turned_off_then_an_unregistered_schema_is_an_error()
     {
-        var serdes = new AvroWireFormat<GiftCardIssuedV1>(registry, new AvroSerializerConfig { AutoRegisterSchemas = false });
+        var serdes = new AvroWireFormat<GiftCardIssuedV1>(Registry, new AvroSerializerConfig { AutoRegisterSchemas = false });
 
         var error = Assert.Throws<SchemaRegistryException>(() => serdes.Serialize(Sample(), ValueContext));
 

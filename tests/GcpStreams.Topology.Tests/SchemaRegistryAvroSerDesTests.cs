@@ -12,26 +12,14 @@ namespace GcpStreams.Topology.Tests;
 /// The Streamiz SerDes, a thin adapter over the wire format (whose own tests are in GcpStreams.Serialization.Tests), in a
 /// Streamiz topology with the in-process registry.
 /// </summary>
-public class SchemaRegistryAvroSerDesTests
+public class SchemaRegistryAvroSerDesTests : RegistryTest
 {
-    private const string Topic = "GiftCertificates.Stream";
-
-    private static readonly SerializationContext ValueContext = new(MessageComponentType.Value, Topic);
-
-    private InProcessSchemaRegistry registry = null!;
-
-    [SetUp]
-    public void SetUp() => registry = new InProcessSchemaRegistry();
-
-    [TearDown]
-    public void TearDown() => registry.Dispose();
-
     private static GiftCardIssuedV1 Sample() => new() { CertificateId = "GC-0001", AmountMinor = 2500, Note = "birthday" };
 
     [Test]
     public void It_delegates_to_the_wire_format_tombstones_included()
     {
-        var format = new AvroWireFormat<GiftCardIssuedV1>(registry);
+        var format = new AvroWireFormat<GiftCardIssuedV1>(Registry);
         var serdes = new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(format);
 
         var bytes = serdes.Serialize(Sample(), ValueContext)!;
@@ -50,12 +38,12 @@ public class SchemaRegistryAvroSerDesTests
     {
         var config = new StreamConfig<StringSerDes, StringSerDes> { ApplicationId = "serdes-test" };
         var builder = new StreamBuilder();
-        builder.Stream(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry))
+        builder.Stream(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(Registry))
             .MapValues((v, _) => new GiftCardIssuedV2 { CertificateId = v.CertificateId, AmountMinor = v.AmountMinor * 2, Note = v.Note, Currency = "GBP" })
-            .To("GiftCertificates.Doubled", new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry));
+            .To("GiftCertificates.Doubled", new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(Registry));
         using var driver = new TopologyTestDriver(builder.Build(), config);
-        var input = driver.CreateInputTopic(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry));
-        var output = driver.CreateOutputTopic("GiftCertificates.Doubled", TimeSpan.FromSeconds(1), new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(registry));
+        var input = driver.CreateInputTopic(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(Registry));
+        var output = driver.CreateOutputTopic("GiftCertificates.Doubled", TimeSpan.FromSeconds(1), new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV2>(Registry));
 
         input.PipeInput("GC-0001", Sample());
         var result = output.ReadKeyValue();
@@ -78,14 +66,14 @@ public class SchemaRegistryAvroSerDesTests
             },
         };
         var builder = new StreamBuilder();
-        builder.Stream(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry))
-            .To("GiftCertificates.Copy", new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry));
+        builder.Stream(Topic, new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(Registry))
+            .To("GiftCertificates.Copy", new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(Registry));
         using var driver = new TopologyTestDriver(builder.Build(), config);
         var raw = driver.CreateInputTopic(Topic, new StringSerDes(), new ByteArraySerDes());
-        var output = driver.CreateOutputTopic("GiftCertificates.Copy", TimeSpan.FromSeconds(1), new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry));
+        var output = driver.CreateOutputTopic("GiftCertificates.Copy", TimeSpan.FromSeconds(1), new StringSerDes(), new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(Registry));
 
         raw.PipeInput("bad", "not avro"u8.ToArray());
-        raw.PipeInput("good", new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(registry).Serialize(Sample(), ValueContext));
+        raw.PipeInput("good", new SchemaRegistryAvroSerDes<GiftCardIssuedV1>(Registry).Serialize(Sample(), ValueContext));
 
         // Streamiz 1.8.2 (TopologyTestDriver) calls the handler twice for the one bad record: a handler that
         // dead-letters must be idempotent (e.g. key the dead letter by topic/partition/offset).
