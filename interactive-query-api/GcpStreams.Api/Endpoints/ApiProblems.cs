@@ -18,6 +18,17 @@ internal static class ApiProblems
     public const string UnsupportedMediaTypeType = "https://gcpstreams.dev/problems/unsupported-media-type";
     public const string CvcGrantInvalidType = "https://gcpstreams.dev/problems/cvc-grant-invalid";
 
+    /// <summary>Declares (for the OpenAPI document) that the endpoint answers each of these statuses with a problem.</summary>
+    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            builder.ProducesProblem(status);
+        }
+
+        return builder;
+    }
+
     /// <summary>Seconds a client should wait before retrying after a 503 or 504 of a write.</summary>
     public const int RetryAfterSeconds = 2;
 

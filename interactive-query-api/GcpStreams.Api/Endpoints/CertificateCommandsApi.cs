@@ -35,13 +35,7 @@ public static class CertificateCommandsApi
                 + "404 pool-not-found (a pool never loaded; nothing is created); 409 pool-empty (reason POOL_EMPTY), reservation-limit (RESERVATION_LIMIT: the client holds "
                 + "Gcp:MaxOpenReservationsPerClient open reservations in the pool) or command-rejected; 422 idempotency-conflict, or command-rejected when the request contradicts "
                 + "the pool (CHANNEL_MISMATCH, CURRENCY_MISMATCH, NOMINAL_MISMATCH, ...); 503 while the command channel opens; 504 on no reply (retry with the same key).")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
         certificates.MapPost("/{id}/lock", Lock)
             .RequireAuthorization(Policies.Lock)
             .WithName(nameof(Lock))
@@ -49,11 +43,7 @@ public static class CertificateCommandsApi
             .WithSummary("Lock an issued certificate (no debit or CVC disclosure while locked), with a reason.")
             .WithDescription("200 with the certificate, already locked. 400 invalid-field (reason); 404 certificate-not-found; 409 command-rejected "
                 + "(LOCKED: already locked, INVALID_STATUS or NOT_FOUND: not issued); 503 while the command channel opens; 504 on no reply.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
         certificates.MapPost("/{id}/unlock", Unlock)
             .RequireAuthorization(Policies.Lock)
             .WithName(nameof(Unlock))
@@ -61,11 +51,7 @@ public static class CertificateCommandsApi
             .WithSummary("Unlock a locked certificate, with a reason.")
             .WithDescription("200 with the certificate, already unlocked. 400 invalid-field (reason); 404 certificate-not-found; 409 command-rejected "
                 + "(INVALID_STATUS: not locked or not issued); 503 while the command channel opens; 504 on no reply.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
         certificates.MapPost("/{id}/notifications", RequestNotification)
             .RequireAuthorization(Policies.CvcSupport)
             .WithName(nameof(RequestNotification))
@@ -75,11 +61,7 @@ public static class CertificateCommandsApi
                 + "result is recorded. 400 invalid-field (reason); 404 certificate-not-found; 409 command-rejected (LOCKED: unlock first; INVALID_STATUS: not issued "
                 + "or cancelled; NOT_FOUND: reserved but not issued); 429 over the write rate limit; 503 while the command channel opens; 504 on no reply "
                 + "(it may still be carried out: look at the certificate's history before asking again).")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
         return endpoints;
     }
 

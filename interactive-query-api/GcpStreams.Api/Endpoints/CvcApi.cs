@@ -35,12 +35,7 @@ public static partial class CvcApi
             .WithDescription("notificationId is required (400 invalid-parameter). 200 with the CVC and Cache-Control: no-store; every read is audited (a cvc.disclosed event). "
                 + "Once the notification's result (sent, or a final failure) is recorded, or for a notification id that grants none, 409 cvc-disclosure-not-allowed; a locked certificate 409 command-rejected (LOCKED); "
                 + "404 certificate-not-found; 429 when the caller exceeds its rate limit; 503 while the command channel opens; 504 on no reply.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
         certificates.MapPost("/{id}/cvc/support-disclosures", DiscloseToSupport)
             .AcceptsJsonBody<SupportDisclosureRequest>()
             .RequireAuthorization(Policies.CvcSupport)
@@ -54,13 +49,7 @@ public static partial class CvcApi
                 + "Cache-Control: no-store; the disclosure is a cvc.disclosed event naming the caller, ticket, agent and reason. A ticket used already, or the "
                 + "daily cap of the certificate or of the calling client reached, is 409 cvc-disclosure-not-allowed; a locked certificate 409 command-rejected "
                 + "(LOCKED); 404 certificate-not-found; 429 when the caller exceeds its rate limit; 503; 504.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
         return endpoints;
     }
 

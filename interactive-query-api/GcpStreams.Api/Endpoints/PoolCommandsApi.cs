@@ -34,11 +34,7 @@ public static class PoolCommandsApi
                 + "400 invalid-field (extension field) or invalid-parameter (the pool id); 409 series-in-use (another pool has this series), or command-rejected (POOL_MISMATCH: the pool holds another channel, "
                 + "nominal or currency; ALREADY_EXISTS: an imported number repeats); 422 idempotency-conflict, or command-rejected (INVALID_AMOUNT, e.g. no series "
                 + "for a new pool); 503 while the command channel opens; 504 on no reply (retry with the same key).")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
         return endpoints;
     }
 
