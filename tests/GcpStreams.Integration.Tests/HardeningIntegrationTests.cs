@@ -185,7 +185,9 @@ public partial class HardeningIntegrationTests
             headers: new Dictionary<string, string> { ["X-Correlation-Id"] = "corr-it-crlf" });
         Assert.That((int)response.StatusCode, Is.InRange(400, 499));
 
-        var line = logs.Lines.Single(l => l.Contains(" GcpStreams.Audit: ", StringComparison.Ordinal) && l.Contains("corr-it-crlf", StringComparison.Ordinal));
+        static bool IsTheLine(string l) => l.Contains(" GcpStreams.Audit: ", StringComparison.Ordinal) && l.Contains("corr-it-crlf", StringComparison.Ordinal);
+        await Kafka.Eventually(() => logs.Lines.Any(IsTheLine), "the call's audit line (written when its pipeline ends)");
+        var line = logs.Lines.Single(IsTheLine);
         Assert.That(line, Does.Contain(@"certificate 77\r\nforged audit line\n,"));
         Assert.That(line, Does.Not.Contain("\r").And.Not.Contain("\n"), "one line, whatever the request held");
     }

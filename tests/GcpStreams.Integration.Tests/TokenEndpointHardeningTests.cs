@@ -58,6 +58,8 @@ public class TokenEndpointHardeningTests
             Assert.That(problem.GetProperty("retryAfterSeconds").GetInt32(), Is.GreaterThanOrEqualTo(1));
             Assert.That(problem.GetProperty("remoteAddress").GetString(), Is.EqualTo("127.0.0.1"));
         });
+        // the audit is written when the call's pipeline ends, which may be just after the client has the answer: waited for, bounded
+        await Kafka.Eventually(() => own.AuditLines().Any(l => l.Contains("POST /connect/token -> 429 rate_limited", StringComparison.Ordinal)), "the refused request's audit line");
         Assert.That(own.AuditLines(), Has.One.Contains("POST /connect/token -> 429 rate_limited"), "the refused request is audited");
 
         // only the token endpoint is limited by address
@@ -95,6 +97,8 @@ public class TokenEndpointHardeningTests
 
         await host.TokenAsync(DevClients.PosTerminal);
 
+        // the audit is written when the call's pipeline ends, which may be just after the client has the answer: waited for, bounded
+        await Kafka.Eventually(() => Matching(host.AuditLines(), "POST /connect/token -> 200 ok", "client pos-terminal,") >= 1, "the granted request's audit line");
         var audit = host.AuditLines();
         Assert.Multiple(() =>
         {
@@ -128,6 +132,7 @@ public class TokenEndpointHardeningTests
             Assert.That(authenticated.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         }
 
+        await Kafka.Eventually(() => Matching(own.AuditLines(), "GET /pools/{id} -> 404 not_found") >= 1, "the last call's audit line");
         Assert.Multiple(() =>
         {
             Assert.That(Matching(own.AuditLines(), "GET /pools -> 401"), Is.EqualTo(2), "the budget's worth, one by one");
