@@ -224,6 +224,33 @@ public sealed partial class ConsoleTests : ConsoleTest
     }
 
     [Test]
+    public async Task A_page_still_loading_when_another_opens_never_shows_on_it()
+    {
+        // the first page's request is held until the second page is shown: its answer then comes too late to be drawn
+        var held = new TaskCompletionSource();
+        await Page.RouteAsync("**/certificates/GC-SLOW-FIRST", async route =>
+        {
+            await held.Task;
+            await route.ContinueAsync();
+        });
+        await SignInAsync("support");
+        await Page.GotoAsync(ConsoleUrl + "#/certificates/GC-SLOW-FIRST");
+        await Expect(Page.Locator("main h1")).ToHaveTextAsync("Certificate GC-SLOW-FIRST");
+        await OpenAsync("#/certificates/GC-THEN-THIS");
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("No certificate with id 'GC-THEN-THIS'");
+
+        var late = Page.WaitForResponseAsync("**/certificates/GC-SLOW-FIRST");
+        held.SetResult();
+        await late;
+        await Page.EvaluateAsync("() => new Promise(requestAnimationFrame)"); // the late answer's task has run
+
+        await Expect(Page.Locator("main h1")).ToHaveCountAsync(1);
+        await Expect(Page.Locator("main h1")).ToHaveTextAsync("Certificate GC-THEN-THIS");
+        await Expect(Page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(1);
+        await Expect(Page.Locator("main")).Not.ToContainTextAsync("GC-SLOW-FIRST");
+    }
+
+    [Test]
     public async Task KeyboardOnly_SignInSearchAndOpen()
     {
         var id = await ConsoleService.IssuedCertificateAsync("console-keys");

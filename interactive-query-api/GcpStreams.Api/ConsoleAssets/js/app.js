@@ -56,7 +56,10 @@ function mark(section) {
   }
 }
 
+let generation = 0; // the route that owns <main>: a view still rendering for an earlier route writes into a page no longer shown
+
 async function route() {
+  const mine = ++generation;
   if (leave) {
     try { leave(); } catch { /* the old view is gone anyway */ }
     leave = null;
@@ -76,17 +79,24 @@ async function route() {
   const ctx = { config, navigate, api };
   const views = { signin, search, certificates: certificate, pools, tail, reports };
   const view = views[section];
-  replace(main);
+  const page = h('div.page');
+  replace(main, page);
   if (!view) {
-    replace(main, h('h1', { tabindex: '-1' }, 'Not found'), problemBox({ title: 'No such page', detail: `The console has no page '${location.hash}'.` }));
+    replace(page, h('h1', { tabindex: '-1' }, 'Not found'), problemBox({ title: 'No such page', detail: `The console has no page '${location.hash}'.` }));
   } else {
     try {
-      leave = (await view.render(main, { parts: parts.slice(1), params }, ctx)) ?? null;
+      const left = (await view.render(page, { parts: parts.slice(1), params }, ctx)) ?? null;
+      if (mine !== generation) {
+        if (left) left(); // another route took <main> while this view rendered: its page is gone, so is what it opened
+        return;
+      }
+      leave = left;
     } catch (e) {
       if (!(e instanceof ApiError)) console.error('console view failed', e); // a fault of the page itself: for the developer's tools
-      replace(main, h('h1', { tabindex: '-1' }, 'Error'), problemBox(e instanceof ApiError ? e : { title: 'The page failed', detail: 'Reload the page; if it fails again, tell the service team.' }));
+      replace(page, h('h1', { tabindex: '-1' }, 'Error'), problemBox(e instanceof ApiError ? e : { title: 'The page failed', detail: 'Reload the page; if it fails again, tell the service team.' }));
     }
   }
+  if (mine !== generation) return;
   const heading = main.querySelector('h1');
   if (heading) {
     heading.setAttribute('tabindex', '-1');
