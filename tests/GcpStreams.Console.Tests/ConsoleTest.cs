@@ -159,6 +159,7 @@ public abstract class ConsoleTest : PlaywrightTest
         await Page.GetByLabel("Client secret").FillAsync(clientId + "-secret");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(Page.Locator("#who-name")).ToContainTextAsync(clientId);
+        await Expect(Page.Locator("main h1")).ToBeFocusedAsync(); // the home page is drawn (its heading takes the focus last)
     }
 
     /// <summary>Opens a console page by its address fragment (e.g. <c>#/pools</c>) in the signed-in tab.</summary>

@@ -98,9 +98,11 @@ async function route() {
   }
   if (mine !== generation) return;
   const heading = main.querySelector('h1');
+  // the new page's heading takes the focus, unless someone is typing a number into the top bar's lookup meanwhile
+  const typing = document.activeElement?.id === 'lookup-id' && document.activeElement.value !== '';
   if (heading) {
     heading.setAttribute('tabindex', '-1');
-    heading.focus({ preventScroll: false });
+    if (!typing) heading.focus({ preventScroll: false });
   }
   document.title = `${heading?.textContent ?? 'Console'} · GcpStreams console`;
 }
