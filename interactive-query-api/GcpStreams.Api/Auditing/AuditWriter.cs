@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Confluent.SchemaRegistry;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Client;
 using Microsoft.Extensions.Options;
@@ -31,17 +30,15 @@ public sealed partial class AuditWriter : BackgroundService
     private readonly ILogger logger;
     private readonly SemaphoreSlim inFlight = new(MaxInFlight, MaxInFlight);
     private readonly ConcurrentDictionary<string, C.AuditRecord> undelivered = new(StringComparer.Ordinal); // by audit id
-    private readonly Codec codec;
     private readonly AnonymousAuditBudget anonymous;
     private readonly bool logEveryCall;
     private long produced;
     private long dropped;
     private long failed;
 
-    public AuditWriter(CommandClient commands, ISchemaRegistryClient registry, ILoggerFactory loggers, IOptions<GcpOptions> gcp)
+    public AuditWriter(CommandClient commands, ILoggerFactory loggers, IOptions<GcpOptions> gcp)
     {
         this.commands = commands;
-        codec = new Codec(registry);
         anonymous = new AnonymousAuditBudget(gcp.Value.AnonymousAuditPerMinute, TimeProvider.System);
         logEveryCall = gcp.Value.AuditLog == AuditLogMode.EveryCall;
         logger = loggers.CreateLogger("GcpStreams.Audit");
@@ -147,15 +144,7 @@ public sealed partial class AuditWriter : BackgroundService
             await commands.WhenOpen.WaitAsync(stoppingToken);
             while (await buffer.Reader.WaitToReadAsync(stoppingToken))
             {
-                await inFlight.WaitAsync(stoppingToken); // a slot first: a record read is a record produced (one reader)
-                if (buffer.Reader.TryRead(out var record))
-                {
-                    Produce(record);
-                }
-                else
-                {
-                    inFlight.Release();
-                }
+                await ProduceNextAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -172,8 +161,7 @@ public sealed partial class AuditWriter : BackgroundService
         {
             if (buffer.Reader.Count > 0)
             {
-                LogDrainIncomplete(logger, buffer.Reader.Count);
-                LogBuffered();
+                LogUnsent();
             }
 
             return;
@@ -185,15 +173,7 @@ public sealed partial class AuditWriter : BackgroundService
         {
             while (buffer.Reader.Count > 0)
             {
-                await inFlight.WaitAsync(drain.Token); // a slot first: a record read is a record produced
-                if (buffer.Reader.TryRead(out var record))
-                {
-                    Produce(record);
-                }
-                else
-                {
-                    inFlight.Release();
-                }
+                await ProduceNextAsync(drain.Token);
             }
 
             for (var i = 0; i < MaxInFlight; i++)
@@ -203,21 +183,36 @@ public sealed partial class AuditWriter : BackgroundService
         }
         catch (OperationCanceledException)
         {
-            LogDrainIncomplete(logger, buffer.Reader.Count + undelivered.Count);
-            LogBuffered();
-            foreach (var record in undelivered.Values)
-            {
-                LogFallback(record); // may still reach the topic before the producer closes: then it is in both
-            }
+            LogUnsent();
         }
     }
 
-    /// <summary>Stopping with records that never reached the topic: each into the log.</summary>
-    private void LogBuffered()
+    /// <summary>Takes a producer slot, then the next buffered record, and produces it: a record read is a record produced (one reader).</summary>
+    private async Task ProduceNextAsync(CancellationToken cancellationToken)
     {
+        await inFlight.WaitAsync(cancellationToken);
+        if (buffer.Reader.TryRead(out var record))
+        {
+            Produce(record);
+        }
+        else
+        {
+            inFlight.Release();
+        }
+    }
+
+    /// <summary>Stopping with records that did not reach the topic (still buffered, or not delivered yet): a warning, then each into the log.</summary>
+    private void LogUnsent()
+    {
+        LogDrainIncomplete(logger, buffer.Reader.Count + undelivered.Count);
         while (buffer.Reader.TryRead(out var record))
         {
             LogFallback(record);
+        }
+
+        foreach (var record in undelivered.Values)
+        {
+            LogFallback(record); // may still reach the topic before the producer closes: then it is in both
         }
     }
 
@@ -230,7 +225,7 @@ public sealed partial class AuditWriter : BackgroundService
         try
         {
             var key = record.certificateId ?? record.poolId ?? record.clientId;
-            var outgoing = new Outgoing(Topics.Audit.Name, Topics.Audit.KeyBytes(key), codec.Encode(Topics.Audit, record), []);
+            var outgoing = new Outgoing(Topics.Audit.Name, Topics.Audit.KeyBytes(key), commands.Codec.Encode(Topics.Audit, record), []);
             undelivered[record.auditId] = record;
             commands.Produce(outgoing, error => Delivered(record, error?.Reason));
         }

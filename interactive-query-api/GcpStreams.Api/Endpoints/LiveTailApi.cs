@@ -44,28 +44,25 @@ public static class LiveTailApi
             + "`event: overflow` before the end when the client fell Gcp:LiveTail:BufferEvents events behind (read the history, then open a new tail). "
             + "Send the bearer token in the Authorization header (a browser reads the stream with fetch: EventSource cannot send it). "
             + "503 live-tail-busy (Retry-After) when the instance has Gcp:LiveTail:MaxStreams tails open. Audited when the connection ends.";
-        endpoints.MapGet("/certificates/{id}/events", CertificateEvents)
-            .WithTags("Live tail")
-            .RequireAuthorization(Policies.Read)
-            .RequireRateLimiting(RateLimits.Lookups)
-            .Audited()
-            .WithName(nameof(CertificateEvents))
-            .WithSummary("Follow one certificate's events live (Server-Sent Events).")
-            .WithDescription("404 certificate-not-found for an unknown id or another channel's certificate." + Framing)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        endpoints.MapGet("/pools/{id}/events", PoolEvents)
-            .WithTags("Live tail")
-            .RequireAuthorization(Policies.Read)
-            .RequireRateLimiting(RateLimits.Lookups)
-            .Audited()
-            .WithName(nameof(PoolEvents))
-            .WithSummary("Follow a pool's events live: its loads, blocked issues and alerts, and its certificates' events (Server-Sent Events).")
-            .WithDescription("404 pool-not-found for an unknown pool or another channel's pool." + Framing)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        MapTail(endpoints.MapGet("/certificates/{id}/events", CertificateEvents), nameof(CertificateEvents),
+            "Follow one certificate's events live (Server-Sent Events).",
+            "404 certificate-not-found for an unknown id or another channel's certificate." + Framing);
+        MapTail(endpoints.MapGet("/pools/{id}/events", PoolEvents), nameof(PoolEvents),
+            "Follow a pool's events live: its loads, blocked issues and alerts, and its certificates' events (Server-Sent Events).",
+            "404 pool-not-found for an unknown pool or another channel's pool." + Framing);
         return endpoints;
     }
+
+    /// <summary>What both live tails share: scope, read rate limit, audit, and their problem statuses.</summary>
+    private static void MapTail(RouteHandlerBuilder tail, string name, string summary, string description) =>
+        tail.WithTags("Live tail")
+            .RequireAuthorization(Policies.Read)
+            .RequireRateLimiting(RateLimits.Lookups)
+            .Audited()
+            .WithName(name)
+            .WithSummary(summary)
+            .WithDescription(description)
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
 
     public static Results<LiveTailStream, ProblemHttpResult> CertificateEvents(
         string id, CertificateReadModel model, LiveTailSlots slots, IOptions<LiveTailOptions> options, HttpContext context)

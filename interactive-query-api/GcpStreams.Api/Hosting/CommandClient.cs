@@ -15,7 +15,6 @@ public sealed partial class CommandClient : IAsyncDisposable
     private readonly TaskCompletionSource<CommandChannel> opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly KafkaEnvironment environment;
     private readonly KafkaOptions kafka;
-    private readonly ISchemaRegistryClient registry;
     private readonly CommandSigning signing;
     private readonly ILogger<CommandClient> logger;
 
@@ -29,11 +28,14 @@ public sealed partial class CommandClient : IAsyncDisposable
         ReplyTimeout = TimeSpan.FromSeconds(gcp.Value.CommandTimeoutSeconds);
         this.environment = environment;
         this.kafka = kafka.Value;
-        this.registry = registry;
+        Codec = new Codec(registry);
         this.signing = signing;
         this.logger = logger;
         InstanceId = $"api-{MachineName()}-{Guid.NewGuid().ToString("N")[..8]}";
     }
+
+    /// <summary>The channel's codec (Avro through the service's schema registry), for records produced through it.</summary>
+    public Codec Codec { get; }
 
     /// <summary>This instance's reply address (the <c>replyTo</c> of its commands).</summary>
     public string InstanceId { get; }
@@ -58,7 +60,7 @@ public sealed partial class CommandClient : IAsyncDisposable
             return;
         }
 
-        var channel = new CommandChannel(environment.BootstrapServers, new Codec(registry), InstanceId, signing.Signer, ReadModelHosting.ConsumerSettings(kafka).ToList(),
+        var channel = new CommandChannel(environment.BootstrapServers, Codec, InstanceId, signing.Signer, ReadModelHosting.ConsumerSettings(kafka).ToList(),
             kafka.FetchWaitMaxMs, error => LogConsumeError(logger, error), warning => LogReplyDropped(logger, warning));
         opened.SetResult(channel);
         LogOpened(logger, InstanceId);
