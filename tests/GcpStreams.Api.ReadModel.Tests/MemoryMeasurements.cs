@@ -23,7 +23,7 @@ public class MemoryMeasurements
     public void IssuedCertificates_ReadModelMemory()
     {
         var n = int.TryParse(Environment.GetEnvironmentVariable("GCP_MEASURE_CERTIFICATES"), out var configured) ? configured : 200_000;
-        var store = new ReadModelStore();
+        using var store = new ReadModelStore();
         GC.Collect();
         var before = GC.GetTotalMemory(true);
         for (var i = 0; i < n; i++)
