@@ -12,14 +12,17 @@ namespace GcpStreams.Api.ReadModel;
 
 /// <summary>
 /// The global read model of one API instance, as a hosted <see cref="BackgroundService"/>: one Confluent consumer reads
-/// <c>GiftCertificates.State</c> and <c>GiftCertificates.Stream</c> from the beginning (every partition assigned by hand,
-/// no group membership, nothing committed, read_committed) into a <see cref="ReadModelStore"/>, so any instance answers
-/// any lookup, search, history or pool query without routing.
+/// <c>GiftCertificates.State</c> and <c>GiftCertificates.Stream</c> (every partition assigned by hand, no group membership,
+/// nothing committed to Kafka, read_committed) into a <see cref="ReadModelStore"/> — a RocksDB database of the instance that
+/// keeps the positions with the data, so a restart resumes where it stopped — and any instance answers any lookup, search,
+/// history or pool query without routing.
 /// </summary>
 /// <remarks>
 /// <para>Lifecycle: <see cref="BackgroundService.StartAsync"/> starts the consumer on its own thread and returns at once;
 /// the thread describes the topics (retrying with backoff until they exist), records the end offset of every partition,
-/// assigns them from the beginning and applies records until stopped. <see cref="WhenCaughtUp"/> completes when the
+/// checks the stored positions against the cluster (or empties the database and starts from the beginning, logging why),
+/// assigns the partitions from there and applies what it fetches in batches (one RocksDB write each, with the positions)
+/// until stopped. <see cref="WhenCaughtUp"/> completes when the
 /// consumer's position has reached every recorded end offset (the position, not the last record's offset: under
 /// exactly-once the last offset of a partition is a transaction marker that is never delivered). A partition EOF
 /// at or past the end counts too. <see cref="BackgroundService.StopAsync"/> or <see cref="Dispose"/> stop the thread,

@@ -30,8 +30,9 @@ internal sealed class ReadModelDb : IDisposable
         var table = new BlockBasedTableOptions()
             .SetBlockCache(Cache.CreateLru((ulong)storage.BlockCacheBytes))
             .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
-            .SetCacheIndexAndFilterBlocks(true)
-            .SetPinL0FilterAndIndexBlocksInCache(true)
+            // index and filter blocks stay with the open table files, outside the cache: a file's full filter block (~1 MB
+            // per 64 MB file) is larger than a shard of the cache, and every lookup of a missing key read it from the file again
+            .SetCacheIndexAndFilterBlocks(false)
             .SetFormatVersion(5);
         familyOptions = new ColumnFamilyOptions()
             .SetBlockBasedTableFactory(table)
