@@ -1,93 +1,187 @@
+using GcpStreams.Api.ReadModel.Storage;
 using GcpStreams.Contracts;
 
 namespace GcpStreams.Api.ReadModel;
 
 /// <summary>
-/// The latest <see cref="CertificateState"/> of every certificate, with secondary indexes for search.
-/// Not thread-safe: <see cref="ReadModelStore"/> guards it with a reader-writer lock.
+/// The latest <see cref="CertificateState"/> of every certificate, with secondary indexes for search, in the read model's
+/// RocksDB (<see cref="Keys"/>). Not thread-safe: <see cref="ReadModelStore"/> guards it with a reader-writer lock.
 /// </summary>
 /// <remarks>
-/// <para>Layout: a dictionary id -> state (lookups), a sorted set of every id (paging without a filter), and one
-/// sorted set of ids per attribute value for status, channel, pool, order and client (a certificate without an
-/// order or client is in no order/client entry). Every set is ordered by id (ordinal), so a cursor (the last id
-/// returned) resumes with <c>GetViewBetween</c> in O(log n).</para>
-/// <para>Updates are incremental: applying a state removes the id from the entries of its previous state whose
-/// value changed and adds it to the new ones (O(log n) each); a tombstone removes it from all; empty entries are
-/// dropped so values that no longer occur (old orders) do not accumulate.</para>
-/// <para>Search with criteria walks the smallest candidate set from the cursor, in id order, and checks the other
-/// criteria on the state itself (a dictionary lookup, cheaper than a membership test in another sorted set); it
-/// stops as soon as the page and one more match (to know whether there is a next page) are found. So a page
-/// costs O(log n + scanned), where scanned is bounded by the smallest matching index, never a full scan, and by a
-/// per-page scan budget (<see cref="DefaultMaxScan"/>) for criteria that intersect badly.</para>
+/// <para>Layout: <c>S id</c> → the state (lookups, and paging without a filter: those keys are in id order); one index key
+/// <c>I attribute value id</c> per attribute value for status, channel, pool, order and client (a certificate without an
+/// order or client is in no order/client entry). Keys of one index entry are in id order (UTF-8 bytes: ordinal for ASCII
+/// ids), so a cursor (the last id returned) resumes with one seek.</para>
+/// <para>Updates are incremental: applying a state deletes the index keys of its previous state whose value changed and
+/// puts the new ones; a tombstone deletes all. The size of every index entry is known without a scan: status and channel
+/// counts and each pool's counts per status are in memory (small, and written to the database with each batch); order and
+/// client counts are keys <c>C attribute value</c>.</para>
+/// <para>Search with criteria walks the smallest candidate entry from the cursor, in id order, reads each candidate's
+/// state and checks the other criteria on it; it stops as soon as the page and one more match (to know whether there is a
+/// next page) are found. So a page costs a seek plus the candidates scanned, bounded by the smallest matching entry, never
+/// a full scan, and by a per-page scan budget (<see cref="DefaultMaxScan"/>) for criteria that intersect badly.</para>
 /// </remarks>
-public sealed class CertificateIndex
+public sealed class CertificateIndex : IDisposable
 {
-    private static readonly StringComparer Ids = StringComparer.Ordinal;
-
-    private readonly Dictionary<string, CertificateState> byId = new(Ids);
-    private readonly SortedSet<string> allIds = new(Ids);
-    private readonly Dictionary<CertificateStatus, SortedSet<string>> byStatus = [];
-    private readonly Dictionary<Channel, SortedSet<string>> byChannel = [];
-    private readonly Dictionary<string, SortedSet<string>> byPool = new(Ids);
-    private readonly Dictionary<string, SortedSet<string>> byOrder = new(Ids);
-    private readonly Dictionary<string, SortedSet<string>> byClient = new(Ids);
-    private readonly Dictionary<string, int[]> statusCountsByPool = new(Ids);
     private static readonly int StatusCount = Enum.GetValues<CertificateStatus>().Max(s => (int)s) + 1;
+    private static readonly int ChannelCount = Enum.GetValues<Channel>().Max(c => (int)c) + 1;
+    private static readonly byte[] StatePrefix = [Keys.State];
+    private static readonly byte[] CountMeta = Keys.MetaKey("certificates");
+    private static readonly byte[] StatusMeta = Keys.MetaKey("statuses");
+    private static readonly byte[] ChannelMeta = Keys.MetaKey("channels");
+    private static readonly byte[] PoolCountPrefix = [Keys.Count, (byte)Keys.Attribute.Pool];
+
+    private readonly ReadModelDb db;
+    private readonly bool ownsDb;
+    private readonly Dictionary<string, int[]> statusCountsByPool = new(StringComparer.Ordinal);
+    private readonly HashSet<string> dirtyPools = new(StringComparer.Ordinal);
+    private int[] statusCounts = new int[StatusCount];
+    private int[] channelCounts = new int[ChannelCount];
+    private int count;
+
+    /// <summary>Creates an empty index in a temporary database, deleted when the index is disposed.</summary>
+    public CertificateIndex()
+        : this(ReadModelDb.Open(ReadModelStorage.Temporary), ownsDb: true)
+    {
+    }
+
+    internal CertificateIndex(ReadModelDb db, bool ownsDb)
+    {
+        this.db = db;
+        this.ownsDb = ownsDb;
+        Load();
+    }
 
     /// <summary>How many certificates the index holds.</summary>
-    public int Count => byId.Count;
+    public int Count => count;
 
     /// <summary>The latest state of a certificate, or null when unknown (never seen or tombstoned).</summary>
     public CertificateState? Get(string certificateId) =>
-        byId.GetValueOrDefault(certificateId ?? throw new ArgumentNullException(nameof(certificateId)));
+        db.Get(Keys.Of(Keys.State, certificateId ?? throw new ArgumentNullException(nameof(certificateId)))) is { } bytes ? Values.State(bytes) : null;
 
     /// <summary>Puts the latest state of a certificate (its <c>certificateId</c> is the key), replacing the previous one.</summary>
-    /// <remarks>The index keeps the reference: do not change the record afterwards.</remarks>
     public void Apply(CertificateState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentException.ThrowIfNullOrEmpty(state.certificateId, nameof(state));
-        var id = state.certificateId;
-        if (byId.TryGetValue(id, out var previous))
-        {
-            Move(byStatus, previous.status, state.status, id);
-            Move(byChannel, previous.channel, state.channel, id);
-            Move(byPool, previous.poolId, state.poolId, id);
-            Move(byOrder, previous.orderId, state.orderId, id);
-            Move(byClient, previous.clientId, state.clientId, id);
-            Tally(previous, -1);
-        }
-        else
-        {
-            allIds.Add(id);
-            Add(byStatus, state.status, id);
-            Add(byChannel, state.channel, id);
-            Add(byPool, state.poolId, id);
-            Add(byOrder, state.orderId, id);
-            Add(byClient, state.clientId, id);
-        }
-
-        byId[id] = state;
-        Tally(state, +1);
+        using var batch = db.NewBatch();
+        Apply(batch, state);
+        Stage(batch);
+        db.Write(batch);
     }
 
     /// <summary>Forgets a certificate (a tombstone). Returns false when it was unknown.</summary>
     public bool Remove(string certificateId)
     {
         ArgumentNullException.ThrowIfNull(certificateId);
-        if (!byId.Remove(certificateId, out var previous))
+        using var batch = db.NewBatch();
+        var removed = Remove(batch, certificateId);
+        Stage(batch);
+        db.Write(batch);
+        return removed;
+    }
+
+    /// <summary>Disposes the temporary database of an index made with <see cref="CertificateIndex()"/>.</summary>
+    public void Dispose()
+    {
+        if (ownsDb)
+        {
+            db.Dispose();
+        }
+    }
+
+    /// <summary>Puts a state in <paramref name="batch"/>: the state, and the index keys and counts that change.</summary>
+    internal void Apply(ReadModelDb.Batch batch, CertificateState state)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(state.certificateId, nameof(state));
+        var id = state.certificateId;
+        var key = Keys.Of(Keys.State, id);
+        var previous = batch.Get(key) is { } bytes ? Values.State(bytes) : null;
+        if (previous is not null)
+        {
+            Move(batch, Keys.Attribute.Status, previous.status.ToString(), state.status.ToString(), id);
+            Move(batch, Keys.Attribute.Channel, previous.channel.ToString(), state.channel.ToString(), id);
+            Move(batch, Keys.Attribute.Pool, previous.poolId, state.poolId, id);
+            Move(batch, Keys.Attribute.Order, previous.orderId, state.orderId, id);
+            Move(batch, Keys.Attribute.Client, previous.clientId, state.clientId, id);
+            Tally(previous, -1);
+        }
+        else
+        {
+            count++;
+            Add(batch, Keys.Attribute.Status, state.status.ToString(), id);
+            Add(batch, Keys.Attribute.Channel, state.channel.ToString(), id);
+            Add(batch, Keys.Attribute.Pool, state.poolId, id);
+            Add(batch, Keys.Attribute.Order, state.orderId, id);
+            Add(batch, Keys.Attribute.Client, state.clientId, id);
+        }
+
+        batch.Put(key, Values.State(state));
+        Tally(state, +1);
+    }
+
+    /// <summary>Deletes a certificate in <paramref name="batch"/>; false when it was unknown.</summary>
+    internal bool Remove(ReadModelDb.Batch batch, string certificateId)
+    {
+        var key = Keys.Of(Keys.State, certificateId);
+        if (batch.Get(key) is not { } bytes)
         {
             return false;
         }
 
-        allIds.Remove(certificateId);
-        Remove(byStatus, previous.status, certificateId);
-        Remove(byChannel, previous.channel, certificateId);
-        Remove(byPool, previous.poolId, certificateId);
-        Remove(byOrder, previous.orderId, certificateId);
-        Remove(byClient, previous.clientId, certificateId);
+        var previous = Values.State(bytes);
+        batch.Delete(key);
+        count--;
+        Remove(batch, Keys.Attribute.Status, previous.status.ToString(), certificateId);
+        Remove(batch, Keys.Attribute.Channel, previous.channel.ToString(), certificateId);
+        Remove(batch, Keys.Attribute.Pool, previous.poolId, certificateId);
+        Remove(batch, Keys.Attribute.Order, previous.orderId, certificateId);
+        Remove(batch, Keys.Attribute.Client, previous.clientId, certificateId);
         Tally(previous, -1);
         return true;
+    }
+
+    /// <summary>Writes the in-memory counts that changed into <paramref name="batch"/> (before it is written).</summary>
+    internal void Stage(ReadModelDb.Batch batch)
+    {
+        batch.Put(CountMeta, Keys.Int32(count));
+        batch.Put(StatusMeta, Ints(statusCounts));
+        batch.Put(ChannelMeta, Ints(channelCounts));
+        foreach (var pool in dirtyPools)
+        {
+            var key = Keys.Concat(PoolCountPrefix, Keys.Utf8(pool));
+            if (statusCountsByPool.TryGetValue(pool, out var counts))
+            {
+                batch.Put(key, Ints(counts));
+            }
+            else
+            {
+                batch.Delete(key);
+            }
+        }
+
+        dirtyPools.Clear();
+    }
+
+    /// <summary>Reads the in-memory counts from the database (at open, and after it was wiped).</summary>
+    internal void Load()
+    {
+        count = db.Get(CountMeta) is { } c ? Keys.Int32(c) : 0;
+        statusCounts = db.Get(StatusMeta) is { } s ? FromInts(s, StatusCount) : new int[StatusCount];
+        channelCounts = db.Get(ChannelMeta) is { } ch ? FromInts(ch, ChannelCount) : new int[ChannelCount];
+        statusCountsByPool.Clear();
+        dirtyPools.Clear();
+        using var it = db.Scan(PoolCountPrefix);
+        for (; it.Valid(); it.Next())
+        {
+            var key = it.Key();
+            if (!Keys.HasPrefix(key, PoolCountPrefix))
+            {
+                break;
+            }
+
+            statusCountsByPool[System.Text.Encoding.UTF8.GetString(key, PoolCountPrefix.Length, key.Length - PoolCountPrefix.Length)] = FromInts(it.Value(), StatusCount);
+        }
     }
 
     /// <summary>How many certificates of a pool are in each status (every status present, zero when none).</summary>
@@ -99,7 +193,7 @@ public sealed class CertificateIndex
     }
 
     /// <summary>The pools that have at least one certificate in the index.</summary>
-    public IEnumerable<string> PoolIds => byPool.Keys;
+    public IEnumerable<string> PoolIds => statusCountsByPool.Keys;
 
     /// <summary>How many certificates an index entry holds: the size of the set a search by that value walks.</summary>
     public int CountOf(CertificateFilter filter)
@@ -133,15 +227,33 @@ public sealed class CertificateIndex
         ArgumentOutOfRangeException.ThrowIfLessThan(maxScan, 1);
         var after = cursor is null ? null : SearchCursor.Decode(cursor);
         var candidates = Candidates(filter);
-        if (candidates is null || candidates.Count == 0)
+        if (candidates is not { Count: > 0 } entry)
         {
             return new CertificatePage([], null);
         }
 
+        var prefix = entry.Prefix;
+        var states = prefix.Length == 1; // the S keys themselves: the value is the state
         var items = new List<CertificateState>(Math.Min(pageSize, 1024));
         var scanned = 0;
-        foreach (var id in From(candidates, after))
+        var cursorId = after;
+        using var it = db.Scan(prefix, after is null ? null : Keys.Concat(prefix, Keys.Utf8(after)));
+        for (; it.Valid(); it.Next())
         {
+            var key = it.Key();
+            if (!Keys.HasPrefix(key, prefix))
+            {
+                break;
+            }
+
+            var id = System.Text.Encoding.UTF8.GetString(key, prefix.Length, key.Length - prefix.Length);
+            if (cursorId is not null && string.Equals(id, cursorId, StringComparison.Ordinal))
+            {
+                cursorId = null; // the cursor id itself, still in the entry: skipped, not counted
+                continue;
+            }
+
+            cursorId = null;
             if (scanned++ == maxScan)
             {
                 // budget spent: continue after the last id examined
@@ -149,8 +261,8 @@ public sealed class CertificateIndex
             }
 
             after = id;
-            var state = byId[id];
-            if (!filter.Matches(state))
+            var state = states ? Values.State(it.Value()) : Get(id);
+            if (state is null || !filter.Matches(state))
             {
                 continue;
             }
@@ -167,67 +279,59 @@ public sealed class CertificateIndex
         return new CertificatePage(items, null);
     }
 
-    /// <summary>The smallest index set covering the filter: every match is in it; null when a criterion matches nothing.</summary>
-    private SortedSet<string>? Candidates(CertificateFilter filter)
+    /// <summary>The smallest index entry covering the filter (its key prefix and size): every match is in it; null when a criterion matches nothing.</summary>
+    private (byte[] Prefix, int Count)? Candidates(CertificateFilter filter)
     {
         if (filter.IsEmpty)
         {
-            return allIds;
+            return (StatePrefix, count);
         }
 
-        SortedSet<string>? smallest = null;
+        (byte[] Prefix, int Count)? smallest = null;
         var empty = false;
 
-        void Consider(SortedSet<string>? set, bool criterionSet)
+        void Consider(Keys.Attribute attribute, string? value, Func<int> size)
         {
-            if (!criterionSet)
+            if (value is null)
             {
                 return;
             }
 
-            if (set is null)
+            var n = size();
+            if (n == 0)
             {
                 empty = true;
             }
-            else if (smallest is null || set.Count < smallest.Count)
+            else if (smallest is null || n < smallest.Value.Count)
             {
-                smallest = set;
+                smallest = (Keys.IndexEntry(attribute, value), n);
             }
         }
 
-        Consider(filter.Status is { } s ? byStatus.GetValueOrDefault(s) : null, filter.Status is not null);
-        Consider(filter.Channel is { } c ? byChannel.GetValueOrDefault(c) : null, filter.Channel is not null);
-        Consider(filter.PoolId is { } p ? byPool.GetValueOrDefault(p) : null, filter.PoolId is not null);
-        Consider(filter.OrderId is { } o ? byOrder.GetValueOrDefault(o) : null, filter.OrderId is not null);
-        Consider(filter.ClientId is { } k ? byClient.GetValueOrDefault(k) : null, filter.ClientId is not null);
+        Consider(Keys.Attribute.Status, filter.Status?.ToString(), () => statusCounts[(int)filter.Status!.Value]);
+        Consider(Keys.Attribute.Channel, filter.Channel?.ToString(), () => channelCounts[(int)filter.Channel!.Value]);
+        Consider(Keys.Attribute.Pool, filter.PoolId, () => statusCountsByPool.TryGetValue(filter.PoolId!, out var c) ? c.Sum() : 0);
+        Consider(Keys.Attribute.Order, filter.OrderId, () => StoredCount(null, Keys.Attribute.Order, filter.OrderId!));
+        Consider(Keys.Attribute.Client, filter.ClientId, () => StoredCount(null, Keys.Attribute.Client, filter.ClientId!));
         return empty ? null : smallest;
     }
 
-    private static IEnumerable<string> From(SortedSet<string> set, string? after)
+    private int StoredCount(ReadModelDb.Batch? batch, Keys.Attribute attribute, string value)
     {
-        if (after is null)
-        {
-            return set;
-        }
-
-        var max = set.Max!;
-        if (Ids.Compare(after, max) >= 0)
-        {
-            return [];
-        }
-
-        // inclusive bounds: skip the cursor id itself if it is still in the set
-        var view = set.GetViewBetween(after, max);
-        return view.SkipWhile(id => Ids.Equals(id, after));
+        var key = Keys.CountKey(attribute, value);
+        return (batch is null ? db.Get(key) : batch.Get(key)) is { } bytes ? Keys.Int32(bytes) : 0;
     }
 
     private void Tally(CertificateState state, int delta)
     {
+        statusCounts[(int)state.status] += delta;
+        channelCounts[(int)state.channel] += delta;
         if (state.poolId is null)
         {
             return;
         }
 
+        dirtyPools.Add(state.poolId);
         if (!statusCountsByPool.TryGetValue(state.poolId, out var counts))
         {
             counts = new int[StatusCount];
@@ -241,47 +345,77 @@ public sealed class CertificateIndex
         }
     }
 
-    private static void Move<TKey>(Dictionary<TKey, SortedSet<string>> index, TKey? from, TKey? to, string id)
-        where TKey : notnull
+    private void Move(ReadModelDb.Batch batch, Keys.Attribute attribute, string? from, string? to, string id)
     {
-        if (EqualityComparer<TKey?>.Default.Equals(from, to))
+        if (string.Equals(from, to, StringComparison.Ordinal))
         {
             return;
         }
 
-        Remove(index, from, id);
-        Add(index, to, id);
+        Remove(batch, attribute, from, id);
+        Add(batch, attribute, to, id);
     }
 
-    private static void Add<TKey>(Dictionary<TKey, SortedSet<string>> index, TKey? value, string id)
-        where TKey : notnull
+    private void Add(ReadModelDb.Batch batch, Keys.Attribute attribute, string? value, string id)
     {
         if (value is null)
         {
             return;
         }
 
-        if (!index.TryGetValue(value, out var set))
-        {
-            set = new SortedSet<string>(Ids);
-            index[value] = set;
-        }
-
-        set.Add(id);
+        batch.Put(Keys.IndexKey(attribute, value, id), []);
+        Recount(batch, attribute, value, +1);
     }
 
-    private static void Remove<TKey>(Dictionary<TKey, SortedSet<string>> index, TKey? value, string id)
-        where TKey : notnull
+    private void Remove(ReadModelDb.Batch batch, Keys.Attribute attribute, string? value, string id)
     {
-        if (value is null || !index.TryGetValue(value, out var set))
+        if (value is null)
         {
             return;
         }
 
-        set.Remove(id);
-        if (set.Count == 0)
+        batch.Delete(Keys.IndexKey(attribute, value, id));
+        Recount(batch, attribute, value, -1);
+    }
+
+    /// <summary>Order and client entries count their ids in the database (too many values to keep in memory).</summary>
+    private void Recount(ReadModelDb.Batch batch, Keys.Attribute attribute, string value, int delta)
+    {
+        if (attribute is not (Keys.Attribute.Order or Keys.Attribute.Client))
         {
-            index.Remove(value);
+            return;
         }
+
+        var n = StoredCount(batch, attribute, value) + delta;
+        if (n > 0)
+        {
+            batch.Put(Keys.CountKey(attribute, value), Keys.Int32(n));
+        }
+        else
+        {
+            batch.Delete(Keys.CountKey(attribute, value));
+        }
+    }
+
+    private static byte[] Ints(int[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        for (var i = 0; i < values.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * 4), values[i]);
+        }
+
+        return bytes;
+    }
+
+    private static int[] FromInts(byte[] bytes, int length)
+    {
+        var values = new int[Math.Max(length, bytes.Length / 4)];
+        for (var i = 0; i < bytes.Length / 4; i++)
+        {
+            values[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(i * 4));
+        }
+
+        return values;
     }
 }

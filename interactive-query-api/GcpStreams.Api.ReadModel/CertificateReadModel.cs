@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using GcpStreams.Client;
 using GcpStreams.Contracts;
 using Microsoft.Extensions.Hosting;
@@ -11,14 +12,17 @@ namespace GcpStreams.Api.ReadModel;
 
 /// <summary>
 /// The global read model of one API instance, as a hosted <see cref="BackgroundService"/>: one Confluent consumer reads
-/// <c>GiftCertificates.State</c> and <c>GiftCertificates.Stream</c> from the beginning (every partition assigned by hand,
-/// no group membership, nothing committed, read_committed) into a <see cref="ReadModelStore"/>, so any instance answers
-/// any lookup, search, history or pool query without routing.
+/// <c>GiftCertificates.State</c> and <c>GiftCertificates.Stream</c> (every partition assigned by hand, no group membership,
+/// nothing committed to Kafka, read_committed) into a <see cref="ReadModelStore"/> — a RocksDB database of the instance that
+/// keeps the positions with the data, so a restart resumes where it stopped — and any instance answers any lookup, search,
+/// history or pool query without routing.
 /// </summary>
 /// <remarks>
 /// <para>Lifecycle: <see cref="BackgroundService.StartAsync"/> starts the consumer on its own thread and returns at once;
 /// the thread describes the topics (retrying with backoff until they exist), records the end offset of every partition,
-/// assigns them from the beginning and applies records until stopped. <see cref="WhenCaughtUp"/> completes when the
+/// checks the stored positions against the cluster (or empties the database and starts from the beginning, logging why),
+/// assigns the partitions from there and applies what it fetches in batches (one RocksDB write each, with the positions)
+/// until stopped. <see cref="WhenCaughtUp"/> completes when the
 /// consumer's position has reached every recorded end offset (the position, not the last record's offset: under
 /// exactly-once the last offset of a partition is a transaction marker that is never delivered). A partition EOF
 /// at or past the end counts too. <see cref="BackgroundService.StopAsync"/> or <see cref="Dispose"/> stop the thread,
@@ -58,7 +62,11 @@ public sealed class CertificateReadModel : BackgroundService
         this.options = options;
         this.codec = codec;
         this.logger = logger ?? (ILogger)NullLogger.Instance;
-        Store = new ReadModelStore(options.RecentEventCapacity, time);
+        Store = new ReadModelStore(options.RecentEventCapacity, time, options.Storage());
+        if (Store.WipedBecause is { } why)
+        {
+            this.logger.LogWarning("Read model: {Directory} was emptied ({Reason}); it is rebuilt from the beginning of the topics", Store.Directory, why);
+        }
         meter = new Meter(MeterName);
         meter.CreateObservableCounter("gcp.read_model.undecodable_records", () => UndecodableRecords, description: "Records skipped because they could not be decoded.");
         meter.CreateObservableCounter("gcp.read_model.state_records", () => StateRecords, description: "GiftCertificates.State records applied (tombstones included).");
@@ -161,16 +169,18 @@ public sealed class CertificateReadModel : BackgroundService
                 .Build();
             active = consumer;
             var partitions = Describe(consumer, stop);
-            var ends = partitions.ToDictionary(tp => tp, tp => HighWatermark(consumer, tp, stop));
+            var watermarks = partitions.ToDictionary(tp => tp, tp => Watermarks(consumer, tp, stop));
+            var ends = watermarks.ToDictionary(w => w.Key, w => w.Value.High.Value);
             lock (endGate)
             {
                 endOffsets = ends;
             }
 
-            var remaining = ends.Where(e => e.Value > 0).ToDictionary(e => e.Key, e => e.Value);
-            consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
-            logger.LogInformation("Read model: reading {Partitions} partitions of {State} and {Stream} up to {Records} offsets",
-                partitions.Count, options.StateTopic, options.StreamTopic, ends.Values.Sum());
+            var starts = StartPositions(consumer, partitions, watermarks);
+            var remaining = ends.Where(e => e.Value > starts.GetValueOrDefault(e.Key, watermarks[e.Key].Low.Value)).ToDictionary(e => e.Key, e => e.Value);
+            consumer.Assign(partitions.Select(tp => new TopicPartitionOffset(tp, starts.TryGetValue(tp, out var next) ? new Offset(next) : Offset.Beginning)));
+            logger.LogInformation("Read model: reading {Partitions} partitions of {State} and {Stream} into {Directory}, {Stored} from stored positions, up to {Records} offsets",
+                partitions.Count, options.StateTopic, options.StreamTopic, Store.Directory, starts.Count, ends.Values.Sum());
             Reached(remaining, null, 0);
             Loop(consumer, remaining, stop);
             active = null;
@@ -196,12 +206,35 @@ public sealed class CertificateReadModel : BackgroundService
     private void Loop(IConsumer<byte[]?, byte[]?> consumer, Dictionary<TopicPartition, long> remaining, CancellationToken stop)
     {
         var backoff = options.RetryBackoff;
+        var changes = new List<ReadModelStore.Change>();
+        var read = new Dictionary<TopicPartition, long>();
+        var ends = new List<(TopicPartition Partition, long Offset)>();
         while (!stop.IsCancellationRequested)
         {
             ConsumeResult<byte[]?, byte[]?>? record;
             try
             {
                 record = consumer.Consume(stop);
+                var records = 0;
+                while (record is not null)
+                {
+                    // a batch: what is already fetched, up to MaxBatchRecords, in one RocksDB write with its positions
+                    if (record.IsPartitionEOF)
+                    {
+                        ends.Add((record.TopicPartition, record.Offset.Value));
+                    }
+                    else
+                    {
+                        if (Decode(record) is { } change)
+                        {
+                            changes.Add(change);
+                        }
+
+                        read[record.TopicPartition] = record.Offset.Value + 1;
+                    }
+
+                    record = ++records >= options.MaxBatchRecords ? null : consumer.Consume(TimeSpan.Zero);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -211,26 +244,146 @@ public sealed class CertificateReadModel : BackgroundService
             {
                 logger.LogWarning(e, "Read model: consume failed, retrying in {Backoff}", backoff);
                 stop.WaitHandle.WaitOne(backoff);
-                continue;
             }
 
-            if (record is null)
+            Commit(consumer, changes, read);
+            foreach (var (partition, next) in read)
             {
-                continue;
+                Reached(remaining, partition, next);
             }
 
-            if (record.IsPartitionEOF)
+            foreach (var (partition, offset) in ends)
             {
-                Reached(remaining, record.TopicPartition, record.Offset.Value);
-                continue;
+                Reached(remaining, partition, offset);
             }
 
-            Apply(record);
-            if (remaining.Count > 0)
+            changes.Clear();
+            read.Clear();
+            ends.Clear();
+        }
+    }
+
+    /// <summary>Writes a batch and the positions after it; the position moves past transaction markers, which are never delivered as records.</summary>
+    private void Commit(IConsumer<byte[]?, byte[]?> consumer, List<ReadModelStore.Change> changes, Dictionary<TopicPartition, long> read)
+    {
+        if (changes.Count == 0 && read.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var partition in read.Keys.ToList())
+        {
+            var position = consumer.Position(partition);
+            if (!position.IsSpecial && position.Value > read[partition])
             {
-                // the position moves past transaction markers, which are never delivered as records
-                Reached(remaining, record.TopicPartition, Math.Max(record.Offset.Value + 1, consumer.Position(record.TopicPartition).Value));
+                read[partition] = position.Value;
             }
+        }
+
+        var results = Store.Apply(changes, read.Select(r => KeyValuePair.Create((r.Key.Topic, r.Key.Partition.Value), r.Value)));
+        for (var i = 0; i < changes.Count; i++)
+        {
+            if (changes[i].Event is null)
+            {
+                Interlocked.Increment(ref stateRecords);
+            }
+            else if (results[i])
+            {
+                Interlocked.Increment(ref streamEvents);
+            }
+            else
+            {
+                Interlocked.Increment(ref duplicateEvents);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where to start each partition: the stored positions when the database was built from this cluster and these topics
+    /// and every stored position is still inside its partition; otherwise the database is emptied (logged with the reason)
+    /// and everything is read from the beginning (an empty map).
+    /// </summary>
+    private Dictionary<TopicPartition, long> StartPositions(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions,
+        Dictionary<TopicPartition, WatermarkOffsets> watermarks)
+    {
+        var clusterId = ClusterId(consumer);
+        var counts = partitions.GroupBy(p => p.Topic).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var stored = Store.ReadOrigin();
+        var why = Mismatch(stored, clusterId, counts, watermarks);
+        if (why is not null)
+        {
+            logger.LogWarning("Read model: {Directory} is emptied and rebuilt from the beginning of the topics: {Reason}", Store.Directory, why);
+            Store.Reset();
+        }
+
+        Store.WriteOrigin(clusterId, counts);
+        return why is not null
+            ? []
+            : partitions.Where(p => stored.Positions.ContainsKey((p.Topic, p.Partition.Value)))
+                .ToDictionary(p => p, p => stored.Positions[(p.Topic, p.Partition.Value)]);
+    }
+
+    /// <summary>Why the stored positions cannot be used, or null when they can (or there is nothing stored).</summary>
+    internal static string? Mismatch(StoredOrigin stored, string? clusterId, IReadOnlyDictionary<string, int> partitions,
+        IReadOnlyDictionary<TopicPartition, WatermarkOffsets> watermarks)
+    {
+        if (!stored.HoldsData)
+        {
+            return null;
+        }
+
+        if (stored.ClusterId is null || stored.Partitions.Count == 0)
+        {
+            return "it holds data but no record of the cluster and topics it was read from";
+        }
+
+        if (!string.IsNullOrEmpty(clusterId) && !string.IsNullOrEmpty(stored.ClusterId) && !string.Equals(clusterId, stored.ClusterId, StringComparison.Ordinal))
+        {
+            return $"it was read from cluster {stored.ClusterId}, the brokers are cluster {clusterId}";
+        }
+
+        foreach (var (topic, count) in partitions)
+        {
+            if (stored.Partitions.GetValueOrDefault(topic) != count)
+            {
+                return $"{topic} had {stored.Partitions.GetValueOrDefault(topic)} partitions, it has {count}";
+            }
+        }
+
+        foreach (var ((topic, partition), next) in stored.Positions)
+        {
+            if (!watermarks.TryGetValue(new TopicPartition(topic, partition), out var w))
+            {
+                return $"a position is stored for {topic} [{partition}], which is not read";
+            }
+
+            if (next > w.High.Value)
+            {
+                return $"the stored position {next} of {topic} [{partition}] is beyond its end {w.High.Value} (a new broker, or the topic was recreated)";
+            }
+
+            if (next < w.Low.Value)
+            {
+                return $"the stored position {next} of {topic} [{partition}] is before its log start {w.Low.Value} (retention removed records not read)";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The cluster id the brokers report, or null when they do not say.</summary>
+    private string? ClusterId(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        try
+        {
+            using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+            return admin.DescribeClusterAsync(new DescribeClusterOptions { RequestTimeout = options.RequestTimeout })
+                .GetAwaiter().GetResult().ClusterId;
+        }
+        catch (Exception e) when (e is KafkaException or TimeoutException)
+        {
+            logger.LogWarning("Read model: the cluster id is unknown ({Reason}); stored positions are checked against the partitions only", e.Message);
+            return null;
         }
     }
 
@@ -248,8 +401,8 @@ public sealed class CertificateReadModel : BackgroundService
         }
     }
 
-    /// <summary>Applies one record; anything wrong with it is counted and logged, never thrown.</summary>
-    internal void Apply(ConsumeResult<byte[]?, byte[]?> record)
+    /// <summary>Decodes one record into a change; anything wrong with it is counted and logged, never thrown (null).</summary>
+    internal ReadModelStore.Change? Decode(ConsumeResult<byte[]?, byte[]?> record)
     {
         try
         {
@@ -259,27 +412,18 @@ public sealed class CertificateReadModel : BackgroundService
                 var key = record.Message.Key is { Length: > 0 } bytes
                     ? Encoding.UTF8.GetString(bytes)
                     : throw new InvalidDataException("A state record without a key.");
-                Store.ApplyState(key, value is null ? null : codec.Decode<CertificateState>(record.Topic, value, record.Message.Headers));
-                Interlocked.Increment(ref stateRecords);
+                return ReadModelStore.Change.Of(key, value is null ? null : codec.Decode<CertificateState>(record.Topic, value, record.Message.Headers));
             }
-            else
-            {
-                var e = codec.Decode<GiftCertificateEvent>(record.Topic, value ?? throw new InvalidDataException("An event without a value."), record.Message.Headers);
-                if (Store.ApplyEvent(e))
-                {
-                    Interlocked.Increment(ref streamEvents);
-                }
-                else
-                {
-                    Interlocked.Increment(ref duplicateEvents);
-                }
-            }
+
+            var e = codec.Decode<GiftCertificateEvent>(record.Topic, value ?? throw new InvalidDataException("An event without a value."), record.Message.Headers);
+            return ReadModelStore.Change.Of(e);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Interlocked.Increment(ref undecodable);
             logger.LogWarning(e, "Read model skipped an undecodable record at {Topic} [{Partition}] @{Offset}",
                 record.Topic, record.Partition.Value, record.Offset.Value);
+            return null;
         }
     }
 
@@ -327,8 +471,8 @@ public sealed class CertificateReadModel : BackgroundService
         });
     }
 
-    private long HighWatermark(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition, CancellationToken stop) =>
-        Retry(stop, $"read the end offset of {partition}", () => consumer.QueryWatermarkOffsets(partition, options.RequestTimeout).High.Value);
+    private WatermarkOffsets Watermarks(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition, CancellationToken stop) =>
+        Retry(stop, $"read the offsets of {partition}", () => consumer.QueryWatermarkOffsets(partition, options.RequestTimeout));
 
     private T Retry<T>(CancellationToken stop, string what, Func<T> attempt)
     {

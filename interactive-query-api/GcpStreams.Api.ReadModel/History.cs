@@ -242,6 +242,48 @@ internal sealed class PoolProjection(string poolId)
         return true;
     }
 
+    /// <summary>The projection as stored (key <c>P poolId</c>).</summary>
+    public byte[] Serialize()
+    {
+        using var stream = new MemoryStream(128);
+        using (var w = new BinaryWriter(stream))
+        {
+            w.Write(version);
+            w.Write((byte)Channel);
+            w.Write(NominalMinor);
+            Storage.Values.Optional(w, Currency);
+            w.Write(LowWatermark);
+            Storage.Values.Optional(w, Series);
+            w.Write(Available);
+            w.Write(Loaded);
+            w.Write(IssueBlocked);
+            w.Write(Sequence);
+            Storage.Values.Optional(w, UpdatedAt?.UtcTicks);
+            w.Write(FromStream);
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <summary>A projection read back from <see cref="Serialize"/>.</summary>
+    public static PoolProjection Deserialize(string poolId, byte[] bytes)
+    {
+        using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
+        var pool = new PoolProjection(poolId) { version = r.ReadInt64() };
+        pool.Channel = (Channel)r.ReadByte();
+        pool.NominalMinor = r.ReadInt64();
+        pool.Currency = Storage.Values.OptionalString(r);
+        pool.LowWatermark = r.ReadInt32();
+        pool.Series = Storage.Values.OptionalInt(r);
+        pool.Available = r.ReadInt64();
+        pool.Loaded = r.ReadInt64();
+        pool.IssueBlocked = r.ReadInt64();
+        pool.Sequence = r.ReadInt64();
+        pool.UpdatedAt = Storage.Values.OptionalLong(r) is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+        pool.FromStream = r.ReadBoolean();
+        return pool;
+    }
+
     public void Learn(CertificateState state)
     {
         if (FromStream)

@@ -1,28 +1,40 @@
+using GcpStreams.Api.ReadModel.Storage;
 using GcpStreams.Contracts;
 
 namespace GcpStreams.Api.ReadModel;
 
 /// <summary>
 /// The read model's data, thread-safe: certificates with secondary indexes (<see cref="CertificateIndex"/>), each
-/// certificate's history, the pools, and the read-your-writes waits. Fed by <see cref="CertificateReadModel"/> (or
-/// directly, in tests); read by any number of threads.
+/// certificate's history and the pools in a RocksDB database (<see cref="ReadModelStorage"/>, layout in <see cref="Keys"/>),
+/// and in memory only the pools' projections, the recent event ids, the read-your-writes waits and the live tails. Fed by
+/// <see cref="CertificateReadModel"/> (or directly, in tests); read by any number of threads.
 /// </summary>
 /// <remarks>
-/// One <see cref="ReaderWriterLockSlim"/> guards the data: queries share the read lock, each applied record takes the
-/// write lock briefly (one writer: the consumer). Waiters live under a separate monitor taken after, never while
-/// holding, the write lock (lock order: waiters, then data), so a waiter is either completed by the apply that
-/// satisfies it or sees that apply when it registers.
+/// One <see cref="ReaderWriterLockSlim"/> guards the data: queries share the read lock; each batch of records is staged
+/// and written (one RocksDB <c>WriteBatch</c>, with the consumer positions it reflects) under the write lock (one writer:
+/// the consumer). Waiters live under a separate monitor taken after, never while holding, the write lock (lock order:
+/// waiters, then data), so a waiter is either completed by the batch that satisfies it or sees that batch when it registers.
 /// </remarks>
 public sealed class ReadModelStore : IDisposable
 {
+    private static readonly byte[] FormatKey = Keys.MetaKey("format");
+    private static readonly byte[] HistoriesKey = Keys.MetaKey("histories");
+    private static readonly byte[] ClusterKey = Keys.MetaKey("cluster");
+    private static readonly byte[] TopicsKey = Keys.MetaKey("topics");
+    private static readonly byte[] PoolPrefix = [Keys.Pool];
+    private static readonly byte[] PositionPrefix = [Keys.Position];
+
     private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
-    private readonly CertificateIndex index = new();
-    private readonly Dictionary<string, List<HistoryEntry>> histories = new(StringComparer.Ordinal);
+    private readonly ReadModelDb db;
+    private readonly CertificateIndex index;
     private readonly Dictionary<string, PoolProjection> pools = new(StringComparer.Ordinal);
+    private readonly HashSet<string> dirtyPools = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AppliedEvent> recentEvents = new(StringComparer.Ordinal);
     private readonly Queue<string> recentOrder = new();
     private readonly int recentCapacity;
     private readonly TimeProvider time;
+    private int historyCount;
+    private bool closed;
 
     private readonly Lock waitGate = new();
     private readonly Dictionary<string, List<Waiter>> stateWaiters = new(StringComparer.Ordinal);
@@ -32,117 +44,276 @@ public sealed class ReadModelStore : IDisposable
     private bool liveClosed;
     private bool disposed;
 
-    /// <summary>Creates an empty store.</summary>
+    /// <summary>Opens the store: its database as <paramref name="storage"/> says (default: a new temporary one, deleted at dispose).</summary>
     /// <param name="recentEventCapacity">
     /// How many of the latest event ids are remembered for <see cref="WaitForEventAsync"/> without a certificate hint
     /// (older ones are still found through the certificate's history when the hint is given).
     /// </param>
     /// <param name="time">Clock for the wait timeouts (tests may pass a fake one).</param>
-    public ReadModelStore(int recentEventCapacity = 100_000, TimeProvider? time = null)
+    /// <param name="storage">Where the database is and its memory budget; null: <see cref="ReadModelStorage.Temporary"/>.</param>
+    /// <exception cref="InvalidOperationException">The directory is in use by another store (its RocksDB LOCK is held).</exception>
+    public ReadModelStore(int recentEventCapacity = 100_000, TimeProvider? time = null, ReadModelStorage? storage = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(recentEventCapacity, 1);
         recentCapacity = recentEventCapacity;
         this.time = time ?? TimeProvider.System;
+        db = ReadModelDb.Open(storage ?? ReadModelStorage.Temporary);
+        try
+        {
+            if (db.Get(FormatKey) is not { } format || !System.Text.Encoding.UTF8.GetString(format).Equals(Values.Format, StringComparison.Ordinal))
+            {
+                WipedBecause = db.Get(FormatKey) is null ? null : "its format is not this version's";
+                db.Wipe();
+                db.Write(FormatBatch());
+            }
+
+            index = new CertificateIndex(db, ownsDb: false);
+            LoadMemory();
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
     }
 
+    /// <summary>The database directory.</summary>
+    public string Directory => db.Path;
+
+    /// <summary>Why the database was emptied when the store was opened (another format), or null.</summary>
+    public string? WipedBecause { get; }
+
     /// <summary>How many certificates are known.</summary>
-    public int Count => Read(() => index.Count);
+    public int Count => index.Count; // a counter in memory (an int: read without the lock), also after dispose
 
     /// <summary>How many certificates have at least one event in their history.</summary>
-    public int HistoryCount => Read(() => histories.Count);
+    public int HistoryCount => Volatile.Read(ref historyCount);
+
+    /// <summary>RocksDB's memory (memtables, block cache, table readers) and live SST size, for measurements.</summary>
+    public string StorageUsage => Read(db.Usage);
 
     /// <summary>Applies a GiftCertificates.State record: the latest state, or a tombstone (null) that forgets the certificate.</summary>
     /// <exception cref="ArgumentException">The state's certificateId is not the record key.</exception>
-    public void ApplyState(string certificateId, CertificateState? state)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(certificateId);
-        if (state is not null && !string.Equals(state.certificateId, certificateId, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"State of '{state.certificateId}' under key '{certificateId}'.", nameof(state));
-        }
+    public void ApplyState(string certificateId, CertificateState? state) => Apply([Change.Of(certificateId, state)], null);
 
+    /// <summary>Applies a GiftCertificates.Stream event. Returns false for a duplicate (an event id already applied).</summary>
+    public bool ApplyEvent(GiftCertificateEvent e) => Apply([Change.Of(e)], null)[0];
+
+    /// <summary>
+    /// Applies records in order and writes them in one batch, with <paramref name="positions"/> (topic, partition → next offset
+    /// to read) so the database and its positions never disagree; then completes the waits they satisfy and feeds the live
+    /// tails. Returns, per change, whether it was applied (false for a duplicate event).
+    /// </summary>
+    internal bool[] Apply(IReadOnlyList<Change> changes, IEnumerable<KeyValuePair<(string Topic, int Partition), long>>? positions)
+    {
+        var results = new bool[changes.Count];
         gate.EnterWriteLock();
         try
         {
-            if (state is null)
+            ObjectDisposedException.ThrowIf(closed, this);
+            using var batch = db.NewBatch();
+            for (var i = 0; i < changes.Count; i++)
             {
-                index.Remove(certificateId);
+                var change = changes[i];
+                results[i] = change.Event is { } e ? Stage(batch, e) : Stage(batch, change.CertificateId, change.State);
             }
-            else
-            {
-                index.Apply(state);
-                if (!pools.TryGetValue(state.poolId, out var pool))
-                {
-                    pool = new PoolProjection(state.poolId);
-                    pools[state.poolId] = pool;
-                }
 
-                pool.Learn(state);
+            foreach (var ((topic, partition), next) in positions ?? [])
+            {
+                batch.Put(Keys.PositionKey(topic, partition), Keys.Int64(next));
             }
+
+            index.Stage(batch);
+            foreach (var poolId in dirtyPools)
+            {
+                batch.Put(Keys.Of(Keys.Pool, poolId), pools[poolId].Serialize());
+            }
+
+            dirtyPools.Clear();
+            batch.Put(HistoriesKey, Keys.Int32(historyCount));
+            db.Write(batch);
         }
         finally
         {
             gate.ExitWriteLock();
         }
 
-        if (state is not null)
+        for (var i = 0; i < changes.Count; i++)
         {
-            NotifyState(certificateId);
+            var change = changes[i];
+            if (change.Event is { } e)
+            {
+                if (results[i])
+                {
+                    NotifyEvent(e.eventId, new AppliedEvent(e.certificateId, Requirement(e.certificateId, e.eventType, e.sequence)));
+                    Publish(e);
+                }
+            }
+            else if (change.State is not null)
+            {
+                NotifyState(change.CertificateId);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>What the database was built from: the cluster, each topic's partition count, and the next offset of every partition read.</summary>
+    internal StoredOrigin ReadOrigin() => Read(() =>
+    {
+        var positions = new Dictionary<(string Topic, int Partition), long>();
+        using (var it = db.Scan(PositionPrefix))
+        {
+            for (; it.Valid(); it.Next())
+            {
+                var key = it.Key();
+                if (!Keys.HasPrefix(key, PositionPrefix))
+                {
+                    break;
+                }
+
+                positions[Keys.ParsePosition(key)] = Keys.Int64(it.Value());
+            }
+        }
+
+        var topics = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (db.Get(TopicsKey) is { } bytes)
+        {
+            foreach (var entry in System.Text.Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var at = entry.LastIndexOf('=');
+                topics[entry[..at]] = int.Parse(entry[(at + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        var cluster = db.Get(ClusterKey) is { } c ? System.Text.Encoding.UTF8.GetString(c) : null;
+        return new StoredOrigin(cluster, topics, positions, index.Count > 0 || historyCount > 0 || pools.Count > 0 || positions.Count > 0);
+    });
+
+    /// <summary>Records the cluster and the topics' partition counts the database is built from.</summary>
+    internal void WriteOrigin(string? clusterId, IReadOnlyDictionary<string, int> partitions)
+    {
+        gate.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(closed, this);
+            using var batch = db.NewBatch();
+            batch.Put(ClusterKey, Keys.Utf8(clusterId ?? string.Empty));
+            batch.Put(TopicsKey, Keys.Utf8(string.Concat(partitions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}\n"))));
+            db.Write(batch);
+        }
+        finally
+        {
+            gate.ExitWriteLock();
         }
     }
 
-    /// <summary>Applies a GiftCertificates.Stream event. Returns false for a duplicate (an event id already applied).</summary>
-    public bool ApplyEvent(GiftCertificateEvent e)
+    /// <summary>Forgets everything the database holds (to rebuild it from the beginning of the topics).</summary>
+    internal void Reset()
     {
-        ArgumentNullException.ThrowIfNull(e);
-        ArgumentException.ThrowIfNullOrEmpty(e.eventId, nameof(e));
-        ArgumentException.ThrowIfNullOrEmpty(e.eventType, nameof(e));
-        var applied = false;
         gate.EnterWriteLock();
         try
         {
-            if (e.certificateId is { } certificateId)
-            {
-                if (!histories.TryGetValue(certificateId, out var history))
-                {
-                    history = [];
-                    histories[certificateId] = history;
-                }
-
-                if (!history.Exists(h => string.Equals(h.EventId, e.eventId, StringComparison.Ordinal)))
-                {
-                    history.Add(HistoryEntry.From(e));
-                    applied = true;
-                }
-            }
-
-            // only a real pool has loads and reservations: a refusal or an alert naming an unknown pool creates none
-            var reservation = e.payload is CertificateReserved or CertificateReservationExpired or CertificateReservationReleased;
-            if (e.poolId is { } poolId && (e.certificateId is null || reservation))
-            {
-                if (!pools.TryGetValue(poolId, out var pool) && (reservation || e.payload is PoolLoaded))
-                {
-                    pool = new PoolProjection(poolId);
-                    pools[poolId] = pool;
-                }
-
-                applied = (pool?.Apply(e) ?? false) || applied;
-            }
-
-            if (applied)
-            {
-                Remember(e.eventId, new AppliedEvent(e.certificateId, Requirement(e.certificateId, e.eventType, e.sequence)));
-            }
+            ObjectDisposedException.ThrowIf(closed, this);
+            db.Wipe();
+            db.Write(FormatBatch());
+            index.Load();
+            recentEvents.Clear();
+            recentOrder.Clear();
+            LoadMemory();
         }
         finally
         {
             gate.ExitWriteLock();
+        }
+    }
+
+    private ReadModelDb.Batch FormatBatch()
+    {
+        var batch = db.NewBatch();
+        batch.Put(FormatKey, Keys.Utf8(Values.Format));
+        return batch;
+    }
+
+    private void LoadMemory()
+    {
+        pools.Clear();
+        dirtyPools.Clear();
+        historyCount = db.Get(HistoriesKey) is { } h ? Keys.Int32(h) : 0;
+        using var it = db.Scan(PoolPrefix);
+        for (; it.Valid(); it.Next())
+        {
+            var key = it.Key();
+            if (!Keys.HasPrefix(key, PoolPrefix))
+            {
+                break;
+            }
+
+            var poolId = System.Text.Encoding.UTF8.GetString(key, 1, key.Length - 1);
+            pools[poolId] = PoolProjection.Deserialize(poolId, it.Value());
+        }
+    }
+
+    private bool Stage(ReadModelDb.Batch batch, string certificateId, CertificateState? state)
+    {
+        if (state is null)
+        {
+            index.Remove(batch, certificateId);
+            return true;
+        }
+
+        index.Apply(batch, state);
+        if (!pools.TryGetValue(state.poolId, out var pool))
+        {
+            pool = new PoolProjection(state.poolId);
+            pools[state.poolId] = pool;
+        }
+
+        pool.Learn(state);
+        dirtyPools.Add(state.poolId);
+        return true;
+    }
+
+    private bool Stage(ReadModelDb.Batch batch, GiftCertificateEvent e)
+    {
+        var applied = false;
+        var requires = Requirement(e.certificateId, e.eventType, e.sequence);
+        if (e.certificateId is { } certificateId)
+        {
+            var eventKey = Keys.EventKey(certificateId, e.eventId);
+            if (batch.Get(eventKey) is null)
+            {
+                var lengthKey = Keys.Of(Keys.HistoryLength, certificateId);
+                var n = batch.Get(lengthKey) is { } bytes ? Keys.Int32(bytes) : 0;
+                batch.Put(Keys.HistoryKey(certificateId, n), Values.History(HistoryEntry.From(e)));
+                batch.Put(lengthKey, Keys.Int32(n + 1));
+                batch.Put(eventKey, requires is { } r ? Keys.Int64(r) : []);
+                historyCount += n == 0 ? 1 : 0;
+                applied = true;
+            }
+        }
+
+        // only a real pool has loads and reservations: a refusal or an alert naming an unknown pool creates none
+        var reservation = e.payload is CertificateReserved or CertificateReservationExpired or CertificateReservationReleased;
+        if (e.poolId is { } poolId && (e.certificateId is null || reservation))
+        {
+            if (!pools.TryGetValue(poolId, out var pool) && (reservation || e.payload is PoolLoaded))
+            {
+                pool = new PoolProjection(poolId);
+                pools[poolId] = pool;
+                dirtyPools.Add(poolId);
+            }
+
+            if (pool?.Apply(e) ?? false)
+            {
+                dirtyPools.Add(poolId);
+                applied = true;
+            }
         }
 
         if (applied)
         {
-            NotifyEvent(e.eventId, new AppliedEvent(e.certificateId, Requirement(e.certificateId, e.eventType, e.sequence)));
-            Publish(e);
+            Remember(e.eventId, new AppliedEvent(e.certificateId, requires));
         }
 
         return applied;
@@ -203,18 +374,34 @@ public sealed class ReadModelStore : IDisposable
         }
     }
 
-    /// <summary>The latest state of a certificate, or null when unknown. Treat it as read-only.</summary>
+    /// <summary>The latest state of a certificate, or null when unknown (decoded from the database: the caller's own copy).</summary>
     public CertificateState? Get(string certificateId) => Read(() => index.Get(certificateId));
 
     /// <summary>A page of certificates matching <paramref name="filter"/>; see <see cref="CertificateIndex.Search"/>.</summary>
     public CertificatePage Search(CertificateFilter filter, int pageSize, string? cursor = null, int maxScan = CertificateIndex.DefaultMaxScan) =>
         Read(() => index.Search(filter, pageSize, cursor, maxScan));
 
-    /// <summary>The certificate's events in stream order (a copy); empty when none was read.</summary>
+    /// <summary>The certificate's events in stream order (one prefix scan of the database); empty when none was read.</summary>
     public IReadOnlyList<HistoryEntry> GetHistory(string certificateId)
     {
         ArgumentNullException.ThrowIfNull(certificateId);
-        return Read<IReadOnlyList<HistoryEntry>>(() => histories.TryGetValue(certificateId, out var h) ? h.ToArray() : []);
+        return Read<IReadOnlyList<HistoryEntry>>(() =>
+        {
+            var prefix = Keys.HistoryPrefix(certificateId);
+            var entries = new List<HistoryEntry>();
+            using var it = db.Scan(prefix);
+            for (; it.Valid(); it.Next())
+            {
+                if (!Keys.HasPrefix(it.Key(), prefix))
+                {
+                    break;
+                }
+
+                entries.Add(Values.History(it.Value()));
+            }
+
+            return entries;
+        });
     }
 
     /// <summary>Every pool known from pool events or certificate states, ordered by pool id.</summary>
@@ -339,6 +526,18 @@ public sealed class ReadModelStore : IDisposable
         {
             waiter.Completion.TrySetResult(false);
         }
+
+        gate.EnterWriteLock();
+        try
+        {
+            closed = true;
+            index.Dispose();
+            db.Dispose();
+        }
+        finally
+        {
+            gate.ExitWriteLock();
+        }
     }
 
     /// <summary>The state sequence an event's decision leaves behind, or null when the event changes no certificate state.</summary>
@@ -355,10 +554,9 @@ public sealed class ReadModelStore : IDisposable
             return recent;
         }
 
-        if (certificateId is not null && histories.TryGetValue(certificateId, out var history)
-            && history.Find(h => string.Equals(h.EventId, eventId, StringComparison.Ordinal)) is { } entry)
+        if (certificateId is not null && db.Get(Keys.EventKey(certificateId, eventId)) is { } requires)
         {
-            return new AppliedEvent(certificateId, Requirement(certificateId, entry.EventType, entry.Sequence));
+            return new AppliedEvent(certificateId, requires.Length == 8 ? Keys.Int64(requires) : null);
         }
 
         return null;
@@ -497,6 +695,7 @@ public sealed class ReadModelStore : IDisposable
         gate.EnterReadLock();
         try
         {
+            ObjectDisposedException.ThrowIf(closed, this);
             return query();
         }
         finally
@@ -506,6 +705,31 @@ public sealed class ReadModelStore : IDisposable
     }
 
     private readonly record struct AppliedEvent(string? CertificateId, long? Requires);
+
+    /// <summary>One record to apply: a state (or tombstone) of a certificate, or an event.</summary>
+    internal readonly record struct Change(string CertificateId, CertificateState? State, GiftCertificateEvent? Event)
+    {
+        /// <exception cref="ArgumentException">No key, or the state's certificateId is not the key.</exception>
+        public static Change Of(string certificateId, CertificateState? state)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(certificateId);
+            if (state is not null && !string.Equals(state.certificateId, certificateId, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"State of '{state.certificateId}' under key '{certificateId}'.", nameof(state));
+            }
+
+            return new Change(certificateId, state, null);
+        }
+
+        /// <exception cref="ArgumentException">The event has no id or type.</exception>
+        public static Change Of(GiftCertificateEvent e)
+        {
+            ArgumentNullException.ThrowIfNull(e);
+            ArgumentException.ThrowIfNullOrEmpty(e.eventId, nameof(e));
+            ArgumentException.ThrowIfNullOrEmpty(e.eventType, nameof(e));
+            return new Change(e.certificateId ?? string.Empty, null, e);
+        }
+    }
 
     private sealed class Waiter(string key, long? required)
     {
@@ -517,3 +741,14 @@ public sealed class ReadModelStore : IDisposable
         public long? Required { get; set; } = required;
     }
 }
+
+/// <summary>What a read model database was built from (<see cref="ReadModelStore.ReadOrigin"/>).</summary>
+/// <param name="ClusterId">The Kafka cluster id; null when never recorded (empty when the cluster did not say).</param>
+/// <param name="Partitions">Partition count per topic.</param>
+/// <param name="Positions">Next offset to read per (topic, partition).</param>
+/// <param name="HoldsData">Whether the database holds anything at all.</param>
+internal sealed record StoredOrigin(
+    string? ClusterId,
+    IReadOnlyDictionary<string, int> Partitions,
+    IReadOnlyDictionary<(string Topic, int Partition), long> Positions,
+    bool HoldsData);

@@ -27,7 +27,7 @@ public class CertificateIndexTests
     [Test]
     public void AppliedState_IsFoundByIdAndByEveryAttribute()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         index.Apply(State("c1", "p1", CertificateStatus.ACTIVE, Channel.POS, "o1", "k1"));
 
         Assert.That(index.Get("c1")?.poolId, Is.EqualTo("p1"));
@@ -50,7 +50,7 @@ public class CertificateIndexTests
     [Test]
     public void StateTransition_MovesTheIdFromTheOldIndexEntriesToTheNewOnes()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         index.Apply(State("c1", "p1", CertificateStatus.RESERVED, order: "o1", sequence: 7));
         Assert.That(index.StatusCounts("p1")[CertificateStatus.RESERVED], Is.EqualTo(1));
 
@@ -78,7 +78,7 @@ public class CertificateIndexTests
     [Test]
     public void Tombstone_RemovesTheCertificateFromEveryIndex()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         index.Apply(State("c1", "p1", order: "o1", client: "k1"));
         index.Apply(State("c2", "p1", order: "o1", client: "k1"));
 
@@ -101,7 +101,7 @@ public class CertificateIndexTests
     [Test]
     public void Paging_ReturnsEveryMatchExactlyOnce_InIdOrder_AndTheLastPageHasNoCursor()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         for (var i = 0; i < 1000; i++)
         {
             index.Apply(State($"c{i:D4}", status: i % 3 == 0 ? CertificateStatus.RESERVED : CertificateStatus.ACTIVE));
@@ -121,7 +121,7 @@ public class CertificateIndexTests
     [Test]
     public void FullLastPage_HasNoCursor()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         for (var i = 0; i < 20; i++)
         {
             index.Apply(State($"c{i:D2}"));
@@ -135,7 +135,7 @@ public class CertificateIndexTests
     [Test]
     public void Cursor_StaysValidWhenItsCertificateIsRemovedOrChanges()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         foreach (var id in new[] { "a", "b", "c", "d", "e" })
         {
             index.Apply(State(id));
@@ -156,7 +156,7 @@ public class CertificateIndexTests
     [Test]
     public void Intersection_WalksTheSmallestIndex_AndChecksTheOthers()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         for (var i = 0; i < 300; i++)
         {
             index.Apply(State($"c{i:D3}", pool: $"p{i % 3}", channel: i % 2 == 0 ? Channel.POS : Channel.INTERNET_STORE,
@@ -173,7 +173,7 @@ public class CertificateIndexTests
     [Test]
     public void ABadlyIntersectingSearch_StopsAtTheScanBudget_AndItsCursorsStillReachEveryMatch()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         for (var i = 0; i < 100; i++)
         {
             index.Apply(State($"c{i:D3}", pool: "big", channel: i is 42 or 97 ? Channel.PARTNER : Channel.POS));
@@ -203,7 +203,7 @@ public class CertificateIndexTests
     [Test]
     public void BadArguments_AreRefused()
     {
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         index.Apply(State("c1"));
         Assert.That(() => index.Search(CertificateFilter.None, 0), Throws.TypeOf<ArgumentOutOfRangeException>());
         Assert.That(() => index.Search(CertificateFilter.None, 10, "not a cursor!"), Throws.TypeOf<FormatException>());
@@ -229,7 +229,7 @@ public class CertificateIndexTests
         var genOp = Gen.Frequency((4, GenState.Select(s => (s.certificateId, (CertificateState?)s))), (1, Gen.Int[0, 60].Select(i => ($"c{i:D2}", (CertificateState?)null))));
         Gen.Select(genOp.Array[0, 200], GenFilter.Array[1, 6], Gen.Int[1, 12]).Sample((ops, filters, pageSize) =>
         {
-            var index = new CertificateIndex();
+            using var index = new CertificateIndex();
             var truth = new Dictionary<string, CertificateState>(StringComparer.Ordinal);
             foreach (var (id, state) in ops)
             {

@@ -37,7 +37,7 @@ public class Measurements
 
         GC.Collect();
         var before = GC.GetTotalMemory(true);
-        var index = new CertificateIndex();
+        using var index = new CertificateIndex();
         var clock = Stopwatch.StartNew();
         foreach (var state in states)
         {

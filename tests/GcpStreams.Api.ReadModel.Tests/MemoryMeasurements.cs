@@ -12,8 +12,9 @@ namespace GcpStreams.Api.ReadModel.Tests;
 /// <c>GCP_MEASURE_CERTIFICATES</c> (default 200 000).
 /// </summary>
 /// <remarks>
-/// 2026-11-30, 2-core container, other builds running: 200 000 certificates +481 MiB, 2 520 B per certificate, ~2.4 GiB
-/// projected at 1 000 000 — over issue 11's 1 GB for the whole service, before the stores: why the read model leaves memory.
+/// 2026-11-30, 2-core container, other builds running, the in-memory read model: 200 000 certificates +481 MiB, 2 520 B per
+/// certificate, ~2.4 GiB projected at 1 000 000 — over issue 11's 1 GB for the whole service, before the stores: why the read
+/// model left memory. The RocksDB read model: <see cref="RocksDbMeasurements"/>.
 /// </remarks>
 [Explicit("measurement: prints the read model's managed memory per issued certificate")]
 [Category("Measurement")]
@@ -23,7 +24,7 @@ public class MemoryMeasurements
     public void IssuedCertificates_ReadModelMemory()
     {
         var n = int.TryParse(Environment.GetEnvironmentVariable("GCP_MEASURE_CERTIFICATES"), out var configured) ? configured : 200_000;
-        var store = new ReadModelStore();
+        using var store = new ReadModelStore();
         GC.Collect();
         var before = GC.GetTotalMemory(true);
         for (var i = 0; i < n; i++)

@@ -39,7 +39,8 @@ public class ReadModelIntegrationTests
         public Codec Codec { get; }
         public IProducer<byte[], byte[]?> Producer { get; }
 
-        public CertificateReadModel Model() => new(new ReadModelOptions { BootstrapServers = Cluster.BootstrapServers }, Codec);
+        public CertificateReadModel Model(string? directory = null) =>
+            new(new ReadModelOptions { BootstrapServers = Cluster.BootstrapServers, Directory = directory, BlockCacheMiB = 8, WriteBufferMiB = 4 }, Codec);
 
         /// <summary>Writes records in one committed transaction (so each partition ends with a commit marker).</summary>
         public void Transaction(Action<Fixture> write)
@@ -153,6 +154,73 @@ public class ReadModelIntegrationTests
     }
 
     [Test]
+    public async Task ARestart_ReadsOnlyWhatIsNew_AndAnotherBrokerMeansARebuild()
+    {
+        var directory = Directory.CreateTempSubdirectory("gcp-read-model-").FullName;
+        try
+        {
+            using var fx = new Fixture(partitions: 2);
+            fx.Transaction(f =>
+            {
+                f.Event(Issued("i1", "c1", "p1"));
+                f.State(State("c1", "p1", order: "o1"));
+            });
+            using (var first = fx.Model(directory))
+            {
+                await first.StartAsync(CancellationToken.None);
+                await first.WhenCaughtUp.WaitAsync(Deadline);
+                Assert.That((first.StateRecords, first.StreamEvents), Is.EqualTo((1, 1)));
+            }
+
+            fx.Transaction(f => f.State(State("c2", "p1", order: "o1")));
+            using (var second = fx.Model(directory))
+            {
+                await second.StartAsync(CancellationToken.None);
+                await second.WhenCaughtUp.WaitAsync(Deadline);
+                Assert.That((second.StateRecords, second.StreamEvents), Is.EqualTo((1, 0)), "only the new record is read");
+                Assert.That(second.Store.Count, Is.EqualTo(2));
+                Assert.That(second.GetHistory("c1").Select(h => h.EventId), Is.EqualTo(new[] { "i1" }));
+                Assert.That(second.Search(new CertificateFilter(OrderId: "o1"), 10).Items.Select(s => s.certificateId), Is.EqualTo(new[] { "c1", "c2" }));
+                Assert.That(await second.WaitForEventAsync("i1", TimeSpan.Zero, certificateId: "c1"), Is.True, "found in the stored history");
+            }
+
+            // another broker with other partitions: what the directory holds does not belong to it
+            using var other = new Fixture(partitions: 3);
+            other.Transaction(f => f.State(State("c9", "p9")));
+            using var third = other.Model(directory);
+            await third.StartAsync(CancellationToken.None);
+            await third.WhenCaughtUp.WaitAsync(Deadline);
+            Assert.That(third.Store.Count, Is.EqualTo(1));
+            Assert.That(third.Get("c1"), Is.Null);
+            Assert.That(third.GetHistory("c1"), Is.Empty);
+            Assert.That(third.GetPools().Select(p => p.PoolId), Is.EqualTo(new[] { "p9" }));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
+    public void StoredPositions_AreUsedOnlyWhenTheyFitTheCluster()
+    {
+        var partitions = new Dictionary<string, int> { ["S"] = 1 };
+        var watermarks = new Dictionary<TopicPartition, WatermarkOffsets> { [new TopicPartition("S", 0)] = new(new Offset(5), new Offset(10)) };
+        StoredOrigin Stored(long position, string cluster = "k1", int count = 1) =>
+            new(cluster, new Dictionary<string, int> { ["S"] = count }, new Dictionary<(string, int), long> { [("S", 0)] = position }, HoldsData: true);
+
+        Assert.That(CertificateReadModel.Mismatch(Stored(7), "k1", partitions, watermarks), Is.Null);
+        Assert.That(CertificateReadModel.Mismatch(Stored(10), "k1", partitions, watermarks), Is.Null, "at the end");
+        Assert.That(CertificateReadModel.Mismatch(Stored(11), "k1", partitions, watermarks), Does.Contain("beyond its end 10"));
+        Assert.That(CertificateReadModel.Mismatch(Stored(4), "k1", partitions, watermarks), Does.Contain("before its log start 5"));
+        Assert.That(CertificateReadModel.Mismatch(Stored(7, "k2"), "k1", partitions, watermarks), Does.Contain("cluster k2"));
+        Assert.That(CertificateReadModel.Mismatch(Stored(7, count: 2), "k1", partitions, watermarks), Does.Contain("S had 2 partitions, it has 1"));
+        Assert.That(CertificateReadModel.Mismatch(Stored(7), null, partitions, watermarks), Is.Null, "a cluster that does not say its id: the offsets decide");
+        Assert.That(CertificateReadModel.Mismatch(new StoredOrigin(null, new Dictionary<string, int>(), new Dictionary<(string, int), long>(), false), "k1", partitions, watermarks),
+            Is.Null, "nothing stored");
+    }
+
+    [Test]
     public async Task AHostRunsTheRegisteredModel()
     {
         using var fx = new Fixture(partitions: 1);
@@ -180,6 +248,8 @@ public class ReadModelIntegrationTests
     {
         var codec = new Codec(new InProcessSchemaRegistry());
         Assert.That(() => new CertificateReadModel(new ReadModelOptions(), codec), Throws.InvalidOperationException.With.Message.Contains("BootstrapServers"));
+        Assert.That(() => new ReadModelOptions { BootstrapServers = "b", BlockCacheMiB = 1 }.Storage(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("BlockCacheMiB"));
+        Assert.That(() => new ReadModelOptions { BootstrapServers = "b", WriteBufferMiB = 0 }.Storage(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("WriteBufferMiB"));
         var config = new ReadModelOptions { BootstrapServers = "127.0.0.1:1", FetchWaitMaxMs = 7 }.ConsumerConfig();
         Assert.That(config, Has.Property("FetchWaitMaxMs").EqualTo(7).And.Property("IsolationLevel").EqualTo(IsolationLevel.ReadCommitted)
             .And.Property("EnableAutoCommit").EqualTo(false));

@@ -282,4 +282,38 @@ public class ReadModelStoreTests
         Assert.That(store.Count, Is.EqualTo(Certificates));
         Assert.That(store.GetPool("pool-pos-50")!.Issued, Is.EqualTo(Certificates));
     }
+
+    [Test]
+    public void AReopenedStore_HasEverything_AndADirectoryInUseIsRefused()
+    {
+        var directory = Directory.CreateTempSubdirectory("gcp-read-model-").FullName;
+        try
+        {
+            var storage = new ReadModelStorage(directory, 8L << 20, 4L << 20);
+            using (var store = new ReadModelStore(storage: storage))
+            {
+                store.ApplyEvent(Loaded("l1", "p1", count: 5, availableAfter: 5, sequence: 1));
+                store.ApplyEvent(Reserved("r1", "c1", "p1", availableAfter: 4, sequence: 2));
+                store.ApplyState("c1", State("c1", "p1", CertificateStatus.RESERVED, order: "o1", sequence: 2));
+                store.ApplyEvent(Redeemed("d1", "c1", 100, 4900, sequence: 3));
+                store.ApplyState("c2", State("c2", "p1", CertificateStatus.ACTIVE, client: "k1"));
+                store.ApplyState("c2", null);
+                Assert.That(() => new ReadModelStore(storage: storage), Throws.InvalidOperationException.With.Message.Contains("ReadModel:Dir").And.Message.Contains(directory));
+            }
+
+            using var reopened = new ReadModelStore(storage: storage);
+            Assert.That(reopened.WipedBecause, Is.Null);
+            Assert.That((reopened.Count, reopened.HistoryCount), Is.EqualTo((1, 1)));
+            Assert.That(reopened.Get("c1"), Has.Property("status").EqualTo(CertificateStatus.RESERVED));
+            Assert.That(reopened.Search(new CertificateFilter(OrderId: "o1"), 10).Items, Has.Count.EqualTo(1));
+            Assert.That(reopened.Search(new CertificateFilter(ClientId: "k1"), 10).Items, Is.Empty);
+            Assert.That(reopened.GetPool("p1"), Has.Property("Loaded").EqualTo(5).And.Property("Available").EqualTo(4).And.Property("Reserved").EqualTo(1));
+            Assert.That(reopened.ApplyEvent(Redeemed("d1", "c1", 100, 4900, sequence: 3)), Is.False, "still a duplicate after the restart");
+            Assert.That(reopened.GetHistory("c1").Select(h => h.EventId), Is.EqualTo(new[] { "r1", "d1" }));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -93,6 +93,9 @@ public class HostConfigurationTests
     [TestCase("Kafka:SaslMechanism", "Carrier-Pigeon", "Kafka:SaslMechanism is 'Carrier-Pigeon'")]
     [TestCase("Gcp:MaxReservationHoldSeconds", "900", "Gcp:ReservationHoldSeconds (1800) must not exceed Gcp:MaxReservationHoldSeconds (900)")]
     [TestCase("Gcp:MaxReservationHoldSeconds", "10", "Gcp:MaxReservationHoldSeconds is 10; it must be between 60 and 86400")]
+    [TestCase("ReadModel:BlockCacheMiB", "1", "ReadModel:BlockCacheMiB is 1; it must be between 8 and 4096")]
+    [TestCase("ReadModel:WriteBufferMiB", "0", "ReadModel:WriteBufferMiB is 0; it must be between 1 and 1024")]
+    [TestCase("ReadModel:Dir", "/", "ReadModel:Dir '/' must name a directory of its own")]
     public async Task BadSetting_StopsStartupNamingTheSetting(string setting, string value, string message)
     {
         var settings = new Dictionary<string, string?> { ["Kafka:Mode"] = "Embedded", ["Gcp:NumberingKey"] = ServiceInstance.NumberingKey, [setting] = value };

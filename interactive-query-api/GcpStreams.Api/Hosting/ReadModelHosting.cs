@@ -20,13 +20,20 @@ public static class ReadModelHosting
 {
     public static IServiceCollection AddGcpReadModel(this IServiceCollection services)
     {
+        services.AddOptions<ReadModelSettings>().BindConfiguration(ReadModelSettings.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ReadModelSettings>, ReadModelSettingsValidation>();
         services.AddSingleton(sp =>
         {
             var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
+            var settings = sp.GetRequiredService<IOptions<ReadModelSettings>>().Value;
             var options = new ReadModelOptions
             {
                 BootstrapServers = sp.GetRequiredService<KafkaEnvironment>().BootstrapServers,
                 FetchWaitMaxMs = kafka.FetchWaitMaxMs,
+                Directory = settings.Directory(kafka),
+                ResetOnStart = kafka.Mode == KafkaMode.Embedded, // the embedded broker is new at every start
+                BlockCacheMiB = settings.BlockCacheMiB,
+                WriteBufferMiB = settings.WriteBufferMiB,
             };
             foreach (var (key, value) in ConsumerSettings(kafka))
             {
@@ -91,5 +98,72 @@ public sealed class ReadModelStartup(StreamService stream, CertificateReadModel 
     {
         await base.StopAsync(cancellationToken);
         await model.StopAsync(cancellationToken);
+    }
+}
+
+/// <summary>Section <c>ReadModel</c>: where this instance's read model keeps its RocksDB database, and its memory budget.</summary>
+public sealed class ReadModelSettings
+{
+    public const string Section = "ReadModel";
+
+    /// <summary>
+    /// The database directory, of this instance only (RocksDB locks it: a second process on it fails at start). Unset:
+    /// <c>{Kafka:StateDir}/read-model/{Kafka:ApplicationId}</c>. It holds the consumer positions, so a restart reads only
+    /// what is new; delete it to rebuild from the topics. Emptied at start in embedded mode.
+    /// </summary>
+    public string? Dir { get; set; }
+
+    /// <summary>RocksDB block cache (MiB, 8-4096): data, index and filter blocks.</summary>
+    public int BlockCacheMiB { get; set; } = 64;
+
+    /// <summary>One RocksDB memtable (MiB, 1-1024); two at most exist at once.</summary>
+    public int WriteBufferMiB { get; set; } = 16;
+
+    /// <summary>The directory to use: <see cref="Dir"/>, or the default under the state dir.</summary>
+    public string Directory(KafkaOptions kafka)
+    {
+        ArgumentNullException.ThrowIfNull(kafka);
+        return string.IsNullOrWhiteSpace(Dir) ? Path.Combine(kafka.StateDir, "read-model", kafka.ApplicationId) : Dir;
+    }
+}
+
+/// <summary>Startup checks of the <c>ReadModel</c> section (see <see cref="KafkaOptionsValidation"/>).</summary>
+public sealed class ReadModelSettingsValidation(IOptions<KafkaOptions> kafka) : IValidateOptions<ReadModelSettings>
+{
+    public ValidateOptionsResult Validate(string? name, ReadModelSettings options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        KafkaOptionsValidation.Range(errors, "ReadModel:BlockCacheMiB", options.BlockCacheMiB, 8, 4096);
+        KafkaOptionsValidation.Range(errors, "ReadModel:WriteBufferMiB", options.WriteBufferMiB, 1, 1024);
+        if (options.Dir is { } dir)
+        {
+            string? full = null;
+            try
+            {
+                full = Path.GetFullPath(dir);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                errors.Add($"ReadModel:Dir '{dir}' is not a valid path ({e.Message}).");
+            }
+
+            if (string.IsNullOrWhiteSpace(dir) || (full is not null && Path.GetPathRoot(full) == full))
+            {
+                errors.Add($"ReadModel:Dir '{dir}' must name a directory of its own for the read model's RocksDB database (not empty, not a root).");
+            }
+            else if (full is not null && File.Exists(full))
+            {
+                errors.Add($"ReadModel:Dir '{dir}' is a file; it must name a directory.");
+            }
+        }
+
+        var state = kafka.Value;
+        if (options.Dir is null && string.IsNullOrWhiteSpace(state.StateDir))
+        {
+            errors.Add("ReadModel:Dir is unset and Kafka:StateDir is empty: one of them must name a directory.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
