@@ -73,7 +73,7 @@ public class ApplicationIdTests
             Directory.CreateDirectory(Path.Combine(root, "sibling"));
             File.WriteAllText(Path.Combine(root, "keep.txt"), "not the state dir's");
 
-            var error = Assert.Throws<InvalidOperationException>(() => StreamService.WipeStateDir(stateDir, applicationId));
+            var error = Assert.Throws<InvalidOperationException>(() => StateDirectory.Wipe(stateDir, applicationId));
 
             Assert.That(error!.Message, Does.Contain("Kafka:ApplicationId").And.Contain("is not inside Kafka:StateDir"));
             Assert.That(File.Exists(Path.Combine(root, "keep.txt")), Is.True);
@@ -96,8 +96,8 @@ public class ApplicationIdTests
             Directory.CreateDirectory(Path.Combine(stateDir, "gcp-streams", "0_0"));
             Directory.CreateDirectory(Path.Combine(stateDir, "other-app"));
 
-            StreamService.WipeStateDir(stateDir, "gcp-streams");
-            StreamService.WipeStateDir(stateDir, "never-started"); // nothing there: nothing to do
+            StateDirectory.Wipe(stateDir, "gcp-streams");
+            StateDirectory.Wipe(stateDir, "never-started"); // nothing there: nothing to do
 
             Assert.That(Directory.Exists(Path.Combine(stateDir, "gcp-streams")), Is.False);
             Assert.That(Directory.Exists(Path.Combine(stateDir, "other-app")), Is.True);

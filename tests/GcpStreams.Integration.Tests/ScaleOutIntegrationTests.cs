@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using GcpStreams.Api.Hosting;
 using GcpStreams.Client;
 using GcpStreams.Embedded;
 using GcpStreams.SchemaRegistry;
@@ -88,6 +89,59 @@ public class ScaleOutIntegrationTests
         var events = Kafka.ReadStream(cluster.BootstrapServers, registry).Where(e => e.Key == id)
             .Where(e => e.Event.payload is not C.Alert { kind: C.AlertKind.DUPLICATE_EVENT }).Select(e => e.Event.eventType).ToList();
         Assert.That(events, Is.EqualTo(new[] { "certificate.reserved", "certificate.issued", "notification.requested", "certificate.redeemed", "certificate.redeemed" }));
+    }
+
+    [Test]
+    public async Task Restart_OnTheSameStateDir_KeepsTheStoresAfterACleanStop_AndWipesThemAfterACrash()
+    {
+        using var cluster = StartCluster();
+        var registry = new InProcessSchemaRegistry();
+        await using var shop = new Shop(cluster.BootstrapServers, registry, ServiceInstance.ClusterSigner);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var stateDir = Directory.CreateTempSubdirectory("gcp-restart-state-").FullName;
+        try
+        {
+            string id;
+            await using (var first = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId, stateDir))
+            {
+                Assert.That((await shop.SendCommandAsync("same-dir", Pools.Load("same-dir", C.Channel.POS, 100_000, count: 3, series: 41), Timeout, cancel.Token)).outcome, Is.EqualTo(C.ReplyOutcome.ACCEPTED));
+                id = (await shop.SendCommandAsync("same-dir", Pools.Reserve("same-dir", C.Channel.POS, 100_000, "order-s"), Timeout, cancel.Token)).certificateId;
+                await shop.ProduceAsync(Topics.SalesOrders, "order-s", Pools.PaidOrder("order-s", id, "same-dir", C.Channel.POS, 100_000), cancel.Token);
+                await shop.WaitForEventAsync(id, "certificate.issued", Timeout, cancel.Token);
+                await Capture(shop, id, 40_000, cancel.Token);
+            }
+
+            // the stores skip the flush at every commit: what the ledger store holds reached its files when it closed
+            Assert.That(Directory.GetFiles(Path.Combine(stateDir, AppId), "*.sst", SearchOption.AllDirectories).Where(f => f.Contains($"{Path.DirectorySeparatorChar}certificates{Path.DirectorySeparatorChar}", StringComparison.Ordinal)),
+                Is.Not.Empty, "the ledger store's memtable was written to a table file at close");
+            var marker = StateDirectory.MarkerOf(stateDir, AppId);
+            Assert.That(File.Exists(marker), Is.True, "a clean stop leaves its marker");
+
+            // a clean stop: the stores are reopened as they were (nothing to restore past their checkpoints), so the ledger
+            // written since the last commit without a flush per commit is on disk: the stores flush their memtables at close
+            await using (var second = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId, stateDir))
+            {
+                Assert.That(File.Exists(marker), Is.False, "the start consumed the marker: a crash from now on leaves none");
+                var redeemed = await Capture(shop, id, 30_000, cancel.Token);
+                Assert.That(((C.CertificateRedeemed)redeemed.payload).balanceAfterMinor, Is.EqualTo(30_000), "100 000 - 40 000 - 30 000 from the reopened store");
+            }
+
+            // a crash leaves no marker (and stores that may hold writes of aborted transactions): the next start wipes them and
+            // every store comes back from its changelog
+            File.Delete(marker);
+            var sentinel = Path.Combine(stateDir, AppId, "left-by-a-crash");
+            File.WriteAllText(sentinel, "");
+            await using (var third = await ServiceInstance.StartClusterAsync(cluster.BootstrapServers, registry, AppId, stateDir))
+            {
+                Assert.That(File.Exists(sentinel), Is.False, "the state dir of an unclean stop was wiped");
+                var redeemed = await Capture(shop, id, 30_000, cancel.Token);
+                Assert.That(((C.CertificateRedeemed)redeemed.payload).balanceAfterMinor, Is.Zero, "the ledger came back from its changelog");
+            }
+        }
+        finally
+        {
+            Directory.Delete(stateDir, recursive: true);
+        }
     }
 
     private static async Task<C.GiftCertificateEvent> Capture(Shop shop, string id, long amount, CancellationToken token)

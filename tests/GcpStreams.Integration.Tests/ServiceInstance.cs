@@ -65,7 +65,8 @@ internal sealed class ServiceInstance : IAsyncDisposable
         StartAsync(new() { ["Kafka:Mode"] = "Embedded", ["Kafka:ApplicationId"] = applicationId }, services, settings, logging, untilRunning);
 
     /// <summary>Cluster mode against a broker the test runs, sharing one schema registry between instances.</summary>
-    public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it") =>
+    /// <param name="stateDir">A state dir that outlives the instance (a restart on the same machine); null: one of its own, deleted with it.</param>
+    public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it", string? stateDir = null) =>
         StartAsync(
             new(ClusterAuth.Settings)
             {
@@ -79,7 +80,8 @@ internal sealed class ServiceInstance : IAsyncDisposable
                 ["Kafka:Settings:session.timeout.ms"] = "6000",
                 ["Kafka:Settings:heartbeat.interval.ms"] = "500",
             },
-            services => services.AddSingleton(registry));
+            services => services.AddSingleton(registry),
+            stateDir is null ? null : new Dictionary<string, string?> { ["Kafka:StateDir"] = stateDir });
 
     private static async Task<ServiceInstance> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null,
         IReadOnlyDictionary<string, string?>? overrides = null, Action<ILoggingBuilder>? logging = null, bool untilRunning = true)

@@ -69,7 +69,7 @@ public static class GcpTopology
         return merged.Transform(
             TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                 .Transformer<IntakeTransformer>(codec, settings)
-                .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
+                .StateStore(Stores.KeyValueStoreBuilder(LedgerStores.Persistent(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
                 .Build(),
             ProcessorNames.Intake);
     }
@@ -87,7 +87,7 @@ public static class GcpTopology
             .Transform(
                 TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                     .Transformer<TProcessor>(codec, settings)
-                    .StateStore(Stores.KeyValueStoreBuilder(Stores.PersistentKeyValueStore(store), new StringSerDes(), Bytes))
+                    .StateStore(Stores.KeyValueStoreBuilder(LedgerStores.Persistent(store), new StringSerDes(), Bytes))
                     .Build(),
                 name);
         Route(owner, name, outputs);

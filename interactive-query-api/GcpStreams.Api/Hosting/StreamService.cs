@@ -22,8 +22,9 @@ public enum ServiceState
 
 /// <summary>
 /// Runs the Streamiz topology as a hosted service. In embedded mode it first pre-creates every topic the topology needs
-/// and wipes the state dir; in cluster mode it waits (with backoff, saying why) until the cluster answers and every
-/// required topic exists, then starts. Readiness follows the stream's state.
+/// and wipes the state dir; in cluster mode it wipes the state dir only when the last stop was not clean
+/// (<see cref="StateDirectory"/>), then waits (with backoff, saying why) until the cluster answers and every required topic
+/// exists, then starts. Readiness follows the stream's state.
 /// </summary>
 public sealed class StreamService : BackgroundService
 {
@@ -70,11 +71,16 @@ public sealed class StreamService : BackgroundService
         var required = TopologyTopics.Of(Topology, settings.ApplicationId);
         if (kafka.Mode == KafkaMode.Embedded)
         {
-            WipeStateDir(kafka.StateDir, settings.ApplicationId);
+            StateDirectory.Wipe(kafka.StateDir, settings.ApplicationId);
             environment.CreateTopics(required, kafka.Partitions);
         }
         else
         {
+            if (StateDirectory.PrepareForStart(kafka.StateDir, settings.ApplicationId) is { } wiped)
+            {
+                logger.LogWarning("Local state: {Reason}", wiped);
+            }
+
             State = ServiceState.WaitingForKafka;
             await WaitForClusterAsync(required, stoppingToken);
         }
@@ -91,10 +97,15 @@ public sealed class StreamService : BackgroundService
         if (stream is not null)
         {
             stream.StateChanged -= OnStateChanged;
+            var failed = State == ServiceState.Error;
             var close = Task.Run(stream.Dispose); // closes the stream threads and commits; ~0.5 s
             try
             {
                 await close.WaitAsync(CloseTimeout, cancellationToken);
+                if (!failed && kafka.Mode != KafkaMode.Embedded)
+                {
+                    StateDirectory.MarkClosedCleanly(kafka.StateDir, settings.ApplicationId); // the next start may trust the stores
+                }
             }
             catch (TimeoutException)
             {
@@ -278,22 +289,5 @@ public sealed class StreamService : BackgroundService
     /// <c>.</c> or a rooted path) is refused, whatever validation let through.
     /// </summary>
     /// <exception cref="InvalidOperationException">The application's directory is not inside the state dir.</exception>
-    internal static void WipeStateDir(string stateDir, string applicationId)
-    {
-        // the embedded broker starts empty: old checkpoints would point past the new changelogs' ends (STREAMIZ-NOTES)
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(stateDir));
-        var dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(root, applicationId)));
-        if (!dir.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException(
-                $"Kafka:ApplicationId '{applicationId}' names '{dir}', which is not inside Kafka:StateDir '{root}': the start-up wipe deletes nothing outside it.");
-        }
-
-        if (Directory.Exists(dir))
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
     internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 }
