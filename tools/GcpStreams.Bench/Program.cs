@@ -154,13 +154,18 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warm-up: {option
 
 // (2) sustained throughput: everything produced at once, timed until the last outcome is visible
 var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+var cpuBefore = ThreadCpu.Now();
 var (produced, drained) = await Blast(batch);
+var cpu = ThreadCpu.Now().Since(cpuBefore);
 var allocatedPerEvent = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)options.Throughput;
 var throughput = options.Throughput / drained.TotalSeconds;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"throughput: {options.Throughput:N0} payments produced in {produced.TotalSeconds:F2} s, all {options.Throughput:N0} outcomes on the stream after {drained.TotalSeconds:F2} s = {throughput:F0} input events/s end to end"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"allocated: {allocatedPerEvent / 1024:F1} KB per input event during the timed throughput phase (whole process: service, read model and load generator)"));
+var cpuPerEvent = cpu.Sum(c => c.Seconds) / options.Throughput * 1e6;
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"cpu: {cpuPerEvent:F0} µs per input event during the timed throughput phase ({cpu.Sum(c => c.Seconds) / drained.TotalSeconds:F2} cores busy on average); by thread: {string.Join(", ", cpu.Take(10).Select(c => $"{c.Group} {c.Seconds / options.Throughput * 1e6:F0} µs"))}"));
 Console.WriteLine($"logs after it: {LogSize(Topics.Payments.Name)}; {LogSize(Topics.Stream.Name)}");
 
 // (3) the raw pipe over the same records, on the same broker: warm-up, then timed
@@ -239,7 +244,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"memory (service + load generator in one process): working set {process.WorkingSet64 / 1048576.0:F0} MiB, peak {peakWorkingSet:F0} MiB, GC heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB"));
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"summary: full topology: {throughput:F0} input events/s | raw pipe: {rawThroughput:F0} records/s | ratio raw/full {rawThroughput / throughput:F0}x | alloc {allocatedPerEvent / 1024:F1} KB/event | latency p50/p99 {P(0.50):F1}/{P(0.99):F1} ms at {options.Rate:F0}/s | working set peak {peakWorkingSet:F0} MiB"));
+    $"summary: full topology: {throughput:F0} input events/s | raw pipe: {rawThroughput:F0} records/s | ratio raw/full {rawThroughput / throughput:F0}x | alloc {allocatedPerEvent / 1024:F1} KB/event | cpu {cpuPerEvent:F0} µs/event | latency p50/p99 {P(0.50):F1}/{P(0.99):F1} ms at {options.Rate:F0}/s | working set peak {peakWorkingSet:F0} MiB"));
 
 outcomes.Dispose(); // clients before the broker they talk to
 probe.Dispose();
