@@ -20,7 +20,7 @@ namespace GcpStreams.Topology.Processing;
 /// (operations applied under its id, its capture) has a key of its own, and a decision loads only those of the payments its command names
 /// (<see cref="CertificateDecider.HistoryNeededBy"/>). Decoded ledgers are cached in front of the store (<see cref="DecodedStateCache{T}"/>).
 /// </summary>
-public sealed class CertificateProcessor : RecordTransformer, IReads<CertificateInput>
+public sealed class CertificateProcessor : DeciderHost<CertificateCommand, Certificate, CertificateEvent>, IReads<CertificateInput>
 {
     private readonly TopologySettings settings;
     private readonly CertificateSettings rules;
@@ -59,7 +59,7 @@ public sealed class CertificateProcessor : RecordTransformer, IReads<Certificate
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
     {
         var input = Internals.CertificateInput.Read(record.Value);
-        return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source, input.StoreId);
+        return Run(input.Command, new Origin(input.ReplyTo, input.CorrelationId, input.Source, input.StoreId));
     }
 
     /// <summary>The wall-clock sweep: releases every hold whose expiry has passed (bounded per sweep; the rest wait for the next one).</summary>
@@ -68,7 +68,7 @@ public sealed class CertificateProcessor : RecordTransformer, IReads<Certificate
         FireDueTimers(store, Keys.HoldPrefix, wallClockMs, (expiresAt, certificateId, authorizationId) =>
         {
             var causation = DeterministicId.Derive("hold-expiry", certificateId, authorizationId, expiresAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
-            return Decide(new ExpireHold(certificateId, causation, expiresAt, authorizationId), null, null, null);
+            return Run(new ExpireHold(certificateId, causation, expiresAt, authorizationId), Origin.Timer);
         });
     }
 
@@ -81,73 +81,75 @@ public sealed class CertificateProcessor : RecordTransformer, IReads<Certificate
         FireDueTimers(store, Keys.NotificationPrefix, wallClockMs, (due, certificateId, notificationId) =>
         {
             var causation = DeterministicId.Derive("notification-overdue", certificateId, notificationId);
-            return Decide(new CheckNotificationOverdue(certificateId, causation, due, notificationId), null, null, null);
+            return Run(new CheckNotificationOverdue(certificateId, causation, due, notificationId), Origin.Timer);
         });
     }
 
-    private IReadOnlyList<Outgoing> Decide(CertificateCommand command, string? replyTo, string? correlationId, SourceRecord? source, string? storeId = null)
+    /// <summary>The ledger with the history of the payments the command names; none for an id that cannot name a ledger.</summary>
+    protected override Certificate? Load(CertificateCommand command) =>
+        Keys.IsCertificate(command.CertificateId) ? WithHistory(Load(command.CertificateId), command) : null;
+
+    /// <summary>A notification asked again goes to the buyer's channel as CRM says now.</summary>
+    protected override CertificateCommand Prepare(CertificateCommand command, Certificate? before) =>
+        command is RequestNotification again && before?.ClientId is { } clientId ? again with { Contact = ClientContacts.Of(clients, Codec, clientId) } : command;
+
+    protected override IReadOnlyList<CertificateEvent> Decide(CertificateCommand command, Certificate? before) => CertificateDecider.Decide(command, before, rules);
+
+    protected override Certificate? Evolve(Certificate? state, CertificateEvent e) => CertificateDecider.Evolve(state, e);
+
+    protected override void Publish(Decision decision, Certificate? certificate, int index, List<Outgoing> outputs)
     {
-        var before = Keys.IsCertificate(command.CertificateId) ? WithHistory(Load(command.CertificateId), command) : null;
-        if (command is RequestNotification again && before?.ClientId is { } clientId)
-        {
-            command = again with { Contact = ClientContacts.Of(clients, Codec, clientId) }; // the buyer's channel as CRM says now
-        }
+        var (command, e) = (decision.Command, decision.Events[index]);
+        var identity = certificate?.Identity ?? (command as IssueCertificate)?.Identity;
+        var subject = new EventSubject(command.CertificateId, command.CertificateId, identity?.PoolId, identity?.Channel ?? ChannelOf(command), identity?.Currency, certificate?.Sequence ?? 0);
+        var salt = CertificateDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(decision.Origin.Source) : null;
+        var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, decision.Origin.CorrelationId, index, StreamEvents.Payload(e), salt, decision.Origin.StoreId);
+        decision.EventIds.Add(envelope.eventId);
+        outputs.Add(Codec.Event(envelope, command.CertificateId));
+    }
 
-        var events = CertificateDecider.Decide(command, before, rules);
-        var outputs = new List<Outgoing>();
-        var eventIds = new List<string>();
-        var certificate = before;
-        var lastChange = -1;
-        for (var i = 0; i < events.Count; i++)
-        {
-            var e = events[i];
-            certificate = CertificateDecider.Evolve(certificate, e);
-            var identity = certificate?.Identity ?? (command as IssueCertificate)?.Identity;
-            var subject = new EventSubject(command.CertificateId, command.CertificateId, identity?.PoolId, identity?.Channel ?? ChannelOf(command), identity?.Currency, certificate?.Sequence ?? 0);
-            var salt = CertificateDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(source) : null;
-            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, StreamEvents.Payload(e), salt, storeId);
-            eventIds.Add(envelope.eventId);
-            outputs.Add(Codec.Event(envelope, command.CertificateId));
-            lastChange = CertificateDecider.ChangesState(e) ? i : lastChange;
-        }
-
-        if (events.Count == 0)
-        {
-            return outputs; // a duplicate or a timer with nothing to do: nothing to say, nothing to store
-        }
-
+    /// <summary>The ledger's state after the last event that changed it, the reply, and the dead letter of a refused payment.</summary>
+    protected override void Conclude(Decision decision, Certificate? certificate, List<Outgoing> outputs)
+    {
+        var (command, events) = (decision.Command, decision.Events);
+        var lastChange = Enumerable.Range(0, events.Count).LastOrDefault(i => CertificateDecider.ChangesState(events[i]), -1);
         if (certificate is not null && lastChange >= 0)
         {
-            outputs.Add(Codec.State(StateRecords.Of(certificate, eventIds[lastChange], events[lastChange].At)));
+            outputs.Add(Codec.State(StateRecords.Of(certificate, decision.EventIds[lastChange], events[lastChange].At)));
         }
 
-        if (replyTo is not null)
+        if (decision.Origin.ReplyTo is { } replyTo)
         {
-            outputs.Add(Codec.Reply(Replies.ForCertificate(command, events, eventIds, replyTo)));
+            outputs.Add(Codec.Reply(Replies.ForCertificate(command, events, decision.EventIds, replyTo)));
         }
 
-        if (source is { } origin && events[0] is CertificateOperationRejected { Reason: RejectionReason.NotFound or RejectionReason.CurrencyMismatch } refused)
+        if (decision.Origin.Source is { } origin && events[0] is CertificateOperationRejected { Reason: RejectionReason.NotFound or RejectionReason.CurrencyMismatch } refused)
         {
             // the refusal is on the stream for the payer; operations also get the original record to inspect or replay
             outputs.AddRange(DeadLetter(origin, refused.Reason == RejectionReason.NotFound ? C.DeadLetterReason.UNKNOWN_CERTIFICATE : C.DeadLetterReason.CURRENCY_MISMATCH, refused.Message));
         }
+    }
 
-        if (certificate is not null)
+    /// <summary>The timers the events start (hold expiries, notification deadlines), then the ledger and its changed payment histories.</summary>
+    protected override void Store(Decision decision, Certificate? certificate)
+    {
+        if (certificate is null)
         {
-            foreach (var authorized in events.OfType<PaymentAuthorized>())
-            {
-                store.Put(Keys.Hold(authorized.ExpiresAt, command.CertificateId, authorized.PaymentId), []);
-            }
-
-            foreach (var requested in events.OfType<NotificationRequested>())
-            {
-                store.Put(Keys.Notification(requested.At + rules.NotificationOverdueAfter, command.CertificateId, requested.NotificationId), []);
-            }
-
-            Store(command.CertificateId, certificate, before);
+            return;
         }
 
-        return outputs;
+        var certificateId = decision.Command.CertificateId;
+        foreach (var authorized in decision.Events.OfType<PaymentAuthorized>())
+        {
+            store.Put(Keys.Hold(authorized.ExpiresAt, certificateId, authorized.PaymentId), []);
+        }
+
+        foreach (var requested in decision.Events.OfType<NotificationRequested>())
+        {
+            store.Put(Keys.Notification(requested.At + rules.NotificationOverdueAfter, certificateId, requested.NotificationId), []);
+        }
+
+        Store(certificateId, certificate, decision.Before);
     }
 
     /// <summary>The ledger without its payment history (from the cache, or the store), or null if there is none.</summary>

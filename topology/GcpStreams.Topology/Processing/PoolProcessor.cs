@@ -17,7 +17,7 @@ namespace GcpStreams.Topology.Processing;
 /// Reservation expiry is a wall-clock punctuation: liveness needs the clock (stream time stands still when no input arrives),
 /// while the decision itself uses the reservation's deadline, so the events it produces are the same on a replay.
 /// </summary>
-public sealed class PoolProcessor : RecordTransformer, IReads<PoolInput>, IPoolStore
+public sealed class PoolProcessor : DeciderHost<PoolCommand, Pool, PoolEvent>, IReads<PoolInput>, IPoolStore
 {
     private readonly TopologySettings settings;
     private readonly PoolSettings poolSettings;
@@ -51,7 +51,7 @@ public sealed class PoolProcessor : RecordTransformer, IReads<PoolInput>, IPoolS
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)
     {
         var input = Internals.PoolInput.Read(record.Value);
-        return Decide(input.Command, input.ReplyTo, input.CorrelationId, input.Source);
+        return Run(input.Command, new Origin(input.ReplyTo, input.CorrelationId, input.Source));
     }
 
     /// <summary>The wall-clock sweep: expires due reservations, then forgets idempotency keys past their retention.</summary>
@@ -67,7 +67,7 @@ public sealed class PoolProcessor : RecordTransformer, IReads<PoolInput>, IPoolS
         FireDueTimers(store, Keys.DeadlinePrefix, wallClockMs, (deadline, poolId, certificateId) =>
         {
             var causation = DeterministicId.Derive("expire", poolId, certificateId, deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
-            return Decide(new ExpireReservation(poolId, causation, deadline, certificateId), null, null, null);
+            return Run(new ExpireReservation(poolId, causation, deadline, certificateId), Origin.Timer);
         });
     }
 
@@ -80,73 +80,83 @@ public sealed class PoolProcessor : RecordTransformer, IReads<PoolInput>, IPoolS
         TimeIndex.ForgetDue(store, Keys.RetentionPrefix, wallClockMs);
     }
 
-    private IReadOnlyList<Outgoing> Decide(PoolCommand command, string? replyTo, string? correlationId, SourceRecord? source)
+    protected override Pool? Load(PoolCommand command) => Load(command.PoolId);
+
+    protected override IReadOnlyList<PoolEvent> Decide(PoolCommand command, Pool? before) => PoolDecider.Decide(command, before, this, poolSettings);
+
+    protected override Pool? Evolve(Pool? state, PoolEvent e) => PoolDecider.Evolve(state, e);
+
+    /// <summary>
+    /// An event's store entry changes (<see cref="PoolDecider.EntryChanges"/>, written after every event of the decision is
+    /// published, so each reads the store as the decision found it), its stream event, and the state record or ledger command
+    /// a reservation's fate implies.
+    /// </summary>
+    protected override void Publish(Decision decision, Pool? pool, int index, List<Outgoing> outputs)
     {
-        var before = Load(command.PoolId);
-        var events = PoolDecider.Decide(command, before, this, poolSettings);
-        var writes = new List<(string Key, byte[]? Value)>();
-        var outputs = new List<Outgoing>();
-        var eventIds = new List<string>();
-        var pool = before;
-        for (var i = 0; i < events.Count; i++)
+        var e = decision.Events[index];
+        var (_, correlationId, source, _) = decision.Origin;
+        var salt = PoolDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(source) : null;
+        var eventId = StreamEvents.EventId(StreamEvents.CertificateOf(e) ?? e.PoolId, e.CausationId, index, salt);
+        decision.EventIds.Add(eventId);
+        foreach (var change in PoolDecider.EntryChanges(e, this, poolSettings))
         {
-            var e = events[i];
-            pool = PoolDecider.Evolve(pool, e);
-            var salt = PoolDecider.IsDuplicate(e) ? StreamEvents.DuplicateSalt(source) : null;
-            var eventId = StreamEvents.EventId(StreamEvents.CertificateOf(e) ?? e.PoolId, e.CausationId, i, salt);
-            eventIds.Add(eventId);
-            foreach (var change in PoolDecider.EntryChanges(e, this, poolSettings))
+            var write = Write(e.PoolId, change);
+            decision.Writes.Add(write);
+            if (change is KeyRemembered { Until: var until })
             {
-                var write = Write(e.PoolId, change);
-                writes.Add(write);
-                if (change is KeyRemembered { Until: var until })
-                {
-                    writes.Add((Keys.Retention(until, write.Key), [])); // its retention index entry, swept after it
-                }
-            }
-            var certificateId = StreamEvents.CertificateOf(e);
-
-            // an event keyed by a pool that does not exist is not published: refusing an unknown pool creates nothing anywhere
-            if (StreamEvents.Payload(e, pool) is { } payload && (pool is not null || certificateId is not null))
-            {
-                var key = certificateId ?? e.PoolId;
-                var sequence = StreamEvents.SequenceOf(e, pool, id => ReservationOf(e.PoolId, id)?.Sequence ?? 0);
-                var subject = new EventSubject(key, certificateId, e.PoolId, pool?.Channel ?? ChannelOf(command), pool?.Currency, sequence);
-                var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, i, payload, salt);
-                outputs.Add(Codec.Event(envelope, key));
-            }
-
-            switch (e)
-            {
-                case PoolCertificateReserved reserved:
-                    outputs.Add(Codec.State(StateRecords.Reserved(pool!, reserved, eventId)));
-                    break;
-                case ReservationExpired expired:
-                    outputs.Add(Codec.State(StateRecords.Available(pool!, expired.CertificateId, expired.CertificateSequence, expired.At, eventId)));
-                    break;
-                case ReservationReleased released:
-                    outputs.Add(Codec.State(StateRecords.Available(pool!, released.CertificateId, released.CertificateSequence, released.At, eventId)));
-                    break;
-                case ReservationIssued issued:
-                    var identity = new CertificateIdentity(issued.CertificateId, issued.PoolId, issued.Channel, issued.NominalMinor, issued.Currency);
-                    var issue = new IssueCertificate(issued.CertificateId, issued.CausationId, issued.At, identity, issued.OrderId, issued.ClientId, issued.Contact,
-                        settings.CvcKeyVersion, issued.CertificateSequence);
-                    outputs.Add(CertificateProcessor.Input(Internals, issue, correlationId, source));
-                    break;
+                decision.Writes.Add((Keys.Retention(until, write.Key), [])); // its retention index entry, swept after it
             }
         }
 
-        if (replyTo is not null && events.Count > 0)
+        var certificateId = StreamEvents.CertificateOf(e);
+
+        // an event keyed by a pool that does not exist is not published: refusing an unknown pool creates nothing anywhere
+        if (StreamEvents.Payload(e, pool) is { } payload && (pool is not null || certificateId is not null))
         {
-            outputs.Add(Codec.Reply(Replies.ForPool(command, events, eventIds, replyTo)));
+            var key = certificateId ?? e.PoolId;
+            var sequence = StreamEvents.SequenceOf(e, pool, id => ReservationOf(e.PoolId, id)?.Sequence ?? 0);
+            var subject = new EventSubject(key, certificateId, e.PoolId, pool?.Channel ?? ChannelOf(decision.Command), pool?.Currency, sequence);
+            var envelope = StreamEvents.Envelope(subject, e.EventType, e.CausationId, e.At, correlationId, index, payload, salt);
+            outputs.Add(Codec.Event(envelope, key));
         }
 
-        if (pool is not null && events.Count > 0)
+        switch (e)
         {
-            writes.Add((Keys.Pool(pool.PoolId), InternalJson.Serialize(PoolSnapshot.From(pool))));
+            case PoolCertificateReserved reserved:
+                outputs.Add(Codec.State(StateRecords.Reserved(pool!, reserved, eventId)));
+                break;
+            case ReservationExpired expired:
+                outputs.Add(Codec.State(StateRecords.Available(pool!, expired.CertificateId, expired.CertificateSequence, expired.At, eventId)));
+                break;
+            case ReservationReleased released:
+                outputs.Add(Codec.State(StateRecords.Available(pool!, released.CertificateId, released.CertificateSequence, released.At, eventId)));
+                break;
+            case ReservationIssued issued:
+                var identity = new CertificateIdentity(issued.CertificateId, issued.PoolId, issued.Channel, issued.NominalMinor, issued.Currency);
+                var issue = new IssueCertificate(issued.CertificateId, issued.CausationId, issued.At, identity, issued.OrderId, issued.ClientId, issued.Contact,
+                    settings.CvcKeyVersion, issued.CertificateSequence);
+                outputs.Add(CertificateProcessor.Input(Internals, issue, correlationId, source));
+                break;
+        }
+    }
+
+    protected override void Conclude(Decision decision, Pool? pool, List<Outgoing> outputs)
+    {
+        if (decision.Origin.ReplyTo is { } replyTo)
+        {
+            outputs.Add(Codec.Reply(Replies.ForPool(decision.Command, decision.Events, decision.EventIds, replyTo)));
+        }
+    }
+
+    /// <summary>The entry changes of the decision's events, then the pool's counters (one small entry each).</summary>
+    protected override void Store(Decision decision, Pool? pool)
+    {
+        if (pool is not null)
+        {
+            decision.Writes.Add((Keys.Pool(pool.PoolId), InternalJson.Serialize(PoolSnapshot.From(pool))));
         }
 
-        foreach (var (key, value) in writes)
+        foreach (var (key, value) in decision.Writes)
         {
             if (value is null)
             {
@@ -157,8 +167,6 @@ public sealed class PoolProcessor : RecordTransformer, IReads<PoolInput>, IPoolS
                 store.Put(key, value);
             }
         }
-
-        return outputs;
     }
 
     /// <summary>The store write of each entry change the domain decided (<see cref="PoolDecider.EntryChanges"/>): null deletes.</summary>
