@@ -12,7 +12,15 @@ public static class ServiceRegistration
     public static IServiceCollection AddGcpStreams(this IServiceCollection services)
     {
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
-        services.AddOptions<GcpOptions>().BindConfiguration(GcpOptions.Section).ValidateOnStart();
+        services.AddOptions<GcpOptions>().BindConfiguration(GcpOptions.Section).ValidateOnStart()
+            .PostConfigure<IOptions<KafkaOptions>>((gcp, kafka) =>
+            {
+                // attached instances share one broker: they must sign alike to accept each other's commands, records and replies
+                if (kafka.Value.Mode == KafkaMode.Attached && string.IsNullOrEmpty(gcp.CommandSigningKey))
+                {
+                    gcp.CommandSigningKey = GcpOptions.DevelopmentCommandSigningKey;
+                }
+            });
         services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryModeValidation>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidation>();
@@ -25,7 +33,7 @@ public static class ServiceRegistration
         {
             var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             var registry = sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
-            // the in-process registry only in embedded mode; cluster mode names its registry (SchemaRegistryModeValidation)
+            // the in-process registry only in embedded mode; cluster and attached modes name their registry (SchemaRegistryModeValidation)
             return kafka.Mode == KafkaMode.Embedded
                 ? sp.GetRequiredService<InProcessSchemaRegistry>()
                 : SchemaRegistryClients.Create(registry);
