@@ -79,7 +79,6 @@ internal sealed class StandaloneBroker : IAsyncDisposable
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(loggers);
             builder.WebHost.UseUrls($"http://127.0.0.1:{settings.RegistryPort ?? 0}");
             host = builder.Build();
             host.MapSchemaRegistryApi(registry); // at the root: SchemaRegistry:Url is http://127.0.0.1:PORT

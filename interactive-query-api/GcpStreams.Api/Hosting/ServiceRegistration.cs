@@ -11,7 +11,17 @@ public static class ServiceRegistration
     /// <summary>Options (validated at start, naming the bad setting), Kafka, the schema registry, the topology and the startup tasks.</summary>
     public static IServiceCollection AddGcpStreams(this IServiceCollection services)
     {
-        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
+        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart()
+            .PostConfigure(kafka =>
+            {
+                // attached instances come and go on one development broker: a member that went away is noticed in seconds (as in
+                // embedded mode), not after the default 45 s during which its partitions decide nothing
+                if (kafka.Mode == KafkaMode.Attached)
+                {
+                    kafka.Settings.TryAdd("session.timeout.ms", "6000");
+                    kafka.Settings.TryAdd("heartbeat.interval.ms", "500");
+                }
+            });
         services.AddOptions<GcpOptions>().BindConfiguration(GcpOptions.Section).ValidateOnStart()
             .PostConfigure<IOptions<KafkaOptions>>((gcp, kafka) =>
             {
