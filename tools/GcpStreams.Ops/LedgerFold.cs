@@ -72,6 +72,11 @@ internal sealed class LedgerFold(string certificateId)
         }
 
         Numbered(e, where, Certificate!.Sequence);
+        if (Certificate.Sequence != e.sequence)
+        {
+            Certificate = Certificate with { Sequence = e.sequence }; // one gap is one difference: go on from the number the stream carries
+        }
+
         AfterAmounts(e, where);
     }
 
