@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using GcpStreams.Api.Hosting;
@@ -186,6 +185,20 @@ public class AttachedServiceTests
         {
             Directory.Delete(logs, recursive: true);
         }
+    }
+
+    [Test]
+    public void LedgerCheck_RegistryUnreachable_Exits2_RatherThanCallingEveryRecordADifference()
+    {
+        using var unused = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        unused.Start();
+        var port = ((IPEndPoint)unused.LocalEndpoint).Port;
+        unused.Stop(); // nothing listens there now
+
+        var (exit, output, error) = Ops("ledger-check", "--bootstrap", broker.BootstrapServers, "--schema-registry", $"http://127.0.0.1:{port}");
+        Assert.That(exit, Is.EqualTo(2), output + error);
+        Assert.That(error, Does.StartWith("gcp-ops ledger-check: "));
+        Assert.That(output, Does.Not.Contain("difference"));
     }
 
     private const string DevSupportTicketsPath = "/dev/support-tickets";

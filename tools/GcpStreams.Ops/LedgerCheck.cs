@@ -53,7 +53,7 @@ internal sealed class LedgerCheck(TopicReader reader, Codec codec, TextWriter ou
             {
                 e = codec.Decode(Topics.Stream, record.Message.Value, record.Message.Headers);
             }
-            catch (Exception x) when (x is not OutOfMemoryException)
+            catch (Exception x) when (x is not (OutOfMemoryException or HttpRequestException))
             {
                 differences.Add($"{where}: undecodable ({x.Message})");
                 continue;
@@ -89,7 +89,7 @@ internal sealed class LedgerCheck(TopicReader reader, Codec codec, TextWriter ou
             {
                 states[key] = codec.Decode(Topics.State, record.Message.Value, record.Message.Headers);
             }
-            catch (Exception x) when (x is not OutOfMemoryException)
+            catch (Exception x) when (x is not (OutOfMemoryException or HttpRequestException))
             {
                 differences.Add(string.Create(CultureInfo.InvariantCulture, $"{Topics.State.Name}[{record.Partition.Value}]@{record.Offset.Value}: undecodable ({x.Message})"));
             }

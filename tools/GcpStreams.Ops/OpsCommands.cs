@@ -31,7 +31,7 @@ internal static class OpsCommands
         {
             return Fail(error, e.Message);
         }
-        catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is Confluent.Kafka.KafkaException or TimeoutException or IOException or UnauthorizedAccessException or HttpRequestException)
         {
             error.WriteLine($"gcp-ops {args[0]}: {e.Message}");
             return 2;

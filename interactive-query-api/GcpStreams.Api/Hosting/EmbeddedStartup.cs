@@ -115,8 +115,9 @@ public sealed partial class EmbeddedStartup : BackgroundService
             series = pool.Series,
             importedNumbers = [],
         };
-        // one key per pool: another instance attached to the same broker that loads it at the same time gets this load's outcome
-        var reply = await commands.SendAsync(pool.PoolId, load, DemoCaller, $"demo-load-{pool.PoolId}", DemoLoadKey(pool.PoolId), commands.ReplyTimeout, stoppingToken);
+        // one key per pool and terms: another instance attached to the same broker that loads it at the same time gets this load's
+        // outcome; a second, different load of one pool id is refused by the pool itself
+        var reply = await commands.SendAsync(pool.PoolId, load, DemoCaller, $"demo-load-{pool.PoolId}", DemoLoadKey(pool), commands.ReplyTimeout, stoppingToken);
         if (reply.outcome != C.ReplyOutcome.ACCEPTED)
         {
             throw new InvalidOperationException($"demo pool {pool.PoolId} was refused: {reply.reason} {reply.message}");
@@ -211,8 +212,9 @@ public sealed partial class EmbeddedStartup : BackgroundService
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo pool {Pool}: {Count} x {Nominal} {Currency} for {Channel}")]
     private static partial void LogDemoPool(ILogger logger, string pool, int count, long nominal, string currency, string channel);
 
-    /// <summary>The idempotency key of a demo pool's load: the same on every instance, so the pool is loaded once.</summary>
-    internal static string DemoLoadKey(string poolId) => $"demo-load-{poolId}";
+    /// <summary>The idempotency key of a demo pool's load: the same on every instance with the same settings, so the pool is loaded once.</summary>
+    internal static string DemoLoadKey(DemoPool pool) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"demo-load:{pool.PoolId}:{pool.Channel.ToUpperInvariant()}:{pool.NominalMinor}:{pool.Currency}:{pool.Count}:{pool.LowWatermark}:{pool.Series}");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo pool {Pool} is already loaded (the broker has it)")]
     private static partial void LogDemoPoolPresent(ILogger logger, string pool);
