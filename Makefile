@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 SOLUTION := GcpStreams.sln
 
-.PHONY: help setup restore build test run demo notifier bench bench-api bench-notify avro avro-check clean chart chart-topics
+.PHONY: help setup restore build test run broker demo notifier ledger-check secrecy-scan bench bench-api bench-notify avro avro-check clean chart chart-topics
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,8 +21,22 @@ build: restore ## build everything (warnings are errors)
 test: setup build ## build, run every test, print the coverage summary (fails under the coverage floors)
 	bash scripts/test.sh $(CONFIGURATION)
 
-run: setup ## start the service on the embedded broker (ASPNETCORE_URLS overrides http://127.0.0.1:8080)
+# `make run KAFKA=... SCHEMA_REGISTRY=...` attaches to the standalone broker of `make broker` (Kafka:Mode=Attached); without
+# KAFKA on the command line or in the environment it runs its own embedded broker, as always
+ATTACH := $(filter command line environment,$(origin KAFKA))
+STATE_DIR ?=
+run: setup ## start the service on the embedded broker; with KAFKA=... SCHEMA_REGISTRY=... (from make broker) attach to it instead (ASPNETCORE_URLS, STATE_DIR per instance)
+ifneq ($(ATTACH),)
+	@test -n "$(filter command line environment,$(origin SCHEMA_REGISTRY))" || { echo "make run KAFKA=... also needs SCHEMA_REGISTRY=... (the registry URL make broker printed)"; exit 2; }
+	Kafka__Mode=Attached Kafka__BootstrapServers=$(KAFKA) SchemaRegistry__Url=$(SCHEMA_REGISTRY) $(if $(STATE_DIR),Kafka__StateDir=$(STATE_DIR)) \
+	  dotnet run --project interactive-query-api/GcpStreams.Api -c $(CONFIGURATION)
+else
 	dotnet run --project interactive-query-api/GcpStreams.Api -c $(CONFIGURATION)
+endif
+
+BROKER_ARGS ?=
+broker: ## the embedded broker and schema registry as their own process, every topic created (BROKER_ARGS: --port N --registry-port N --partitions N --log-start-check-seconds N)
+	dotnet run --project dev-infrastructure/GcpStreams.Broker -c $(CONFIGURATION) -- $(BROKER_ARGS)
 
 KAFKA ?= 127.0.0.1:9092
 SCHEMA_REGISTRY ?= http://127.0.0.1:8080/schema-registry
@@ -31,6 +45,14 @@ CUSTOMERS ?= 200
 RATE ?= 20
 demo: ## play POS/Internet Store customers against a running service: make demo KAFKA=... SCHEMA_REGISTRY=... API=...
 	dotnet run --project tools/GcpStreams.Traffic -c $(CONFIGURATION) -- --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --api $(API) --customers $(CUSTOMERS) --rate $(RATE)
+
+LEDGER_ARGS ?=
+ledger-check: ## fold GiftCertificates.Stream per certificate and compare with GiftCertificates.State on any cluster: make ledger-check KAFKA=... SCHEMA_REGISTRY=...
+	dotnet run --project tools/GcpStreams.Ops -c $(CONFIGURATION) -- ledger-check --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) $(LEDGER_ARGS)
+
+SCAN_ARGS ?=
+secrecy-scan: ## look for CVC plaintexts in every topic, state dirs and logs: make secrecy-scan KAFKA=... SCHEMA_REGISTRY=... SCAN_ARGS="--cvc-key 1=... --dir ... --file ..."
+	dotnet run --project tools/GcpStreams.Ops -c $(CONFIGURATION) -- secrecy-scan --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) $(SCAN_ARGS)
 
 SMTP4DEV_URL ?= http://127.0.0.1:5000
 SMTP_PORT ?= 2525

@@ -195,6 +195,24 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         Call(c => LibrdkafkaNative.MockBrokerSetUp(c, brokerId), $"cannot set broker {brokerId} up");
 
     /// <summary>
+    /// Changes the address a broker advertises in its metadata (<c>rd_kafka_mock_broker_set_host_port</c>), where clients
+    /// connect after bootstrapping; the broker still listens on its own port. For a proxy in front of the broker (a fixed
+    /// port): clients then send everything through the proxy.
+    /// </summary>
+    /// <param name="brokerId">1..<see cref="BrokerCount"/>.</param>
+    /// <param name="host">The host clients connect to.</param>
+    /// <param name="port">The port clients connect to, 1-65535.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The port is not 1-65535.</exception>
+    /// <exception cref="KafkaException">Unknown broker.</exception>
+    public void SetBrokerAdvertisedAddress(int brokerId, string host, int port)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65_535);
+        Call(c => LibrdkafkaNative.MockBrokerSetHostPort(c, brokerId, host, port), $"cannot set the advertised address of broker {brokerId}");
+    }
+
+    /// <summary>
     /// Delays every response of a broker by <paramref name="roundTripTime"/> (<c>rd_kafka_mock_broker_set_rtt</c>);
     /// <see cref="TimeSpan.Zero"/> removes the delay.
     /// </summary>

@@ -88,6 +88,9 @@ internal static unsafe partial class LibrdkafkaNative
     [LibraryImport(LibraryName, EntryPoint = "rd_kafka_mock_broker_set_up")]
     internal static partial ErrorCode MockBrokerSetUp(nint mcluster, int brokerId);
 
+    [LibraryImport(LibraryName, EntryPoint = "rd_kafka_mock_broker_set_host_port", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial ErrorCode MockBrokerSetHostPort(nint mcluster, int brokerId, string host, int port);
+
     [LibraryImport(LibraryName, EntryPoint = "rd_kafka_mock_broker_set_rtt")]
     internal static partial ErrorCode MockBrokerSetRtt(nint mcluster, int brokerId, int rttMs);
 

@@ -43,6 +43,8 @@ public class StateDirectoryTests
     [Test]
     public void A_first_start_finds_nothing_to_wipe_and_a_stop_without_state_leaves_no_marker()
     {
+        Assert.That(StateDirectory.PrepareForStart(Path.Combine(root, "not-created-yet"), "gcp-streams"), Is.Null, "a state dir that does not exist yet");
+        Assert.That(() => StateDirectory.Wipe(Path.Combine(root, "not-created-yet"), "gcp-streams"), Throws.Nothing);
         Assert.That(StateDirectory.PrepareForStart(root, "gcp-streams"), Is.Null);
         StateDirectory.MarkClosedCleanly(root, "gcp-streams");
         Assert.That(File.Exists(StateDirectory.MarkerOf(root, "gcp-streams")), Is.False);

@@ -9,9 +9,11 @@ using C = GcpStreams.Contracts;
 namespace GcpStreams.Api.Hosting;
 
 /// <summary>
-/// Once the stream runs: in embedded mode, loads the demo pools (as <c>LoadPool</c> commands through the command channel,
-/// like an admin would) and waits until the read model shows every one with its levels (<see cref="WhenDemoPoolsVisible"/>,
-/// part of readiness); then prints where to go next, so everything the banner promises already works.
+/// Once the stream runs: in embedded and attached modes, loads the demo pools (as <c>LoadPool</c> commands through the command
+/// channel, like an admin would) and waits until the read model shows every one with its levels (<see cref="WhenDemoPoolsVisible"/>,
+/// part of readiness); then prints where to go next, so everything the banner promises already works. A pool the read model
+/// already shows is not loaded again, and each load carries an idempotency key of its pool, so instances attached to one
+/// standalone broker load every demo pool once between them, even when they start together.
 /// </summary>
 public sealed partial class EmbeddedStartup : BackgroundService
 {
@@ -30,13 +32,14 @@ public sealed partial class EmbeddedStartup : BackgroundService
     private readonly KafkaOptions kafka;
     private readonly AuthOptions auth;
     private readonly OperatorConsole.ConsoleOptions console;
+    private readonly GcpStreams.Serialization.SchemaRegistryOptions registry;
     private readonly IServer server;
     private readonly IHostApplicationLifetime lifetime;
     private readonly ILogger<EmbeddedStartup> logger;
 
     public EmbeddedStartup(StreamService stream, KafkaEnvironment environment, CommandClient commands, CertificateReadModel readModel, IOptions<GcpOptions> gcp,
-        IOptions<KafkaOptions> kafka, IOptions<AuthOptions> auth, IOptions<OperatorConsole.ConsoleOptions> console, IServer server, IHostApplicationLifetime lifetime,
-        ILogger<EmbeddedStartup> logger)
+        IOptions<KafkaOptions> kafka, IOptions<AuthOptions> auth, IOptions<OperatorConsole.ConsoleOptions> console, IOptions<GcpStreams.Serialization.SchemaRegistryOptions> registry,
+        IServer server, IHostApplicationLifetime lifetime, ILogger<EmbeddedStartup> logger)
     {
         this.stream = stream;
         this.environment = environment;
@@ -46,18 +49,19 @@ public sealed partial class EmbeddedStartup : BackgroundService
         this.kafka = kafka.Value;
         this.auth = auth.Value;
         this.console = console.Value;
+        this.registry = registry.Value;
         this.server = server;
         this.lifetime = lifetime;
         this.logger = logger;
-        if (!environment.IsEmbedded || this.gcp.DemoPools.Count == 0)
+        if (!environment.Mode.IsDevelopment() || this.gcp.DemoPools.Count == 0)
         {
             demoPoolsVisible.SetResult(); // nothing to load
         }
     }
 
     /// <summary>
-    /// Completes once the read model shows every demo pool (<c>Gcp:DemoPools</c>, embedded mode) with its loaded levels; at
-    /// once when there are none (cluster mode, or no demo pools). Faults when a load was refused or got no reply.
+    /// Completes once the read model shows every demo pool (<c>Gcp:DemoPools</c>, embedded and attached modes) with its loaded
+    /// levels; at once when there are none (cluster mode, or no demo pools). Faults when a load was refused or got no reply.
     /// </summary>
     public Task WhenDemoPoolsVisible => demoPoolsVisible.Task;
 
@@ -77,6 +81,7 @@ public sealed partial class EmbeddedStartup : BackgroundService
     private async Task<bool> LoadDemoPoolsAsync(CancellationToken stoppingToken)
     {
         await commands.WhenOpen.WaitAsync(stoppingToken);
+        await readModel.WhenCaughtUp.WaitAsync(stoppingToken); // what the broker already has: a pool loaded before is not loaded again
         try
         {
             await Task.WhenAll(gcp.DemoPools.Select(pool => LoadAsync(pool, stoppingToken)));
@@ -93,6 +98,12 @@ public sealed partial class EmbeddedStartup : BackgroundService
 
     private async Task LoadAsync(DemoPool pool, CancellationToken stoppingToken)
     {
+        if (readModel.GetPool(pool.PoolId) is not null)
+        {
+            LogDemoPoolPresent(logger, pool.PoolId);
+            return;
+        }
+
         var load = new C.LoadPool
         {
             poolId = pool.PoolId,
@@ -104,7 +115,9 @@ public sealed partial class EmbeddedStartup : BackgroundService
             series = pool.Series,
             importedNumbers = [],
         };
-        var reply = await commands.SendAsync(pool.PoolId, load, DemoCaller, $"demo-load-{pool.PoolId}", idempotencyKey: null, commands.ReplyTimeout, stoppingToken);
+        // one key per pool and terms: another instance attached to the same broker that loads it at the same time gets this load's
+        // outcome; a second, different load of one pool id is refused by the pool itself
+        var reply = await commands.SendAsync(pool.PoolId, load, DemoCaller, $"demo-load-{pool.PoolId}", DemoLoadKey(pool), commands.ReplyTimeout, stoppingToken);
         if (reply.outcome != C.ReplyOutcome.ACCEPTED)
         {
             throw new InvalidOperationException($"demo pool {pool.PoolId} was refused: {reply.reason} {reply.message}");
@@ -141,13 +154,17 @@ public sealed partial class EmbeddedStartup : BackgroundService
 
         rows.Add(("Kafka bootstrap servers", environment.BootstrapServers));
         var notes = new List<string>();
-        if (environment.IsEmbedded)
+        if (environment.Mode.IsDevelopment())
         {
-            rows.Add(("Schema registry", $"{api}{SchemaRegistryPath}"));
+            var schemaRegistry = environment.IsEmbedded ? $"{api}{SchemaRegistryPath}" : registry.Url ?? string.Empty;
+            rows.Add(("Schema registry", schemaRegistry));
             rows.Add(("Tail the event stream", $"kcat -b {environment.BootstrapServers} -C -t {Topics.Stream} -f '%k %h\\n'"));
-            rows.Add(("Drive traffic", $"make demo KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={api}{SchemaRegistryPath} API={api}"));
-            rows.Add(("CRM notifier (e-mails)", $"make notifier KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={api}{SchemaRegistryPath} API={api}"));
-            notes.Add("The embedded broker keeps nothing after exit. Ctrl+C stops.");
+            rows.Add(("Drive traffic", $"make demo KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={schemaRegistry} API={api}"));
+            rows.Add(("CRM notifier (e-mails)", $"make notifier KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={schemaRegistry} API={api}"));
+            rows.Add(("Check the ledger", $"make ledger-check KAFKA={environment.BootstrapServers} SCHEMA_REGISTRY={schemaRegistry}"));
+            notes.Add(environment.IsEmbedded
+                ? "The embedded broker keeps nothing after exit. Ctrl+C stops."
+                : "Attached to the standalone broker (make broker): it keeps the topics while it runs. Ctrl+C stops this instance only.");
         }
 
         // only while the documented dev clients are unchanged: a configured secret is never printed
@@ -155,7 +172,7 @@ public sealed partial class EmbeddedStartup : BackgroundService
         {
             rows.Add(("Dev token (docs/api.md)",
                 $"curl -s {api}{GcpAuthenticationExtensions.TokenPath} -d grant_type=client_credentials -d client_id=pos-terminal -d client_secret=pos-terminal-secret"));
-            if (environment.IsEmbedded)
+            if (environment.Mode.IsDevelopment())
             {
                 // a support CVC disclosure needs a ticketing system's grant: the development signer mints one
                 rows.Add(("Dev CVC support grant", $"POST {api}{Endpoints.DevSupportTicketsApi.Path} with a support token (docs/api.md, CVC disclosures)"));
@@ -194,6 +211,13 @@ public sealed partial class EmbeddedStartup : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo pool {Pool}: {Count} x {Nominal} {Currency} for {Channel}")]
     private static partial void LogDemoPool(ILogger logger, string pool, int count, long nominal, string currency, string channel);
+
+    /// <summary>The idempotency key of a demo pool's load: the same on every instance with the same settings, so the pool is loaded once.</summary>
+    internal static string DemoLoadKey(DemoPool pool) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"demo-load:{pool.PoolId}:{pool.Channel.ToUpperInvariant()}:{pool.NominalMinor}:{pool.Currency}:{pool.Count}:{pool.LowWatermark}:{pool.Series}");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo pool {Pool} is already loaded (the broker has it)")]
+    private static partial void LogDemoPoolPresent(ILogger logger, string pool);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The demo pools could not be loaded ({Error}); the service stays not ready")]
     private static partial void LogDemoPoolsFailed(ILogger logger, string error);

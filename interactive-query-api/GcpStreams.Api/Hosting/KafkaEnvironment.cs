@@ -6,7 +6,8 @@ namespace GcpStreams.Api.Hosting;
 
 /// <summary>
 /// The Kafka the service talks to: in embedded mode the broker it runs itself (librdkafka's mock cluster on 127.0.0.1,
-/// started when this singleton is created and destroyed with it), in cluster mode the configured bootstrap servers.
+/// started when this singleton is created and destroyed with it), in attached mode the standalone embedded broker of
+/// <c>make broker</c>, in cluster mode the configured bootstrap servers.
 /// </summary>
 public sealed class KafkaEnvironment : IDisposable
 {
@@ -17,7 +18,8 @@ public sealed class KafkaEnvironment : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         this.logger = logger;
-        if (options.Value.Mode == KafkaMode.Embedded)
+        Mode = options.Value.Mode;
+        if (Mode == KafkaMode.Embedded)
         {
             embedded = new EmbeddedKafkaCluster();
             BootstrapServers = embedded.BootstrapServers;
@@ -27,9 +29,17 @@ public sealed class KafkaEnvironment : IDisposable
         {
             BootstrapServers = options.Value.BootstrapServers!;
         }
+
+        if (Mode == KafkaMode.Attached)
+        {
+            ForgetLocalStores(options.Value);
+        }
     }
 
     public string BootstrapServers { get; }
+
+    /// <summary>Where the broker is (<c>Kafka:Mode</c>).</summary>
+    public KafkaMode Mode { get; }
 
     public bool IsEmbedded => embedded is not null;
 
@@ -38,7 +48,7 @@ public sealed class KafkaEnvironment : IDisposable
     {
         if (embedded is null)
         {
-            throw new InvalidOperationException("topics are created by provisioning in cluster mode, not by the service");
+            throw new InvalidOperationException("topics are created by provisioning in cluster mode, and by the standalone broker in attached mode, not by the service");
         }
 
         foreach (var topic in topics)
@@ -46,6 +56,18 @@ public sealed class KafkaEnvironment : IDisposable
             embedded.CreateTopic(topic.Name, partitions);
             logger.LogDebug("Created topic {Topic} ({Partitions} partitions)", topic.Name, partitions);
         }
+    }
+
+    /// <summary>
+    /// Attached mode: empties this instance's state stores before the stream opens them. The standalone broker keeps everything
+    /// in memory, so a state dir left from before may belong to an earlier broker, whose changelog offsets a new one does not
+    /// have (a store restored past the new changelog's end would count twice, STREAMIZ-NOTES): the stores are restored from
+    /// the broker's changelogs at every start instead. The read model checks its stored positions against the cluster itself.
+    /// </summary>
+    private void ForgetLocalStores(KafkaOptions kafka)
+    {
+        StateDirectory.Wipe(kafka.StateDir, kafka.ApplicationId);
+        logger.LogInformation("Attached to the standalone broker at {BootstrapServers}: the state stores are restored from its changelogs", BootstrapServers);
     }
 
     public void Dispose() => embedded?.Dispose();

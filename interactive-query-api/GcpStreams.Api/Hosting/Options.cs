@@ -8,6 +8,21 @@ public enum KafkaMode
 
     /// <summary>A real Kafka cluster from <see cref="KafkaOptions.BootstrapServers"/>.</summary>
     Cluster,
+
+    /// <summary>
+    /// The standalone embedded broker (<c>make broker</c>) at <see cref="KafkaOptions.BootstrapServers"/> and its schema registry
+    /// (<c>SchemaRegistry:Url</c>): nothing is created (the broker made every topic), as with a cluster, and the development
+    /// conveniences of embedded mode stay (development keys, token endpoint and clients, demo pools loaded once). Several
+    /// instances may attach at once, each with its own <c>ASPNETCORE_URLS</c> and <c>Kafka:StateDir</c>.
+    /// </summary>
+    Attached,
+}
+
+/// <summary>What the Kafka modes mean beyond where the broker is.</summary>
+public static class KafkaModes
+{
+    /// <summary>Whether a mode is a development one (its own broker, or the standalone embedded broker): development keys and conveniences are allowed.</summary>
+    public static bool IsDevelopment(this KafkaMode mode) => mode != KafkaMode.Cluster;
 }
 
 /// <summary>Which audited calls get a log line besides their record on the audit topic (<see cref="GcpOptions.AuditLog"/>).</summary>
@@ -25,10 +40,13 @@ public sealed class KafkaOptions
 {
     public const string Section = "Kafka";
 
-    /// <summary><c>Embedded</c> (default) or <c>Cluster</c>.</summary>
+    /// <summary><c>Embedded</c> (default), <c>Attached</c> (the standalone embedded broker of <c>make broker</c>) or <c>Cluster</c>.</summary>
     public KafkaMode Mode { get; set; } = KafkaMode.Embedded;
 
-    /// <summary>Cluster mode: the bootstrap servers, e.g. <c>kafka-0:9092,kafka-1:9092</c>. Ignored in embedded mode.</summary>
+    /// <summary>
+    /// Cluster and attached modes: the bootstrap servers, e.g. <c>kafka-0:9092,kafka-1:9092</c> (attached: what <c>make broker</c>
+    /// printed). Embedded mode runs its own broker and refuses it.
+    /// </summary>
     public string? BootstrapServers { get; set; }
 
     /// <summary>
@@ -60,7 +78,10 @@ public sealed class KafkaOptions
 
     public int NumStreamThreads { get; set; } = 1;
 
-    /// <summary>Where RocksDB stores live. Wiped at start in embedded mode (the broker keeps nothing across restarts).</summary>
+    /// <summary>
+    /// Where RocksDB stores live. Wiped at start in embedded and attached modes (the embedded broker keeps nothing across its
+    /// restarts; attached, the stores are restored from the standalone broker's changelogs).
+    /// </summary>
     public string StateDir { get; set; } = Path.Combine(Path.GetTempPath(), "gcp-streams-state");
 
     /// <summary>Cluster mode: <c>Plaintext</c>, <c>Ssl</c>, <c>SaslPlaintext</c> or <c>SaslSsl</c>.</summary>
@@ -95,6 +116,13 @@ public sealed class GcpOptions
     /// because certificate numbers generated with a public key are guessable.
     /// </summary>
     public const string DevelopmentNumberingKey = "ZGV2LW9ubHktbnVtYmVyaW5nLWtleS1jaGFuZ2UtbWU=";
+
+    /// <summary>
+    /// The development command signing key of attached mode when <see cref="CommandSigningKey"/> is unset: every instance
+    /// attached to one standalone broker signs with it, so each accepts the commands, internal records and replies of the
+    /// others. Public, as the development numbering key: cluster mode refuses it.
+    /// </summary>
+    public const string DevelopmentCommandSigningKey = "ZGV2LW9ubHktY29tbWFuZC1zaWduaW5nLWtleS1hdHRhY2hlZC1tb2RlIQ==";
 
     /// <summary>Base64 of the secret key (at least 16 bytes) that permutes generated certificate numbers.</summary>
     public string NumberingKey { get; set; } = string.Empty;
@@ -205,9 +233,9 @@ public sealed class GcpOptions
     public bool? OpenApiEnabled { get; set; }
 
     /// <summary>Whether the OpenAPI document and Swagger UI are served in <paramref name="mode"/> (<see cref="OpenApiEnabled"/>).</summary>
-    public bool ServesOpenApi(KafkaMode mode) => OpenApiEnabled ?? mode == KafkaMode.Embedded;
+    public bool ServesOpenApi(KafkaMode mode) => OpenApiEnabled ?? mode.IsDevelopment();
 
-    /// <summary>Embedded mode: pools loaded at start so `make run` has something to sell.</summary>
+    /// <summary>Embedded and attached modes: pools loaded at start so `make run` has something to sell (once per broker, however many instances attach).</summary>
     public List<DemoPool> DemoPools { get; set; } = [];
 }
 

@@ -23,6 +23,22 @@ public sealed partial class KafkaOptionsValidation : IValidateOptions<KafkaOptio
             errors.Add("Kafka:BootstrapServers is required when Kafka:Mode is Cluster (e.g. kafka-0:9092,kafka-1:9092).");
         }
 
+        if (options.Mode == KafkaMode.Attached && string.IsNullOrWhiteSpace(options.BootstrapServers))
+        {
+            errors.Add("Kafka:BootstrapServers is required when Kafka:Mode is Attached: the bootstrap address `make broker` printed (e.g. 127.0.0.1:39069).");
+        }
+
+        if (options.Mode == KafkaMode.Embedded && !string.IsNullOrWhiteSpace(options.BootstrapServers))
+        {
+            errors.Add($"Kafka:BootstrapServers is '{options.BootstrapServers}' while Kafka:Mode is Embedded, which runs a broker of its own; "
+                + "set Kafka:Mode=Attached to use the standalone broker of `make broker` there (or Cluster for a real cluster), or unset Kafka:BootstrapServers.");
+        }
+
+        if (!Enum.IsDefined(options.Mode))
+        {
+            errors.Add($"Kafka:Mode is '{options.Mode}'; it must be one of {string.Join(", ", Enum.GetNames<KafkaMode>())}.");
+        }
+
         if (!ApplicationIdFormat().IsMatch(options.ApplicationId ?? string.Empty) || options.ApplicationId is "." or "..")
         {
             // a Kafka name (internal topics are named after it, up to 249 characters with their suffix), and a directory
@@ -100,6 +116,11 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         if (kafka.Value.Mode == KafkaMode.Cluster && options.NumberingKey == GcpOptions.DevelopmentNumberingKey)
         {
             errors.Add("Gcp:NumberingKey is the public development key; cluster mode needs a secret one (`openssl rand -base64 32`).");
+        }
+
+        if (kafka.Value.Mode == KafkaMode.Cluster && options.CommandSigningKey == GcpOptions.DevelopmentCommandSigningKey)
+        {
+            errors.Add("Gcp:CommandSigningKey is the public development key of attached mode; cluster mode needs a secret one (`openssl rand -base64 32`).");
         }
 
         if (string.IsNullOrEmpty(options.CommandSigningKey))
@@ -267,6 +288,12 @@ public sealed class SchemaRegistryModeValidation(IOptions<KafkaOptions> kafka) :
     public ValidateOptionsResult Validate(string? name, GcpStreams.Serialization.SchemaRegistryOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (kafka.Value.Mode == KafkaMode.Attached && options.IsInProcess)
+        {
+            return ValidateOptionsResult.Fail("SchemaRegistry:Url is required when Kafka:Mode is Attached: the schema registry URL `make broker` printed "
+                + "(e.g. http://127.0.0.1:41877), so that every attached instance and tool encodes with the same schema ids.");
+        }
+
         return kafka.Value.Mode == KafkaMode.Cluster && options.IsInProcess
             ? ValidateOptionsResult.Fail("SchemaRegistry:Url is required when Kafka:Mode is Cluster: the Confluent Schema Registry the other teams' producers "
                 + "and consumers use (e.g. https://schema-registry:8081); the in-process registry exists only in embedded mode, and records of the "

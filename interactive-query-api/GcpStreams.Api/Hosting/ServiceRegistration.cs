@@ -11,8 +11,26 @@ public static class ServiceRegistration
     /// <summary>Options (validated at start, naming the bad setting), Kafka, the schema registry, the topology and the startup tasks.</summary>
     public static IServiceCollection AddGcpStreams(this IServiceCollection services)
     {
-        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
-        services.AddOptions<GcpOptions>().BindConfiguration(GcpOptions.Section).ValidateOnStart();
+        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart()
+            .PostConfigure(kafka =>
+            {
+                // attached instances come and go on one development broker: a member that went away is noticed in seconds (as in
+                // embedded mode), not after the default 45 s during which its partitions decide nothing
+                if (kafka.Mode == KafkaMode.Attached)
+                {
+                    kafka.Settings.TryAdd("session.timeout.ms", "6000");
+                    kafka.Settings.TryAdd("heartbeat.interval.ms", "500");
+                }
+            });
+        services.AddOptions<GcpOptions>().BindConfiguration(GcpOptions.Section).ValidateOnStart()
+            .PostConfigure<IOptions<KafkaOptions>>((gcp, kafka) =>
+            {
+                // attached instances share one broker: they must sign alike to accept each other's commands, records and replies
+                if (kafka.Value.Mode == KafkaMode.Attached && string.IsNullOrEmpty(gcp.CommandSigningKey))
+                {
+                    gcp.CommandSigningKey = GcpOptions.DevelopmentCommandSigningKey;
+                }
+            });
         services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryModeValidation>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidation>();
@@ -25,7 +43,7 @@ public static class ServiceRegistration
         {
             var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             var registry = sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
-            // the in-process registry only in embedded mode; cluster mode names its registry (SchemaRegistryModeValidation)
+            // the in-process registry only in embedded mode; cluster and attached modes name their registry (SchemaRegistryModeValidation)
             return kafka.Mode == KafkaMode.Embedded
                 ? sp.GetRequiredService<InProcessSchemaRegistry>()
                 : SchemaRegistryClients.Create(registry);

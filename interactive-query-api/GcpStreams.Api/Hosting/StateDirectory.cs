@@ -27,7 +27,10 @@ public static class StateDirectory
         var dir = ApplicationDir(stateDir, applicationId);
         var marker = MarkerOf(stateDir, applicationId);
         var closedCleanly = File.Exists(marker);
-        File.Delete(marker); // from here until the next clean stop, a crash leaves no marker
+        if (closedCleanly)
+        {
+            File.Delete(marker); // from here until the next clean stop, a crash leaves no marker
+        }
         if (closedCleanly || !Directory.Exists(dir))
         {
             return null;
@@ -51,7 +54,11 @@ public static class StateDirectory
     public static void Wipe(string stateDir, string applicationId)
     {
         var dir = ApplicationDir(stateDir, applicationId);
-        File.Delete(MarkerOf(stateDir, applicationId));
+        if (File.Exists(MarkerOf(stateDir, applicationId)))
+        {
+            File.Delete(MarkerOf(stateDir, applicationId));
+        }
+
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);

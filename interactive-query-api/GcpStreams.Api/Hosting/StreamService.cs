@@ -102,7 +102,7 @@ public sealed class StreamService : BackgroundService
             try
             {
                 await close.WaitAsync(CloseTimeout, cancellationToken);
-                if (!failed && kafka.Mode != KafkaMode.Embedded)
+                if (!failed && kafka.Mode == KafkaMode.Cluster)
                 {
                     StateDirectory.MarkClosedCleanly(kafka.StateDir, settings.ApplicationId); // the next start may trust the stores
                 }

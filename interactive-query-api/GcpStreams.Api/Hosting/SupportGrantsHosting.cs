@@ -6,7 +6,7 @@ namespace GcpStreams.Api.Hosting;
 
 /// <summary>
 /// The CVC support grants: the <see cref="SupportGrantValidator"/> over the ticketing system's keys
-/// (<c>Gcp:SupportTickets:SigningKeysPem</c>), and in embedded mode (<c>Kafka:Mode=Embedded</c>) the
+/// (<c>Gcp:SupportTickets:SigningKeysPem</c>), and in embedded and attached modes (<c>Kafka:Mode=Embedded</c>, <c>Attached</c>) the
 /// <see cref="DevSupportGrantSigner"/>, whose key the validator trusts too. Cluster mode never creates the signer (its
 /// endpoint is not mapped) and requires the keys (<see cref="GcpOptionsValidation"/>).
 /// </summary>
@@ -34,7 +34,7 @@ public static class SupportGrantsHosting
         return services;
     }
 
-    /// <summary>Whether this service has the development signer: in embedded mode only.</summary>
+    /// <summary>Whether this service has the development signer: in embedded and attached modes (never with a real cluster).</summary>
     public static bool HasDevSigner(IServiceProvider services) =>
-        services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode == KafkaMode.Embedded;
+        services.GetRequiredService<IOptions<KafkaOptions>>().Value.Mode.IsDevelopment();
 }

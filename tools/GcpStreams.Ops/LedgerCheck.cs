@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text;
+using GcpStreams.Client;
+using GcpStreams.Domain;
+using C = GcpStreams.Contracts;
+
+namespace GcpStreams.Ops;
+
+/// <summary>
+/// <c>make ledger-check</c>: folds <c>GiftCertificates.Stream</c> per certificate with the domain's own fold and compares the
+/// result with the latest <c>GiftCertificates.State</c> record of each (balance, held, status, sequence, lock). Exit 0 with the
+/// counts when every certificate agrees, 1 with the first differences.
+/// </summary>
+internal sealed class LedgerCheck(TopicReader reader, Codec codec, TextWriter output)
+{
+    public sealed record Result(int Events, int Certificates, int States, IReadOnlyList<string> Differences);
+
+    public int Run(int maxShown)
+    {
+        var result = Check();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ledger-check: {result.Events} events of {result.Certificates} certificates on {Topics.Stream.Name} folded, {result.States} records of {Topics.State.Name} compared"));
+        if (result.Differences.Count == 0)
+        {
+            output.WriteLine("ledger-check: every certificate's State is the fold of its events");
+            return 0;
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ledger-check: {result.Differences.Count} difference(s); the first {Math.Min(maxShown, result.Differences.Count)}:"));
+        foreach (var difference in result.Differences.Take(maxShown))
+        {
+            output.WriteLine("  " + difference);
+        }
+
+        return 1;
+    }
+
+    public Result Check()
+    {
+        var folds = new Dictionary<string, LedgerFold>(StringComparer.Ordinal);
+        var events = 0;
+        var differences = new List<string>();
+        foreach (var record in reader.Read(Topics.Stream.Name))
+        {
+            var where = string.Create(CultureInfo.InvariantCulture, $"{Topics.Stream.Name}[{record.Partition.Value}]@{record.Offset.Value}");
+            if (record.Message.Value is null)
+            {
+                continue;
+            }
+
+            C.GiftCertificateEvent e;
+            try
+            {
+                e = codec.Decode(Topics.Stream, record.Message.Value, record.Message.Headers);
+            }
+            catch (Exception x) when (x is not (OutOfMemoryException or HttpRequestException))
+            {
+                differences.Add($"{where}: undecodable ({x.Message})");
+                continue;
+            }
+
+            events++;
+            if (e.certificateId is not { Length: > 0 } id || Topics.Stream.Key(record.Message.Key) != id)
+            {
+                continue; // a pool's event, or an alert keyed by something else: no certificate's ledger
+            }
+
+            if (!folds.TryGetValue(id, out var fold))
+            {
+                folds[id] = fold = new LedgerFold(id);
+            }
+
+            fold.Apply(e, where);
+        }
+
+        var states = new Dictionary<string, C.CertificateState>(StringComparer.Ordinal);
+        var stateRecords = 0;
+        foreach (var record in reader.Read(Topics.State.Name))
+        {
+            stateRecords++;
+            var key = Topics.State.Key(record.Message.Key);
+            if (record.Message.Value is null)
+            {
+                states.Remove(key); // a tombstone
+                continue;
+            }
+
+            try
+            {
+                states[key] = codec.Decode(Topics.State, record.Message.Value, record.Message.Headers);
+            }
+            catch (Exception x) when (x is not (OutOfMemoryException or HttpRequestException))
+            {
+                differences.Add(string.Create(CultureInfo.InvariantCulture, $"{Topics.State.Name}[{record.Partition.Value}]@{record.Offset.Value}: undecodable ({x.Message})"));
+            }
+        }
+
+        foreach (var fold in folds.Values.OrderBy(f => f.CertificateId, StringComparer.Ordinal))
+        {
+            differences.AddRange(fold.Problems.Select(p => $"{fold.CertificateId}: {p}"));
+            if (!states.TryGetValue(fold.CertificateId, out var state))
+            {
+                if (fold.Certificate is not null || fold.PoolStatus is not null)
+                {
+                    differences.Add($"{fold.CertificateId}: no record on {Topics.State.Name} ({fold.Events} events on the stream)");
+                }
+
+                continue;
+            }
+
+            var compared = Compare(fold, state);
+            if (compared is not null)
+            {
+                differences.Add($"{fold.CertificateId}: {compared}");
+            }
+        }
+
+        foreach (var orphan in states.Keys.Where(k => !folds.ContainsKey(k)).Order(StringComparer.Ordinal))
+        {
+            differences.Add($"{orphan}: a {Topics.State.Name} record ({states[orphan].status}, sequence {states[orphan].sequence}) without any event on {Topics.Stream.Name}");
+        }
+
+        return new Result(events, folds.Count, stateRecords, differences);
+    }
+
+    /// <summary>What differs between the fold and the State record (each field: the fold's value, then State's), or null.</summary>
+    internal static string? Compare(LedgerFold fold, C.CertificateState state)
+    {
+        var diffs = new List<string>();
+        void Field<T>(string name, T folded, T published)
+        {
+            if (!EqualityComparer<T>.Default.Equals(folded, published))
+            {
+                diffs.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: fold {folded}, State {published}"));
+            }
+        }
+
+        if (fold.Certificate is { } certificate)
+        {
+            Field("status", Symbol(certificate.Status), state.status.ToString());
+            Field("balanceMinor", certificate.BalanceMinor, state.balanceMinor);
+            Field("heldMinor", certificate.HeldMinor, state.heldMinor);
+            Field("sequence", certificate.Sequence, state.sequence);
+            Field("locked", certificate.Locked, state.locked);
+        }
+        else if (fold.PoolStatus is { } status)
+        {
+            Field("status", status.ToString(), state.status.ToString());
+            Field("sequence", fold.Sequence, state.sequence);
+        }
+
+        return diffs.Count == 0 ? null : string.Join("; ", diffs);
+    }
+
+    /// <summary>The domain's status as the contract's symbol (<c>PartiallyRedeemed</c> as <c>PARTIALLY_REDEEMED</c>).</summary>
+    internal static string Symbol(CertificateStatus status)
+    {
+        var name = status.ToString();
+        var text = new StringBuilder();
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (i > 0 && char.IsUpper(name[i]))
+            {
+                text.Append('_');
+            }
+
+            text.Append(char.ToUpperInvariant(name[i]));
+        }
+
+        return text.ToString();
+    }
+}
