@@ -37,7 +37,14 @@ public sealed class CertificateIndex : IDisposable
     private readonly HashSet<string> dirtyPools = new(StringComparer.Ordinal);
     private int[] statusCounts = new int[StatusCount];
     private int[] channelCounts = new int[ChannelCount];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CertificateState> decoded = new(StringComparer.Ordinal);
     private int count;
+
+    /// <summary>
+    /// How many decoded states <see cref="Get"/> keeps (a lookup of a hot certificate then skips RocksDB and the Avro decode):
+    /// at ~2.5 KB each, ~25 MB. When full it starts again empty, which keeps the bound without bookkeeping per read.
+    /// </summary>
+    public const int DecodedCacheEntries = 10_000;
 
     /// <summary>Creates an empty index in a temporary database, deleted when the index is disposed.</summary>
     public CertificateIndex()
@@ -55,9 +62,33 @@ public sealed class CertificateIndex : IDisposable
     /// <summary>How many certificates the index holds.</summary>
     public int Count => count;
 
-    /// <summary>The latest state of a certificate, or null when unknown (never seen or tombstoned).</summary>
-    public CertificateState? Get(string certificateId) =>
-        db.Get(Keys.Of(Keys.State, certificateId ?? throw new ArgumentNullException(nameof(certificateId)))) is { } bytes ? Values.State(bytes) : null;
+    /// <summary>
+    /// The latest state of a certificate, or null when unknown (never seen or tombstoned). Shared with other readers: treat it
+    /// as read-only. Callers hold the store's read lock, so no write runs meanwhile: a write drops the certificate's decoded
+    /// state before its batch is written (under the write lock), and the next read decodes what the batch wrote.
+    /// </summary>
+    public CertificateState? Get(string certificateId)
+    {
+        ArgumentNullException.ThrowIfNull(certificateId);
+        if (decoded.TryGetValue(certificateId, out var cached))
+        {
+            return cached;
+        }
+
+        if (db.Get(Keys.Of(Keys.State, certificateId)) is not { } bytes)
+        {
+            return null;
+        }
+
+        var state = Values.State(bytes);
+        if (decoded.Count >= DecodedCacheEntries)
+        {
+            decoded.Clear();
+        }
+
+        decoded[certificateId] = state;
+        return state;
+    }
 
     /// <summary>Puts the latest state of a certificate (its <c>certificateId</c> is the key), replacing the previous one.</summary>
     public void Apply(CertificateState state)
@@ -90,12 +121,18 @@ public sealed class CertificateIndex : IDisposable
         }
     }
 
+    /// <summary>A state for a search: the decoded one if a lookup cached it, else decoded without caching (a search reads many once).</summary>
+    private CertificateState? Peek(string certificateId) =>
+        decoded.TryGetValue(certificateId, out var cached) ? cached
+            : db.Get(Keys.Of(Keys.State, certificateId)) is { } bytes ? Values.State(bytes) : null;
+
     /// <summary>Puts a state in <paramref name="batch"/>: the state, and the index keys and counts that change.</summary>
     internal void Apply(ReadModelDb.Batch batch, CertificateState state)
     {
         ArgumentException.ThrowIfNullOrEmpty(state.certificateId, nameof(state));
         var id = state.certificateId;
         var key = Keys.Of(Keys.State, id);
+        decoded.TryRemove(id, out _);
         var previous = batch.Get(key) is { } bytes ? Values.State(bytes) : null;
         if (previous is not null)
         {
@@ -124,6 +161,7 @@ public sealed class CertificateIndex : IDisposable
     internal bool Remove(ReadModelDb.Batch batch, string certificateId)
     {
         var key = Keys.Of(Keys.State, certificateId);
+        decoded.TryRemove(certificateId, out _);
         if (batch.Get(key) is not { } bytes)
         {
             return false;
@@ -166,6 +204,7 @@ public sealed class CertificateIndex : IDisposable
     /// <summary>Reads the in-memory counts from the database (at open, and after it was wiped).</summary>
     internal void Load()
     {
+        decoded.Clear();
         count = db.Get(CountMeta) is { } c ? Keys.Int32(c) : 0;
         statusCounts = db.Get(StatusMeta) is { } s ? FromInts(s, StatusCount) : new int[StatusCount];
         channelCounts = db.Get(ChannelMeta) is { } ch ? FromInts(ch, ChannelCount) : new int[ChannelCount];
@@ -261,7 +300,7 @@ public sealed class CertificateIndex : IDisposable
             }
 
             after = id;
-            var state = states ? Values.State(it.Value()) : Get(id);
+            var state = states ? Values.State(it.Value()) : Peek(id);
             if (state is null || !filter.Matches(state))
             {
                 continue;

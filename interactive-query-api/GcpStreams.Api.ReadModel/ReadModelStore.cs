@@ -374,7 +374,7 @@ public sealed class ReadModelStore : IDisposable
         }
     }
 
-    /// <summary>The latest state of a certificate, or null when unknown (decoded from the database: the caller's own copy).</summary>
+    /// <summary>The latest state of a certificate, or null when unknown; shared with other readers (<see cref="CertificateIndex.Get"/>): treat it as read-only.</summary>
     public CertificateState? Get(string certificateId) => Read(() => index.Get(certificateId));
 
     /// <summary>A page of certificates matching <paramref name="filter"/>; see <see cref="CertificateIndex.Search"/>.</summary>

@@ -25,6 +25,42 @@ public class CertificateIndexTests
     }
 
     [Test]
+    public void A_looked_up_state_is_decoded_once_and_every_later_write_is_seen()
+    {
+        using var index = new CertificateIndex();
+        index.Apply(State("c1", "p1", CertificateStatus.ACTIVE, Channel.POS, "o1", "k1"));
+
+        var first = index.Get("c1");
+        Assert.That(index.Get("c1"), Is.SameAs(first), "the second lookup is served from the decoded states");
+
+        index.Apply(State("c1", "p1", CertificateStatus.PARTIALLY_REDEEMED, Channel.POS, "o1", "k1"));
+        Assert.That(index.Get("c1")?.status, Is.EqualTo(CertificateStatus.PARTIALLY_REDEEMED), "a write drops the decoded state");
+        Assert.That(index.Search(new CertificateFilter(Status: CertificateStatus.PARTIALLY_REDEEMED), 10).Items.Select(s => s.status), Is.EqualTo(new[] { CertificateStatus.PARTIALLY_REDEEMED }));
+
+        index.Remove("c1");
+        Assert.That(index.Get("c1"), Is.Null, "a tombstone too");
+    }
+
+    [Test]
+    public void The_decoded_states_stay_bounded()
+    {
+        using var index = new CertificateIndex();
+        for (var i = 0; i < CertificateIndex.DecodedCacheEntries + 10; i++)
+        {
+            index.Apply(State($"c{i}", "p1", CertificateStatus.ACTIVE, Channel.POS, $"o{i}", "k1"));
+        }
+
+        for (var i = 0; i < CertificateIndex.DecodedCacheEntries + 10; i++)
+        {
+            Assert.That(index.Get($"c{i}")?.orderId, Is.EqualTo($"o{i}"));
+        }
+
+        var last = index.Get($"c{CertificateIndex.DecodedCacheEntries + 9}");
+        Assert.That(index.Get($"c{CertificateIndex.DecodedCacheEntries + 9}"), Is.SameAs(last));
+        Assert.That(index.Get("c0"), Is.Not.SameAs(index.Get("c1")));
+    }
+
+    [Test]
     public void AppliedState_IsFoundByIdAndByEveryAttribute()
     {
         using var index = new CertificateIndex();
