@@ -65,7 +65,11 @@ public static class StateDirectory
         }
     }
 
-    /// <summary>The application's directory, refused when the application id would name one outside the state dir.</summary>
+    /// <summary>
+    /// The application's directory, resolved to its full path; one not strictly inside the state dir (an application id of
+    /// <c>..</c>, <c>.</c> or a rooted path) is refused, whatever validation let through, so a wipe deletes nothing outside it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The application's directory is not inside the state dir.</exception>
     private static string ApplicationDir(string stateDir, string applicationId)
     {
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(stateDir));

@@ -283,11 +283,5 @@ public sealed class StreamService : BackgroundService
         }
     }
 
-    /// <summary>
-    /// Embedded mode: deletes the application's stores, <c>{stateDir}/{applicationId}</c>, and nothing else. The directory is
-    /// resolved to its full path first; one that is not strictly inside the state dir (an application id of <c>..</c>,
-    /// <c>.</c> or a rooted path) is refused, whatever validation let through.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The application's directory is not inside the state dir.</exception>
     internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 }
