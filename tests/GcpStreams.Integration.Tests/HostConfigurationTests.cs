@@ -13,6 +13,16 @@ namespace GcpStreams.Integration.Tests;
 /// <summary>Configuration errors stop startup with the setting's name; a cluster that is not there is waited for, and said so.</summary>
 public class HostConfigurationTests
 {
+    [TestCase(7, 4, "Kafka:StoreBlockCacheMiB")]
+    [TestCase(64, 0, "Kafka:StoreWriteBufferMiB")]
+    [TestCase(64, 257, "Kafka:StoreWriteBufferMiB")]
+    public void StoreMemorySettingsOutOfRange_AreRefusedNamingTheSetting(int blockCacheMiB, int writeBufferMiB, string setting)
+    {
+        var result = new KafkaOptionsValidation().Validate(null, new KafkaOptions { StoreBlockCacheMiB = blockCacheMiB, StoreWriteBufferMiB = writeBufferMiB });
+        Assert.That(result.Failures, Has.Exactly(1).Contains(setting));
+        Assert.That(new KafkaOptionsValidation().Validate(null, new KafkaOptions()).Succeeded, Is.True, "the defaults (64, 4) are valid");
+    }
+
     [Test]
     public async Task ClusterModeWithoutBootstrapServers_StopsStartupNamingTheSetting()
     {

@@ -114,6 +114,11 @@ public class ScaleOutIntegrationTests
             // the stores skip the flush at every commit: what the ledger store holds reached its files when it closed
             Assert.That(Directory.GetFiles(Path.Combine(stateDir, AppId), "*.sst", SearchOption.AllDirectories).Where(f => f.Contains($"{Path.DirectorySeparatorChar}certificates{Path.DirectorySeparatorChar}", StringComparison.Ordinal)),
                 Is.Not.Empty, "the ledger store's memtable was written to a table file at close");
+            var options = Directory.GetFiles(Path.Combine(stateDir, AppId), "OPTIONS-*", SearchOption.AllDirectories)
+                .Where(f => f.Contains($"{Path.DirectorySeparatorChar}certificates{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToList();
+            Assert.That(options, Is.Not.Empty);
+            Assert.That(File.ReadAllText(options[^1]), Does.Contain("write_buffer_size=4194304").And.Contain("max_write_buffer_number=3"),
+                "the stores' memtables are bounded by Kafka:StoreWriteBufferMiB (4 MiB), not Streamiz's 16 MiB");
             var marker = StateDirectory.MarkerOf(stateDir, AppId);
             Assert.That(File.Exists(marker), Is.True, "a clean stop leaves its marker");
 

@@ -79,6 +79,17 @@ public sealed class KafkaOptions
     public int NumStreamThreads { get; set; } = 1;
 
     /// <summary>
+    /// The block cache every state store of the instance shares, in MiB (Streamiz's default is 50 MiB per store and task).
+    /// </summary>
+    public int StoreBlockCacheMiB { get; set; } = 64;
+
+    /// <summary>
+    /// Each state store's memtable size in MiB (Streamiz's default: 16); a store keeps at most 3, and flushes when 2 are full.
+    /// The stores no longer flush at every commit (<c>LedgerStores</c>), so this bounds their memory.
+    /// </summary>
+    public int StoreWriteBufferMiB { get; set; } = 4;
+
+    /// <summary>
     /// Where RocksDB stores live. Wiped at start in embedded and attached modes (the embedded broker keeps nothing across its
     /// restarts; attached, the stores are restored from the standalone broker's changelogs).
     /// </summary>

@@ -53,6 +53,8 @@ public sealed partial class KafkaOptionsValidation : IValidateOptions<KafkaOptio
         Range(errors, "Kafka:FetchWaitMaxMs", options.FetchWaitMaxMs, 1, 10_000);
         Range(errors, "Kafka:LingerMs", options.LingerMs, 0, 1_000);
         Range(errors, "Kafka:NumStreamThreads", options.NumStreamThreads, 1, 64);
+        Range(errors, "Kafka:StoreBlockCacheMiB", options.StoreBlockCacheMiB, 8, 4_096);
+        Range(errors, "Kafka:StoreWriteBufferMiB", options.StoreWriteBufferMiB, 1, 256);
         Range(errors, "Kafka:RetryBackoffSeconds", options.RetryBackoffSeconds, 1, 300);
         Range(errors, "Kafka:MaxRetryBackoffSeconds", options.MaxRetryBackoffSeconds, options.RetryBackoffSeconds, 3_600);
         OneOf(errors, "Kafka:ProcessingGuarantee", options.ProcessingGuarantee, Guarantees);

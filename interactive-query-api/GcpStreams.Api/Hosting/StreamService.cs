@@ -6,6 +6,7 @@ using GcpStreams.Topology;
 using Microsoft.Extensions.Options;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Errors;
+using Streamiz.Kafka.Net.State;
 
 namespace GcpStreams.Api.Hosting;
 
@@ -149,6 +150,7 @@ public sealed class StreamService : BackgroundService
             LingerMs = kafka.LingerMs,
             NumStreamThreads = kafka.NumStreamThreads,
             StateDir = kafka.StateDir,
+            RocksDbConfigHandler = StoreMemory(kafka),
             AutoOffsetReset = AutoOffsetReset.Earliest,
             Partitioner = Partitioner.Murmur2Random,
             Logger = StreamizLogging.Instance,
@@ -281,6 +283,24 @@ public sealed class StreamService : BackgroundService
             await Task.Delay(backoff, stoppingToken);
             backoff = TimeSpan.FromSeconds(Math.Min(backoff.TotalSeconds * 2, kafka.MaxRetryBackoffSeconds));
         }
+    }
+
+    /// <summary>
+    /// Bounds the state stores' memory: one block cache shared by every store of the instance (<c>Kafka:StoreBlockCacheMiB</c>)
+    /// instead of Streamiz's 50 MiB per store and task, and memtables of <c>Kafka:StoreWriteBufferMiB</c> (at most 3 per store).
+    /// Streamiz calls this for each store after its own settings, so the table options (block size, Bloom filter) are given
+    /// again with the shared cache.
+    /// </summary>
+    internal static Action<string, RocksDbOptions> StoreMemory(KafkaOptions kafka)
+    {
+        var cache = RocksDbSharp.Cache.CreateLru((ulong)kafka.StoreBlockCacheMiB << 20);
+        return (_, options) => options
+            .SetWriteBufferSize((ulong)kafka.StoreWriteBufferMiB << 20)
+            .SetMaxWriteBufferNumber(3)
+            .SetBlockBasedTableFactory(new RocksDbSharp.BlockBasedTableOptions()
+                .SetBlockCache(cache)
+                .SetBlockSize(4096)
+                .SetFilterPolicy(RocksDbSharp.BloomFilterPolicy.Create()));
     }
 
     internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
