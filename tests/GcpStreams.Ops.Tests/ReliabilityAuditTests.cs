@@ -72,6 +72,23 @@ public sealed class ReliabilityAuditTests
     }
 
     [Test]
+    public void A_redelivered_input_answered_twice_with_the_same_alert_is_counted_but_not_a_violation()
+    {
+        StreamEvent[] events =
+        [
+            new("e1", "certificate.redeemed", "c1", "pay-1"),
+            new("e2", "alert", "c1", "pay-1", "DUPLICATE_EVENT capture ignored: input pay-1 was delivered again"),
+            new("e2", "alert", "c1", "pay-1", "DUPLICATE_EVENT capture ignored: input pay-1 was delivered again"),
+            new("e3", "alert", "c1", "pay-2", "LOCKED_CERTIFICATE_USE capture attempted on locked certificate c1"),
+        ];
+
+        var report = StreamAudit.Check(events, Expected(["pay-1"], []));
+
+        Assert.That((report.RedeliveryAlerts, report.RepeatedRedeliveryAlerts, report.DuplicatedEventIds, report.PaymentsDuplicated), Is.EqualTo((2, 1, 0, 0)));
+        Assert.That(report.Ok, Is.True);
+    }
+
+    [Test]
     public void A_reservation_never_answered_is_a_violation()
     {
         var report = StreamAudit.Check([], Expected([], [], ("r1", true), ("r2", false)));

@@ -3,7 +3,14 @@ using GcpStreams.Domain;
 namespace GcpStreams.Reliability;
 
 /// <summary>One event of GiftCertificates.Stream, the fields the audit looks at.</summary>
-internal sealed record StreamEvent(string EventId, string EventType, string? CertificateId, string CausationId);
+internal sealed record StreamEvent(string EventId, string EventType, string? CertificateId, string CausationId, string? Detail = null)
+{
+    /// <summary>
+    /// The decider's answer to an input it had applied already (alert DUPLICATE_EVENT): no effect, but a sign that the input
+    /// was delivered again (after a kill -9, see docs/reliability.md).
+    /// </summary>
+    public bool IsRedeliveryAlert => EventType == EventTypes.Alert && Detail is not null && Detail.StartsWith("DUPLICATE_EVENT", StringComparison.Ordinal);
+}
 
 /// <summary>What the suite sent and what it was answered: the input the audit compares the stream with.</summary>
 internal sealed class Expectations
@@ -30,6 +37,8 @@ internal sealed record AuditReport(
     int IssuedTwice,
     int Reservations,
     int ReservationsUnanswered,
+    int RedeliveryAlerts,
+    int RepeatedRedeliveryAlerts,
     IReadOnlyList<string> Examples)
 {
     public bool Ok => PaymentsLost == 0 && PaymentsDuplicated == 0 && DuplicatedEventIds == 0 && OrdersNotIssued == 0 && IssuedTwice == 0 && ReservationsUnanswered == 0;
@@ -41,6 +50,7 @@ internal sealed record AuditReport(
         yield return $"event ids on the stream duplicated {DuplicatedEventIds}";
         yield return $"paid orders             {PaidOrders}: not issued {OrdersNotIssued}; certificates issued twice {IssuedTwice}";
         yield return $"reservations            {Reservations}: never answered {ReservationsUnanswered}";
+        yield return $"inputs delivered again  {RedeliveryAlerts} DUPLICATE_EVENT alerts (no effect), {RepeatedRedeliveryAlerts} of them with an event id already on the stream (not counted as violations)";
         foreach (var example in Examples)
         {
             yield return "  " + example;
@@ -77,15 +87,27 @@ internal static class StreamAudit
         var count = 0;
         var eventIds = new HashSet<string>(StringComparer.Ordinal);
         var duplicatedIds = 0;
+        var redeliveries = 0;
+        var repeatedRedeliveries = 0;
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
         var issued = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var e in events)
         {
             count++;
-            if (!eventIds.Add(e.EventId))
+            if (e.IsRedeliveryAlert)
+            {
+                redeliveries++;
+            }
+
+            var fresh = eventIds.Add(e.EventId);
+            if (!fresh && e.IsRedeliveryAlert)
+            {
+                repeatedRedeliveries++;
+            }
+            else if (!fresh)
             {
                 duplicatedIds++;
-                Example($"event id {e.EventId} ({e.EventType}, {e.CertificateId}) appears twice");
+                Example($"event id {e.EventId} ({e.EventType}, {e.CertificateId}, caused by {e.CausationId}{(e.Detail is null ? "" : ": " + e.Detail)}) appears twice");
             }
 
             if (PaymentOutcomeTypes.Contains(e.EventType) && expected.PaymentEventIds.Contains(e.CausationId))
@@ -143,7 +165,7 @@ internal static class StreamAudit
         }
 
         return new AuditReport(count, expected.PaymentEventIds.Count, lost, doubled, duplicatedIds, expected.PaidCertificates.Count, notIssued, issuedTwice,
-            expected.Reservations.Count, unanswered, examples);
+            expected.Reservations.Count, unanswered, redeliveries, repeatedRedeliveries, examples);
     }
 
     /// <summary>

@@ -65,6 +65,11 @@ internal static class KillPhase
                 Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] cycle {cycle}: {victim.Name} ready again after {restart.Elapsed.TotalSeconds:F1} s");
             }
 
+            if (clock.Elapsed < TimeSpan.FromSeconds(options.TrafficSeconds))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(options.TrafficSeconds) - clock.Elapsed, token); // traffic for at least --traffic-seconds
+            }
+
             await stopTraffic.CancelAsync(); // no new customers; those under way finish
             var unfinished = await running;
             Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] traffic done: {Progress(tally)}; journeys not finished {unfinished}");
@@ -85,6 +90,7 @@ internal static class KillPhase
             var ledger = await LedgerCheckAsync(broker, dir, token);
             Console.WriteLine($"ledger check            exit {ledger}");
             Console.WriteLine("events by type          " + string.Join(", ", events.GroupBy(e => e.EventType, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
+            Console.WriteLine("alerts by kind          " + string.Join(", ", events.Where(e => e.Detail is not null).GroupBy(e => e.Detail!.Split(' ')[0], StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
             Console.WriteLine("customers               " + Progress(tally));
             if (restarts.Count > 0)
             {

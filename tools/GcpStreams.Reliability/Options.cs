@@ -3,10 +3,10 @@ using System.Globalization;
 namespace GcpStreams.Reliability;
 
 /// <summary>gcp-reliability's command line.</summary>
-internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double Rate, int Reservations, int PoolSize, int Instances, string Results)
+internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double Rate, int Reservations, int PoolSize, int Instances, string Results, int TrafficSeconds)
 {
     public const string Usage = "usage: gcp-reliability [--phase kill|reserve|all] [--cycles N (20)] [--seed N (time)] [--rate customers/s (2)] "
-        + "[--reservations N (10000)] [--pool N (5000)] [--instances N for the reserve phase (3)] [--results DIR (artifacts/reliability)]";
+        + "[--reservations N (10000)] [--pool N (5000)] [--instances N for the reserve phase (3)] [--results DIR (artifacts/reliability)] [--traffic-seconds N: traffic at least this long (0)]";
 
     public static SuiteOptions? Parse(string[] args)
     {
@@ -21,7 +21,7 @@ internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double R
             values[args[i][2..]] = args[i + 1];
         }
 
-        var known = new[] { "phase", "cycles", "seed", "rate", "reservations", "pool", "instances", "results" };
+        var known = new[] { "phase", "cycles", "seed", "rate", "reservations", "pool", "instances", "results", "traffic-seconds" };
         if (values.Keys.Any(k => !known.Contains(k, StringComparer.Ordinal)))
         {
             return null;
@@ -42,6 +42,7 @@ internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double R
             Int("reservations", 10_000),
             Int("pool", 5_000),
             Int("instances", 3),
-            values.GetValueOrDefault("results", "artifacts/reliability"));
+            values.GetValueOrDefault("results", "artifacts/reliability"),
+            Int("traffic-seconds", 0));
     }
 }

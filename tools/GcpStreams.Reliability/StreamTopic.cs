@@ -92,7 +92,7 @@ internal static class StreamTopic
             }
 
             var e = codec.Decode(Topics.Stream, result.Message.Value);
-            events.Add(new StreamEvent(e.eventId, e.eventType, e.certificateId, e.causationId));
+            events.Add(new StreamEvent(e.eventId, e.eventType, e.certificateId, e.causationId, e.payload is GcpStreams.Contracts.Alert alert ? $"{alert.kind} {alert.message}" : null));
             if (result.Offset.Value + 1 >= remaining.GetValueOrDefault(result.TopicPartition, long.MaxValue))
             {
                 remaining.Remove(result.TopicPartition);
