@@ -52,6 +52,7 @@ internal static class KillPhase
             using var stopTraffic = CancellationTokenSource.CreateLinkedTokenSource(token);
             var running = traffic.RunAsync(options.Rate, stopTraffic.Token);
             var restarts = new List<TimeSpan>();
+            var stuck = new List<string>();
             for (var cycle = 1; cycle <= options.Cycles; cycle++)
             {
                 var wait = TimeSpan.FromMilliseconds(random.Next(2_000, 12_000));
@@ -60,7 +61,18 @@ internal static class KillPhase
                 await victim.KillAsync();
                 var restart = Stopwatch.StartNew();
                 Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] cycle {cycle}: kill -9 {victim.Name} after {wait.TotalSeconds:F1} s | {Progress(tally)}");
-                await victim.StartAsync(http, ReadyTimeout, token);
+                try
+                {
+                    await victim.StartAsync(http, ReadyTimeout, token);
+                }
+                catch (TimeoutException e)
+                {
+                    // a stuck instance: a finding; the cycles end here and the traffic and the audit go on with the others
+                    stuck.Add($"cycle {cycle}: {e.Message}");
+                    Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] VIOLATION cycle {cycle}: {e.Message}");
+                    break;
+                }
+
                 restarts.Add(restart.Elapsed);
                 Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] cycle {cycle}: {victim.Name} ready again after {restart.Elapsed.TotalSeconds:F1} s");
             }
@@ -99,8 +111,10 @@ internal static class KillPhase
             }
 
             Console.WriteLine($"broker log-start warnings {broker.LogStartWarnings}");
-            Console.WriteLine($"kill phase: {clock.Elapsed.TotalMinutes:F1} min, seed {options.Seed}: {(report.Ok && ledger == 0 ? "ok" : "VIOLATIONS")}");
-            return report.Ok && ledger == 0 && unfinished == 0;
+            Console.WriteLine($"instances stuck          {stuck.Count}{string.Concat(stuck.Select(s => "\n  " + s))}");
+            var ok = report.Ok && ledger == 0 && unfinished == 0 && stuck.Count == 0;
+            Console.WriteLine($"kill phase: {clock.Elapsed.TotalMinutes:F1} min, seed {options.Seed}: {(ok ? "ok" : "VIOLATIONS")}");
+            return ok;
         }
         finally
         {
