@@ -21,8 +21,16 @@ internal static class KillPhase
     private static readonly PoolChoice[] Pools =
     [
         new("rel-pos-1000", C.Channel.POS, 100_000, "RUB"),
+        new("rel-pos-5000", C.Channel.POS, 500_000, "RUB"),
         new("rel-web-3000", C.Channel.INTERNET_STORE, 300_000, "RUB"),
+        new("rel-web-10000", C.Channel.INTERNET_STORE, 1_000_000, "RUB"),
     ];
+
+    /// <summary>
+    /// Certificates per pool: a pool's load writes one changelog record per certificate, and the embedded broker keeps at most
+    /// 5 MiB per partition; 3,000 a pool filled gcp-streams-pools-changelog within two minutes (docs/reliability.md).
+    /// </summary>
+    private const int PoolSize = 300;
 
     public static async Task<bool> RunAsync(SuiteOptions options, string dir, CancellationToken token)
     {
@@ -41,7 +49,7 @@ internal static class KillPhase
             var series = 61;
             foreach (var pool in Pools)
             {
-                await AdminHttp.LoadPoolAsync(http, instances[0].Url!, pool.PoolId, pool.Channel.ToString(), pool.NominalMinor, 3000, series++, token);
+                await AdminHttp.LoadPoolAsync(http, instances[0].Url!, pool.PoolId, pool.Channel.ToString(), pool.NominalMinor, PoolSize, series++, token);
             }
 
             using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = broker.RegistryUrl });

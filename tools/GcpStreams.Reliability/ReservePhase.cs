@@ -31,7 +31,7 @@ internal static class ReservePhase
             var pool = new PoolChoice("rel-burst", C.Channel.POS, 100_000, "RUB");
             for (var loaded = 0; loaded < options.PoolSize; loaded += 10_000)
             {
-                await AdminHttp.LoadPoolAsync(http, instances[0].Url!, pool.PoolId, "POS", pool.NominalMinor, Math.Min(10_000, options.PoolSize - loaded), 63, token);
+                await AdminHttp.LoadPoolAsync(http, instances[0].Url!, pool.PoolId, "POS", pool.NominalMinor, Math.Min(10_000, options.PoolSize - loaded), 70, token);
             }
 
             var answers = new ConcurrentBag<ApiAnswerRecord>();
