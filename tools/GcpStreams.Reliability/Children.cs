@@ -213,7 +213,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
         start.Environment["Gcp__RateLimits__WritesPerSecond"] = "1000000";
         start.Environment["Gcp__RateLimits__WriteBurst"] = "1000000";
         start.Environment["Gcp__MaxOpenReservationsPerClient"] = "10000000";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Default"] = Environment.GetEnvironmentVariable("GCP_RELIABILITY_LOG_LEVEL") ?? "Warning"; // e.g. Information to see Streamiz's rebalances and commits
         var next = new Process { StartInfo = start, EnableRaisingEvents = true };
         Starts++;
         var incarnation = Starts;
