@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 SOLUTION := GcpStreams.sln
 
-.PHONY: help setup restore build test run broker demo notifier ledger-check secrecy-scan bench bench-api bench-notify avro avro-check clean chart chart-topics
+.PHONY: help setup restore build test run broker demo notifier ledger-check secrecy-scan reliability bench bench-api bench-notify avro avro-check clean chart chart-topics
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,11 @@ ledger-check: ## fold GiftCertificates.Stream per certificate and compare with G
 SCAN_ARGS ?=
 secrecy-scan: ## look for CVC plaintexts in every topic, state dirs and logs: make secrecy-scan KAFKA=... SCHEMA_REGISTRY=... SCAN_ARGS="--cvc-key 1=... --dir ... --file ..."
 	dotnet run --project tools/GcpStreams.Ops -c $(CONFIGURATION) -- secrecy-scan --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) $(SCAN_ARGS)
+
+RELIABILITY_ARGS ?=
+reliability: ## the reliability suite (minutes; not in make test): kill -9 cycles under mixed traffic, then 10,000 concurrent reservations over 3 instances (RELIABILITY_ARGS: --phase kill|reserve|all --cycles N --seed N; docs/reliability.md)
+	dotnet build $(SOLUTION) -c Release
+	dotnet run --project tools/GcpStreams.Reliability -c Release --no-build -- $(RELIABILITY_ARGS)
 
 SMTP4DEV_URL ?= http://127.0.0.1:5000
 SMTP_PORT ?= 2525
