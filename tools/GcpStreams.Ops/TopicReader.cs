@@ -3,7 +3,7 @@ using Confluent.Kafka;
 namespace GcpStreams.Ops;
 
 /// <summary>Reads whole topics, from each partition's log start to its end as it was when the read began (committed records only).</summary>
-internal sealed class TopicReader(string bootstrapServers, TimeSpan timeout)
+public sealed class TopicReader(string bootstrapServers, TimeSpan timeout)
 {
     /// <summary>Every topic of the cluster (those whose metadata has no error).</summary>
     public IReadOnlyList<string> TopicNames()

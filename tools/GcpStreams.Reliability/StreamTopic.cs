@@ -48,59 +48,17 @@ internal static class StreamTopic
         return last;
     }
 
+    /// <summary>The whole stream, committed records only, read to its end as it was when the read began (gcp-ops' reader).</summary>
     public static List<StreamEvent> ReadAll(string bootstrap, ISchemaRegistryClient registry, TimeSpan timeout)
     {
         var codec = new Codec(registry);
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(Config(bootstrap)).SetLogHandler((_, _) => { }).Build();
-        var remaining = new Dictionary<TopicPartition, long>();
-        foreach (var partition in Partitions(consumer, bootstrap))
-        {
-            var marks = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10));
-            if (marks.High.Value > marks.Low.Value)
-            {
-                remaining[partition] = marks.High.Value;
-            }
-        }
-
-        var events = new List<StreamEvent>();
-        if (remaining.Count == 0)
-        {
-            return events;
-        }
-
-        consumer.Assign(remaining.Keys.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
-        var deadline = DateTime.UtcNow + timeout;
-        while (remaining.Count > 0)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{Topics.Stream.Name} was not read to its end within {timeout.TotalSeconds:0} s");
-            }
-
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result is null)
-            {
-                foreach (var partition in remaining.Keys.ToList())
-                {
-                    if (consumer.Position(partition).Value >= remaining[partition])
-                    {
-                        remaining.Remove(partition);
-                    }
-                }
-
-                continue;
-            }
-
-            var e = codec.Decode(Topics.Stream, result.Message.Value);
-            events.Add(new StreamEvent(e.eventId, e.eventType, e.certificateId, e.causationId, e.payload is GcpStreams.Contracts.Alert alert ? $"{alert.kind} {alert.message}" : null));
-            if (result.Offset.Value + 1 >= remaining.GetValueOrDefault(result.TopicPartition, long.MaxValue))
-            {
-                remaining.Remove(result.TopicPartition);
-            }
-        }
-
-        consumer.Close();
-        return events;
+        return
+        [
+            .. new GcpStreams.Ops.TopicReader(bootstrap, timeout).Read(Topics.Stream.Name)
+                .Where(r => r.Message.Value is not null)
+                .Select(r => codec.Decode(Topics.Stream, r.Message.Value!))
+                .Select(e => new StreamEvent(e.eventId, e.eventType, e.certificateId, e.causationId, e.payload is GcpStreams.Contracts.Alert alert ? $"{alert.kind} {alert.message}" : null)),
+        ];
     }
 
     private static List<TopicPartition> Partitions(IConsumer<byte[], byte[]> consumer, string bootstrap)
