@@ -58,6 +58,7 @@ internal static class KillPhase
             await using var shop = new Shop(broker.BootstrapServers, registry, new RecordSigner(System.Security.Cryptography.RandomNumberGenerator.GetBytes(RecordSigner.MinKeyBytes)));
             var traffic = new Traffic(shop, instances, expected, tally, random.Next());
             using var stopTraffic = CancellationTokenSource.CreateLinkedTokenSource(token);
+            var trafficClock = Stopwatch.StartNew();
             var running = traffic.RunAsync(options.Rate, stopTraffic.Token);
             var restarts = new List<TimeSpan>();
             var stuck = new List<string>();
@@ -85,9 +86,9 @@ internal static class KillPhase
                 Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] cycle {cycle}: {victim.Name} ready again after {restart.Elapsed.TotalSeconds:F1} s");
             }
 
-            if (clock.Elapsed < TimeSpan.FromSeconds(options.TrafficSeconds))
+            if (trafficClock.Elapsed < TimeSpan.FromSeconds(options.TrafficSeconds))
             {
-                await Task.Delay(TimeSpan.FromSeconds(options.TrafficSeconds) - clock.Elapsed, token); // traffic for at least --traffic-seconds
+                await Task.Delay(TimeSpan.FromSeconds(options.TrafficSeconds) - trafficClock.Elapsed, token); // traffic for at least --traffic-seconds
             }
 
             await stopTraffic.CancelAsync(); // no new customers; those under way finish
