@@ -29,11 +29,6 @@ public sealed class KafkaEnvironment : IDisposable
         {
             BootstrapServers = options.Value.BootstrapServers!;
         }
-
-        if (Mode == KafkaMode.Attached)
-        {
-            ForgetLocalStores(options.Value);
-        }
     }
 
     public string BootstrapServers { get; }
@@ -56,18 +51,6 @@ public sealed class KafkaEnvironment : IDisposable
             embedded.CreateTopic(topic.Name, partitions);
             logger.LogDebug("Created topic {Topic} ({Partitions} partitions)", topic.Name, partitions);
         }
-    }
-
-    /// <summary>
-    /// Attached mode: empties this instance's state stores before the stream opens them. The standalone broker keeps everything
-    /// in memory, so a state dir left from before may belong to an earlier broker, whose changelog offsets a new one does not
-    /// have (a store restored past the new changelog's end would count twice, STREAMIZ-NOTES): the stores are restored from
-    /// the broker's changelogs at every start instead. The read model checks its stored positions against the cluster itself.
-    /// </summary>
-    private void ForgetLocalStores(KafkaOptions kafka)
-    {
-        StateDirectory.Wipe(kafka.StateDir, kafka.ApplicationId);
-        logger.LogInformation("Attached to the standalone broker at {BootstrapServers}: the state stores are restored from its changelogs", BootstrapServers);
     }
 
     public void Dispose() => embedded?.Dispose();

@@ -23,7 +23,8 @@ public enum ServiceState
 
 /// <summary>
 /// Runs the Streamiz topology as a hosted service. In embedded mode it first pre-creates every topic the topology needs
-/// and wipes the state dir; in cluster mode it wipes the state dir only when the last stop was not clean
+/// and wipes the state dir; attached to the standalone broker it wipes the state dir too (the broker may be a new one); in
+/// cluster mode it wipes the state dir only when the last stop was not clean
 /// (<see cref="StateDirectory"/>), then waits (with backoff, saying why) until the cluster answers and every required topic
 /// exists, then starts. Readiness follows the stream's state.
 /// </summary>
@@ -77,7 +78,15 @@ public sealed class StreamService : BackgroundService
         }
         else
         {
-            if (StateDirectory.PrepareForStart(kafka.StateDir, settings.ApplicationId) is { } wiped)
+            if (kafka.Mode == KafkaMode.Attached)
+            {
+                // the standalone broker keeps everything in memory: a state dir left from before may belong to an earlier broker,
+                // whose changelog offsets a new one does not have (a store restored past the new changelog's end would count
+                // twice, STREAMIZ-NOTES), so the stores are restored from the broker's changelogs at every start
+                StateDirectory.Wipe(kafka.StateDir, settings.ApplicationId);
+                logger.LogInformation("Attached to the standalone broker at {BootstrapServers}: the state stores are restored from its changelogs", environment.BootstrapServers);
+            }
+            else if (StateDirectory.PrepareForStart(kafka.StateDir, settings.ApplicationId) is { } wiped)
             {
                 logger.LogWarning("Local state: {Reason}", wiped);
             }
