@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using GcpStreams.Traffic;
 
 namespace GcpStreams.Reliability;
@@ -46,24 +45,10 @@ internal static class Children
         }
     }
 
-    /// <summary>The solution's directory (the suite runs from its build output under tools/).</summary>
-    public static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "GcpStreams.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
-    }
-
     /// <summary>A built program of the solution, run with <c>dotnet</c>.</summary>
     public static ProcessStartInfo Dotnet(string relativeDll)
     {
-        var dll = Path.Combine(Root(), relativeDll);
+        var dll = Path.Combine(Smtp4Dev.RepositoryRoot(), relativeDll);
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException($"{dll} is not built: dotnet build GcpStreams.sln -c Release", dll);
@@ -76,15 +61,6 @@ internal static class Children
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
 
@@ -198,10 +174,10 @@ internal sealed class ServiceInstance : IAsyncDisposable
 
     public async Task StartAsync(HttpClient http, TimeSpan timeout, CancellationToken token)
     {
-        var dll = Path.Combine(Children.Root(), "interactive-query-api/GcpStreams.Api/bin/Release/net10.0/GcpStreams.dll");
+        var dll = Path.Combine(Smtp4Dev.RepositoryRoot(), "interactive-query-api/GcpStreams.Api/bin/Release/net10.0/GcpStreams.dll");
         var start = Children.Dotnet("interactive-query-api/GcpStreams.Api/bin/Release/net10.0/GcpStreams.dll");
-        start.WorkingDirectory = Path.Combine(Children.Root(), "interactive-query-api/GcpStreams.Api");
-        var url = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{Children.FreePort()}"));
+        start.WorkingDirectory = Path.Combine(Smtp4Dev.RepositoryRoot(), "interactive-query-api/GcpStreams.Api");
+        var url = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{Smtp4Dev.FreePort()}"));
         start.Environment["ASPNETCORE_URLS"] = url.ToString().TrimEnd('/');
         start.Environment["Kafka__Mode"] = "Attached";
         start.Environment["Kafka__BootstrapServers"] = broker.BootstrapServers;

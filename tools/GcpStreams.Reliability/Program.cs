@@ -23,7 +23,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
 AppDomain.CurrentDomain.ProcessExit += (_, _) => Children.KillAll(); // no child outlives the suite
 AppDomain.CurrentDomain.UnhandledException += (_, _) => Children.KillAll();
 
-var results = Path.GetFullPath(Path.Combine(Children.Root(), options.Results, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)));
+var results = Path.GetFullPath(Path.Combine(GcpStreams.Traffic.Smtp4Dev.RepositoryRoot(), options.Results, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)));
 Directory.CreateDirectory(results);
 Console.WriteLine($"gcp-reliability: phase {options.Phase}, seed {options.Seed}, logs under {results}");
 var ok = true;

@@ -16,7 +16,9 @@ namespace GcpStreams.Api.Hosting;
 public static class StateDirectory
 {
     /// <summary>The marker a clean stop leaves: <c>{Kafka:StateDir}/{Kafka:ApplicationId}.closed-cleanly</c>.</summary>
-    public static string MarkerOf(string stateDir, string applicationId) => ApplicationDir(stateDir, applicationId) + ".closed-cleanly";
+    public static string MarkerOf(string stateDir, string applicationId) => ApplicationDir(stateDir, applicationId) + MarkerSuffix;
+
+    private const string MarkerSuffix = ".closed-cleanly";
 
     /// <summary>
     /// Before the stream starts: consumes the clean-stop marker; without one, wipes the application's state (if any) and
@@ -25,12 +27,13 @@ public static class StateDirectory
     public static string? PrepareForStart(string stateDir, string applicationId)
     {
         var dir = ApplicationDir(stateDir, applicationId);
-        var marker = MarkerOf(stateDir, applicationId);
+        var marker = dir + MarkerSuffix;
         var closedCleanly = File.Exists(marker);
         if (closedCleanly)
         {
             File.Delete(marker); // from here until the next clean stop, a crash leaves no marker
         }
+
         if (closedCleanly || !Directory.Exists(dir))
         {
             return null;
@@ -46,17 +49,21 @@ public static class StateDirectory
         var dir = ApplicationDir(stateDir, applicationId);
         if (Directory.Exists(dir))
         {
-            File.WriteAllText(MarkerOf(stateDir, applicationId), $"closed cleanly at {DateTimeOffset.UtcNow:O}\n");
+            File.WriteAllText(dir + MarkerSuffix, $"closed cleanly at {DateTimeOffset.UtcNow:O}\n");
         }
     }
 
-    /// <summary>Embedded mode: the broker starts empty, so old checkpoints would point past the new changelogs' ends (STREAMIZ-NOTES).</summary>
+    /// <summary>
+    /// Embedded and attached modes: the broker may be a new, empty one, so old checkpoints would point past its changelogs' ends
+    /// (STREAMIZ-NOTES); the stores are restored from its changelogs instead.
+    /// </summary>
     public static void Wipe(string stateDir, string applicationId)
     {
         var dir = ApplicationDir(stateDir, applicationId);
-        if (File.Exists(MarkerOf(stateDir, applicationId)))
+        var marker = dir + MarkerSuffix;
+        if (File.Exists(marker))
         {
-            File.Delete(MarkerOf(stateDir, applicationId));
+            File.Delete(marker);
         }
 
         if (Directory.Exists(dir))
