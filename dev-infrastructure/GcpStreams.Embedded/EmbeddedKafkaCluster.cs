@@ -33,6 +33,10 @@ namespace GcpStreams.Embedded;
 /// 200 B per partition). Keep backlogs below it.</description></item>
 /// <item><description><b>read_committed is not enforced.</b> Consumers see records of open and aborted
 /// transactions: prove exactly-once by content (no duplicate, no loss), not by visibility.</description></item>
+/// <item><description><b>Offsets sent to a transaction are not stored.</b> TxnOffsetCommit answers "no error" and
+/// keeps nothing, so an exactly-once consumer group's committed offsets never move (every rebalance or restart reads
+/// from <c>auto.offset.reset</c> again); a plain OffsetCommit is stored. The service commits a second time outside the
+/// transaction on this broker (<c>Kafka:CommitOffsetsOutsideTransactions</c>).</description></item>
 /// <item><description><b>Fetch long-poll never ends early.</b> An empty fetch waits the whole
 /// <c>fetch.wait.max.ms</c> (librdkafka default 500 ms) even when data arrives. Set it to
 /// <see cref="RecommendedFetchWaitMaxMs"/> for every consumer of the embedded cluster.</description></item>

@@ -134,6 +134,57 @@ public partial class EmbeddedKafkaClusterTests
     }
 
     [Test]
+    public void OffsetsSentToATransaction_AreNotStored_ButAPlainCommitIs()
+    {
+        // Pins a trap of the mock (STREAMIZ-NOTES.md, docs/operations.md): its TxnOffsetCommit handler answers "no error" and
+        // stores nothing, so under exactly-once a consumer group's committed offsets never move and every rebalance or restart
+        // reads its inputs again from auto.offset.reset. The service commits the same offsets outside the transaction on a
+        // mock broker (MockBrokerOffsets). If this starts failing after a librdkafka upgrade, the mock learned it.
+        using var cluster = new EmbeddedKafkaCluster();
+        var topic = Clients.UniqueTopic("offsets");
+        cluster.CreateTopic(topic, partitions: 1);
+        using (var seed = Clients.Producer(cluster))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                seed.Produce(topic, new Message<string, string> { Key = "k", Value = $"v{i}" });
+            }
+
+            seed.Flush(Clients.Deadline);
+        }
+
+        using var consumer = Clients.Consumer(cluster);
+        consumer.Subscribe(topic);
+        var consumed = Clients.ConsumeAtLeast(consumer, 5);
+        Assert.That(consumed, Has.Count.EqualTo(5));
+        var next = new TopicPartitionOffset(consumed[^1].TopicPartition, consumed[^1].Offset + 1);
+
+        using (var producer = Clients.Producer(cluster, c =>
+               {
+                   c.EnableIdempotence = true;
+                   c.TransactionalId = "txn-" + Guid.NewGuid().ToString("N");
+               }))
+        {
+            producer.InitTransactions(Clients.Deadline);
+            producer.BeginTransaction();
+            producer.Produce(topic, new Message<string, string> { Key = "k", Value = "output" });
+            producer.SendOffsetsToTransaction([next], consumer.ConsumerGroupMetadata, Clients.Deadline);
+            producer.CommitTransaction(Clients.Deadline);
+        }
+
+        var afterTransaction = consumer.Committed([next.TopicPartition], Clients.Deadline).Single().Offset;
+        consumer.Commit([next]);
+        var afterPlainCommit = consumer.Committed([next.TopicPartition], Clients.Deadline).Single().Offset;
+        consumer.Close();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(afterTransaction, Is.EqualTo(Offset.Unset), "the transaction's offsets were stored");
+            Assert.That(afterPlainCommit, Is.EqualTo(next.Offset));
+        });
+    }
+
+    [Test]
     public void TwoClusters_InOneProcess_HaveDifferentPorts_AndSeparateTopics()
     {
         using var first = new EmbeddedKafkaCluster();

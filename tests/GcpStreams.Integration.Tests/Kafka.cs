@@ -25,6 +25,15 @@ internal static class Kafka
         return [.. admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics.Select(t => t.Topic).Order(StringComparer.Ordinal)];
     }
 
+    /// <summary>The sum over a topic's partitions of a consumer group's committed offsets (partitions without one count 0).</summary>
+    public static async Task<long> CommittedOffsetAsync(string bootstrapServers, string group, string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
+        var result = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)]);
+        return result.Single().Partitions.Sum(p => p.Offset.Value > 0 ? p.Offset.Value : 0);
+    }
+
     /// <summary>Reads a whole topic (from offset 0 to the current end of every partition), as raw records.</summary>
     public static List<Message<byte[], byte[]>> ReadTopic(string bootstrapServers, string topic)
     {

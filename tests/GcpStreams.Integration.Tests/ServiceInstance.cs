@@ -79,6 +79,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
                 // a stopped instance's partitions move after the session timeout if the broker misses its LeaveGroup
                 ["Kafka:Settings:session.timeout.ms"] = "6000",
                 ["Kafka:Settings:heartbeat.interval.ms"] = "500",
+                ["Kafka:CommitOffsetsOutsideTransactions"] = "true", // the test's broker is the embedded one, which does not store them
             },
             services => services.AddSingleton(registry),
             stateDir is null ? null : new Dictionary<string, string?> { ["Kafka:StateDir"] = stateDir });

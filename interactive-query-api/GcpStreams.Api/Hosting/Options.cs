@@ -64,6 +64,16 @@ public sealed class KafkaOptions
     /// <summary><c>ExactlyOnce</c> (default) or <c>AtLeastOnce</c>.</summary>
     public string ProcessingGuarantee { get; set; } = "ExactlyOnce";
 
+    /// <summary>
+    /// Under exactly-once, commit each committed transaction's input offsets again outside it (<see cref="MockBrokerOffsets"/>):
+    /// the embedded broker does not store offsets sent to a transaction. Default: on in embedded and attached modes, off in
+    /// cluster mode (a real broker stores them).
+    /// </summary>
+    public bool? CommitOffsetsOutsideTransactions { get; set; }
+
+    /// <summary>Whether <see cref="CommitOffsetsOutsideTransactions"/> applies, with its default by mode.</summary>
+    public bool CommitsOffsetsOutsideTransactions => CommitOffsetsOutsideTransactions ?? Mode != KafkaMode.Cluster;
+
     /// <summary>Commit interval: under exactly-once, outputs become visible at commit, so this bounds end-to-end latency.</summary>
     public int CommitIntervalMs { get; set; } = 20;
 

@@ -96,7 +96,10 @@ public sealed class StreamService : BackgroundService
         }
 
         StreamizLogging.Instance.Attach(loggerFactory);
-        stream = new KafkaStream(Topology, StreamConfig());
+        var config = StreamConfig();
+        stream = kafka.CommitsOffsetsOutsideTransactions && config.Guarantee == ProcessingGuarantee.EXACTLY_ONCE
+            ? new KafkaStream(Topology, config, new MockBrokerOffsets(config, loggerFactory.CreateLogger<MockBrokerOffsets>()))
+            : new KafkaStream(Topology, config);
         stream.StateChanged += OnStateChanged;
         await stream.StartAsync(CancellationToken.None); // stopped by StopAsync, with a bound on how long closing may take
     }
