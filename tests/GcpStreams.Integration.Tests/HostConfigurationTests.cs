@@ -23,6 +23,14 @@ public class HostConfigurationTests
         Assert.That(new KafkaOptionsValidation().Validate(null, new KafkaOptions()).Succeeded, Is.True, "the defaults (64, 4) are valid");
     }
 
+    [TestCase(KafkaMode.Embedded, null, false)]
+    [TestCase(KafkaMode.Attached, null, true)]
+    [TestCase(KafkaMode.Cluster, null, false)]
+    [TestCase(KafkaMode.Cluster, true, true)]
+    [TestCase(KafkaMode.Attached, false, false)]
+    public void OffsetsAreCommittedOutsideTransactions_ByDefaultOnlyWhenAttachedToTheEmbeddedBroker(KafkaMode mode, bool? setting, bool expected) =>
+        Assert.That(new KafkaOptions { Mode = mode, CommitOffsetsOutsideTransactions = setting }.CommitsOffsetsOutsideTransactions, Is.EqualTo(expected));
+
     [Test]
     public async Task ClusterModeWithoutBootstrapServers_StopsStartupNamingTheSetting()
     {

@@ -166,13 +166,5 @@ public class ScaleOutIntegrationTests
         await Task.WhenAll(pools.SelectMany(pool => Enumerable.Range(0, perPool).Select(async _ =>
             replies.Add(await shop.SendCommandAsync(pool, Pools.Reserve(pool, C.Channel.POS, 100_000, null), Timeout, token)))));
 
-    /// <summary>A broker with every topic the topology needs, as the Helm chart provisions a real cluster.</summary>
-    private static EmbeddedKafkaCluster StartCluster()
-    {
-        var cluster = new EmbeddedKafkaCluster();
-        var builder = new StreamBuilder();
-        GcpTopology.Build(builder, new TopologySettings { ApplicationId = AppId, NumberingKey = new byte[16], CommandSigningKey = new byte[32] }, new Codec(new InProcessSchemaRegistry()));
-        cluster.CreateTopics(TopologyTopics.Of(builder.Build(), AppId).Select(t => (t.Name, 4)));
-        return cluster;
-    }
+    private static EmbeddedKafkaCluster StartCluster() => ServiceInstance.ProvisionedCluster(AppId, partitions: 4);
 }

@@ -3,12 +3,16 @@ using GcpStreams.Api;
 using GcpStreams.Api.Hosting;
 using GcpStreams.Api.ReadModel;
 using GcpStreams.Client;
+using GcpStreams.Embedded;
+using GcpStreams.SchemaRegistry;
+using GcpStreams.Topology;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Streamiz.Kafka.Net;
 
 namespace GcpStreams.Integration.Tests;
 
@@ -83,6 +87,16 @@ internal sealed class ServiceInstance : IAsyncDisposable
             },
             services => services.AddSingleton(registry),
             stateDir is null ? null : new Dictionary<string, string?> { ["Kafka:StateDir"] = stateDir });
+
+    /// <summary>A broker of the test's own with every topic the topology needs for the application id, as the Helm chart provisions a real cluster.</summary>
+    public static EmbeddedKafkaCluster ProvisionedCluster(string applicationId, int partitions)
+    {
+        var cluster = new EmbeddedKafkaCluster();
+        var builder = new StreamBuilder();
+        GcpTopology.Build(builder, new TopologySettings { ApplicationId = applicationId, NumberingKey = new byte[16], CommandSigningKey = new byte[32] }, new Codec(new InProcessSchemaRegistry()));
+        cluster.CreateTopics(TopologyTopics.Of(builder.Build(), applicationId).Select(t => (t.Name, partitions)));
+        return cluster;
+    }
 
     private static async Task<ServiceInstance> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null,
         IReadOnlyDictionary<string, string?>? overrides = null, Action<ILoggingBuilder>? logging = null, bool untilRunning = true)

@@ -20,8 +20,9 @@ namespace GcpStreams.Api.Hosting;
 /// This supplier gives each stream thread's transactional producer its thread's consumer: once a transaction has committed, the
 /// offsets it carried are committed again by the consumer, outside the transaction (a plain OffsetCommit, which the mock stores).
 /// The outputs are committed first, so the committed position never runs ahead of them; an instance that dies between the two
-/// reads the last transaction's inputs again, which the deciders recognise. On a real cluster the transaction stores the offsets
-/// and this is off (a redundant round trip per commit).
+/// reads the last transaction's inputs again, which the deciders recognise. On by default in attached mode only: embedded
+/// mode's broker ends with the process, so its offsets are never read back, and a real cluster stores the transaction's
+/// offsets itself (this would be a redundant round trip per commit).
 /// </para>
 /// </summary>
 internal sealed class MockBrokerOffsets(IStreamConfig config, ILogger logger) : IKafkaSupplier

@@ -66,13 +66,14 @@ public sealed class KafkaOptions
 
     /// <summary>
     /// Under exactly-once, commit each committed transaction's input offsets again outside it (<see cref="MockBrokerOffsets"/>):
-    /// the embedded broker does not store offsets sent to a transaction. Default: on in embedded and attached modes, off in
-    /// cluster mode (a real broker stores them).
+    /// the embedded broker does not store offsets sent to a transaction. Default: on in attached mode, where instances restart
+    /// and rebalance against a broker that outlives them; off in embedded mode (broker and stream start and end together, so
+    /// the offsets are never read back) and in cluster mode (a real broker stores them).
     /// </summary>
     public bool? CommitOffsetsOutsideTransactions { get; set; }
 
     /// <summary>Whether <see cref="CommitOffsetsOutsideTransactions"/> applies, with its default by mode.</summary>
-    public bool CommitsOffsetsOutsideTransactions => CommitOffsetsOutsideTransactions ?? Mode != KafkaMode.Cluster;
+    public bool CommitsOffsetsOutsideTransactions => CommitOffsetsOutsideTransactions ?? Mode == KafkaMode.Attached;
 
     /// <summary>Commit interval: under exactly-once, outputs become visible at commit, so this bounds end-to-end latency.</summary>
     public int CommitIntervalMs { get; set; } = 20;
