@@ -3,9 +3,7 @@ using GcpStreams.Api.Hosting;
 using GcpStreams.Client;
 using GcpStreams.Embedded;
 using GcpStreams.SchemaRegistry;
-using GcpStreams.Topology;
 using GcpStreams.Traffic;
-using Streamiz.Kafka.Net;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Integration.Tests;
