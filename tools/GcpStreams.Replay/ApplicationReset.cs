@@ -1,6 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using GcpStreams.Client;
 
 namespace GcpStreams.Replay;
 
@@ -13,12 +14,14 @@ public sealed class LiveMembersException(string message) : Exception(message);
 /// <param name="InputEnds">The ends of the inputs when the reset ran (the rebuild is done when the group has committed them).</param>
 /// <param name="InternalOffsets">The internal (repartition) partitions, skipped to their ends.</param>
 /// <param name="Tombstones">Tombstones written per changelog (every key with a value), which empty the stores they restore.</param>
+/// <param name="StreamEnd">The sum of GiftCertificates.Stream's partition ends at the reset: the rebuild re-produces about as many events (the first copy's, from the log start).</param>
 public sealed record ResetResult(
     IReadOnlyDictionary<TopicPartition, long> InputOffsets,
     long InputRecords,
     IReadOnlyDictionary<TopicPartition, long> InputEnds,
     IReadOnlyDictionary<TopicPartition, long> InternalOffsets,
-    IReadOnlyDictionary<string, int> Tombstones);
+    IReadOnlyDictionary<string, int> Tombstones,
+    long StreamEnd);
 
 /// <summary>
 /// The stop-the-world reset of an application (<c>gcp-replay rebuild</c>), with requests every Kafka broker answers, librdkafka's
@@ -27,9 +30,10 @@ public sealed record ResetResult(
 /// <list type="number">
 /// <item>refuse while the group has live members: DescribeConsumerGroups where the broker has it; then, everywhere, the tool joins
 ///   the group itself with the service's subscription and must be given every partition (a live instance keeps some);</item>
-/// <item>as that member, in one transaction: a tombstone for every key of every store changelog (a restore then ends with empty
-///   stores), and the group's offsets: inputs to their log start (or to a time), internal topics to their ends (their records
-///   were made by the state being thrown away);</item>
+/// <item>as that member, commit the group's offsets: inputs to their log start (or to a time), internal topics to their ends
+///   (their records were made by the state being thrown away); then a tombstone for every key of every store changelog (a
+///   restore then ends with empty stores). Not one transaction: librdkafka's mock cluster accepts a transactional offset commit
+///   but drops its offsets (its TxnOffsetCommit handler stores nothing);</item>
 /// <item>leave the group; the caller wipes the local state dirs it was given.</item>
 /// </list>
 /// </summary>
@@ -72,37 +76,41 @@ public sealed class ApplicationReset(ReplayTopology topology, KafkaOffsets offse
         var inputEnds = inputPartitions.ToDictionary(p => p, p => marks[p].High.Value);
         var internalOffsets = marks.Keys.Where(p => topology.InternalSources.Contains(p.Topic)).ToDictionary(p => p, p => marks[p].High.Value);
 
+        // the offsets first, as a member of the group (a plain OffsetCommit: librdkafka's mock cluster drops the offsets of a
+        // transactional commit); should the tombstones then fail, the service started anyway would find its inputs reset and its
+        // stores whole (duplicates, refused as such), and rebuild can simply be run again
+        consumer.Commit([.. inputOffsets.Concat(internalOffsets).Select(o => new TopicPartitionOffset(o.Key, o.Value))]);
+        var streamEnd = offsets.Watermarks([Topics.Stream.Name]).Sum(m => m.Value.High.Value);
         var tombstones = new Dictionary<string, int>(StringComparer.Ordinal);
         using (var producer = new ProducerBuilder<byte[], byte[]?>(new ProducerConfig
         {
             BootstrapServers = offsets.BootstrapServers,
-            TransactionalId = $"gcp-replay-rebuild-{Group}",
             EnableIdempotence = true,
             LingerMs = 5,
         }).SetLogHandler((_, _) => { }).Build())
         {
-            producer.InitTransactions(offsets.Timeout);
-            producer.BeginTransaction();
+            Error? failure = null;
             foreach (var changelog in topology.Changelogs)
             {
                 var keys = LiveKeys(changelog);
                 foreach (var (key, partition) in keys)
                 {
-                    producer.Produce(new TopicPartition(changelog, partition), new Message<byte[], byte[]?> { Key = key, Value = null });
+                    producer.Produce(new TopicPartition(changelog, partition), new Message<byte[], byte[]?> { Key = key, Value = null }, r => failure ??= r.Error.IsError ? r.Error : null);
                 }
 
                 tombstones[changelog] = keys.Count;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rebuild: {changelog}: {keys.Count} tombstone(s)"));
             }
 
-            var commit = inputOffsets.Concat(internalOffsets).Select(o => new TopicPartitionOffset(o.Key, o.Value)).ToList();
-            producer.SendOffsetsToTransaction(commit, consumer.ConsumerGroupMetadata, offsets.Timeout);
-            producer.CommitTransaction(offsets.Timeout);
+            if (producer.Flush(offsets.Timeout) > 0 || failure is not null)
+            {
+                throw new InvalidOperationException($"the changelog tombstones were not all written ({failure?.Reason ?? "timeout"}): run rebuild again before starting the service");
+            }
         }
 
         consumer.Close(); // leaves the group: the service's next start finds the new offsets
         var records = inputOffsets.Sum(o => Math.Max(0, inputEnds[o.Key] - o.Value));
-        return new ResetResult(inputOffsets, records, inputEnds, internalOffsets, tombstones);
+        return new ResetResult(inputOffsets, records, inputEnds, internalOffsets, tombstones, streamEnd);
     }
 
     /// <summary>Where the broker describes groups (a real cluster), names the live members without joining (which would make them rebalance).</summary>

@@ -19,14 +19,24 @@ public sealed class KafkaOffsets(string bootstrapServers, TimeSpan timeout) : ID
 
     public TimeSpan Timeout => timeout;
 
-    /// <summary>The partitions of <paramref name="topic"/>, or an empty list when it does not exist.</summary>
+    private readonly Dictionary<string, IReadOnlyList<TopicPartition>> partitions = new(StringComparer.Ordinal);
+
+    /// <summary>The partitions of <paramref name="topic"/> (asked once, then remembered), or an empty list when it does not exist.</summary>
     public IReadOnlyList<TopicPartition> Partitions(string topic)
     {
+        if (partitions.TryGetValue(topic, out var known))
+        {
+            return known;
+        }
+
         using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
         var metadata = admin.GetMetadata(topic, timeout).Topics.SingleOrDefault(t => t.Topic == topic);
-        return metadata is null || metadata.Error.Code != ErrorCode.NoError
-            ? []
-            : [.. metadata.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).OrderBy(p => p.Partition.Value)];
+        if (metadata is null || metadata.Error.Code != ErrorCode.NoError)
+        {
+            return [];
+        }
+
+        return partitions[topic] = [.. metadata.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).OrderBy(p => p.Partition.Value)];
     }
 
     /// <summary>Log start and end of every partition of the topics.</summary>

@@ -25,7 +25,7 @@ public sealed record OutputRecord(string Key, byte[]? Value, IReadOnlyList<KeyVa
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{Where} {EventType ?? "-"} value {(Value is null ? "null" : $"{Value.Length} B sha256:{Convert.ToHexStringLower(SHA256.HashData(Value))[..12]}")} headers [{string.Join(",", Headers.Select(h => $"{h.Key}={Hash(h.Value)}"))}]");
 
-    private static string Hash(byte[] value) => value.Length <= 24 && value.All(b => b is >= 0x20 and < 0x7f) ? Encoding.ASCII.GetString(value) : Convert.ToHexStringLower(SHA256.HashData(value))[..8];
+    private static string Hash(byte[] value) => value.Length <= 48 && value.All(b => b is >= 0x20 and < 0x7f) ? Encoding.ASCII.GetString(value) : Convert.ToHexStringLower(SHA256.HashData(value))[..8];
 }
 
 /// <summary>How one key's records differ between the live topic and the shadow one.</summary>
@@ -37,8 +37,16 @@ public sealed record OutputRecord(string Key, byte[]? Value, IReadOnlyList<KeyVa
 /// <param name="TimerDriven">True when the first difference is a record a wall-clock timer decides (reported apart, see <see cref="OutputComparison"/>).</param>
 public sealed record KeyDifference(string Topic, string Key, int Index, OutputRecord? Live, OutputRecord? Shadow, bool TimerDriven)
 {
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Topic} key {Key}, record #{Index + 1} of the key: live {Live?.Describe() ?? "(none)"}; shadow {Shadow?.Describe() ?? "(none)"}{(TimerDriven ? " [wall-clock timer]" : string.Empty)}");
+    public override string ToString() => Format(_ => null);
+
+    /// <summary>The report line, with <paramref name="explain"/>'s reading of each record's value (decoded fields) when it has one.</summary>
+    public string Format(Func<OutputRecord, string?> explain)
+    {
+        ArgumentNullException.ThrowIfNull(explain);
+        string Side(OutputRecord? r) => r is null ? "(none)" : explain(r) is { } text ? $"{r.Describe()} {{{text}}}" : r.Describe();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Topic} key {Key}, record #{Index + 1} of the key:\n      live   {Side(Live)}\n      shadow {Side(Shadow)}{(TimerDriven ? "\n      [the first difference is a wall-clock timer's decision]" : string.Empty)}");
+    }
 }
 
 /// <summary>What <see cref="OutputComparison.Compare"/> found for one topic.</summary>

@@ -3,7 +3,6 @@ using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using GcpStreams.Client;
 using GcpStreams.Topology;
-using Microsoft.Extensions.Logging.Abstractions;
 using Streamiz.Kafka.Net;
 using C = GcpStreams.Contracts;
 
@@ -41,7 +40,7 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
     /// <summary>The shadow topic of a public output, for a shadow application id.</summary>
     public static string ShadowTopic(string shadowApplicationId, string topic) => $"{shadowApplicationId}.{topic}";
 
-    public async Task<VerifyResult> RunAsync(string shadowId, bool keepShadow, TimeSpan runTimeout, CancellationToken cancellationToken)
+    public async Task<VerifyResult> RunAsync(string shadowId, bool keepShadow, bool forceSandbox, TimeSpan? pace, TimeSpan runTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(live);
         var notes = new List<string>();
@@ -60,18 +59,34 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"verify: shadow application '{shadowId}', {total:N0} input records on {string.Join(", ", shadow.Inputs)} up to their current ends"));
 
-        // 2. the shadow topics: internal ones named from the shadow id, public outputs renamed
-        var created = await CreateShadowTopicsAsync(liveTopology, shadow, notes);
+        // 2. the shadow topics, internal ones named from the shadow id, public outputs renamed: on the live cluster when it creates
+        //    topics on request; else (librdkafka's mock: the standalone broker) in a sandbox, a mock cluster of this process, with
+        //    the inputs copied into it
+        var wanted = ShadowTopics(liveTopology, shadow);
+        var created = forceSandbox || pace is not null ? null : await TryCreateShadowTopicsAsync(wanted, notes);
+        using var sandbox = created is null ? new Sandbox(offsets, wanted, shadow, inputEnds, output, notes) : null;
+        var shadowOffsets = sandbox?.Offsets ?? offsets;
+        var shadowInputEnds = inputEnds;
 
         // 3. the shadow run, until its group has committed the inputs' ends and drained its internal topics
         var stateDir = Directory.CreateTempSubdirectory("gcp-replay-").FullName;
         var meter = new RateMeter();
         DrainState liveDrain = new(), shadowDrain = new();
         Dictionary<TopicPartition, long>? liveOutputEnds = null;
+        var liveBusy = false;
+        var runTime = TimeSpan.Zero;
         var liveOutputs = new[] { Topics.Stream.Name, Topics.State.Name };
+        void CaptureLive()
+        {
+            if (liveOutputEnds is null && LiveCaughtUp(liveTopology, inputEnds, liveDrain, notes))
+            {
+                liveOutputEnds = offsets.Watermarks(liveOutputs).ToDictionary(m => m.Key, m => m.Value.High.Value);
+            }
+        }
+
         try
         {
-            using var stream = new KafkaStream(shadow.Topology, StreamConfig(shadowId, stateDir));
+            using var stream = new KafkaStream(shadow.Topology, StreamConfig(shadowId, shadowOffsets.BootstrapServers, stateDir, pace is null ? 100 : 10));
             var failed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             stream.StateChanged += (_, now) =>
             {
@@ -81,38 +96,68 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
                 }
             };
             await stream.StartAsync(cancellationToken);
-            await progress.TrackAsync("verify", async report =>
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(runTimeout);
+            async Task Until(Func<bool> condition, TimeSpan every, string what)
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(runTimeout);
-                while (true)
+                while (!condition())
                 {
                     if (failed.Task.IsCompleted)
                     {
                         throw new InvalidOperationException(await failed.Task);
                     }
 
-                    var shadowDone = Drained(shadowId, shadow, inputEnds, shadowDrain, out var processed);
-                    report.Report(meter.Sample(shadowDone ? "done" : "shadow run", shadowDone ? total : Math.Min(processed, total), total));
-                    if (liveOutputEnds is null && Drained(live.ApplicationId, liveTopology, inputEnds, liveDrain, out _))
+                    if (deadline.IsCancellationRequested)
+                    {
+                        throw new TimeoutException($"{what} within {runTimeout.TotalSeconds:0} s");
+                    }
+
+                    await Task.Delay(every, CancellationToken.None); // the polling interval of a condition read from the broker, not a synchronisation
+                }
+            }
+
+            await progress.TrackAsync("verify", async report =>
+            {
+                if (sandbox is not null)
+                {
+                    // paced: one window of input time at a time, each processed through every internal topic before the next, as the
+                    // live service saw its inputs arrive (a replay at full speed lets a one-hop input overtake a multi-hop one)
+                    while (sandbox.Feed(pace) > 0)
+                    {
+                        shadowDrain.Stable = 0;
+                        var ends = new Dictionary<TopicPartition, long>(sandbox.FedEnds);
+                        await Until(() => Drained(shadowOffsets, shadowId, shadow, ends, shadowDrain, out _), Poll(pace), "the shadow run did not process its inputs");
+                        report.Report(meter.Sample(pace is null ? "shadow run" : "shadow run, paced", sandbox.Fed, total));
+                        CaptureLive();
+                    }
+                }
+                else
+                {
+                    await Until(() =>
+                    {
+                        var done = Drained(shadowOffsets, shadowId, shadow, shadowInputEnds, shadowDrain, out var processed);
+                        report.Report(meter.Sample("shadow run", done ? total : Math.Min(processed, total), total));
+                        CaptureLive();
+                        return done;
+                    }, TimeSpan.FromMilliseconds(200), "the shadow run did not reach the inputs' ends");
+                }
+
+                report.Report(meter.Sample("done", total, total));
+                runTime = meter.Elapsed;
+                var shadowDoneAt = meter.Elapsed;
+                await Until(() =>
+                {
+                    CaptureLive();
+                    if (liveOutputEnds is null && meter.Elapsed - shadowDoneAt > LiveGrace)
                     {
                         liveOutputEnds = offsets.Watermarks(liveOutputs).ToDictionary(m => m.Key, m => m.Value.High.Value);
+                        liveBusy = true;
+                        notes.Add($"the live service did not settle within {LiveGrace.TotalSeconds:0} s after the shadow run (traffic goes on): its outputs were read up to their ends then, and a live key may be ahead");
                     }
 
-                    if (shadowDone && liveOutputEnds is not null)
-                    {
-                        return true;
-                    }
-
-                    if (timeout.IsCancellationRequested)
-                    {
-                        throw new TimeoutException(shadowDone
-                            ? $"the live service's group '{live.ApplicationId}' did not reach the replayed inputs' ends within {runTimeout.TotalSeconds:0} s (is the service running and keeping up?)"
-                            : $"the shadow run did not reach the inputs' ends within {runTimeout.TotalSeconds:0} s");
-                    }
-
-                    await Task.Delay(TimeSpan.FromMilliseconds(200), CancellationToken.None); // polling interval of the progress display, not a synchronisation
-                }
+                    return liveOutputEnds is not null;
+                }, TimeSpan.FromMilliseconds(200), "the live service did not reach the replayed inputs' ends");
+                return true;
             });
         }
         finally
@@ -120,20 +165,20 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
             TryDelete(stateDir);
         }
 
-        var runTime = meter.Elapsed;
         var rate = runTime.TotalSeconds > 0 ? total / runTime.TotalSeconds : 0;
 
         // 4. compare: the live outputs up to their ends when the live group had passed the replayed inputs; the shadow outputs whole
-        var liveMayBeAhead = offsets.Watermarks(shadow.Inputs).Any(m => m.Value.High.Value != inputEnds[m.Key]);
-        var reader = new BoundedReader(offsets.BootstrapServers, offsets.Timeout);
-        var shadowEnds = offsets.Watermarks([ShadowTopic(shadowId, Topics.Stream.Name), ShadowTopic(shadowId, Topics.State.Name)])
+        var liveMayBeAhead = liveBusy || offsets.Watermarks(shadow.Inputs).Any(m => m.Value.High.Value != inputEnds[m.Key]);
+        var liveReader = new BoundedReader(offsets.BootstrapServers, offsets.Timeout);
+        var shadowReader = new BoundedReader(shadowOffsets.BootstrapServers, offsets.Timeout);
+        var shadowEnds = shadowOffsets.Watermarks([ShadowTopic(shadowId, Topics.Stream.Name), ShadowTopic(shadowId, Topics.State.Name)])
             .ToDictionary(m => m.Key, m => m.Value.High.Value);
-        var liveStream = DropRepeats(reader.Read(Topics.Stream.Name, liveOutputEnds!), out var streamRepeats);
-        var shadowStream = DropRepeats(reader.Read(ShadowTopic(shadowId, Topics.Stream.Name), shadowEnds), out _);
+        var liveStream = DropRepeats(liveReader.Read(Topics.Stream.Name, liveOutputEnds!), out var streamRepeats);
+        var shadowStream = DropRepeats(shadowReader.Read(ShadowTopic(shadowId, Topics.Stream.Name), shadowEnds), out _);
         var streamComparison = OutputComparison.Compare(Topics.Stream.Name, liveStream, shadowStream, liveMayBeAhead, TimerDriven);
         var timerKeys = streamComparison.TimerDivergences.Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
-        var liveState = DropRepeats(reader.Read(Topics.State.Name, liveOutputEnds!), out var stateRepeats);
-        var shadowState = DropRepeats(reader.Read(ShadowTopic(shadowId, Topics.State.Name), shadowEnds), out _);
+        var liveState = DropRepeats(liveReader.Read(Topics.State.Name, liveOutputEnds!), out var stateRepeats);
+        var shadowState = DropRepeats(shadowReader.Read(ShadowTopic(shadowId, Topics.State.Name), shadowEnds), out _);
         var stateComparison = OutputComparison.CompareState(Topics.State.Name, liveState, shadowState, liveMayBeAhead, timerKeys);
         if (streamRepeats + stateRepeats > 0)
         {
@@ -143,13 +188,17 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
 
         foreach (var other in new[] { Topics.Replies.Name, Topics.DeadLetter.Name })
         {
-            var count = offsets.Watermarks([ShadowTopic(shadowId, other)]).Sum(m => m.Value.High.Value - m.Value.Low.Value);
+            var count = shadowOffsets.Watermarks([ShadowTopic(shadowId, other)]).Sum(m => m.Value.High.Value - m.Value.Low.Value);
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{other}: {count} shadow record(s), not compared (replies answer the live API's requests; dead letters of internal topics name the application's own topics)"));
         }
 
         notes.Add($"{Topics.Audit.Name}: not a topology output (the API writes it per HTTP call): not replayed, not compared");
-        if (!keepShadow)
+        if (created is null)
+        {
+            notes.Add("the sandbox (its topics and the copied inputs) is gone with this process: nothing was written to the live cluster");
+        }
+        else if (!keepShadow)
         {
             await DeleteShadowTopicsAsync(created, notes);
         }
@@ -188,6 +237,34 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
         return false;
     }
 
+    /// <summary>The decoded fields of a Stream or State record (no secret is on either topic), for a report line; null when undecodable.</summary>
+    public string? Explain(OutputRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Value is not { } value)
+        {
+            return null;
+        }
+
+        try
+        {
+            Avro.Specific.ISpecificRecord decoded = record.EventType is not null
+                ? codec.Decode(Topics.Stream, value)
+                : codec.Decode(Topics.State, value);
+            var text = Fields(decoded);
+            return text.Length > 600 ? text[..600] + "…" : text;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
+    }
+
+    private static string Fields(Avro.Specific.ISpecificRecord record) =>
+        string.Join(", ", ((Avro.RecordSchema)record.Schema).Fields.Select(f => (f.Name, Value: record.Get(f.Pos)))
+            .Where(f => f.Value is not null)
+            .Select(f => f.Value is Avro.Specific.ISpecificRecord inner ? $"{f.Name}={inner.Schema.Name}({Fields(inner)})" : string.Create(CultureInfo.InvariantCulture, $"{f.Name}={f.Value}")));
+
     /// <summary>Drops, per key, every record equal byte for byte to an earlier record of the key (the copies a rebuild re-produces).</summary>
     public static IReadOnlyList<OutputRecord> DropRepeats(IReadOnlyList<OutputRecord> records, out int dropped)
     {
@@ -215,16 +292,53 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
         return kept;
     }
 
+    /// <summary>How long after the shadow run the live service may take to settle before its outputs are read anyway.</summary>
+    private static readonly TimeSpan LiveGrace = TimeSpan.FromSeconds(30);
+
     private sealed class DrainState
     {
         public int Stable { get; set; }
+
+        public bool NoCommits { get; set; }
+
+        public long[]? LastMarks { get; set; }
+    }
+
+    /// <summary>
+    /// Whether the live service has processed the replayed inputs: its group committed them and drained its internal topics
+    /// (<see cref="Drained"/>). A group that commits no offsets at all (the service under exactly-once on librdkafka's mock cluster,
+    /// which drops transactional offset commits) is judged by its internal and output topics instead: caught up once their ends
+    /// stayed put for 1 s.
+    /// </summary>
+    private bool LiveCaughtUp(ReplayTopology liveTopology, IReadOnlyDictionary<TopicPartition, long> inputEnds, DrainState state, List<string> notes)
+    {
+        if (!state.NoCommits)
+        {
+            if (Drained(offsets, live.ApplicationId, liveTopology, inputEnds, state, out _))
+            {
+                return true;
+            }
+
+            if (offsets.Committed(live.ApplicationId, inputEnds.Keys).Count > 0)
+            {
+                return false;
+            }
+
+            state.NoCommits = true;
+            notes.Add($"the live group '{live.ApplicationId}' has no committed offsets (librdkafka's mock cluster drops the offsets of transactional commits): the live service was taken as caught up once its internal and output topics stopped growing for 1 s");
+        }
+
+        long[] marks = [.. offsets.Watermarks([.. liveTopology.InternalSources, Topics.Stream.Name, Topics.State.Name]).OrderBy(m => m.Key.Topic, StringComparer.Ordinal).ThenBy(m => m.Key.Partition.Value).Select(m => m.Value.High.Value)];
+        state.Stable = state.LastMarks is { } last && last.SequenceEqual(marks) ? state.Stable + 1 : 0;
+        state.LastMarks = marks;
+        return state.Stable >= 5; // five polls of 200 ms
     }
 
     /// <summary>
     /// Whether <paramref name="group"/> has committed every input partition up to <paramref name="inputEnds"/> and every internal
     /// partition up to its end, twice in a row (an owner may still be writing to the next internal topic at the first look).
     /// </summary>
-    private bool Drained(string group, ReplayTopology topology, IReadOnlyDictionary<TopicPartition, long> inputEnds, DrainState state, out long processed)
+    private static bool Drained(KafkaOffsets offsets, string group, ReplayTopology topology, IReadOnlyDictionary<TopicPartition, long> inputEnds, DrainState state, out long processed)
     {
         var internalMarks = offsets.Watermarks(topology.InternalSources);
         var committed = offsets.Committed(group, [.. inputEnds.Keys, .. internalMarks.Keys]);
@@ -236,13 +350,17 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
         return state.Stable >= 2;
     }
 
-    private StreamConfig StreamConfig(string shadowId, string stateDir) => new()
+    private static TimeSpan Poll(TimeSpan? pace) => pace is null ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromMilliseconds(10);
+
+    private static StreamConfig StreamConfig(string shadowId, string bootstrapServers, string stateDir, int commitIntervalMs) => new()
     {
         ApplicationId = shadowId,
         ClientId = $"{shadowId}-gcp-replay",
-        BootstrapServers = offsets.BootstrapServers,
-        Guarantee = ProcessingGuarantee.EXACTLY_ONCE, // as the service
-        CommitIntervalMs = 100,
+        BootstrapServers = bootstrapServers,
+        // at-least-once: librdkafka's mock cluster drops transactional offset commits, and the run's end is read from the group's
+        // committed offsets; without a failure the outputs are the same (and a repeat after one is dropped before comparing)
+        Guarantee = ProcessingGuarantee.AT_LEAST_ONCE,
+        CommitIntervalMs = commitIntervalMs,
         PollMs = 10,
         FetchWaitMaxMs = 5, // the embedded broker answers an empty fetch only after it
         LingerMs = 5,
@@ -252,14 +370,11 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
         AllowAutoCreateTopics = false,
         SessionTimeoutMs = 6_000,
         HeartbeatIntervalMs = 500,
-        Logger = NullLoggerFactory.Instance,
+        Logger = new StreamLogs(Console.Error, Environment.GetEnvironmentVariable("GCP_REPLAY_STREAM_LOG") is { } level ? Enum.Parse<Microsoft.Extensions.Logging.LogLevel>(level) : Microsoft.Extensions.Logging.LogLevel.Warning),
     };
 
-    /// <summary>
-    /// Creates the shadow topics with the partition count of their live counterparts (Admin CreateTopics). librdkafka's mock
-    /// cluster has no CreateTopics: there they are created by asking for their metadata, with the mock's default partition count.
-    /// </summary>
-    private async Task<IReadOnlyList<string>> CreateShadowTopicsAsync(ReplayTopology live, ReplayTopology shadow, List<string> notes)
+    /// <summary>The shadow topics with the partition count of their live counterparts, and whether each is compacted.</summary>
+    private List<(string Name, int Partitions, bool Compacted)> ShadowTopics(ReplayTopology liveTopology, ReplayTopology shadow)
     {
         var shadowId = shadow.Settings.ApplicationId;
         var wanted = new List<(string Name, int Partitions, bool Compacted)>();
@@ -269,16 +384,25 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
             wanted.Add((ShadowTopic(shadowId, output), PartitionsOf(output), output == Topics.State.Name));
         }
 
-        foreach (var (shadowTopic, liveTopic) in shadow.InternalSources.Zip(live.InternalSources))
+        foreach (var (shadowTopic, liveTopic) in shadow.InternalSources.Zip(liveTopology.InternalSources))
         {
             wanted.Add((shadowTopic, PartitionsOf(liveTopic), false));
         }
 
-        foreach (var (shadowTopic, liveTopic) in shadow.Changelogs.Zip(live.Changelogs))
+        foreach (var (shadowTopic, liveTopic) in shadow.Changelogs.Zip(liveTopology.Changelogs))
         {
             wanted.Add((shadowTopic, PartitionsOf(liveTopic), true));
         }
 
+        return wanted;
+    }
+
+    /// <summary>
+    /// Creates the shadow topics on the live cluster (Admin CreateTopics) and returns their names, or null when the cluster does
+    /// not create topics on request (librdkafka's mock cluster: "Topic Admin API (KIP-4) not supported by broker").
+    /// </summary>
+    private async Task<IReadOnlyList<string>?> TryCreateShadowTopicsAsync(List<(string Name, int Partitions, bool Compacted)> wanted, List<string> notes)
+    {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = offsets.BootstrapServers }).SetLogHandler((_, _) => { }).Build();
         try
         {
@@ -298,18 +422,8 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
         }
         catch (KafkaException e) when (e is not CreateTopicsException)
         {
-            foreach (var w in wanted)
-            {
-                admin.GetMetadata(w.Name, offsets.Timeout); // an admin client may create a topic by asking for it (the mock does)
-            }
-
-            var counts = wanted.Select(w => (w.Name, w.Partitions, Actual: offsets.Partitions(w.Name).Count)).ToList();
-            notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"the broker does not create topics on request ({e.Error.Reason}): the shadow topics were created by asking for their metadata, with {string.Join("/", counts.Select(c => c.Actual).Distinct())} partition(s) (live: {string.Join("/", counts.Select(c => c.Partitions).Distinct())}); records are compared per key, so the partition count does not matter"));
-            if (counts.Any(c => c.Actual == 0))
-            {
-                throw new InvalidOperationException($"could not create the shadow topics {string.Join(", ", counts.Where(c => c.Actual == 0).Select(c => c.Name))}: create them (partitions as their live counterparts) and run again with --shadow-id {shadowId}");
-            }
+            notes.Add($"the cluster does not create topics on request ({e.Error.Reason}): the shadow ran in a sandbox, a mock cluster inside gcp-replay, on a copy of the inputs");
+            return null;
         }
 
         return [.. wanted.Select(w => w.Name)];
