@@ -39,6 +39,8 @@ public sealed record ResetResult(
 /// </summary>
 public sealed class ApplicationReset(ReplayTopology topology, KafkaOffsets offsets, TextWriter output)
 {
+    private List<TopicPartition>? assigned;
+
     private string Group => topology.Settings.ApplicationId;
 
     public ResetResult Run(DateTimeOffset? toTime, CancellationToken cancellationToken)
@@ -56,7 +58,7 @@ public sealed class ApplicationReset(ReplayTopology topology, KafkaOffsets offse
             HeartbeatIntervalMs = 500,
             FetchWaitMaxMs = 5,
             PartitionAssignmentStrategy = new Streamiz.Kafka.Net.StreamConfig().PartitionAssignmentStrategy, // the service's: one protocol in the group
-        }).SetLogHandler((_, _) => { }).Build();
+        }).SetLogHandler((_, _) => { }).SetPartitionsAssignedHandler((_, given) => { assigned = [.. given]; }).Build();
         var expected = topology.GroupTopics.SelectMany(offsets.Partitions).ToHashSet();
         var assignment = Join(consumer, cancellationToken);
         var missing = expected.Except(assignment).ToList();
@@ -140,7 +142,7 @@ public sealed class ApplicationReset(ReplayTopology topology, KafkaOffsets offse
     {
         var deadline = DateTime.UtcNow + offsets.Timeout;
         consumer.Subscribe(topology.GroupTopics);
-        while (consumer.Assignment.Count == 0)
+        while (assigned is null) // an assignment, even an empty one (another member took every partition)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (DateTime.UtcNow > deadline)
@@ -151,7 +153,7 @@ public sealed class ApplicationReset(ReplayTopology topology, KafkaOffsets offse
             consumer.Consume(TimeSpan.FromMilliseconds(100)); // records read here are not committed: the transaction commits explicit offsets
         }
 
-        return [.. consumer.Assignment];
+        return [.. assigned];
     }
 
     /// <summary>Every key of a changelog whose latest record has a value, with its partition.</summary>

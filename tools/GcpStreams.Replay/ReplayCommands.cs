@@ -37,9 +37,11 @@ public static class ReplayCommands
 
     private static readonly HashSet<string> Switches = ["--plain", "--keep-shadow", "--follow", "--sandbox", "--full-speed"];
 
-    public static int Run(string[] args, TextWriter output, TextWriter error) => RunAsync(args, output, error, CancellationToken.None).GetAwaiter().GetResult();
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
+        RunAsync(args, output, error, null, cancellationToken);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    /// <summary><see cref="RunAsync(string[], TextWriter, TextWriter, CancellationToken)"/>, with a change of shadow records for tests.</summary>
+    internal static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<OutputRecord, OutputRecord>? alterShadow, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
@@ -75,7 +77,7 @@ public static class ReplayCommands
 
         try
         {
-            return command == "verify" ? await VerifyAsync(parsed, output, cancellationToken) : await RebuildAsync(parsed, output, cancellationToken);
+            return command == "verify" ? await VerifyAsync(parsed, output, alterShadow, cancellationToken) : await RebuildAsync(parsed, output, cancellationToken);
         }
         catch (ArgumentException e)
         {
@@ -109,16 +111,17 @@ public static class ReplayCommands
             ? id
             : throw new ArgumentException($"{name} '{id}' must be 1-100 of A-Za-z0-9._- (not . nor ..).");
 
-    private static async Task<int> VerifyAsync(ReplayArguments args, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> VerifyAsync(ReplayArguments args, TextWriter output, Func<OutputRecord, OutputRecord>? alterShadow, CancellationToken cancellationToken)
     {
+        var bootstrap = args.Required("--bootstrap");
         var settings = Settings(args);
         var shadowId = ApplicationId(args.Optional("--shadow-id")
             ?? $"{settings.ApplicationId}-verify-{DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}", "--shadow-id");
         var show = args.Number("--show", 20, 1, 10_000);
         var timeout = TimeSpan.FromSeconds(args.Number("--timeout", 600, 1, 86_400));
         using var registry = Registry(args);
-        using var offsets = new KafkaOffsets(args.Required("--bootstrap"), TimeSpan.FromSeconds(30));
-        var verify = new ShadowVerify(settings, new Codec(registry), offsets, output, new ProgressView(output, args.Has("--plain")));
+        using var offsets = new KafkaOffsets(bootstrap, TimeSpan.FromSeconds(30));
+        var verify = new ShadowVerify(settings, new Codec(registry), offsets, output, new ProgressView(output, args.Has("--plain"))) { AlterShadow = alterShadow };
         var pace = args.Has("--full-speed") ? (TimeSpan?)null : TimeSpan.FromMilliseconds(args.Number("--pace-ms", 20, 1, 60_000));
         var result = await verify.RunAsync(shadowId, args.Has("--keep-shadow"), args.Has("--sandbox"), pace, timeout, cancellationToken);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -169,13 +172,14 @@ public static class ReplayCommands
 
     private static async Task<int> RebuildAsync(ReplayArguments args, TextWriter output, CancellationToken cancellationToken)
     {
+        var bootstrap = args.Required("--bootstrap");
         var settings = Settings(args);
         DateTimeOffset? toTime = args.Optional("--to-datetime") is { } text
             ? DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : throw new ArgumentException($"--to-datetime '{text}' is not a date and time (ISO 8601).")
             : null;
         var timeout = TimeSpan.FromSeconds(args.Number("--timeout", 600, 1, 86_400));
         using var registry = Registry(args);
-        using var offsets = new KafkaOffsets(args.Required("--bootstrap"), TimeSpan.FromSeconds(Math.Min(60, timeout.TotalSeconds)));
+        using var offsets = new KafkaOffsets(bootstrap, TimeSpan.FromSeconds(Math.Min(60, timeout.TotalSeconds)));
         var topology = new ReplayTopology(settings, new Codec(registry));
         output.WriteLine($"rebuild: application '{settings.ApplicationId}': inputs {string.Join(", ", topology.Inputs)}; internal {string.Join(", ", topology.InternalSources)}; changelogs {string.Join(", ", topology.Changelogs)}");
         var result = new ApplicationReset(topology, offsets, output).Run(toTime, cancellationToken);

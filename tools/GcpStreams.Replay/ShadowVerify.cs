@@ -40,6 +40,9 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
     /// <summary>The shadow topic of a public output, for a shadow application id.</summary>
     public static string ShadowTopic(string shadowApplicationId, string topic) => $"{shadowApplicationId}.{topic}";
 
+    /// <summary>Tests only: changes shadow Stream records before the comparison (to see a difference reported).</summary>
+    internal Func<OutputRecord, OutputRecord>? AlterShadow { get; init; }
+
     public async Task<VerifyResult> RunAsync(string shadowId, bool keepShadow, bool forceSandbox, TimeSpan? pace, TimeSpan runTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(live);
@@ -174,7 +177,7 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
         var shadowEnds = shadowOffsets.Watermarks([ShadowTopic(shadowId, Topics.Stream.Name), ShadowTopic(shadowId, Topics.State.Name)])
             .ToDictionary(m => m.Key, m => m.Value.High.Value);
         var liveStream = DropRepeats(liveReader.Read(Topics.Stream.Name, liveOutputEnds!), out var streamRepeats);
-        var shadowStream = DropRepeats(shadowReader.Read(ShadowTopic(shadowId, Topics.Stream.Name), shadowEnds), out _);
+        var shadowStream = DropRepeats([.. shadowReader.Read(ShadowTopic(shadowId, Topics.Stream.Name), shadowEnds).Select(AlterShadow ?? (r => r))], out _);
         var streamComparison = OutputComparison.Compare(Topics.Stream.Name, liveStream, shadowStream, liveMayBeAhead, TimerDriven);
         var timerKeys = streamComparison.TimerDivergences.Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
         var liveState = DropRepeats(liveReader.Read(Topics.State.Name, liveOutputEnds!), out var stateRepeats);
