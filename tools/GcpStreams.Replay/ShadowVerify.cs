@@ -69,7 +69,6 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
         var created = forceSandbox || pace is not null ? null : await TryCreateShadowTopicsAsync(wanted, notes);
         using var sandbox = created is null ? new Sandbox(offsets, wanted, shadow, inputEnds, output, notes) : null;
         var shadowOffsets = sandbox?.Offsets ?? offsets;
-        var shadowInputEnds = inputEnds;
 
         // 3. the shadow run, until its group has committed the inputs' ends and drained its internal topics
         var stateDir = Directory.CreateTempSubdirectory("gcp-replay-").FullName;
@@ -121,7 +120,7 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
 
             await progress.TrackAsync("verify", async report =>
             {
-                if (sandbox is not null)
+                if (sandbox is not null && pace is not null)
                 {
                     // paced: one window of input time at a time, each processed through every internal topic before the next, as the
                     // live service saw its inputs arrive (a replay at full speed lets a one-hop input overtake a multi-hop one)
@@ -130,15 +129,22 @@ public sealed class ShadowVerify(TopologySettings live, Codec codec, KafkaOffset
                         shadowDrain.Stable = 0;
                         var ends = new Dictionary<TopicPartition, long>(sandbox.FedEnds);
                         await Until(() => Drained(shadowOffsets, shadowId, shadow, ends, shadowDrain, out _), Poll(pace), "the shadow run did not process its inputs");
-                        report.Report(meter.Sample(pace is null ? "shadow run" : "shadow run, paced", sandbox.Fed, total));
+                        report.Report(meter.Sample("shadow run, paced", sandbox.Fed, total));
                         CaptureLive();
                     }
                 }
                 else
                 {
+                    var ends = inputEnds;
+                    if (sandbox is not null)
+                    {
+                        sandbox.Feed(null); // every input at once
+                        ends = new Dictionary<TopicPartition, long>(sandbox.FedEnds);
+                    }
+
                     await Until(() =>
                     {
-                        var done = Drained(shadowOffsets, shadowId, shadow, shadowInputEnds, shadowDrain, out var processed);
+                        var done = Drained(shadowOffsets, shadowId, shadow, ends, shadowDrain, out var processed);
                         report.Report(meter.Sample("shadow run", done ? total : Math.Min(processed, total), total));
                         CaptureLive();
                         return done;
