@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 SOLUTION := GcpStreams.sln
 
-.PHONY: help setup restore build test run broker demo notifier ledger-check secrecy-scan reliability bench bench-api bench-notify avro avro-check clean chart chart-topics
+.PHONY: help setup restore build test run broker demo notifier ledger-check secrecy-scan replay reliability bench bench-api bench-notify avro avro-check clean chart chart-topics
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,20 @@ ledger-check: ## fold GiftCertificates.Stream per certificate and compare with G
 SCAN_ARGS ?=
 secrecy-scan: ## look for CVC plaintexts in every topic, state dirs and logs: make secrecy-scan KAFKA=... SCHEMA_REGISTRY=... SCAN_ARGS="--cvc-key 1=... --dir ... --file ..."
 	dotnet run --project tools/GcpStreams.Ops -c $(CONFIGURATION) -- secrecy-scan --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) $(SCAN_ARGS)
+
+# `make replay verify KAFKA=... SCHEMA_REGISTRY=...` or `make replay REPLAY_ARGS="rebuild --follow" KAFKA=...`: the words after
+# `replay` on the command line are gcp-replay's command (verify or rebuild), REPLAY_ARGS its other arguments; KAFKA and
+# SCHEMA_REGISTRY as for ledger-check (a --bootstrap or --schema-registry in REPLAY_ARGS wins: the last one given counts)
+REPLAY_ARGS ?=
+ifeq (replay,$(firstword $(MAKECMDGOALS)))
+REPLAY_COMMAND := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+ifneq ($(REPLAY_COMMAND),)
+$(eval $(REPLAY_COMMAND):;@:)
+endif
+endif
+replay: ## replay and rebuild (docs/operations.md): make replay verify|rebuild KAFKA=... SCHEMA_REGISTRY=... [REPLAY_ARGS="--follow --state-dir DIR ..."]
+	@test -n "$(strip $(REPLAY_COMMAND) $(REPLAY_ARGS))" || { echo "make replay needs a command: make replay verify KAFKA=... SCHEMA_REGISTRY=... or make replay rebuild ... (docs/operations.md, Replay and rebuild)"; exit 2; }
+	dotnet run --project tools/GcpStreams.Replay -c $(CONFIGURATION) -- $(or $(REPLAY_COMMAND),$(firstword $(REPLAY_ARGS))) --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) $(if $(REPLAY_COMMAND),$(REPLAY_ARGS),$(wordlist 2,$(words $(REPLAY_ARGS)),$(REPLAY_ARGS)))
 
 RELIABILITY_ARGS ?=
 reliability: ## the reliability suite (minutes; not in make test): kill -9 cycles under mixed traffic, then 10,000 concurrent reservations over 3 instances (RELIABILITY_ARGS: --phase kill|reserve|all --cycles N --seed N; docs/reliability.md)

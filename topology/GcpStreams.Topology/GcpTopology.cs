@@ -39,7 +39,7 @@ public static class GcpTopology
         // the intake reads SalesOrder, Payment, GiftCertificateCommand and NotificationResult records, decodes and validates them and routes
         // each to the owner of its decision; it also owns the Idempotency-Keys: commands that carry one are keyed by it, so each key meets in one partition
         var intake = Intake(builder, codec, settings, Topics.SalesOrders, Topics.Payments, Topics.Commands, Topics.NotificationResults);
-        Route(intake, ProcessorNames.Intake, internals.OrderInput, internals.PoolInput, internals.CertificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
+        Route(intake, settings.OutputTopic, ProcessorNames.Intake, internals.OrderInput, internals.PoolInput, internals.CertificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
 
         // the certificates each unpaid order reserved, released to their pools when a payment of the order fails
         Owner<OrderProcessor, OrderInput>(builder, internals.OrderInput, ProcessorNames.OrderProcessor, StoreNames.Orders, codec, settings,
@@ -90,17 +90,20 @@ public static class GcpTopology
                     .StateStore(Stores.KeyValueStoreBuilder(LedgerStores.Persistent(store), new StringSerDes(), Bytes))
                     .Build(),
                 name);
-        Route(owner, name, outputs);
+        Route(owner, settings.OutputTopic, name, outputs);
     }
 
-    /// <summary>One static sink per destination topic (static, so the topology description and test driver know every link).</summary>
-    private static void Route(IKStream<byte[], Outgoing> stream, string name, params ITopic[] destinations)
+    /// <summary>
+    /// One static sink per destination topic (static, so the topology description and test driver know every link), writing to
+    /// <paramref name="sinkTopic"/> of it (<see cref="TopologySettings.OutputTopic"/>).
+    /// </summary>
+    private static void Route(IKStream<byte[], Outgoing> stream, Func<string, string> sinkTopic, string name, params ITopic[] destinations)
     {
         string[] topics = [.. destinations.Select(d => d.Name)];
         var branches = stream.Branch($"{name}-route", [.. topics.Select(t => (Func<byte[], Outgoing, Streamiz.Kafka.Net.Processors.IRecordContext, bool>)((_, o, _) => o.Topic == t))]);
         for (var i = 0; i < topics.Length; i++)
         {
-            branches[i].To(StaticSink.Topic(topics[i]), Bytes, new OutgoingSerDes(), StaticSink.RecordTime, partitioner: null, $"{name}-to-{topics[i]}");
+            branches[i].To(StaticSink.Topic(sinkTopic(topics[i])), Bytes, new OutgoingSerDes(), StaticSink.RecordTime, partitioner: null, $"{name}-to-{topics[i]}");
         }
     }
 

@@ -93,4 +93,11 @@ public sealed record TopologySettings
 
     /// <summary>How often the certificate processor looks for overdue notifications (wall-clock punctuation).</summary>
     public TimeSpan NotificationSweepInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The topic each sink of the topology writes to, given the topic the processors address (identity by default). Only
+    /// <c>gcp-replay verify</c> sets it: its shadow run writes the public outputs to shadow topics, so the live ones are never
+    /// touched. Records are encoded and signed for the topic the processors address, so their bytes stay the live ones'.
+    /// </summary>
+    public Func<string, string> OutputTopic { get; init; } = static topic => topic;
 }
