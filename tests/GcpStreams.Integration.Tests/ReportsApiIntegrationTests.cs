@@ -119,4 +119,30 @@ public class ReportsApiIntegrationTests
         Assert.That(problem.GetProperty("parameter").GetString(), Is.EqualTo(parameter));
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain(detail));
     }
+
+    [TestCase("ReportTimeZone", "Gcp:ReportTimeZone 'Mars/Olympus' is not a time zone of this machine (an IANA id such as Europe/Moscow).")]
+    [TestCase("ReportGraceMinutes", "Gcp:ReportGraceMinutes")]
+    [TestCase("ReconciliationToleranceMinutes", "Gcp:ReconciliationToleranceMinutes")]
+    public void ReportSettings_OutOfRange_StopTheStart_NamingTheSetting(string setting, string message)
+    {
+        var options = new Api.Hosting.GcpOptions();
+        switch (setting)
+        {
+            case "ReportTimeZone":
+                options.ReportTimeZone = "Mars/Olympus";
+                break;
+            case "ReportGraceMinutes":
+                options.ReportGraceMinutes = -1;
+                break;
+            default:
+                options.ReconciliationToleranceMinutes = 0;
+                break;
+        }
+
+        var failures = new Api.Hosting.GcpOptionsValidation(Microsoft.Extensions.Options.Options.Create(new Api.Hosting.KafkaOptions())).Validate(null, options).Failures;
+
+        Assert.That(failures, Has.One.StartsWith(message));
+        var defaults = new Api.Hosting.GcpOptionsValidation(Microsoft.Extensions.Options.Options.Create(new Api.Hosting.KafkaOptions())).Validate(null, new Api.Hosting.GcpOptions()).Failures ?? [];
+        Assert.That(defaults, Has.None.Contains("Report").And.None.Contains("Reconciliation"), "the defaults are valid");
+    }
 }
