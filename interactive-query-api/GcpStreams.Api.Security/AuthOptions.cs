@@ -133,6 +133,9 @@ public static class DevClients
     /// <summary>Operators: every scope.</summary>
     public const string Admin = "admin";
 
+    /// <summary>BI: reads the daily reports only.</summary>
+    public const string Bi = "bi";
+
     /// <summary>
     /// A fresh copy of the default dev clients: id, secret <c>{id}-secret</c>, scopes. These secrets are public
     /// development values; Authority mode never uses them.
@@ -145,6 +148,7 @@ public static class DevClients
         [CrmNotifier] = new() { Secret = "crm-notifier-secret", Scopes = "gc.read gc.cvc.notify" },
         [Support] = new() { Secret = "support-secret", Scopes = "gc.read gc.lock gc.cvc.support gc.backoffice" },
         [Admin] = new() { Secret = "admin-secret", Scopes = string.Join(' ', GcpScopes.All) },
+        [Bi] = new() { Secret = "bi-secret", Scopes = GcpScopes.Report },
     };
 
     /// <summary>Whether <paramref name="secret"/> is one of the public development secrets (of any dev client).</summary>

@@ -32,8 +32,11 @@ public static class GcpScopes
     /// </summary>
     public const string BackOffice = "gc.backoffice";
 
+    /// <summary>Read the BI daily reports (<c>GET /reports/daily</c>): figures per day and channel, no certificate numbers.</summary>
+    public const string Report = "gc.report";
+
     /// <summary>Every scope, in a stable order.</summary>
-    public static IReadOnlyList<string> All { get; } = [Read, Reserve, CvcNotify, CvcSupport, Lock, Admin, BackOffice];
+    public static IReadOnlyList<string> All { get; } = [Read, Reserve, CvcNotify, CvcSupport, Lock, Admin, BackOffice, Report];
 
     /// <summary>Whether <paramref name="scope"/> is one of <see cref="All"/> (ordinal comparison).</summary>
     /// <param name="scope">The scope to check.</param>

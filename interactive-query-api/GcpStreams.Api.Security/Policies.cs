@@ -31,6 +31,9 @@ public static class Policies
     /// <summary>Requires <see cref="GcpScopes.BackOffice"/>.</summary>
     public const string BackOffice = "scope:" + GcpScopes.BackOffice;
 
+    /// <summary>Requires <see cref="GcpScopes.Report"/>.</summary>
+    public const string Report = "scope:" + GcpScopes.Report;
+
     /// <summary>The policy name that requires <paramref name="scope"/>.</summary>
     /// <param name="scope">One of <see cref="GcpScopes.All"/>.</param>
     /// <returns>The policy name (<c>scope:</c> followed by the scope).</returns>

@@ -1,3 +1,4 @@
+using GcpStreams.Api.Reporting;
 using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Endpoints;
 using GcpStreams.Api.Hosting;
@@ -32,6 +33,7 @@ public static class GcpStreamsApp
         builder.Services.AddGcpJsonBodies();
         builder.Services.AddGcpStreams();
         builder.Services.AddGcpReadModel();
+        builder.Services.AddGcpReports(); // this instance's copy of the BI daily reports (GiftCertificates.DailyReport)
         builder.Services.AddGcpCommandClient();
         builder.Services.AddGcpSupportGrants(); // the CVC support grants' validator; in embedded mode their development signer
         builder.Services.AddGcpAudit(); // after the command client: it stops (and drains) first
@@ -64,6 +66,7 @@ public static class GcpStreamsApp
         app.MapPoolCommandsApi();
         app.MapCvcApi();
         app.MapDevSupportTicketsApi(); // embedded mode only: POST /dev/support-tickets mints CVC support grants
+        app.MapReportsApi(); // GET /reports/daily: the BI daily marts, JSON or CSV
         app.MapLiveTailApi(); // GET /certificates/{id}/events, /pools/{id}/events: Server-Sent Events from the read model
         app.MapGcpConsole(); // GET /console/config.json: how the console signs in
         app.MapGcpOpenApi(); // GET /openapi/v1.json and Swagger UI at /swagger, anonymous (by default in embedded mode only)

@@ -25,7 +25,7 @@ public sealed class OptionsTests
             Assert.That(options.Mode, Is.EqualTo(AuthMode.Embedded));
             Assert.That(options.Audience, Is.EqualTo("gcp-streams"));
             Assert.That(options.TokenLifetimeMinutes, Is.EqualTo(60));
-            Assert.That(options.Clients.Keys, Is.EquivalentTo(new[] { "pos-terminal", "internet-store", "crm-notifier", "support", "admin" }));
+            Assert.That(options.Clients.Keys, Is.EquivalentTo(new[] { "pos-terminal", "internet-store", "crm-notifier", "support", "admin", "bi" }));
         });
     }
 
@@ -73,7 +73,7 @@ public sealed class OptionsTests
             "Auth:SigningKeyPem must be a PEM-encoded RSA private key of at least 2048 bits",
             "Auth:Clients:admin:Scopes must list at least one scope",
             "Auth:Clients:pos-terminal:Secret is required",
-            "Auth:Clients:support:Scopes contains the unknown scope 'gc.everything' (known: gc.read gc.reserve gc.cvc.notify gc.cvc.support gc.lock gc.admin gc.backoffice)",
+            "Auth:Clients:support:Scopes contains the unknown scope 'gc.everything' (known: gc.read gc.reserve gc.cvc.notify gc.cvc.support gc.lock gc.admin gc.backoffice gc.report)",
         }));
 
         options.Clients.Clear();
@@ -110,7 +110,7 @@ public sealed class OptionsTests
             Assert.That(clients["pos-terminal"].Secret, Is.EqualTo("s3cret"));
             Assert.That(clients["pos-terminal"].Scopes, Is.EqualTo("gc.read gc.reserve"));
             Assert.That(clients["batch"].Scopes, Is.EqualTo("gc.read"));
-            Assert.That(clients, Has.Count.EqualTo(6));
+            Assert.That(clients, Has.Count.EqualTo(7));
         });
     }
 

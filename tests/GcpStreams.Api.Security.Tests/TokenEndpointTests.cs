@@ -22,7 +22,8 @@ public sealed class TokenEndpointTests
         new object?[] { DevClients.InternetStore, new[] { "gc.read", "gc.reserve" }, "INTERNET_STORE" },
         new object?[] { DevClients.CrmNotifier, new[] { "gc.read", "gc.cvc.notify" }, null },
         new object?[] { DevClients.Support, new[] { "gc.read", "gc.lock", "gc.cvc.support", "gc.backoffice" }, null },
-        new object?[] { DevClients.Admin, new[] { "gc.read", "gc.reserve", "gc.cvc.notify", "gc.cvc.support", "gc.lock", "gc.admin", "gc.backoffice" }, null },
+        new object?[] { DevClients.Admin, new[] { "gc.read", "gc.reserve", "gc.cvc.notify", "gc.cvc.support", "gc.lock", "gc.admin", "gc.backoffice", "gc.report" }, null },
+        new object?[] { DevClients.Bi, new[] { "gc.report" }, null },
     ];
 
     [TestCaseSource(nameof(ClientScopes))]

@@ -198,13 +198,38 @@ public sealed partial class ConsoleTests : ConsoleTest
     }
 
     [Test]
-    public async Task DailyReport_HasItsPlace_AndSaysItIsNotAvailableYet()
+    public async Task DailyReport_ForTheBiClient_ShowsEachChannelsDays_AsATableAndALiabilityChart()
+    {
+        await ConsoleService.IssuedCertificateAsync("console-report");
+        var view = (GcpStreams.Api.Reporting.DailyReportView)ConsoleService.Service.Services.GetService(typeof(GcpStreams.Api.Reporting.DailyReportView))!;
+        Assert.That(await view.WaitForAsync(v => v.Range(DateOnly.MinValue, DateOnly.MaxValue, C.Channel.POS).Any(r => r.pools.Any(p => p.poolId == "console-report")), ConsoleService.Timeout),
+            Is.True, "the day's mart with the issue reached the service's report view");
+
+        await SignInAsync("bi"); // gc.report only: the console opens on the daily report
+        await Expect(Page.Locator("main h1")).ToHaveTextAsync("Daily report");
+        var pos = Page.Locator("section[data-channel='POS']");
+        await Expect(pos.Locator("svg.chart")).ToBeVisibleAsync();
+        await Expect(pos.Locator("tbody tr")).Not.ToHaveCountAsync(0);
+        await Expect(pos.Locator("td[data-col='issued']").First).Not.ToHaveTextAsync("0");
+        await Expect(pos.Locator("td[data-col='reconciliation']").First).ToBeVisibleAsync();
+        await Expect(Page.Locator("[data-nav='pools']")).ToBeVisibleAsync(); // the nav is the same for everyone; the service decides
+        await ShotAsync("10-daily-report");
+
+        // a period of its own, and a bad one: the service's problem, nothing else
+        await OpenAsync("#/reports?from=2000-01-01&to=2000-01-02");
+        await Expect(Page.Locator("#reports-empty")).ToContainTextAsync("No event from 2000-01-01 to 2000-01-02");
+        await OpenAsync("#/reports?from=2026-11-28&to=2026-11-27");
+        await Expect(Page.Locator(".problem")).ToContainTextAsync("is before 'from'");
+    }
+
+    [Test]
+    public async Task DailyReport_WithoutTheReportScope_IsHiddenFromTheNav_AndTheServiceRefusesIt()
     {
         await SignInAsync("support");
+        await Expect(Page.Locator("[data-nav='reports']")).ToBeHiddenAsync();
         await OpenAsync("#/reports");
-        await Expect(Page.Locator("#reports-unavailable")).ToContainTextAsync("Not available yet");
+        await Expect(Page.Locator(".problem")).ToBeVisibleAsync();
         await Expect(Page.Locator("main table")).ToHaveCountAsync(0);
-        await ShotAsync("10-daily-report");
     }
 
     [Test]

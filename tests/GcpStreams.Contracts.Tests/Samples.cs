@@ -119,6 +119,22 @@ internal static class Samples
             storeId = "store-7",
             occurredAt = At,
         };
+        yield return new DailyReport
+        {
+            day = "2026-11-27", channel = Channel.POS, timeZone = "Europe/Moscow", finalAt = Later, revision = 7,
+            issuedCount = 2, issuedMinor = 10_000, redeemedCount = 1, redeemedMinor = 1_000, refundedCount = 1, refundedMinor = 300,
+            voidedCount = 1, voidedMinor = 500, cancelledCount = 1, cancelledMinor = 5_000, lockedCount = 1, unlockedCount = 1,
+            cvcDisclosuresCount = 2, notificationsSentCount = 2, notificationsFailedCount = 1, notificationsOverdueCount = 1,
+            issueBlockedCount = 1, reservationsExpiredCount = 1, balanceChangeMinor = 4_300, liabilityMinor = 14_300,
+            ordersCertificatesCount = 2, ordersCertificatesMinor = 10_000, ordersTendersCount = 1, ordersTendersMinor = 1_000,
+            ordersReturnsCount = 1, ordersReturnsMinor = 5_000, paymentsCapturesCount = 1, paymentsCapturesMinor = 1_000,
+            duplicateOrderRecordsCount = 1, duplicatePaymentRecordsCount = 1, reconciliationMismatches = ["issue"], mismatchDetectedAt = At,
+            mismatchAlertsCount = 1, correctionsCount = 1,
+            pools = [new DailyPoolFigures { poolId = "pos-5000-EUR", issuedCount = 2, issuedMinor = 10_000, redeemedCount = 1, redeemedMinor = 1_000, issueBlockedCount = 1, reservationsExpiredCount = 1 }],
+            stores = [new DailyStoreFigures { storeId = "store-7", redeemedCount = 1, redeemedMinor = 1_000, refundedCount = 1, refundedMinor = 300, voidedCount = 1, voidedMinor = 500, ordersCertificatesCount = 2, ordersCertificatesMinor = 10_000 }],
+            deadLetters = [new DailyDeadLetterCount { sourceTopic = "All_Payments", reason = "UNDECODABLE", count = 3 }],
+            alerts = [new DailyAlertCount { kind = "INVALID_EVENT", count = 3 }],
+        };
         yield return new Client
         {
             clientId = "client-1",

@@ -9,7 +9,7 @@ public class SchemaConventionTests
     private static readonly string[] ExpectedContracts =
     [
         "AuditRecord", "CertificateState", "Client", "CommandReply", "DeadLetter",
-        "GiftCertificateCommand", "GiftCertificateEvent", "NotificationResult", "Payment", "SalesOrder",
+        "DailyReport", "GiftCertificateCommand", "GiftCertificateEvent", "NotificationResult", "Payment", "SalesOrder",
     ];
 
     private static IEnumerable<TestCaseData> Contracts() =>

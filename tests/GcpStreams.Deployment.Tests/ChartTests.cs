@@ -112,14 +112,14 @@ public class ChartTests
                 "topic:GiftCertificates.Stream:literal:Describe,Read", "topic:CRM.NotificationResults:literal:Describe,Read,Write",
                 "topic:All_Clients:literal:Describe,Read,Write", "group:gcp-crm-:prefix:Read",
             }));
-            Assert.That(users["bi"], Is.EquivalentTo(new[] { "topic:GiftCertificates.Stream:literal:Describe,Read", "group:bi-:prefix:Read" }));
+            Assert.That(users["bi"], Is.EquivalentTo(new[] { "topic:GiftCertificates.Stream:literal:Describe,Read", "topic:GiftCertificates.DailyReport:literal:Describe,Read", "group:bi-:prefix:Read" }));
             Assert.That(users["gcp"], Is.EquivalentTo(new[]
             {
                 "topic:All_SalesOrder:literal:Describe,Read", "topic:All_Payments:literal:Describe,Read", "topic:All_Clients:literal:Describe,Read",
                 "topic:CRM.NotificationResults:literal:Describe,Read", "topic:GiftCertificates.Commands:literal:Describe,Read,Write",
                 "topic:GiftCertificates.Stream:literal:Describe,Read,Write", "topic:GiftCertificates.State:literal:Describe,Read,Write",
                 "topic:GiftCertificates.Replies:literal:Describe,Read,Write", "topic:GiftCertificates.DeadLetter:literal:Describe,Write",
-                "topic:GiftCertificates.Audit:literal:Describe,Write",
+                "topic:GiftCertificates.Audit:literal:Describe,Write", "topic:GiftCertificates.DailyReport:literal:Describe,Read,Write",
                 $"topic:{app}-:prefix:Describe,Read,Write", $"group:{app}:prefix:Describe,Read", $"transactionalId:{app}:prefix:Describe,Write",
             }));
         });

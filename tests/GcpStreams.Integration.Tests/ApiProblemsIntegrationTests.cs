@@ -221,6 +221,7 @@ public class ApiProblemsIntegrationTests
         // the live tails: an unknown certificate or pool is a 404 at once (a known one would open a stream that stays open)
         ("GET", "/certificates/7700000000000000/events", "/certificates/{id}/events"),
         ("GET", "/pools/it-problems-no-such-pool/events", "/pools/{id}/events"),
+        ("GET", "/reports/daily?from=2026-11-27&to=2026-11-27", "/reports/daily"),
     ];
 
     [Test]

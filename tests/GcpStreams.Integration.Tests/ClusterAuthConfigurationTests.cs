@@ -21,6 +21,7 @@ public class ClusterAuthConfigurationTests
         Assert.That(failures, Is.EquivalentTo(new[]
         {
             "Auth:Clients:admin:Secret is a public development secret; with Kafka:Mode=Cluster and Auth:AllowEmbeddedInCluster=true every client needs a secret of its own.",
+            "Auth:Clients:bi:Secret is a public development secret; with Kafka:Mode=Cluster and Auth:AllowEmbeddedInCluster=true every client needs a secret of its own.",
             "Auth:Clients:crm-notifier:Secret is a public development secret; with Kafka:Mode=Cluster and Auth:AllowEmbeddedInCluster=true every client needs a secret of its own.",
             "Auth:Clients:internet-store:Secret is a public development secret; with Kafka:Mode=Cluster and Auth:AllowEmbeddedInCluster=true every client needs a secret of its own.",
             "Auth:Clients:pos-terminal:Secret is a public development secret; with Kafka:Mode=Cluster and Auth:AllowEmbeddedInCluster=true every client needs a secret of its own.",

@@ -161,6 +161,7 @@ public class OpenApiIntegrationTests
     [TestCase("post", "/certificates/{id}/notifications", new[] { 400, 401, 403, 404, 409, 413, 415, 503, 504 })]
     [TestCase("post", "/certificates/{id}/cvc/support-disclosures", new[] { 400, 401, 403, 404, 409, 413, 415, 429, 503, 504 })]
     [TestCase("post", "/pools/{id}/certificates", new[] { 400, 401, 403, 409, 413, 415, 422, 503, 504 })]
+    [TestCase("get", "/reports/daily", new[] { 400, 401, 403, 503 })]
     [TestCase("get", "/health/ready", new[] { 503 })]
     public void Operation_DeclaresItsProblemResponses(string method, string path, int[] statuses)
     {

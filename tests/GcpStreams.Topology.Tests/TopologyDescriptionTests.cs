@@ -65,12 +65,15 @@ public class TopologyTopicsTests
             InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
             InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys),
             InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.DailyReports),
+            .. Reporting.ReportingTopology.Writers.Select(w => Reporting.ReportingTopology.FactsTopic(TopologyFixture.AppId, w)),
         ]);
         Assert.That(topics.Select(t => t.Name), Is.EquivalentTo(expected));
         Assert.That(topics.Where(t => t.Kind == TopicKind.Compacted).Select(t => t.Name), Is.EquivalentTo(new[]
         {
             Topics.Clients.Name, Topics.State.Name, InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Pools), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Certificates),
             InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.IdempotencyKeys), InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.Orders),
+            InternalTopics.Changelog(TopologyFixture.AppId, StoreNames.DailyReports), Topics.DailyReport.Name,
         }));
     }
 }

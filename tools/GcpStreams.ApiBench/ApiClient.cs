@@ -115,6 +115,15 @@ internal sealed class ApiClient(HttpClient http, Uri baseUrl, string runId)
         return new Outcome(response.StatusCode, true);
     }
 
+    /// <summary>GET /reports/daily?from=&amp;to=&amp;channel=POS (JSON): 200 is expected; the body for the caller to read.</summary>
+    public async Task<(Outcome Outcome, byte[] Body)> DailyReportAsync(DateOnly from, DateOnly to, CancellationToken token)
+    {
+        using var request = Request(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture, $"/reports/daily?from={from:yyyy-MM-dd}&to={to:yyyy-MM-dd}&channel=POS"));
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
+        var body = await response.Content.ReadAsByteArrayAsync(token);
+        return response.StatusCode == HttpStatusCode.OK ? (new Outcome(response.StatusCode, true), body) : (new Outcome(response.StatusCode, false, $"{(int)response.StatusCode}"), body);
+    }
+
     /// <summary>GET /certificates/{id}: 200 with the same id is expected (masked to its last four digits for a channel client such as pos-terminal).</summary>
     public async Task<Outcome> LookupAsync(string certificateId, CancellationToken token)
     {

@@ -26,6 +26,9 @@ internal sealed record BenchOptions
           --client ID --secret S         OAuth2 client of the measured requests (default pos-terminal / pos-terminal-secret)
           --admin-client ID --admin-secret S
                                          OAuth2 client with gc.admin that loads the bench pools (default admin / admin-secret)
+          --report-samples N             BI reports: events (issue.blocked) whose arrival in GET /reports/daily is timed, one after the
+                                         other, as the dev client bi (default 100; 0 skips the report phase)
+          --report-read-rate N           open-loop GET /reports/daily per second after them (default 100)
         """;
 
     public Uri? Url { get; init; }
@@ -44,6 +47,8 @@ internal sealed record BenchOptions
     public string Secret { get; init; } = "pos-terminal-secret";
     public string AdminClient { get; init; } = "admin";
     public string AdminSecret { get; init; } = "admin-secret";
+    public int ReportSamples { get; init; } = 100;
+    public double ReportReadRate { get; init; } = 100;
 
     /// <summary>True when the bench measures a service it did not start.</summary>
     public bool External => Url is not null;
@@ -86,6 +91,8 @@ internal sealed record BenchOptions
                     "--secret" => options with { Secret = value },
                     "--admin-client" => options with { AdminClient = value },
                     "--admin-secret" => options with { AdminSecret = value },
+                    "--report-samples" => options with { ReportSamples = NotNegative(value) },
+                    "--report-read-rate" => options with { ReportReadRate = PositiveRate(value) },
                     _ => throw new ArgumentException($"unknown option {name}"),
                 };
             }

@@ -149,6 +149,17 @@ try
     runs.Add(Report(await Load.OpenLoopAsync("GET /certificates?poolId=", options.SearchRate, open, (_, t) => api.SearchAsync(AnyPool(), 50, t), cancel.Token)));
     runs.Add(Report(await Load.ClosedLoopAsync("GET /certificates?poolId=", options.Concurrency, closed, int.MaxValue, (_, t) => api.SearchAsync(AnyPool(), 50, t), cancel.Token)));
 
+    // phase 3 (issue 13): the BI reports, event -> report visible, and report reads
+    if (options.ReportSamples > 0)
+    {
+        var (freshness, reportReads) = await ReportFreshness.RunAsync(http, url, runId, admin, api, options.ReportSamples, options.ReportReadRate, open, cancel.Token);
+        runs.Add(Report(freshness));
+        runs.Add(Report(reportReads));
+        Console.WriteLine(string.Create(culture,
+            $"issue 13 targets: report freshness p99 {freshness.Percentile(99):F1} ms (target <= 60000 ms: {(freshness.Percentile(99) <= 60_000 ? "met" : "NOT met")}), "
+            + $"report read p99 {reportReads.Percentile(99):F1} ms at {options.ReportReadRate:F0}/s (target <= 20 ms: {(reportReads.Percentile(99) <= 20 ? "met" : "NOT met")})"));
+    }
+
     var serviceMemory = service?.Memory() ?? (options.Pid is { } pid ? ProcessMemory.Read(pid) : null);
     using var self = Process.GetCurrentProcess();
     var benchPeak = self.PeakWorkingSet64;

@@ -12,6 +12,8 @@ internal static class OpsCommands
           gcp-ops ledger-check --bootstrap SERVERS --schema-registry URL [--show N] [--timeout-seconds N]
           gcp-ops secrecy-scan [--bootstrap SERVERS --schema-registry URL] [--cvc DIGITS]... [--cvc-file FILE] [--cvc-key VERSION=BASE64]...
                                [--dir DIRECTORY]... [--file FILE]... [--show N] [--timeout-seconds N]
+          gcp-ops report-export --bootstrap SERVERS --schema-registry URL --from yyyy-MM-dd --to yyyy-MM-dd [--format csv|parquet]
+                                [--channel CHANNEL] [--out FILE] [--timeout-seconds N]
         exit 0: consistent / nothing found; 1: differences / a CVC found (where is printed, the CVC masked); 2: bad arguments.
         """;
 
@@ -24,6 +26,7 @@ internal static class OpsCommands
         {
             return args.Count == 0 ? Fail(error, "a command is needed.")
                 : args[0] == "ledger-check" ? LedgerCheckCommand(OpsArguments.Parse([.. args.Skip(1)], Common), output)
+                : args[0] == "report-export" ? ReportExportCommand(OpsArguments.Parse([.. args.Skip(1)], new HashSet<string>([.. Common, "--from", "--to", "--format", "--channel", "--out"])), output)
                 : args[0] == "secrecy-scan" ? SecrecyScanCommand(OpsArguments.Parse([.. args.Skip(1)], new HashSet<string>([.. Common, "--cvc", "--cvc-file", "--cvc-key", "--dir", "--file"])), output)
                 : Fail(error, $"unknown command '{args[0]}'.");
         }
@@ -44,6 +47,38 @@ internal static class OpsCommands
         using var registry = Registry(args, required: true)!;
         return new LedgerCheck(reader, new Codec(registry), output).Run(args.Number("--show", 20, 1, 10_000));
     }
+
+    private static int ReportExportCommand(OpsArguments args, TextWriter output)
+    {
+        var from = Day(args, "--from");
+        var to = Day(args, "--to");
+        if (to < from)
+        {
+            throw new ArgumentException($"--to ({to:yyyy-MM-dd}) is before --from ({from:yyyy-MM-dd}).");
+        }
+
+        var format = args.Optional("--format") ?? ReportExport.CsvFormat;
+        if (format is not (ReportExport.CsvFormat or ReportExport.ParquetFormat))
+        {
+            throw new ArgumentException($"--format is '{format}'; it must be {ReportExport.CsvFormat} or {ReportExport.ParquetFormat}.");
+        }
+
+        var channel = args.Optional("--channel");
+        if (channel is not null && (!Enum.TryParse<Contracts.Channel>(channel, out var parsed) || parsed.ToString() != channel))
+        {
+            throw new ArgumentException($"--channel '{channel}' is not a channel ({string.Join(", ", Enum.GetNames<Contracts.Channel>())}).");
+        }
+
+        var path = args.Optional("--out") ?? Path.Combine("artifacts", "reports", string.Create(CultureInfo.InvariantCulture, $"daily-report-{from:yyyy-MM-dd}-{to:yyyy-MM-dd}.{format}"));
+        var reader = new TopicReader(args.Required("--bootstrap"), Timeout(args));
+        using var registry = Registry(args, required: true)!;
+        return new ReportExport(reader, new Codec(registry), output).Run(from, to, channel, format, path);
+    }
+
+    private static DateOnly Day(OpsArguments args, string name) =>
+        DateOnly.TryParseExact(args.Required(name), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+            ? day
+            : throw new ArgumentException($"{name} is '{args.Optional(name)}'; it must be a day as yyyy-MM-dd.");
 
     private static int SecrecyScanCommand(OpsArguments args, TextWriter output)
     {

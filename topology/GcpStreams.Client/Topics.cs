@@ -41,14 +41,17 @@ public static class Topics
     /// <summary>CRM notifier results, key certificateId.</summary>
     public static readonly Topic<string, C.NotificationResult> NotificationResults = Text<C.NotificationResult>("CRM.NotificationResults");
 
+    /// <summary>The BI daily marts, compacted, key <c>{day}|{channel}</c> (e.g. <c>2026-11-30|POS</c>): the latest record per key is the mart.</summary>
+    public static readonly Topic<string, C.DailyReport> DailyReport = Text<C.DailyReport>("GiftCertificates.DailyReport", compacted: true);
+
     /// <summary>Every public topic.</summary>
-    public static readonly IReadOnlyList<ITopic> All = [SalesOrders, Payments, Clients, Commands, Replies, Stream, State, Audit, DeadLetter, NotificationResults];
+    public static readonly IReadOnlyList<ITopic> All = [SalesOrders, Payments, Clients, Commands, Replies, Stream, State, Audit, DeadLetter, NotificationResults, DailyReport];
 
     /// <summary>The names of the topics other teams write and this service consumes.</summary>
     public static readonly IReadOnlyList<string> Inputs = [SalesOrders.Name, Payments.Name, Clients.Name, Commands.Name, NotificationResults.Name];
 
     /// <summary>The names of the topics this service writes for others.</summary>
-    public static readonly IReadOnlyList<string> Outputs = [Stream.Name, State.Name, Replies.Name, DeadLetter.Name, Audit.Name];
+    public static readonly IReadOnlyList<string> Outputs = [Stream.Name, State.Name, Replies.Name, DeadLetter.Name, Audit.Name, DailyReport.Name];
 
     /// <summary>A topic keyed by text (UTF-8).</summary>
     private static Topic<string, T> Text<T>(string name, bool compacted = false)

@@ -39,7 +39,7 @@ public static class GcpTopology
         // the intake reads SalesOrder, Payment, GiftCertificateCommand and NotificationResult records, decodes and validates them and routes
         // each to the owner of its decision; it also owns the Idempotency-Keys: commands that carry one are keyed by it, so each key meets in one partition
         var intake = Intake(builder, codec, settings, Topics.SalesOrders, Topics.Payments, Topics.Commands, Topics.NotificationResults);
-        Route(intake, settings.OutputTopic, ProcessorNames.Intake, internals.OrderInput, internals.PoolInput, internals.CertificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
+        Route(intake, ProcessorNames.Intake, settings, internals.OrderInput, internals.PoolInput, internals.CertificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
 
         // the certificates each unpaid order reserved, released to their pools when a payment of the order fails
         Owner<OrderProcessor, OrderInput>(builder, internals.OrderInput, ProcessorNames.OrderProcessor, StoreNames.Orders, codec, settings,
@@ -66,12 +66,17 @@ public static class GcpTopology
             merged = merged.Merge(builder.Stream(topic.Name, Bytes, Bytes, $"{ProcessorNames.Intake}-{topic.Name}-source"), $"{ProcessorNames.Intake}-merge-{topic.Name}");
         }
 
-        return merged.Transform(
+        var intake = merged.Transform(
             TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                 .Transformer<IntakeTransformer>(codec, settings)
                 .StateStore(Stores.KeyValueStoreBuilder(LedgerStores.Persistent(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
                 .Build(),
             ProcessorNames.Intake);
+
+        // BI: the daily marts from the topology's outputs and Orders' and Payments' records (taken here: a topic has one source),
+        // published on GiftCertificates.DailyReport (Reporting/)
+        Reporting.ReportingTopology.Build(builder, settings, codec, merged);
+        return intake;
     }
 
     /// <summary>
@@ -90,20 +95,21 @@ public static class GcpTopology
                     .StateStore(Stores.KeyValueStoreBuilder(LedgerStores.Persistent(store), new StringSerDes(), Bytes))
                     .Build(),
                 name);
-        Route(owner, settings.OutputTopic, name, outputs);
+        Route(owner, name, settings, outputs);
     }
 
     /// <summary>
     /// One static sink per destination topic (static, so the topology description and test driver know every link), writing to
-    /// <paramref name="sinkTopic"/> of it (<see cref="TopologySettings.OutputTopic"/>).
+    /// <see cref="TopologySettings.OutputTopic"/> of it; the BI reporting observes what the processor writes.
     /// </summary>
-    private static void Route(IKStream<byte[], Outgoing> stream, Func<string, string> sinkTopic, string name, params ITopic[] destinations)
+    private static void Route(IKStream<byte[], Outgoing> stream, string name, TopologySettings settings, params ITopic[] destinations)
     {
+        Reporting.ReportingTopology.Observe(stream, name, settings); // BI: the facts of the events and dead letters it writes (Reporting/)
         string[] topics = [.. destinations.Select(d => d.Name)];
         var branches = stream.Branch($"{name}-route", [.. topics.Select(t => (Func<byte[], Outgoing, Streamiz.Kafka.Net.Processors.IRecordContext, bool>)((_, o, _) => o.Topic == t))]);
         for (var i = 0; i < topics.Length; i++)
         {
-            branches[i].To(StaticSink.Topic(sinkTopic(topics[i])), Bytes, new OutgoingSerDes(), StaticSink.RecordTime, partitioner: null, $"{name}-to-{topics[i]}");
+            branches[i].To(StaticSink.Topic(settings.OutputTopic(topics[i])), Bytes, new OutgoingSerDes(), StaticSink.RecordTime, partitioner: null, $"{name}-to-{topics[i]}");
         }
     }
 

@@ -17,6 +17,9 @@ public static class StoreNames
 
     /// <summary>The certificate lines of unpaid orders by order id, and their retention index.</summary>
     public const string Orders = "orders";
+
+    /// <summary>The BI daily marts by channel and day, the records seen (duplicates), the reconciliation alert deadlines, the stream time.</summary>
+    public const string DailyReports = "daily-reports";
 }
 
 /// <summary>Processor names: fixed, so the topology description and metrics stay stable.</summary>
@@ -26,4 +29,6 @@ public static class ProcessorNames
     public const string PoolProcessor = "pool-processor";
     public const string CertificateProcessor = "certificate-processor";
     public const string OrderProcessor = "order-processor";
+    public const string Reporting = "reporting";
+    public const string DailyReports = "daily-reports";
 }

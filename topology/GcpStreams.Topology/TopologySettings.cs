@@ -100,4 +100,21 @@ public sealed record TopologySettings
     /// touched. Records are encoded and signed for the topic the processors address, so their bytes stay the live ones'.
     /// </summary>
     public Func<string, string> OutputTopic { get; init; } = static topic => topic;
+
+    /// <summary>The BI marts' business time zone (IANA id): a day is the calendar day of an event's <c>occurredAt</c> there.</summary>
+    public string ReportTimeZone { get; init; } = Domain.Reporting.ReportSettings.DefaultTimeZoneId;
+
+    /// <summary>How long after its end a business day still takes late events as ordinary ones; later ones are counted as corrections.</summary>
+    public TimeSpan ReportGrace { get; init; } = Domain.Reporting.ReportSettings.DefaultGrace;
+
+    /// <summary>How long Orders and the certificate events may disagree for a (day, channel) before a RECONCILIATION_MISMATCH alert.</summary>
+    public TimeSpan ReconciliationTolerance { get; init; } = Domain.Reporting.ReportSettings.DefaultTolerance;
+
+    /// <summary>The reporting settings of the domain (the time zone resolved).</summary>
+    public Domain.Reporting.ReportSettings Reporting() => new()
+    {
+        Zone = TimeZoneInfo.FindSystemTimeZoneById(ReportTimeZone),
+        Grace = ReportGrace,
+        Tolerance = ReconciliationTolerance,
+    };
 }

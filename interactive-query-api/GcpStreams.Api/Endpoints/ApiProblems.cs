@@ -150,6 +150,18 @@ internal static class ApiProblems
             instance: context.Request.Path);
     }
 
+    /// <summary>503: this instance has not read the report topic to its end yet (it is starting).</summary>
+    public static ProblemHttpResult ReportsNotReady(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Not ready",
+            detail: "The service is starting: it has not yet read the daily reports (GiftCertificates.DailyReport) to their end.",
+            type: NotReadyType,
+            instance: context.Request.Path);
+    }
+
     /// <summary>503: the command channel is not open yet (the stream is starting).</summary>
     public static ProblemHttpResult NotReady(HttpContext context)
     {

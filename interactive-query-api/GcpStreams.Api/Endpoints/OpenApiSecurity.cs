@@ -29,6 +29,7 @@ public static class OpenApiSecurity
         [GcpScopes.Lock] = "Lock and unlock certificates.",
         [GcpScopes.Admin] = "Operator actions (pool loads); implies none of the other scopes.",
         [GcpScopes.BackOffice] = "Back office: search every channel and by client id, see full certificate numbers (a channel-bound caller stays bound).",
+        [GcpScopes.Report] = "Read the BI daily reports per business day and channel (GET /reports/daily).",
     };
 
     /// <summary>

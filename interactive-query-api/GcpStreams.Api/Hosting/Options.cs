@@ -214,6 +214,15 @@ public sealed class GcpOptions
     /// <summary>How often overdue notifications are looked for.</summary>
     public int NotificationSweepSeconds { get; set; } = 5;
 
+    /// <summary>The BI reports' business time zone (IANA id): a day is the calendar day of an event's occurredAt there.</summary>
+    public string ReportTimeZone { get; set; } = GcpStreams.Domain.Reporting.ReportSettings.DefaultTimeZoneId;
+
+    /// <summary>How long after its end a business day takes late events as ordinary ones; later ones count as corrections.</summary>
+    public int ReportGraceMinutes { get; set; } = (int)GcpStreams.Domain.Reporting.ReportSettings.DefaultGrace.TotalMinutes;
+
+    /// <summary>How long Orders and the certificate events may disagree for a (day, channel) before a RECONCILIATION_MISMATCH alert.</summary>
+    public int ReconciliationToleranceMinutes { get; set; } = (int)GcpStreams.Domain.Reporting.ReportSettings.DefaultTolerance.TotalMinutes;
+
     /// <summary>Most support disclosures of one certificate's CVC within any 24 hours.</summary>
     public int SupportCvcDisclosuresPerDay { get; set; } = GcpStreams.Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay;
 

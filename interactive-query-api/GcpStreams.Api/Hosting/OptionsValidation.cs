@@ -186,6 +186,12 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:SupportCvcDisclosuresPerDay", options.SupportCvcDisclosuresPerDay, 1, 100);
         KafkaOptionsValidation.Range(errors, "Gcp:NotificationOverdueSeconds", options.NotificationOverdueSeconds, 1, 86_400);
         KafkaOptionsValidation.Range(errors, "Gcp:NotificationSweepSeconds", options.NotificationSweepSeconds, 1, 3_600);
+        KafkaOptionsValidation.Range(errors, "Gcp:ReportGraceMinutes", options.ReportGraceMinutes, 0, 10_080);
+        KafkaOptionsValidation.Range(errors, "Gcp:ReconciliationToleranceMinutes", options.ReconciliationToleranceMinutes, 1, 10_080);
+        if (!KnownTimeZone(options.ReportTimeZone))
+        {
+            errors.Add($"Gcp:ReportTimeZone '{options.ReportTimeZone}' is not a time zone of this machine (an IANA id such as Europe/Moscow).");
+        }
         KafkaOptionsValidation.Range(errors, "Gcp:SupportCvcDisclosuresPerClientPerDay", options.SupportCvcDisclosuresPerClientPerDay, 1, 100_000);
         ValidateSupportTickets(options.SupportTickets, errors);
         KafkaOptionsValidation.Range(errors, "Gcp:RateLimits:LookupsPerSecond", options.RateLimits.LookupsPerSecond, 1, 1_000_000);
@@ -258,6 +264,24 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
     }
 
     /// <summary>A command signing key is base64 of at least <see cref="Client.RecordSigner.MinKeyBytes"/> bytes; the message never shows the value.</summary>
+    private static bool KnownTimeZone(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return false;
+        }
+
+        try
+        {
+            TimeZoneInfo.FindSystemTimeZoneById(id);
+            return true;
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return false;
+        }
+    }
+
     private static void CommandSigningKeyRule(List<string> errors, string setting, string? value)
     {
         byte[] bytes;

@@ -72,6 +72,9 @@ public static class ServiceRegistration
                 SupportDisclosuresPerClientPerDay = gcp.SupportCvcDisclosuresPerClientPerDay,
                 NotificationOverdueAfter = TimeSpan.FromSeconds(gcp.NotificationOverdueSeconds),
                 NotificationSweepInterval = TimeSpan.FromSeconds(gcp.NotificationSweepSeconds),
+                ReportTimeZone = gcp.ReportTimeZone,
+                ReportGrace = TimeSpan.FromMinutes(gcp.ReportGraceMinutes),
+                ReconciliationTolerance = TimeSpan.FromMinutes(gcp.ReconciliationToleranceMinutes),
             };
         });
         services.AddSingleton<ProductionFailures>(); // the stream's production exception handler; readiness reads it

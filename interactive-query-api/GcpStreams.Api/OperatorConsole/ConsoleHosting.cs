@@ -96,12 +96,12 @@ public static class ConsoleHosting
             var clients = auth.Clients.OrderBy(c => c.Key, StringComparer.Ordinal)
                 .Select(c => new ConsoleDevClient(c.Key, GcpScopes.Parse(c.Value.Scopes), string.IsNullOrEmpty(c.Value.Channel) ? null : c.Value.Channel))
                 .ToArray();
-            return new ConsoleConfig("embedded", GcpAuthenticationExtensions.TokenPath, null, null, null, clients, devSupportTickets, ReportsAvailable: false);
+            return new ConsoleConfig("embedded", GcpAuthenticationExtensions.TokenPath, null, null, null, clients, devSupportTickets, ReportsAvailable: true);
         }
 
         return console.HasAuthoritySignIn
-            ? new ConsoleConfig("authority", console.TokenEndpoint, console.AuthorizeEndpoint, console.ClientId, console.Scopes, [], devSupportTickets, ReportsAvailable: false)
-            : new ConsoleConfig("unconfigured", null, null, null, null, [], devSupportTickets, ReportsAvailable: false);
+            ? new ConsoleConfig("authority", console.TokenEndpoint, console.AuthorizeEndpoint, console.ClientId, console.Scopes, [], devSupportTickets, ReportsAvailable: true)
+            : new ConsoleConfig("unconfigured", null, null, null, null, [], devSupportTickets, ReportsAvailable: true);
     }
 
     /// <summary>
@@ -130,7 +130,7 @@ public static class ConsoleHosting
 /// <param name="Scopes">Authority mode: the scopes asked for.</param>
 /// <param name="DevClients">Embedded mode: the dev clients (ids, scopes, channel; never their secrets).</param>
 /// <param name="DevSupportTickets">Whether <c>POST /dev/support-tickets</c> mints CVC support grants here (embedded mode).</param>
-/// <param name="ReportsAvailable">Whether the daily report API exists (not yet: the console shows its place, empty).</param>
+/// <param name="ReportsAvailable">Whether the daily report API exists (GET /reports/daily, scope gc.report: it does).</param>
 public sealed record ConsoleConfig(
     string Mode,
     string? TokenEndpoint,

@@ -33,6 +33,7 @@ export function navigate(hash) {
 }
 
 function home() {
+  if (hasScope('gc.report') && !hasScope('gc.read')) return '#/reports'; // BI: the reports are all it may read
   return maySearch() ? '#/search' : '#/pools';
 }
 
@@ -45,7 +46,7 @@ function shell() {
   if (signedIn) {
     document.getElementById('who-name').textContent = `${s.subject || s.clientId}${s.channel ? ' · ' + s.channel : ''}`;
     document.querySelector('[data-nav="search"]').hidden = !maySearch();
-    document.querySelector('[data-nav="reports"]').hidden = !hasScope('gc.read');
+    document.querySelector('[data-nav="reports"]').hidden = !hasScope('gc.report');
   }
 }
 
