@@ -109,33 +109,7 @@ public static class GcpTopology
         var branches = stream.Branch($"{name}-route", [.. topics.Select(t => (Func<byte[], Outgoing, Streamiz.Kafka.Net.Processors.IRecordContext, bool>)((_, o, _) => o.Topic == t))]);
         for (var i = 0; i < topics.Length; i++)
         {
-            branches[i].To(StaticSink.Topic(settings.OutputTopic(topics[i])), Bytes, new OutgoingSerDes(), StaticSink.RecordTime, partitioner: null, $"{name}-to-{topics[i]}");
-        }
-    }
-
-    /// <summary>
-    /// A sink to one fixed topic without a stream partitioner. Streamiz's <c>To(topic, ...)</c> always attaches its default
-    /// partitioner, which answers "any partition" (the producer's murmur2 of the key decides) but first asks the producer for the
-    /// topic's partition count, rebuilding an admin configuration and reading the local clock, on every record (8 % of the stream
-    /// thread in the profile of docs/benchmarks.md). Without a partitioner the producer decides directly: the same partition.
-    /// The topic extractor is Streamiz's own static one (internal, hence created by reflection; Streamiz is pinned and every
-    /// topology test builds through here), so the topology's description still names each sink's topic (<see cref="TopologyTopics"/>).
-    /// </summary>
-    private static class StaticSink
-    {
-        private static readonly Type ExtractorType = typeof(IKStream<,>).Assembly
-            .GetType("Streamiz.Kafka.Net.Processors.Internal.StaticTopicNameExtractor`2", throwOnError: true)!
-            .MakeGenericType(typeof(byte[]), typeof(Outgoing));
-
-        public static readonly Streamiz.Kafka.Net.Processors.IRecordTimestampExtractor<byte[], Outgoing> RecordTime = new InputRecordTime();
-
-        public static Streamiz.Kafka.Net.Processors.ITopicNameExtractor<byte[], Outgoing> Topic(string topic) =>
-            (Streamiz.Kafka.Net.Processors.ITopicNameExtractor<byte[], Outgoing>)Activator.CreateInstance(ExtractorType, topic)!;
-
-        /// <summary>The output record's timestamp is the input record's, as with <c>To(topic, ...)</c>.</summary>
-        private sealed class InputRecordTime : Streamiz.Kafka.Net.Processors.IRecordTimestampExtractor<byte[], Outgoing>
-        {
-            public long Extract(byte[] key, Outgoing value, Streamiz.Kafka.Net.Processors.IRecordContext recordContext) => recordContext.Timestamp;
+            FixedSink.To(branches[i], settings.OutputTopic(topics[i]), Bytes, new OutgoingSerDes(), $"{name}-to-{topics[i]}");
         }
     }
 }

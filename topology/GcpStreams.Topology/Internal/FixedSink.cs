@@ -2,12 +2,16 @@ using Streamiz.Kafka.Net.Processors;
 using Streamiz.Kafka.Net.SerDes;
 using Streamiz.Kafka.Net.Stream;
 
-namespace GcpStreams.Topology.Reporting;
+namespace GcpStreams.Topology.Internal;
 
 /// <summary>
-/// A sink to one fixed topic without a stream partitioner, as the topology's own sinks (<c>GcpTopology.StaticSink</c>): the producer's
-/// murmur2 of the key decides the partition, without Streamiz asking for the partition count on every record; the topic extractor
-/// is Streamiz's own static one (internal, created by reflection; Streamiz is pinned), so the description still names the topic.
+/// A sink to one fixed topic without a stream partitioner, for every sink of the topology. Streamiz's <c>To(topic, ...)</c> always
+/// attaches its default partitioner, which answers "any partition" (the producer's murmur2 of the key decides) but first asks the
+/// producer for the topic's partition count, rebuilding an admin configuration and reading the local clock, on every record (8 % of
+/// the stream thread in the profile of docs/benchmarks.md). Without a partitioner the producer decides directly: the same partition.
+/// The topic extractor is Streamiz's own static one (internal, hence created by reflection; Streamiz is pinned and every topology
+/// test builds through here), so the topology's description still names each sink's topic (<see cref="TopologyTopics"/>). The
+/// output record's timestamp is the input record's, as with <c>To(topic, ...)</c>.
 /// </summary>
 internal static class FixedSink
 {
