@@ -117,7 +117,7 @@ public sealed partial class EmbeddedStartup : BackgroundService
         };
         // one key per pool and terms: another instance attached to the same broker that loads it at the same time gets this load's
         // outcome; a second, different load of one pool id is refused by the pool itself
-        var reply = await commands.SendAsync(pool.PoolId, load, DemoCaller, $"demo-load-{pool.PoolId}", DemoLoadKey(pool), commands.ReplyTimeout, stoppingToken);
+        var reply = await SendWithRetriesAsync(pool, load, stoppingToken);
         if (reply.outcome != C.ReplyOutcome.ACCEPTED)
         {
             throw new InvalidOperationException($"demo pool {pool.PoolId} was refused: {reply.reason} {reply.message}");
@@ -131,6 +131,31 @@ public sealed partial class EmbeddedStartup : BackgroundService
 
         LogDemoPool(logger, pool.PoolId, pool.Count, pool.NominalMinor, pool.Currency, pool.Channel);
     }
+
+    /// <summary>
+    /// Sends a demo load, again when no reply came in time (a stream still rebalancing when the instance started, seen with
+    /// several instances attached at once): the load carries one Idempotency-Key per pool and terms, so a resend gets the first
+    /// one's outcome and never loads twice.
+    /// </summary>
+    private async Task<C.CommandReply> SendWithRetriesAsync(DemoPool pool, C.LoadPool load, CancellationToken stoppingToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await commands.SendAsync(pool.PoolId, load, DemoCaller, $"demo-load-{pool.PoolId}", DemoLoadKey(pool), commands.ReplyTimeout, stoppingToken);
+            }
+            catch (TimeoutException) when (attempt < DemoLoadAttempts)
+            {
+                LogDemoPoolRetry(logger, pool.PoolId, attempt, commands.ReplyTimeout.TotalSeconds);
+            }
+        }
+    }
+
+    private const int DemoLoadAttempts = 6;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo pool {Pool}: no reply to its load within {Seconds} s (attempt {Attempt}); sending it again under the same Idempotency-Key")]
+    private static partial void LogDemoPoolRetry(ILogger logger, string pool, int attempt, double seconds);
 
     private void PrintBanner()
     {
