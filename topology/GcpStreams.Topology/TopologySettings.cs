@@ -110,6 +110,12 @@ public sealed record TopologySettings
     /// <summary>How long Orders and the certificate events may disagree for a (day, channel) before a RECONCILIATION_MISMATCH alert.</summary>
     public TimeSpan ReconciliationTolerance { get; init; } = Domain.Reporting.ReportSettings.DefaultTolerance;
 
+    /// <summary>
+    /// How often the BI marts changed since the last time are published on <c>GiftCertificates.DailyReport</c> (once each, however
+    /// many events changed them); zero publishes every change at once (a record per event: the tests' default, costly under load).
+    /// </summary>
+    public TimeSpan ReportPublishInterval { get; init; } = TimeSpan.Zero;
+
     /// <summary>The reporting settings of the domain (the time zone resolved).</summary>
     public Domain.Reporting.ReportSettings Reporting() => new()
     {

@@ -223,6 +223,9 @@ public sealed class GcpOptions
     /// <summary>How long Orders and the certificate events may disagree for a (day, channel) before a RECONCILIATION_MISMATCH alert.</summary>
     public int ReconciliationToleranceMinutes { get; set; } = (int)GcpStreams.Domain.Reporting.ReportSettings.DefaultTolerance.TotalMinutes;
 
+    /// <summary>How often the BI marts changed since the last time are published on GiftCertificates.DailyReport (once each); 0 publishes every change.</summary>
+    public int ReportPublishIntervalMs { get; set; } = 1_000;
+
     /// <summary>Most support disclosures of one certificate's CVC within any 24 hours.</summary>
     public int SupportCvcDisclosuresPerDay { get; set; } = GcpStreams.Domain.Certificates.CertificateSettings.DefaultSupportDisclosuresPerDay;
 

@@ -188,6 +188,7 @@ public sealed class GcpOptionsValidation(IOptions<KafkaOptions> kafka) : IValida
         KafkaOptionsValidation.Range(errors, "Gcp:NotificationSweepSeconds", options.NotificationSweepSeconds, 1, 3_600);
         KafkaOptionsValidation.Range(errors, "Gcp:ReportGraceMinutes", options.ReportGraceMinutes, 0, 10_080);
         KafkaOptionsValidation.Range(errors, "Gcp:ReconciliationToleranceMinutes", options.ReconciliationToleranceMinutes, 1, 10_080);
+        KafkaOptionsValidation.Range(errors, "Gcp:ReportPublishIntervalMs", options.ReportPublishIntervalMs, 0, 60_000);
         if (!KnownTimeZone(options.ReportTimeZone))
         {
             errors.Add($"Gcp:ReportTimeZone '{options.ReportTimeZone}' is not a time zone of this machine (an IANA id such as Europe/Moscow).");

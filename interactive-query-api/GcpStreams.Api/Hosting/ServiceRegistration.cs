@@ -75,6 +75,7 @@ public static class ServiceRegistration
                 ReportTimeZone = gcp.ReportTimeZone,
                 ReportGrace = TimeSpan.FromMinutes(gcp.ReportGraceMinutes),
                 ReconciliationTolerance = TimeSpan.FromMinutes(gcp.ReconciliationToleranceMinutes),
+                ReportPublishInterval = TimeSpan.FromMilliseconds(gcp.ReportPublishIntervalMs),
             };
         });
         services.AddSingleton<ProductionFailures>(); // the stream's production exception handler; readiness reads it

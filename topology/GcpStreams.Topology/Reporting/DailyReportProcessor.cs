@@ -19,7 +19,14 @@ namespace GcpStreams.Topology.Reporting;
 /// (day, channel) disagreement has lasted the tolerance window in stream time (the highest record time this task has seen), so a
 /// replay of the same facts in the same order decides the same alerts with the same content.
 /// Store layout: <c>m/{channel}/{day}</c> marts, <c>seen/{dedupKey}</c> records seen (duplicates), <c>due/{ms}/{channel}/{day}</c>
-/// the alert deadlines, <c>time</c> the stream time.
+/// the alert deadlines, <c>time</c> the stream time, <c>u/{martKey}</c> the marts changed and not yet published.
+/// <para>
+/// With a <see cref="TopologySettings.ReportPublishInterval"/> (the service's default: 1 s), a mart that changes is stored at once
+/// and published at the next tick of that interval, once however many facts changed it: a busy day's mart is not encoded and
+/// produced again for every payment (that doubled the topology's cost per event). Which marts wait is stored too (<c>u/</c>, in
+/// the same transaction as the facts' offsets), so a crash between a change and its publication publishes it after the restart.
+/// Only the number of intermediate versions of a mart depends on the clock; the last one, and every alert, do not.
+/// </para>
 /// </summary>
 public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte[], Outgoing>
 {
@@ -27,6 +34,8 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
     private const string SeenPrefix = "seen/";
     private const string DuePrefix = "due/";
     private const string TimeKey = "time";
+    private const string UnpublishedPrefix = "u/";
+    private const int DecodedMartsKept = 1_024;
     private static readonly byte[] Marker = [1];
 
     private readonly Codec codec;
@@ -35,6 +44,20 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
     private ProcessorContext<byte[], Outgoing> context = null!;
     private IKeyValueStore<string, byte[]> store = null!;
     private long streamTimeMs = long.MinValue;
+    private long storedStreamTimeMs = long.MinValue;
+    private TimeSpan publishInterval;
+
+    /// <summary>The marts of this task as stored, decoded (each fact changes one: no JSON read per fact).</summary>
+    private readonly Dictionary<string, DailyMart> decoded = new(StringComparer.Ordinal);
+
+    /// <summary>The marts marked as changed since the last publication by this instance (their <c>u/</c> entries are in the store).</summary>
+    private readonly HashSet<string> marked = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Per channel, its latest day with a mart and the liability the day before it ended with: a fact of that day (nearly every
+    /// fact) chains without reading the channel's other days. Forgotten when a fact of an earlier day re-chains the later ones.
+    /// </summary>
+    private readonly Dictionary<string, (DateOnly Latest, long Previous)> chainTips = new(StringComparer.Ordinal);
 
     /// <summary>Streamiz's prototype instance (never processes).</summary>
     public DailyReportProcessor()
@@ -47,15 +70,24 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
         this.codec = codec;
         this.settings = settings?.Reporting()!;
         timeZone = settings?.ReportTimeZone!;
+        publishInterval = settings?.ReportPublishInterval ?? TimeSpan.Zero;
     }
 
     public void Init(ProcessorContext<byte[], Outgoing> context)
     {
         this.context = context;
         store = (IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.DailyReports);
+        decoded.Clear();
+        marked.Clear();
+        chainTips.Clear();
         if (store.Get(TimeKey) is { } time)
         {
-            streamTimeMs = long.Parse(System.Text.Encoding.ASCII.GetString(time), CultureInfo.InvariantCulture);
+            streamTimeMs = storedStreamTimeMs = long.Parse(System.Text.Encoding.ASCII.GetString(time), CultureInfo.InvariantCulture);
+        }
+
+        if (publishInterval > TimeSpan.Zero)
+        {
+            context.Schedule(publishInterval, PunctuationType.PROCESSING_TIME, _ => PublishChanged());
         }
     }
 
@@ -113,6 +145,12 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
     private void SaveAndPublish(DailyMart mart)
     {
         var key = MartKey(mart.Channel, mart.Day);
+        if (chainTips.TryGetValue(mart.Channel, out var tip) && tip.Latest == mart.Day)
+        {
+            Change(DailyMarts.Chain(tip.Previous, [mart]).SingleOrDefault() ?? mart);
+            return;
+        }
+
         var channelPrefix = $"{MartPrefix}{mart.Channel}/";
         long previous = 0;
         using (var earlier = store.ReverseRange(channelPrefix, key))
@@ -121,7 +159,7 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
             {
                 if (earlier.Current!.Value.Key != key)
                 {
-                    previous = ReportJson.Deserialize<DailyMart>(earlier.Current.Value.Value).LiabilityMinor;
+                    previous = Decode(earlier.Current.Value.Key, earlier.Current.Value.Value).LiabilityMinor;
                     break;
                 }
             }
@@ -134,19 +172,26 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
             {
                 if (later.Current!.Value.Key != key)
                 {
-                    days.Add(ReportJson.Deserialize<DailyMart>(later.Current.Value.Value));
+                    days.Add(Decode(later.Current.Value.Key, later.Current.Value.Value));
                 }
             }
         }
 
+        if (days.Count == 1)
+        {
+            chainTips[mart.Channel] = (mart.Day, previous);
+        }
+        else
+        {
+            chainTips.Remove(mart.Channel);
+        }
+
         var changed = DailyMarts.Chain(previous, days).ToDictionary(m => m.Day);
         var self = changed.GetValueOrDefault(mart.Day) ?? mart;
-        Save(self);
-        Publish(self);
+        Change(self);
         foreach (var other in days.Skip(1).Where(d => changed.ContainsKey(d.Day)).Select(d => changed[d.Day]))
         {
-            Save(other);
-            Publish(other);
+            Change(other);
         }
     }
 
@@ -159,7 +204,11 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
         }
 
         streamTimeMs = recordTimeMs;
-        store.Put(TimeKey, System.Text.Encoding.ASCII.GetBytes(streamTimeMs.ToString(CultureInfo.InvariantCulture)));
+        if (publishInterval == TimeSpan.Zero)
+        {
+            StoreStreamTime();
+        }
+
         var now = DateTimeOffset.FromUnixTimeMilliseconds(streamTimeMs);
         foreach (var due in TimeIndex.Due(store, DuePrefix, streamTimeMs))
         {
@@ -172,9 +221,7 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
                 continue; // the checks agree again, or this disagreement was already alerted
             }
 
-            var alerted = DailyMarts.Alerted(mart, alert);
-            Save(alerted);
-            Publish(alerted);
+            Change(DailyMarts.Alerted(mart, alert));
             Forward(Alert(alert));
         }
     }
@@ -222,9 +269,82 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
         context.Forward(output.Key!, output);
     }
 
-    private DailyMart? Load(string key) => store.Get(key) is { } bytes ? ReportJson.Deserialize<DailyMart>(bytes) : null;
+    /// <summary>Stores a changed mart, and publishes it now or marks it for the next publication.</summary>
+    private void Change(DailyMart mart)
+    {
+        var key = MartKey(mart.Channel, mart.Day);
+        store.Put(key, ReportJson.Serialize(mart));
+        Remember(key, mart);
+        if (publishInterval == TimeSpan.Zero)
+        {
+            Publish(mart);
+        }
+        else if (marked.Add(key))
+        {
+            store.Put(UnpublishedPrefix + key, Marker);
+        }
+    }
 
-    private void Save(DailyMart mart) => store.Put(MartKey(mart.Channel, mart.Day), ReportJson.Serialize(mart));
+    /// <summary>
+    /// Publishes each mart marked as changed, once, and keeps the stream time (in this task's transaction): the marks are read from
+    /// the store, so those restored after a crash are published too.
+    /// </summary>
+    private void PublishChanged()
+    {
+        List<string> waiting = [];
+        using (var marks = store.Range(UnpublishedPrefix, UnpublishedPrefix + "~"))
+        {
+            while (marks.MoveNext())
+            {
+                waiting.Add(marks.Current!.Value.Key);
+            }
+        }
+
+        foreach (var mark in waiting)
+        {
+            if (Load(mark[UnpublishedPrefix.Length..]) is { } mart)
+            {
+                Publish(mart);
+            }
+
+            store.Delete(mark);
+        }
+
+        marked.Clear();
+        if (streamTimeMs != storedStreamTimeMs)
+        {
+            StoreStreamTime();
+        }
+    }
+
+    private void StoreStreamTime()
+    {
+        store.Put(TimeKey, System.Text.Encoding.ASCII.GetBytes(streamTimeMs.ToString(CultureInfo.InvariantCulture)));
+        storedStreamTimeMs = streamTimeMs;
+    }
+
+    private DailyMart? Load(string key) => decoded.TryGetValue(key, out var mart) ? mart : store.Get(key) is { } bytes ? Decode(key, bytes) : null;
+
+    private DailyMart Decode(string key, byte[] bytes)
+    {
+        if (!decoded.TryGetValue(key, out var mart))
+        {
+            mart = ReportJson.Deserialize<DailyMart>(bytes);
+            Remember(key, mart);
+        }
+
+        return mart;
+    }
+
+    private void Remember(string key, DailyMart mart)
+    {
+        if (decoded.Count >= DecodedMartsKept && !decoded.ContainsKey(key))
+        {
+            decoded.Clear(); // marts are per (channel, day): a task rarely holds more than a few days of a few channels
+        }
+
+        decoded[key] = mart;
+    }
 
     private static string MartKey(string channel, DateOnly day) => $"{MartPrefix}{channel}/{BusinessDay.Format(day)}";
 }
