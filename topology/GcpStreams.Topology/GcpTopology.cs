@@ -69,7 +69,7 @@ public static class GcpTopology
         var intake = merged.Transform(
             TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                 .Transformer<IntakeTransformer>(codec, settings)
-                .StateStore(Stores.KeyValueStoreBuilder(LedgerStores.Persistent(StoreNames.IdempotencyKeys), new StringSerDes(), Bytes))
+                .StateStore(LedgerStores.Builder(StoreNames.IdempotencyKeys))
                 .Build(),
             ProcessorNames.Intake);
 
@@ -92,7 +92,7 @@ public static class GcpTopology
             .Transform(
                 TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                     .Transformer<TProcessor>(codec, settings)
-                    .StateStore(Stores.KeyValueStoreBuilder(LedgerStores.Persistent(store), new StringSerDes(), Bytes))
+                    .StateStore(LedgerStores.Builder(store))
                     .Build(),
                 name);
         Route(owner, name, settings, outputs);

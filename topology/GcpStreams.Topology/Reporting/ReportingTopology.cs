@@ -26,9 +26,6 @@ public static class ReportingTopology
 {
     private static readonly ByteArraySerDes Bytes = new();
 
-    /// <summary>The write cache of the marts' store per task: the marts, duplicate keys and marks written between two commits.</summary>
-    private const int MartCacheMiB = 8;
-
     /// <summary>
     /// The facts topic of one writer of the application <paramref name="applicationId"/> (<paramref name="writer"/>: a processor, or
     /// <c>reporting</c> for Orders' and Payments' records). One topic per writing sub-topology: the marts merge them.
@@ -82,9 +79,7 @@ public static class ReportingTopology
             .Transform(
                 TransformerBuilder.New<string, ReportFact, byte[], Outgoing>()
                     .Transformer<DailyReportProcessor>(codec, settings)
-                    // cached: a mart changed by many facts between two commits goes to the store and its changelog once, at the commit
-                    .StateStore(Stores.KeyValueStoreBuilder(LedgerStores.Persistent(StoreNames.DailyReports), new StringSerDes(), Bytes)
-                        .WithCachingEnabled(Streamiz.Kafka.Net.Table.CacheSize.OfMb(MartCacheMiB)))
+                    .StateStore(LedgerStores.Builder(StoreNames.DailyReports)) // a mart changed by many facts: stored once per commit
                     .Build(),
                 ProcessorNames.DailyReports);
         var routes = marts.Branch($"{ProcessorNames.DailyReports}-route",
