@@ -46,7 +46,7 @@ public class ReportsApiIntegrationTests
         day = BusinessDay.Format(BusinessDay.Of(occurredAt, TimeZoneInfo.FindSystemTimeZoneById(ReportSettings.DefaultTimeZoneId)));
 
         // the mart is visible once the view read it: a bounded wait on the view, no fixed sleep
-        Assert.That(await view.WaitForAsync(v => v.Get(day, C.Channel.POS) is { issuedCount: 1 }, Timeout, cancel.Token), Is.True, "the day's mart reached the view");
+        Assert.That(await view.WaitForAsync(v => v.Get(day, C.Channel.POS) is { IssuedCount: 1 }, Timeout, cancel.Token), Is.True, "the day's mart reached the view");
         biToken = await api.TokenAsync("bi");
     }
 
