@@ -49,8 +49,12 @@ public class ReportsApiIntegrationTests
         // an undecodable payment: dead-lettered, counted in the control of its day (the record's timestamp: now, in Moscow)
         using (var raw = new Confluent.Kafka.ProducerBuilder<byte[], byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = service.Kafka.BootstrapServers }).Build())
         {
-            var sent = await raw.ProduceAsync(Topics.Payments.Name, new Confluent.Kafka.Message<byte[], byte[]> { Key = "pay-it-garbage"u8.ToArray(), Value = [0xFF, 1, 2] }, cancel.Token);
-            controlDay = BusinessDay.Format(BusinessDay.Of(new DateTimeOffset(sent.Timestamp.UtcDateTime), TimeZoneInfo.FindSystemTimeZoneById(ReportSettings.DefaultTimeZoneId)));
+            var at = DateTimeOffset.UtcNow;
+            await raw.ProduceAsync(Topics.Payments.Name, new Confluent.Kafka.Message<byte[], byte[]>
+            {
+                Key = "pay-it-garbage"u8.ToArray(), Value = [0xFF, 1, 2], Timestamp = new Confluent.Kafka.Timestamp(at),
+            }, cancel.Token);
+            controlDay = BusinessDay.Format(BusinessDay.Of(at, TimeZoneInfo.FindSystemTimeZoneById(ReportSettings.DefaultTimeZoneId)));
         }
 
         // the mart is visible once the view read it: a bounded wait on the view, no fixed sleep
