@@ -4,7 +4,10 @@ using GcpStreams.Api.Auditing;
 using GcpStreams.Api.Reporting;
 using GcpStreams.Api.Security;
 using GcpStreams.Domain.Reporting;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using C = GcpStreams.Contracts;
 
 namespace GcpStreams.Api.Endpoints;
@@ -91,28 +94,32 @@ public static class ReportsApi
 
         var access = CallerAccess.Of(context);
         var now = (clock ?? TimeProvider.System).GetUtcNow();
-        var days = new List<DailyReportResponse>();
-        foreach (var r in view.Range(first, last, only))
+        var read = view.Range(first, last, only);
+        var finalByClock = read.Count(r => !r.Final && now >= r.FinalAt); // grows with the clock only: with the snapshot it fixes the body
+        var csv = Accepts(context, Csv);
+        var body = view.Body(new ResponseKey(first, last, only, part, csv, access, finalByClock), () =>
         {
-            if (Enum.TryParse<C.Channel>(r.Channel, out var c) && access.Sees(c))
+            var days = new List<DailyReportResponse>();
+            foreach (var r in read)
             {
-                days.Add(r.Final || now < r.FinalAt ? r : r with { Final = true });
+                if (Enum.TryParse<C.Channel>(r.Channel, out var c) && access.Sees(c))
+                {
+                    days.Add(r.Final || now < r.FinalAt ? r : r with { Final = true });
+                }
             }
-        }
 
-        var control = DailyControlResponse.Of(days);
-        if (!Accepts(context, Csv))
-        {
-            return TypedResults.Ok(new DailyReportsResponse(BusinessDay.Format(first), BusinessDay.Format(last), only?.ToString(), days, control));
-        }
-
-        var csv = part switch
-        {
-            "currencies" => CurrenciesCsv(days),
-            "control" => ControlCsv(control),
-            _ => ToCsv(days),
-        };
-        return TypedResults.Text(csv, Csv, Encoding.UTF8);
+            var control = DailyControlResponse.Of(days);
+            return csv
+                ? Encoding.UTF8.GetBytes(part switch
+                {
+                    "currencies" => CurrenciesCsv(days),
+                    "control" => ControlCsv(control),
+                    _ => ToCsv(days),
+                })
+                : JsonSerializer.SerializeToUtf8Bytes(new DailyReportsResponse(BusinessDay.Format(first), BusinessDay.Format(last), only?.ToString(), days, control),
+                    context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions);
+        });
+        return TypedResults.Bytes(body, csv ? $"{Csv}; charset=utf-8" : "application/json; charset=utf-8");
     }
 
     private static DateOnly? Day(string parameter, string? text, HttpContext context) =>

@@ -22,8 +22,12 @@ public sealed class DailyReportView : IDisposable
 {
     private readonly ConcurrentDictionary<string, Endpoints.DailyReportResponse> reports = new(StringComparer.Ordinal);
     private readonly Lock snapshotLock = new();
+    private readonly ConcurrentDictionary<ResponseKey, (Endpoints.DailyReportResponse[] Snapshot, byte[] Body)> bodies = new();
     private Endpoints.DailyReportResponse[] snapshot = [];
     private int dirty;
+
+    /// <summary>The most response bodies kept (the cache is emptied when it is full, and they are only reused for the same snapshot).</summary>
+    public const int MaxCachedBodies = 256;
     private readonly TaskCompletionSource caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<IConsumer<byte[], byte[]>> consumers;
     private readonly Codec codec;
@@ -87,6 +91,30 @@ public sealed class DailyReportView : IDisposable
 
     /// <summary>The latest report of one (day, channel), if read.</summary>
     public Endpoints.DailyReportResponse? Get(string day, C.Channel channel) => reports.GetValueOrDefault($"{day}|{channel}");
+
+    /// <summary>
+    /// The body of a response for <paramref name="key"/>, made by <paramref name="make"/> once per snapshot: a report read asked again
+    /// while no record was read since is served from the bytes already made (no per-request serialization). The key must name
+    /// everything the body depends on besides the snapshot (period, channel, the caller's access, the days made final by the clock).
+    /// </summary>
+    public byte[] Body(ResponseKey key, Func<byte[]> make)
+    {
+        ArgumentNullException.ThrowIfNull(make);
+        var current = Snapshot();
+        if (bodies.TryGetValue(key, out var cached) && ReferenceEquals(cached.Snapshot, current))
+        {
+            return cached.Body;
+        }
+
+        if (bodies.Count >= MaxCachedBodies)
+        {
+            bodies.Clear();
+        }
+
+        var body = make();
+        bodies[key] = (current, body);
+        return body;
+    }
 
     /// <summary>Every report by day, then channel: the snapshot, rebuilt first if records were read since.</summary>
     private Endpoints.DailyReportResponse[] Snapshot()
@@ -253,6 +281,9 @@ public sealed class DailyReportView : IDisposable
 
     public void Dispose() => stop?.Dispose();
 }
+
+/// <summary>What a cached response body depends on besides the view's snapshot (<see cref="DailyReportView.Body"/>).</summary>
+public readonly record struct ResponseKey(DateOnly From, DateOnly To, C.Channel? Channel, string Part, bool Csv, Endpoints.CallerAccess Access, int FinalByClock);
 
 /// <summary>Starts the daily report view once the stream is RUNNING (the topics exist then), and stops it with the host.</summary>
 public sealed class DailyReportViewStartup(StreamService stream, DailyReportView view) : BackgroundService
