@@ -52,8 +52,8 @@ ledger-check: ## fold GiftCertificates.Stream per certificate and compare with G
 
 FORMAT ?= csv
 .PHONY: report-export
-report-export: ## the BI daily marts of a period from GiftCertificates.DailyReport as CSV or Parquet: make report-export KAFKA=... SCHEMA_REGISTRY=... FROM=2026-11-01 TO=2026-11-30 FORMAT=csv|parquet [OUT=file] [CHANNEL=POS]
-	dotnet run --project tools/GcpStreams.Ops -c $(CONFIGURATION) -- report-export --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --from $(FROM) --to $(TO) --format $(FORMAT) $(if $(OUT),--out $(OUT)) $(if $(CHANNEL),--channel $(CHANNEL))
+report-export: ## the BI daily marts of a period from GiftCertificates.DailyReport as CSV or Parquet: make report-export KAFKA=... SCHEMA_REGISTRY=... FROM=2026-11-01 TO=2026-11-30 FORMAT=csv|parquet [PART=marts|currencies|control] [OUT=file] [CHANNEL=POS]
+	dotnet run --project tools/GcpStreams.Ops -c $(CONFIGURATION) -- report-export --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) --from $(FROM) --to $(TO) --format $(FORMAT) $(if $(PART),--part $(PART)) $(if $(OUT),--out $(OUT)) $(if $(CHANNEL),--channel $(CHANNEL))
 
 SCAN_ARGS ?=
 secrecy-scan: ## look for CVC plaintexts in every topic, state dirs and logs: make secrecy-scan KAFKA=... SCHEMA_REGISTRY=... SCAN_ARGS="--cvc-key 1=... --dir ... --file ..."

@@ -202,7 +202,7 @@ public sealed partial class ConsoleTests : ConsoleTest
     {
         await ConsoleService.IssuedCertificateAsync("console-report");
         var view = (GcpStreams.Api.Reporting.DailyReportView)ConsoleService.Service.Services.GetService(typeof(GcpStreams.Api.Reporting.DailyReportView))!;
-        Assert.That(await view.WaitForAsync(v => v.Range(DateOnly.MinValue, DateOnly.MaxValue, C.Channel.POS).Any(r => r.pools.Any(p => p.poolId == "console-report")), ConsoleService.Timeout),
+        Assert.That(await view.WaitForAsync(v => v.Range(DateOnly.MinValue, DateOnly.MaxValue, C.Channel.POS).Any(r => r.Pools.Any(p => p.PoolId == "console-report")), ConsoleService.Timeout),
             Is.True, "the day's mart with the issue reached the service's report view");
 
         await SignInAsync("bi"); // gc.report only: the console opens on the daily report

@@ -134,6 +134,17 @@ internal static class Samples
             stores = [new DailyStoreFigures { storeId = "store-7", redeemedCount = 1, redeemedMinor = 1_000, refundedCount = 1, refundedMinor = 300, voidedCount = 1, voidedMinor = 500, ordersCertificatesCount = 2, ordersCertificatesMinor = 10_000 }],
             deadLetters = [new DailyDeadLetterCount { sourceTopic = "All_Payments", reason = "UNDECODABLE", count = 3 }],
             alerts = [new DailyAlertCount { kind = "INVALID_EVENT", count = 3 }],
+            final = true,
+            currencies =
+            [
+                new DailyCurrencyFigures
+                {
+                    currency = "RUB", issuedCount = 2, issuedMinor = 10_000_00, redeemedCount = 1, redeemedMinor = 2_500, refundedCount = 1, refundedMinor = 500,
+                    voidedCount = 1, voidedMinor = 100, cancelledCount = 1, cancelledMinor = 5_000_00, balanceChangeMinor = 4_998_000, liabilityMinor = 14_998_000,
+                    ordersCertificatesCount = 2, ordersCertificatesMinor = 10_000_00, ordersTendersCount = 1, ordersTendersMinor = 2_500, ordersReturnsCount = 1,
+                    ordersReturnsMinor = 5_000_00, paymentsCapturesCount = 1, paymentsCapturesMinor = 2_500, reconciliationMismatches = ["capture"],
+                },
+            ],
         };
         yield return new Client
         {

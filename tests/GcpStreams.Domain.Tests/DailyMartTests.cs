@@ -9,9 +9,10 @@ public class DailyMartTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
 
     private static ReportFact Fact(Measure measure, long count, long amount, DateTimeOffset? at = null, DateTimeOffset? recorded = null, string channel = "POS",
-        string? dedup = null, string? detail = null) => new()
+        string? dedup = null, string? detail = null, string? currency = "RUB") => new()
     {
         Channel = channel,
+        Currency = currency,
         OccurredAt = at ?? T0,
         RecordedAt = recorded ?? at ?? T0,
         Deltas = [new Delta(measure, count, amount, detail)],
@@ -99,9 +100,58 @@ public class DailyMartTests
         var d1 = DailyMarts.Apply(null, Fact(Measure.Issued, 1, 5_000), false, Moscow);
         var d2 = DailyMarts.Apply(null, Fact(Measure.Redeemed, 1, 1_000, at: T0.AddDays(1)), false, Moscow);
 
-        var changed = DailyMarts.Chain(100, [d1, d2]);
+        var before = new Dictionary<string, long> { ["RUB"] = 100 };
+        var changed = DailyMarts.Chain(before, [d1, d2]);
 
         Assert.That(changed.Select(m => (m.Day, m.LiabilityMinor)), Is.EqualTo(new[] { (d1.Day, 5_100L), (d2.Day, 4_100L) }));
-        Assert.That(DailyMarts.Chain(100, changed), Is.Empty);
+        Assert.That(changed.Select(m => m.Currencies["RUB"].LiabilityMinor), Is.EqualTo(new[] { 5_100L, 4_100L }));
+        Assert.That(DailyMarts.Chain(before, changed), Is.Empty);
+    }
+
+    [Test]
+    public void Currencies_SplitTheMoney_TheChecksAndTheLiabilityArePerCurrency()
+    {
+        var m = DailyMarts.Apply(null, Fact(Measure.Issued, 1, 5_000, currency: "RUB"), false, Moscow);
+        m = DailyMarts.Apply(m, Fact(Measure.OrderCertificates, 1, 5_000, currency: "RUB"), false, Moscow);
+        m = DailyMarts.Apply(m, Fact(Measure.Issued, 1, 50, currency: "EUR"), false, Moscow);
+        m = DailyMarts.Apply(m, Fact(Measure.OrderCertificates, 1, 5_000, currency: "EUR"), false, Moscow); // the same figure, in EUR
+        m = DailyMarts.Apply(m, Fact(Measure.Locked, 1, 0, currency: "EUR"), false, Moscow);
+        m = DailyMarts.Apply(m, Fact(Measure.PaymentCaptures, 1, 10, currency: null), false, Moscow);
+
+        Assert.That(m.Currencies.Keys, Is.EqualTo(new[] { "EUR", "RUB", DailyMarts.NoCurrency }));
+        Assert.That((m.Currencies["RUB"].Issued, m.Currencies["EUR"].Issued), Is.EqualTo((new Figure(1, 5_000), new Figure(1, 50))));
+        Assert.That(m.Currencies[DailyMarts.NoCurrency].PaymentCaptures, Is.EqualTo(new Figure(1, 10)));
+        Assert.That(m.Locked, Is.EqualTo(1), "counts that move no money stay on the mart");
+        Assert.That(Reconciliation.Checks(m).Where(c => !c.Agrees).Select(c => (c.Name, c.Currency)),
+            Is.EqualTo(new[] { ("issue", "EUR"), ("capture", DailyMarts.NoCurrency) }), "RUB agrees; 5,000 EUR bought vs 50 EUR issued does not, though the sums would");
+        Assert.That(m.Mismatches, Is.EqualTo(new[] { Reconciliation.Issue, Reconciliation.Capture }));
+
+        var chained = DailyMarts.Chain(new Dictionary<string, long> { ["USD"] = 7 }, [m]).Single();
+        Assert.That(chained.Currencies.ToDictionary(c => c.Key, c => c.Value.LiabilityMinor),
+            Is.EqualTo(new Dictionary<string, long> { ["EUR"] = 50, ["RUB"] = 5_000, [DailyMarts.NoCurrency] = 0, ["USD"] = 7 }), "a currency without activity carries its liability");
+        Assert.That(chained.LiabilityMinor, Is.EqualTo(5_057));
+    }
+
+    [Test]
+    public void Finalized_OnceTheStreamTimePassesFinalAt_ANewRevision_Once()
+    {
+        var m = DailyMarts.Apply(null, Fact(Measure.Issued, 1, 5_000), false, Moscow);
+
+        Assert.That(DailyMarts.Finalized(m, m.FinalAt.AddMilliseconds(-1)), Is.Null);
+        var final = DailyMarts.Finalized(m, m.FinalAt)!;
+        Assert.That((final.Final, final.Revision, final.Issued), Is.EqualTo((true, m.Revision + 1, m.Issued)));
+        Assert.That(DailyMarts.Finalized(final, m.FinalAt.AddDays(1)), Is.Null, "once");
+    }
+
+    [Test]
+    public void ForgetDuplicatesThrough_IsTheLastDayFinalForLongerThanTheRetention()
+    {
+        var settings = Moscow with { DuplicateRetention = TimeSpan.FromDays(1) };
+        // 2026-11-27 ends 21:00 UTC, is final 23:00 UTC, its duplicates are kept until 2026-11-28 23:00 UTC
+        var kept = new DateTimeOffset(2026, 11, 28, 22, 59, 0, TimeSpan.Zero);
+        var dropped = new DateTimeOffset(2026, 11, 28, 23, 0, 0, TimeSpan.Zero);
+
+        Assert.That(DailyMarts.ForgetDuplicatesThrough(kept, settings), Is.EqualTo(new DateOnly(2026, 11, 26)));
+        Assert.That(DailyMarts.ForgetDuplicatesThrough(dropped, settings), Is.EqualTo(new DateOnly(2026, 11, 27)));
     }
 }

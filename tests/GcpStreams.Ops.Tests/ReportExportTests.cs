@@ -18,6 +18,12 @@ public class ReportExportTests
         pools = [new C.DailyPoolFigures { poolId = "pos-5000", issuedCount = issued, issuedMinor = issued * 5_000_00, issueBlockedCount = 1 }],
         stores = [], deadLetters = [new C.DailyDeadLetterCount { sourceTopic = "All_Payments", reason = "UNDECODABLE", count = 2 }],
         alerts = [new C.DailyAlertCount { kind = "INVALID_EVENT", count = 2 }],
+        final = revision > 1,
+        currencies =
+        [
+            new C.DailyCurrencyFigures { currency = "EUR", paymentsCapturesCount = 1, paymentsCapturesMinor = 7_00, reconciliationMismatches = ["capture"] },
+            new C.DailyCurrencyFigures { currency = "RUB", issuedCount = issued, issuedMinor = issued * 5_000_00, liabilityMinor = issued * 5_000_00, reconciliationMismatches = ["issue"] },
+        ],
     };
 
     private static ConsumeResult<byte[]?, byte[]?> Record(C.DailyReport? report, string key) => new()
@@ -67,6 +73,48 @@ public class ReportExportTests
         }
     }
 
+    [Test]
+    public void Currencies_OneRowPerDayChannelAndCurrency_NeverAddedTogether()
+    {
+        var rows = ReportExport.CurrencyRows(Period());
+
+        Assert.That(rows.Select(r => (r.Day, r.Channel, r.Currency)), Is.EqualTo(new[]
+        {
+            ("2026-11-26", "INTERNET_STORE", "EUR"), ("2026-11-26", "INTERNET_STORE", "RUB"), ("2026-11-27", "POS", "EUR"), ("2026-11-27", "POS", "RUB"),
+        }));
+        Assert.That((rows[3].IssuedMinor, rows[3].LiabilityMinor, rows[3].Final, rows[3].ReconciliationMismatches), Is.EqualTo((2 * 5_000_00L, 2 * 5_000_00L, true, "issue")));
+        Assert.That((rows[2].PaymentsCapturesMinor, rows[2].IssuedMinor), Is.EqualTo((7_00L, 0L)));
+        Assert.That(Period()[1].Currencies, Is.EqualTo("EUR;RUB"));
+    }
+
+    [Test]
+    public void Control_PerDay_DeadLettersBySourceTopicAndReason_ThenAlertsByKind_AsCsvAndParquet()
+    {
+        var rows = ReportExport.ControlRows(Period());
+
+        Assert.That(rows.Select(r => (r.Day, r.Item, r.SourceTopic, r.Reason, r.Kind, r.Count)), Is.EqualTo(new (string, string, string?, string?, string?, long)[]
+        {
+            ("2026-11-26", "deadLetter", "All_Payments", "UNDECODABLE", null, 2), ("2026-11-26", "alert", null, null, "INVALID_EVENT", 2),
+            ("2026-11-27", "deadLetter", "All_Payments", "UNDECODABLE", null, 2), ("2026-11-27", "alert", null, null, "INVALID_EVENT", 2),
+        }));
+        var dir = Directory.CreateTempSubdirectory("gcp-report-control-").FullName;
+        try
+        {
+            Assert.That(ReportExport.Write(rows, "csv", Path.Combine(dir, "c.csv")), Is.EqualTo(4));
+            ReportExport.Write(rows, "parquet", Path.Combine(dir, "c.parquet"));
+
+            var lines = File.ReadAllLines(Path.Combine(dir, "c.csv"));
+            Assert.That(lines[..2], Is.EqualTo(new[] { "day,item,sourceTopic,reason,kind,count", "2026-11-26,deadLetter,All_Payments,UNDECODABLE,,2" }));
+            var back = ParquetSerializer.DeserializeAsync<DailyControlRow>(Path.Combine(dir, "c.parquet")).GetAwaiter().GetResult().Data;
+            Assert.That(back.Select(r => (r.Day, r.Item, r.Kind, r.Count)), Is.EqualTo(rows.Select(r => (r.Day, r.Item, r.Kind, r.Count))));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestCase(new[] { "report-export", "--bootstrap", "b:1", "--schema-registry", "http://r", "--from", "2026-11-27", "--to", "2026-11-27", "--part", "stores" }, "--part is 'stores'; it must be marts, currencies, control.")]
     [TestCase(new[] { "report-export", "--bootstrap", "b:1", "--schema-registry", "http://r", "--to", "2026-11-27" }, "--from is required.")]
     [TestCase(new[] { "report-export", "--bootstrap", "b:1", "--schema-registry", "http://r", "--from", "2026-11-31", "--to", "2026-11-27" }, "--from is '2026-11-31'; it must be a day as yyyy-MM-dd.")]
     [TestCase(new[] { "report-export", "--bootstrap", "b:1", "--schema-registry", "http://r", "--from", "2026-11-28", "--to", "2026-11-27" }, "--to (2026-11-27) is before --from (2026-11-28).")]

@@ -139,7 +139,8 @@ public class ComparisonTests
         Assert.That(live.Inputs, Is.EqualTo(new[] { "All_Payments", "All_SalesOrder", "CRM.NotificationResults", "GiftCertificates.Commands" }));
         Assert.That(live.InternalSources, Is.EqualTo(new[]
         {
-            "app-certificate-input-repartition", "app-order-input-repartition", "app-pool-input-repartition", "app-report-facts-certificate-processor-repartition",
+            "app-certificate-input-repartition", "app-order-input-repartition", "app-pool-input-repartition", "app-report-facts-api-repartition",
+            "app-report-facts-certificate-processor-repartition",
             "app-report-facts-intake-repartition", "app-report-facts-order-processor-repartition", "app-report-facts-pool-processor-repartition",
             "app-report-facts-reporting-repartition",
         }));
@@ -149,7 +150,7 @@ public class ComparisonTests
         }));
         Assert.That(live.GlobalSources, Is.EqualTo(new[] { "All_Clients" }));
         Assert.That(live.Sinks, Does.Contain(Topics.Stream.Name).And.Contain("app-pool-input-repartition"));
-        Assert.That(live.GroupTopics, Has.Count.EqualTo(12));
+        Assert.That(live.GroupTopics, Has.Count.EqualTo(13));
 
         var shadow = new ReplayTopology(settings with { ApplicationId = "app-v", OutputTopic = t => Topics.Outputs.Contains(t) ? ShadowVerify.ShadowTopic("app-v", t) : t },
             new Codec(new SchemaRegistry.InProcessSchemaRegistry()));

@@ -70,8 +70,9 @@ public class ReportingTopologyTests
         var details = ((C.Alert)alert.Value.payload).details;
         Assert.That(details["day"], Is.EqualTo(Day));
         Assert.That(details["checks"], Is.EqualTo("issue"));
-        Assert.That((details["issue.ordersCount"], details["issue.certificatesCount"]), Is.EqualTo(("2", "1")));
-        Assert.That((details["issue.ordersMinor"], details["issue.certificatesMinor"]), Is.EqualTo(($"{2 * Inputs.Nominal}", $"{Inputs.Nominal}")));
+        Assert.That(details["currencies"], Is.EqualTo(Inputs.Rub));
+        Assert.That((details["issue.RUB.ordersCount"], details["issue.RUB.certificatesCount"]), Is.EqualTo(("2", "1")));
+        Assert.That((details["issue.RUB.ordersMinor"], details["issue.RUB.certificatesMinor"]), Is.EqualTo(($"{2 * Inputs.Nominal}", $"{Inputs.Nominal}")));
         var after = Latest(f, Day, "POS");
         Assert.That(after.mismatchAlertsCount, Is.EqualTo(1));
         Assert.That(after.alerts.Single(a => a.kind == "RECONCILIATION_MISMATCH").count, Is.EqualTo(1));
@@ -188,11 +189,19 @@ public class ReportingTopologyTests
         Settle(f);
         var graced = Latest(f, Day, "POS");
         Assert.That((graced.issuedCount, graced.correctionsCount), Is.EqualTo((1L, 0L)), "written 22:00 UTC: within the grace period");
+        Assert.That(graced.final, Is.False, "the stream time (22:00 UTC) has not passed finalAt (23:00 UTC)");
+
+        Tick(f, T0.AddHours(13).AddMinutes(1)); // 23:01 UTC: the stream time passes finalAt
+        var final = Latest(f, Day, "POS");
+        Assert.That((final.final, final.revision, final.issuedCount, final.correctionsCount), Is.EqualTo((true, graced.revision + 1, 1L, 0L)),
+            "the day's record published again, final, in stream time, with the same figures");
+        Assert.That(f.All(Topics.DailyReport).Count(r => r.Key == $"{Day}|POS" && r.Value.final), Is.EqualTo(1), "made final once");
 
         f.Pipe(Topics.SalesOrders, "order-b", Inputs.Order(f, after, "order-b", Inputs.Pool, C.Channel.POS, "client-1", T0.AddMinutes(2), null, C.OrderStatus.PAID), T0.AddHours(14));
         Settle(f);
 
         var corrected = Latest(f, Day, "POS");
+        Assert.That(corrected.final, Is.True, "a correction leaves the day final");
         Assert.That(corrected.issuedCount, Is.EqualTo(2), "a late event is applied, never dropped");
         Assert.That(corrected.correctionsCount, Is.GreaterThanOrEqualTo(2), "written 00:00 UTC, after the day was final: the order line and the issue are corrections");
         Assert.That(corrected.liabilityMinor, Is.EqualTo(2 * Inputs.Nominal));
@@ -243,6 +252,72 @@ public class ReportingTopologyTests
         Assert.That(report.liabilityMinor, Is.EqualTo(3 * Inputs.Nominal - 1_234_00 + 200_00 - Inputs.Nominal));
         Assert.That((report.refundedCount, report.refundedMinor), Is.EqualTo((1L, 200_00L)));
     }
+
+    [Test]
+    public void Currencies_AreNeverAddedTogether_TheReconciliationAndTheLiabilityArePerCurrency()
+    {
+        using var f = new TopologyFixture(Settings);
+        f.LoadPool();
+        var id = f.IssuedCertificate(orderId: "order-1");
+        f.Pay(C.PaymentOperation.CAPTURE, id, 1_000_00, paymentId: "pay-rub");
+        // Payments captures 7.00 EUR on a certificate this service does not know: Payments' side only, in EUR
+        f.Pay(C.PaymentOperation.CAPTURE, "6000000000000000", 7_00, paymentId: "pay-eur", currency: "EUR");
+        Settle(f);
+
+        var report = Latest(f, Day, "POS");
+        var rub = report.currencies.Single(c => c.currency == Inputs.Rub);
+        var eur = report.currencies.Single(c => c.currency == "EUR");
+        Assert.That(report.currencies.Select(c => c.currency), Is.EqualTo(new[] { "EUR", Inputs.Rub }), "ordered by currency code");
+        Assert.That((rub.issuedCount, rub.issuedMinor, rub.paymentsCapturesMinor, rub.redeemedMinor), Is.EqualTo((1L, Inputs.Nominal, 1_000_00L, 1_000_00L)));
+        Assert.That(rub.liabilityMinor, Is.EqualTo(Inputs.Nominal - 1_000_00));
+        Assert.That((eur.paymentsCapturesCount, eur.paymentsCapturesMinor, eur.issuedMinor, eur.liabilityMinor), Is.EqualTo((1L, 7_00L, 0L, 0L)));
+        Assert.That(eur.reconciliationMismatches, Is.EqualTo(new[] { "capture" }), "EUR captured, no EUR tender");
+        Assert.That(rub.reconciliationMismatches, Is.EqualTo(new[] { "capture" }), "the RUB capture has no tender either (this order named none)");
+        Assert.That(report.paymentsCapturesMinor, Is.EqualTo(1_000_00 + 7_00), "the day's own amount adds the currencies: read currencies for the split");
+    }
+
+    [Test]
+    public void Duplicates_AreRecognisedWhileTheDayIsOpen_AndTheirTrackingIsDroppedAfterTheRetention()
+    {
+        using var f = new TopologyFixture(Settings);
+        f.LoadPool();
+        var id = f.IssuedCertificate(orderId: "order-1");
+        f.Pipe(Topics.SalesOrders, "order-1", Inputs.Order(f, id, "order-1", Inputs.Pool, C.Channel.POS, "client-1", null, null, C.OrderStatus.PAID), T0.AddHours(1));
+        Settle(f);
+        Assert.That(Latest(f, Day, "POS").duplicateOrderRecordsCount, Is.EqualTo(1), "the same transaction again while the day is open");
+        Assert.That(SeenEntries(f), Is.Not.Empty);
+
+        // the day is final at 23:00 UTC; its tracking is kept for the retention (7 days by default) after that, then dropped
+        var retention = Domain.Reporting.ReportSettings.DefaultDuplicateRetention;
+        Tick(f, T0.AddHours(13) + retention - TimeSpan.FromMinutes(1));
+        Assert.That(SeenEntries(f), Is.Not.Empty, "still inside the retention");
+        Tick(f, T0.AddHours(13) + retention + TimeSpan.FromMinutes(1));
+        Assert.That(SeenEntries(f), Is.Empty, "the day's records seen are dropped: the tracking is bounded");
+
+        // a re-delivery after that is no longer recognised: applied as a correction (counted, visible), not silently lost
+        f.Pipe(Topics.SalesOrders, "order-1", Inputs.Order(f, id, "order-1", Inputs.Pool, C.Channel.POS, "client-1", null, null, C.OrderStatus.PAID), T0.AddDays(9));
+        Settle(f);
+        var late = Latest(f, Day, "POS");
+        Assert.That((late.duplicateOrderRecordsCount, late.ordersCertificatesCount), Is.EqualTo((1L, 2L)));
+        Assert.That(late.correctionsCount, Is.GreaterThanOrEqualTo(1));
+    }
+
+    [Test]
+    public void ProduceFailed_AnInstancesProductionFailureFact_IsCountedAmongTheDaysAlertsByKind()
+    {
+        using var f = new TopologyFixture(Settings);
+        var fact = ReportingTopology.ProductionFailureFact(TopologyFixture.AppId, new DateTimeOffset(T0.AddMinutes(5)));
+
+        f.PipeInternal(fact.Topic, fact.Key!, fact.Value!); // what an API instance writes there
+        Settle(f);
+
+        Assert.That(fact.Topic, Is.EqualTo(ReportingTopology.FactsTopic(TopologyFixture.AppId, ReportingTopology.ApiWriter)));
+        var control = Latest(f, Day, "UNKNOWN");
+        Assert.That(control.alerts.Single(a => a.kind == "PRODUCE_FAILED").count, Is.EqualTo(1));
+    }
+
+    private static List<string> SeenEntries(TopologyFixture f) =>
+        [.. f.StoreEntries(StoreNames.DailyReports).Select(e => e.Key).Where(k => k.StartsWith("seen/", StringComparison.Ordinal))];
 
     /// <summary>Reserves a minute before and pays at <paramref name="at"/> (order time and record time).</summary>
     private static void Issue(TopologyFixture f, string orderId, DateTime at)

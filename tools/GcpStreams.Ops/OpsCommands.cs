@@ -13,7 +13,7 @@ internal static class OpsCommands
           gcp-ops secrecy-scan [--bootstrap SERVERS --schema-registry URL] [--cvc DIGITS]... [--cvc-file FILE] [--cvc-key VERSION=BASE64]...
                                [--dir DIRECTORY]... [--file FILE]... [--show N] [--timeout-seconds N]
           gcp-ops report-export --bootstrap SERVERS --schema-registry URL --from yyyy-MM-dd --to yyyy-MM-dd [--format csv|parquet]
-                                [--channel CHANNEL] [--out FILE] [--timeout-seconds N]
+                                [--part marts|currencies|control] [--channel CHANNEL] [--out FILE] [--timeout-seconds N]
         exit 0: consistent / nothing found; 1: differences / a CVC found (where is printed, the CVC masked); 2: bad arguments.
         """;
 
@@ -26,7 +26,7 @@ internal static class OpsCommands
         {
             return args.Count == 0 ? Fail(error, "a command is needed.")
                 : args[0] == "ledger-check" ? LedgerCheckCommand(OpsArguments.Parse([.. args.Skip(1)], Common), output)
-                : args[0] == "report-export" ? ReportExportCommand(OpsArguments.Parse([.. args.Skip(1)], new HashSet<string>([.. Common, "--from", "--to", "--format", "--channel", "--out"])), output)
+                : args[0] == "report-export" ? ReportExportCommand(OpsArguments.Parse([.. args.Skip(1)], new HashSet<string>([.. Common, "--from", "--to", "--format", "--part", "--channel", "--out"])), output)
                 : args[0] == "secrecy-scan" ? SecrecyScanCommand(OpsArguments.Parse([.. args.Skip(1)], new HashSet<string>([.. Common, "--cvc", "--cvc-file", "--cvc-key", "--dir", "--file"])), output)
                 : Fail(error, $"unknown command '{args[0]}'.");
         }
@@ -63,16 +63,22 @@ internal static class OpsCommands
             throw new ArgumentException($"--format is '{format}'; it must be {ReportExport.CsvFormat} or {ReportExport.ParquetFormat}.");
         }
 
+        var part = args.Optional("--part") ?? ReportExport.Parts[0];
+        if (!ReportExport.Parts.Contains(part, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"--part is '{part}'; it must be {string.Join(", ", ReportExport.Parts)}.");
+        }
+
         var channel = args.Optional("--channel");
         if (channel is not null && (!Enum.TryParse<Contracts.Channel>(channel, out var parsed) || parsed.ToString() != channel))
         {
             throw new ArgumentException($"--channel '{channel}' is not a channel ({string.Join(", ", Enum.GetNames<Contracts.Channel>())}).");
         }
 
-        var path = args.Optional("--out") ?? Path.Combine("artifacts", "reports", string.Create(CultureInfo.InvariantCulture, $"daily-report-{from:yyyy-MM-dd}-{to:yyyy-MM-dd}.{format}"));
+        var path = args.Optional("--out") ?? Path.Combine("artifacts", "reports", string.Create(CultureInfo.InvariantCulture, $"daily-report-{(part == ReportExport.Parts[0] ? "" : part + "-")}{from:yyyy-MM-dd}-{to:yyyy-MM-dd}.{format}"));
         var reader = new TopicReader(args.Required("--bootstrap"), Timeout(args));
         using var registry = Registry(args, required: true)!;
-        return new ReportExport(reader, new Codec(registry), output).Run(from, to, channel, format, path);
+        return new ReportExport(reader, new Codec(registry), output).Run(from, to, channel, format, path, part);
     }
 
     private static DateOnly Day(OpsArguments args, string name) =>

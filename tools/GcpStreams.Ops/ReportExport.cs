@@ -10,21 +10,46 @@ namespace GcpStreams.Ops;
 
 /// <summary>
 /// <c>gcp-ops report-export</c> (<c>make report-export</c>): the BI daily marts of a period, read from the compacted
-/// <c>GiftCertificates.DailyReport</c> (the latest record per day and channel), written as CSV or Parquet for data engineers.
+/// <c>GiftCertificates.DailyReport</c> (the latest record per day and channel), written as CSV or Parquet for data engineers:
+/// <c>--part marts</c> (default) one row per day and channel, <c>currencies</c> one per day, channel and currency (the money figures
+/// split per currency), <c>control</c> one per day and dead-letter source topic and reason, or alert kind (the invalid-event control).
 /// </summary>
 internal sealed class ReportExport(TopicReader reader, Codec codec, TextWriter output)
 {
     public const string CsvFormat = "csv";
     public const string ParquetFormat = "parquet";
 
-    public int Run(DateOnly from, DateOnly to, string? channel, string format, string path)
+    /// <summary>The parts that can be exported.</summary>
+    public static readonly IReadOnlyList<string> Parts = ["marts", "currencies", "control"];
+
+    public int Run(DateOnly from, DateOnly to, string? channel, string format, string path, string part = "marts")
     {
         var rows = Rows(Latest(reader.Read(Topics.DailyReport.Name), codec), from, to, channel);
-        Write(rows, format, path);
+        var count = part switch
+        {
+            "currencies" => Write(CurrencyRows(rows), format, path),
+            "control" => Write(ControlRows(rows), format, path),
+            _ => Write(rows, format, path),
+        };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"report-export: {rows.Count} daily report(s) from {from:yyyy-MM-dd} to {to:yyyy-MM-dd}{(channel is null ? "" : " of " + channel)} -> {path} ({format})"));
+            $"report-export: {count} {part} row(s) of {rows.Count} daily report(s) from {from:yyyy-MM-dd} to {to:yyyy-MM-dd}{(channel is null ? "" : " of " + channel)} -> {path} ({format})"));
         return 0;
     }
+
+    /// <summary>The money figures of the marts, one row per day, channel and currency.</summary>
+    public static List<DailyCurrencyRow> CurrencyRows(IEnumerable<DailyReportRow> marts) =>
+        [.. marts.SelectMany(m => m.Split.Select(c => DailyCurrencyRow.From(m, c)))];
+
+    /// <summary>The invalid-event control of the marts: per day, the dead letters by source topic and reason, then the alerts by kind (over every channel exported).</summary>
+    public static List<DailyControlRow> ControlRows(IEnumerable<DailyReportRow> marts) =>
+    [
+        .. marts.GroupBy(m => m.Day, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).SelectMany(day =>
+            day.SelectMany(m => m.Source.deadLetters).GroupBy(d => (d.sourceTopic, d.reason))
+                .OrderBy(d => d.Key.sourceTopic, StringComparer.Ordinal).ThenBy(d => d.Key.reason, StringComparer.Ordinal)
+                .Select(d => new DailyControlRow { Day = day.Key, Item = "deadLetter", SourceTopic = d.Key.sourceTopic, Reason = d.Key.reason, Count = d.Sum(x => x.count) })
+                .Concat(day.SelectMany(m => m.Source.alerts).GroupBy(a => a.kind, StringComparer.Ordinal).OrderBy(a => a.Key, StringComparer.Ordinal)
+                    .Select(a => new DailyControlRow { Day = day.Key, Item = "alert", Kind = a.Key, Count = a.Sum(x => x.count) }))),
+    ];
 
     /// <summary>The latest report per key of the topic's records (a tombstone removes its key).</summary>
     public static Dictionary<string, C.DailyReport> Latest(IEnumerable<ConsumeResult<byte[]?, byte[]?>> records, Codec codec)
@@ -62,7 +87,9 @@ internal sealed class ReportExport(TopicReader reader, Codec codec, TextWriter o
             .Select(DailyReportRow.From)];
     }
 
-    public static void Write(IReadOnlyList<DailyReportRow> rows, string format, string path)
+    /// <summary>Writes the rows (a header and one line each for CSV) and returns how many.</summary>
+    public static int Write<T>(IReadOnlyList<T> rows, string format, string path)
+        where T : new()
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir)
         {
@@ -80,16 +107,21 @@ internal sealed class ReportExport(TopicReader reader, Codec codec, TextWriter o
             default:
                 throw new ArgumentException($"--format is '{format}'; it must be {CsvFormat} or {ParquetFormat}.");
         }
+
+        return rows.Count;
     }
 
-    private static readonly PropertyInfo[] Columns = typeof(DailyReportRow).GetProperties(BindingFlags.Public | BindingFlags.Instance);
+    /// <summary>The columns of a row type: its public properties a Parquet file holds (not those marked to be ignored).</summary>
+    private static PropertyInfo[] ColumnsOf<T>() => [.. typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.GetCustomAttribute<Parquet.Serialization.Attributes.ParquetIgnoreAttribute>() is null)];
 
-    public static string ToCsv(IEnumerable<DailyReportRow> rows)
+    public static string ToCsv<T>(IEnumerable<T> rows)
     {
-        var csv = new StringBuilder().AppendJoin(',', Columns.Select(c => char.ToLowerInvariant(c.Name[0]) + c.Name[1..])).Append("\r\n");
+        var columns = ColumnsOf<T>();
+        var csv = new StringBuilder().AppendJoin(',', columns.Select(c => char.ToLowerInvariant(c.Name[0]) + c.Name[1..])).Append("\r\n");
         foreach (var row in rows)
         {
-            csv.AppendJoin(',', Columns.Select(c => Field(c.GetValue(row)))).Append("\r\n");
+            csv.AppendJoin(',', columns.Select(c => Field(c.GetValue(row)))).Append("\r\n");
         }
 
         return csv.ToString();
@@ -157,9 +189,24 @@ public sealed class DailyReportRow
     public string Stores { get; set; } = "";
     public string DeadLetters { get; set; } = "";
     public string Alerts { get; set; } = "";
+    public bool Final { get; set; }
+
+    /// <summary>The currencies of the money figures (the amounts above add up theirs; <c>--part currencies</c> splits them).</summary>
+    public string Currencies { get; set; } = "";
+
+    /// <summary>The record the row was made from (for the other parts; not a column).</summary>
+    [Parquet.Serialization.Attributes.ParquetIgnore]
+    public C.DailyReport Source { get; set; } = new();
+
+    /// <summary>The record's money figures per currency (not a column).</summary>
+    [Parquet.Serialization.Attributes.ParquetIgnore]
+    public IList<C.DailyCurrencyFigures> Split => Source.currencies ?? [];
 
     public static DailyReportRow From(C.DailyReport r) => new()
     {
+        Source = r,
+        Final = r.final,
+        Currencies = string.Join(';', (r.currencies ?? []).Select(c => c.currency)),
         Day = r.day, Channel = r.channel.ToString(), TimeZone = r.timeZone, FinalAt = DateTime.SpecifyKind(r.finalAt, DateTimeKind.Utc), Revision = r.revision,
         IssuedCount = r.issuedCount, IssuedMinor = r.issuedMinor, RedeemedCount = r.redeemedCount, RedeemedMinor = r.redeemedMinor,
         RefundedCount = r.refundedCount, RefundedMinor = r.refundedMinor, VoidedCount = r.voidedCount, VoidedMinor = r.voidedMinor,
@@ -181,4 +228,60 @@ public sealed class DailyReportRow
         DeadLetters = string.Join(';', r.deadLetters.Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.sourceTopic}|{d.reason}={d.count}"))),
         Alerts = string.Join(';', r.alerts.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.kind}={a.count}"))),
     };
+}
+
+/// <summary>The money figures of one currency of a daily mart as a flat row (<c>--part currencies</c>).</summary>
+public sealed class DailyCurrencyRow
+{
+    public string Day { get; set; } = "";
+    public string Channel { get; set; } = "";
+    public string Currency { get; set; } = "";
+    public bool Final { get; set; }
+    public long IssuedCount { get; set; }
+    public long IssuedMinor { get; set; }
+    public long RedeemedCount { get; set; }
+    public long RedeemedMinor { get; set; }
+    public long RefundedCount { get; set; }
+    public long RefundedMinor { get; set; }
+    public long VoidedCount { get; set; }
+    public long VoidedMinor { get; set; }
+    public long CancelledCount { get; set; }
+    public long CancelledMinor { get; set; }
+    public long BalanceChangeMinor { get; set; }
+    public long LiabilityMinor { get; set; }
+    public long OrdersCertificatesCount { get; set; }
+    public long OrdersCertificatesMinor { get; set; }
+    public long OrdersTendersCount { get; set; }
+    public long OrdersTendersMinor { get; set; }
+    public long OrdersReturnsCount { get; set; }
+    public long OrdersReturnsMinor { get; set; }
+    public long PaymentsCapturesCount { get; set; }
+    public long PaymentsCapturesMinor { get; set; }
+    public string ReconciliationMismatches { get; set; } = "";
+
+    public static DailyCurrencyRow From(DailyReportRow mart, C.DailyCurrencyFigures c) => new()
+    {
+        Day = mart.Day, Channel = mart.Channel, Currency = c.currency, Final = mart.Final,
+        IssuedCount = c.issuedCount, IssuedMinor = c.issuedMinor, RedeemedCount = c.redeemedCount, RedeemedMinor = c.redeemedMinor,
+        RefundedCount = c.refundedCount, RefundedMinor = c.refundedMinor, VoidedCount = c.voidedCount, VoidedMinor = c.voidedMinor,
+        CancelledCount = c.cancelledCount, CancelledMinor = c.cancelledMinor, BalanceChangeMinor = c.balanceChangeMinor, LiabilityMinor = c.liabilityMinor,
+        OrdersCertificatesCount = c.ordersCertificatesCount, OrdersCertificatesMinor = c.ordersCertificatesMinor,
+        OrdersTendersCount = c.ordersTendersCount, OrdersTendersMinor = c.ordersTendersMinor, OrdersReturnsCount = c.ordersReturnsCount,
+        OrdersReturnsMinor = c.ordersReturnsMinor, PaymentsCapturesCount = c.paymentsCapturesCount, PaymentsCapturesMinor = c.paymentsCapturesMinor,
+        ReconciliationMismatches = string.Join(';', c.reconciliationMismatches ?? []),
+    };
+}
+
+/// <summary>
+/// One line of the invalid-event control (<c>--part control</c>): the dead letters of a day of one source topic and reason
+/// (<see cref="Item"/> <c>deadLetter</c>), or its alerts of one kind (<c>alert</c>).
+/// </summary>
+public sealed class DailyControlRow
+{
+    public string Day { get; set; } = "";
+    public string Item { get; set; } = "";
+    public string? SourceTopic { get; set; }
+    public string? Reason { get; set; }
+    public string? Kind { get; set; }
+    public long Count { get; set; }
 }

@@ -24,7 +24,9 @@ public sealed class Tally
 /// e-mail address, English or Russian), reserve a certificate through the HTTP API (as the pool's
 /// channel client, with an Idempotency-Key), pay the order (a record on the Orders team's topic), wait until it is issued,
 /// then redeem partially (directly or authorize + capture, sometimes void the rest: Payments' records), sometimes refund,
-/// sometimes have support lock and unlock it through the API, sometimes return the purchase unused.
+/// sometimes have support lock and unlock it through the API, sometimes return the purchase unused. Every capture pays a purchase:
+/// Orders records it as a PAID order with the certificate as its tender (same amount, the capture's payment id), as the shops do,
+/// so Orders and Payments agree in the BI reconciliation (tenders vs captures).
 /// </summary>
 public sealed class Customer(Shop shop, GcpApi api, PoolChoice pool, Random random, Tally tally)
 {
@@ -72,14 +74,14 @@ public sealed class Customer(Shop shop, GcpApi api, PoolChoice pool, Random rand
             if (random.NextDouble() < 0.3)
             {
                 var auth = await PayAsync(C.PaymentOperation.AUTHORIZE, id, amount, null, token);
-                lastCapture = await PayAsync(C.PaymentOperation.CAPTURE, id, amount / 2, auth, token);
+                lastCapture = await PurchaseAsync(id, amount / 2, auth, token);
                 await PayAsync(C.PaymentOperation.VOID, id, 0, auth, token);
                 lastAmount = amount / 2;
                 tally.Add("authorize+capture+void");
             }
             else
             {
-                lastCapture = await PayAsync(C.PaymentOperation.CAPTURE, id, amount, null, token);
+                lastCapture = await PurchaseAsync(id, amount, null, token);
                 lastAmount = amount;
                 tally.Add("partial redemption");
             }
@@ -111,9 +113,26 @@ public sealed class Customer(Shop shop, GcpApi api, PoolChoice pool, Random rand
             return;
         }
 
-        await PayAsync(C.PaymentOperation.CAPTURE, id, 1, null, token); // refused while locked
+        await PurchaseAsync(id, 1, null, token); // refused while locked (Payments and Orders both record the attempt)
         var unlocked = await api.UnlockAsync(id, "card found", token);
         tally.Add(unlocked.Done ? "lock+unlock" : $"unlock refused ({unlocked.Refusal})");
+    }
+
+    /// <summary>
+    /// A purchase paid with the certificate: the capture on Payments, and the shop's PAID order on Orders with the certificate as its
+    /// tender for the same amount (none for a capture of nothing, which Payments' own validation would not let through either).
+    /// </summary>
+    private async Task<string> PurchaseAsync(string certificateId, long amount, string? authorization, CancellationToken token)
+    {
+        var capture = await PayAsync(C.PaymentOperation.CAPTURE, certificateId, amount, authorization, token);
+        if (amount > 0)
+        {
+            var orderId = "order-" + Guid.NewGuid().ToString("N")[..12];
+            await shop.ProduceAsync(Topics.SalesOrders, orderId, TeamRecords.TenderOrder(orderId, certificateId, amount, capture, pool.Channel, pool.Currency, clientId), token);
+            tally.Add("paid with the certificate");
+        }
+
+        return capture;
     }
 
     private async Task<string> PayAsync(C.PaymentOperation operation, string certificateId, long amount, string? parent, CancellationToken token)

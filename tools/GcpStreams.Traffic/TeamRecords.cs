@@ -27,6 +27,28 @@ public static class TeamRecords
         correlationId = orderId,
     };
 
+    /// <summary>
+    /// A PAID order of the shop (no certificate bought) paid, in part or whole, with a gift certificate: one certificate tender of
+    /// <paramref name="amount"/> naming the capture's payment id, as Orders records it alongside the capture Payments records.
+    /// </summary>
+    public static C.SalesOrder TenderOrder(string orderId, string certificateId, long amount, string paymentId, C.Channel channel, string currency = "RUB",
+        string clientId = "client-1") => new()
+    {
+        eventId = Guid.NewGuid().ToString(),
+        orderId = orderId,
+        transactionId = "tx-" + orderId,
+        channel = channel,
+        clientId = clientId,
+        status = C.OrderStatus.PAID,
+        currency = currency,
+        totalMinor = amount,
+        certificateLines = [],
+        returnedLineIds = [],
+        certificateTenders = [new C.CertificateTender { certificateId = certificateId, amountMinor = amount, paymentId = paymentId }],
+        occurredAt = DateTime.UtcNow,
+        correlationId = orderId,
+    };
+
     private static readonly string[] FirstNames = ["Anna", "Boris", "Clara", "Dmitri", "Elena", "Fedor", "Galina", "Igor", "Julia", "Kirill"];
 
     /// <summary>

@@ -5,6 +5,7 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using GcpStreams.Client;
 using GcpStreams.Topology.Mapping;
+using Microsoft.Extensions.Options;
 using Streamiz.Kafka.Net;
 
 namespace GcpStreams.Api.Hosting;
@@ -22,10 +23,11 @@ public sealed record ProductionFailure(string Topic, int Partition, string Error
 /// <item>makes the instance not ready (<see cref="First"/>, read by <c>/health/ready</c>, which answers 503 naming the topic and
 ///   the error) until it is restarted, even while other stream threads keep the stream RUNNING;</item>
 /// <item>writes an <c>alert</c> <c>PRODUCE_FAILED</c> (critical) on <c>GiftCertificates.Stream</c> through the command channel's own
-///   producer, once per topic and error, if that can be written.</item>
+///   producer, once per topic and error, if that can be written, and its fact for the BI marts (counted among the day's alerts by
+///   kind, <see cref="Topology.Reporting.ReportingTopology.ProductionFailureFact"/>).</item>
 /// </list>
 /// </summary>
-public sealed partial class ProductionFailures(CommandClient commands, ISchemaRegistryClient registry, ILogger<ProductionFailures> logger)
+public sealed partial class ProductionFailures(CommandClient commands, ISchemaRegistryClient registry, IOptions<KafkaOptions> kafka, ILogger<ProductionFailures> logger)
 {
     private readonly ConcurrentDictionary<(string Topic, ErrorCode Error), byte> alerted = new();
     private readonly Codec codec = new(registry);
@@ -84,6 +86,7 @@ public sealed partial class ProductionFailures(CommandClient commands, ISchemaRe
             var envelope = StreamEvents.Envelope(subject, Domain.EventTypes.Alert, $"produce-failed:{commands.InstanceId}:{failure.Topic}:{failure.Error}:{at}", failure.At, null, 0, alert);
             using var timeout = new CancellationTokenSource(commands.ReplyTimeout);
             await commands.ProduceAsync(codec.Event(envelope, failure.Topic), timeout.Token).ConfigureAwait(false);
+            await commands.ProduceAsync(Topology.Reporting.ReportingTopology.ProductionFailureFact(kafka.Value.ApplicationId, failure.At), timeout.Token).ConfigureAwait(false);
             LogAlerted(logger, failure.Topic);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -13,9 +13,21 @@ namespace GcpStreams.Api.Reporting;
 /// memory, the latest record per key (<c>{day}|{channel}</c>). Any instance answers <c>GET /reports/daily</c> from it, as with the
 /// certificate read model (no routing between instances). Small: one record per day and channel.
 /// </summary>
+/// <remarks>
+/// The read path does no decoding and no sorting per request: each record is decoded once, as it is read, into its response
+/// (<see cref="Endpoints.DailyReportResponse"/>), and a request takes a range of a sorted snapshot (by day, then channel) by
+/// binary search; the snapshot is rebuilt at most once per batch of records read, by the first read after them.
+/// </remarks>
 public sealed class DailyReportView : IDisposable
 {
-    private readonly ConcurrentDictionary<string, C.DailyReport> reports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Endpoints.DailyReportResponse> reports = new(StringComparer.Ordinal);
+    private readonly Lock snapshotLock = new();
+    private readonly ConcurrentDictionary<ResponseKey, (Endpoints.DailyReportResponse[] Snapshot, byte[] Body)> bodies = new();
+    private Endpoints.DailyReportResponse[] snapshot = [];
+    private int dirty;
+
+    /// <summary>The most response bodies kept (the cache is emptied when it is full, and they are only reused for the same snapshot).</summary>
+    public const int MaxCachedBodies = 256;
     private readonly TaskCompletionSource caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<IConsumer<byte[], byte[]>> consumers;
     private readonly Codec codec;
@@ -56,18 +68,94 @@ public sealed class DailyReportView : IDisposable
     /// <summary>Reports read so far.</summary>
     public int Count => reports.Count;
 
-    /// <summary>The latest report of every (day, channel) from <paramref name="from"/> to <paramref name="to"/> (inclusive), by day then channel.</summary>
-    public IReadOnlyList<C.DailyReport> Range(DateOnly from, DateOnly to, C.Channel? channel)
+    /// <summary>
+    /// The latest report of every (day, channel) from <paramref name="from"/> to <paramref name="to"/> (inclusive), by day then
+    /// channel, as read (<see cref="Endpoints.DailyReportResponse.Final"/> is the record's flag: the caller adds the clock's).
+    /// </summary>
+    public IReadOnlyList<Endpoints.DailyReportResponse> Range(DateOnly from, DateOnly to, C.Channel? channel)
     {
+        var all = Snapshot();
         var first = Domain.Reporting.BusinessDay.Format(from);
         var last = Domain.Reporting.BusinessDay.Format(to);
-        return [.. reports.Values
-            .Where(r => string.CompareOrdinal(r.day, first) >= 0 && string.CompareOrdinal(r.day, last) <= 0 && (channel is null || r.channel == channel))
-            .OrderBy(r => r.day, StringComparer.Ordinal).ThenBy(r => r.channel.ToString(), StringComparer.Ordinal)];
+        var result = new List<Endpoints.DailyReportResponse>();
+        for (var i = LowerBound(all, first); i < all.Length && string.CompareOrdinal(all[i].Day, last) <= 0; i++)
+        {
+            if (channel is null || all[i].Channel == channel.Value.ToString())
+            {
+                result.Add(all[i]);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>The latest report of one (day, channel), if read.</summary>
-    public C.DailyReport? Get(string day, C.Channel channel) => reports.GetValueOrDefault($"{day}|{channel}");
+    public Endpoints.DailyReportResponse? Get(string day, C.Channel channel) => reports.GetValueOrDefault($"{day}|{channel}");
+
+    /// <summary>
+    /// The body of a response for <paramref name="key"/>, made by <paramref name="make"/> once per snapshot: a report read asked again
+    /// while no record was read since is served from the bytes already made (no per-request serialization). The key must name
+    /// everything the body depends on besides the snapshot (period, channel, the caller's access, the days made final by the clock).
+    /// </summary>
+    public byte[] Body(ResponseKey key, Func<byte[]> make)
+    {
+        ArgumentNullException.ThrowIfNull(make);
+        var current = Snapshot();
+        if (bodies.TryGetValue(key, out var cached) && ReferenceEquals(cached.Snapshot, current))
+        {
+            return cached.Body;
+        }
+
+        if (bodies.Count >= MaxCachedBodies)
+        {
+            bodies.Clear();
+        }
+
+        var body = make();
+        bodies[key] = (current, body);
+        return body;
+    }
+
+    /// <summary>Every report by day, then channel: the snapshot, rebuilt first if records were read since.</summary>
+    private Endpoints.DailyReportResponse[] Snapshot()
+    {
+        if (Volatile.Read(ref dirty) == 0)
+        {
+            return Volatile.Read(ref snapshot);
+        }
+
+        lock (snapshotLock)
+        {
+            if (Interlocked.Exchange(ref dirty, 0) != 0)
+            {
+                var sorted = reports.Values.ToArray();
+                Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Day, b.Day) is var d and not 0 ? d : string.CompareOrdinal(a.Channel, b.Channel));
+                Volatile.Write(ref snapshot, sorted);
+            }
+
+            return snapshot;
+        }
+    }
+
+    /// <summary>The index of the first report of a day not before <paramref name="day"/>.</summary>
+    private static int LowerBound(Endpoints.DailyReportResponse[] sorted, string day)
+    {
+        var (lo, hi) = (0, sorted.Length);
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (string.CompareOrdinal(sorted[mid].Day, day) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
 
     /// <summary>
     /// Waits until <paramref name="condition"/> holds on the view (checked now and after every record read), at most
@@ -167,12 +255,14 @@ public sealed class DailyReportView : IDisposable
         if (message.Value is not { Length: > 0 } value)
         {
             reports.TryRemove(key, out _); // a tombstone: the day is gone
+            Volatile.Write(ref dirty, 1);
             return;
         }
 
         try
         {
-            reports[key] = codec.Decode(Topics.DailyReport, value);
+            reports[key] = Endpoints.DailyReportResponse.From(codec.Decode(Topics.DailyReport, value));
+            Volatile.Write(ref dirty, 1);
             Interlocked.Exchange(ref changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -191,6 +281,9 @@ public sealed class DailyReportView : IDisposable
 
     public void Dispose() => stop?.Dispose();
 }
+
+/// <summary>What a cached response body depends on besides the view's snapshot (<see cref="DailyReportView.Body"/>).</summary>
+public readonly record struct ResponseKey(DateOnly From, DateOnly To, C.Channel? Channel, string Part, bool Csv, Endpoints.CallerAccess Access, int FinalByClock);
 
 /// <summary>Starts the daily report view once the stream is RUNNING (the topics exist then), and stops it with the host.</summary>
 public sealed class DailyReportViewStartup(StreamService stream, DailyReportView view) : BackgroundService

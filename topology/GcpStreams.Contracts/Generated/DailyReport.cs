@@ -13,7 +13,7 @@ namespace GcpStreams.Contracts
 	using global::Avro.Specific;
 
 	/// <summary>
-	/// The BI daily mart of one business day and channel, on the compacted topic GiftCertificates.DailyReport (key: day|channel, e.g. 2026-11-30|POS). Updated as events arrive; the latest record per key is the mart. Amounts are summed in minor units of the certificates' currency.
+	/// The BI daily mart of one business day and channel, on the compacted topic GiftCertificates.DailyReport (key: day|channel, e.g. 2026-11-30|POS). Updated as events arrive; the latest record per key is the mart. Amounts are in minor units; the amounts of the record itself add up every currency's (read them only when currencies has one entry), currencies splits them per currency.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("GcpStreams.AvroGen", "1.12.2+8fa2067f70e3012cb3fd9a8839cd97e8c7cc1772")]
 	public partial class DailyReport : global::Avro.Specific.ISpecificRecord
@@ -21,129 +21,187 @@ namespace GcpStreams.Contracts
 		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"DailyReport\",\"doc\":\"The BI daily mart of one business da" +
 				"y and channel, on the compacted topic GiftCertificates.DailyReport (key: day|cha" +
 				"nnel, e.g. 2026-11-30|POS). Updated as events arrive; the latest record per key " +
-				"is the mart. Amounts are summed in minor units of the certificates\' currency.\",\"" +
-				"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"day\",\"doc\":\"Business day, y" +
-				"yyy-MM-dd, in timeZone: the calendar day of the events\' occurredAt there (not of" +
-				" processing). With channel, the record key (day|channel).\",\"type\":\"string\"},{\"na" +
-				"me\":\"channel\",\"doc\":\"Sales channel of the figures; UNKNOWN holds what belongs to" +
-				" no channel (dead letters, invalid-event alerts).\",\"type\":{\"type\":\"enum\",\"name\":" +
-				"\"Channel\",\"doc\":\"Sales channel. A certificate is bound to its pool\'s channel and" +
-				" may only be used in that channel. UNKNOWN is the default symbol, read in place " +
-				"of any symbol this reader does not know.\",\"namespace\":\"GcpStreams.Contracts\",\"sy" +
-				"mbols\":[\"UNKNOWN\",\"POS\",\"INTERNET_STORE\",\"MOBILE_APP\",\"CALL_CENTER\",\"PARTNER\"],\"" +
-				"default\":\"UNKNOWN\"}},{\"name\":\"timeZone\",\"doc\":\"IANA time zone the business day i" +
-				"s cut in (Gcp:ReportTimeZone), e.g. Europe/Moscow.\",\"type\":\"string\"},{\"name\":\"fi" +
-				"nalAt\",\"doc\":\"When the day becomes final: its end in timeZone plus the grace per" +
-				"iod (Gcp:ReportGraceMinutes), UTC milliseconds. Input whose record was written l" +
-				"ater is still applied and counted in correctionsCount.\",\"type\":{\"type\":\"long\",\"l" +
-				"ogicalType\":\"timestamp-millis\"}},{\"name\":\"revision\",\"doc\":\"Version of this day\'s" +
-				" record: how many facts and reconciliation alerts made it (1, 2, 3...). The late" +
-				"st record per key (highest revision) is the mart.\",\"type\":\"long\"},{\"name\":\"issue" +
-				"dCount\",\"doc\":\"Number of certificates issued (certificate.issued; nominals).\",\"t" +
-				"ype\":\"long\"},{\"name\":\"issuedMinor\",\"doc\":\"Amount of certificates issued (certifi" +
-				"cate.issued; nominals), in minor units.\",\"type\":\"long\"},{\"name\":\"redeemedCount\"," +
-				"\"doc\":\"Number of captures that debited certificates (certificate.redeemed).\",\"ty" +
-				"pe\":\"long\"},{\"name\":\"redeemedMinor\",\"doc\":\"Amount of captures that debited certi" +
-				"ficates (certificate.redeemed), in minor units.\",\"type\":\"long\"},{\"name\":\"refunde" +
-				"dCount\",\"doc\":\"Number of refunds credited to certificates (certificate.refunded)" +
-				".\",\"type\":\"long\"},{\"name\":\"refundedMinor\",\"doc\":\"Amount of refunds credited to c" +
-				"ertificates (certificate.refunded), in minor units.\",\"type\":\"long\"},{\"name\":\"voi" +
-				"dedCount\",\"doc\":\"Number of authorization holds released by a VOID payment (certi" +
-				"ficate.hold_released, not expired).\",\"type\":\"long\"},{\"name\":\"voidedMinor\",\"doc\":" +
-				"\"Amount of authorization holds released by a VOID payment (certificate.hold_rele" +
-				"ased, not expired), in minor units.\",\"type\":\"long\"},{\"name\":\"cancelledCount\",\"do" +
-				"c\":\"Number of certificates cancelled by a returned order (certificate.cancelled;" +
-				" balances taken off).\",\"type\":\"long\"},{\"name\":\"cancelledMinor\",\"doc\":\"Amount of " +
-				"certificates cancelled by a returned order (certificate.cancelled; balances take" +
-				"n off), in minor units.\",\"type\":\"long\"},{\"name\":\"lockedCount\",\"doc\":\"Certificate" +
-				"s locked (certificate.locked).\",\"type\":\"long\"},{\"name\":\"unlockedCount\",\"doc\":\"Ce" +
-				"rtificates unlocked (certificate.unlocked).\",\"type\":\"long\"},{\"name\":\"cvcDisclosu" +
-				"resCount\",\"doc\":\"CVC disclosures (cvc.disclosed), to the notifier or to support." +
-				"\",\"type\":\"long\"},{\"name\":\"notificationsSentCount\",\"doc\":\"Notifications sent (not" +
-				"ification.sent).\",\"type\":\"long\"},{\"name\":\"notificationsFailedCount\",\"doc\":\"Faile" +
-				"d notification attempts (notification.failed).\",\"type\":\"long\"},{\"name\":\"notifica" +
-				"tionsOverdueCount\",\"doc\":\"Notifications without a result within the delivery SLA" +
-				" (notification.overdue).\",\"type\":\"long\"},{\"name\":\"issueBlockedCount\",\"doc\":\"Rese" +
-				"rvations or issues refused because the pool was empty (issue.blocked); per pool " +
-				"in pools.\",\"type\":\"long\"},{\"name\":\"reservationsExpiredCount\",\"doc\":\"Reservations" +
-				" that expired and returned to their pool (certificate.reservation_expired).\",\"ty" +
-				"pe\":\"long\"},{\"name\":\"balanceChangeMinor\",\"doc\":\"Net change of the channel\'s cert" +
-				"ificate balances this day, in minor units: issued + refunded - redeemed - cancel" +
-				"led.\",\"type\":\"long\"},{\"name\":\"liabilityMinor\",\"doc\":\"Outstanding liability at th" +
-				"e end of the day, in minor units: the sum of the balances of the channel\'s certi" +
-				"ficates, i.e. the balance changes of every day up to and including this one (the" +
-				" figure GiftCertificates.State\'s balances add up to).\",\"type\":\"long\"},{\"name\":\"o" +
-				"rdersCertificatesCount\",\"doc\":\"Number of certificate lines bought by PAID orders" +
-				" on All_SalesOrder (reconciled with issued).\",\"type\":\"long\"},{\"name\":\"ordersCert" +
-				"ificatesMinor\",\"doc\":\"Amount of certificate lines bought by PAID orders on All_S" +
-				"alesOrder (reconciled with issued), in minor units.\",\"type\":\"long\"},{\"name\":\"ord" +
-				"ersTendersCount\",\"doc\":\"Number of certificate tenders of PAID orders on All_Sale" +
-				"sOrder (reconciled with paymentsCaptures).\",\"type\":\"long\"},{\"name\":\"ordersTender" +
-				"sMinor\",\"doc\":\"Amount of certificate tenders of PAID orders on All_SalesOrder (r" +
-				"econciled with paymentsCaptures), in minor units.\",\"type\":\"long\"},{\"name\":\"order" +
-				"sReturnsCount\",\"doc\":\"Number of certificate lines returned by RETURNED orders on" +
-				" All_SalesOrder (reconciled with cancelled).\",\"type\":\"long\"},{\"name\":\"ordersRetu" +
-				"rnsMinor\",\"doc\":\"Amount of certificate lines returned by RETURNED orders on All_" +
-				"SalesOrder (reconciled with cancelled), in minor units.\",\"type\":\"long\"},{\"name\":" +
-				"\"paymentsCapturesCount\",\"doc\":\"Number of SUCCEEDED GIFT_CERTIFICATE captures on " +
-				"All_Payments.\",\"type\":\"long\"},{\"name\":\"paymentsCapturesMinor\",\"doc\":\"Amount of S" +
-				"UCCEEDED GIFT_CERTIFICATE captures on All_Payments, in minor units.\",\"type\":\"lon" +
-				"g\"},{\"name\":\"duplicateOrderRecordsCount\",\"doc\":\"Order records ignored as duplica" +
-				"tes: a second record of the same transactionId and status.\",\"type\":\"long\"},{\"nam" +
-				"e\":\"duplicatePaymentRecordsCount\",\"doc\":\"Payment capture records ignored as dupl" +
-				"icates: a second capture record of the same paymentId.\",\"type\":\"long\"},{\"name\":\"" +
-				"reconciliationMismatches\",\"doc\":\"The reconciliation checks that disagree now: is" +
-				"sue (ordersCertificates vs issued), capture (ordersTenders vs paymentsCaptures)," +
-				" return (ordersReturns vs cancelled); empty when all agree.\",\"default\":[],\"type\"" +
-				":{\"type\":\"array\",\"items\":\"string\"}},{\"name\":\"mismatchDetectedAt\",\"doc\":\"Record t" +
-				"ime of the input that made the checks disagree (UTC milliseconds); null while th" +
-				"ey agree. A disagreement lasting the tolerance window (Gcp:ReconciliationToleran" +
-				"ceMinutes) raises an alert RECONCILIATION_MISMATCH on GiftCertificates.Stream.\"," +
-				"\"default\":null,\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]}" +
-				",{\"name\":\"mismatchAlertsCount\",\"doc\":\"RECONCILIATION_MISMATCH alerts raised for " +
-				"this day and channel (one per disagreeing state of the figures).\",\"type\":\"long\"}" +
-				",{\"name\":\"correctionsCount\",\"doc\":\"Inputs applied after the day became final (th" +
-				"eir record written after finalAt): corrections, never dropped.\",\"type\":\"long\"},{" +
-				"\"name\":\"pools\",\"doc\":\"Per-pool breakdown, ordered by poolId.\",\"default\":[],\"type" +
-				"\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"DailyPoolFigures\",\"doc\":\"The " +
-				"figures of one pool within a daily report.\",\"namespace\":\"GcpStreams.Contracts\",\"" +
-				"fields\":[{\"name\":\"poolId\",\"doc\":\"Pool id.\",\"type\":\"string\"},{\"name\":\"issuedCount" +
-				"\",\"doc\":\"Number of certificates of the pool issued.\",\"type\":\"long\"},{\"name\":\"iss" +
-				"uedMinor\",\"doc\":\"Amount of certificates of the pool issued, in minor units.\",\"ty" +
-				"pe\":\"long\"},{\"name\":\"redeemedCount\",\"doc\":\"Number of captures on certificates of" +
-				" the pool.\",\"type\":\"long\"},{\"name\":\"redeemedMinor\",\"doc\":\"Amount of captures on " +
-				"certificates of the pool, in minor units.\",\"type\":\"long\"},{\"name\":\"issueBlockedC" +
-				"ount\",\"doc\":\"issue.blocked events of the pool.\",\"type\":\"long\"},{\"name\":\"reservat" +
-				"ionsExpiredCount\",\"doc\":\"Reservations of the pool that expired.\",\"type\":\"long\"}]" +
-				"}}},{\"name\":\"stores\",\"doc\":\"Per-store breakdown, ordered by storeId.\",\"default\":" +
-				"[],\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"DailyStoreFigures\",\"d" +
-				"oc\":\"The figures of one store (POS location) within a daily report: inputs that " +
-				"named a storeId.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"storeId\"" +
-				",\"doc\":\"Store (or POS location) id.\",\"type\":\"string\"},{\"name\":\"redeemedCount\",\"d" +
-				"oc\":\"Number of captures made in the store.\",\"type\":\"long\"},{\"name\":\"redeemedMino" +
-				"r\",\"doc\":\"Amount of captures made in the store, in minor units.\",\"type\":\"long\"}," +
-				"{\"name\":\"refundedCount\",\"doc\":\"Number of refunds made in the store.\",\"type\":\"lon" +
-				"g\"},{\"name\":\"refundedMinor\",\"doc\":\"Amount of refunds made in the store, in minor" +
-				" units.\",\"type\":\"long\"},{\"name\":\"voidedCount\",\"doc\":\"Number of voids made in the" +
-				" store.\",\"type\":\"long\"},{\"name\":\"voidedMinor\",\"doc\":\"Amount of voids made in the" +
-				" store, in minor units.\",\"type\":\"long\"},{\"name\":\"ordersCertificatesCount\",\"doc\":" +
-				"\"Number of certificate lines bought by PAID orders of the store.\",\"type\":\"long\"}" +
+				"is the mart. Amounts are in minor units; the amounts of the record itself add up" +
+				" every currency\'s (read them only when currencies has one entry), currencies spl" +
+				"its them per currency.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"da" +
+				"y\",\"doc\":\"Business day, yyyy-MM-dd, in timeZone: the calendar day of the events\'" +
+				" occurredAt there (not of processing). With channel, the record key (day|channel" +
+				").\",\"type\":\"string\"},{\"name\":\"channel\",\"doc\":\"Sales channel of the figures; UNKN" +
+				"OWN holds what belongs to no channel (dead letters, invalid-event alerts).\",\"typ" +
+				"e\":{\"type\":\"enum\",\"name\":\"Channel\",\"doc\":\"Sales channel. A certificate is bound " +
+				"to its pool\'s channel and may only be used in that channel. UNKNOWN is the defau" +
+				"lt symbol, read in place of any symbol this reader does not know.\",\"namespace\":\"" +
+				"GcpStreams.Contracts\",\"symbols\":[\"UNKNOWN\",\"POS\",\"INTERNET_STORE\",\"MOBILE_APP\",\"" +
+				"CALL_CENTER\",\"PARTNER\"],\"default\":\"UNKNOWN\"}},{\"name\":\"timeZone\",\"doc\":\"IANA tim" +
+				"e zone the business day is cut in (Gcp:ReportTimeZone), e.g. Europe/Moscow.\",\"ty" +
+				"pe\":\"string\"},{\"name\":\"finalAt\",\"doc\":\"When the day becomes final: its end in ti" +
+				"meZone plus the grace period (Gcp:ReportGraceMinutes), UTC milliseconds. Input w" +
+				"hose record was written later is still applied and counted in correctionsCount.\"" +
+				",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"revision\",\"do" +
+				"c\":\"Version of this day\'s record: how many facts, reconciliation alerts and the " +
+				"day becoming final made it (1, 2, 3...). The latest record per key (highest revi" +
+				"sion) is the mart.\",\"type\":\"long\"},{\"name\":\"issuedCount\",\"doc\":\"Number of certif" +
+				"icates issued (certificate.issued; nominals).\",\"type\":\"long\"},{\"name\":\"issuedMin" +
+				"or\",\"doc\":\"Amount of certificates issued (certificate.issued; nominals), in mino" +
+				"r units.\",\"type\":\"long\"},{\"name\":\"redeemedCount\",\"doc\":\"Number of captures that " +
+				"debited certificates (certificate.redeemed).\",\"type\":\"long\"},{\"name\":\"redeemedMi" +
+				"nor\",\"doc\":\"Amount of captures that debited certificates (certificate.redeemed)," +
+				" in minor units.\",\"type\":\"long\"},{\"name\":\"refundedCount\",\"doc\":\"Number of refund" +
+				"s credited to certificates (certificate.refunded).\",\"type\":\"long\"},{\"name\":\"refu" +
+				"ndedMinor\",\"doc\":\"Amount of refunds credited to certificates (certificate.refund" +
+				"ed), in minor units.\",\"type\":\"long\"},{\"name\":\"voidedCount\",\"doc\":\"Number of auth" +
+				"orization holds released by a VOID payment (certificate.hold_released, not expir" +
+				"ed).\",\"type\":\"long\"},{\"name\":\"voidedMinor\",\"doc\":\"Amount of authorization holds " +
+				"released by a VOID payment (certificate.hold_released, not expired), in minor un" +
+				"its.\",\"type\":\"long\"},{\"name\":\"cancelledCount\",\"doc\":\"Number of certificates canc" +
+				"elled by a returned order (certificate.cancelled; balances taken off).\",\"type\":\"" +
+				"long\"},{\"name\":\"cancelledMinor\",\"doc\":\"Amount of certificates cancelled by a ret" +
+				"urned order (certificate.cancelled; balances taken off), in minor units.\",\"type\"" +
+				":\"long\"},{\"name\":\"lockedCount\",\"doc\":\"Certificates locked (certificate.locked).\"" +
+				",\"type\":\"long\"},{\"name\":\"unlockedCount\",\"doc\":\"Certificates unlocked (certificat" +
+				"e.unlocked).\",\"type\":\"long\"},{\"name\":\"cvcDisclosuresCount\",\"doc\":\"CVC disclosure" +
+				"s (cvc.disclosed), to the notifier or to support.\",\"type\":\"long\"},{\"name\":\"notif" +
+				"icationsSentCount\",\"doc\":\"Notifications sent (notification.sent).\",\"type\":\"long\"" +
+				"},{\"name\":\"notificationsFailedCount\",\"doc\":\"Failed notification attempts (notifi" +
+				"cation.failed).\",\"type\":\"long\"},{\"name\":\"notificationsOverdueCount\",\"doc\":\"Notif" +
+				"ications without a result within the delivery SLA (notification.overdue).\",\"type" +
+				"\":\"long\"},{\"name\":\"issueBlockedCount\",\"doc\":\"Reservations or issues refused beca" +
+				"use the pool was empty (issue.blocked); per pool in pools.\",\"type\":\"long\"},{\"nam" +
+				"e\":\"reservationsExpiredCount\",\"doc\":\"Reservations that expired and returned to t" +
+				"heir pool (certificate.reservation_expired).\",\"type\":\"long\"},{\"name\":\"balanceCha" +
+				"ngeMinor\",\"doc\":\"Net change of the channel\'s certificate balances this day, in m" +
+				"inor units: issued + refunded - redeemed - cancelled.\",\"type\":\"long\"},{\"name\":\"l" +
+				"iabilityMinor\",\"doc\":\"Outstanding liability at the end of the day, in minor unit" +
+				"s: the sum of the balances of the channel\'s certificates, i.e. the balance chang" +
+				"es of every day up to and including this one (the figure GiftCertificates.State\'" +
+				"s balances add up to).\",\"type\":\"long\"},{\"name\":\"ordersCertificatesCount\",\"doc\":\"" +
+				"Number of certificate lines bought by PAID orders on All_SalesOrder (reconciled " +
+				"with issued).\",\"type\":\"long\"},{\"name\":\"ordersCertificatesMinor\",\"doc\":\"Amount of" +
+				" certificate lines bought by PAID orders on All_SalesOrder (reconciled with issu" +
+				"ed), in minor units.\",\"type\":\"long\"},{\"name\":\"ordersTendersCount\",\"doc\":\"Number " +
+				"of certificate tenders of PAID orders on All_SalesOrder (reconciled with payment" +
+				"sCaptures).\",\"type\":\"long\"},{\"name\":\"ordersTendersMinor\",\"doc\":\"Amount of certif" +
+				"icate tenders of PAID orders on All_SalesOrder (reconciled with paymentsCaptures" +
+				"), in minor units.\",\"type\":\"long\"},{\"name\":\"ordersReturnsCount\",\"doc\":\"Number of" +
+				" certificate lines returned by RETURNED orders on All_SalesOrder (reconciled wit" +
+				"h cancelled).\",\"type\":\"long\"},{\"name\":\"ordersReturnsMinor\",\"doc\":\"Amount of cert" +
+				"ificate lines returned by RETURNED orders on All_SalesOrder (reconciled with can" +
+				"celled), in minor units.\",\"type\":\"long\"},{\"name\":\"paymentsCapturesCount\",\"doc\":\"" +
+				"Number of SUCCEEDED GIFT_CERTIFICATE captures on All_Payments.\",\"type\":\"long\"},{" +
+				"\"name\":\"paymentsCapturesMinor\",\"doc\":\"Amount of SUCCEEDED GIFT_CERTIFICATE captu" +
+				"res on All_Payments, in minor units.\",\"type\":\"long\"},{\"name\":\"duplicateOrderReco" +
+				"rdsCount\",\"doc\":\"Order records ignored as duplicates: a second record of the sam" +
+				"e transactionId and status.\",\"type\":\"long\"},{\"name\":\"duplicatePaymentRecordsCoun" +
+				"t\",\"doc\":\"Payment capture records ignored as duplicates: a second capture record" +
+				" of the same paymentId.\",\"type\":\"long\"},{\"name\":\"reconciliationMismatches\",\"doc\"" +
+				":\"The reconciliation checks that disagree now in any currency: issue (ordersCert" +
+				"ificates vs issued), capture (ordersTenders vs paymentsCaptures), return (orders" +
+				"Returns vs cancelled); empty when all agree. Amounts are compared within a curre" +
+				"ncy (currencies names which).\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":\"stri" +
+				"ng\"}},{\"name\":\"mismatchDetectedAt\",\"doc\":\"Record time of the input that made the" +
+				" checks disagree (UTC milliseconds); null while they agree. A disagreement lasti" +
+				"ng the tolerance window (Gcp:ReconciliationToleranceMinutes) raises an alert REC" +
+				"ONCILIATION_MISMATCH on GiftCertificates.Stream.\",\"default\":null,\"type\":[\"null\"," +
+				"{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]},{\"name\":\"mismatchAlertsCount\"" +
+				",\"doc\":\"RECONCILIATION_MISMATCH alerts raised for this day and channel (one per " +
+				"disagreeing state of the figures).\",\"type\":\"long\"},{\"name\":\"correctionsCount\",\"d" +
+				"oc\":\"Inputs applied after the day became final (their record written after final" +
+				"At): corrections, never dropped.\",\"type\":\"long\"},{\"name\":\"pools\",\"doc\":\"Per-pool" +
+				" breakdown, ordered by poolId.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":{\"ty" +
+				"pe\":\"record\",\"name\":\"DailyPoolFigures\",\"doc\":\"The figures of one pool within a d" +
+				"aily report.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"poolId\",\"doc" +
+				"\":\"Pool id.\",\"type\":\"string\"},{\"name\":\"issuedCount\",\"doc\":\"Number of certificate" +
+				"s of the pool issued.\",\"type\":\"long\"},{\"name\":\"issuedMinor\",\"doc\":\"Amount of cer" +
+				"tificates of the pool issued, in minor units.\",\"type\":\"long\"},{\"name\":\"redeemedC" +
+				"ount\",\"doc\":\"Number of captures on certificates of the pool.\",\"type\":\"long\"},{\"n" +
+				"ame\":\"redeemedMinor\",\"doc\":\"Amount of captures on certificates of the pool, in m" +
+				"inor units.\",\"type\":\"long\"},{\"name\":\"issueBlockedCount\",\"doc\":\"issue.blocked eve" +
+				"nts of the pool.\",\"type\":\"long\"},{\"name\":\"reservationsExpiredCount\",\"doc\":\"Reser" +
+				"vations of the pool that expired.\",\"type\":\"long\"}]}}},{\"name\":\"stores\",\"doc\":\"Pe" +
+				"r-store breakdown, ordered by storeId.\",\"default\":[],\"type\":{\"type\":\"array\",\"ite" +
+				"ms\":{\"type\":\"record\",\"name\":\"DailyStoreFigures\",\"doc\":\"The figures of one store " +
+				"(POS location) within a daily report: inputs that named a storeId.\",\"namespace\":" +
+				"\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"storeId\",\"doc\":\"Store (or POS location" +
+				") id.\",\"type\":\"string\"},{\"name\":\"redeemedCount\",\"doc\":\"Number of captures made i" +
+				"n the store.\",\"type\":\"long\"},{\"name\":\"redeemedMinor\",\"doc\":\"Amount of captures m" +
+				"ade in the store, in minor units.\",\"type\":\"long\"},{\"name\":\"refundedCount\",\"doc\":" +
+				"\"Number of refunds made in the store.\",\"type\":\"long\"},{\"name\":\"refundedMinor\",\"d" +
+				"oc\":\"Amount of refunds made in the store, in minor units.\",\"type\":\"long\"},{\"name" +
+				"\":\"voidedCount\",\"doc\":\"Number of voids made in the store.\",\"type\":\"long\"},{\"name" +
+				"\":\"voidedMinor\",\"doc\":\"Amount of voids made in the store, in minor units.\",\"type" +
+				"\":\"long\"},{\"name\":\"ordersCertificatesCount\",\"doc\":\"Number of certificate lines b" +
+				"ought by PAID orders of the store.\",\"type\":\"long\"},{\"name\":\"ordersCertificatesMi" +
+				"nor\",\"doc\":\"Amount of certificate lines bought by PAID orders of the store, in m" +
+				"inor units.\",\"type\":\"long\"}]}}},{\"name\":\"deadLetters\",\"doc\":\"Invalid-event contr" +
+				"ol: dead letters (GiftCertificates.DeadLetter) by source topic and reason, on th" +
+				"e day of the original record\'s timestamp. A dead letter names no channel: they a" +
+				"re all in the record of channel UNKNOWN, the day\'s control record.\",\"default\":[]" +
+				",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"DailyDeadLetterCount\",\"" +
+				"doc\":\"Dead letters of one source topic and reason.\",\"namespace\":\"GcpStreams.Cont" +
+				"racts\",\"fields\":[{\"name\":\"sourceTopic\",\"doc\":\"Topic the invalid record was read " +
+				"from.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"DeadLetterReason symbol, e.g. UN" +
+				"DECODABLE, INVALID_CONTENT.\",\"type\":\"string\"},{\"name\":\"count\",\"doc\":\"Dead letter" +
+				"s of this topic and reason.\",\"type\":\"long\"}]}}},{\"name\":\"alerts\",\"doc\":\"Alerts o" +
+				"n GiftCertificates.Stream by kind, on the day of their occurredAt: those of the " +
+				"channel\'s certificates and pools here, those of no channel (INVALID_EVENT, DUPLI" +
+				"CATE_EVENT of an input, PRODUCE_FAILED) in the record of channel UNKNOWN.\",\"defa" +
+				"ult\":[],\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"DailyAlertCount\"" +
+				",\"doc\":\"Alerts of one kind.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name" +
+				"\":\"kind\",\"doc\":\"AlertKind symbol, e.g. INVALID_EVENT, DUPLICATE_EVENT, RECONCILI" +
+				"ATION_MISMATCH.\",\"type\":\"string\"},{\"name\":\"count\",\"doc\":\"Alerts of this kind.\",\"" +
+				"type\":\"long\"}]}}},{\"name\":\"final\",\"doc\":\"True once the day is final: the stream " +
+				"time of the marts (the latest record time they have read) passed finalAt; that v" +
+				"ersion is published as a new revision. Input applied later is counted in correct" +
+				"ionsCount.\",\"default\":false,\"type\":\"boolean\"},{\"name\":\"currencies\",\"doc\":\"Money " +
+				"figures per currency, ordered by currency code: issued, redeemed, refunded, void" +
+				"ed, cancelled, balance change, liability, the Orders and Payments figures and th" +
+				"e reconciliation of each currency.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":" +
+				"{\"type\":\"record\",\"name\":\"DailyCurrencyFigures\",\"doc\":\"The money figures of one c" +
+				"urrency within a daily report: amounts of different currencies are never added t" +
+				"ogether here.\",\"namespace\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"currency\",\"" +
+				"doc\":\"ISO 4217 currency code of the amounts; XXX for input that names no currenc" +
+				"y.\",\"type\":\"string\"},{\"name\":\"issuedCount\",\"doc\":\"Number of certificates issued " +
+				"(certificate.issued; nominals) in this currency.\",\"type\":\"long\"},{\"name\":\"issued" +
+				"Minor\",\"doc\":\"Amount of certificates issued (certificate.issued; nominals) in th" +
+				"is currency, in minor units.\",\"type\":\"long\"},{\"name\":\"redeemedCount\",\"doc\":\"Numb" +
+				"er of captures that debited certificates (certificate.redeemed) in this currency" +
+				".\",\"type\":\"long\"},{\"name\":\"redeemedMinor\",\"doc\":\"Amount of captures that debited" +
+				" certificates (certificate.redeemed) in this currency, in minor units.\",\"type\":\"" +
+				"long\"},{\"name\":\"refundedCount\",\"doc\":\"Number of refunds credited to certificates" +
+				" (certificate.refunded) in this currency.\",\"type\":\"long\"},{\"name\":\"refundedMinor" +
+				"\",\"doc\":\"Amount of refunds credited to certificates (certificate.refunded) in th" +
+				"is currency, in minor units.\",\"type\":\"long\"},{\"name\":\"voidedCount\",\"doc\":\"Number" +
+				" of authorization holds released by a VOID payment in this currency.\",\"type\":\"lo" +
+				"ng\"},{\"name\":\"voidedMinor\",\"doc\":\"Amount of authorization holds released by a VO" +
+				"ID payment in this currency, in minor units.\",\"type\":\"long\"},{\"name\":\"cancelledC" +
+				"ount\",\"doc\":\"Number of certificates cancelled by a returned order (certificate.c" +
+				"ancelled) in this currency.\",\"type\":\"long\"},{\"name\":\"cancelledMinor\",\"doc\":\"Amou" +
+				"nt of certificates cancelled by a returned order (certificate.cancelled) in this" +
+				" currency, in minor units.\",\"type\":\"long\"},{\"name\":\"balanceChangeMinor\",\"doc\":\"N" +
+				"et change of the channel\'s certificate balances in this currency this day, in mi" +
+				"nor units: issued + refunded - redeemed - cancelled.\",\"type\":\"long\"},{\"name\":\"li" +
+				"abilityMinor\",\"doc\":\"Outstanding liability in this currency at the end of the da" +
+				"y, in minor units: the sum of the balances of the channel\'s certificates in this" +
+				" currency (the balance changes of every day up to and including this one).\",\"typ" +
+				"e\":\"long\"},{\"name\":\"ordersCertificatesCount\",\"doc\":\"Number of certificate lines " +
+				"bought by PAID orders (reconciled with issued) in this currency.\",\"type\":\"long\"}" +
 				",{\"name\":\"ordersCertificatesMinor\",\"doc\":\"Amount of certificate lines bought by " +
-				"PAID orders of the store, in minor units.\",\"type\":\"long\"}]}}},{\"name\":\"deadLette" +
-				"rs\",\"doc\":\"Invalid-event control: dead letters (GiftCertificates.DeadLetter) by " +
-				"source topic and reason, on the day of the original record\'s timestamp (channel " +
-				"UNKNOWN).\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"" +
-				"DailyDeadLetterCount\",\"doc\":\"Dead letters of one source topic and reason.\",\"name" +
-				"space\":\"GcpStreams.Contracts\",\"fields\":[{\"name\":\"sourceTopic\",\"doc\":\"Topic the i" +
-				"nvalid record was read from.\",\"type\":\"string\"},{\"name\":\"reason\",\"doc\":\"DeadLette" +
-				"rReason symbol, e.g. UNDECODABLE, INVALID_CONTENT.\",\"type\":\"string\"},{\"name\":\"co" +
-				"unt\",\"doc\":\"Dead letters of this topic and reason.\",\"type\":\"long\"}]}}},{\"name\":\"" +
-				"alerts\",\"doc\":\"Alerts on GiftCertificates.Stream by kind, on the day of their oc" +
-				"curredAt.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"" +
-				"DailyAlertCount\",\"doc\":\"Alerts of one kind.\",\"namespace\":\"GcpStreams.Contracts\"," +
-				"\"fields\":[{\"name\":\"kind\",\"doc\":\"AlertKind symbol, e.g. INVALID_EVENT, DUPLICATE_" +
-				"EVENT, RECONCILIATION_MISMATCH.\",\"type\":\"string\"},{\"name\":\"count\",\"doc\":\"Alerts " +
-				"of this kind.\",\"type\":\"long\"}]}}}]}"));
+				"PAID orders (reconciled with issued) in this currency, in minor units.\",\"type\":\"" +
+				"long\"},{\"name\":\"ordersTendersCount\",\"doc\":\"Number of certificate tenders of PAID" +
+				" orders (reconciled with paymentsCaptures) in this currency.\",\"type\":\"long\"},{\"n" +
+				"ame\":\"ordersTendersMinor\",\"doc\":\"Amount of certificate tenders of PAID orders (r" +
+				"econciled with paymentsCaptures) in this currency, in minor units.\",\"type\":\"long" +
+				"\"},{\"name\":\"ordersReturnsCount\",\"doc\":\"Number of certificate lines returned by R" +
+				"ETURNED orders (reconciled with cancelled) in this currency.\",\"type\":\"long\"},{\"n" +
+				"ame\":\"ordersReturnsMinor\",\"doc\":\"Amount of certificate lines returned by RETURNE" +
+				"D orders (reconciled with cancelled) in this currency, in minor units.\",\"type\":\"" +
+				"long\"},{\"name\":\"paymentsCapturesCount\",\"doc\":\"Number of SUCCEEDED GIFT_CERTIFICA" +
+				"TE captures on All_Payments in this currency.\",\"type\":\"long\"},{\"name\":\"paymentsC" +
+				"apturesMinor\",\"doc\":\"Amount of SUCCEEDED GIFT_CERTIFICATE captures on All_Paymen" +
+				"ts in this currency, in minor units.\",\"type\":\"long\"},{\"name\":\"reconciliationMism" +
+				"atches\",\"doc\":\"The reconciliation checks (issue, capture, return) that disagree " +
+				"in this currency; empty when all agree.\",\"default\":[],\"type\":{\"type\":\"array\",\"it" +
+				"ems\":\"string\"}}]}}}]}"));
 		/// <summary>
 		/// Business day, yyyy-MM-dd, in timeZone: the calendar day of the events' occurredAt there (not of processing). With channel, the record key (day|channel).
 		/// </summary>
@@ -161,7 +219,7 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private System.DateTime _finalAt;
 		/// <summary>
-		/// Version of this day's record: how many facts and reconciliation alerts made it (1, 2, 3...). The latest record per key (highest revision) is the mart.
+		/// Version of this day's record: how many facts, reconciliation alerts and the day becoming final made it (1, 2, 3...). The latest record per key (highest revision) is the mart.
 		/// </summary>
 		private long _revision;
 		/// <summary>
@@ -285,7 +343,7 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private long _duplicatePaymentRecordsCount;
 		/// <summary>
-		/// The reconciliation checks that disagree now: issue (ordersCertificates vs issued), capture (ordersTenders vs paymentsCaptures), return (ordersReturns vs cancelled); empty when all agree.
+		/// The reconciliation checks that disagree now in any currency: issue (ordersCertificates vs issued), capture (ordersTenders vs paymentsCaptures), return (ordersReturns vs cancelled); empty when all agree. Amounts are compared within a currency (currencies names which).
 		/// </summary>
 		private IList<System.String> _reconciliationMismatches = new List<System.String>();
 		/// <summary>
@@ -309,13 +367,21 @@ namespace GcpStreams.Contracts
 		/// </summary>
 		private IList<GcpStreams.Contracts.DailyStoreFigures> _stores = new List<GcpStreams.Contracts.DailyStoreFigures>();
 		/// <summary>
-		/// Invalid-event control: dead letters (GiftCertificates.DeadLetter) by source topic and reason, on the day of the original record's timestamp (channel UNKNOWN).
+		/// Invalid-event control: dead letters (GiftCertificates.DeadLetter) by source topic and reason, on the day of the original record's timestamp. A dead letter names no channel: they are all in the record of channel UNKNOWN, the day's control record.
 		/// </summary>
 		private IList<GcpStreams.Contracts.DailyDeadLetterCount> _deadLetters = new List<GcpStreams.Contracts.DailyDeadLetterCount>();
 		/// <summary>
-		/// Alerts on GiftCertificates.Stream by kind, on the day of their occurredAt.
+		/// Alerts on GiftCertificates.Stream by kind, on the day of their occurredAt: those of the channel's certificates and pools here, those of no channel (INVALID_EVENT, DUPLICATE_EVENT of an input, PRODUCE_FAILED) in the record of channel UNKNOWN.
 		/// </summary>
 		private IList<GcpStreams.Contracts.DailyAlertCount> _alerts = new List<GcpStreams.Contracts.DailyAlertCount>();
+		/// <summary>
+		/// True once the day is final: the stream time of the marts (the latest record time they have read) passed finalAt; that version is published as a new revision. Input applied later is counted in correctionsCount.
+		/// </summary>
+		private bool _final;
+		/// <summary>
+		/// Money figures per currency, ordered by currency code: issued, redeemed, refunded, voided, cancelled, balance change, liability, the Orders and Payments figures and the reconciliation of each currency.
+		/// </summary>
+		private IList<GcpStreams.Contracts.DailyCurrencyFigures> _currencies = new List<GcpStreams.Contracts.DailyCurrencyFigures>();
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -380,7 +446,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Version of this day's record: how many facts and reconciliation alerts made it (1, 2, 3...). The latest record per key (highest revision) is the mart.
+		/// Version of this day's record: how many facts, reconciliation alerts and the day becoming final made it (1, 2, 3...). The latest record per key (highest revision) is the mart.
 		/// </summary>
 		public long revision
 		{
@@ -814,7 +880,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// The reconciliation checks that disagree now: issue (ordersCertificates vs issued), capture (ordersTenders vs paymentsCaptures), return (ordersReturns vs cancelled); empty when all agree.
+		/// The reconciliation checks that disagree now in any currency: issue (ordersCertificates vs issued), capture (ordersTenders vs paymentsCaptures), return (ordersReturns vs cancelled); empty when all agree. Amounts are compared within a currency (currencies names which).
 		/// </summary>
 		public IList<System.String> reconciliationMismatches
 		{
@@ -898,7 +964,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Invalid-event control: dead letters (GiftCertificates.DeadLetter) by source topic and reason, on the day of the original record's timestamp (channel UNKNOWN).
+		/// Invalid-event control: dead letters (GiftCertificates.DeadLetter) by source topic and reason, on the day of the original record's timestamp. A dead letter names no channel: they are all in the record of channel UNKNOWN, the day's control record.
 		/// </summary>
 		public IList<GcpStreams.Contracts.DailyDeadLetterCount> deadLetters
 		{
@@ -912,7 +978,7 @@ namespace GcpStreams.Contracts
 			}
 		}
 		/// <summary>
-		/// Alerts on GiftCertificates.Stream by kind, on the day of their occurredAt.
+		/// Alerts on GiftCertificates.Stream by kind, on the day of their occurredAt: those of the channel's certificates and pools here, those of no channel (INVALID_EVENT, DUPLICATE_EVENT of an input, PRODUCE_FAILED) in the record of channel UNKNOWN.
 		/// </summary>
 		public IList<GcpStreams.Contracts.DailyAlertCount> alerts
 		{
@@ -923,6 +989,34 @@ namespace GcpStreams.Contracts
 			set
 			{
 				this._alerts = value;
+			}
+		}
+		/// <summary>
+		/// True once the day is final: the stream time of the marts (the latest record time they have read) passed finalAt; that version is published as a new revision. Input applied later is counted in correctionsCount.
+		/// </summary>
+		public bool final
+		{
+			get
+			{
+				return this._final;
+			}
+			set
+			{
+				this._final = value;
+			}
+		}
+		/// <summary>
+		/// Money figures per currency, ordered by currency code: issued, redeemed, refunded, voided, cancelled, balance change, liability, the Orders and Payments figures and the reconciliation of each currency.
+		/// </summary>
+		public IList<GcpStreams.Contracts.DailyCurrencyFigures> currencies
+		{
+			get
+			{
+				return this._currencies;
+			}
+			set
+			{
+				this._currencies = value;
 			}
 		}
 		public virtual object Get(int fieldPos)
@@ -972,6 +1066,8 @@ namespace GcpStreams.Contracts
 			case 40: return this.stores;
 			case 41: return this.deadLetters;
 			case 42: return this.alerts;
+			case 43: return this.final;
+			case 44: return this.currencies;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -1022,6 +1118,8 @@ namespace GcpStreams.Contracts
 			case 40: this.stores = (IList<GcpStreams.Contracts.DailyStoreFigures>)fieldValue; break;
 			case 41: this.deadLetters = (IList<GcpStreams.Contracts.DailyDeadLetterCount>)fieldValue; break;
 			case 42: this.alerts = (IList<GcpStreams.Contracts.DailyAlertCount>)fieldValue; break;
+			case 43: this.final = (System.Boolean)fieldValue; break;
+			case 44: this.currencies = (IList<GcpStreams.Contracts.DailyCurrencyFigures>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -27,6 +27,30 @@ public sealed record StoreFigures
 }
 
 /// <summary>
+/// The money figures of one currency within a daily mart (amounts of different currencies are never added together): what the
+/// certificate events, Orders and Payments moved in it, the liability in it at the end of the day, and its reconciliation.
+/// </summary>
+public sealed record MoneyFigures
+{
+    public Figure Issued { get; init; } = Figure.Zero;
+    public Figure Redeemed { get; init; } = Figure.Zero;
+    public Figure Refunded { get; init; } = Figure.Zero;
+    public Figure Voided { get; init; } = Figure.Zero;
+    public Figure Cancelled { get; init; } = Figure.Zero;
+
+    /// <summary>Net change of the balances in this currency this day: issued + refunded - redeemed - cancelled.</summary>
+    public long BalanceChangeMinor { get; init; }
+
+    /// <summary>Outstanding liability in this currency at the end of the day.</summary>
+    public long LiabilityMinor { get; init; }
+
+    public Figure OrderCertificates { get; init; } = Figure.Zero;
+    public Figure OrderTenders { get; init; } = Figure.Zero;
+    public Figure OrderReturns { get; init; } = Figure.Zero;
+    public Figure PaymentCaptures { get; init; } = Figure.Zero;
+}
+
+/// <summary>
 /// The daily mart of one (business day, channel): what the certificate events, Orders and Payments say happened that day, the
 /// outstanding liability at its end, the reconciliation of Orders with the certificate events, dead letters and alerts. Immutable:
 /// <see cref="DailyMarts.Apply"/> returns a new one. Pure data, no clock.
@@ -39,8 +63,14 @@ public sealed record DailyMart
     /// <summary>When the day becomes final: its end in the business zone plus the grace period.</summary>
     public required DateTimeOffset FinalAt { get; init; }
 
-    /// <summary>How many facts (and reconciliation alerts) made this version: 1, 2, 3...</summary>
+    /// <summary>How many facts (reconciliation alerts, and the day becoming final) made this version: 1, 2, 3...</summary>
     public long Revision { get; init; }
+
+    /// <summary>
+    /// Whether the day is final: set (a new revision) once the stream time of the marts passed <see cref="FinalAt"/>; facts written
+    /// after that are still applied, as corrections.
+    /// </summary>
+    public bool Final { get; init; }
 
     public Figure Issued { get; init; } = Figure.Zero;
     public Figure Redeemed { get; init; } = Figure.Zero;
@@ -83,6 +113,13 @@ public sealed record DailyMart
     /// <summary>Facts whose source record was written after <see cref="FinalAt"/>: applied, and counted here as corrections.</summary>
     public long Corrections { get; init; }
 
+    /// <summary>
+    /// The money figures per currency (ISO 4217 code; <see cref="DailyMarts.NoCurrency"/> for an input that names none). The amounts
+    /// of the mart itself (<see cref="Issued"/>, <see cref="LiabilityMinor"/>, ...) add up every currency's: read them only when
+    /// there is one currency.
+    /// </summary>
+    public IReadOnlyDictionary<string, MoneyFigures> Currencies { get; init; } = Empty<MoneyFigures>();
+
     public IReadOnlyDictionary<string, PoolFigures> Pools { get; init; } = Empty<PoolFigures>();
     public IReadOnlyDictionary<string, StoreFigures> Stores { get; init; } = Empty<StoreFigures>();
 
@@ -95,8 +132,8 @@ public sealed record DailyMart
     private static SortedDictionary<string, T> Empty<T>() => new(StringComparer.Ordinal);
 }
 
-/// <summary>A reconciliation check: an Orders (or Payments) figure against the certificate events' figure.</summary>
-public sealed record ReconciliationCheck(string Name, Figure Orders, Figure Certificates)
+/// <summary>A reconciliation check of one currency: an Orders (or Payments) figure against the certificate events' figure.</summary>
+public sealed record ReconciliationCheck(string Name, string Currency, Figure Orders, Figure Certificates)
 {
     public bool Agrees => Orders == Certificates;
 }
@@ -108,17 +145,41 @@ public static class Reconciliation
     public const string Capture = "capture";
     public const string Return = "return";
 
-    /// <summary>The three checks: lines bought vs issued, tenders vs captures on All_Payments, returned lines vs cancelled.</summary>
-    public static IReadOnlyList<ReconciliationCheck> Checks(DailyMart m) =>
-    [
-        new(Issue, m.OrderCertificates, m.Issued),
-        new(Capture, m.OrderTenders, m.PaymentCaptures),
-        new(Return, m.OrderReturns, m.Cancelled),
-    ];
+    /// <summary>The names of the checks, in their order.</summary>
+    public static readonly IReadOnlyList<string> Names = [Issue, Capture, Return];
+
+    /// <summary>
+    /// The three checks of each currency (by currency code): lines bought vs issued, tenders vs captures on All_Payments, returned
+    /// lines vs cancelled. Amounts are compared within a currency only.
+    /// </summary>
+    public static IReadOnlyList<ReconciliationCheck> Checks(DailyMart m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return [.. m.Currencies.OrderBy(c => c.Key, StringComparer.Ordinal).SelectMany(c => Checks(c.Key, c.Value))];
+    }
+
+    /// <summary>The three checks of one currency's figures.</summary>
+    public static IReadOnlyList<ReconciliationCheck> Checks(string currency, MoneyFigures f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return
+        [
+            new(Issue, currency, f.OrderCertificates, f.Issued),
+            new(Capture, currency, f.OrderTenders, f.PaymentCaptures),
+            new(Return, currency, f.OrderReturns, f.Cancelled),
+        ];
+    }
+
+    /// <summary>The names of the checks that disagree in any currency, in check order.</summary>
+    public static IReadOnlyList<string> Disagreeing(IEnumerable<ReconciliationCheck> checks)
+    {
+        var names = checks.Where(c => !c.Agrees).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return [.. Names.Where(names.Contains)];
+    }
 
     /// <summary>A text naming every check with both sides' figures (what one alert is raised for).</summary>
     public static string Fingerprint(DailyMart m) => string.Join(';', Checks(m).Select(c =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{c.Name}:{c.Orders.Count}/{c.Orders.AmountMinor}={c.Certificates.Count}/{c.Certificates.AmountMinor}")));
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{c.Name}.{c.Currency}:{c.Orders.Count}/{c.Orders.AmountMinor}={c.Certificates.Count}/{c.Certificates.AmountMinor}")));
 }
 
 /// <summary>A reconciliation alert decided for a daily mart: at when, and the checks that disagree with both sides' figures.</summary>
@@ -127,6 +188,9 @@ public sealed record ReconciliationAlert(DateOnly Day, string Channel, DateTimeO
 /// <summary>The pure arithmetic of the daily marts.</summary>
 public static class DailyMarts
 {
+    /// <summary>The currency of money figures whose input names none (ISO 4217's code for "no currency").</summary>
+    public const string NoCurrency = "XXX";
+
     /// <summary>A new, empty mart of (<paramref name="day"/>, <paramref name="channel"/>).</summary>
     public static DailyMart Empty(DateOnly day, string channel, ReportSettings settings) => new()
     {
@@ -157,9 +221,10 @@ public static class DailyMarts
         }
         else
         {
+            var currency = string.IsNullOrWhiteSpace(fact.Currency) ? NoCurrency : fact.Currency;
             foreach (var delta in fact.Deltas)
             {
-                m = Add(m, delta, fact.PoolId, fact.StoreId);
+                m = Money(Add(m, delta, fact.PoolId, fact.StoreId), delta, currency);
             }
         }
 
@@ -195,11 +260,31 @@ public static class DailyMarts
         };
     }
 
+    /// <summary>The money measures of <paramref name="d"/> added to the figures of <paramref name="currency"/>; other measures change nothing.</summary>
+    private static DailyMart Money(DailyMart m, Delta d, string currency)
+    {
+        var (n, a) = (d.Count, d.AmountMinor);
+        Func<MoneyFigures, MoneyFigures>? change = d.Measure switch
+        {
+            Measure.Issued => f => f with { Issued = f.Issued.Add(n, a), BalanceChangeMinor = f.BalanceChangeMinor + a },
+            Measure.Redeemed => f => f with { Redeemed = f.Redeemed.Add(n, a), BalanceChangeMinor = f.BalanceChangeMinor - a },
+            Measure.Refunded => f => f with { Refunded = f.Refunded.Add(n, a), BalanceChangeMinor = f.BalanceChangeMinor + a },
+            Measure.Voided => f => f with { Voided = f.Voided.Add(n, a) },
+            Measure.Cancelled => f => f with { Cancelled = f.Cancelled.Add(n, a), BalanceChangeMinor = f.BalanceChangeMinor - a },
+            Measure.OrderCertificates => f => f with { OrderCertificates = f.OrderCertificates.Add(n, a) },
+            Measure.OrderTenders => f => f with { OrderTenders = f.OrderTenders.Add(n, a) },
+            Measure.OrderReturns => f => f with { OrderReturns = f.OrderReturns.Add(n, a) },
+            Measure.PaymentCaptures => f => f with { PaymentCaptures = f.PaymentCaptures.Add(n, a) },
+            _ => null,
+        };
+        return change is null ? m : m with { Currencies = Update(m.Currencies, currency, change) };
+    }
+
     /// <summary>Re-checks the reconciliation: a new disagreement starts at <paramref name="at"/>; agreement clears it.</summary>
     private static DailyMart Recheck(DailyMart m, DateTimeOffset at)
     {
-        string[] disagreeing = [.. Reconciliation.Checks(m).Where(c => !c.Agrees).Select(c => c.Name)];
-        return disagreeing.Length == 0
+        var disagreeing = Reconciliation.Disagreeing(Reconciliation.Checks(m));
+        return disagreeing.Count == 0
             ? m with { Mismatches = [], MismatchSince = null }
             : m with { Mismatches = disagreeing, MismatchSince = m.MismatchSince ?? at };
     }
@@ -226,7 +311,6 @@ public static class DailyMarts
             : new ReconciliationAlert(m.Day, m.Channel, since + settings.Tolerance, since, [.. Reconciliation.Checks(m).Where(c => !c.Agrees)], fingerprint);
     }
 
-    /// <summary>The mart after its alert was raised.</summary>
     /// <summary>The alert kind a reconciliation alert is counted under (the AlertKind symbol).</summary>
     public const string ReconciliationAlertKind = "RECONCILIATION_MISMATCH";
 
@@ -240,25 +324,66 @@ public static class DailyMarts
     };
 
     /// <summary>
-    /// The liability chain of one channel: each day's liability is the previous day's plus the day's balance change, starting
-    /// from <paramref name="before"/> (the liability at the end of the day before the first one). Returns the marts whose
-    /// liability changed, in day order.
+    /// The liability chain of one channel, per currency: each day's liability in a currency is the previous day's plus the day's
+    /// balance change in it, starting from <paramref name="before"/> (the liabilities at the end of the day before the first one);
+    /// the mart's own liability adds up its currencies'. Returns the marts whose liabilities changed, in day order.
     /// </summary>
-    public static IReadOnlyList<DailyMart> Chain(long before, IEnumerable<DailyMart> daysInOrder)
+    public static IReadOnlyList<DailyMart> Chain(IReadOnlyDictionary<string, long> before, IEnumerable<DailyMart> daysInOrder)
     {
+        ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(daysInOrder);
         var changed = new List<DailyMart>();
-        var liability = before;
+        var liabilities = new SortedDictionary<string, long>(before.ToDictionary(), StringComparer.Ordinal);
         foreach (var m in daysInOrder)
         {
-            liability += m.BalanceChangeMinor;
-            if (m.LiabilityMinor != liability)
+            var currencies = new SortedDictionary<string, MoneyFigures>(m.Currencies.ToDictionary(), StringComparer.Ordinal);
+            foreach (var currency in liabilities.Keys.Union(currencies.Keys).ToList())
             {
-                changed.Add(m with { LiabilityMinor = liability });
+                var figures = currencies.GetValueOrDefault(currency);
+                var liability = liabilities.GetValueOrDefault(currency) + (figures?.BalanceChangeMinor ?? 0);
+                liabilities[currency] = liability;
+                if (figures is not null || liability != 0)
+                {
+                    currencies[currency] = (figures ?? new MoneyFigures()) with { LiabilityMinor = liability };
+                }
+            }
+
+            var total = liabilities.Values.Sum();
+            if (m.LiabilityMinor != total || !SameLiabilities(m.Currencies, currencies))
+            {
+                changed.Add(m with { LiabilityMinor = total, Currencies = currencies });
             }
         }
 
         return changed;
+    }
+
+    /// <summary>The liabilities per currency at the end of <paramref name="m"/> (what the next day starts from).</summary>
+    public static IReadOnlyDictionary<string, long> Liabilities(DailyMart? m) =>
+        m is null ? new Dictionary<string, long>() : m.Currencies.ToDictionary(c => c.Key, c => c.Value.LiabilityMinor, StringComparer.Ordinal);
+
+    private static bool SameLiabilities(IReadOnlyDictionary<string, MoneyFigures> a, IReadOnlyDictionary<string, MoneyFigures> b) =>
+        a.Count == b.Count && a.All(e => b.TryGetValue(e.Key, out var other) && other.LiabilityMinor == e.Value.LiabilityMinor);
+
+    /// <summary>
+    /// The mart once its day is final at stream time <paramref name="streamTime"/> (a new revision), or null when it already is or
+    /// the stream time has not reached <see cref="DailyMart.FinalAt"/> yet.
+    /// </summary>
+    public static DailyMart? Finalized(DailyMart m, DateTimeOffset streamTime)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return m.Final || streamTime < m.FinalAt ? null : m with { Final = true, Revision = m.Revision + 1 };
+    }
+
+    /// <summary>
+    /// The last business day whose duplicate tracking can be dropped at stream time <paramref name="streamTime"/>: the day has been
+    /// final for <see cref="ReportSettings.DuplicateRetention"/> (a record of it seen again after that counts as a new correction).
+    /// </summary>
+    public static DateOnly ForgetDuplicatesThrough(DateTimeOffset streamTime, ReportSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        // the day before the one holding streamTime - grace - retention ended (at the latest) at that instant
+        return BusinessDay.Of(streamTime - settings.Grace - settings.DuplicateRetention, settings.Zone).AddDays(-1);
     }
 
     private static DailyMart Pool(DailyMart m, string? pool, Func<PoolFigures, PoolFigures> change) =>

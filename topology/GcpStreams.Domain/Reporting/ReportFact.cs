@@ -69,6 +69,9 @@ public sealed record ReportFact
 
     public required IReadOnlyList<Delta> Deltas { get; init; }
 
+    /// <summary>The currency of the amounts (ISO 4217), null when the input names none.</summary>
+    public string? Currency { get; init; }
+
     public string? PoolId { get; init; }
 
     public string? StoreId { get; init; }

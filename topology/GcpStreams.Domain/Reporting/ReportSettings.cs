@@ -16,6 +16,9 @@ public sealed record ReportSettings
     /// <summary>The default tolerance window of a reconciliation mismatch.</summary>
     public static readonly TimeSpan DefaultTolerance = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long after a day is final its records are still recognised as duplicates (the duplicate tracking of the day is then dropped).</summary>
+    public static readonly TimeSpan DefaultDuplicateRetention = TimeSpan.FromDays(7);
+
     /// <summary>The business time zone (IANA id, e.g. Europe/Moscow).</summary>
     public TimeZoneInfo Zone { get; init; } = TimeZoneInfo.FindSystemTimeZoneById(DefaultTimeZoneId);
 
@@ -24,6 +27,12 @@ public sealed record ReportSettings
 
     /// <summary>How long Orders and the certificate events may disagree for a (day, channel) before an alert is raised.</summary>
     public TimeSpan Tolerance { get; init; } = DefaultTolerance;
+
+    /// <summary>
+    /// How long after a day became final the identities of its Orders and Payments records are kept to recognise a duplicate; then
+    /// they are dropped (the tracking is bounded by the days still open plus this retention).
+    /// </summary>
+    public TimeSpan DuplicateRetention { get; init; } = DefaultDuplicateRetention;
 }
 
 /// <summary>Business days in a time zone: pure calendar arithmetic, no clock.</summary>

@@ -17,9 +17,11 @@ namespace GcpStreams.Topology.Reporting;
 /// the mart of (business day, channel) with the pure <see cref="DailyMarts"/>, keeps each channel's liability chain across days,
 /// publishes every changed mart on <c>GiftCertificates.DailyReport</c>, and raises <c>RECONCILIATION_MISMATCH</c> on the stream when a
 /// (day, channel) disagreement has lasted the tolerance window in stream time (the highest record time this task has seen), so a
-/// replay of the same facts in the same order decides the same alerts with the same content.
-/// Store layout: <c>m/{channel}/{day}</c> marts, <c>seen/{dedupKey}</c> records seen (duplicates), <c>due/{ms}/{channel}/{day}</c>
-/// the alert deadlines, <c>time</c> the stream time, <c>u/{martKey}</c> the marts changed and not yet published.
+/// replay of the same facts in the same order decides the same alerts with the same content. A day becomes final (a new revision
+/// with <c>final</c> set) when the stream time passes its end plus the grace period; facts after that are corrections.
+/// Store layout: <c>m/{channel}/{day}</c> marts, <c>seen/{day}/{dedupKey}</c> records seen (duplicates; a day's are dropped once
+/// it has been final for the duplicate retention), <c>due/{ms}/{channel}/{day}</c> the alert deadlines, <c>fin/{ms}/{channel}/{day}</c>
+/// the days to make final, <c>time</c> the stream time, <c>u/{martKey}</c> the marts changed and not yet published.
 /// <para>
 /// With a <see cref="TopologySettings.ReportPublishInterval"/> (the service's default: 1 s), a mart that changes is stored at once
 /// and published at the next tick of that interval, once however many facts changed it: a busy day's mart is not encoded and
@@ -33,6 +35,7 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
     public const string MartPrefix = "m/";
     private const string SeenPrefix = "seen/";
     private const string DuePrefix = "due/";
+    private const string FinalPrefix = "fin/";
     private const string TimeKey = "time";
     private const string UnpublishedPrefix = "u/";
     private const int DecodedMartsKept = 1_024;
@@ -46,6 +49,7 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
     private long streamTimeMs = long.MinValue;
     private long storedStreamTimeMs = long.MinValue;
     private TimeSpan publishInterval;
+    private DateOnly? forgotThrough;
 
     /// <summary>The marts of this task as stored, decoded (each fact changes one: no JSON read per fact).</summary>
     private readonly Dictionary<string, DailyMart> decoded = new(StringComparer.Ordinal);
@@ -54,10 +58,11 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
     private readonly HashSet<string> marked = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Per channel, its latest day with a mart and the liability the day before it ended with: a fact of that day (nearly every
-    /// fact) chains without reading the channel's other days. Forgotten when a fact of an earlier day re-chains the later ones.
+    /// Per channel, its latest day with a mart and the liabilities (per currency) the day before it ended with: a fact of that day
+    /// (nearly every fact) chains without reading the channel's other days. Forgotten when a fact of an earlier day re-chains the
+    /// later ones.
     /// </summary>
-    private readonly Dictionary<string, (DateOnly Latest, long Previous)> chainTips = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateOnly Latest, IReadOnlyDictionary<string, long> Previous)> chainTips = new(StringComparer.Ordinal);
 
     /// <summary>Streamiz's prototype instance (never processes).</summary>
     public DailyReportProcessor()
@@ -123,22 +128,37 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
         var duplicate = false;
         if (fact.DedupKey is { } dedup)
         {
-            duplicate = store.Get(SeenPrefix + dedup) is not null;
+            var seen = $"{SeenPrefix}{BusinessDay.Format(day)}/{dedup}";
+            duplicate = store.Get(seen) is not null;
             if (!duplicate)
             {
-                store.Put(SeenPrefix + dedup, Marker);
+                store.Put(seen, Marker);
             }
         }
 
         var before = Load(key);
         var after = DailyMarts.Apply(before, fact, duplicate, settings);
+        var entry = $"{fact.Channel}/{BusinessDay.Format(day)}";
         if (after.MismatchSince is { } since && before?.MismatchSince != since)
         {
-            store.Put(TimeIndex.Key(DuePrefix, since + settings.Tolerance, $"{fact.Channel}/{BusinessDay.Format(day)}"), Marker);
+            store.Put(TimeIndex.Key(DuePrefix, since + settings.Tolerance, entry), Marker);
+        }
+
+        var recordTimeMs = fact.RecordedAt.ToUnixTimeMilliseconds();
+        if (before is null)
+        {
+            if (Math.Max(streamTimeMs, recordTimeMs) >= after.FinalAt.ToUnixTimeMilliseconds())
+            {
+                after = DailyMarts.Finalized(after, after.FinalAt) ?? after; // a day first seen after it was final: final at once
+            }
+            else
+            {
+                store.Put(TimeIndex.Key(FinalPrefix, after.FinalAt, entry), Marker);
+            }
         }
 
         SaveAndPublish(after);
-        Advance(fact.RecordedAt.ToUnixTimeMilliseconds());
+        Advance(recordTimeMs);
     }
 
     /// <summary>Stores the mart, re-chains the liability of its day and every later day of its channel, publishes what changed.</summary>
@@ -152,14 +172,14 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
         }
 
         var channelPrefix = $"{MartPrefix}{mart.Channel}/";
-        long previous = 0;
+        IReadOnlyDictionary<string, long> previous = DailyMarts.Liabilities(null);
         using (var earlier = store.ReverseRange(channelPrefix, key))
         {
             while (earlier.MoveNext())
             {
                 if (earlier.Current!.Value.Key != key)
                 {
-                    previous = Decode(earlier.Current.Value.Key, earlier.Current.Value.Value).LiabilityMinor;
+                    previous = DailyMarts.Liabilities(Decode(earlier.Current.Value.Key, earlier.Current.Value.Value));
                     break;
                 }
             }
@@ -195,7 +215,10 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
         }
     }
 
-    /// <summary>Moves the stream time forward and raises the reconciliation alerts due by it.</summary>
+    /// <summary>
+    /// Moves the stream time forward: raises the reconciliation alerts due by it, makes the days whose grace period it passed final,
+    /// and drops the duplicate tracking of the days final for longer than the retention.
+    /// </summary>
     private void Advance(long recordTimeMs)
     {
         if (recordTimeMs <= streamTimeMs)
@@ -210,13 +233,63 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
         }
 
         var now = DateTimeOffset.FromUnixTimeMilliseconds(streamTimeMs);
+        RaiseDueAlerts(now);
+        FinalizeDueDays(now);
+        ForgetDuplicates(now);
+    }
+
+    /// <summary>Publishes the marts whose day became final by <paramref name="now"/> (stream time), in deadline order.</summary>
+    private void FinalizeDueDays(DateTimeOffset now)
+    {
+        foreach (var due in TimeIndex.Due(store, FinalPrefix, streamTimeMs))
+        {
+            store.Delete(due);
+            if (MartOf(TimeIndex.Parse(FinalPrefix, due).Entry) is { } mart && DailyMarts.Finalized(mart, now) is { } final)
+            {
+                Change(final);
+            }
+        }
+    }
+
+    /// <summary>Drops the records seen of the days final for longer than the duplicate retention (bounded: only open days and the retention are kept).</summary>
+    private void ForgetDuplicates(DateTimeOffset now)
+    {
+        var through = DailyMarts.ForgetDuplicatesThrough(now, settings);
+        if (forgotThrough is { } done && done >= through)
+        {
+            return;
+        }
+
+        var upTo = $"{SeenPrefix}{BusinessDay.Format(through)}/~";
+        var forget = new List<string>();
+        using (var seen = store.Range(SeenPrefix, upTo))
+        {
+            while (seen.MoveNext())
+            {
+                forget.Add(seen.Current!.Value.Key);
+            }
+        }
+
+        foreach (var key in forget)
+        {
+            store.Delete(key);
+        }
+
+        forgotThrough = through;
+    }
+
+    private DailyMart? MartOf(string entry)
+    {
+        var slash = entry.LastIndexOf('/');
+        return BusinessDay.TryParse(entry[(slash + 1)..], out var day) ? Load(MartKey(entry[..slash], day)) : null;
+    }
+
+    private void RaiseDueAlerts(DateTimeOffset now)
+    {
         foreach (var due in TimeIndex.Due(store, DuePrefix, streamTimeMs))
         {
             store.Delete(due);
-            var (_, entry) = TimeIndex.Parse(DuePrefix, due);
-            var slash = entry.LastIndexOf('/');
-            if (!BusinessDay.TryParse(entry[(slash + 1)..], out var day) || Load(MartKey(entry[..slash], day)) is not { } mart
-                || DailyMarts.DueAlert(mart, now, settings) is not { } alert)
+            if (MartOf(TimeIndex.Parse(DuePrefix, due).Entry) is not { } mart || DailyMarts.DueAlert(mart, now, settings) is not { } alert)
             {
                 continue; // the checks agree again, or this disagreement was already alerted
             }
@@ -235,20 +308,22 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
         {
             ["day"] = BusinessDay.Format(alert.Day),
             ["channel"] = alert.Channel,
-            ["checks"] = string.Join(',', alert.Disagreeing.Select(d => d.Name)),
+            ["checks"] = string.Join(',', Reconciliation.Disagreeing(alert.Disagreeing)),
             ["mismatchSince"] = alert.MismatchSince.ToString("O", CultureInfo.InvariantCulture),
         };
+        details["currencies"] = string.Join(',', alert.Disagreeing.Select(d => d.Currency).Distinct(StringComparer.Ordinal));
         foreach (var check in alert.Disagreeing)
         {
-            details[$"{check.Name}.ordersCount"] = check.Orders.Count.ToString(CultureInfo.InvariantCulture);
-            details[$"{check.Name}.ordersMinor"] = check.Orders.AmountMinor.ToString(CultureInfo.InvariantCulture);
-            details[$"{check.Name}.certificatesCount"] = check.Certificates.Count.ToString(CultureInfo.InvariantCulture);
-            details[$"{check.Name}.certificatesMinor"] = check.Certificates.AmountMinor.ToString(CultureInfo.InvariantCulture);
+            // amounts per currency: {check}.{currency}.ordersMinor, ...
+            details[$"{check.Name}.{check.Currency}.ordersCount"] = check.Orders.Count.ToString(CultureInfo.InvariantCulture);
+            details[$"{check.Name}.{check.Currency}.ordersMinor"] = check.Orders.AmountMinor.ToString(CultureInfo.InvariantCulture);
+            details[$"{check.Name}.{check.Currency}.certificatesCount"] = check.Certificates.Count.ToString(CultureInfo.InvariantCulture);
+            details[$"{check.Name}.{check.Currency}.certificatesMinor"] = check.Certificates.AmountMinor.ToString(CultureInfo.InvariantCulture);
         }
 
         var message = $"orders and certificate events disagree for {key} since {alert.MismatchSince:O}: "
             + string.Join("; ", alert.Disagreeing.Select(d => string.Create(CultureInfo.InvariantCulture,
-                $"{d.Name}: orders {d.Orders.Count} / {d.Orders.AmountMinor}, certificates {d.Certificates.Count} / {d.Certificates.AmountMinor}")));
+                $"{d.Name} ({d.Currency}): orders {d.Orders.Count} / {d.Orders.AmountMinor}, certificates {d.Certificates.Count} / {d.Certificates.AmountMinor}")));
         var payload = StreamEvents.Alert(AlertKind.ReconciliationMismatch, AlertSeverity.Warning, message, details);
         var subject = new EventSubject(key, null, null, channel, null, 0);
         var envelope = StreamEvents.Envelope(subject, EventTypes.Alert, $"reconciliation:{key}:{alert.Fingerprint}", alert.At, null, 0, payload);

@@ -58,6 +58,7 @@ internal sealed class ReportFacts(Codec codec)
                 OccurredAt = At(e.occurredAt),
                 RecordedAt = DateTimeOffset.FromUnixTimeMilliseconds(timestampMs),
                 Deltas = [delta],
+                Currency = Blank(e.currency) ? null : e.currency,
                 PoolId = e.poolId,
                 StoreId = e.storeId,
             });
@@ -135,6 +136,7 @@ internal sealed class ReportFacts(Codec codec)
                 OccurredAt = At(order.occurredAt),
                 RecordedAt = DateTimeOffset.FromUnixTimeMilliseconds(timestampMs),
                 Deltas = deltas,
+                Currency = Blank(order.currency) ? null : order.currency,
                 StoreId = Blank(order.storeId) ? null : order.storeId,
                 DedupKey = $"order/{order.transactionId}/{order.status}",
                 DuplicateOf = DuplicateSource.Orders,
@@ -171,6 +173,7 @@ internal sealed class ReportFacts(Codec codec)
             OccurredAt = At(payment.occurredAt),
             RecordedAt = DateTimeOffset.FromUnixTimeMilliseconds(timestampMs),
             Deltas = [new Delta(Measure.PaymentCaptures, 1, payment.amountMinor)],
+            Currency = Blank(payment.currency) ? null : payment.currency,
             StoreId = Blank(payment.storeId) ? null : payment.storeId,
             DedupKey = $"payment/{payment.paymentId}",
             DuplicateOf = DuplicateSource.Payments,

@@ -82,6 +82,34 @@ public static class ReportRecords
                 count = d.Value,
             })],
             alerts = [.. m.Alerts.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => new C.DailyAlertCount { kind = a.Key, count = a.Value })],
+            final = m.Final,
+            currencies = [.. m.Currencies.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => Currency(c.Key, c.Value))],
         };
     }
+
+    private static C.DailyCurrencyFigures Currency(string currency, MoneyFigures f) => new()
+    {
+        currency = currency,
+        issuedCount = f.Issued.Count,
+        issuedMinor = f.Issued.AmountMinor,
+        redeemedCount = f.Redeemed.Count,
+        redeemedMinor = f.Redeemed.AmountMinor,
+        refundedCount = f.Refunded.Count,
+        refundedMinor = f.Refunded.AmountMinor,
+        voidedCount = f.Voided.Count,
+        voidedMinor = f.Voided.AmountMinor,
+        cancelledCount = f.Cancelled.Count,
+        cancelledMinor = f.Cancelled.AmountMinor,
+        balanceChangeMinor = f.BalanceChangeMinor,
+        liabilityMinor = f.LiabilityMinor,
+        ordersCertificatesCount = f.OrderCertificates.Count,
+        ordersCertificatesMinor = f.OrderCertificates.AmountMinor,
+        ordersTendersCount = f.OrderTenders.Count,
+        ordersTendersMinor = f.OrderTenders.AmountMinor,
+        ordersReturnsCount = f.OrderReturns.Count,
+        ordersReturnsMinor = f.OrderReturns.AmountMinor,
+        paymentsCapturesCount = f.PaymentCaptures.Count,
+        paymentsCapturesMinor = f.PaymentCaptures.AmountMinor,
+        reconciliationMismatches = [.. Reconciliation.Disagreeing(Reconciliation.Checks(currency, f))],
+    };
 }

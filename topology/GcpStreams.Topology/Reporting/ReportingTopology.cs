@@ -32,9 +32,32 @@ public static class ReportingTopology
     /// </summary>
     public static string FactsTopic(string applicationId, string writer) => $"{applicationId}-report-facts-{writer}-repartition";
 
-    /// <summary>The writers of facts, one facts topic each: the processors whose outputs are observed, and the inputs.</summary>
+    /// <summary>
+    /// The writer of the facts the API instances write themselves, outside the topology: the <c>PRODUCE_FAILED</c> alerts, which an
+    /// instance writes to GiftCertificates.Stream when its stream could not write a record (<see cref="ProductionFailureFact"/>).
+    /// </summary>
+    public const string ApiWriter = "api";
+
+    /// <summary>The writers of facts, one facts topic each: the processors whose outputs are observed, the inputs, and the API instances.</summary>
     public static readonly IReadOnlyList<string> Writers =
-        [ProcessorNames.Intake, ProcessorNames.OrderProcessor, ProcessorNames.PoolProcessor, ProcessorNames.CertificateProcessor, ProcessorNames.Reporting];
+        [ProcessorNames.Intake, ProcessorNames.OrderProcessor, ProcessorNames.PoolProcessor, ProcessorNames.CertificateProcessor, ProcessorNames.Reporting, ApiWriter];
+
+    /// <summary>
+    /// The fact of a <c>PRODUCE_FAILED</c> alert an API instance raised at <paramref name="at"/>, for the facts topic of the
+    /// <see cref="ApiWriter"/>: counted among the alerts by kind of the day's control record (channel UNKNOWN). The alert itself
+    /// goes to GiftCertificates.Stream, which the reporting does not read.
+    /// </summary>
+    public static Outgoing ProductionFailureFact(string applicationId, DateTimeOffset at)
+    {
+        var fact = new ReportFact
+        {
+            Channel = ReportFacts.NoChannel,
+            OccurredAt = at,
+            RecordedAt = at,
+            Deltas = [new Delta(Measure.Alert, 1, 0, nameof(GcpStreams.Contracts.AlertKind.PRODUCE_FAILED))],
+        };
+        return new Outgoing(FactsTopic(applicationId, ApiWriter), Codec.Utf8(fact.Channel), ReportJson.Serialize(fact), new Confluent.Kafka.Headers());
+    }
 
     /// <summary>
     /// Takes the facts of what one processor of the topology writes (its events and dead letters) to the facts topic: from its
