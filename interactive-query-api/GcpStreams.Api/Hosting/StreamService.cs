@@ -126,11 +126,12 @@ public sealed class StreamService : BackgroundService
     /// <summary>Creates and starts a stream of <paramref name="topology"/> on <paramref name="stateDir"/>; stopped by <see cref="StopAsync"/> or replaced by the supervisor.</summary>
     private async Task StartStreamAsync(Streamiz.Kafka.Net.Stream.Topology topology, string stateDir)
     {
-        var config = StreamConfig(stateDir);
+        AbandonableClients? next = null;
+        var config = StreamConfig(stateDir, () => next?.Abandoned == true);
         IKafkaSupplier inner = kafka.CommitsOffsetsOutsideTransactions && config.Guarantee == ProcessingGuarantee.EXACTLY_ONCE
             ? new MockBrokerOffsets(config, loggerFactory.CreateLogger<MockBrokerOffsets>())
             : new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config);
-        var next = new AbandonableClients(inner);
+        next = new AbandonableClients(inner);
         var created = new KafkaStream(topology, config, next);
         State = ServiceState.Starting;
         clients = next;
@@ -153,7 +154,17 @@ public sealed class StreamService : BackgroundService
                     continue;
                 }
 
-                var verdict = supervisor.Observe(StreamSupervisor.ProgressOf(current, State), DateTimeOffset.UtcNow);
+                long? progress;
+                try
+                {
+                    progress = StreamSupervisor.ProgressOf(current, State);
+                }
+                catch (Exception e) when (e is InvalidOperationException or NullReferenceException)
+                {
+                    continue; // Streamiz's sensors change while threads start or stop: look again at the next tick
+                }
+
+                var verdict = supervisor.Observe(progress, DateTimeOffset.UtcNow);
                 if (verdict.Action == SupervisorAction.Restart)
                 {
                     logger.LogError("Stream supervisor: {Reason}", verdict.Reason);
@@ -282,7 +293,8 @@ public sealed class StreamService : BackgroundService
         }
     }
 
-    private StreamConfig StreamConfig(string stateDir)
+    /// <param name="abandoned">Whether the supervisor abandoned the stream: a write it fails then says nothing of this instance's health.</param>
+    private StreamConfig StreamConfig(string stateDir, Func<bool> abandoned)
     {
         var config = new StreamConfig
         {
@@ -305,7 +317,7 @@ public sealed class StreamService : BackgroundService
             // every processor dead-letters its own failures; these only see what escapes them
             DeserializationExceptionHandler = (_, record, e) => LogAndContinue("deserialization", record.Topic, record.Partition, record.Offset, e),
             // a lost output must not be committed past: the task fails; the instance says so (log, readiness, alert on the stream)
-            ProductionExceptionHandler = productionFailures.Handle,
+            ProductionExceptionHandler = report => abandoned() ? ProductionExceptionHandlerResponse.FAIL : productionFailures.Handle(report),
             InnerExceptionHandler = e =>
             {
                 logger.LogError(e, "Unexpected error in a stream thread");
