@@ -88,7 +88,7 @@ public class NumbersAndIdsTests
     {
         var ids = RecentIds.From(Enumerable.Range(0, RecentIds.Capacity + 10).Select(i => $"id-{i}"));
 
-        Assert.That(ids.Ids, Has.Count.EqualTo(RecentIds.Capacity));
+        Assert.That(ids.Count, Is.EqualTo(RecentIds.Capacity));
         Assert.That(ids.Contains("id-9"), Is.False);
         Assert.That(ids.Contains("id-10"), Is.True);
         Assert.That(ids.Add("id-10"), Is.SameAs(ids));

@@ -15,8 +15,10 @@ internal static class Inputs
     public const string Caller = "pos-terminal-7";
     public const string Agent = "agent.ivanova";
 
-    public static void LoadPool(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, int count = 5, int lowWatermark = 0, int series = 1, long nominal = Nominal) =>
-        f.Command(poolId, new C.LoadPool { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, count = count, lowWatermark = lowWatermark, series = series, importedNumbers = [] });
+    public static void LoadPool(this TopologyFixture f, string poolId = Pool, C.Channel channel = C.Channel.POS, int count = 5, int lowWatermark = 0, int series = 1, long nominal = Nominal,
+        string? requestId = null) =>
+        f.Command(poolId, new C.LoadPool { poolId = poolId, channel = channel, nominalMinor = nominal, currency = Rub, count = count, lowWatermark = lowWatermark, series = series, importedNumbers = [] },
+            requestId);
 
     /// <summary>Sends an API command as the API does: keyed by <paramref name="key"/>, or by the caller's key when it carries an Idempotency-Key.</summary>
     public static string Command(this TopologyFixture f, string key, object payload, string? requestId = null, DateTime? at = null, string? idempotencyKey = null, string? recordKey = null,

@@ -15,7 +15,7 @@ namespace GcpStreams.Topology.Internal;
 public sealed record CertificateSnapshot(
     string Kind,
     string CertificateId, string PoolId, Channel Channel, long NominalMinor, string Currency,
-    long Sequence, IReadOnlyList<string> Seen,
+    long Sequence, IReadOnlyList<string>? Seen,
     string OrderId,
     string? ClientId = null,
     DateTimeOffset IssuedAt = default,
@@ -33,7 +33,8 @@ public sealed record CertificateSnapshot(
     long CancelledMinor = 0,
     IReadOnlyList<PendingNotificationSnapshot>? PendingNotifications = null,
     long? CapturedMinor = null,
-    long? RefundedMinor = null)
+    long? RefundedMinor = null,
+    byte[]? SeenDigests = null)
 {
     public const string ActiveKind = "active";
     public const string CancelledKind = "cancelled";
@@ -42,9 +43,9 @@ public sealed record CertificateSnapshot(
     {
         var common = new CertificateSnapshot(
             ActiveKind, certificate.Identity.CertificateId, certificate.Identity.PoolId, certificate.Identity.Channel, certificate.Identity.NominalMinor,
-            certificate.Identity.Currency, certificate.Sequence, certificate.Seen.Ids, certificate.OrderId, certificate.ClientId, certificate.IssuedAt,
+            certificate.Identity.Currency, certificate.Sequence, Seen: null, certificate.OrderId, certificate.ClientId, certificate.IssuedAt,
             certificate.CvcKeyVersion, Locked: certificate.Locked, LockReason: certificate.LockReason,
-            CvcDisclosures: certificate.CvcDisclosures, CvcDisclosuresAllowed: certificate.CvcDisclosuresAllowed);
+            CvcDisclosures: certificate.CvcDisclosures, CvcDisclosuresAllowed: certificate.CvcDisclosuresAllowed, SeenDigests: certificate.Seen.ToBytes());
         return certificate switch
         {
             Certificate.Active a => common with
@@ -63,7 +64,7 @@ public sealed record CertificateSnapshot(
     public Certificate ToDomain()
     {
         var identity = new CertificateIdentity(CertificateId, PoolId, Channel, NominalMinor, Currency);
-        var seen = RecentIds.From(Seen);
+        var seen = StoredRecentIds.Read(SeenDigests, Seen);
         return Kind switch
         {
             ActiveKind => new Certificate.Active
@@ -136,12 +137,12 @@ public sealed record PendingNotificationSnapshot(string NotificationId, DateTime
 /// <summary>The stored form of a pool's counters (store value, JSON).</summary>
 public sealed record PoolSnapshot(
     string PoolId, Channel Channel, long NominalMinor, string Currency, int LowWatermark, int Series,
-    long Generated, long Head, long Tail, long Reserved, long Issued, long Loaded, long Sequence, IReadOnlyList<string> Seen,
-    long IssueBlocked = 0, long Version = 0)
+    long Generated, long Head, long Tail, long Reserved, long Issued, long Loaded, long Sequence, IReadOnlyList<string>? Seen,
+    long IssueBlocked = 0, long Version = 0, byte[]? SeenDigests = null)
 {
     public static PoolSnapshot From(Pool p) => new(
-        p.PoolId, p.Channel, p.NominalMinor, p.Currency, p.LowWatermark, p.Series, p.Generated, p.Head, p.Tail, p.Reserved, p.Issued, p.Loaded, p.Sequence, p.Seen.Ids,
-        p.IssueBlocked, p.Version);
+        p.PoolId, p.Channel, p.NominalMinor, p.Currency, p.LowWatermark, p.Series, p.Generated, p.Head, p.Tail, p.Reserved, p.Issued, p.Loaded, p.Sequence, Seen: null,
+        p.IssueBlocked, p.Version, p.Seen.ToBytes());
 
     public Pool ToDomain() => new()
     {
@@ -158,8 +159,18 @@ public sealed record PoolSnapshot(
         Issued = Issued,
         Loaded = Loaded,
         Sequence = Sequence,
-        Seen = RecentIds.From(Seen),
+        Seen = StoredRecentIds.Read(SeenDigests, Seen),
         IssueBlocked = IssueBlocked,
         Version = Version,
     };
+}
+
+/// <summary>
+/// An aggregate's recent input ids as stored: <c>seenDigests</c>, 8 bytes per id (base64 in the JSON); records stored before
+/// that carry the ids themselves in <c>seen</c>, read once and written back as digests.
+/// </summary>
+internal static class StoredRecentIds
+{
+    public static RecentIds Read(byte[]? digests, IReadOnlyList<string>? ids) =>
+        digests is not null ? RecentIds.FromBytes(digests) : RecentIds.From(ids ?? []);
 }
