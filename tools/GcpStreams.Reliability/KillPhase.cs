@@ -93,19 +93,7 @@ internal static class KillPhase
             await stopTraffic.CancelAsync(); // no new customers; those under way finish
             var unfinished = await running;
             Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] traffic done: {Progress(tally)}; journeys not finished {unfinished}");
-            var end = await StreamTopic.WaitQuietAsync(broker.BootstrapServers, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(3), token);
-            Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] stream quiet at {end} records");
-            var events = StreamTopic.ReadAll(broker.BootstrapServers, registry, TimeSpan.FromMinutes(3));
-            AuditReport report;
-            lock (expected)
-            {
-                report = StreamAudit.Check(events, expected);
-            }
-
-            foreach (var line in report.Lines())
-            {
-                Console.WriteLine(line);
-            }
+            var (events, report) = await StreamAudit.AuditQuietStreamAsync(broker.BootstrapServers, registry, expected, clock, token);
 
             var ledger = await LedgerCheckAsync(broker, dir, token);
             Console.WriteLine($"ledger check            exit {ledger}");

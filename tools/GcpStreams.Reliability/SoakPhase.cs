@@ -84,19 +84,7 @@ internal static class SoakPhase
             Console.WriteLine(largest is null ? "largest partition: -" : string.Create(CultureInfo.InvariantCulture,
                 $"largest partition: {largest.LargestPartition} {largest.LargestPartitionMiB:F2} MiB of 5 MiB at {largest.Minutes:F1} min; partitions trimmed by the broker at the end: {samples[^1].PartitionsTrimmed}; log-start warnings {broker.LogStartWarnings}"));
 
-            var end = await StreamTopic.WaitQuietAsync(broker.BootstrapServers, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(3), token);
-            Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] stream quiet at {end} records");
-            var events = StreamTopic.ReadAll(broker.BootstrapServers, registry, TimeSpan.FromMinutes(3));
-            AuditReport report;
-            lock (expected)
-            {
-                report = StreamAudit.Check(events, expected);
-            }
-
-            foreach (var line in report.Lines())
-            {
-                Console.WriteLine(line);
-            }
+            var (_, report) = await StreamAudit.AuditQuietStreamAsync(broker.BootstrapServers, registry, expected, clock, token);
 
             var ok = verdict == "flat" && report.Ok && unfinished == 0;
             Console.WriteLine($"soak phase: {clock.Elapsed.TotalMinutes:F1} min, seed {options.Seed}: {(ok ? "ok" : "VIOLATIONS")}");
