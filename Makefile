@@ -74,7 +74,7 @@ replay: ## replay and rebuild (docs/operations.md): make replay verify|rebuild K
 	dotnet run --project tools/GcpStreams.Replay -c $(CONFIGURATION) -- $(or $(REPLAY_COMMAND),$(firstword $(REPLAY_ARGS))) --bootstrap $(KAFKA) --schema-registry $(SCHEMA_REGISTRY) $(if $(REPLAY_COMMAND),$(REPLAY_ARGS),$(wordlist 2,$(words $(REPLAY_ARGS)),$(REPLAY_ARGS)))
 
 RELIABILITY_ARGS ?=
-reliability: ## the reliability suite (minutes; not in make test): kill -9 cycles under mixed traffic, then 10,000 concurrent reservations over 3 instances (RELIABILITY_ARGS: --phase kill|reserve|all --cycles N --seed N; docs/reliability.md)
+reliability: ## the reliability suite (minutes; not in make test): kill -9 cycles under mixed traffic, then 10,000 concurrent reservations over 3 instances; a soak with a flat/not-flat verdict on RSS and p99 (RELIABILITY_ARGS: --phase kill|reserve|soak|all --cycles N --seed N --minutes N --rate R; docs/reliability.md)
 	dotnet build $(SOLUTION) -c Release
 	dotnet run --project tools/GcpStreams.Reliability -c Release --no-build -- $(RELIABILITY_ARGS)
 

@@ -163,6 +163,7 @@ public class OpenApiIntegrationTests
     [TestCase("post", "/pools/{id}/certificates", new[] { 400, 401, 403, 409, 413, 415, 422, 503, 504 })]
     [TestCase("get", "/reports/daily", new[] { 400, 401, 403, 503 })]
     [TestCase("get", "/health/ready", new[] { 503 })]
+    [TestCase("get", "/health/live", new[] { 503 })]
     public void Operation_DeclaresItsProblemResponses(string method, string path, int[] statuses)
     {
         var responses = Operation(method, path).GetProperty("responses");

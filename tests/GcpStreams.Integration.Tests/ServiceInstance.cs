@@ -70,7 +70,9 @@ internal sealed class ServiceInstance : IAsyncDisposable
 
     /// <summary>Cluster mode against a broker the test runs, sharing one schema registry between instances.</summary>
     /// <param name="stateDir">A state dir that outlives the instance (a restart on the same machine); null: one of its own, deleted with it.</param>
-    public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it", string? stateDir = null) =>
+    /// <param name="settings">Settings over the tests' defaults.</param>
+    public static Task<ServiceInstance> StartClusterAsync(string bootstrapServers, ISchemaRegistryClient registry, string applicationId = "gcp-it", string? stateDir = null,
+        IReadOnlyDictionary<string, string?>? settings = null) =>
         StartAsync(
             new(ClusterAuth.Settings)
             {
@@ -86,7 +88,18 @@ internal sealed class ServiceInstance : IAsyncDisposable
                 ["Kafka:CommitOffsetsOutsideTransactions"] = "true", // the test's broker is the embedded one, which does not store them
             },
             services => services.AddSingleton(registry),
-            stateDir is null ? null : new Dictionary<string, string?> { ["Kafka:StateDir"] = stateDir });
+            WithStateDir(settings, stateDir));
+
+    private static Dictionary<string, string?> WithStateDir(IReadOnlyDictionary<string, string?>? settings, string? stateDir)
+    {
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
+        if (stateDir is not null)
+        {
+            all["Kafka:StateDir"] = stateDir;
+        }
+
+        return all;
+    }
 
     /// <summary>A broker of the test's own with every topic the topology needs for the application id, as the Helm chart provisions a real cluster.</summary>
     public static EmbeddedKafkaCluster ProvisionedCluster(string applicationId, int partitions)

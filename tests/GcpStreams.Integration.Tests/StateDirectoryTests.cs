@@ -69,4 +69,54 @@ public class StateDirectoryTests
         Assert.That(() => StateDirectory.PrepareForStart(root, applicationId), Throws.InvalidOperationException.With.Message.Contains("is not inside Kafka:StateDir"));
         Assert.That(() => StateDirectory.MarkerOf(root, applicationId), Throws.InvalidOperationException);
     }
+
+    [Test]
+    public void The_process_id_file_is_the_one_Streamiz_writes()
+    {
+        // Streamiz keeps the name in an internal constant; this fails when an upgrade renames or moves it
+        var streamizStateDirectory = typeof(Streamiz.Kafka.Net.KafkaStream).Assembly.GetType("Streamiz.Kafka.Net.Processors.Internal.StateDirectory", throwOnError: true)!;
+        var name = streamizStateDirectory.GetField("PROCESS_FILE_NAME", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)?.GetValue(null);
+
+        Assert.That(name, Is.EqualTo(StateDirectory.ProcessFileName));
+        Assert.That(StateDirectory.ProcessFile(root), Is.EqualTo(Path.Combine(root, "streamiz-process-metadata")), "beside the application's directory, in Kafka:StateDir");
+    }
+
+    [Test]
+    public void The_wipe_after_a_crash_keeps_the_process_id_so_the_restarted_instance_fences_the_crashed_ones_transactions()
+    {
+        const string processFile = """{"processId":"6f2d9a44-1c55-4d7e-9a3b-2b8f0c7d1e99"}""";
+        File.WriteAllText(StateDirectory.ProcessFile(root), processFile);
+        Directory.CreateDirectory(Path.Combine(root, "gcp-streams", "1_0", "rocksdb", "certificates"));
+
+        Assert.That(StateDirectory.PrepareForStart(root, "gcp-streams"), Does.Contain("was not closed cleanly"), "no marker: wiped");
+
+        Assert.That(Directory.Exists(Path.Combine(root, "gcp-streams")), Is.False);
+        Assert.That(File.ReadAllText(StateDirectory.ProcessFile(root)), Is.EqualTo(processFile), "the same process id, so the same transactional ids");
+
+        Directory.CreateDirectory(Path.Combine(root, "gcp-streams", "0_0"));
+        StateDirectory.Wipe(root, "gcp-streams");
+        Assert.That(File.ReadAllText(StateDirectory.ProcessFile(root)), Is.EqualTo(processFile), "embedded and attached modes' wipe keeps it too");
+    }
+
+    [Test]
+    public void A_supervisor_restart_gets_a_directory_of_its_own_with_the_process_id_which_the_next_start_wipes()
+    {
+        const string processFile = """{"processId":"0d7e3b1a-5f1c-4c2e-8a9b-3e4f5a6b7c8d"}""";
+        File.WriteAllText(StateDirectory.ProcessFile(root), processFile);
+        Directory.CreateDirectory(Path.Combine(root, "gcp-streams", "1_0"));
+
+        var first = StateDirectory.PrepareRestart(root, "gcp-streams", 1);
+        Directory.CreateDirectory(Path.Combine(first, "gcp-streams", "1_0", "rocksdb"));
+        var second = StateDirectory.PrepareRestart(root, "gcp-streams", 2);
+
+        Assert.That(new[] { first, second }, Is.EqualTo(new[] { Path.Combine(root, "gcp-streams.restarts", "1"), Path.Combine(root, "gcp-streams.restarts", "2") }));
+        Assert.That(File.ReadAllText(StateDirectory.ProcessFile(second)), Is.EqualTo(processFile), "the new stream has the same transactional ids");
+        Assert.That(Directory.Exists(Path.Combine(root, "gcp-streams", "1_0")), Is.True, "the abandoned stream's stores are left alone while it may hold them");
+        Assert.That(() => StateDirectory.PrepareRestart(root, "gcp-streams", 0), Throws.InstanceOf<ArgumentOutOfRangeException>());
+
+        StateDirectory.PrepareForStart(root, "gcp-streams");
+
+        Assert.That(Directory.Exists(Path.Combine(root, "gcp-streams.restarts")), Is.False, "never closed cleanly, never kept");
+        Assert.That(File.Exists(StateDirectory.ProcessFile(root)), Is.True);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Confluent.SchemaRegistry;
 using GcpStreams.Domain;
 
 namespace GcpStreams.Reliability;
@@ -70,6 +72,30 @@ internal static class StreamAudit
     {
         EventTypes.Authorized, EventTypes.Redeemed, EventTypes.HoldReleased, EventTypes.Refunded, EventTypes.OperationRejected,
     };
+
+    /// <summary>
+    /// After the traffic: waits until GiftCertificates.Stream's end has not moved for 10 s (3 minutes at most), reads it whole,
+    /// checks it against what was sent (<see cref="Check"/>) and prints the report.
+    /// </summary>
+    public static async Task<(List<StreamEvent> Events, AuditReport Report)> AuditQuietStreamAsync(string bootstrap, ISchemaRegistryClient registry, Expectations expected,
+        Stopwatch clock, CancellationToken token)
+    {
+        var end = await StreamTopic.WaitQuietAsync(bootstrap, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(3), token);
+        Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] stream quiet at {end} records");
+        var events = StreamTopic.ReadAll(bootstrap, registry, TimeSpan.FromMinutes(3));
+        AuditReport report;
+        lock (expected)
+        {
+            report = Check(events, expected);
+        }
+
+        foreach (var line in report.Lines())
+        {
+            Console.WriteLine(line);
+        }
+
+        return (events, report);
+    }
 
     public static AuditReport Check(IEnumerable<StreamEvent> events, Expectations expected, int maxExamples = 10)
     {

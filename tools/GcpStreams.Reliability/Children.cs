@@ -264,6 +264,9 @@ internal sealed class ServiceInstance : IAsyncDisposable
 
     public bool Running => process is { HasExited: false };
 
+    /// <summary>The running incarnation's process id (the service runs inside <c>dotnet</c>'s own process), null while killed.</summary>
+    public int? ProcessId => process is { HasExited: false } p ? p.Id : null;
+
     private void Write(string? line)
     {
         if (line is null)

@@ -3,10 +3,13 @@ using System.Globalization;
 namespace GcpStreams.Reliability;
 
 /// <summary>gcp-reliability's command line.</summary>
-internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double Rate, int Reservations, int PoolSize, int Instances, string Results, int TrafficSeconds)
+/// <param name="Instances">As given (<c>--instances</c>); each phase has its own default: 3 for reserve, 1 for soak.</param>
+internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double Rate, int Reservations, int PoolSize, int? Instances, string Results, int TrafficSeconds,
+    double Minutes, int SampleSeconds)
 {
-    public const string Usage = "usage: gcp-reliability [--phase kill|reserve|all] [--cycles N (20)] [--seed N (time)] [--rate customers/s (2)] "
-        + "[--reservations N (10000)] [--pool N (5000)] [--instances N for the reserve phase (3)] [--results DIR (artifacts/reliability)] [--traffic-seconds N: traffic at least this long (0)]";
+    public const string Usage = "usage: gcp-reliability [--phase kill|reserve|soak|all] [--cycles N (20)] [--seed N (time)] [--rate customers/s (2)] "
+        + "[--reservations N (10000)] [--pool N (5000)] [--instances N for the reserve (3) and soak (1) phases] [--results DIR (artifacts/reliability)] "
+        + "[--traffic-seconds N: traffic at least this long (0)] [--minutes N: the soak's length (30)] [--sample-seconds N: the soak's sampling interval (10)]";
 
     public static SuiteOptions? Parse(string[] args)
     {
@@ -21,14 +24,14 @@ internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double R
             values[args[i][2..]] = args[i + 1];
         }
 
-        var known = new[] { "phase", "cycles", "seed", "rate", "reservations", "pool", "instances", "results", "traffic-seconds" };
+        var known = new[] { "phase", "cycles", "seed", "rate", "reservations", "pool", "instances", "results", "traffic-seconds", "minutes", "sample-seconds" };
         if (values.Keys.Any(k => !known.Contains(k, StringComparer.Ordinal)))
         {
             return null;
         }
 
         var phase = values.GetValueOrDefault("phase", "all");
-        if (phase is not ("kill" or "reserve" or "all"))
+        if (phase is not ("kill" or "reserve" or "soak" or "all"))
         {
             return null;
         }
@@ -41,8 +44,10 @@ internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double R
             values.TryGetValue("rate", out var rate) ? double.Parse(rate, CultureInfo.InvariantCulture) : 2,
             Int("reservations", 10_000),
             Int("pool", 5_000),
-            Int("instances", 3),
+            values.TryGetValue("instances", out var instances) ? int.Parse(instances, CultureInfo.InvariantCulture) : null,
             values.GetValueOrDefault("results", "artifacts/reliability"),
-            Int("traffic-seconds", 0));
+            Int("traffic-seconds", 0),
+            values.TryGetValue("minutes", out var minutes) ? double.Parse(minutes, CultureInfo.InvariantCulture) : 30,
+            Int("sample-seconds", 10));
     }
 }

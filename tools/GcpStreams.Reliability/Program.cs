@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using GcpStreams.Reliability;
 
-// make reliability [RELIABILITY_ARGS="--phase kill|reserve|all --cycles 20 --seed N"]: docs/reliability.md
+// make reliability [RELIABILITY_ARGS="--phase kill|reserve|soak|all --cycles 20 --seed N --minutes 30"]: docs/reliability.md
 var options = SuiteOptions.Parse(args);
 if (options is null)
 {
@@ -37,6 +37,11 @@ try
     if (options.Phase is "reserve" or "all")
     {
         ok &= await ReservePhase.RunAsync(options, Path.Combine(results, "reserve"), cancel.Token);
+    }
+
+    if (options.Phase is "soak")
+    {
+        ok &= await SoakPhase.RunAsync(options, Path.Combine(results, "soak"), cancel.Token);
     }
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)

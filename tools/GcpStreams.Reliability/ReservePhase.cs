@@ -7,7 +7,7 @@ using C = GcpStreams.Contracts;
 namespace GcpStreams.Reliability;
 
 /// <summary>
-/// Concurrent reservations: a new broker, <see cref="SuiteOptions.Instances"/> attached instances, one POS pool of
+/// Concurrent reservations: a new broker, <see cref="SuiteOptions.Instances"/> attached instances (3 unless given), one POS pool of
 /// <see cref="SuiteOptions.PoolSize"/> certificates, <see cref="SuiteOptions.Reservations"/> reservations at once spread
 /// round robin over the instances (each its own Idempotency-Key). Exactly pool-size distinct certificates, the rest
 /// POOL_EMPTY, and every instance's GET /pools shows the pool empty with that many reserved.
@@ -20,10 +20,10 @@ internal static class ReservePhase
     {
         Directory.CreateDirectory(dir);
         var clock = Stopwatch.StartNew();
-        Console.WriteLine($"== reserve phase: {options.Reservations} reservations over {options.Instances} instances, pool of {options.PoolSize}, logs in {dir}");
+        Console.WriteLine($"== reserve phase: {options.Reservations} reservations over {options.Instances ?? 3} instances, pool of {options.PoolSize}, logs in {dir}");
         await using var broker = await BrokerProcess.StartAsync(Path.Combine(dir, "broker.log"), TimeSpan.FromSeconds(120));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var instances = Enumerable.Range(0, options.Instances).Select(i => new ServiceInstance(((char)('a' + i)).ToString(), broker, dir)).ToArray();
+        var instances = Enumerable.Range(0, options.Instances ?? 3).Select(i => new ServiceInstance(((char)('a' + i)).ToString(), broker, dir)).ToArray();
         try
         {
             await Task.WhenAll(instances.Select(i => i.StartAsync(http, TimeSpan.FromSeconds(240), token)));

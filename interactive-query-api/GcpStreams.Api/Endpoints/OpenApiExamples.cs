@@ -320,6 +320,11 @@ internal static class OpenApiExamples
                     + "`retryAfterSeconds`); retry after the `Retry-After` header's seconds.",
                 ProblemOf("rate-limited", "Too many requests", "Client 'internet-store' is over its rate limit for this endpoint (Gcp:RateLimits); retry after 1 s.",
                     ("clientId", "internet-store"), ("retryAfterSeconds", "1"))),
+            503 when path == "/health/live" => (
+                "Not alive: the stream supervisor gave up on a stuck stream (its threads made no progress for Kafka:StreamStallSeconds after "
+                    + "Kafka:StreamStallRestarts restarts in a row); the instance needs a restart (type not-ready).",
+                ProblemOf("not-ready", "Not alive", "The stream supervisor gave up: the stream threads made no progress for 60 s (poll count 448; "
+                    + "Kafka:StreamStallSeconds is 60) after 3 restart(s) in a row (Kafka:StreamStallRestarts is 3): the instance needs a restart.")),
             503 when path.StartsWith("/health", StringComparison.Ordinal) => (
                 "Not ready (`Retry-After: 5`): the stream is not RUNNING, the read model is catching up or failed, the command channel is opening, or "
                     + "(embedded mode) the demo pools are being loaded; extensions `stream`, `readModel`.",

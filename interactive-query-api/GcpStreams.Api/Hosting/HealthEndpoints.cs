@@ -8,7 +8,8 @@ namespace GcpStreams.Api.Hosting;
 public static class HealthEndpoints
 {
     /// <summary>
-    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the readiness health checks (<see cref="ReadinessChecks"/>)
+    /// <c>/health/live</c>: the process answers, unless the stream supervisor gave up on a stuck stream (503: the orchestrator
+    /// restarts the pod). <c>/health/ready</c>: the readiness health checks (<see cref="ReadinessChecks"/>)
     /// pass — the stream is RUNNING, the read model has read the start-up backlog, the command channel is open and, in embedded
     /// mode, every demo pool shows in the read model with its levels, and the stream never failed to write a record (else 503 with
     /// Retry-After and the reason; a failed write names its topic and error, and lasts until the instance is restarted).
@@ -16,10 +17,12 @@ public static class HealthEndpoints
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var health = endpoints.MapGroup("/health").WithTags("Health").AllowAnonymous();
-        health.MapGet("/live", () => TypedResults.Ok(new HealthStatus("alive", null, null)))
+        health.MapGet("/live", Live)
             .WithName("Live")
-            .WithSummary("Liveness: the process answers.")
-            .WithDescription("Always 200 {\"status\":\"alive\"}; anonymous.");
+            .WithSummary("Liveness: the process answers and its stream is not stuck beyond repair.")
+            .WithDescription("200 {\"status\":\"alive\"}; 503 once the stream supervisor gave up (the stream threads made no progress "
+                + "for Kafka:StreamStallSeconds after Kafka:StreamStallRestarts restarts in a row), with the reason: the instance needs a restart. Anonymous.")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         health.MapGet("/ready", Ready)
             .WithName("Ready")
             .WithSummary("Readiness: the stream is RUNNING, the read model caught up, the command channel is open and the demo pools (embedded mode) are visible.")
@@ -30,6 +33,17 @@ public static class HealthEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
+
+    /// <summary>Alive unless the stream supervisor gave up on the stream (<see cref="StreamSupervisor"/>).</summary>
+    private static Results<Ok<HealthStatus>, ProblemHttpResult> Live(StreamSupervisor supervisor, HttpContext context) =>
+        supervisor.GaveUp is not { } reason
+            ? TypedResults.Ok(new HealthStatus("alive", null, null))
+            : TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Not alive",
+                detail: $"The stream supervisor gave up: {reason}.",
+                type: ApiProblems.NotReadyType,
+                instance: context.Request.Path);
 
     /// <summary>Runs the readiness checks (<see cref="ReadinessChecks"/>) and answers with the first failing one's reason.</summary>
     private static async Task<Results<Ok<HealthStatus>, ProblemHttpResult>> Ready(HealthCheckService health, HttpContext context)

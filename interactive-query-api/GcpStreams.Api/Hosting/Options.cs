@@ -126,6 +126,15 @@ public sealed class KafkaOptions
     public int RetryBackoffSeconds { get; set; } = 2;
 
     public int MaxRetryBackoffSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// How long the stream threads may make no progress (their poll count does not move) before the stream is abandoned and a
+    /// new one started (<see cref="StreamSupervisor"/>).
+    /// </summary>
+    public int StreamStallSeconds { get; set; } = 60;
+
+    /// <summary>Restarts of a stuck stream in a row (each followed by another stall) before <c>/health/live</c> fails.</summary>
+    public int StreamStallRestarts { get; set; } = 3;
 }
 
 /// <summary>Section <c>Gcp</c>: the service's own settings.</summary>

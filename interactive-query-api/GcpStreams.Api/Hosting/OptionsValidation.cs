@@ -57,6 +57,8 @@ public sealed partial class KafkaOptionsValidation : IValidateOptions<KafkaOptio
         Range(errors, "Kafka:StoreWriteBufferMiB", options.StoreWriteBufferMiB, 1, 256);
         Range(errors, "Kafka:RetryBackoffSeconds", options.RetryBackoffSeconds, 1, 300);
         Range(errors, "Kafka:MaxRetryBackoffSeconds", options.MaxRetryBackoffSeconds, options.RetryBackoffSeconds, 3_600);
+        Range(errors, "Kafka:StreamStallSeconds", options.StreamStallSeconds, 5, 3_600);
+        Range(errors, "Kafka:StreamStallRestarts", options.StreamStallRestarts, 1, 100);
         OneOf(errors, "Kafka:ProcessingGuarantee", options.ProcessingGuarantee, Guarantees);
         OneOf(errors, "Kafka:SecurityProtocol", options.SecurityProtocol, Protocols, optional: true);
         OneOf(errors, "Kafka:SaslMechanism", options.SaslMechanism, Mechanisms, optional: true);

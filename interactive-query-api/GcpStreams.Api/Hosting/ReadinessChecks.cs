@@ -57,8 +57,10 @@ public static class ReadinessChecks
     private sealed class StreamRunning(StreamService stream) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Result(stream.State == ServiceState.Running,
-                $"The stream is {stream.State}; the service answers once it is Running and the read model has caught up.",
+            Result(stream.State == ServiceState.Running && stream.Supervisor.GaveUp is null,
+                stream.Supervisor.GaveUp is { } reason
+                    ? $"The stream supervisor gave up: {reason}."
+                    : $"The stream is {stream.State}; the service answers once it is Running and the read model has caught up.",
                 new Dictionary<string, object> { [StreamKey] = stream.State.ToString() });
     }
 

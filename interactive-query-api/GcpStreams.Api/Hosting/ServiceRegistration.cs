@@ -79,6 +79,7 @@ public static class ServiceRegistration
             };
         });
         services.AddSingleton<ProductionFailures>(); // the stream's production exception handler; readiness reads it
+        services.AddSingleton<StreamSupervisor>(); // the stream's progress: restarts a stuck stream; /health/live fails when it gives up
         services.AddSingleton<StreamService>();
         services.AddSingleton<GcpStreams.Api.Endpoints.CursorProtector>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamService>());

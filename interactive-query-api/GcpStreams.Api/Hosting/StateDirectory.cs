@@ -12,6 +12,12 @@ namespace GcpStreams.Api.Hosting;
 /// every start consumes it (<see cref="PrepareForStart"/>), and a directory found without one is wiped: the stores are
 /// restored from their changelogs, the durable copy (what Kafka Streams does under exactly-once too).
 /// The stores also skip RocksDB's flush at every commit (<c>LedgerStores</c>), which only this rule makes safe.
+/// <para>
+/// No wipe touches Streamiz's process-id file (<see cref="ProcessFile"/>, beside the application's directory): the id in it
+/// is part of every stream thread's <c>transactional.id</c> (<c>{app}-{process id}-{client id}-stream-thread-N</c>), so an
+/// instance restarted after a crash, wiped or not, initialises the same transactional ids and fences at once whatever
+/// transaction its previous run left open, instead of leaving it to the transaction timeout.
+/// </para>
 /// </remarks>
 public static class StateDirectory
 {
@@ -19,6 +25,43 @@ public static class StateDirectory
     public static string MarkerOf(string stateDir, string applicationId) => ApplicationDir(stateDir, applicationId) + MarkerSuffix;
 
     private const string MarkerSuffix = ".closed-cleanly";
+
+    /// <summary>
+    /// Streamiz's process-id file (<c>Processors.Internal.StateDirectory.PROCESS_FILE_NAME</c> in Streamiz 1.8.2):
+    /// <c>{Kafka:StateDir}/streamiz-process-metadata</c>, JSON <c>{"processId": "…"}</c>, written at the first start of a
+    /// topology with persistent stores and read at every later one.
+    /// </summary>
+    public const string ProcessFileName = "streamiz-process-metadata";
+
+    /// <summary>Where Streamiz keeps its process id for <paramref name="stateDir"/>.</summary>
+    public static string ProcessFile(string stateDir) => Path.Combine(Path.GetFullPath(stateDir), ProcessFileName);
+
+    private const string RestartsSuffix = ".restarts";
+
+    /// <summary>
+    /// The state dir of the <paramref name="generation"/>th stream the supervisor started in this process
+    /// (<c>{Kafka:StateDir}/{Kafka:ApplicationId}.restarts/{generation}</c>), created empty with Streamiz's process-id file
+    /// copied into it, so the new stream has the same transactional ids as the one it replaces and fences it. A stream that was
+    /// abandoned still holds its stores open (RocksDB refuses a second opening in one process), hence a directory of its own;
+    /// the next start wipes them all.
+    /// </summary>
+    public static string PrepareRestart(string stateDir, string applicationId, int generation)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(generation);
+        var dir = Path.Combine(ApplicationDir(stateDir, applicationId) + RestartsSuffix, generation.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        Directory.CreateDirectory(dir);
+        if (File.Exists(ProcessFile(stateDir)))
+        {
+            File.Copy(ProcessFile(stateDir), ProcessFile(dir));
+        }
+
+        return dir;
+    }
 
     /// <summary>
     /// Before the stream starts: consumes the clean-stop marker; without one, wipes the application's state (if any) and
@@ -34,6 +77,7 @@ public static class StateDirectory
             File.Delete(marker); // from here until the next clean stop, a crash leaves no marker
         }
 
+        DeleteRestarts(dir); // streams the supervisor started: never closed cleanly, never kept
         if (closedCleanly || !Directory.Exists(dir))
         {
             return null;
@@ -69,6 +113,16 @@ public static class StateDirectory
         if (Directory.Exists(dir))
         {
             Directory.Delete(dir, recursive: true);
+        }
+
+        DeleteRestarts(dir);
+    }
+
+    private static void DeleteRestarts(string applicationDir)
+    {
+        if (Directory.Exists(applicationDir + RestartsSuffix))
+        {
+            Directory.Delete(applicationDir + RestartsSuffix, recursive: true);
         }
     }
 

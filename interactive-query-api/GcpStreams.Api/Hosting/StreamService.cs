@@ -6,6 +6,7 @@ using GcpStreams.Topology;
 using Microsoft.Extensions.Options;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Errors;
+using Streamiz.Kafka.Net.Kafka;
 using Streamiz.Kafka.Net.State;
 
 namespace GcpStreams.Api.Hosting;
@@ -26,7 +27,9 @@ public enum ServiceState
 /// and wipes the state dir; attached to the standalone broker it wipes the state dir too (the broker may be a new one); in
 /// cluster mode it wipes the state dir only when the last stop was not clean
 /// (<see cref="StateDirectory"/>), then waits (with backoff, saying why) until the cluster answers and every required topic
-/// exists, then starts. Readiness follows the stream's state.
+/// exists, then starts. Readiness follows the stream's state. While it runs, <see cref="StreamSupervisor"/> watches the stream
+/// threads' progress: a stream stuck beyond <c>Kafka:StreamStallSeconds</c> is abandoned (its consumers leave the group, its
+/// close runs on a thread of its own, bounded) and a new one started with the same transactional ids, which fences the old one.
 /// </summary>
 public sealed class StreamService : BackgroundService
 {
@@ -37,22 +40,33 @@ public sealed class StreamService : BackgroundService
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger<StreamService> logger;
     private readonly ProductionFailures productionFailures;
+    private readonly StreamSupervisor supervisor;
     private readonly TaskCompletionSource running = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private KafkaStream? stream;
+    private volatile KafkaStream? stream;
+    private AbandonableClients? clients;
+    private int generation;
+    private TaskCompletionSource? restarted;
 
     public StreamService(IOptions<KafkaOptions> kafka, KafkaEnvironment environment, TopologySettings settings, ISchemaRegistryClient registry, ProductionFailures productionFailures,
-        ILoggerFactory loggerFactory)
+        StreamSupervisor supervisor, ILoggerFactory loggerFactory)
     {
         this.productionFailures = productionFailures;
+        this.supervisor = supervisor;
         this.kafka = kafka.Value;
         this.environment = environment;
         this.settings = settings;
         codec = new Codec(registry);
         this.loggerFactory = loggerFactory;
         logger = loggerFactory.CreateLogger<StreamService>();
+        Topology = BuildTopology();
+    }
+
+    /// <summary>A topology of its own for each stream: Streamiz rewrites the topology it is given (a second stream on one fails).</summary>
+    private Streamiz.Kafka.Net.Stream.Topology BuildTopology()
+    {
         var builder = new StreamBuilder();
         GcpTopology.Build(builder, settings, codec);
-        Topology = builder.Build();
+        return builder.Build();
     }
 
     public Streamiz.Kafka.Net.Stream.Topology Topology { get; }
@@ -60,7 +74,16 @@ public sealed class StreamService : BackgroundService
     /// <summary>How long stopping waits for the stream to commit and close its threads.</summary>
     public static TimeSpan CloseTimeout { get; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long the supervisor waits for a stuck stream's consumers to leave the group before it starts the new stream anyway.</summary>
+    public static TimeSpan AbandonTimeout { get; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the supervisor looks at the stream threads' progress.</summary>
+    private static readonly TimeSpan SuperviseEvery = TimeSpan.FromSeconds(1);
+
     public ServiceState State { get; private set; } = ServiceState.Starting;
+
+    /// <summary>The supervisor of the stream: its restarts, and whether it gave up.</summary>
+    public StreamSupervisor Supervisor => supervisor;
 
     /// <summary>Completes when the stream first reaches RUNNING.</summary>
     public Task WhenRunning => running.Task;
@@ -96,12 +119,135 @@ public sealed class StreamService : BackgroundService
         }
 
         StreamizLogging.Instance.Attach(loggerFactory);
-        var config = StreamConfig();
-        stream = kafka.CommitsOffsetsOutsideTransactions && config.Guarantee == ProcessingGuarantee.EXACTLY_ONCE
-            ? new KafkaStream(Topology, config, new MockBrokerOffsets(config, loggerFactory.CreateLogger<MockBrokerOffsets>()))
-            : new KafkaStream(Topology, config);
-        stream.StateChanged += OnStateChanged;
-        await stream.StartAsync(CancellationToken.None); // stopped by StopAsync, with a bound on how long closing may take
+        await StartStreamAsync(Topology, kafka.StateDir);
+        await SuperviseAsync(stoppingToken);
+    }
+
+    /// <summary>Creates and starts a stream of <paramref name="topology"/> on <paramref name="stateDir"/>; stopped by <see cref="StopAsync"/> or replaced by the supervisor.</summary>
+    private async Task StartStreamAsync(Streamiz.Kafka.Net.Stream.Topology topology, string stateDir)
+    {
+        AbandonableClients? next = null;
+        var config = StreamConfig(stateDir, () => next?.Abandoned == true);
+        IKafkaSupplier inner = kafka.CommitsOffsetsOutsideTransactions && config.Guarantee == ProcessingGuarantee.EXACTLY_ONCE
+            ? new MockBrokerOffsets(config, loggerFactory.CreateLogger<MockBrokerOffsets>())
+            : new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config);
+        next = new AbandonableClients(inner);
+        var created = new KafkaStream(topology, config, next);
+        State = ServiceState.Starting;
+        clients = next;
+        stream = created;
+        created.StateChanged += OnStateChanged;
+        await created.StartAsync(CancellationToken.None);
+    }
+
+    /// <summary>Looks at the stream threads' progress every second; replaces a stuck stream, or gives up (liveness fails).</summary>
+    private async Task SuperviseAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(SuperviseEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                var current = stream;
+                if (current is null)
+                {
+                    continue;
+                }
+
+                long? progress;
+                try
+                {
+                    progress = StreamSupervisor.ProgressOf(current, State);
+                }
+                catch (Exception e) when (e is InvalidOperationException or NullReferenceException)
+                {
+                    continue; // Streamiz's sensors change while threads start or stop: look again at the next tick
+                }
+
+                var verdict = supervisor.Observe(progress, DateTimeOffset.UtcNow);
+                if (verdict.Action == SupervisorAction.Restart)
+                {
+                    logger.LogError("Stream supervisor: {Reason}", verdict.Reason);
+                    await RestartAsync(current);
+                }
+                else if (verdict.Action == SupervisorAction.GiveUp)
+                {
+                    logger.LogCritical("Stream supervisor gave up: {Reason}. /health/live now fails so that the instance is restarted", verdict.Reason);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    /// <summary>
+    /// Abandons a stuck stream and starts a new one. The stuck thread may never return: its consumers leave the group (bounded
+    /// by <see cref="AbandonTimeout"/>), its close runs on a background thread of its own and is never awaited, its stores stay
+    /// open (the new stream restores into a directory of its own), its producer is not disposed (librdkafka's handle is in use
+    /// by the stuck call). The new stream has the same transactional ids, so its first InitTransactions fences the old producer
+    /// and aborts its open transaction: its inputs are processed again by the new stream, exactly once.
+    /// </summary>
+    private async Task RestartAsync(KafkaStream stuck)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        stuck.StateChanged -= OnStateChanged;
+        var abandoned = clients;
+        if (abandoned is not null)
+        {
+            var leave = Task.Run(abandoned.Abandon);
+            try
+            {
+                foreach (var error in await leave.WaitAsync(AbandonTimeout))
+                {
+                    logger.LogWarning("Stream supervisor: closing a consumer of the stuck stream failed: {Error}", error);
+                }
+            }
+            catch (TimeoutException)
+            {
+                logger.LogError("Stream supervisor: the stuck stream's consumers did not leave the group within {Timeout}; starting the new stream anyway", AbandonTimeout);
+            }
+        }
+
+        var close = new Thread(() =>
+        {
+            try
+            {
+                stuck.Dispose(); // returns only if the stuck thread ever does
+                logger.LogInformation("Stream supervisor: the abandoned stream closed after all ({Elapsed})", clock.Elapsed);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Stream supervisor: closing the abandoned stream failed");
+            }
+        })
+        {
+            IsBackground = true, // never keeps the process alive
+            Name = "gcp-abandoned-stream-close",
+        };
+        close.Start();
+
+        try
+        {
+            var next = Interlocked.Increment(ref generation);
+            var dir = StateDirectory.PrepareRestart(kafka.StateDir, settings.ApplicationId, next);
+            restarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var whenRunning = restarted.Task;
+            await StartStreamAsync(BuildTopology(), dir);
+            logger.LogWarning("Stream supervisor: a new stream (restart {Generation}) started on {StateDir} {Elapsed} after the stuck one was abandoned", next, dir, clock.Elapsed);
+            _ = whenRunning.ContinueWith(_ =>
+            {
+                supervisor.Recovered(clock.Elapsed);
+                logger.LogWarning("Stream supervisor: the new stream is RUNNING, {Elapsed} after the restart was decided", clock.Elapsed);
+            }, TaskScheduler.Default);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // the supervisor sees no progress and decides again after a whole window
+            logger.LogError(e, "Stream supervisor: starting a new stream failed");
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -110,7 +256,7 @@ public sealed class StreamService : BackgroundService
         if (stream is not null)
         {
             stream.StateChanged -= OnStateChanged;
-            var failed = State == ServiceState.Error;
+            var failed = State == ServiceState.Error || Volatile.Read(ref generation) > 0; // a replaced stream's directory was abandoned
             var close = Task.Run(stream.Dispose); // closes the stream threads and commits; ~0.5 s
             try
             {
@@ -143,10 +289,12 @@ public sealed class StreamService : BackgroundService
         if (now == KafkaStream.State.RUNNING)
         {
             running.TrySetResult();
+            restarted?.TrySetResult();
         }
     }
 
-    private StreamConfig StreamConfig()
+    /// <param name="abandoned">Whether the supervisor abandoned the stream: a write it fails then says nothing of this instance's health.</param>
+    private StreamConfig StreamConfig(string stateDir, Func<bool> abandoned)
     {
         var config = new StreamConfig
         {
@@ -161,7 +309,7 @@ public sealed class StreamService : BackgroundService
             FetchWaitMaxMs = kafka.FetchWaitMaxMs,
             LingerMs = kafka.LingerMs,
             NumStreamThreads = kafka.NumStreamThreads,
-            StateDir = kafka.StateDir,
+            StateDir = stateDir,
             RocksDbConfigHandler = StoreMemory(kafka),
             AutoOffsetReset = AutoOffsetReset.Earliest,
             Partitioner = Partitioner.Murmur2Random,
@@ -169,7 +317,7 @@ public sealed class StreamService : BackgroundService
             // every processor dead-letters its own failures; these only see what escapes them
             DeserializationExceptionHandler = (_, record, e) => LogAndContinue("deserialization", record.Topic, record.Partition, record.Offset, e),
             // a lost output must not be committed past: the task fails; the instance says so (log, readiness, alert on the stream)
-            ProductionExceptionHandler = productionFailures.Handle,
+            ProductionExceptionHandler = report => abandoned() ? ProductionExceptionHandlerResponse.FAIL : productionFailures.Handle(report),
             InnerExceptionHandler = e =>
             {
                 logger.LogError(e, "Unexpected error in a stream thread");

@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Confluent.Kafka;
+
+namespace GcpStreams.Reliability;
+
+/// <summary>Latencies the customers saw, by kind, since the last sample (<see cref="Drain"/>).</summary>
+internal sealed class Latencies
+{
+    public const string Reservation = "reservation";
+    public const string Payment = "payment";
+
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> byKind = new(StringComparer.Ordinal);
+
+    public void Add(string kind, TimeSpan latency) => byKind.GetOrAdd(kind, _ => new ConcurrentQueue<double>()).Enqueue(latency.TotalMilliseconds);
+
+    /// <summary>The latencies (ms) of <paramref name="kind"/> recorded since the last drain, sorted; the next interval starts empty.</summary>
+    public double[] Drain(string kind)
+    {
+        var values = new List<double>();
+        if (byKind.TryGetValue(kind, out var queue))
+        {
+            while (queue.TryDequeue(out var value))
+            {
+                values.Add(value);
+            }
+        }
+
+        values.Sort();
+        return [.. values];
+    }
+
+    /// <summary>The nearest-rank percentile <paramref name="p"/> (0–100) of sorted values; NaN when there are none.</summary>
+    public static double Percentile(double[] sorted, double p)
+    {
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}
+
+/// <summary>One soak sample: minutes since the traffic started, the instances' RSS, the interval's latencies, the largest partition.</summary>
+internal sealed record SoakSample(
+    double Minutes,
+    IReadOnlyList<double> RssMiB,
+    int Reservations,
+    double ReservationP50,
+    double ReservationP99,
+    int Payments,
+    double PaymentP50,
+    double PaymentP99,
+    string LargestPartition,
+    double LargestPartitionMiB,
+    int PartitionsTrimmed)
+{
+    public const string CsvHeader = "minutes,rss_mib,reservations,reservation_p50_ms,reservation_p99_ms,payments,payment_p50_ms,payment_p99_ms,largest_partition,largest_partition_mib,partitions_trimmed";
+
+    public string Csv() => string.Join(',',
+        F(Minutes), string.Join(';', RssMiB.Select(F)), Reservations.ToString(CultureInfo.InvariantCulture), F(ReservationP50), F(ReservationP99),
+        Payments.ToString(CultureInfo.InvariantCulture), F(PaymentP50), F(PaymentP99), LargestPartition, F(LargestPartitionMiB), PartitionsTrimmed.ToString(CultureInfo.InvariantCulture));
+
+    public string Row() => string.Create(CultureInfo.InvariantCulture,
+        $"{Minutes,7:F1} | {string.Join(" ", RssMiB.Select(r => r.ToString("F0", CultureInfo.InvariantCulture))),11} | {Reservations,5} {ReservationP50,7:F0} {ReservationP99,7:F0} | {Payments,5} {PaymentP50,7:F0} {PaymentP99,7:F0} | {LargestPartition} {LargestPartitionMiB:F2} MiB ({LargestPartitionMiB / SoakVerdict.PartitionLimitMiB:P0}), trimmed {PartitionsTrimmed}");
+
+    public const string RowHeader = "    min |     RSS MiB | resv   p50 ms  p99 ms |  pays  p50 ms  p99 ms | largest partition (of the embedded broker's 5 MiB)";
+
+    private static string F(double value) => double.IsNaN(value) ? string.Empty : value.ToString("0.##", CultureInfo.InvariantCulture);
+}
+
+/// <summary>A series' linear trend and whether it is flat: its fitted change over the judged window within the bound.</summary>
+internal sealed record Trend(string Name, string Unit, int Points, double SlopePerMinute, double Mean, double Change, double Bound)
+{
+    public bool Judged => Points >= SoakVerdict.MinimumPoints;
+
+    public bool Flat => Judged && Math.Abs(Change) <= Bound;
+
+    public override string ToString() => Judged
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{Name}: slope {SlopePerMinute:+0.00;-0.00} {Unit}/min, fitted change {Change:+0.0;-0.0} {Unit} over the window (mean {Mean:F1} {Unit}, bound ±{Bound:F1} {Unit}): {(Flat ? "flat" : "NOT flat")}")
+        : string.Create(CultureInfo.InvariantCulture, $"{Name}: {Points} sample(s) after the warm-up, too few to judge (at least {SoakVerdict.MinimumPoints})");
+}
+
+/// <summary>
+/// The soak's verdict. After a warm-up (the first <see cref="WarmUpMinutes"/> minutes, or the first fifth of a shorter run:
+/// JIT, caches and the read model filling), each series gets a least-squares line over the samples; it is flat when the
+/// line's change over the judged window is within <see cref="RelativeBound"/> of the series' mean or an absolute floor
+/// (<see cref="RssFloorMiB"/> for RSS, <see cref="P99FloorMs"/> for a p99), whichever is larger. The run is "flat" when the
+/// RSS of every instance and the p99 of reservations and of payments are.
+/// </summary>
+internal static class SoakVerdict
+{
+    public const double WarmUpMinutes = 2;
+    public const double RelativeBound = 0.10;
+    public const double RssFloorMiB = 32;
+    public const double P99FloorMs = 50;
+    public const int MinimumPoints = 3;
+    public const double PartitionLimitMiB = 5;
+
+    /// <summary>Least squares: the slope and intercept of y over x; slope 0 for fewer than two distinct x.</summary>
+    public static (double Slope, double Intercept) Fit(IReadOnlyList<(double X, double Y)> points)
+    {
+        if (points.Count == 0)
+        {
+            return (0, double.NaN);
+        }
+
+        var meanX = points.Average(p => p.X);
+        var meanY = points.Average(p => p.Y);
+        var sxx = points.Sum(p => (p.X - meanX) * (p.X - meanX));
+        if (sxx == 0)
+        {
+            return (0, meanY);
+        }
+
+        var slope = points.Sum(p => (p.X - meanX) * (p.Y - meanY)) / sxx;
+        return (slope, meanY - (slope * meanX));
+    }
+
+    /// <summary>The minutes after which samples are judged: <see cref="WarmUpMinutes"/>, or a fifth of a shorter run.</summary>
+    public static double WarmUp(double runMinutes) => Math.Min(WarmUpMinutes, runMinutes / 5);
+
+    /// <summary>One series' trend over the samples after the warm-up (NaN values, intervals without a measure, are left out).</summary>
+    public static Trend Judge(string name, string unit, IEnumerable<(double Minutes, double Value)> samples, double runMinutes, double floor)
+    {
+        var warmUp = WarmUp(runMinutes);
+        var points = samples.Where(s => s.Minutes >= warmUp && !double.IsNaN(s.Value)).ToList();
+        if (points.Count < MinimumPoints)
+        {
+            return new Trend(name, unit, points.Count, 0, points.Count == 0 ? double.NaN : points.Average(p => p.Value), 0, floor);
+        }
+
+        var (slope, _) = Fit(points);
+        var mean = points.Average(p => p.Value);
+        var window = points.Max(p => p.Minutes) - points.Min(p => p.Minutes);
+        return new Trend(name, unit, points.Count, slope, mean, slope * window, Math.Max(RelativeBound * Math.Abs(mean), floor));
+    }
+
+    /// <summary>Every judged series of a run: each instance's RSS, the reservations' and the payments' p99.</summary>
+    public static IReadOnlyList<Trend> Judge(IReadOnlyList<SoakSample> samples, double runMinutes)
+    {
+        var trends = new List<Trend>();
+        var instances = samples.Count == 0 ? 0 : samples.Max(s => s.RssMiB.Count);
+        for (var i = 0; i < instances; i++)
+        {
+            var index = i;
+            trends.Add(Judge($"RSS of instance {(char)('a' + i)}", "MiB",
+                samples.Select(s => (s.Minutes, index < s.RssMiB.Count ? s.RssMiB[index] : double.NaN)), runMinutes, RssFloorMiB));
+        }
+
+        trends.Add(Judge("reservation p99", "ms", samples.Select(s => (s.Minutes, s.ReservationP99)), runMinutes, P99FloorMs));
+        trends.Add(Judge("payment p99", "ms", samples.Select(s => (s.Minutes, s.PaymentP99)), runMinutes, P99FloorMs));
+        return trends;
+    }
+
+    /// <summary>"flat" when every series was judged and is flat, else "NOT flat".</summary>
+    public static string Of(IReadOnlyList<Trend> trends) => trends.Count > 0 && trends.All(t => t.Flat) ? "flat" : "NOT flat";
+}
+
+/// <summary>
+/// The size of every partition on the broker, as the embedded broker counts it against its 5 MiB: every record read
+/// (read_uncommitted: the broker keeps aborted and open transactions' records too) from each partition's log start, its key,
+/// value and headers plus <see cref="RecordOverheadBytes"/> (an upper estimate: each record taken as a batch of its own);
+/// records below a partition's log start (trimmed by the broker) no longer count.
+/// </summary>
+internal sealed class PartitionSizes : IDisposable
+{
+    /// <summary>A record batch's header (61 bytes) and a record's own framing (about 9).</summary>
+    public const int RecordOverheadBytes = 70;
+
+    private readonly IConsumer<byte[], byte[]> consumer;
+    private readonly Dictionary<TopicPartition, Queue<(long Offset, int Bytes)>> records = [];
+    private readonly Dictionary<TopicPartition, long> bytes = [];
+    private readonly Lock gate = new();
+    private readonly CancellationTokenSource stop = new();
+    private readonly Thread reader;
+
+    public PartitionSizes(string bootstrapServers)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        var partitions = admin.GetMetadata(TimeSpan.FromSeconds(30)).Topics
+            .SelectMany(t => t.Partitions.Select(p => new TopicPartitionOffset(t.Topic, p.PartitionId, Offset.Beginning))).ToList();
+        consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "gcp-reliability-soak-sizes",
+            EnableAutoCommit = false,
+            IsolationLevel = IsolationLevel.ReadUncommitted,
+            FetchWaitMaxMs = 100,
+        }).Build();
+        consumer.Assign(partitions);
+        Partitions = partitions.Count;
+        reader = new Thread(Read) { IsBackground = true, Name = "soak-partition-sizes" };
+        reader.Start();
+    }
+
+    public int Partitions { get; }
+
+    /// <summary>The largest partition now, its size in MiB, and how many partitions the broker has trimmed (log start above 0).</summary>
+    public (string Partition, double MiB, int Trimmed) Largest()
+    {
+        var trimmed = 0;
+        List<TopicPartition> known;
+        lock (gate)
+        {
+            known = [.. records.Keys];
+        }
+
+        foreach (var partition in known)
+        {
+            var low = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).Low.Value;
+            if (low > 0)
+            {
+                trimmed++;
+            }
+
+            lock (gate)
+            {
+                var queue = records[partition];
+                while (queue.TryPeek(out var record) && record.Offset < low)
+                {
+                    queue.Dequeue();
+                    bytes[partition] -= record.Bytes;
+                }
+            }
+        }
+
+        lock (gate)
+        {
+            if (bytes.Count == 0)
+            {
+                return ("-", 0, trimmed);
+            }
+
+            var largest = bytes.MaxBy(b => b.Value);
+            return ($"{largest.Key.Topic}[{largest.Key.Partition.Value}]", largest.Value / 1024.0 / 1024.0, trimmed);
+        }
+    }
+
+    private void Read()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            ConsumeResult<byte[], byte[]>? result;
+            try
+            {
+                result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            }
+            catch (ConsumeException)
+            {
+                continue; // e.g. a record trimmed while it was fetched: the next fetch goes on from the log start
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (result?.Message is not { } message)
+            {
+                continue;
+            }
+
+            var size = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0) + RecordOverheadBytes
+                + (message.Headers?.Sum(h => h.Key.Length + (h.GetValueBytes()?.Length ?? 0)) ?? 0);
+            lock (gate)
+            {
+                if (!records.TryGetValue(result.TopicPartition, out var queue))
+                {
+                    records[result.TopicPartition] = queue = new Queue<(long, int)>();
+                    bytes[result.TopicPartition] = 0;
+                }
+
+                queue.Enqueue((result.Offset.Value, size));
+                bytes[result.TopicPartition] += size;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        stop.Cancel();
+        reader.Join(TimeSpan.FromSeconds(5));
+        consumer.Close();
+        consumer.Dispose();
+        stop.Dispose();
+    }
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.SchemaRegistry;
+using GcpStreams.Client;
+using GcpStreams.Traffic;
+
+namespace GcpStreams.Reliability;
+
+/// <summary>
+/// Soak: the broker and <see cref="SuiteOptions.Instances"/> attached instances (1 unless given), the kill phase's customers
+/// (<see cref="CustomerTraffic"/>) at a steady <see cref="SuiteOptions.Rate"/> for <see cref="SuiteOptions.Minutes"/> minutes,
+/// nothing killed. Every <see cref="SuiteOptions.SampleSeconds"/> a sample: each instance's RSS (<c>/proc/PID/status</c>), the
+/// interval's reservation and payment latencies (p50, p99), the broker's largest partition against its 5 MiB. At the end a
+/// table, the verdict (<see cref="SoakVerdict"/>) and <c>soak.csv</c>; then the stream is audited as in the kill phase.
+/// </summary>
+internal static class SoakPhase
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(240);
+
+    public static async Task<bool> RunAsync(SuiteOptions options, string dir, CancellationToken token)
+    {
+        Directory.CreateDirectory(dir);
+        var random = new Random(options.Seed);
+        var clock = Stopwatch.StartNew();
+        var instanceCount = options.Instances ?? 1;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"== soak phase: {options.Minutes} min at {options.Rate} customers/s, {instanceCount} instance(s), a sample every {options.SampleSeconds} s, seed {options.Seed}, logs in {dir}"));
+        await using var broker = await BrokerProcess.StartAsync(Path.Combine(dir, "broker.log"), TimeSpan.FromSeconds(120));
+        Console.WriteLine($"broker: {broker.BootstrapServers} {broker.RegistryUrl}");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var instances = Enumerable.Range(0, instanceCount).Select(i => new ServiceInstance(((char)('a' + i)).ToString(), broker, dir)).ToArray();
+        try
+        {
+            await Task.WhenAll(instances.Select(i => i.StartAsync(http, ReadyTimeout, token)));
+            Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] instances ready: {string.Join(", ", instances.Select(i => $"{i.Name} {i.Url}"))}");
+            var pools = KillPhase.Pools;
+            var perPool = PoolSizeFor(options.Rate, options.Minutes, pools.Length);
+            var series = 81;
+            foreach (var pool in pools)
+            {
+                await AdminHttp.LoadPoolAsync(http, instances[0].Url!, pool.PoolId, pool.Channel.ToString(), pool.NominalMinor, perPool, series++, token);
+            }
+
+            Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] {pools.Length} pools of {perPool} certificates loaded");
+            using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = broker.RegistryUrl });
+            using var sizes = new PartitionSizes(broker.BootstrapServers);
+            var expected = new Expectations();
+            var tally = new Tally();
+            var latencies = new Latencies();
+            await using var shop = new Shop(broker.BootstrapServers, registry, new RecordSigner(System.Security.Cryptography.RandomNumberGenerator.GetBytes(RecordSigner.MinKeyBytes)));
+            var traffic = new CustomerTraffic(shop, instances, pools, expected, tally, random.Next(), latencies);
+            using var stopTraffic = CancellationTokenSource.CreateLinkedTokenSource(token);
+            var trafficClock = Stopwatch.StartNew();
+            var running = traffic.RunAsync(options.Rate, stopTraffic.Token);
+            var samples = new List<SoakSample>();
+            Console.WriteLine(SoakSample.RowHeader);
+            using (var every = new PeriodicTimer(TimeSpan.FromSeconds(options.SampleSeconds)))
+            {
+                while (trafficClock.Elapsed < TimeSpan.FromMinutes(options.Minutes) && await every.WaitForNextTickAsync(token))
+                {
+                    var sample = Sample(trafficClock.Elapsed, instances, latencies, sizes);
+                    samples.Add(sample);
+                    Console.WriteLine(sample.Row());
+                }
+            }
+
+            await stopTraffic.CancelAsync(); // no new customers; those under way finish
+            var unfinished = await running;
+            Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] traffic done: {string.Join(" | ", tally.Snapshot().Select(kv => $"{kv.Key} {kv.Value}"))}; journeys not finished {unfinished}");
+
+            var csv = Path.Combine(dir, "soak.csv");
+            await File.WriteAllLinesAsync(csv, samples.Select(s => s.Csv()).Prepend(SoakSample.CsvHeader), token);
+            var trends = SoakVerdict.Judge(samples, options.Minutes);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"soak verdict (after a warm-up of {SoakVerdict.WarmUp(options.Minutes):F1} min; flat: the fitted change within ±{SoakVerdict.RelativeBound:P0} of the mean, at least ±{SoakVerdict.RssFloorMiB} MiB for RSS and ±{SoakVerdict.P99FloorMs} ms for a p99):"));
+            foreach (var trend in trends)
+            {
+                Console.WriteLine("  " + trend);
+            }
+
+            var verdict = SoakVerdict.Of(trends);
+            var largest = samples.Count == 0 ? null : samples.MaxBy(s => s.LargestPartitionMiB);
+            Console.WriteLine($"soak: {verdict}; samples in {csv}");
+            Console.WriteLine(largest is null ? "largest partition: -" : string.Create(CultureInfo.InvariantCulture,
+                $"largest partition: {largest.LargestPartition} {largest.LargestPartitionMiB:F2} MiB of 5 MiB at {largest.Minutes:F1} min; partitions trimmed by the broker at the end: {samples[^1].PartitionsTrimmed}; log-start warnings {broker.LogStartWarnings}"));
+
+            var (_, report) = await StreamAudit.AuditQuietStreamAsync(broker.BootstrapServers, registry, expected, clock, token);
+
+            var ok = verdict == "flat" && report.Ok && unfinished == 0;
+            Console.WriteLine($"soak phase: {clock.Elapsed.TotalMinutes:F1} min, seed {options.Seed}: {(ok ? "ok" : "VIOLATIONS")}");
+            return ok;
+        }
+        finally
+        {
+            foreach (var instance in instances)
+            {
+                await instance.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Certificates per pool for the whole run: every customer takes one from a pool chosen at random, with a quarter to spare
+    /// (at most a load's 10,000).
+    /// </summary>
+    internal static int PoolSizeFor(double rate, double minutes, int pools) =>
+        (int)Math.Min(10_000, Math.Ceiling(rate * 60 * minutes / pools * 1.25) + 20);
+
+    private static SoakSample Sample(TimeSpan at, ServiceInstance[] instances, Latencies latencies, PartitionSizes sizes)
+    {
+        var reservations = latencies.Drain(Latencies.Reservation);
+        var payments = latencies.Drain(Latencies.Payment);
+        var (partition, mib, trimmed) = sizes.Largest();
+        return new SoakSample(
+            at.TotalMinutes,
+            [.. instances.Select(i => i.ProcessId is { } pid ? RssMiB(pid) : double.NaN)],
+            reservations.Length, Latencies.Percentile(reservations, 50), Latencies.Percentile(reservations, 99),
+            payments.Length, Latencies.Percentile(payments, 50), Latencies.Percentile(payments, 99),
+            partition, mib, trimmed);
+    }
+
+    /// <summary>The resident set of a process, from <c>VmRSS</c> in <c>/proc/PID/status</c> (kB); NaN once it is gone.</summary>
+    internal static double RssMiB(int pid)
+    {
+        try
+        {
+            return ParseVmRssMiB(File.ReadAllLines($"/proc/{pid}/status"));
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
+    internal static double ParseVmRssMiB(IEnumerable<string> status)
+    {
+        var line = status.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        if (line is null)
+        {
+            return double.NaN;
+        }
+
+        var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(parts[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+}
