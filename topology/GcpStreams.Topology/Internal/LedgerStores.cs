@@ -24,26 +24,13 @@ public static class LedgerStores
     /// <summary>A persistent store named <paramref name="name"/> without the per-commit flush.</summary>
     public static IKeyValueBytesStoreSupplier Persistent(string name) => new Supplier(name);
 
-    /// <summary>The write cache of a cached store per task, in MiB: what is written between two commits.</summary>
-    public const int WriteCacheMiB = 8;
-
     /// <summary>
-    /// The stores whose few keys many records rewrite between two commits: a pool's counters (every reservation of the pool) and a
-    /// day's mart (every fact of the channel). The others are written under keys of their own per record (a certificate's payments,
-    /// request ids, orders), where a cache would coalesce nothing and cost its bookkeeping (measured: docs/benchmarks.md).
+    /// A store of the topology (string keys, byte values) on <see cref="Persistent"/>. Not behind Streamiz's write cache
+    /// (<c>WithCachingEnabled</c>): with it on the pools' and marts' stores a clean stop of the stream never finished and a restarted
+    /// instance answered no reservation (the restart tests of ScaleOutIntegrationTests; docs/benchmarks.md, 2026-12-01).
     /// </summary>
-    public static readonly IReadOnlySet<string> WriteCached = new HashSet<string>(StringComparer.Ordinal) { StoreNames.Pools, StoreNames.DailyReports };
-
-    /// <summary>
-    /// A store of the topology (string keys, byte values): <see cref="Persistent"/>, behind Streamiz's write cache when it is one of
-    /// <see cref="WriteCached"/>, so a key written several times between two commits reaches RocksDB and its changelog once, at the
-    /// commit, in the same transaction as before.
-    /// </summary>
-    public static IStoreBuilder<IKeyValueStore<string, byte[]>> Builder(string name)
-    {
-        var builder = Stores.KeyValueStoreBuilder(Persistent(name), new Streamiz.Kafka.Net.SerDes.StringSerDes(), new Streamiz.Kafka.Net.SerDes.ByteArraySerDes());
-        return WriteCached.Contains(name) ? builder.WithCachingEnabled(Streamiz.Kafka.Net.Table.CacheSize.OfMb(WriteCacheMiB)) : builder;
-    }
+    public static IStoreBuilder<IKeyValueStore<string, byte[]>> Builder(string name) =>
+        Stores.KeyValueStoreBuilder(Persistent(name), new Streamiz.Kafka.Net.SerDes.StringSerDes(), new Streamiz.Kafka.Net.SerDes.ByteArraySerDes());
 
     private sealed class Supplier(string name) : IKeyValueBytesStoreSupplier
     {
