@@ -102,7 +102,7 @@ public static class ReportingTopology
             .Transform(
                 TransformerBuilder.New<string, ReportFact, byte[], Outgoing>()
                     .Transformer<DailyReportProcessor>(codec, settings)
-                    .StateStore(LedgerStores.Builder(StoreNames.DailyReports)) // a mart changed by many facts: stored once per commit
+                    .StateStore(LedgerStores.Builder(StoreNames.DailyReports))
                     .Build(),
                 ProcessorNames.DailyReports);
         var routes = marts.Branch($"{ProcessorNames.DailyReports}-route",
