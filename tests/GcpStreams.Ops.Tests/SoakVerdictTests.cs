@@ -50,6 +50,15 @@ public sealed class SoakVerdictTests
     }
 
     [Test]
+    public void A_p99_that_falls_as_early_spikes_fade_is_flat_it_does_not_grow()
+    {
+        var falling = SoakVerdict.Judge(Run(_ => 400, m => 600 - (10 * m), _ => 250), 30); // -280 ms over the window
+
+        Assert.That(falling[1].Change, Is.LessThan(-200));
+        Assert.That(falling[1].Flat, Is.True, falling[1].ToString());
+    }
+
+    [Test]
     public void A_p99_that_climbs_is_not_flat_and_one_within_the_floor_is()
     {
         var climbing = SoakVerdict.Judge(Run(_ => 400, m => 100 + (10 * m), _ => 250), 30); // +280 ms over the window
@@ -116,7 +125,18 @@ public sealed class SoakVerdictTests
         var row = Sample(1.5, 400.25, 120, 300, 390).Csv();
 
         Assert.That(SoakSample.CsvHeader.Split(',').Length, Is.EqualTo(row.Split(',').Length));
-        Assert.That(row, Is.EqualTo("1.5,400.25;390,20,60,120,40,150,300,gcp-streams-pools-changelog[0],1.5,0"));
+        Assert.That(row, Is.EqualTo("1.5,400.25;390,20,60,120,40,150,300,gcp-streams-pools-changelog[0],1.5,0,,"));
+        var withCpu = Sample(1.5, 400.25, 120, 300, 390) with { BrokerCores = 0.25, InstanceCores = [0.5, 0.25] };
+        Assert.That(withCpu.Csv(), Does.EndWith(",0,0.25,0.5;0.25"));
+    }
+
+    [Test]
+    public void The_cpu_of_a_process_is_its_user_and_system_time_from_proc_stat()
+    {
+        // fields after the command: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+        const string stat = "4242 (gcp broker) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 566 0 0 20 0 30 0 123 456 789";
+        Assert.That(CpuMeter.ParseStatSeconds(stat), Is.EqualTo(18.0));
+        Assert.That(CpuMeter.ParseStatSeconds(stat.Replace("(gcp broker)", "(a) b) c)", StringComparison.Ordinal)), Is.EqualTo(18.0), "a command may hold ') '");
     }
 
     [Test]

@@ -81,6 +81,9 @@ internal sealed class BrokerProcess : IAsyncDisposable
     public string BootstrapServers { get; }
     public string RegistryUrl { get; }
 
+    /// <summary>The broker's process id (null once it has exited).</summary>
+    public int? ProcessId => process.HasExited ? null : process.Id;
+
     /// <summary>Log-start warnings the broker printed (a topic lost its oldest records: the run is then oversized).</summary>
     public int LogStartWarnings { get; private set; }
 
@@ -155,10 +158,14 @@ internal sealed class ServiceInstance : IAsyncDisposable
     private readonly StreamWriter log;
     private Process? process;
 
-    public ServiceInstance(string name, BrokerProcess broker, string root)
+    private readonly IReadOnlyDictionary<string, string> settings;
+
+    /// <param name="settings">More settings of the service (configuration keys, as environment variables: <c>Kafka__…</c>).</param>
+    public ServiceInstance(string name, BrokerProcess broker, string root, IReadOnlyDictionary<string, string>? settings = null)
     {
         Name = name;
         this.broker = broker;
+        this.settings = settings ?? new Dictionary<string, string>();
         stateDir = Path.Combine(root, name + "-state");
         log = new StreamWriter(Path.Combine(root, name + ".log")) { AutoFlush = true };
     }
@@ -190,6 +197,11 @@ internal sealed class ServiceInstance : IAsyncDisposable
         start.Environment["Gcp__RateLimits__WriteBurst"] = "1000000";
         start.Environment["Gcp__MaxOpenReservationsPerClient"] = "10000000";
         start.Environment["Logging__LogLevel__Default"] = Environment.GetEnvironmentVariable("GCP_RELIABILITY_LOG_LEVEL") ?? "Warning"; // e.g. Information to see Streamiz's rebalances and commits
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
+
         var next = new Process { StartInfo = start, EnableRaisingEvents = true };
         Starts++;
         var incarnation = Starts;

@@ -55,41 +55,45 @@ internal sealed record SoakSample(
     double PaymentP99,
     string LargestPartition,
     double LargestPartitionMiB,
-    int PartitionsTrimmed)
+    int PartitionsTrimmed,
+    double BrokerCores = double.NaN,
+    IReadOnlyList<double>? InstanceCores = null)
 {
-    public const string CsvHeader = "minutes,rss_mib,reservations,reservation_p50_ms,reservation_p99_ms,payments,payment_p50_ms,payment_p99_ms,largest_partition,largest_partition_mib,partitions_trimmed";
+    public const string CsvHeader = "minutes,rss_mib,reservations,reservation_p50_ms,reservation_p99_ms,payments,payment_p50_ms,payment_p99_ms,largest_partition,largest_partition_mib,partitions_trimmed,broker_cores,instance_cores";
 
     public string Csv() => string.Join(',',
         F(Minutes), string.Join(';', RssMiB.Select(F)), Reservations.ToString(CultureInfo.InvariantCulture), F(ReservationP50), F(ReservationP99),
-        Payments.ToString(CultureInfo.InvariantCulture), F(PaymentP50), F(PaymentP99), LargestPartition, F(LargestPartitionMiB), PartitionsTrimmed.ToString(CultureInfo.InvariantCulture));
+        Payments.ToString(CultureInfo.InvariantCulture), F(PaymentP50), F(PaymentP99), LargestPartition, F(LargestPartitionMiB), PartitionsTrimmed.ToString(CultureInfo.InvariantCulture),
+        F(BrokerCores), string.Join(';', (InstanceCores ?? []).Select(F)));
 
     public string Row() => string.Create(CultureInfo.InvariantCulture,
-        $"{Minutes,7:F1} | {string.Join(" ", RssMiB.Select(r => r.ToString("F0", CultureInfo.InvariantCulture))),11} | {Reservations,5} {ReservationP50,7:F0} {ReservationP99,7:F0} | {Payments,5} {PaymentP50,7:F0} {PaymentP99,7:F0} | {LargestPartition} {LargestPartitionMiB:F2} MiB ({LargestPartitionMiB / SoakVerdict.PartitionLimitMiB:P0}), trimmed {PartitionsTrimmed}");
+        $"{Minutes,7:F1} | {string.Join(" ", RssMiB.Select(r => r.ToString("F0", CultureInfo.InvariantCulture))),11} | {Reservations,5} {ReservationP50,7:F0} {ReservationP99,7:F0} | {Payments,5} {PaymentP50,7:F0} {PaymentP99,7:F0} | {BrokerCores,6:F2} {string.Join(" ", (InstanceCores ?? []).Select(c => c.ToString("F2", CultureInfo.InvariantCulture))),9} | {LargestPartition} {LargestPartitionMiB:F2} MiB ({LargestPartitionMiB / SoakVerdict.PartitionLimitMiB:P0}), trimmed {PartitionsTrimmed}");
 
-    public const string RowHeader = "    min |     RSS MiB | resv   p50 ms  p99 ms |  pays  p50 ms  p99 ms | largest partition (of the embedded broker's 5 MiB)";
+    public const string RowHeader = "    min |     RSS MiB | resv   p50 ms  p99 ms |  pays  p50 ms  p99 ms | cores: broker instances | largest partition (of the embedded broker's 5 MiB)";
 
     private static string F(double value) => double.IsNaN(value) ? string.Empty : value.ToString("0.##", CultureInfo.InvariantCulture);
 }
 
-/// <summary>A series' linear trend and whether it is flat: its fitted change over the judged window within the bound.</summary>
+/// <summary>A series' linear trend and whether it is flat: its fitted rise over the judged window within the bound.</summary>
 internal sealed record Trend(string Name, string Unit, int Points, double SlopePerMinute, double Mean, double Change, double Bound)
 {
     public bool Judged => Points >= SoakVerdict.MinimumPoints;
 
-    public bool Flat => Judged && Math.Abs(Change) <= Bound;
+    /// <summary>No growth beyond the bound over the window: a series that falls (early spikes fading, a cache trimmed) is not a regression.</summary>
+    public bool Flat => Judged && Change <= Bound;
 
     public override string ToString() => Judged
         ? string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: slope {SlopePerMinute:+0.00;-0.00} {Unit}/min, fitted change {Change:+0.0;-0.0} {Unit} over the window (mean {Mean:F1} {Unit}, bound ±{Bound:F1} {Unit}): {(Flat ? "flat" : "NOT flat")}")
+            $"{Name}: slope {SlopePerMinute:+0.00;-0.00} {Unit}/min, fitted change {Change:+0.0;-0.0} {Unit} over the window (mean {Mean:F1} {Unit}, rise allowed {Bound:F1} {Unit}): {(Flat ? "flat" : "NOT flat")}")
         : string.Create(CultureInfo.InvariantCulture, $"{Name}: {Points} sample(s) after the warm-up, too few to judge (at least {SoakVerdict.MinimumPoints})");
 }
 
 /// <summary>
 /// The soak's verdict. After a warm-up (the first <see cref="WarmUpMinutes"/> minutes, or the first fifth of a shorter run:
 /// JIT, caches and the read model filling), each series gets a least-squares line over the samples; it is flat when the
-/// line's change over the judged window is within <see cref="RelativeBound"/> of the series' mean or an absolute floor
-/// (<see cref="RssFloorMiB"/> for RSS, <see cref="P99FloorMs"/> for a p99), whichever is larger. The run is "flat" when the
-/// RSS of every instance and the p99 of reservations and of payments are.
+/// line's rise over the judged window is within <see cref="RelativeBound"/> of the series' mean or an absolute floor
+/// (<see cref="RssFloorMiB"/> for RSS, <see cref="P99FloorMs"/> for a p99), whichever is larger (a soak looks for what grows with
+/// time: a falling line is flat). The run is "flat" when the RSS of every instance and the p99 of reservations and of payments are.
 /// </summary>
 internal static class SoakVerdict
 {

@@ -10,12 +10,26 @@ namespace GcpStreams.Reliability;
 /// Soak: the broker and <see cref="SuiteOptions.Instances"/> attached instances (1 unless given), the kill phase's customers
 /// (<see cref="CustomerTraffic"/>) at a steady <see cref="SuiteOptions.Rate"/> for <see cref="SuiteOptions.Minutes"/> minutes,
 /// nothing killed. Every <see cref="SuiteOptions.SampleSeconds"/> a sample: each instance's RSS (<c>/proc/PID/status</c>), the
-/// interval's reservation and payment latencies (p50, p99), the broker's largest partition against its 5 MiB. At the end a
+/// interval's reservation and payment latencies (p50, p99), the CPU the broker and each instance used in it (<c>/proc/PID/stat</c>:
+/// which side a latency trend comes from), the broker's largest partition against its 5 MiB. At the end a
 /// table, the verdict (<see cref="SoakVerdict"/>) and <c>soak.csv</c>; then the stream is audited as in the kill phase.
 /// </summary>
 internal static class SoakPhase
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(240);
+
+    /// <summary>
+    /// The instances' RocksDB caches at their smallest (block caches 8 MiB, memtables 1 MiB; defaults 64 and 4 MiB for the stores,
+    /// 64 and 16 MiB for the read model). At a soak's rate the default caches take hours to fill, and filling looks like growth:
+    /// sized down, they are full within the warm-up, so what still grows after it is not a bounded cache.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string> SmallCaches = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["Kafka__StoreBlockCacheMiB"] = "8",
+        ["Kafka__StoreWriteBufferMiB"] = "1",
+        ["ReadModel__BlockCacheMiB"] = "8",
+        ["ReadModel__WriteBufferMiB"] = "1",
+    };
 
     public static async Task<bool> RunAsync(SuiteOptions options, string dir, CancellationToken token)
     {
@@ -28,7 +42,9 @@ internal static class SoakPhase
         await using var broker = await BrokerProcess.StartAsync(Path.Combine(dir, "broker.log"), TimeSpan.FromSeconds(120));
         Console.WriteLine($"broker: {broker.BootstrapServers} {broker.RegistryUrl}");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var instances = Enumerable.Range(0, instanceCount).Select(i => new ServiceInstance(((char)('a' + i)).ToString(), broker, dir)).ToArray();
+        var instances = Enumerable.Range(0, instanceCount).Select(i => new ServiceInstance(((char)('a' + i)).ToString(), broker, dir, SmallCaches)).ToArray();
+        Console.WriteLine("instances' RocksDB caches sized down so they fill within the warm-up (what grows after it is not a bounded cache): "
+            + string.Join(", ", SmallCaches.Select(s => $"{s.Key.Replace("__", ":", StringComparison.Ordinal)} {s.Value}")));
         try
         {
             await Task.WhenAll(instances.Select(i => i.StartAsync(http, ReadyTimeout, token)));
@@ -53,12 +69,13 @@ internal static class SoakPhase
             var trafficClock = Stopwatch.StartNew();
             var running = traffic.RunAsync(options.Rate, stopTraffic.Token);
             var samples = new List<SoakSample>();
+            var cpu = new CpuMeter([broker.ProcessId, .. instances.Select(i => i.ProcessId)]);
             Console.WriteLine(SoakSample.RowHeader);
             using (var every = new PeriodicTimer(TimeSpan.FromSeconds(options.SampleSeconds)))
             {
                 while (trafficClock.Elapsed < TimeSpan.FromMinutes(options.Minutes) && await every.WaitForNextTickAsync(token))
                 {
-                    var sample = Sample(trafficClock.Elapsed, instances, latencies, sizes);
+                    var sample = Sample(trafficClock.Elapsed, instances, latencies, sizes, cpu.Cores());
                     samples.Add(sample);
                     Console.WriteLine(sample.Row());
                 }
@@ -72,7 +89,7 @@ internal static class SoakPhase
             await File.WriteAllLinesAsync(csv, samples.Select(s => s.Csv()).Prepend(SoakSample.CsvHeader), token);
             var trends = SoakVerdict.Judge(samples, options.Minutes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"soak verdict (after a warm-up of {SoakVerdict.WarmUp(options.Minutes):F1} min; flat: the fitted change within ±{SoakVerdict.RelativeBound:P0} of the mean, at least ±{SoakVerdict.RssFloorMiB} MiB for RSS and ±{SoakVerdict.P99FloorMs} ms for a p99):"));
+                $"soak verdict (after a warm-up of {SoakVerdict.WarmUp(options.Minutes):F1} min; flat: the fitted rise at most {SoakVerdict.RelativeBound:P0} of the mean, at least {SoakVerdict.RssFloorMiB} MiB for RSS and {SoakVerdict.P99FloorMs} ms for a p99):"));
             foreach (var trend in trends)
             {
                 Console.WriteLine("  " + trend);
@@ -106,7 +123,7 @@ internal static class SoakPhase
     internal static int PoolSizeFor(double rate, double minutes, int pools) =>
         (int)Math.Min(10_000, Math.Ceiling(rate * 60 * minutes / pools * 1.25) + 20);
 
-    private static SoakSample Sample(TimeSpan at, ServiceInstance[] instances, Latencies latencies, PartitionSizes sizes)
+    private static SoakSample Sample(TimeSpan at, ServiceInstance[] instances, Latencies latencies, PartitionSizes sizes, IReadOnlyList<double> cores)
     {
         var reservations = latencies.Drain(Latencies.Reservation);
         var payments = latencies.Drain(Latencies.Payment);
@@ -116,7 +133,7 @@ internal static class SoakPhase
             [.. instances.Select(i => i.ProcessId is { } pid ? RssMiB(pid) : double.NaN)],
             reservations.Length, Latencies.Percentile(reservations, 50), Latencies.Percentile(reservations, 99),
             payments.Length, Latencies.Percentile(payments, 50), Latencies.Percentile(payments, 99),
-            partition, mib, trimmed);
+            partition, mib, trimmed, cores[0], [.. cores.Skip(1)]);
     }
 
     /// <summary>The resident set of a process, from <c>VmRSS</c> in <c>/proc/PID/status</c> (kB); NaN once it is gone.</summary>
@@ -142,5 +159,62 @@ internal static class SoakPhase
 
         var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         return long.Parse(parts[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+}
+
+/// <summary>
+/// The CPU each process used since the previous reading, in cores (1.0 = one core busy the whole interval), from <c>utime</c> and
+/// <c>stime</c> in <c>/proc/PID/stat</c>; NaN for a process that is gone (or has no id).
+/// </summary>
+internal sealed class CpuMeter
+{
+    /// <summary>Clock ticks per second of <c>/proc/PID/stat</c> (USER_HZ: 100 on Linux).</summary>
+    private const double TicksPerSecond = 100;
+
+    private readonly int?[] processes;
+    private readonly double[] previous;
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private TimeSpan previousAt;
+
+    public CpuMeter(IReadOnlyList<int?> processes)
+    {
+        this.processes = [.. processes];
+        previous = [.. this.processes.Select(Seconds)];
+    }
+
+    /// <summary>Cores used by each process since the last call (or since the meter started).</summary>
+    public IReadOnlyList<double> Cores()
+    {
+        var now = clock.Elapsed;
+        var elapsed = (now - previousAt).TotalSeconds;
+        previousAt = now;
+        var cores = new double[processes.Length];
+        for (var i = 0; i < processes.Length; i++)
+        {
+            var seconds = Seconds(processes[i]);
+            cores[i] = elapsed > 0 ? (seconds - previous[i]) / elapsed : double.NaN;
+            previous[i] = seconds;
+        }
+
+        return cores;
+    }
+
+    private static double Seconds(int? pid)
+    {
+        try
+        {
+            return pid is { } id ? ParseStatSeconds(File.ReadAllText($"/proc/{id}/stat")) : double.NaN;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
+    /// <summary>utime + stime of a <c>/proc/PID/stat</c> line, in seconds (fields 14 and 15, counted after the command's closing parenthesis).</summary>
+    internal static double ParseStatSeconds(string stat)
+    {
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 }

@@ -42,15 +42,16 @@ public static class GcpTopology
         Route(intake, ProcessorNames.Intake, settings, internals.OrderInput, internals.PoolInput, internals.CertificateInput, Topics.Stream, Topics.Replies, Topics.DeadLetter);
 
         // the certificates each unpaid order reserved, released to their pools when a payment of the order fails
-        Owner<OrderProcessor, OrderInput>(builder, internals.OrderInput, ProcessorNames.OrderProcessor, StoreNames.Orders, codec, settings,
+        Owner<OrderProcessor, OrderInput>(builder, internals.OrderInput, ProcessorNames.OrderProcessor, LedgerStores.Builder(StoreNames.Orders), codec, settings,
             internals.PoolInput, Topics.Stream, Topics.DeadLetter);
 
-        // only the pool processor decides a pool: it hands out, takes back and confirms reservations
-        Owner<PoolProcessor, PoolInput>(builder, internals.PoolInput, ProcessorNames.PoolProcessor, StoreNames.Pools, codec, settings,
+        // only the pool processor decides a pool: it hands out, takes back and confirms reservations (a pool's counters change with
+        // every decision: written once per commit)
+        Owner<PoolProcessor, PoolInput>(builder, internals.PoolInput, ProcessorNames.PoolProcessor, LedgerStores.Buffered(StoreNames.Pools), codec, settings,
             Topics.Stream, Topics.State, Topics.Replies, internals.CertificateInput, Topics.DeadLetter);
 
         // only the certificate processor decides a ledger: every debit of one certificate happens here, one at a time
-        Owner<CertificateProcessor, CertificateInput>(builder, internals.CertificateInput, ProcessorNames.CertificateProcessor, StoreNames.Certificates, codec, settings,
+        Owner<CertificateProcessor, CertificateInput>(builder, internals.CertificateInput, ProcessorNames.CertificateProcessor, LedgerStores.Builder(StoreNames.Certificates), codec, settings,
             Topics.Stream, Topics.State, Topics.Replies, Topics.DeadLetter);
     }
 
@@ -83,7 +84,8 @@ public static class GcpTopology
     /// A single owner of what its key names: the internal topic of its input type, keyed by that key, its processor with its
     /// RocksDB store, and the topics it writes.
     /// </summary>
-    private static void Owner<TProcessor, TInput>(StreamBuilder builder, InternalTopic<TInput> input, string name, string store, Codec codec, TopologySettings settings,
+    private static void Owner<TProcessor, TInput>(StreamBuilder builder, InternalTopic<TInput> input, string name, IStoreBuilder<IKeyValueStore<string, byte[]>> store,
+        Codec codec, TopologySettings settings,
         params ITopic[] outputs)
         where TProcessor : ITransformer<byte[], byte[], byte[], Outgoing>, IReads<TInput>, new()
         where TInput : class
@@ -92,7 +94,7 @@ public static class GcpTopology
             .Transform(
                 TransformerBuilder.New<byte[], byte[], byte[], Outgoing>()
                     .Transformer<TProcessor>(codec, settings)
-                    .StateStore(LedgerStores.Builder(store))
+                    .StateStore(store)
                     .Build(),
                 name);
         Route(owner, name, settings, outputs);

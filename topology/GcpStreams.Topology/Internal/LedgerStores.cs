@@ -27,10 +27,27 @@ public static class LedgerStores
     /// <summary>
     /// A store of the topology (string keys, byte values) on <see cref="Persistent"/>. Not behind Streamiz's write cache
     /// (<c>WithCachingEnabled</c>): with it on the pools' and marts' stores a clean stop of the stream never finished and a restarted
-    /// instance answered no reservation (the restart tests of ScaleOutIntegrationTests; docs/benchmarks.md, 2026-12-01).
+    /// instance answered no reservation (the restart tests of ScaleOutIntegrationTests; docs/benchmarks.md, 2026-12-01);
+    /// <see cref="Buffered"/> is the project's own.
     /// </summary>
     public static IStoreBuilder<IKeyValueStore<string, byte[]>> Builder(string name) =>
         Stores.KeyValueStoreBuilder(Persistent(name), new Streamiz.Kafka.Net.SerDes.StringSerDes(), new Streamiz.Kafka.Net.SerDes.ByteArraySerDes());
+
+    /// <summary>
+    /// A store of the topology (<see cref="Builder"/>) behind a <see cref="CommitBufferedStore"/>: for stores whose keys many records
+    /// write between two commits (the pools' counters, the daily marts). Its owner's punctuations go through <see cref="WritingThrough"/>.
+    /// </summary>
+    public static IStoreBuilder<IKeyValueStore<string, byte[]>> Buffered(string name) => new CommitBufferedStoreBuilder(Builder(name));
+
+    /// <summary>
+    /// <paramref name="punctuate"/>, then what it wrote to <paramref name="store"/> written through when the store is commit-buffered:
+    /// Streamiz commits after a punctuation without flushing the stores when no record was processed.
+    /// </summary>
+    public static Action<long> WritingThrough(IKeyValueStore<string, byte[]> store, Action<long> punctuate) => now =>
+    {
+        punctuate(now);
+        (store as CommitBufferedStore)?.WriteThrough();
+    };
 
     private sealed class Supplier(string name) : IKeyValueBytesStoreSupplier
     {

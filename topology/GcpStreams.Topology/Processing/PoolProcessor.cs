@@ -45,7 +45,7 @@ public sealed class PoolProcessor : DeciderHost<PoolCommand, Pool, PoolEvent>, I
     {
         base.Init(context);
         store = (IKeyValueStore<string, byte[]>)context.GetStateStore(StoreNames.Pools);
-        context.Schedule(settings.ReservationSweepInterval, PunctuationType.PROCESSING_TIME, Sweep);
+        context.Schedule(settings.ReservationSweepInterval, PunctuationType.PROCESSING_TIME, LedgerStores.WritingThrough(store, Sweep));
     }
 
     protected override IReadOnlyList<Outgoing> Handle(Record<byte[], byte[]> record, SourceRecord source)

@@ -92,7 +92,7 @@ public sealed class DailyReportProcessor : ITransformer<string, ReportFact, byte
 
         if (publishInterval > TimeSpan.Zero)
         {
-            context.Schedule(publishInterval, PunctuationType.PROCESSING_TIME, _ => PublishChanged());
+            context.Schedule(publishInterval, PunctuationType.PROCESSING_TIME, LedgerStores.WritingThrough(store, _ => PublishChanged()));
         }
     }
 

@@ -102,7 +102,7 @@ public static class ReportingTopology
             .Transform(
                 TransformerBuilder.New<string, ReportFact, byte[], Outgoing>()
                     .Transformer<DailyReportProcessor>(codec, settings)
-                    .StateStore(LedgerStores.Builder(StoreNames.DailyReports))
+                    .StateStore(LedgerStores.Buffered(StoreNames.DailyReports)) // a day's mart changes with every fact: written once per commit
                     .Build(),
                 ProcessorNames.DailyReports);
         var routes = marts.Branch($"{ProcessorNames.DailyReports}-route",
