@@ -37,7 +37,7 @@ internal sealed class CommitBufferedStore(IKeyValueStore<string, byte[]> inner) 
 
     public bool IsOpen => inner.IsOpen;
 
-    /// <summary>Writes waiting for the next commit (for tests and metrics).</summary>
+    /// <summary>How many keys have writes waiting for the next commit.</summary>
     public int Pending => pending.Count;
 
     /// <summary>
