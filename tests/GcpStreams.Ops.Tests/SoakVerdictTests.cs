@@ -6,7 +6,14 @@ namespace GcpStreams.Ops.Tests;
 public sealed class SoakVerdictTests
 {
     private static SoakSample Sample(double minutes, double rss, double reservationP99, double paymentP99, params double[] moreRss) =>
-        new(minutes, [rss, .. moreRss], 20, reservationP99 / 2, reservationP99, 40, paymentP99 / 2, paymentP99, "gcp-streams-pools-changelog[0]", 1.5, 0);
+        new(minutes, [rss, .. moreRss], 20, reservationP99 / 2, reservationP99, 40, paymentP99 / 2, paymentP99, "gcp-streams-pools-changelog[0]", 1.5, 0)
+        {
+            ReservationLatencies = Interval(20, reservationP99),
+            PaymentLatencies = Interval(40, paymentP99),
+        };
+
+    /// <summary>An interval's latencies: one at <paramref name="p99"/>, the rest at half of it (so a window's pooled p99 is one of the former).</summary>
+    private static double[] Interval(int count, double p99) => [.. Enumerable.Repeat(p99 / 2, count - 1), p99];
 
     /// <summary>30 minutes sampled every 10 s, RSS and p99s given as functions of the minute.</summary>
     private static List<SoakSample> Run(Func<double, double> rss, Func<double, double> reservationP99, Func<double, double> paymentP99) =>
@@ -70,6 +77,39 @@ public sealed class SoakVerdictTests
     }
 
     [Test]
+    public void A_p99_pools_the_latencies_of_a_window_so_one_stray_spike_per_interval_is_not_a_trend()
+    {
+        // 20 reservations per 10 s at 50 ms; from minute 15 one interval in twelve holds a single 900 ms spike. Each interval's own
+        // "p99" is its maximum: those samples jump to 900 ms and their line climbs; pooled over 5-minute windows (600 latencies,
+        // the p99 their 6th largest; the last window 380, the 4th), at most three spikes a window stay above it: the p99 stays level.
+        var samples = Enumerable.Range(1, 180).Select(i => (Index: i, Minutes: i / 6.0)).Select(s => Sample(s.Minutes, 400, 50, 50) with
+        {
+            ReservationLatencies = [.. Enumerable.Repeat(50.0, 19), s.Minutes >= 15 && s.Index % 12 == 0 ? 900 : 50],
+        }).ToList();
+
+        var perInterval = SoakVerdict.Judge("per-interval maximum", "ms",
+            samples.Select(s => (s.Minutes, Latencies.Percentile(s.ReservationLatencies, 99))), 30, SoakVerdict.P99FloorMs);
+        var trends = SoakVerdict.Judge(samples, 30);
+
+        Assert.That(perInterval.Flat, Is.False, perInterval.ToString());
+        Assert.That(trends[1].Name, Is.EqualTo("reservation p99"));
+        Assert.That(trends[1].Flat, Is.True, trends[1].ToString());
+        Assert.That(trends[1].Points, Is.EqualTo(6), "windows of 5 minutes from minute 2: [2,7) … [27,30]");
+        Assert.That(trends[1].Mean, Is.EqualTo(50));
+    }
+
+    [Test]
+    public void A_window_with_too_few_latencies_is_left_out_of_the_p99s()
+    {
+        // two latencies per interval: 5-minute windows hold 60, fewer than the 200 a p99 point needs
+        var sparse = Enumerable.Range(1, 180).Select(i => (Minutes: i / 6.0, Latencies: new double[] { 40, 60 }));
+
+        Assert.That(SoakVerdict.PooledP99(sparse, 30), Is.Empty);
+        Assert.That(SoakVerdict.P99Window(30), Is.EqualTo(5));
+        Assert.That(SoakVerdict.P99Window(3), Is.EqualTo(1), "at least a minute");
+    }
+
+    [Test]
     public void The_warm_up_is_left_out_of_the_fit()
     {
         // RSS climbs steeply in the first two minutes (JIT, caches), then stays level
@@ -96,6 +136,7 @@ public sealed class SoakVerdictTests
         var trends = SoakVerdict.Judge(samples, 10);
         Assert.That(trends.Select(t => t.Name), Is.EqualTo(new[] { "RSS of instance a", "RSS of instance b", "reservation p99", "payment p99" }));
         Assert.That(trends[1].Points, Is.EqualTo(6), "minutes 2.0-2.83 after a 2-minute warm-up");
+        Assert.That(trends[2].Judged, Is.True, "p99s pooled over 1.67-minute windows from minute 2, about 200 latencies each");
     }
 
     [Test]

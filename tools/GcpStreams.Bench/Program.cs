@@ -27,6 +27,7 @@ using C = GcpStreams.Contracts;
 //     its outcome event delivered to a read_committed consumer of GiftCertificates.Stream.
 // Outcomes are counted by their event-type header, never decoded (OutcomeCounter.cs), so the load generator takes as
 // little CPU from the stream thread as it can.
+var arenas = NativeHeap.LimitArenas(); // first, as the service's Program does (the bench hosts the service in this process)
 var options = ParseArgs(args);
 var root = Directory.CreateTempSubdirectory("gcp-bench-").FullName;
 var app = GcpStreamsApp.Build(["--urls", "http://127.0.0.1:0", "--contentRoot", root], builder =>
@@ -53,7 +54,7 @@ var partitions = kafkaOptions.Partitions;
 var latencyPayments = (int)(options.Rate * options.Seconds);
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"GcpStreams benchmark: embedded broker, {kafkaOptions.ProcessingGuarantee}, commit {kafkaOptions.CommitIntervalMs} ms, poll {kafkaOptions.PollMs} ms, fetch.wait.max.ms {kafkaOptions.FetchWaitMaxMs}, {kafkaOptions.NumStreamThreads} stream thread(s), {partitions} partitions, {Environment.ProcessorCount} cores"));
+    $"GcpStreams benchmark: embedded broker, {kafkaOptions.ProcessingGuarantee}, commit {kafkaOptions.CommitIntervalMs} ms, poll {kafkaOptions.PollMs} ms, fetch.wait.max.ms {kafkaOptions.FetchWaitMaxMs}, {kafkaOptions.NumStreamThreads} stream thread(s), {partitions} partitions, {Environment.ProcessorCount} cores; {arenas}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"plan: {options.Certificates} certificates; warm-up {options.Warmup:N0} payments (full topology) and {options.Warmup:N0} records (raw pipe), untimed; throughput {options.Throughput:N0} payments, then the raw pipe over {options.Raw:N0} such records; latency {options.Rate:F0}/s for {options.Seconds} s ({latencyPayments:N0} payments)"));
 

@@ -59,6 +59,12 @@ internal sealed record SoakSample(
     double BrokerCores = double.NaN,
     IReadOnlyList<double>? InstanceCores = null)
 {
+    /// <summary>The interval's reservation latencies (ms, sorted): the verdict pools them over windows (not in the CSV).</summary>
+    public double[] ReservationLatencies { get; init; } = [];
+
+    /// <summary>The interval's payment latencies (ms, sorted).</summary>
+    public double[] PaymentLatencies { get; init; } = [];
+
     public const string CsvHeader = "minutes,rss_mib,reservations,reservation_p50_ms,reservation_p99_ms,payments,payment_p50_ms,payment_p99_ms,largest_partition,largest_partition_mib,partitions_trimmed,broker_cores,instance_cores";
 
     public string Csv() => string.Join(',',
@@ -94,6 +100,9 @@ internal sealed record Trend(string Name, string Unit, int Points, double SlopeP
 /// line's rise over the judged window is within <see cref="RelativeBound"/> of the series' mean or an absolute floor
 /// (<see cref="RssFloorMiB"/> for RSS, <see cref="P99FloorMs"/> for a p99), whichever is larger (a soak looks for what grows with
 /// time: a falling line is flat). The run is "flat" when the RSS of every instance and the p99 of reservations and of payments are.
+/// A p99 series is not the samples' own p99s: at a soak's rate a 10-second interval holds a few dozen latencies, whose "p99" is
+/// their maximum, one stray spike; the latencies are pooled over windows of <see cref="P99Window"/> minutes instead, each with at
+/// least <see cref="MinimumLatencies"/> of them (a p99 then has a hundredth of the window above it).
 /// </summary>
 internal static class SoakVerdict
 {
@@ -103,6 +112,25 @@ internal static class SoakVerdict
     public const double P99FloorMs = 50;
     public const int MinimumPoints = 3;
     public const double PartitionLimitMiB = 5;
+    public const int MinimumLatencies = 200;
+
+    /// <summary>The window a p99 point pools: a sixth of the run, 1 to 5 minutes (5 in a 30-minute soak: five or six points).</summary>
+    public static double P99Window(double runMinutes) => Math.Clamp(runMinutes / 6, 1, 5);
+
+    /// <summary>
+    /// The p99 of the latencies pooled over consecutive windows of <see cref="P99Window"/> minutes after the warm-up, at each window's
+    /// mean minute; a window with fewer than <see cref="MinimumLatencies"/> latencies (a short tail) is left out.
+    /// </summary>
+    public static IEnumerable<(double Minutes, double Value)> PooledP99(IEnumerable<(double Minutes, double[] Latencies)> samples, double runMinutes)
+    {
+        var warmUp = WarmUp(runMinutes);
+        var window = P99Window(runMinutes);
+        return samples.Where(s => s.Minutes >= warmUp)
+            .GroupBy(s => Math.Floor((s.Minutes - warmUp) / window))
+            .Select(g => (Minutes: g.Average(s => s.Minutes), Pooled: g.SelectMany(s => s.Latencies).Order().ToArray()))
+            .Where(w => w.Pooled.Length >= MinimumLatencies)
+            .Select(w => (w.Minutes, Latencies.Percentile(w.Pooled, 99)));
+    }
 
     /// <summary>Least squares: the slope and intercept of y over x; slope 0 for fewer than two distinct x.</summary>
     public static (double Slope, double Intercept) Fit(IReadOnlyList<(double X, double Y)> points)
@@ -155,8 +183,8 @@ internal static class SoakVerdict
                 samples.Select(s => (s.Minutes, index < s.RssMiB.Count ? s.RssMiB[index] : double.NaN)), runMinutes, RssFloorMiB));
         }
 
-        trends.Add(Judge("reservation p99", "ms", samples.Select(s => (s.Minutes, s.ReservationP99)), runMinutes, P99FloorMs));
-        trends.Add(Judge("payment p99", "ms", samples.Select(s => (s.Minutes, s.PaymentP99)), runMinutes, P99FloorMs));
+        trends.Add(Judge("reservation p99", "ms", PooledP99(samples.Select(s => (s.Minutes, s.ReservationLatencies)), runMinutes), runMinutes, P99FloorMs));
+        trends.Add(Judge("payment p99", "ms", PooledP99(samples.Select(s => (s.Minutes, s.PaymentLatencies)), runMinutes), runMinutes, P99FloorMs));
         return trends;
     }
 
@@ -169,84 +197,87 @@ internal static class SoakVerdict
 /// (read_uncommitted: the broker keeps aborted and open transactions' records too) from each partition's log start, its key,
 /// value and headers plus <see cref="RecordOverheadBytes"/> (an upper estimate: each record taken as a batch of its own);
 /// records below a partition's log start (trimmed by the broker) no longer count.
+/// <para>
+/// Read in a sweep at each sample, the partitions paused in between: the embedded broker finds a fetch's first batch by walking
+/// the partition's log from its start, so a reader following every partition's tail (one fetch per new batch) would add a walk
+/// of the whole log per batch written anywhere, a broker load that grows with the logs and that the soak would then measure
+/// as the service's latency creeping. A sweep costs one walk per partition and fetch.
+/// </para>
 /// </summary>
 internal sealed class PartitionSizes : IDisposable
 {
     /// <summary>A record batch's header (61 bytes) and a record's own framing (about 9).</summary>
     public const int RecordOverheadBytes = 70;
 
+    private static readonly TimeSpan SweepBound = TimeSpan.FromSeconds(20);
+
     private readonly IConsumer<byte[], byte[]> consumer;
+    private readonly List<TopicPartition> partitions;
     private readonly Dictionary<TopicPartition, Queue<(long Offset, int Bytes)>> records = [];
     private readonly Dictionary<TopicPartition, long> bytes = [];
-    private readonly Lock gate = new();
-    private readonly CancellationTokenSource stop = new();
-    private readonly Thread reader;
+    private readonly Dictionary<TopicPartition, long> readUpTo = []; // the end offset at the partition's last end of partition
 
     public PartitionSizes(string bootstrapServers)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
-        var partitions = admin.GetMetadata(TimeSpan.FromSeconds(30)).Topics
-            .SelectMany(t => t.Partitions.Select(p => new TopicPartitionOffset(t.Topic, p.PartitionId, Offset.Beginning))).ToList();
+        partitions = [.. admin.GetMetadata(TimeSpan.FromSeconds(30)).Topics.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId)))];
         consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,
             GroupId = "gcp-reliability-soak-sizes",
             EnableAutoCommit = false,
             IsolationLevel = IsolationLevel.ReadUncommitted,
+            AutoOffsetReset = AutoOffsetReset.Earliest, // a partition trimmed under the reader goes on from its log start
+            EnablePartitionEof = true,
             FetchWaitMaxMs = 100,
         }).Build();
-        consumer.Assign(partitions);
-        Partitions = partitions.Count;
-        reader = new Thread(Read) { IsBackground = true, Name = "soak-partition-sizes" };
-        reader.Start();
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+        consumer.Pause(partitions);
     }
 
-    public int Partitions { get; }
+    public int Partitions => partitions.Count;
 
-    /// <summary>The largest partition now, its size in MiB, and how many partitions the broker has trimmed (log start above 0).</summary>
+    /// <summary>Reads what was written since the last call; then the largest partition, its size in MiB, and how many partitions the broker has trimmed (log start above 0).</summary>
     public (string Partition, double MiB, int Trimmed) Largest()
     {
         var trimmed = 0;
-        List<TopicPartition> known;
-        lock (gate)
+        var behind = new HashSet<TopicPartition>();
+        foreach (var partition in partitions)
         {
-            known = [.. records.Keys];
-        }
-
-        foreach (var partition in known)
-        {
-            var low = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).Low.Value;
-            if (low > 0)
+            var watermarks = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10));
+            if (watermarks.Low.Value > 0)
             {
                 trimmed++;
+                Forget(partition, below: watermarks.Low.Value);
             }
 
-            lock (gate)
+            if (watermarks.High.Value > readUpTo.GetValueOrDefault(partition))
             {
-                var queue = records[partition];
-                while (queue.TryPeek(out var record) && record.Offset < low)
-                {
-                    queue.Dequeue();
-                    bytes[partition] -= record.Bytes;
-                }
+                behind.Add(partition);
             }
         }
 
-        lock (gate)
+        Sweep(behind);
+        if (bytes.Count == 0)
         {
-            if (bytes.Count == 0)
-            {
-                return ("-", 0, trimmed);
-            }
-
-            var largest = bytes.MaxBy(b => b.Value);
-            return ($"{largest.Key.Topic}[{largest.Key.Partition.Value}]", largest.Value / 1024.0 / 1024.0, trimmed);
+            return ("-", 0, trimmed);
         }
+
+        var largest = bytes.MaxBy(b => b.Value);
+        return ($"{largest.Key.Topic}[{largest.Key.Partition.Value}]", largest.Value / 1024.0 / 1024.0, trimmed);
     }
 
-    private void Read()
+    /// <summary>Resumes the partitions with records not read yet and reads each to its end (or for <see cref="SweepBound"/>: the rest comes next time).</summary>
+    private void Sweep(HashSet<TopicPartition> behind)
     {
-        while (!stop.IsCancellationRequested)
+        if (behind.Count == 0)
+        {
+            return;
+        }
+
+        consumer.Resume(behind);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (behind.Count > 0 && clock.Elapsed < SweepBound)
         {
             ConsumeResult<byte[], byte[]>? result;
             try
@@ -257,38 +288,53 @@ internal sealed class PartitionSizes : IDisposable
             {
                 continue; // e.g. a record trimmed while it was fetched: the next fetch goes on from the log start
             }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
 
-            if (result?.Message is not { } message)
+            if (result is null)
             {
                 continue;
             }
 
+            if (result.IsPartitionEOF)
+            {
+                readUpTo[result.TopicPartition] = result.Offset.Value;
+                behind.Remove(result.TopicPartition);
+                consumer.Pause([result.TopicPartition]);
+                continue;
+            }
+
+            var message = result.Message;
             var size = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0) + RecordOverheadBytes
                 + (message.Headers?.Sum(h => h.Key.Length + (h.GetValueBytes()?.Length ?? 0)) ?? 0);
-            lock (gate)
+            if (!records.TryGetValue(result.TopicPartition, out var queue))
             {
-                if (!records.TryGetValue(result.TopicPartition, out var queue))
-                {
-                    records[result.TopicPartition] = queue = new Queue<(long, int)>();
-                    bytes[result.TopicPartition] = 0;
-                }
-
-                queue.Enqueue((result.Offset.Value, size));
-                bytes[result.TopicPartition] += size;
+                records[result.TopicPartition] = queue = new Queue<(long, int)>();
+                bytes[result.TopicPartition] = 0;
             }
+
+            queue.Enqueue((result.Offset.Value, size));
+            bytes[result.TopicPartition] += size;
+        }
+
+        consumer.Pause(behind);
+    }
+
+    private void Forget(TopicPartition partition, long below)
+    {
+        if (!records.TryGetValue(partition, out var queue))
+        {
+            return;
+        }
+
+        while (queue.TryPeek(out var record) && record.Offset < below)
+        {
+            queue.Dequeue();
+            bytes[partition] -= record.Bytes;
         }
     }
 
     public void Dispose()
     {
-        stop.Cancel();
-        reader.Join(TimeSpan.FromSeconds(5));
         consumer.Close();
         consumer.Dispose();
-        stop.Dispose();
     }
 }

@@ -89,7 +89,7 @@ internal static class SoakPhase
             await File.WriteAllLinesAsync(csv, samples.Select(s => s.Csv()).Prepend(SoakSample.CsvHeader), token);
             var trends = SoakVerdict.Judge(samples, options.Minutes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"soak verdict (after a warm-up of {SoakVerdict.WarmUp(options.Minutes):F1} min; flat: the fitted rise at most {SoakVerdict.RelativeBound:P0} of the mean, at least {SoakVerdict.RssFloorMiB} MiB for RSS and {SoakVerdict.P99FloorMs} ms for a p99):"));
+                $"soak verdict (after a warm-up of {SoakVerdict.WarmUp(options.Minutes):F1} min; p99s of the latencies pooled over {SoakVerdict.P99Window(options.Minutes):F1}-minute windows; flat: the fitted rise at most {SoakVerdict.RelativeBound:P0} of the mean, at least {SoakVerdict.RssFloorMiB} MiB for RSS and {SoakVerdict.P99FloorMs} ms for a p99):"));
             foreach (var trend in trends)
             {
                 Console.WriteLine("  " + trend);
@@ -103,7 +103,13 @@ internal static class SoakPhase
 
             var (_, report) = await StreamAudit.AuditQuietStreamAsync(broker.BootstrapServers, registry, expected, clock, token);
 
-            var ok = verdict == "flat" && report.Ok && unfinished == 0;
+            var trimmed = samples.Count == 0 ? 0 : samples[^1].PartitionsTrimmed;
+            if (trimmed > 0 || broker.LogStartWarnings > 0)
+            {
+                Console.WriteLine("soak: OVERSIZED — the embedded broker dropped the oldest records of a partition (5 MiB per partition): lower --rate or --minutes");
+            }
+
+            var ok = verdict == "flat" && trimmed == 0 && broker.LogStartWarnings == 0 && report.Ok && unfinished == 0;
             Console.WriteLine($"soak phase: {clock.Elapsed.TotalMinutes:F1} min, seed {options.Seed}: {(ok ? "ok" : "VIOLATIONS")}");
             return ok;
         }
@@ -133,7 +139,11 @@ internal static class SoakPhase
             [.. instances.Select(i => i.ProcessId is { } pid ? RssMiB(pid) : double.NaN)],
             reservations.Length, Latencies.Percentile(reservations, 50), Latencies.Percentile(reservations, 99),
             payments.Length, Latencies.Percentile(payments, 50), Latencies.Percentile(payments, 99),
-            partition, mib, trimmed, cores[0], [.. cores.Skip(1)]);
+            partition, mib, trimmed, cores[0], [.. cores.Skip(1)])
+        {
+            ReservationLatencies = reservations,
+            PaymentLatencies = payments,
+        };
     }
 
     /// <summary>The resident set of a process, from <c>VmRSS</c> in <c>/proc/PID/status</c> (kB); NaN once it is gone.</summary>
