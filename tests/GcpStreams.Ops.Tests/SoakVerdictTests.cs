@@ -99,12 +99,19 @@ public sealed class SoakVerdictTests
     }
 
     [Test]
-    public void A_window_with_too_few_latencies_is_left_out_of_the_p99s()
+    public void A_slow_rate_pools_longer_windows_until_each_holds_enough_latencies()
     {
-        // two latencies per interval: 5-minute windows hold 60, fewer than the 200 a p99 point needs
-        var sparse = Enumerable.Range(1, 180).Select(i => (Minutes: i / 6.0, Latencies: new double[] { 40, 60 }));
+        // four latencies per 10 s (24 a minute): a p99 point needs 200, so a window holds 50 samples, minute 2.0 to 10.17, rather
+        // than 5 minutes — three points up to minute 26.83; the tail after it (19 samples, 76 latencies) is left out. Two per interval: one point.
+        var slow = Enumerable.Range(1, 180).Select(i => (Minutes: i / 6.0, Latencies: new double[] { 40, 45, 50, 60 }));
+        var slower = Enumerable.Range(1, 180).Select(i => (Minutes: i / 6.0, Latencies: new double[] { 40, 60 }));
 
-        Assert.That(SoakVerdict.PooledP99(sparse, 30), Is.Empty);
+        var points = SoakVerdict.PooledP99(slow, 30).ToList();
+
+        Assert.That(points, Has.Count.EqualTo(3));
+        Assert.That(points.Select(p => p.Value), Is.All.EqualTo(60));
+        Assert.That(points[0].Minutes, Is.EqualTo(6.08).Within(0.01), "the mean minute of 2.0 … 10.17");
+        Assert.That(SoakVerdict.PooledP99(slower, 30).Count(), Is.EqualTo(1));
         Assert.That(SoakVerdict.P99Window(30), Is.EqualTo(5));
         Assert.That(SoakVerdict.P99Window(3), Is.EqualTo(1), "at least a minute");
     }

@@ -101,8 +101,8 @@ internal sealed record Trend(string Name, string Unit, int Points, double SlopeP
 /// (<see cref="RssFloorMiB"/> for RSS, <see cref="P99FloorMs"/> for a p99), whichever is larger (a soak looks for what grows with
 /// time: a falling line is flat). The run is "flat" when the RSS of every instance and the p99 of reservations and of payments are.
 /// A p99 series is not the samples' own p99s: at a soak's rate a 10-second interval holds a few dozen latencies, whose "p99" is
-/// their maximum, one stray spike; the latencies are pooled over windows of <see cref="P99Window"/> minutes instead, each with at
-/// least <see cref="MinimumLatencies"/> of them (a p99 then has a hundredth of the window above it).
+/// their maximum, one stray spike; the latencies are pooled over windows of at least <see cref="P99Window"/> minutes instead, each
+/// with at least <see cref="MinimumLatencies"/> of them (a p99 then has a hundredth of the window above it).
 /// </summary>
 internal static class SoakVerdict
 {
@@ -118,18 +118,37 @@ internal static class SoakVerdict
     public static double P99Window(double runMinutes) => Math.Clamp(runMinutes / 6, 1, 5);
 
     /// <summary>
-    /// The p99 of the latencies pooled over consecutive windows of <see cref="P99Window"/> minutes after the warm-up, at each window's
-    /// mean minute; a window with fewer than <see cref="MinimumLatencies"/> latencies (a short tail) is left out.
+    /// The p99 of the latencies pooled over consecutive windows after the warm-up, at each window's mean minute: a window closes
+    /// once it spans <see cref="P99Window"/> minutes and holds at least <see cref="MinimumLatencies"/> latencies, so a slow rate
+    /// gets longer windows rather than none; a short tail with fewer latencies is left out.
     /// </summary>
     public static IEnumerable<(double Minutes, double Value)> PooledP99(IEnumerable<(double Minutes, double[] Latencies)> samples, double runMinutes)
     {
         var warmUp = WarmUp(runMinutes);
         var window = P99Window(runMinutes);
-        return samples.Where(s => s.Minutes >= warmUp)
-            .GroupBy(s => Math.Floor((s.Minutes - warmUp) / window))
-            .Select(g => (Minutes: g.Average(s => s.Minutes), Pooled: g.SelectMany(s => s.Latencies).Order().ToArray()))
-            .Where(w => w.Pooled.Length >= MinimumLatencies)
-            .Select(w => (w.Minutes, Latencies.Percentile(w.Pooled, 99)));
+        var pooled = new List<double>();
+        var minutes = new List<double>();
+        double? start = null;
+        foreach (var (minute, latencies) in samples.Where(s => s.Minutes >= warmUp).OrderBy(s => s.Minutes))
+        {
+            start ??= minute;
+            pooled.AddRange(latencies);
+            minutes.Add(minute);
+            if (minute - start.Value >= window - 1e-9 && pooled.Count >= MinimumLatencies)
+            {
+                pooled.Sort();
+                yield return (minutes.Average(), Latencies.Percentile([.. pooled], 99));
+                pooled.Clear();
+                minutes.Clear();
+                start = null;
+            }
+        }
+
+        if (pooled.Count >= MinimumLatencies)
+        {
+            pooled.Sort();
+            yield return (minutes.Average(), Latencies.Percentile([.. pooled], 99));
+        }
     }
 
     /// <summary>Least squares: the slope and intercept of y over x; slope 0 for fewer than two distinct x.</summary>

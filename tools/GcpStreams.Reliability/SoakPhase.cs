@@ -75,7 +75,11 @@ internal static class SoakPhase
             {
                 while (trafficClock.Elapsed < TimeSpan.FromMinutes(options.Minutes) && await every.WaitForNextTickAsync(token))
                 {
-                    var sample = Sample(trafficClock.Elapsed, instances, latencies, sizes, cpu.Cores());
+                    // on a thread of its own: a sample blocks (reading the partitions' sizes from the broker) for up to seconds, which on
+                    // a thread-pool thread starves the traffic's continuations and shows in the very latencies it measures
+                    var elapsed = trafficClock.Elapsed;
+                    var sample = await Task.Factory.StartNew(() => Sample(elapsed, instances, latencies, sizes, cpu.Cores()), CancellationToken.None,
+                        TaskCreationOptions.LongRunning, TaskScheduler.Default);
                     samples.Add(sample);
                     Console.WriteLine(sample.Row());
                 }
@@ -84,6 +88,11 @@ internal static class SoakPhase
             await stopTraffic.CancelAsync(); // no new customers; those under way finish
             var unfinished = await running;
             Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] traffic done: {string.Join(" | ", tally.Snapshot().Select(kv => $"{kv.Key} {kv.Value}"))}; journeys not finished {unfinished}");
+            foreach (var instance in instances)
+            {
+                var retries = instance.Api?.Retries ?? new Dictionary<string, long>();
+                Console.WriteLine($"API retries of instance {instance.Name}: {(retries.Count == 0 ? "none" : string.Join(" | ", retries.Select(r => $"{r.Key} ×{r.Value}")))}");
+            }
 
             var csv = Path.Combine(dir, "soak.csv");
             await File.WriteAllLinesAsync(csv, samples.Select(s => s.Csv()).Prepend(SoakSample.CsvHeader), token);

@@ -64,6 +64,7 @@ public sealed class GcpApi : IDisposable
     private readonly HttpClient http;
     private readonly Uri baseUrl;
     private readonly Dictionary<string, Task<AccessToken>> tokens = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> retries = new(StringComparer.Ordinal);
 
     /// <param name="baseUrl">The API, e.g. <c>http://127.0.0.1:8080</c> (the paths are resolved under it).</param>
     public GcpApi(Uri baseUrl)
@@ -72,6 +73,12 @@ public sealed class GcpApi : IDisposable
         this.baseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
         http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
     }
+
+    /// <summary>
+    /// The retries so far by cause (<c>connection (HttpRequestException)</c>, <c>429</c>, <c>503</c>, <c>504</c>, <c>401</c> with
+    /// a new token): a retry costs its back-off, so the callers' latencies should be read with them.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Retries => new SortedDictionary<string, long>(retries, StringComparer.Ordinal);
 
     /// <summary>
     /// <c>POST /certificates/next</c> as the pool's channel client (<see cref="DevClient.ForChannel"/>): 201 (or 200, the
@@ -164,6 +171,7 @@ public sealed class GcpApi : IDisposable
                 }
 
                 uncertain = true;
+                retries.AddOrUpdate($"connection ({e.GetType().Name}: {e.Message})", 1, (_, n) => n + 1);
                 await Task.Delay(TimeSpan.FromSeconds(1), token); // back-off before the retry
                 continue;
             }
@@ -172,6 +180,7 @@ public sealed class GcpApi : IDisposable
             {
                 response.Dispose();
                 Forget(client, bearer); // expired or revoked: one more try with a new token
+                retries.AddOrUpdate("401", 1, (_, n) => n + 1);
                 renewed = true;
                 continue;
             }
@@ -184,6 +193,7 @@ public sealed class GcpApi : IDisposable
             var status = (int)response.StatusCode;
             var wait = RetryAfter(response, response.StatusCode == HttpStatusCode.TooManyRequests ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(2));
             uncertain |= response.StatusCode == HttpStatusCode.GatewayTimeout;
+            retries.AddOrUpdate(status.ToString(CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
             response.Dispose();
             if (attempt >= MaxAttempts)
             {
