@@ -40,10 +40,7 @@ public sealed class Shop : IAsyncDisposable
             IsolationLevel = IsolationLevel.ReadCommitted,
             FetchWaitMaxMs = 5,
         }, Topics.Stream.Name);
-        // a thread of its own: the loop blocks in Consume, and on a thread-pool thread it would hold one of the pool's few
-        // (two on two cores) for good, so the callers' continuations would wait for the pool to add threads (0.5 s each)
-        eventLoop = Task.Factory.StartNew(() => CommandChannel.Consume(events, Topics.Stream.Name, OnEvent, stop.Token), CancellationToken.None,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        eventLoop = CommandChannel.StartConsuming(events, Topics.Stream.Name, OnEvent, stop.Token);
     }
 
     /// <summary>Replies addressed to this shop and dropped (not signed by the topology, or about another certificate or pool).</summary>

@@ -74,8 +74,7 @@ public sealed class CommandChannel : IAsyncDisposable
             };
             Apply(consumerConfig, extra);
             var replies = OpenAtEnd(consumerConfig, Topics.Replies.Name);
-            replyLoop = Task.Factory.StartNew(() => Consume(replies, Topics.Replies.Name, OnReply, stop.Token, onError), CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            replyLoop = StartConsuming(replies, Topics.Replies.Name, OnReply, stop.Token, onError);
         }
         catch
         {
@@ -227,9 +226,20 @@ public sealed class CommandChannel : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls <paramref name="consumer"/> until <paramref name="stopToken"/> fires, handing every record over; closes it at the end.</summary>
-    public static void Consume(IConsumer<byte[], byte[]> consumer, string topic, Action<ConsumeResult<byte[], byte[]>> handle, CancellationToken stopToken,
-        Action<string>? onError = null)
+    /// <summary>
+    /// Polls <paramref name="consumer"/> until <paramref name="stopToken"/> fires, handing every record over, and closes it at the
+    /// end — on a thread of its own, never the thread pool's: the loop blocks in <c>Consume</c> for good, and on a pool thread it
+    /// would hold one of the pool's few (two on two cores), so its callers' continuations would queue until the pool adds threads
+    /// (about half a second each). That is how the soak's tool once measured 0.5–1 s "outliers" of its own (docs/reliability.md).
+    /// </summary>
+    /// <returns>The loop: it ends once <paramref name="stopToken"/> fires and the consumer is closed.</returns>
+    public static Task StartConsuming(IConsumer<byte[], byte[]> consumer, string topic, Action<ConsumeResult<byte[], byte[]>> handle,
+        CancellationToken stopToken, Action<string>? onError = null) =>
+        Task.Factory.StartNew(() => Consume(consumer, topic, handle, stopToken, onError), CancellationToken.None, TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+
+    private static void Consume(IConsumer<byte[], byte[]> consumer, string topic, Action<ConsumeResult<byte[], byte[]>> handle, CancellationToken stopToken,
+        Action<string>? onError)
     {
         using (consumer)
         {
