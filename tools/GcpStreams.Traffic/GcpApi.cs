@@ -75,7 +75,7 @@ public sealed class GcpApi : IDisposable
     }
 
     /// <summary>
-    /// The retries so far by cause (<c>connection (HttpRequestException)</c>, <c>429</c>, <c>503</c>, <c>504</c>, <c>401</c> with
+    /// The retries so far by cause (<c>connection (HttpRequestException: its message)</c>, <c>429</c>, <c>503</c>, <c>504</c>, <c>401</c> with
     /// a new token): a retry costs its back-off, so the callers' latencies should be read with them.
     /// </summary>
     public IReadOnlyDictionary<string, long> Retries => new SortedDictionary<string, long>(retries, StringComparer.Ordinal);
