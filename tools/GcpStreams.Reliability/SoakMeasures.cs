@@ -136,8 +136,7 @@ internal static class SoakVerdict
             minutes.Add(minute);
             if (minute - start.Value >= window - 1e-9 && pooled.Count >= MinimumLatencies)
             {
-                pooled.Sort();
-                yield return (minutes.Average(), Latencies.Percentile([.. pooled], 99));
+                yield return Point(minutes, pooled);
                 pooled.Clear();
                 minutes.Clear();
                 start = null;
@@ -146,8 +145,13 @@ internal static class SoakVerdict
 
         if (pooled.Count >= MinimumLatencies)
         {
+            yield return Point(minutes, pooled);
+        }
+
+        static (double Minutes, double Value) Point(List<double> minutes, List<double> pooled)
+        {
             pooled.Sort();
-            yield return (minutes.Average(), Latencies.Percentile([.. pooled], 99));
+            return (minutes.Average(), Latencies.Percentile([.. pooled], 99));
         }
     }
 

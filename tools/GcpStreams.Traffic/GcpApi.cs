@@ -80,6 +80,8 @@ public sealed class GcpApi : IDisposable
     /// </summary>
     public IReadOnlyDictionary<string, long> Retries => new SortedDictionary<string, long>(retries, StringComparer.Ordinal);
 
+    private void Retried(string cause) => retries.AddOrUpdate(cause, 1, (_, n) => n + 1);
+
     /// <summary>
     /// <c>POST /certificates/next</c> as the pool's channel client (<see cref="DevClient.ForChannel"/>): 201 (or 200, the
     /// same Idempotency-Key replayed after a retry) is the reserved certificate; any other problem is a refusal.
@@ -171,7 +173,7 @@ public sealed class GcpApi : IDisposable
                 }
 
                 uncertain = true;
-                retries.AddOrUpdate($"connection ({e.GetType().Name}: {e.Message})", 1, (_, n) => n + 1);
+                Retried($"connection ({e.GetType().Name}: {e.Message})");
                 await Task.Delay(TimeSpan.FromSeconds(1), token); // back-off before the retry
                 continue;
             }
@@ -180,7 +182,7 @@ public sealed class GcpApi : IDisposable
             {
                 response.Dispose();
                 Forget(client, bearer); // expired or revoked: one more try with a new token
-                retries.AddOrUpdate("401", 1, (_, n) => n + 1);
+                Retried("401");
                 renewed = true;
                 continue;
             }
@@ -193,7 +195,7 @@ public sealed class GcpApi : IDisposable
             var status = (int)response.StatusCode;
             var wait = RetryAfter(response, response.StatusCode == HttpStatusCode.TooManyRequests ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(2));
             uncertain |= response.StatusCode == HttpStatusCode.GatewayTimeout;
-            retries.AddOrUpdate(status.ToString(CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
+            Retried(status.ToString(CultureInfo.InvariantCulture));
             response.Dispose();
             if (attempt >= MaxAttempts)
             {
