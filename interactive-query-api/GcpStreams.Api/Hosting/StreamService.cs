@@ -271,6 +271,11 @@ public sealed class StreamService : BackgroundService
                 // seen on the embedded broker: a consumer's close can block in librdkafka during the last rebalance
                 logger.LogError("The stream did not close within {Timeout}; stopping without waiting for it", CloseTimeout);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // the host's shutdown timeout (30 s by default, as long as CloseTimeout) came first: the same case, not a failure of the stop
+                logger.LogError("The stream did not close within the host's shutdown timeout; stopping without waiting for it");
+            }
         }
 
         StreamizLogging.Instance.Detach(loggerFactory);
