@@ -139,7 +139,7 @@ public partial class EmbeddedKafkaClusterTests
         // Pins a trap of the mock (STREAMIZ-NOTES.md, docs/operations.md): its TxnOffsetCommit handler answers "no error" and
         // stores nothing, so under exactly-once a consumer group's committed offsets never move and every rebalance or restart
         // reads its inputs again from auto.offset.reset. The service commits the same offsets outside the transaction on a
-        // mock broker (MockBrokerOffsets). If this starts failing after a librdkafka upgrade, the mock learned it.
+        // mock broker (MockBrokerTransactions). If this starts failing after a librdkafka upgrade, the mock learned it.
         using var cluster = new EmbeddedKafkaCluster();
         var topic = Clients.UniqueTopic("offsets");
         cluster.CreateTopic(topic, partitions: 1);

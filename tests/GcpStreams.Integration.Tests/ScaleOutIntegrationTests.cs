@@ -82,7 +82,7 @@ public class ScaleOutIntegrationTests
         Assert.That(next.certificateId, Is.Not.EqualTo(id), "the pool resumed after its first reservation");
 
         // The first instance stopped cleanly, so its last transaction committed its input offsets (on the embedded broker by a
-        // second, plain commit: MockBrokerOffsets) and the new instance reads none of its inputs again. Before that, the group's
+        // second, plain commit: MockBrokerTransactions) and the new instance reads none of its inputs again. Before that, the group's
         // offsets never moved on this broker and a restart re-read every input from the start: each recognised as applied
         // (DUPLICATE_EVENT alerts), but the changelogs grew with every pass (docs/reliability.md, the kill phase's finding).
         var stream = Kafka.ReadStream(cluster.BootstrapServers, registry);

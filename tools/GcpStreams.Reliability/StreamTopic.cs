@@ -56,8 +56,9 @@ internal static class StreamTopic
         [
             .. new GcpStreams.Ops.TopicReader(bootstrap, timeout).Read(Topics.Stream.Name)
                 .Where(r => r.Message.Value is not null)
-                .Select(r => codec.Decode(Topics.Stream, r.Message.Value!))
-                .Select(e => new StreamEvent(e.eventId, e.eventType, e.certificateId, e.causationId, e.payload is GcpStreams.Contracts.Alert alert ? $"{alert.kind} {alert.message}" : null)),
+                .Select(r => (Event: codec.Decode(Topics.Stream, r.Message.Value!), Content: Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(r.Message.Value!))))
+                .Select(d => new StreamEvent(d.Event.eventId, d.Event.eventType, d.Event.certificateId, d.Event.causationId,
+                    d.Event.payload is GcpStreams.Contracts.Alert alert ? $"{alert.kind} {alert.message}" : null, d.Content)),
         ];
     }
 

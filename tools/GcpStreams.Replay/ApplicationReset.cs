@@ -32,7 +32,7 @@ public sealed record ResetResult(
 ///   the group itself with the service's subscription and must be given every partition (a live instance keeps some);</item>
 /// <item>as that member, commit the group's offsets: inputs to their log start (or to a time), internal topics to their ends
 ///   (their records were made by the state being thrown away); then a tombstone for every key of every store changelog (a
-///   restore then ends with empty stores). Not one transaction: librdkafka's mock cluster accepts a transactional offset commit
+///   restore then ends with empty stores), and the changelogs' committed ends (the group's offsets of them) to after the tombstones. Not one transaction: librdkafka's mock cluster accepts a transactional offset commit
 ///   but drops its offsets (its TxnOffsetCommit handler stores nothing);</item>
 /// <item>leave the group; the caller wipes the local state dirs it was given.</item>
 /// </list>
@@ -116,6 +116,10 @@ public sealed class ApplicationReset(ReplayTopology topology, KafkaOffsets offse
                 throw new InvalidOperationException($"the changelog tombstones were not all written ({failure?.Reason ?? "timeout"}): run rebuild again before starting the service");
             }
         }
+
+        // the changelogs' committed ends move past the tombstones: the service attached to a standalone embedded broker sets back
+        // whatever a changelog holds past its committed end before restoring it (records of a transaction that never committed)
+        consumer.Commit([.. offsets.Watermarks(topology.Changelogs).Select(m => new TopicPartitionOffset(m.Key, m.Value.High))]);
 
         consumer.Close(); // leaves the group: the service's next start finds the new offsets
         var records = inputOffsets.Sum(o => Math.Max(0, inputEnds[o.Key] - o.Value));

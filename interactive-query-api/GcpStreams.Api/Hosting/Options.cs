@@ -65,8 +65,9 @@ public sealed class KafkaOptions
     public string ProcessingGuarantee { get; set; } = "ExactlyOnce";
 
     /// <summary>
-    /// Under exactly-once, commit each committed transaction's input offsets again outside it (<see cref="MockBrokerOffsets"/>):
-    /// the embedded broker does not store offsets sent to a transaction. Default: on in attached mode, where instances restart
+    /// Under exactly-once, commit each committed transaction's input offsets again outside it, with where its store changelog
+    /// writes end, and set a changelog back to those ends before restoring it (<see cref="MockBrokerTransactions"/>): the embedded
+    /// broker does not store offsets sent to a transaction and does not hide the writes of one that never committed. Default: on in attached mode, where instances restart
     /// and rebalance against a broker that outlives them; off in embedded mode (broker and stream start and end together, so
     /// the offsets are never read back) and in cluster mode (a real broker stores them).
     /// </summary>

@@ -129,7 +129,7 @@ public sealed class StreamService : BackgroundService
         AbandonableClients? next = null;
         var config = StreamConfig(stateDir, () => next?.Abandoned == true);
         IKafkaSupplier inner = kafka.CommitsOffsetsOutsideTransactions && config.Guarantee == ProcessingGuarantee.EXACTLY_ONCE
-            ? new MockBrokerOffsets(config, loggerFactory.CreateLogger<MockBrokerOffsets>())
+            ? new MockBrokerTransactions(config, loggerFactory.CreateLogger<MockBrokerTransactions>())
             : new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config);
         next = new AbandonableClients(inner);
         var created = new KafkaStream(topology, config, next);

@@ -1,0 +1,320 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Kafka;
+using Streamiz.Kafka.Net.Metrics;
+
+namespace GcpStreams.Api.Hosting;
+
+/// <summary>
+/// What exactly-once needs from a broker and the embedded one (librdkafka's mock cluster) does not do, done by the service's Kafka
+/// clients instead (<c>Kafka:CommitOffsetsOutsideTransactions</c>; on by default in attached mode only).
+/// <para>
+/// <b>Input offsets.</b> Streamiz commits a stream thread's input offsets inside its transaction (<c>SendOffsetsToTransaction</c>).
+/// The mock answers that request with "no error" and stores nothing (its TxnOffsetCommit handler; pinned by
+/// <c>EmbeddedKafkaClusterTests.OffsetsSentToATransaction_AreNotStored_ButAPlainCommitIs</c>), so the group's committed offsets
+/// never moved: every rebalance and restart read each input again from the beginning (docs/reliability.md). Each stream thread's
+/// transactional producer is given its thread's consumer: once a transaction has committed, the offsets it carried are committed
+/// again by the consumer, outside the transaction (a plain OffsetCommit, which the mock stores).
+/// </para>
+/// <para>
+/// <b>Committed changelog ends.</b> The mock does not hide the records of a transaction that never committed (it does not enforce
+/// <c>read_committed</c>): after a <c>kill -9</c> the next owner of a task would restore the killed instance's unfinished writes
+/// — a store one decision ahead of the outputs that reached the broker (the kill phase's finding, docs/reliability.md). So the same
+/// plain commit also records, for each store changelog partition the transaction wrote, where its writes end (the group's
+/// committed offset of that changelog partition). Before a changelog is restored, the restore consumer compares the partition's
+/// end with that mark; records past it are writes of a transaction that never committed, and <see cref="ChangelogRepair"/>
+/// appends the committed value (or a tombstone) of every key they touched, so the restore ends in the committed state, the inputs
+/// after the committed offsets are read again and decided again, as on a real cluster.
+/// </para>
+/// <para>
+/// The outputs are committed first, so the committed position never runs ahead of them; an instance that dies between the two
+/// reads the last transaction's inputs again against a store set back to before it, and produces the same outputs again (the same
+/// event ids: consumers on the embedded broker see such a copy, as they see the records of aborted transactions). Off in embedded
+/// mode (broker and stream start and end together, so nothing is read back) and in cluster mode (a real broker stores a
+/// transaction's offsets itself and hides what never committed).
+/// </para>
+/// </summary>
+internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logger) : IKafkaSupplier
+{
+    private readonly DefaultKafkaClientSupplier inner = new(new KafkaLoggerAdapter(config), config);
+    private readonly IStreamConfig stream = config;
+    private readonly ConcurrentDictionary<string, IConsumer<byte[], byte[]>> consumers = new(StringComparer.Ordinal);
+
+    public StreamMetricsRegistry MetricsRegistry
+    {
+        get => inner.MetricsRegistry;
+        set => inner.MetricsRegistry = value;
+    }
+
+    public IConsumer<byte[], byte[]> GetConsumer(ConsumerConfig config, IConsumerRebalanceListener rebalanceListener)
+    {
+        var consumer = inner.GetConsumer(config, rebalanceListener);
+        if (ThreadOf(config) is { } thread)
+        {
+            consumers[thread] = consumer;
+        }
+
+        return consumer;
+    }
+
+    public IProducer<byte[], byte[]> GetProducer(ProducerConfig config)
+    {
+        var producer = inner.GetProducer(config);
+        if (config.TransactionalId is null)
+        {
+            return producer;
+        }
+
+        // only a stream thread's transactional producer carries input offsets; its consumer is created after it
+        var thread = ThreadOf(config) ?? throw new InvalidOperationException(
+            $"Kafka:CommitOffsetsOutsideTransactions: the producer {config.ClientId} names no stream thread (Streamiz's StreamizProducerConfig.ThreadId); this Streamiz version is not supported with the setting");
+        return new TransactionalProducer(producer, () => consumers.GetValueOrDefault(thread), topic => ChangelogRepair.IsChangelog(stream.ApplicationId, topic), logger);
+    }
+
+    public IConsumer<byte[], byte[]> GetRestoreConsumer(ConsumerConfig config) =>
+        new RepairingRestoreConsumer(inner.GetRestoreConsumer(config), new ChangelogRepair(stream.BootstrapServers, stream.ApplicationId, logger));
+
+    public IAdminClient GetAdmin(AdminClientConfig config) => inner.GetAdmin(config);
+
+    public IConsumer<byte[], byte[]> GetGlobalConsumer(ConsumerConfig config) => inner.GetGlobalConsumer(config);
+
+    /// <summary>
+    /// The stream thread a client belongs to: Streamiz passes a stream thread's consumer and producer configurations as its own
+    /// subclasses (internal) with the thread's id; their client ids differ in more than a suffix.
+    /// </summary>
+    internal static string? ThreadOf(ClientConfig config) =>
+        config.GetType().GetProperty("ThreadId")?.GetValue(config) as string;
+
+    /// <summary>
+    /// A transactional producer that, after each committed transaction, commits by the consumer its input offsets and, for every store
+    /// changelog partition it wrote, the offset after its last write there.
+    /// </summary>
+    internal sealed class TransactionalProducer(
+        IProducer<byte[], byte[]> producer, Func<IConsumer<byte[], byte[]>?> consumer, Func<string, bool> isChangelog, ILogger logger)
+        : IProducer<byte[], byte[]>
+    {
+        /// <summary>How long a commit waits for the delivery reports of its changelog writes (they are in once the commit returns).</summary>
+        private static readonly TimeSpan ReportsTimeout = TimeSpan.FromSeconds(10);
+
+        private readonly object gate = new();
+        private readonly Dictionary<TopicPartition, long> changelogEnds = [];
+        private int transaction;
+        private int unreported;
+        private List<TopicPartitionOffset>? pending;
+
+        public Handle Handle => producer.Handle;
+
+        public string Name => producer.Name;
+
+        public void BeginTransaction()
+        {
+            NextTransaction();
+            producer.BeginTransaction();
+        }
+
+        public void SendOffsetsToTransaction(IEnumerable<TopicPartitionOffset> offsets, IConsumerGroupMetadata groupMetadata, TimeSpan timeout)
+        {
+            var list = offsets.ToList();
+            producer.SendOffsetsToTransaction(list, groupMetadata, timeout);
+            (pending ??= []).AddRange(list);
+        }
+
+        public void CommitTransaction(TimeSpan timeout)
+        {
+            producer.CommitTransaction(timeout);
+            CommitPending();
+        }
+
+        public void CommitTransaction()
+        {
+            producer.CommitTransaction();
+            CommitPending();
+        }
+
+        public void AbortTransaction(TimeSpan timeout)
+        {
+            NextTransaction();
+            producer.AbortTransaction(timeout);
+        }
+
+        public void AbortTransaction()
+        {
+            NextTransaction();
+            producer.AbortTransaction();
+        }
+
+        public void Produce(string topic, Message<byte[], byte[]> message, Action<DeliveryReport<byte[], byte[]>>? deliveryHandler = null)
+        {
+            if (!isChangelog(topic))
+            {
+                producer.Produce(topic, message, deliveryHandler);
+                return;
+            }
+
+            var sent = Sending();
+            Tracked(sent, () => producer.Produce(topic, message, Reported(sent, deliveryHandler)));
+        }
+
+        public void Produce(TopicPartition topicPartition, Message<byte[], byte[]> message, Action<DeliveryReport<byte[], byte[]>>? deliveryHandler = null)
+        {
+            if (!isChangelog(topicPartition.Topic))
+            {
+                producer.Produce(topicPartition, message, deliveryHandler);
+                return;
+            }
+
+            var sent = Sending();
+            Tracked(sent, () => producer.Produce(topicPartition, message, Reported(sent, deliveryHandler)));
+        }
+
+        public Task<DeliveryResult<byte[], byte[]>> ProduceAsync(string topic, Message<byte[], byte[]> message, CancellationToken cancellationToken = default) =>
+            isChangelog(topic) ? TrackedAsync(producer.ProduceAsync(topic, message, cancellationToken)) : producer.ProduceAsync(topic, message, cancellationToken);
+
+        public Task<DeliveryResult<byte[], byte[]>> ProduceAsync(TopicPartition topicPartition, Message<byte[], byte[]> message, CancellationToken cancellationToken = default) =>
+            isChangelog(topicPartition.Topic)
+                ? TrackedAsync(producer.ProduceAsync(topicPartition, message, cancellationToken))
+                : producer.ProduceAsync(topicPartition, message, cancellationToken);
+
+        public int Poll(TimeSpan timeout) => producer.Poll(timeout);
+
+        public int Flush(TimeSpan timeout) => producer.Flush(timeout);
+
+        public void Flush(CancellationToken cancellationToken = default) => producer.Flush(cancellationToken);
+
+        public void InitTransactions(TimeSpan timeout) => producer.InitTransactions(timeout);
+
+        public int AddBrokers(string brokers) => producer.AddBrokers(brokers);
+
+        public void SetSaslCredentials(string username, string password) => producer.SetSaslCredentials(username, password);
+
+        public void Dispose() => producer.Dispose();
+
+        /// <summary>A new transaction (begun or the last one aborted): the reports of earlier writes no longer count.</summary>
+        private void NextTransaction()
+        {
+            pending = null;
+            lock (gate)
+            {
+                transaction++;
+                changelogEnds.Clear();
+                unreported = 0;
+            }
+        }
+
+        /// <summary>A changelog write of the current transaction is being sent; its transaction's number.</summary>
+        private int Sending()
+        {
+            lock (gate)
+            {
+                unreported++;
+                return transaction;
+            }
+        }
+
+        /// <summary>The delivery of a changelog write of transaction <paramref name="sent"/>: where its partition's writes now end.</summary>
+        private void Delivered(int sent, TopicPartitionOffset? written)
+        {
+            lock (gate)
+            {
+                if (sent != transaction)
+                {
+                    return; // a late report of an aborted transaction
+                }
+
+                if (written is not null)
+                {
+                    changelogEnds[written.TopicPartition] = Math.Max(changelogEnds.GetValueOrDefault(written.TopicPartition), written.Offset.Value + 1);
+                }
+
+                unreported--;
+                Monitor.PulseAll(gate);
+            }
+        }
+
+        private Action<DeliveryReport<byte[], byte[]>> Reported(int sent, Action<DeliveryReport<byte[], byte[]>>? handler) => report =>
+        {
+            Delivered(sent, report.Error.IsError ? null : report.TopicPartitionOffset);
+            handler?.Invoke(report);
+        };
+
+        private void Tracked(int sent, Action produce)
+        {
+            try
+            {
+                produce();
+            }
+            catch
+            {
+                Delivered(sent, null); // never sent: no report will come
+                throw;
+            }
+        }
+
+        private async Task<DeliveryResult<byte[], byte[]>> TrackedAsync(Task<DeliveryResult<byte[], byte[]>> delivery)
+        {
+            var sent = Sending();
+            try
+            {
+                var result = await delivery.ConfigureAwait(false);
+                Delivered(sent, result.TopicPartitionOffset);
+                return result;
+            }
+            catch
+            {
+                Delivered(sent, null);
+                throw;
+            }
+        }
+
+        /// <summary>Where the committed transaction's changelog writes end; null if their reports did not all come.</summary>
+        private List<TopicPartitionOffset>? CommittedChangelogEnds()
+        {
+            var deadline = DateTime.UtcNow + ReportsTimeout;
+            lock (gate)
+            {
+                while (unreported > 0)
+                {
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero)
+                    {
+                        return null;
+                    }
+
+                    Monitor.Wait(gate, left);
+                }
+
+                return [.. changelogEnds.Select(e => new TopicPartitionOffset(e.Key, e.Value))];
+            }
+        }
+
+        private void CommitPending()
+        {
+            var inputs = pending;
+            pending = null;
+            if (CommittedChangelogEnds() is not { } changelogs)
+            {
+                // nothing committed: the inputs are read again and the transaction's changelog writes set back before the next restore
+                logger.LogWarning("The delivery reports of a committed transaction's changelog writes did not all come within {Timeout}; its offsets are not committed outside it", ReportsTimeout);
+                return;
+            }
+
+            List<TopicPartitionOffset> offsets = [.. inputs ?? [], .. changelogs];
+            if (offsets.Count == 0 || consumer() is not { } c)
+            {
+                return;
+            }
+
+            try
+            {
+                c.Commit(offsets);
+            }
+            catch (KafkaException e)
+            {
+                // e.g. the group rebalanced since: the next owner starts from the previous position, sets the changelogs back to
+                // the previous ends and decides the inputs again; nothing is lost
+                logger.LogInformation("Committing the offsets of a committed transaction outside it failed ({Reason}); the inputs after the previous commit may be read again", e.Error.Reason);
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text;
+using Confluent.Kafka;
+using GcpStreams.Api.Hosting;
+using GcpStreams.Embedded;
+using Microsoft.Extensions.Logging.Abstractions;
+using Streamiz.Kafka.Net;
+
+namespace GcpStreams.Integration.Tests;
+
+/// <summary>
+/// The kill phase's finding of 30 November 2026 (docs/reliability.md): the embedded broker shows the writes of a transaction that
+/// never committed, so the next owner of a task restored a store one decision ahead of the outputs. The service's clients on the
+/// embedded broker (<see cref="MockBrokerTransactions"/>) record where each changelog partition's committed writes end and set a
+/// changelog back to them before it is restored. Driven here the way Streamiz drives its clients: a stream thread's consumer and
+/// transactional producer, then a restore consumer asked for the partition's end before it reads it.
+/// </summary>
+public class MockBrokerTransactionsTests
+{
+    private const string App = "it-mbt";
+    private const string Changelog = App + "-ledger-changelog";
+    private const string Input = App + "-input";
+    private static readonly TopicPartition Ledger = new(Changelog, 0);
+
+    [Test]
+    public void A_store_changelog_restores_to_its_committed_writes_after_an_instance_died_in_the_middle_of_a_transaction()
+    {
+        using var cluster = new EmbeddedKafkaCluster();
+        cluster.CreateTopic(Changelog, partitions: 1);
+        cluster.CreateTopic(Input, partitions: 1);
+        var clients = new MockBrokerTransactions(new StreamConfig { ApplicationId = App, BootstrapServers = cluster.BootstrapServers }, NullLogger.Instance);
+
+        using (var thread = new StreamThread(clients, cluster, "t1"))
+        {
+            thread.Commit(inputOffset: 7, ("a", "a1"), ("b", "b1"), ("c", "c1"));
+
+            Assert.That(Committed(cluster, Input), Is.EqualTo(7), "the transaction's input offset, committed again outside it");
+            Assert.That(Committed(cluster, Changelog), Is.EqualTo(3), "where the changelog's committed writes end");
+
+            thread.Producer.BeginTransaction();
+            Put(thread.Producer, "a", "a2");
+            Put(thread.Producer, "d", "d1");
+            Put(thread.Producer, "b", null);
+            thread.Producer.Flush(Kafka.Timeout);
+            // the instance is killed here: the transaction never commits
+        }
+
+        var end = End(cluster);
+        Assert.That(Fold(cluster, to: end), Is.EqualTo(new Dictionary<string, string> { ["a"] = "a2", ["c"] = "c1", ["d"] = "d1" }),
+            "the embedded broker shows the unfinished transaction's writes: restored as they are, the store would be a decision ahead");
+
+        using (var restore = clients.GetRestoreConsumer(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = App + "-restore" }))
+        {
+            var repaired = restore.QueryWatermarkOffsets(Ledger, Kafka.Timeout).High.Value;
+            Assert.That(repaired, Is.EqualTo(end + 3), "a, b and d set back: a1, b1 and a tombstone for d");
+            Assert.That(Fold(cluster, to: repaired), Is.EqualTo(CommittedWrites), "restored, the store holds the committed writes");
+
+            var again = restore.QueryWatermarkOffsets(Ledger, Kafka.Timeout).High.Value;
+            Assert.That(again, Is.EqualTo(repaired + 3), "restored again before the next owner commits: set back again");
+            Assert.That(Fold(cluster, to: again), Is.EqualTo(CommittedWrites));
+        }
+
+        using (var thread = new StreamThread(clients, cluster, "t2"))
+        {
+            thread.Commit(inputOffset: 9, ("a", "a2"), ("e", "e1")); // the next owner decides the inputs after the committed offset again
+        }
+
+        Assert.That(Committed(cluster, Input), Is.EqualTo(9));
+        var final = End(cluster);
+        Assert.That(Committed(cluster, Changelog), Is.InRange(final - 1, final), "the committed end: after the last record (the broker may add its marker after it)");
+        using (var restore = clients.GetRestoreConsumer(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = App + "-restore" }))
+        {
+            Assert.That(restore.QueryWatermarkOffsets(Ledger, Kafka.Timeout).High.Value, Is.EqualTo(final), "nothing past the committed end: restored as it is");
+        }
+
+        Assert.That(Fold(cluster, to: final), Is.EqualTo(new Dictionary<string, string> { ["a"] = "a2", ["b"] = "b1", ["c"] = "c1", ["e"] = "e1" }),
+            "the repair stays in the middle of the changelog and every later restore passes it");
+    }
+
+    private static Dictionary<string, string> CommittedWrites => new() { ["a"] = "a1", ["b"] = "b1", ["c"] = "c1" };
+
+    private static long End(EmbeddedKafkaCluster cluster)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = App + "-reader" }).Build();
+        return consumer.QueryWatermarkOffsets(Ledger, Kafka.Timeout).High.Value;
+    }
+
+    private static void Put(IProducer<byte[], byte[]> producer, string key, string? value) =>
+        producer.Produce(Ledger, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = value is null ? null! : Encoding.UTF8.GetBytes(value) }, report =>
+        {
+            if (report.Error.IsError)
+            {
+                throw new KafkaException(report.Error);
+            }
+        });
+
+    private static long Committed(EmbeddedKafkaCluster cluster, string topic)
+    {
+        using var group = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = App }).Build();
+        return group.Committed([new TopicPartition(topic, 0)], Kafka.Timeout).Single().Offset.Value;
+    }
+
+    /// <summary>What a restore of the changelog from its start to offset <paramref name="to"/> puts in the store.</summary>
+    private static Dictionary<string, string> Fold(EmbeddedKafkaCluster cluster, long to)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = App + "-reader", FetchWaitMaxMs = 5 }).Build();
+        consumer.Assign(new TopicPartitionOffset(Ledger, Offset.Beginning));
+        var store = new Dictionary<string, string>(StringComparer.Ordinal);
+        var deadline = DateTime.UtcNow + Kafka.Timeout;
+        while (consumer.Position(Ledger).Value < to)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the changelog could not be read to offset {to}");
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is not { } record || record.Offset.Value >= to)
+            {
+                continue;
+            }
+
+            var key = Encoding.UTF8.GetString(record.Message.Key);
+            if (record.Message.Value is null)
+            {
+                store.Remove(key);
+            }
+            else
+            {
+                store[key] = Encoding.UTF8.GetString(record.Message.Value);
+            }
+        }
+
+        return store;
+    }
+
+    /// <summary>A stream thread's consumer and transactional producer, as Streamiz gets them from its client supplier.</summary>
+    private sealed class StreamThread : IDisposable
+    {
+        private readonly IConsumer<byte[], byte[]> consumer;
+
+        public StreamThread(MockBrokerTransactions clients, EmbeddedKafkaCluster cluster, string id)
+        {
+            consumer = clients.GetConsumer(new ThreadConsumerConfig { ThreadId = id, BootstrapServers = cluster.BootstrapServers, GroupId = App, EnableAutoCommit = false }, null!);
+            Producer = clients.GetProducer(new ThreadProducerConfig { ThreadId = id, BootstrapServers = cluster.BootstrapServers, TransactionalId = $"{App}-{id}" });
+            Producer.InitTransactions(Kafka.Timeout);
+        }
+
+        public IProducer<byte[], byte[]> Producer { get; }
+
+        /// <summary>One transaction: the writes to the changelog and the input offset it consumed up to.</summary>
+        public void Commit(long inputOffset, params (string Key, string? Value)[] writes)
+        {
+            Producer.BeginTransaction();
+            foreach (var (key, value) in writes)
+            {
+                Put(Producer, key, value);
+            }
+
+            Producer.SendOffsetsToTransaction([new TopicPartitionOffset(Input, 0, inputOffset)], consumer.ConsumerGroupMetadata, Kafka.Timeout);
+            Producer.CommitTransaction(Kafka.Timeout);
+        }
+
+        public void Dispose()
+        {
+            Producer.Dispose();
+            consumer.Dispose();
+        }
+    }
+
+    /// <summary>A stream thread's consumer configuration as Streamiz passes it (a subclass naming the thread).</summary>
+    private sealed class ThreadConsumerConfig : ConsumerConfig
+    {
+        public string ThreadId { get; init; } = "";
+    }
+
+    /// <summary>A stream thread's producer configuration as Streamiz passes it.</summary>
+    private sealed class ThreadProducerConfig : ProducerConfig
+    {
+        public string ThreadId { get; init; } = "";
+    }
+}
