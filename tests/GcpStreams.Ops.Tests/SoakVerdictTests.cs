@@ -169,6 +169,7 @@ public sealed class SoakVerdictTests
     {
         Assert.That(SoakPhase.ParseVmRssMiB(["Name:\tdotnet", "VmPeak:\t 900000 kB", "VmRSS:\t  409600 kB", "RssAnon:\t 300000 kB"]), Is.EqualTo(400));
         Assert.That(double.IsNaN(SoakPhase.ParseVmRssMiB(["Name:\tzombie"])), Is.True);
+        Assert.That(SoakPhase.ParseStatusMiB(["VmHWM:\t  512000 kB", "VmRSS:\t  409600 kB"], "VmHWM:"), Is.EqualTo(500), "the peak, for the memory phase");
 
         var row = Sample(1.5, 400.25, 120, 300, 390).Csv();
 

@@ -25,7 +25,7 @@ using C = GcpStreams.Contracts;
 //     the same broker (more of them: it is so fast that the throughput batch would time a single commit), for the ratio;
 // (4) sends captures at a fixed moderate rate and measures each one's end-to-end latency: produced on All_Payments ->
 //     its outcome event delivered to a read_committed consumer of GiftCertificates.Stream.
-// Outcomes are counted by their event-type header, never decoded (OutcomeCounter.cs), so the load generator takes as
+// Outcomes are counted by their event-type header, never decoded (EventCounter in tools/GcpStreams.Traffic), so the load generator takes as
 // little CPU from the stream thread as it can.
 var arenas = NativeHeap.LimitArenas(); // first, as the service's Program does (the bench hosts the service in this process)
 var options = ParseArgs(args);
@@ -97,7 +97,7 @@ var payments = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
     EnableIdempotence = true,
     LingerMs = 1,
 }).Build();
-var outcomes = new OutcomeCounter(kafka.BootstrapServers, partitions);
+var outcomes = new EventCounter(kafka.BootstrapServers, partitions, GcpStreams.Domain.EventTypes.Redeemed, GcpStreams.Domain.EventTypes.OperationRejected);
 var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = "gcp-bench-probe" }).Build();
 var failedDeliveries = 0;
 void Delivered(DeliveryReport<byte[], byte[]> report)

@@ -5,11 +5,12 @@ namespace GcpStreams.Reliability;
 /// <summary>gcp-reliability's command line.</summary>
 /// <param name="Instances">As given (<c>--instances</c>); each phase has its own default: 3 for reserve, 1 for soak.</param>
 internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double Rate, int Reservations, int PoolSize, int? Instances, string Results, int TrafficSeconds,
-    double Minutes, int SampleSeconds)
+    double Minutes, int SampleSeconds, int Certificates = 1_000_000)
 {
-    public const string Usage = "usage: gcp-reliability [--phase kill|reserve|soak|all] [--cycles N (20)] [--seed N (time)] [--rate customers/s (2)] "
+    public const string Usage = "usage: gcp-reliability [--phase kill|reserve|soak|memory|all] [--cycles N (20)] [--seed N (time)] [--rate customers/s (2)] "
         + "[--reservations N (10000)] [--pool N (5000)] [--instances N for the reserve (3) and soak (1) phases] [--results DIR (artifacts/reliability)] "
-        + "[--traffic-seconds N: traffic at least this long (0)] [--minutes N: the soak's length (30)] [--sample-seconds N: the soak's sampling interval (10)]";
+        + "[--traffic-seconds N: traffic at least this long (0)] [--minutes N: the soak's length (30)] [--sample-seconds N: the soak's and the memory phase's sampling interval (10)] "
+        + "[--certificates N: issued in the memory phase (1000000)]";
 
     public static SuiteOptions? Parse(string[] args)
     {
@@ -24,14 +25,14 @@ internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double R
             values[args[i][2..]] = args[i + 1];
         }
 
-        var known = new[] { "phase", "cycles", "seed", "rate", "reservations", "pool", "instances", "results", "traffic-seconds", "minutes", "sample-seconds" };
+        var known = new[] { "phase", "cycles", "seed", "rate", "reservations", "pool", "instances", "results", "traffic-seconds", "minutes", "sample-seconds", "certificates" };
         if (values.Keys.Any(k => !known.Contains(k, StringComparer.Ordinal)))
         {
             return null;
         }
 
         var phase = values.GetValueOrDefault("phase", "all");
-        if (phase is not ("kill" or "reserve" or "soak" or "all"))
+        if (phase is not ("kill" or "reserve" or "soak" or "memory" or "all"))
         {
             return null;
         }
@@ -48,6 +49,7 @@ internal sealed record SuiteOptions(string Phase, int Cycles, int Seed, double R
             values.GetValueOrDefault("results", "artifacts/reliability"),
             Int("traffic-seconds", 0),
             values.TryGetValue("minutes", out var minutes) ? double.Parse(minutes, CultureInfo.InvariantCulture) : 30,
-            Int("sample-seconds", 10));
+            Int("sample-seconds", 10),
+            Int("certificates", 1_000_000));
     }
 }

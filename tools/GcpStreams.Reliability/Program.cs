@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using GcpStreams.Reliability;
 
-// make reliability [RELIABILITY_ARGS="--phase kill|reserve|soak|all --cycles 20 --seed N --minutes 30"]: docs/reliability.md
+// make reliability [RELIABILITY_ARGS="--phase kill|reserve|soak|memory|all --cycles 20 --seed N --minutes 30"]: docs/reliability.md
 var options = SuiteOptions.Parse(args);
 if (options is null)
 {
@@ -42,6 +42,11 @@ try
     if (options.Phase is "soak")
     {
         ok &= await SoakPhase.RunAsync(options, Path.Combine(results, "soak"), cancel.Token);
+    }
+
+    if (options.Phase is "memory")
+    {
+        ok &= await MemoryPhase.RunAsync(options, Path.Combine(results, "memory"), cancel.Token);
     }
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)

@@ -168,9 +168,12 @@ internal static class SoakPhase
         }
     }
 
-    internal static double ParseVmRssMiB(IEnumerable<string> status)
+    internal static double ParseVmRssMiB(IEnumerable<string> status) => ParseStatusMiB(status, "VmRSS:");
+
+    /// <summary>A size field of <c>/proc/PID/status</c> (<c>VmRSS:</c>, <c>VmHWM:</c>, in kB) in MiB; NaN when it is missing.</summary>
+    internal static double ParseStatusMiB(IEnumerable<string> status, string field)
     {
-        var line = status.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = status.FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
         if (line is null)
         {
             return double.NaN;

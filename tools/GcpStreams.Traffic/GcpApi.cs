@@ -113,6 +113,22 @@ public sealed class GcpApi : IDisposable
         }
     }
 
+    /// <summary><c>GET /certificates/{id}</c> as the POS terminal: whether the service knows the (POS) certificate yet (404: not yet).</summary>
+    public async Task<bool> CertificateExistsAsync(string certificateId, CancellationToken token)
+    {
+        var (response, _) = await SendAsync("GET /certificates/{id}", DevClient.PosTerminal,
+            () => new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, "certificates/" + Uri.EscapeDataString(certificateId))), token);
+        using (response)
+        {
+            return response.StatusCode switch
+            {
+                HttpStatusCode.OK => true,
+                HttpStatusCode.NotFound => false,
+                _ => throw new ApiUnavailableException($"GET /certificates/{certificateId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(token)}"),
+            };
+        }
+    }
+
     /// <summary><c>POST /certificates/{id}/lock</c> as support, with a reason.</summary>
     public Task<ApiAnswer> LockAsync(string certificateId, string reason, CancellationToken token) =>
         WriteAsync(certificateId, "lock", reason, alreadyDone: "LOCKED", token);

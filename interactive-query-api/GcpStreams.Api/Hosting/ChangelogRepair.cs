@@ -35,17 +35,9 @@ internal sealed class ChangelogRepair(string bootstrapServers, string applicatio
             return marks;
         }
 
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            GroupId = applicationId + "-changelog-repair", // never joins nor commits: assigned partitions only
-            EnableAutoCommit = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            FetchWaitMaxMs = 5,
-        }).SetLogHandler((_, _) => { }).Build();
         var touched = new List<byte[]>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        Read(consumer, partition, committedEnd, marks.High.Value, record =>
+        Read(partition, committedEnd, marks.High.Value, record =>
         {
             if (seen.Add(Convert.ToBase64String(record.Message.Key)))
             {
@@ -58,7 +50,7 @@ internal sealed class ChangelogRepair(string bootstrapServers, string applicatio
         }
 
         var committed = new Dictionary<string, Message<byte[], byte[]>>(StringComparer.Ordinal);
-        Read(consumer, partition, marks.Low.Value, committedEnd, record =>
+        Read(partition, marks.Low.Value, committedEnd, record =>
         {
             if (seen.Contains(Convert.ToBase64String(record.Message.Key)))
             {
@@ -97,14 +89,26 @@ internal sealed class ChangelogRepair(string bootstrapServers, string applicatio
     private long? CommittedEnd(TopicPartition partition) =>
         Group().Committed([partition], Timeout).Single().Offset.Value is var offset and >= 0 ? offset : null;
 
-    /// <summary>Hands over every record of <paramref name="partition"/> with a key from offset <paramref name="from"/> up to <paramref name="to"/> (excluded).</summary>
-    private static void Read(IConsumer<byte[], byte[]> consumer, TopicPartition partition, long from, long to, Action<ConsumeResult<byte[], byte[]>> handle)
+    /// <summary>
+    /// Hands over every record of <paramref name="partition"/> with a key from offset <paramref name="from"/> up to <paramref name="to"/>
+    /// (excluded). A consumer of its own each time: right after an assignment a consumer's position is still the one it had
+    /// before (until its first fetch), which would end a second read of the same partition before it began.
+    /// </summary>
+    private void Read(TopicPartition partition, long from, long to, Action<ConsumeResult<byte[], byte[]>> handle)
     {
         if (from >= to)
         {
             return;
         }
 
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = applicationId + "-changelog-repair", // never joins nor commits: assigned partitions only
+            EnableAutoCommit = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            FetchWaitMaxMs = 5,
+        }).SetLogHandler((_, _) => { }).Build();
         consumer.Assign(new TopicPartitionOffset(partition, from));
         var deadline = DateTime.UtcNow + Timeout;
         while (consumer.Position(partition).Value is var position && (position < 0 || position < to))

@@ -2,21 +2,19 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using GcpStreams.Client;
-using GcpStreams.Domain;
 
-namespace GcpStreams.Bench;
+namespace GcpStreams.Traffic;
 
 /// <summary>
-/// Counts payment outcomes on <see cref="Topics.Stream"/> without decoding a single event: one dedicated consumer, assigned to
-/// every partition at its end when it opens, looks only at each record's <c>event-type</c> header (<see cref="GcpStreams.Client.Header.EventType"/>)
-/// and counts <c>certificate.redeemed</c> and <c>operation.rejected</c>, the one outcome a CAPTURE payment has. Values are never
-/// even copied (<see cref="Ignore"/>); the key (the certificate id) is read only while <see cref="OnOutcome"/> is set.
+/// Counts events of given types on <see cref="Topics.Stream"/> without decoding a single one (the benchmarks' load generators:
+/// e.g. <c>certificate.redeemed</c> and <c>operation.rejected</c>, the one outcome a CAPTURE payment has): one dedicated consumer,
+/// assigned to every partition at its end when it opens, looks only at each record's <c>event-type</c> header
+/// (<see cref="GcpStreams.Client.Header.EventType"/>). Values are never even copied (<see cref="Ignore"/>); the key (the certificate id) is read only
+/// while <see cref="OnOutcome"/> is set.
 /// </summary>
-public sealed class OutcomeCounter : IDisposable
+public sealed class EventCounter : IDisposable
 {
-    private static readonly byte[] Redeemed = Encoding.UTF8.GetBytes(EventTypes.Redeemed);
-    private static readonly byte[] Rejected = Encoding.UTF8.GetBytes(EventTypes.OperationRejected);
-
+    private readonly byte[][] counted;
     private readonly IConsumer<byte[], Ignore> consumer;
     private readonly CancellationTokenSource stop = new();
     private readonly Thread thread;
@@ -27,12 +25,14 @@ public sealed class OutcomeCounter : IDisposable
 
     /// <param name="bootstrapServers">The embedded broker.</param>
     /// <param name="partitions">The partition count of <see cref="Topics.Stream"/>.</param>
-    public OutcomeCounter(string bootstrapServers, int partitions)
+    /// <param name="eventTypes">The event types counted.</param>
+    public EventCounter(string bootstrapServers, int partitions, params string[] eventTypes)
     {
+        counted = [.. eventTypes.Select(Encoding.UTF8.GetBytes)];
         consumer = new ConsumerBuilder<byte[], Ignore>(new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,
-            GroupId = "gcp-bench-outcomes", // never joined: assigned explicitly, nothing committed
+            GroupId = "gcp-event-counter", // never joined: assigned explicitly, nothing committed
             EnableAutoCommit = false,
             IsolationLevel = IsolationLevel.ReadCommitted,
             FetchWaitMaxMs = 5, // the mock broker's long poll never ends early (STREAMIZ-NOTES)
@@ -43,21 +43,21 @@ public sealed class OutcomeCounter : IDisposable
             var partition = new TopicPartition(Topics.Stream.Name, p);
             return new TopicPartitionOffset(partition, consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High);
         }));
-        thread = new Thread(Run) { Name = "bench-outcomes", IsBackground = true };
+        thread = new Thread(Run) { Name = "event-counter", IsBackground = true };
         thread.Start();
     }
 
-    /// <summary>Outcomes counted since the counter opened.</summary>
+    /// <summary>Events counted since the counter opened.</summary>
     public long Count => Interlocked.Read(ref count);
 
     /// <summary>
-    /// Called on the counter's thread with the record key (the certificate id) of every outcome while set; null (the
-    /// throughput phase) reads no key at all.
+    /// Called on the counter's thread with the record key (the certificate id) of every event counted while set; null reads no
+    /// key at all.
     /// </summary>
     public Action<string>? OnOutcome { get; set; }
 
     /// <summary>
-    /// Completes with <see cref="Stopwatch.GetTimestamp"/> as the counter's thread saw outcome number <paramref name="outcomes"/>
+    /// Completes with <see cref="Stopwatch.GetTimestamp"/> as the counter's thread saw event number <paramref name="outcomes"/>
     /// (counted since the counter opened). One wait at a time.
     /// </summary>
     public Task<long> WhenCountReaches(long outcomes)
@@ -95,12 +95,11 @@ public sealed class OutcomeCounter : IDisposable
             }
             catch (ConsumeException e)
             {
-                Console.Error.WriteLine($"outcome counter: {e.Error.Reason}");
+                Console.Error.WriteLine($"event counter: {e.Error.Reason}");
                 continue;
             }
 
-            if (record?.Message.Headers is not { } headers || !headers.TryGetLastBytes(GcpStreams.Client.Header.EventType, out var type)
-                || !(type.AsSpan().SequenceEqual(Redeemed) || type.AsSpan().SequenceEqual(Rejected)))
+            if (record?.Message.Headers is not { } headers || !headers.TryGetLastBytes(GcpStreams.Client.Header.EventType, out var type) || !Counted(type))
             {
                 continue;
             }
@@ -121,6 +120,19 @@ public sealed class OutcomeCounter : IDisposable
                 }
             }
         }
+    }
+
+    private bool Counted(byte[] type)
+    {
+        foreach (var eventType in counted)
+        {
+            if (type.AsSpan().SequenceEqual(eventType))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public void Dispose()
