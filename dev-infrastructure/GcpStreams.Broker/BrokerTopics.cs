@@ -23,7 +23,7 @@ internal static class BrokerTopics
 
     /// <summary>What a topic is to the service, for the log-start warnings: input, output, internal (repartition) or changelog.</summary>
     public static string RoleOf(string topic, string applicationId) =>
-        topic.StartsWith(applicationId + "-", StringComparison.Ordinal) && topic.EndsWith("-changelog", StringComparison.Ordinal) ? "changelog"
+        InternalTopics.IsChangelog(applicationId, topic) ? "changelog"
         : topic.StartsWith(applicationId + "-", StringComparison.Ordinal) ? "internal"
         : Topics.Inputs.Contains(topic) ? "input"
         : "output";

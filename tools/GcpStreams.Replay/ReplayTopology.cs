@@ -26,7 +26,7 @@ public sealed class ReplayTopology
         InternalSources = [.. sources.Where(t => !Topics.Inputs.Contains(t))];
         Sinks = [.. description.SubTopologies.SelectMany(s => s.Nodes).OfType<ISinkNodeDescription>().Select(s => s.Topic).OfType<string>().Distinct().Order(StringComparer.Ordinal)];
         Changelogs = [.. TopologyTopics.Of(Topology, settings.ApplicationId).Select(t => t.Name)
-            .Where(n => n.StartsWith(settings.ApplicationId + "-", StringComparison.Ordinal) && n.EndsWith("-changelog", StringComparison.Ordinal))];
+            .Where(n => InternalTopics.IsChangelog(settings.ApplicationId, n))];
         GlobalSources = [.. globals.Order(StringComparer.Ordinal)];
     }
 

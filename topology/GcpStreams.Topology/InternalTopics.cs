@@ -52,4 +52,8 @@ public sealed class InternalTopics(string applicationId)
 
     /// <summary>The changelog Streamiz keeps for a store of the application <paramref name="applicationId"/>.</summary>
     public static string Changelog(string applicationId, string store) => $"{applicationId}-{store}-changelog";
+
+    /// <summary>Whether <paramref name="topic"/> is a store changelog of the application <paramref name="applicationId"/> (<see cref="Changelog(string, string)"/>).</summary>
+    public static bool IsChangelog(string applicationId, string topic) =>
+        topic.StartsWith(applicationId + "-", StringComparison.Ordinal) && topic.EndsWith("-changelog", StringComparison.Ordinal);
 }

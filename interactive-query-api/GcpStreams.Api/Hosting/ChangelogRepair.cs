@@ -18,11 +18,8 @@ internal sealed class ChangelogRepair(string bootstrapServers, string applicatio
 
     private IConsumer<byte[], byte[]>? group;
 
-    /// <summary>Whether <paramref name="topic"/> is a store changelog of <paramref name="applicationId"/> (<c>{app}-{store}-changelog</c>).</summary>
-    public static bool IsChangelog(string applicationId, string topic) =>
-        topic.StartsWith(applicationId + "-", StringComparison.Ordinal) && topic.EndsWith("-changelog", StringComparison.Ordinal);
-
-    public bool Applies(string topic) => IsChangelog(applicationId, topic);
+    /// <summary>Whether <paramref name="topic"/> is a store changelog of the application, the only topics repaired.</summary>
+    public bool Applies(string topic) => Topology.InternalTopics.IsChangelog(applicationId, topic);
 
     /// <summary>
     /// Repairs <paramref name="partition"/> if records past its committed end are on it; returns its watermarks after that (the
@@ -52,9 +49,10 @@ internal sealed class ChangelogRepair(string bootstrapServers, string applicatio
         var committed = new Dictionary<string, Message<byte[], byte[]>>(StringComparer.Ordinal);
         Read(partition, marks.Low.Value, committedEnd, record =>
         {
-            if (seen.Contains(Convert.ToBase64String(record.Message.Key)))
+            var key = Convert.ToBase64String(record.Message.Key);
+            if (seen.Contains(key))
             {
-                committed[Convert.ToBase64String(record.Message.Key)] = record.Message;
+                committed[key] = record.Message;
             }
         });
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig

@@ -69,7 +69,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
         // only a stream thread's transactional producer carries input offsets; its consumer is created after it
         var thread = ThreadOf(config) ?? throw new InvalidOperationException(
             $"Kafka:CommitOffsetsOutsideTransactions: the producer {config.ClientId} names no stream thread (Streamiz's StreamizProducerConfig.ThreadId); this Streamiz version is not supported with the setting");
-        return new TransactionalProducer(producer, () => consumers.GetValueOrDefault(thread), topic => ChangelogRepair.IsChangelog(stream.ApplicationId, topic), logger);
+        return new TransactionalProducer(producer, () => consumers.GetValueOrDefault(thread), topic => Topology.InternalTopics.IsChangelog(stream.ApplicationId, topic), logger);
     }
 
     public IConsumer<byte[], byte[]> GetRestoreConsumer(ConsumerConfig config) =>
