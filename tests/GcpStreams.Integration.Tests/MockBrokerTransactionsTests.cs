@@ -4,6 +4,7 @@ using GcpStreams.Api.Hosting;
 using GcpStreams.Embedded;
 using Microsoft.Extensions.Logging.Abstractions;
 using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Kafka;
 
 namespace GcpStreams.Integration.Tests;
 
@@ -76,6 +77,51 @@ public class MockBrokerTransactionsTests
             "the repair stays in the middle of the changelog and every later restore passes it");
     }
 
+    /// <summary>
+    /// The kill phase's finding of 2 December 2026: a plain commit refused during a rebalance left its transaction's input offsets
+    /// uncommitted, and the next commit, carrying its own offsets only, moved the changelog's committed end past the refused
+    /// transaction's writes — the store kept effects whose inputs were read again (<c>DUPLICATE_EVENT</c>, State one sequence ahead).
+    /// </summary>
+    [Test]
+    public void A_refused_commit_outside_the_transaction_is_carried_by_the_next_one_until_the_tasks_are_rebuilt()
+    {
+        using var cluster = new EmbeddedKafkaCluster();
+        cluster.CreateTopic(Changelog, partitions: 1);
+        cluster.CreateTopic(Input, partitions: 2);
+        var clients = new MockBrokerTransactions(new StreamConfig { ApplicationId = App, BootstrapServers = cluster.BootstrapServers }, NullLogger.Instance);
+        var rebuilt = new RecordingListener();
+        var thread = new StreamThread(clients, cluster, "t1", rebuilt);
+        try
+        {
+            thread.Commit(inputOffset: 7, ("a", "a1"));
+            Assert.That((Committed(cluster, Input), Committed(cluster, Changelog)), Is.EqualTo((7L, 1L)));
+
+            cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, ErrorCode.RebalanceInProgress);
+            thread.Commit(inputOffset: 9, ("a", "a2"));
+            Assert.That((Committed(cluster, Input), Committed(cluster, Changelog)), Is.EqualTo((7L, 1L)), "refused: nothing moved");
+
+            thread.Commit(new TopicPartitionOffset(Input, 1, 4), ("b", "b1")); // the next transaction read the other input partition only
+            Assert.That(Committed(cluster, Input), Is.EqualTo(9), "the refused commit's input offset, carried by the next commit");
+            Assert.That(Committed(cluster, Input, partition: 1), Is.EqualTo(4));
+            Assert.That(Committed(cluster, Changelog), Is.GreaterThanOrEqualTo(3), "past a2 and b1, with the inputs that made them");
+
+            cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, ErrorCode.RebalanceInProgress);
+            thread.Commit(inputOffset: 11, ("a", "a3"));
+            var changelogEnd = Committed(cluster, Changelog);
+            thread.Revoke(); // the tasks are closed and built again from the group's position: the refused offsets describe no store
+            Assert.That(rebuilt.Revoked, Is.EqualTo(1), "Streamiz's own listener was called");
+            thread = new StreamThread(clients, cluster, "t1", rebuilt);
+            thread.Commit(new TopicPartitionOffset(Input, 1, 6), ("b", "b2"));
+            Assert.That(Committed(cluster, Input), Is.EqualTo(9), "not carried once the tasks were rebuilt: their inputs are read again");
+            Assert.That(Committed(cluster, Input, partition: 1), Is.EqualTo(6));
+            Assert.That(Committed(cluster, Changelog), Is.GreaterThan(changelogEnd));
+        }
+        finally
+        {
+            thread.Dispose();
+        }
+    }
+
     private static Dictionary<string, string> CommittedWrites => new() { ["a"] = "a1", ["b"] = "b1", ["c"] = "c1" };
 
     private static long End(EmbeddedKafkaCluster cluster)
@@ -93,10 +139,10 @@ public class MockBrokerTransactionsTests
             }
         });
 
-    private static long Committed(EmbeddedKafkaCluster cluster, string topic)
+    private static long Committed(EmbeddedKafkaCluster cluster, string topic, int partition = 0)
     {
         using var group = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = App }).Build();
-        return group.Committed([new TopicPartition(topic, 0)], Kafka.Timeout).Single().Offset.Value;
+        return group.Committed([new TopicPartition(topic, partition)], Kafka.Timeout).Single().Offset.Value;
     }
 
     /// <summary>What a restore of the changelog from its start to offset <paramref name="to"/> puts in the store.</summary>
@@ -133,17 +179,31 @@ public class MockBrokerTransactionsTests
     {
         private readonly IConsumer<byte[], byte[]> consumer;
 
-        public StreamThread(MockBrokerTransactions clients, EmbeddedKafkaCluster cluster, string id)
+        /// <param name="listener">Streamiz's rebalance listener; with one, the consumer subscribes to the input and joins the group.</param>
+        public StreamThread(MockBrokerTransactions clients, EmbeddedKafkaCluster cluster, string id, IConsumerRebalanceListener? listener = null)
         {
-            consumer = clients.GetConsumer(new ThreadConsumerConfig { ThreadId = id, BootstrapServers = cluster.BootstrapServers, GroupId = App, EnableAutoCommit = false }, null!);
             Producer = clients.GetProducer(new ThreadProducerConfig { ThreadId = id, BootstrapServers = cluster.BootstrapServers, TransactionalId = $"{App}-{id}" });
             Producer.InitTransactions(Kafka.Timeout);
+            consumer = clients.GetConsumer(new ThreadConsumerConfig { ThreadId = id, BootstrapServers = cluster.BootstrapServers, GroupId = App, EnableAutoCommit = false }, listener!);
+            if (listener is not null)
+            {
+                consumer.Subscribe(Input);
+                var deadline = DateTime.UtcNow + Kafka.Timeout;
+                while (consumer.Assignment.Count == 0)
+                {
+                    Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the consumer got no partitions");
+                    consumer.Consume(TimeSpan.FromMilliseconds(50));
+                }
+            }
         }
 
         public IProducer<byte[], byte[]> Producer { get; }
 
         /// <summary>One transaction: the writes to the changelog and the input offset it consumed up to.</summary>
-        public void Commit(long inputOffset, params (string Key, string? Value)[] writes)
+        public void Commit(long inputOffset, params (string Key, string? Value)[] writes) =>
+            Commit(new TopicPartitionOffset(Input, 0, inputOffset), writes);
+
+        public void Commit(TopicPartitionOffset input, params (string Key, string? Value)[] writes)
         {
             Producer.BeginTransaction();
             foreach (var (key, value) in writes)
@@ -151,14 +211,37 @@ public class MockBrokerTransactionsTests
                 Put(Producer, key, value);
             }
 
-            Producer.SendOffsetsToTransaction([new TopicPartitionOffset(Input, 0, inputOffset)], consumer.ConsumerGroupMetadata, Kafka.Timeout);
+            Producer.SendOffsetsToTransaction([input], consumer.ConsumerGroupMetadata, Kafka.Timeout);
             Producer.CommitTransaction(Kafka.Timeout);
+        }
+
+        /// <summary>Leaves the group: its partitions are revoked (the listener is called), then the clients are closed.</summary>
+        public void Revoke()
+        {
+            consumer.Close();
+            Dispose();
         }
 
         public void Dispose()
         {
             Producer.Dispose();
             consumer.Dispose();
+        }
+    }
+
+    /// <summary>Streamiz's rebalance listener, counting revocations.</summary>
+    private sealed class RecordingListener : IConsumerRebalanceListener
+    {
+        public int Revoked { get; private set; }
+
+        public void PartitionsAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
+        {
+        }
+
+        public void PartitionsRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions) => Revoked++;
+
+        public void PartitionsLost(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions)
+        {
         }
     }
 

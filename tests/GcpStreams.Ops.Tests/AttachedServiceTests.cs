@@ -125,6 +125,14 @@ public class AttachedServiceTests
         Assert.That(exit, Is.EqualTo(1), output + error);
         Assert.That(output, Does.Contain("1 difference(s)"));
         Assert.That(output, Does.Contain($"{certificateId}: balanceMinor: fold 70000, State 70001"));
+        Assert.That(output, Does.Not.Contain("the records of"), "no --explain: the differences only");
+
+        // --explain: the certificate's records on both topics in log order, so an operator sees where they parted
+        (exit, output, error) = Ops("ledger-check", "--bootstrap", broker.BootstrapServers, "--schema-registry", broker.RegistryUrl, "--explain", "1");
+        Assert.That(exit, Is.EqualTo(1), output + error);
+        Assert.That(output, Does.Contain($"ledger-check: the records of {certificateId}:"));
+        Assert.That(output, Does.Match(@"  GiftCertificates.Stream\[\d\]@\d+ \d\d:\d\d:\d\d\.\d{3} certificate.issued sequence \d+ id \S+"));
+        Assert.That(output, Does.Match($@"  GiftCertificates.State\[\d\]@\d+ \d\d:\d\d:\d\d\.\d{{3}} sequence {state.sequence} \w+ balance 70001 held \d+"), "the inconsistent State record");
 
         // copies of events, as a rebuild re-produces them or as the embedded broker shows a killed instance's unfinished transaction
         // before the next owner decides the same again: an alert whose copy differs (raised at another point of the ledger) is no

@@ -15,9 +15,16 @@ internal sealed class LedgerCheck(TopicReader reader, Codec codec, TextWriter ou
 {
     /// <param name="Repeats">Events skipped because an earlier event had their event id (re-produced by a rebuild, byte for byte or not, or after an instance died mid-transaction on the embedded broker, which shows its writes).</param>
     /// <param name="AlertVariants">Repeated alerts whose copy differs from the first (an alert is no ledger entry; not a difference).</param>
-    public sealed record Result(int Events, int Certificates, int States, IReadOnlyList<string> Differences, int Repeats = 0, int AlertVariants = 0);
+    /// <param name="Differing">The certificates with a difference, in the order their first difference is listed.</param>
+    public sealed record Result(int Events, int Certificates, int States, IReadOnlyList<string> Differences, int Repeats = 0, int AlertVariants = 0)
+    {
+        public IReadOnlyList<string> Differing { get; init; } = [];
+    }
 
-    public int Run(int maxShown)
+    /// <param name="explain">For this many of the first certificates with a difference, every record of theirs on the stream and on
+    /// State is printed in log order (partition, offset, time, event id, type, sequence; State's sequence and status) — what an
+    /// operator (or the reliability suite's artifacts) needs to see how the two parted.</param>
+    public int Run(int maxShown, int explain = 0)
     {
         var result = Check();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -46,7 +53,58 @@ internal sealed class LedgerCheck(TopicReader reader, Codec codec, TextWriter ou
             output.WriteLine("  " + difference);
         }
 
+        var explained = result.Differing.Take(explain).ToHashSet(StringComparer.Ordinal);
+        if (explained.Count > 0)
+        {
+            Explain(explained);
+        }
+
         return 1;
+    }
+
+    /// <summary>Prints every stream and State record of <paramref name="certificates"/>, per certificate, each topic in log order.</summary>
+    private void Explain(IReadOnlySet<string> certificates)
+    {
+        var lines = certificates.ToDictionary(c => c, _ => new List<string>(), StringComparer.Ordinal);
+        foreach (var record in reader.Read(Topics.Stream.Name))
+        {
+            if (record.Message.Value is null || !lines.TryGetValue(Topics.Stream.Key(record.Message.Key), out var list))
+            {
+                continue;
+            }
+
+            var e = codec.Decode(Topics.Stream, record.Message.Value, record.Message.Headers);
+            list.Add(string.Create(CultureInfo.InvariantCulture,
+                $"  {Topics.Stream.Name}[{record.Partition.Value}]@{record.Offset.Value} {record.Message.Timestamp.UtcDateTime:HH:mm:ss.fff} {e.eventType} sequence {e.sequence} id {e.eventId} correlation {e.correlationId}"));
+        }
+
+        foreach (var record in reader.Read(Topics.State.Name))
+        {
+            if (!lines.TryGetValue(Topics.State.Key(record.Message.Key), out var list))
+            {
+                continue;
+            }
+
+            var where = string.Create(CultureInfo.InvariantCulture, $"  {Topics.State.Name}[{record.Partition.Value}]@{record.Offset.Value} {record.Message.Timestamp.UtcDateTime:HH:mm:ss.fff}");
+            if (record.Message.Value is null)
+            {
+                list.Add(where + " tombstone");
+                continue;
+            }
+
+            var state = codec.Decode(Topics.State, record.Message.Value, record.Message.Headers);
+            list.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{where} sequence {state.sequence} {state.status} balance {state.balanceMinor} held {state.heldMinor}{(state.locked ? " locked" : "")}"));
+        }
+
+        foreach (var (certificate, list) in lines.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            output.WriteLine($"ledger-check: the records of {certificate}:");
+            foreach (var line in list)
+            {
+                output.WriteLine(line);
+            }
+        }
     }
 
     public Result Check()
@@ -139,7 +197,18 @@ internal sealed class LedgerCheck(TopicReader reader, Codec codec, TextWriter ou
             }
         }
 
+        var differing = new List<string>();
         foreach (var fold in folds.Values.OrderBy(f => f.CertificateId, StringComparer.Ordinal))
+        {
+            var before = differences.Count;
+            Compared(fold);
+            if (differences.Count > before)
+            {
+                differing.Add(fold.CertificateId);
+            }
+        }
+
+        void Compared(LedgerFold fold)
         {
             differences.AddRange(fold.Problems.Select(p => $"{fold.CertificateId}: {p}"));
             if (!states.TryGetValue(fold.CertificateId, out var state))
@@ -149,7 +218,7 @@ internal sealed class LedgerCheck(TopicReader reader, Codec codec, TextWriter ou
                     differences.Add($"{fold.CertificateId}: no record on {Topics.State.Name} ({fold.Events} events on the stream)");
                 }
 
-                continue;
+                return;
             }
 
             var compared = Compare(fold, state);
@@ -162,9 +231,10 @@ internal sealed class LedgerCheck(TopicReader reader, Codec codec, TextWriter ou
         foreach (var orphan in states.Keys.Where(k => !folds.ContainsKey(k)).Order(StringComparer.Ordinal))
         {
             differences.Add($"{orphan}: a {Topics.State.Name} record ({states[orphan].status}, sequence {states[orphan].sequence}) without any event on {Topics.Stream.Name}");
+            differing.Add(orphan);
         }
 
-        return new Result(events, folds.Count, stateRecords, differences, repeats, alertVariants);
+        return new Result(events, folds.Count, stateRecords, differences, repeats, alertVariants) { Differing = differing };
     }
 
     /// <summary>The envelope fields that differ between two copies of an event (the payload when none of them does).</summary>

@@ -9,7 +9,7 @@ internal static class OpsCommands
 {
     public const string Usage = """
         usage:
-          gcp-ops ledger-check --bootstrap SERVERS --schema-registry URL [--show N] [--timeout-seconds N]
+          gcp-ops ledger-check --bootstrap SERVERS --schema-registry URL [--show N] [--explain N] [--timeout-seconds N]
           gcp-ops secrecy-scan [--bootstrap SERVERS --schema-registry URL] [--cvc DIGITS]... [--cvc-file FILE] [--cvc-key VERSION=BASE64]...
                                [--dir DIRECTORY]... [--file FILE]... [--show N] [--timeout-seconds N]
           gcp-ops report-export --bootstrap SERVERS --schema-registry URL --from yyyy-MM-dd --to yyyy-MM-dd [--format csv|parquet]
@@ -25,7 +25,7 @@ internal static class OpsCommands
         try
         {
             return args.Count == 0 ? Fail(error, "a command is needed.")
-                : args[0] == "ledger-check" ? LedgerCheckCommand(OpsArguments.Parse([.. args.Skip(1)], Common), output)
+                : args[0] == "ledger-check" ? LedgerCheckCommand(OpsArguments.Parse([.. args.Skip(1)], new HashSet<string>([.. Common, "--explain"])), output)
                 : args[0] == "report-export" ? ReportExportCommand(OpsArguments.Parse([.. args.Skip(1)], new HashSet<string>([.. Common, "--from", "--to", "--format", "--part", "--channel", "--out"])), output)
                 : args[0] == "secrecy-scan" ? SecrecyScanCommand(OpsArguments.Parse([.. args.Skip(1)], new HashSet<string>([.. Common, "--cvc", "--cvc-file", "--cvc-key", "--dir", "--file"])), output)
                 : Fail(error, $"unknown command '{args[0]}'.");
@@ -45,7 +45,7 @@ internal static class OpsCommands
     {
         var reader = new TopicReader(args.Required("--bootstrap"), Timeout(args));
         using var registry = Registry(args, required: true)!;
-        return new LedgerCheck(reader, new Codec(registry), output).Run(args.Number("--show", 20, 1, 10_000));
+        return new LedgerCheck(reader, new Codec(registry), output).Run(args.Number("--show", 20, 1, 10_000), args.Number("--explain", 0, 0, 1_000));
     }
 
     private static int ReportExportCommand(OpsArguments args, TextWriter output)

@@ -196,7 +196,10 @@ internal sealed class ServiceInstance : IAsyncDisposable
         start.Environment["Gcp__RateLimits__WritesPerSecond"] = "1000000";
         start.Environment["Gcp__RateLimits__WriteBurst"] = "1000000";
         start.Environment["Gcp__MaxOpenReservationsPerClient"] = "10000000";
-        start.Environment["Logging__LogLevel__Default"] = Environment.GetEnvironmentVariable("GCP_RELIABILITY_LOG_LEVEL") ?? "Warning"; // e.g. Information to see Streamiz's rebalances and commits
+        // e.g. Information to see Streamiz's rebalances, task closes and restores (its category is at Warning in appsettings.json)
+        var level = Environment.GetEnvironmentVariable("GCP_RELIABILITY_LOG_LEVEL") ?? "Warning";
+        start.Environment["Logging__LogLevel__Default"] = level;
+        start.Environment["Logging__LogLevel__Streamiz"] = level;
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;

@@ -127,7 +127,7 @@ internal static class KillPhase
     private static async Task<int> LedgerCheckAsync(BrokerProcess broker, string dir, CancellationToken token)
     {
         var start = Children.Dotnet("tools/GcpStreams.Ops/bin/Release/net10.0/gcp-ops.dll");
-        foreach (var arg in new[] { "ledger-check", "--bootstrap", broker.BootstrapServers, "--schema-registry", broker.RegistryUrl })
+        foreach (var arg in new[] { "ledger-check", "--bootstrap", broker.BootstrapServers, "--schema-registry", broker.RegistryUrl, "--explain", "5" })
         {
             start.ArgumentList.Add(arg);
         }

@@ -30,7 +30,21 @@ namespace GcpStreams.Api.Hosting;
 /// <para>
 /// The outputs are committed first, so the committed position never runs ahead of them; an instance that dies between the two
 /// reads the last transaction's inputs again against a store set back to before it, and produces the same outputs again (the same
-/// event ids: consumers on the embedded broker see such a copy, as they see the records of aborted transactions). Off in embedded
+/// event ids: consumers on the embedded broker see such a copy, as they see the records of aborted transactions).
+/// </para>
+/// <para>
+/// <b>A plain commit that fails</b> (typically "rebalance in progress") leaves its transaction's input offsets and changelog ends
+/// uncommitted, while the stores keep its writes. The next plain commit carries only its own transaction's offsets: committed
+/// alone, it could move a changelog's end past the failed transaction's writes while that transaction's inputs stay uncommitted —
+/// the next restore would then keep a store that had applied inputs which are read again (the kill phase's <c>DUPLICATE_EVENT</c>
+/// alerts and State one sequence ahead). So the offsets of a failed commit are kept and committed with the next one (each
+/// partition's furthest offset): what the group holds is always the position after a prefix of the committed transactions, inputs
+/// and changelog ends together. They are kept only while the tasks that wrote them are open: once the stream thread's partitions
+/// are revoked (after Streamiz's commit of the revoked tasks, which carries them), assigned or lost, the tasks are built again
+/// from the group's position and their restore sets the changelogs back to it, so the kept offsets no longer describe any store.
+/// </para>
+/// <para>
+/// Off in embedded
 /// mode (broker and stream start and end together, so nothing is read back) and in cluster mode (a real broker stores a
 /// transaction's offsets itself and hides what never committed).
 /// </para>
@@ -40,6 +54,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
     private readonly DefaultKafkaClientSupplier inner = new(new KafkaLoggerAdapter(config), config);
     private readonly IStreamConfig stream = config;
     private readonly ConcurrentDictionary<string, IConsumer<byte[], byte[]>> consumers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TransactionalProducer> producers = new(StringComparer.Ordinal);
 
     public StreamMetricsRegistry MetricsRegistry
     {
@@ -49,8 +64,12 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
 
     public IConsumer<byte[], byte[]> GetConsumer(ConsumerConfig config, IConsumerRebalanceListener rebalanceListener)
     {
-        var consumer = inner.GetConsumer(config, rebalanceListener);
-        if (ThreadOf(config) is { } thread)
+        var thread = ThreadOf(config);
+        var listener = thread is null || rebalanceListener is null
+            ? rebalanceListener
+            : new TasksRebuilt(rebalanceListener, () => producers.GetValueOrDefault(thread)?.ForgetKeptOffsets());
+        var consumer = inner.GetConsumer(config, listener);
+        if (thread is not null)
         {
             consumers[thread] = consumer;
         }
@@ -69,7 +88,9 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
         // only a stream thread's transactional producer carries input offsets; its consumer is created after it
         var thread = ThreadOf(config) ?? throw new InvalidOperationException(
             $"Kafka:CommitOffsetsOutsideTransactions: the producer {config.ClientId} names no stream thread (Streamiz's StreamizProducerConfig.ThreadId); this Streamiz version is not supported with the setting");
-        return new TransactionalProducer(producer, () => consumers.GetValueOrDefault(thread), topic => Topology.InternalTopics.IsChangelog(stream.ApplicationId, topic), logger);
+        // Streamiz makes a new one after a lost rebalance (ResetProducer): the thread's latest is the one its rebalances concern
+        return producers[thread] = new TransactionalProducer(
+            producer, () => consumers.GetValueOrDefault(thread), topic => Topology.InternalTopics.IsChangelog(stream.ApplicationId, topic), logger);
     }
 
     public IConsumer<byte[], byte[]> GetRestoreConsumer(ConsumerConfig config) =>
@@ -87,8 +108,46 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
         config.GetType().GetProperty("ThreadId")?.GetValue(config) as string;
 
     /// <summary>
+    /// A stream thread's rebalance listener that, once Streamiz has handled a revocation (its commit of the revoked tasks included),
+    /// an assignment or a loss, tells that the thread's tasks are built again from the group's committed position.
+    /// </summary>
+    internal sealed class TasksRebuilt(IConsumerRebalanceListener inner, Action rebuilt) : IConsumerRebalanceListener
+    {
+        public void PartitionsAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
+        {
+            rebuilt();
+            inner.PartitionsAssigned(consumer, partitions);
+        }
+
+        public void PartitionsRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions)
+        {
+            try
+            {
+                inner.PartitionsRevoked(consumer, partitions);
+            }
+            finally
+            {
+                rebuilt();
+            }
+        }
+
+        public void PartitionsLost(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions)
+        {
+            try
+            {
+                inner.PartitionsLost(consumer, partitions);
+            }
+            finally
+            {
+                rebuilt();
+            }
+        }
+    }
+
+    /// <summary>
     /// A transactional producer that, after each committed transaction, commits by the consumer its input offsets and, for every store
-    /// changelog partition it wrote, the offset after its last write there.
+    /// changelog partition it wrote, the offset after its last write there — with the offsets of earlier committed transactions whose
+    /// commit failed, while their tasks are open.
     /// </summary>
     internal sealed class TransactionalProducer(
         IProducer<byte[], byte[]> producer, Func<IConsumer<byte[], byte[]>?> consumer, Func<string, bool> isChangelog, ILogger logger)
@@ -99,6 +158,13 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
 
         private readonly object gate = new();
         private readonly Dictionary<TopicPartition, long> changelogEnds = [];
+        private readonly object keptGate = new();
+
+        /// <summary>Offsets of committed transactions the consumer has not committed yet (each partition's furthest).</summary>
+        private readonly Dictionary<TopicPartition, long> kept = [];
+
+        /// <summary>A committed transaction's changelog ends are unknown: nothing is committed outside transactions until the tasks are rebuilt.</summary>
+        private bool endsUnknown;
         private int transaction;
         private int unreported;
         private List<TopicPartitionOffset>? pending;
@@ -288,32 +354,57 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
             }
         }
 
+        /// <summary>The thread's tasks are built again from the group's position: the kept offsets describe no store any more.</summary>
+        public void ForgetKeptOffsets()
+        {
+            lock (keptGate)
+            {
+                kept.Clear();
+                endsUnknown = false;
+            }
+        }
+
         private void CommitPending()
         {
             var inputs = pending;
             pending = null;
-            if (CommittedChangelogEnds() is not { } changelogs)
+            var changelogs = CommittedChangelogEnds();
+            lock (keptGate)
             {
-                // nothing committed: the inputs are read again and the transaction's changelog writes set back before the next restore
-                logger.LogWarning("The delivery reports of a committed transaction's changelog writes did not all come within {Timeout}; its offsets are not committed outside it", ReportsTimeout);
-                return;
-            }
+                if (changelogs is null)
+                {
+                    // where the changelog writes end is unknown, so no later commit may carry this transaction's inputs (nor move a
+                    // changelog's end past its writes): the tasks' next restore sets them back to the last commit and decides again
+                    logger.LogWarning("The delivery reports of a committed transaction's changelog writes did not all come within {Timeout}; no offsets are committed outside transactions until the stream thread's tasks are rebuilt", ReportsTimeout);
+                    endsUnknown = true;
+                }
 
-            List<TopicPartitionOffset> offsets = [.. inputs ?? [], .. changelogs];
-            if (offsets.Count == 0 || consumer() is not { } c)
-            {
-                return;
-            }
+                if (endsUnknown)
+                {
+                    return;
+                }
 
-            try
-            {
-                c.Commit(offsets);
-            }
-            catch (KafkaException e)
-            {
-                // e.g. the group rebalanced since: the next owner starts from the previous position, sets the changelogs back to
-                // the previous ends and decides the inputs again; nothing is lost
-                logger.LogInformation("Committing the offsets of a committed transaction outside it failed ({Reason}); the inputs after the previous commit may be read again", e.Error.Reason);
+                foreach (var offset in (inputs ?? []).Concat(changelogs!))
+                {
+                    kept[offset.TopicPartition] = Math.Max(kept.GetValueOrDefault(offset.TopicPartition), offset.Offset.Value);
+                }
+
+                if (kept.Count == 0 || consumer() is not { } c)
+                {
+                    return;
+                }
+
+                try
+                {
+                    c.Commit([.. kept.Select(k => new TopicPartitionOffset(k.Key, k.Value))]);
+                    kept.Clear();
+                }
+                catch (KafkaException e)
+                {
+                    // e.g. a rebalance in progress: committed with the next transaction's offsets, or, once the tasks are rebuilt,
+                    // given up: their owners start from the previous position, set the changelogs back to it and decide again
+                    logger.LogInformation("Committing the offsets of a committed transaction outside it failed ({Reason}); they are committed with the next transaction's, unless the tasks are rebuilt first", e.Error.Reason);
+                }
             }
         }
     }
