@@ -76,6 +76,7 @@ internal sealed class StandaloneBroker : IAsyncDisposable
                 .Select(t => (t.Name, settings.Partitions, BrokerTopics.RoleOf(t.Name, settings.ApplicationId)))
                 .ToList();
             cluster.CreateTopics(topics.Select(t => (t.Name, t.Partitions)));
+            MarkChangelogsEmpty(cluster.BootstrapServers, settings.ApplicationId, topics.Where(t => t.Item3 == "changelog").Select(t => (t.Name, t.Partitions)));
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
@@ -104,6 +105,29 @@ internal sealed class StandaloneBroker : IAsyncDisposable
             cluster.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Commits offset 0 for every store changelog partition in the service's consumer group, before any instance attaches: where
+    /// each changelog's committed writes end (attached mode's <c>MockBrokerTransactions</c>; the restore sets a changelog back to
+    /// that mark). With it, the writes of a first transaction that never committed are past a mark too; without one, a restore
+    /// would take them as they are.
+    /// </summary>
+    private static void MarkChangelogsEmpty(string bootstrapServers, string applicationId, IEnumerable<(string Topic, int Partitions)> changelogs)
+    {
+        var marks = changelogs.SelectMany(c => Enumerable.Range(0, c.Partitions).Select(p => new Confluent.Kafka.TopicPartitionOffset(c.Topic, p, 0))).ToList();
+        if (marks.Count == 0)
+        {
+            return;
+        }
+
+        using var group = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = applicationId, // never joins: a plain commit into the still empty group
+            EnableAutoCommit = false,
+        }).SetLogHandler((_, _) => { }).Build();
+        group.Commit(marks);
     }
 
     /// <summary>What <c>make broker</c> prints once everything is up; its last line is <see cref="ReadyLine"/>.</summary>

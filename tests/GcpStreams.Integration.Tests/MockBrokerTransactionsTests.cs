@@ -78,48 +78,48 @@ public class MockBrokerTransactionsTests
     }
 
     /// <summary>
-    /// The kill phase's finding of 2 December 2026: a plain commit refused during a rebalance left its transaction's input offsets
+    /// The kill phase's findings of 2 December 2026: a plain commit refused during a rebalance left its transaction's input offsets
     /// uncommitted, and the next commit, carrying its own offsets only, moved the changelog's committed end past the refused
-    /// transaction's writes — the store kept effects whose inputs were read again (<c>DUPLICATE_EVENT</c>, State one sequence ahead).
+    /// transaction's writes (a store that had applied inputs read again: <c>DUPLICATE_EVENT</c>, State one sequence ahead); and,
+    /// given up at the revocation, the refused offsets made the next owner revert committed transactions and write their outputs
+    /// again after newer ones of other tasks (a certificate's State back to RESERVED after its issue).
     /// </summary>
     [Test]
-    public void A_refused_commit_outside_the_transaction_is_carried_by_the_next_one_until_the_tasks_are_rebuilt()
+    public void A_refused_commit_outside_the_transaction_is_carried_by_the_next_commit_or_the_next_assignment()
     {
         using var cluster = new EmbeddedKafkaCluster();
         cluster.CreateTopic(Changelog, partitions: 1);
         cluster.CreateTopic(Input, partitions: 2);
         var clients = new MockBrokerTransactions(new StreamConfig { ApplicationId = App, BootstrapServers = cluster.BootstrapServers }, NullLogger.Instance);
-        var rebuilt = new RecordingListener();
-        var thread = new StreamThread(clients, cluster, "t1", rebuilt);
-        try
-        {
-            thread.Commit(inputOffset: 7, ("a", "a1"));
-            Assert.That((Committed(cluster, Input), Committed(cluster, Changelog)), Is.EqualTo((7L, 1L)));
+        var streamiz = new RecordingListener();
+        using var thread = new StreamThread(clients, cluster, "t1", streamiz);
 
-            cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, ErrorCode.RebalanceInProgress);
-            thread.Commit(inputOffset: 9, ("a", "a2"));
-            Assert.That((Committed(cluster, Input), Committed(cluster, Changelog)), Is.EqualTo((7L, 1L)), "refused: nothing moved");
+        thread.Commit(inputOffset: 7, ("a", "a1"));
+        Assert.That((Committed(cluster, Input), Committed(cluster, Changelog)), Is.EqualTo((7L, 1L)));
 
-            thread.Commit(new TopicPartitionOffset(Input, 1, 4), ("b", "b1")); // the next transaction read the other input partition only
-            Assert.That(Committed(cluster, Input), Is.EqualTo(9), "the refused commit's input offset, carried by the next commit");
-            Assert.That(Committed(cluster, Input, partition: 1), Is.EqualTo(4));
-            Assert.That(Committed(cluster, Changelog), Is.GreaterThanOrEqualTo(3), "past a2 and b1, with the inputs that made them");
+        cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, ErrorCode.RebalanceInProgress);
+        thread.Commit(inputOffset: 9, ("a", "a2"));
+        Assert.That((Committed(cluster, Input), Committed(cluster, Changelog)), Is.EqualTo((7L, 1L)), "refused: nothing moved");
 
-            cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, ErrorCode.RebalanceInProgress);
-            thread.Commit(inputOffset: 11, ("a", "a3"));
-            var changelogEnd = Committed(cluster, Changelog);
-            thread.Revoke(); // the tasks are closed and built again from the group's position: the refused offsets describe no store
-            Assert.That(rebuilt.Revoked, Is.EqualTo(1), "Streamiz's own listener was called");
-            thread = new StreamThread(clients, cluster, "t1", rebuilt);
-            thread.Commit(new TopicPartitionOffset(Input, 1, 6), ("b", "b2"));
-            Assert.That(Committed(cluster, Input), Is.EqualTo(9), "not carried once the tasks were rebuilt: their inputs are read again");
-            Assert.That(Committed(cluster, Input, partition: 1), Is.EqualTo(6));
-            Assert.That(Committed(cluster, Changelog), Is.GreaterThan(changelogEnd));
-        }
-        finally
-        {
-            thread.Dispose();
-        }
+        thread.Commit(new TopicPartitionOffset(Input, 1, 4), ("b", "b1")); // the next transaction read the other input partition only
+        Assert.That(Committed(cluster, Input), Is.EqualTo(9), "the refused commit's input offset, carried by the next commit");
+        Assert.That(Committed(cluster, Input, partition: 1), Is.EqualTo(4));
+        var changelogEnd = Committed(cluster, Changelog);
+        Assert.That(changelogEnd, Is.GreaterThanOrEqualTo(3), "past a2 and b1, with the inputs that made them");
+
+        cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, ErrorCode.RebalanceInProgress);
+        thread.Commit(inputOffset: 11, ("a", "a3")); // refused: the group is rebalancing, and so is Streamiz's commit at the revocation
+        thread.Rebalance();
+        Assert.That((streamiz.Revoked, streamiz.Assigned), Is.EqualTo((1, 2)), "Streamiz's own listener was called");
+        Assert.That(Committed(cluster, Input), Is.EqualTo(11), "committed as the first thing of the next assignment");
+        Assert.That(Committed(cluster, Changelog), Is.GreaterThan(changelogEnd), "a3 is committed: no restore reverts it");
+
+        cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, ErrorCode.RebalanceInProgress, ErrorCode.RebalanceInProgress);
+        thread.Commit(inputOffset: 13, ("a", "a4"));
+        thread.Rebalance(); // the commit at the assignment is refused too: given up, the tasks restore to the last mark
+        thread.Commit(new TopicPartitionOffset(Input, 1, 6), ("b", "b2"));
+        Assert.That(Committed(cluster, Input), Is.EqualTo(11), "given up: not carried by a later commit");
+        Assert.That(Committed(cluster, Input, partition: 1), Is.EqualTo(6));
     }
 
     private static Dictionary<string, string> CommittedWrites => new() { ["a"] = "a1", ["b"] = "b1", ["c"] = "c1" };
@@ -184,16 +184,14 @@ public class MockBrokerTransactionsTests
         {
             Producer = clients.GetProducer(new ThreadProducerConfig { ThreadId = id, BootstrapServers = cluster.BootstrapServers, TransactionalId = $"{App}-{id}" });
             Producer.InitTransactions(Kafka.Timeout);
-            consumer = clients.GetConsumer(new ThreadConsumerConfig { ThreadId = id, BootstrapServers = cluster.BootstrapServers, GroupId = App, EnableAutoCommit = false }, listener!);
+            consumer = clients.GetConsumer(new ThreadConsumerConfig
+            {
+                ThreadId = id, BootstrapServers = cluster.BootstrapServers, GroupId = App, EnableAutoCommit = false, SessionTimeoutMs = 6_000, HeartbeatIntervalMs = 500,
+            }, listener!);
             if (listener is not null)
             {
                 consumer.Subscribe(Input);
-                var deadline = DateTime.UtcNow + Kafka.Timeout;
-                while (consumer.Assignment.Count == 0)
-                {
-                    Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the consumer got no partitions");
-                    consumer.Consume(TimeSpan.FromMilliseconds(50));
-                }
+                WaitForAssignment();
             }
         }
 
@@ -215,11 +213,23 @@ public class MockBrokerTransactionsTests
             Producer.CommitTransaction(Kafka.Timeout);
         }
 
-        /// <summary>Leaves the group: its partitions are revoked (the listener is called), then the clients are closed.</summary>
-        public void Revoke()
+        /// <summary>Leaves the group and joins it again: its partitions are revoked, then assigned again (the listener is called).</summary>
+        public void Rebalance()
         {
-            consumer.Close();
-            Dispose();
+            consumer.Unsubscribe();
+            consumer.Consume(TimeSpan.FromMilliseconds(50)); // serves the revocation
+            consumer.Subscribe(Input);
+            WaitForAssignment();
+        }
+
+        private void WaitForAssignment()
+        {
+            var deadline = DateTime.UtcNow + Kafka.Timeout;
+            while (consumer.Assignment.Count == 0)
+            {
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the consumer got no partitions");
+                consumer.Consume(TimeSpan.FromMilliseconds(50));
+            }
         }
 
         public void Dispose()
@@ -229,14 +239,14 @@ public class MockBrokerTransactionsTests
         }
     }
 
-    /// <summary>Streamiz's rebalance listener, counting revocations.</summary>
+    /// <summary>Streamiz's rebalance listener, counting assignments and revocations.</summary>
     private sealed class RecordingListener : IConsumerRebalanceListener
     {
+        public int Assigned { get; private set; }
+
         public int Revoked { get; private set; }
 
-        public void PartitionsAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
-        {
-        }
+        public void PartitionsAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions) => Assigned++;
 
         public void PartitionsRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions) => Revoked++;
 

@@ -41,6 +41,21 @@ public class BrokerTests
     }
 
     [Test]
+    public async Task NewBroker_MarksEveryChangelogPartitionsCommittedEndAtZero_InTheServicesGroup()
+    {
+        using var loggers = LoggerFactory.Create(_ => { });
+        await using var broker = await StandaloneBroker.StartAsync(new BrokerSettings(), loggers);
+        var changelogs = broker.Topics.Where(t => t.Role == "changelog").SelectMany(t => Enumerable.Range(0, t.Partitions).Select(p => new TopicPartition(t.Topic, p))).ToList();
+        var inputs = broker.Topics.Where(t => t.Role == "input").Select(t => new TopicPartition(t.Topic, 0)).ToList();
+        Assert.That(changelogs, Has.Count.GreaterThanOrEqualTo(8), "the service's store changelogs, each partition");
+
+        using var group = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = broker.Settings.ApplicationId }).Build();
+        Assert.That(group.Committed(changelogs, Timeout).Select(c => c.Offset.Value), Is.All.EqualTo(0),
+            "a first transaction that never commits is past the mark, so the restore sets it back");
+        Assert.That(group.Committed(inputs, Timeout).Select(c => c.Offset), Is.All.EqualTo(Offset.Unset), "inputs: no position until the service commits one");
+    }
+
+    [Test]
     public async Task CheckNow_WarnsForEachMove_ChangelogsSayingStoresCannotBeRestored()
     {
         using var logs = new CapturedLogs();

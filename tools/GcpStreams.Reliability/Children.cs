@@ -277,6 +277,38 @@ internal sealed class ServiceInstance : IAsyncDisposable
         api?.Dispose();
     }
 
+    /// <summary>Stops the service as Ctrl+C does (SIGTERM: its stream commits and closes); killed if it is still running after 60 s.</summary>
+    public async Task StopAsync()
+    {
+        if (process is not { HasExited: false } p)
+        {
+            return;
+        }
+
+        using (var signal = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", p.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false }))
+        {
+            await signal!.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var how = "stopped (SIGTERM)";
+        try
+        {
+            await p.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            how = "not stopped within 60 s of SIGTERM: killed";
+            p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+        }
+
+        lock (log)
+        {
+            log.WriteLine($"===== {how} {DateTime.UtcNow:O}");
+        }
+    }
+
     public bool Running => process is { HasExited: false };
 
     /// <summary>The running incarnation's process id (the service runs inside <c>dotnet</c>'s own process), null while killed.</summary>

@@ -93,6 +93,13 @@ internal static class KillPhase
             await stopTraffic.CancelAsync(); // no new customers; those under way finish
             var unfinished = await running;
             Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] traffic done: {Progress(tally)}; journeys not finished {unfinished}");
+
+            // the instances are stopped before the checks: their timers (a notification's delivery SLA, a hold's expiry) write
+            // events and State records at any time, and a check that read the stream before such a write and State after it
+            // would report State ahead of the stream (the 2 December run's nine "differences" were notification.overdue events
+            // written between ledger-check's two reads)
+            await Task.WhenAll(instances.Select(i => i.StopAsync()));
+            Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] instances stopped (SIGTERM): nothing writes while the stream is checked");
             var (events, report) = await StreamAudit.AuditQuietStreamAsync(broker.BootstrapServers, registry, expected, clock, token);
 
             var ledger = await LedgerCheckAsync(broker, dir, token);

@@ -9,8 +9,9 @@ namespace GcpStreams.Api.Hosting;
 /// changelog partition (the application id's group; set after every committed transaction, and by <c>gcp-replay rebuild</c>).
 /// Records past it were written by a transaction that never committed (an instance killed in the middle of one): for every key
 /// they touched, the value the key had in the committed part (or a tombstone) is appended, so a restore of the whole partition ends
-/// in the committed state — now and at every later restore, after which other writes follow. A partition without a mark (none
-/// committed yet) is restored as it is.
+/// in the committed state — now and at every later restore, after which other writes follow. The standalone broker marks every
+/// changelog partition at 0 when it creates it (<c>gcp-broker</c>), so a first transaction that never committed is set back too;
+/// a partition without a mark (a broker that did not) is restored as it is.
 /// </summary>
 internal sealed class ChangelogRepair(string bootstrapServers, string applicationId, ILogger logger) : IDisposable
 {

@@ -39,9 +39,18 @@ namespace GcpStreams.Api.Hosting;
 /// the next restore would then keep a store that had applied inputs which are read again (the kill phase's <c>DUPLICATE_EVENT</c>
 /// alerts and State one sequence ahead). So the offsets of a failed commit are kept and committed with the next one (each
 /// partition's furthest offset): what the group holds is always the position after a prefix of the committed transactions, inputs
-/// and changelog ends together. They are kept only while the tasks that wrote them are open: once the stream thread's partitions
-/// are revoked (after Streamiz's commit of the revoked tasks, which carries them), assigned or lost, the tasks are built again
-/// from the group's position and their restore sets the changelogs back to it, so the kept offsets no longer describe any store.
+/// and changelog ends together.
+/// </para>
+/// <para>
+/// The refusals come from rebalances: the embedded broker refuses every commit from the moment a member (re)joins until all have
+/// their new assignment, so Streamiz's commit of the revoked tasks is refused too. Given up there, the next owner of a task would
+/// restore to the last mark — reverting <i>committed</i> transactions — and decide their inputs again; outputs it writes again
+/// then land after what other tasks wrote since (a pool's State record of a reservation after the certificate's issue: the
+/// 2 December run). So kept offsets survive the revocation and are committed as the first thing of the next assignment (Streamiz's
+/// range assignor is eager: every partition is revoked, nothing is processed until then), with the new generation, before
+/// Streamiz builds its tasks and before any member fetches its positions or restores (each does that after its own assignment
+/// callback; the broker answers every member's SyncGroup at once). Should that commit be refused (yet another rebalance), or the
+/// partitions be lost, they are given up: the tasks are restored to the last mark and their inputs decided again.
 /// </para>
 /// <para>
 /// Off in embedded
@@ -67,7 +76,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
         var thread = ThreadOf(config);
         var listener = thread is null || rebalanceListener is null
             ? rebalanceListener
-            : new TasksRebuilt(rebalanceListener, () => producers.GetValueOrDefault(thread)?.ForgetKeptOffsets());
+            : new KeptOffsetsListener(rebalanceListener, () => producers.GetValueOrDefault(thread));
         var consumer = inner.GetConsumer(config, listener);
         if (thread is not null)
         {
@@ -108,28 +117,19 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
         config.GetType().GetProperty("ThreadId")?.GetValue(config) as string;
 
     /// <summary>
-    /// A stream thread's rebalance listener that, once Streamiz has handled a revocation (its commit of the revoked tasks included),
-    /// an assignment or a loss, tells that the thread's tasks are built again from the group's committed position.
+    /// A stream thread's rebalance listener that commits the offsets its producer kept (commits refused during the rebalance) as
+    /// the first thing of the next assignment, before Streamiz's own handling, and gives them up when the partitions are lost.
     /// </summary>
-    internal sealed class TasksRebuilt(IConsumerRebalanceListener inner, Action rebuilt) : IConsumerRebalanceListener
+    internal sealed class KeptOffsetsListener(IConsumerRebalanceListener inner, Func<TransactionalProducer?> producer) : IConsumerRebalanceListener
     {
         public void PartitionsAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
         {
-            rebuilt();
+            producer()?.CommitKeptOffsets(consumer);
             inner.PartitionsAssigned(consumer, partitions);
         }
 
-        public void PartitionsRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions)
-        {
-            try
-            {
-                inner.PartitionsRevoked(consumer, partitions);
-            }
-            finally
-            {
-                rebuilt();
-            }
-        }
+        public void PartitionsRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions) =>
+            inner.PartitionsRevoked(consumer, partitions); // Streamiz commits the revoked tasks: the kept offsets go with it, if accepted
 
         public void PartitionsLost(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions)
         {
@@ -139,7 +139,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
             }
             finally
             {
-                rebuilt();
+                producer()?.ForgetKeptOffsets();
             }
         }
     }
@@ -147,7 +147,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
     /// <summary>
     /// A transactional producer that, after each committed transaction, commits by the consumer its input offsets and, for every store
     /// changelog partition it wrote, the offset after its last write there — with the offsets of earlier committed transactions whose
-    /// commit failed, while their tasks are open.
+    /// commit was refused.
     /// </summary>
     internal sealed class TransactionalProducer(
         IProducer<byte[], byte[]> producer, Func<IConsumer<byte[], byte[]>?> consumer, Func<string, bool> isChangelog, ILogger logger)
@@ -163,10 +163,11 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
         /// <summary>Offsets of committed transactions the consumer has not committed yet (each partition's furthest).</summary>
         private readonly Dictionary<TopicPartition, long> kept = [];
 
-        /// <summary>A committed transaction's changelog ends are unknown: nothing is committed outside transactions until the tasks are rebuilt.</summary>
+        /// <summary>A committed transaction's changelog ends are unknown: nothing is committed outside transactions until the next assignment.</summary>
         private bool endsUnknown;
         private int transaction;
         private int unreported;
+        private bool offsetUnknown;
         private List<TopicPartitionOffset>? pending;
 
         public Handle Handle => producer.Handle;
@@ -265,6 +266,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
                 transaction++;
                 changelogEnds.Clear();
                 unreported = 0;
+                offsetUnknown = false;
             }
         }
 
@@ -288,9 +290,13 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
                     return; // a late report of an aborted transaction
                 }
 
-                if (written is not null)
+                if (written is { Offset.Value: >= 0 })
                 {
                     changelogEnds[written.TopicPartition] = Math.Max(changelogEnds.GetValueOrDefault(written.TopicPartition), written.Offset.Value + 1);
+                }
+                else if (written is not null)
+                {
+                    offsetUnknown = true; // delivered without an offset: where this transaction's writes end is unknown
                 }
 
                 unreported--;
@@ -333,7 +339,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
             }
         }
 
-        /// <summary>Where the committed transaction's changelog writes end; null if their reports did not all come.</summary>
+        /// <summary>Where the committed transaction's changelog writes end; null if their reports did not all come, or one came without an offset.</summary>
         private List<TopicPartitionOffset>? CommittedChangelogEnds()
         {
             var deadline = DateTime.UtcNow + ReportsTimeout;
@@ -350,17 +356,45 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
                     Monitor.Wait(gate, left);
                 }
 
-                return [.. changelogEnds.Select(e => new TopicPartitionOffset(e.Key, e.Value))];
+                return offsetUnknown ? null : [.. changelogEnds.Select(e => new TopicPartitionOffset(e.Key, e.Value))];
             }
         }
 
-        /// <summary>The thread's tasks are built again from the group's position: the kept offsets describe no store any more.</summary>
+        /// <summary>The partitions were lost: their next owners restore them to the group's position; the kept offsets are given up.</summary>
         public void ForgetKeptOffsets()
         {
             lock (keptGate)
             {
                 kept.Clear();
                 endsUnknown = false;
+            }
+        }
+
+        /// <summary>
+        /// At an assignment, before anything is processed, fetched or restored: commits the kept offsets with the new generation; if
+        /// that is refused too, they are given up (whoever owns the partitions now decides their inputs again from the last mark).
+        /// </summary>
+        public void CommitKeptOffsets(IConsumer<byte[], byte[]> consumer)
+        {
+            lock (keptGate)
+            {
+                try
+                {
+                    if (!endsUnknown && kept.Count > 0)
+                    {
+                        consumer.Commit([.. kept.Select(k => new TopicPartitionOffset(k.Key, k.Value))]);
+                        logger.LogInformation("Committed the offsets of {Partitions} partition(s) kept since a refused commit, at the new assignment", kept.Count);
+                    }
+                }
+                catch (KafkaException e)
+                {
+                    logger.LogWarning("Committing the offsets kept since a refused commit failed at the new assignment too ({Reason}); their tasks are restored to the last commit and their inputs decided again", e.Error.Reason);
+                }
+                finally
+                {
+                    kept.Clear();
+                    endsUnknown = false;
+                }
             }
         }
 
@@ -374,8 +408,8 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
                 if (changelogs is null)
                 {
                     // where the changelog writes end is unknown, so no later commit may carry this transaction's inputs (nor move a
-                    // changelog's end past its writes): the tasks' next restore sets them back to the last commit and decides again
-                    logger.LogWarning("The delivery reports of a committed transaction's changelog writes did not all come within {Timeout}; no offsets are committed outside transactions until the stream thread's tasks are rebuilt", ReportsTimeout);
+                    // changelog's end past its writes) until the next assignment, whose restores set them back to the last commit
+                    logger.LogWarning("The delivery reports of a committed transaction's changelog writes did not all come within {Timeout}, or one came without an offset; no offsets are committed outside transactions until the next assignment", ReportsTimeout);
                     endsUnknown = true;
                 }
 
@@ -401,9 +435,8 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
                 }
                 catch (KafkaException e)
                 {
-                    // e.g. a rebalance in progress: committed with the next transaction's offsets, or, once the tasks are rebuilt,
-                    // given up: their owners start from the previous position, set the changelogs back to it and decide again
-                    logger.LogInformation("Committing the offsets of a committed transaction outside it failed ({Reason}); they are committed with the next transaction's, unless the tasks are rebuilt first", e.Error.Reason);
+                    // a rebalance in progress: committed with the next transaction's offsets or at the next assignment
+                    logger.LogInformation("Committing the offsets of a committed transaction outside it failed ({Reason}); they are committed with the next transaction's or at the next assignment", e.Error.Reason);
                 }
             }
         }
