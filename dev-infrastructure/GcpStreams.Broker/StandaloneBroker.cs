@@ -2,6 +2,7 @@ using System.Net;
 using GcpStreams.Embedded;
 using GcpStreams.SchemaRegistry;
 using GcpStreams.SchemaRegistry.Http;
+using GcpStreams.Topology;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -76,7 +77,8 @@ internal sealed class StandaloneBroker : IAsyncDisposable
                 .Select(t => (t.Name, settings.Partitions, BrokerTopics.RoleOf(t.Name, settings.ApplicationId)))
                 .ToList();
             cluster.CreateTopics(topics.Select(t => (t.Name, t.Partitions)));
-            MarkChangelogsEmpty(cluster.BootstrapServers, settings.ApplicationId, topics.Where(t => t.Item3 == "changelog").Select(t => (t.Name, t.Partitions)));
+            MarkChangelogsEmpty(cluster.BootstrapServers, settings.ApplicationId,
+                topics.Where(t => InternalTopics.IsChangelog(settings.ApplicationId, t.Name)).Select(t => (t.Name, t.Partitions)));
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();

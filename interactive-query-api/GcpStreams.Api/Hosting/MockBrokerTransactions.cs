@@ -365,8 +365,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
         {
             lock (keptGate)
             {
-                kept.Clear();
-                endsUnknown = false;
+                ClearKept();
             }
         }
 
@@ -382,7 +381,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
                 {
                     if (!endsUnknown && kept.Count > 0)
                     {
-                        consumer.Commit([.. kept.Select(k => new TopicPartitionOffset(k.Key, k.Value))]);
+                        consumer.Commit(KeptList());
                         logger.LogInformation("Committed the offsets of {Partitions} partition(s) kept since a refused commit, at the new assignment", kept.Count);
                     }
                 }
@@ -392,10 +391,19 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
                 }
                 finally
                 {
-                    kept.Clear();
-                    endsUnknown = false;
+                    ClearKept();
                 }
             }
+        }
+
+        /// <summary>The kept offsets as a commit takes them (call under <see cref="keptGate"/>).</summary>
+        private List<TopicPartitionOffset> KeptList() => [.. kept.Select(k => new TopicPartitionOffset(k.Key, k.Value))];
+
+        /// <summary>Nothing kept any more, and commits outside transactions allowed again (call under <see cref="keptGate"/>).</summary>
+        private void ClearKept()
+        {
+            kept.Clear();
+            endsUnknown = false;
         }
 
         private void CommitPending()
@@ -430,7 +438,7 @@ internal sealed class MockBrokerTransactions(IStreamConfig config, ILogger logge
 
                 try
                 {
-                    c.Commit([.. kept.Select(k => new TopicPartitionOffset(k.Key, k.Value))]);
+                    c.Commit(KeptList());
                     kept.Clear();
                 }
                 catch (KafkaException e)
